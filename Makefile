@@ -1,0 +1,37 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+# Both create .venv if it is missing and install what is needed; a second run skips what is done.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.slopefit-installed
+# The CPU wheel of torch is installed first and pinned, so that pip never resolves
+# the package's own `torch>=2.2` to a multi-GB CUDA build on this kind of machine.
+TORCH  ?= torch==2.13.0
+FIGURES ?= figures
+
+.PHONY: demo test install lint clean
+
+demo: $(STAMP)
+	$(VENV)/bin/slopefit lesson --out $(FIGURES)
+	@echo "Figures are in $(abspath $(FIGURES))/"
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache
