@@ -1,0 +1,60 @@
+"""The objective: the model ``Yp = X @ W + B`` and its mean squared error.
+
+Also the curvature of that objective. MSE is quadratic in theta = (W, B): with
+``A = [X, 1]`` its Hessian is the constant matrix ``H = (2/N) A^T A``, and full-batch
+gradient descent is stable exactly when ``lr < 2 / lambda_max(H)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def predict(X, W, B=None):
+    """``X @ W + B`` for torch tensors: X (n_samples, n_features), W (n_features,), B (1,) or None."""
+    out = X @ W  # (n_samples,)
+    return out if B is None else out + B
+
+
+def mse(y_pred, y):
+    """Mean squared error ``((y_pred - y) ** 2).mean()``, as in the lesson."""
+    return ((y_pred - y) ** 2).mean()
+
+
+def hessian(X: np.ndarray, *, fit_intercept: bool = True) -> np.ndarray:
+    """The MSE Hessian ``(2/N) A^T A`` with ``A = [X, 1]`` (or ``A = X`` without intercept), float64.
+
+    Returns an array of shape (n_params, n_params), n_params = n_features (+ 1).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    A = np.column_stack([X, np.ones(len(X))]) if fit_intercept else X  # (n_samples, n_params)
+    return (2.0 / len(X)) * (A.T @ A)
+
+
+def stable_lr_bound(X: np.ndarray, *, fit_intercept: bool = True) -> float:
+    """Largest learning rate for which full-batch gradient descent on MSE converges: ``2 / lambda_max``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(stable_lr_bound(np.array([[-5.], [5.], [0.], [2.], [-2.]])), 4)
+    0.0862
+    """
+    lam_max = float(np.linalg.eigvalsh(hessian(X, fit_intercept=fit_intercept))[-1])
+    return 2.0 / lam_max if lam_max > 0 else float("inf")
+
+
+def mse_float64(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float) -> float:
+    """MSE of ``(coef, intercept)`` on ``(X, y)`` in float64, in the data's own units.
+
+    Residuals are formed in centered coordinates, so that large column offsets (heights near
+    170, timestamps, ...) do not cancel away the digits that tell two fits apart.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    x_mean = X.mean(axis=0)
+    y_mean = float(y.mean())
+    coef = np.asarray(coef, dtype=np.float64)
+    shift = float(intercept) + float(x_mean @ coef) - y_mean  # the fit's error at the centroid
+    residual = (y - y_mean) - (X - x_mean) @ coef - shift  # (n_samples,)
+    return float(np.mean(residual**2))

@@ -1,0 +1,150 @@
+"""Optimizers by name: one table from a short name and its options to a ``torch.optim`` instance.
+
+=========  =====================  =========================================================
+name       torch class            options (torch's own names)
+=========  =====================  =========================================================
+sgd        torch.optim.SGD        momentum, dampening, nesterov, weight_decay
+adam       torch.optim.Adam       betas, eps, weight_decay, amsgrad
+adamw      torch.optim.AdamW      betas, eps, weight_decay, amsgrad
+rmsprop    torch.optim.RMSprop    alpha, eps, weight_decay, momentum, centered
+adagrad    torch.optim.Adagrad    lr_decay, weight_decay, eps, initial_accumulator_value
+lbfgs      torch.optim.LBFGS      max_iter, history_size, tolerance_grad, tolerance_change,
+                                  line_search_fn (default "strong_wolfe")
+=========  =====================  =========================================================
+
+Plain SGD with momentum updates, for gradient g of parameters theta,
+``v <- momentum * v + (1 - dampening) * g`` and ``theta <- theta - lr * v``
+(``theta <- theta - lr * (g + momentum * v)`` with nesterov).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slopefit.errors import ConfigError
+
+
+def _bool(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _pair(text: str | tuple) -> tuple[float, float]:
+    if isinstance(text, (tuple, list)):
+        a, b = text
+        return float(a), float(b)
+    parts = str(text).strip("()[] ").split(",")
+    if len(parts) != 2:
+        raise ValueError(f"expected two numbers like 0.9,0.999, got {text!r}")
+    return float(parts[0]), float(parts[1])
+
+
+def _line_search(text: str | None) -> str | None:
+    if text is None or str(text).lower() in ("none", ""):
+        return None
+    if str(text) != "strong_wolfe":
+        raise ValueError(f"expected strong_wolfe or none, got {text!r}")
+    return "strong_wolfe"
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """How to build one optimizer: its torch class name, option parsers and defaults."""
+
+    torch_name: str
+    options: Mapping[str, Callable[[Any], Any]]
+    defaults: Mapping[str, Any]
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    "sgd": OptimizerSpec("SGD", {"momentum": float, "dampening": float, "nesterov": _bool,
+                                 "weight_decay": float}, {}),
+    "adam": OptimizerSpec("Adam", {"betas": _pair, "eps": float, "weight_decay": float,
+                                   "amsgrad": _bool}, {}),
+    "adamw": OptimizerSpec("AdamW", {"betas": _pair, "eps": float, "weight_decay": float,
+                                     "amsgrad": _bool}, {}),
+    "rmsprop": OptimizerSpec("RMSprop", {"alpha": float, "eps": float, "weight_decay": float,
+                                         "momentum": float, "centered": _bool}, {}),
+    "adagrad": OptimizerSpec("Adagrad", {"lr_decay": float, "weight_decay": float, "eps": float,
+                                         "initial_accumulator_value": float}, {}),
+    "lbfgs": OptimizerSpec("LBFGS", {"max_iter": int, "history_size": int, "tolerance_grad": float,
+                                     "tolerance_change": float, "line_search_fn": _line_search},
+                           {"line_search_fn": "strong_wolfe"}),
+}
+
+
+def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate an optimizer name and convert its options to their types.
+
+    Raises
+    ------
+    ConfigError
+        Unknown optimizer, unknown option, or a value of the wrong type.
+    """
+    if name not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    spec = OPTIMIZERS[name]
+    parsed: dict[str, Any] = {}
+    for key, value in options.items():
+        if key not in spec.options:
+            raise ConfigError(f"optimizer {name!r} has no option {key!r}; its options are "
+                              f"{', '.join(spec.options)}")
+        try:
+            parsed[key] = spec.options[key](value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"option {key}={value!r} for {name}: {exc}") from None
+    return parsed
+
+
+def make_optimizer(name: str, params: Iterable, *, lr: float, options: Mapping[str, Any] | None = None):
+    """Build ``torch.optim.<Class>(params, lr=lr, **options)`` for a short optimizer name.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = torch.zeros(1, requires_grad=True)
+    >>> make_optimizer("sgd", [w], lr=0.01, options={"momentum": 0.9}).defaults["momentum"]
+    0.9
+    """
+    import torch
+
+    spec = OPTIMIZERS.get(name)
+    parsed = check_options(name, options or {})
+    kwargs = {**spec.defaults, **parsed}  # type: ignore[union-attr]
+    cls = getattr(torch.optim, spec.torch_name)  # type: ignore[union-attr]
+    try:
+        return cls(list(params), lr=lr, **kwargs)
+    except ValueError as exc:  # torch names the bad value, e.g. "Invalid momentum value: -1"
+        raise ConfigError(f"{name}: {exc}; check the option values") from None
+
+
+def parse_run(text: str) -> tuple[str, dict[str, str]]:
+    """Split a run description like ``"sgd lr=0.01 momentum=0.9"`` into name and raw options.
+
+    Examples
+    --------
+    >>> parse_run("sgd lr=0.01 momentum=0.9")
+    ('sgd', {'lr': '0.01', 'momentum': '0.9'})
+    """
+    words = text.split()
+    if not words:
+        raise ConfigError("empty --run; write it like \"sgd lr=0.01 momentum=0.9\"")
+    name, *rest = words
+    if "=" in name:
+        raise ConfigError(f"run {text!r} must start with an optimizer name ({', '.join(OPTIMIZERS)}), "
+                          "like \"sgd lr=0.01 momentum=0.9\"")
+    options: dict[str, str] = {}
+    for word in rest:
+        key, sep, value = word.partition("=")
+        if not sep or not key or not value:
+            raise ConfigError(f"bad option {word!r} in run {text!r}; write options as key=value")
+        options[key.replace("-", "_")] = value
+    return name.lower(), options

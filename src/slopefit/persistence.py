@@ -1,0 +1,156 @@
+"""Model files: a fitted line saved as human-readable JSON, and loaded back without torch.
+
+The file holds the coefficients in original units, the scaling, feature and target names,
+the training settings, the final and exact losses, and two versions: ``format_version``
+(of this layout; a file of another version is refused) and the slopefit version that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slopefit.atomic import atomic_path
+from slopefit.errors import ModelFileError
+
+FORMAT_NAME = "slopefit-model"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted line ready to predict: ``y = X @ coef + intercept`` in original units."""
+
+    coef: np.ndarray
+    intercept: float
+    feature_names: tuple[str, ...]
+    target_name: str
+    feature_min: np.ndarray | None = None
+    feature_max: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # scaling, training settings, losses, versions
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[0])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions for X of shape (n_samples, n_features)."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} feature(s) "
+                             f"({', '.join(self.feature_names)}), got shape {X.shape}")
+        return X @ self.coef + self.intercept
+
+
+def model_from_result(result) -> Model:
+    """The :class:`Model` of a :class:`slopefit.training.FitResult` (or any object with its fields)."""
+    from slopefit import __version__
+
+    info = {
+        "scaling": result.scaler.to_dict(),
+        "training": result.config.to_dict(),
+        "epochs_run": int(result.epochs_run),
+        "initial_loss": result.initial_loss,
+        "final_loss": result.final_loss,
+        "exact_loss": result.exact.loss,
+        "exact_coef": result.exact.coef.tolist(),
+        "exact_intercept": result.exact.intercept,
+        "r2": result.r2,
+        "slopefit_version": __version__,
+    }
+    return Model(coef=np.asarray(result.coef, dtype=np.float64), intercept=float(result.intercept),
+                 feature_names=tuple(result.feature_names), target_name=result.target_name,
+                 feature_min=np.asarray(result.feature_min), feature_max=np.asarray(result.feature_max),
+                 info=info)
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as JSON to ``path`` atomically (a failure leaves no half-written file).
+
+    Examples
+    --------
+    >>> save_model(model_from_result(result), "model.json")  # doctest: +SKIP
+    """
+    payload = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "slopefit_version": model.info.get("slopefit_version"),
+        "feature_names": list(model.feature_names),
+        "target_name": model.target_name,
+        "coef": model.coef.tolist(),
+        "intercept": model.intercept,
+        "feature_min": None if model.feature_min is None else model.feature_min.tolist(),
+        "feature_max": None if model.feature_max is None else model.feature_max.tolist(),
+        **{k: v for k, v in model.info.items() if k != "slopefit_version"},
+    }
+    text = json.dumps(_finite(payload), indent=2, ensure_ascii=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def _finite(value):
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Read a model file written by :func:`save_model`.
+
+    Raises
+    ------
+    ModelFileError
+        Missing/unreadable file, not JSON, not a slopefit model, another format version,
+        or coefficients that do not match the feature names.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
+                             "slopefit fit DATA --save MODEL.json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.__class__.__name__}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{str(p)!r} is not a slopefit model: not valid JSON ({exc.msg} at line "
+                             f"{exc.lineno}); create one with slopefit fit DATA --save MODEL.json") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{str(p)!r} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
+                             "create one with slopefit fit DATA --save MODEL.json")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{str(p)!r} has model format version {version!r}, but this slopefit reads "
+                             f"version {FORMAT_VERSION}; refit it with slopefit fit ... --save, or use the "
+                             f"slopefit version that wrote it ({data.get('slopefit_version')})")
+    try:
+        coef = np.asarray(data["coef"], dtype=np.float64)
+        intercept = float(data["intercept"])
+        names = tuple(str(n) for n in data["feature_names"])
+        target = str(data["target_name"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: field {exc} is missing or invalid; "
+                             "refit and save it again") from None
+    if coef.ndim != 1 or coef.shape[0] != len(names) or not np.isfinite(coef).all():
+        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: {coef.shape} coefficients for "
+                             f"{len(names)} features; refit and save it again")
+    bounds = [None if data.get(k) is None else np.asarray(data[k], dtype=np.float64)
+              for k in ("feature_min", "feature_max")]
+    known = {"format", "format_version", "coef", "intercept", "feature_names", "target_name",
+             "feature_min", "feature_max"}
+    info = {k: v for k, v in data.items() if k not in known}
+    return Model(coef=coef, intercept=intercept, feature_names=names, target_name=target,
+                 feature_min=bounds[0], feature_max=bounds[1], info=info)

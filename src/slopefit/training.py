@@ -1,0 +1,333 @@
+"""The one training loop: gradient descent on MSE with any torch optimizer.
+
+Full batch (the lesson's way) or minibatches drawn by a seeded generator. The loop
+records the loss history like the lesson's ``hist`` array, stops on a tolerance, detects
+divergence, reports progress through a callback and returns a :class:`FitResult` whose
+numbers are in the data's own units and sit next to the exact least-squares answer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from slopefit.datasets import Dataset
+from slopefit.errors import ConfigError, DivergenceError
+from slopefit.exact import ExactSolution, solve_exact
+from slopefit.objective import mse, mse_float64, predict, stable_lr_bound
+from slopefit.optimizers import check_options
+from slopefit.scaling import Scaler, check_scaling
+
+EXPLODE_FACTOR = 1e8  # a loss this many times above the starting loss counts as diverged
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one gradient-descent run. Invalid values raise ConfigError at construction."""
+
+    optimizer: str = "sgd"  # a name from slopefit.optimizers.OPTIMIZERS
+    lr: float = 0.01  # learning rate, > 0
+    epochs: int = 1000  # passes over the data (= updates when full batch), >= 1
+    options: Mapping[str, Any] = field(default_factory=dict)  # optimizer options, e.g. {"momentum": 0.9}
+    batch_size: int | None = None  # None = full batch (the lesson); 1 = one random row per step
+    scaling: str = "center"  # "none" | "center" (the lesson) | "standardize"
+    fit_intercept: bool = True  # learn B; False fits Yp = X @ W through the origin
+    log_every: int = 1  # record the loss every this many epochs (the lesson: 10); the last is always kept
+    tol: float | None = None  # stop when the loss changes by <= tol * loss over one epoch
+    seed: int = 0  # seeds the minibatch shuffle
+    dtype: str = "float32"  # tensor dtype of the training ("float32" as in the lesson, or "float64")
+    init: float = 0.0  # starting value of every W and of B (the lesson's loop: zeros)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a positive number, got lr={self.lr}; try lr=0.01")
+        if not isinstance(self.epochs, (int, np.integer)) or isinstance(self.epochs, bool) or self.epochs < 1:
+            raise ConfigError(f"epochs must be a whole number >= 1, got epochs={self.epochs}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, (int, np.integer))
+                                            or self.batch_size < 1):
+            raise ConfigError(f"batch_size must be a whole number >= 1 (or None for full batch), "
+                              f"got batch_size={self.batch_size}")
+        if not isinstance(self.log_every, (int, np.integer)) or self.log_every < 1:
+            raise ConfigError(f"log_every must be a whole number >= 1, got log_every={self.log_every}")
+        if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
+            raise ConfigError(f"tol must be >= 0 (or None), got tol={self.tol}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        check_scaling(self.scaling)
+        object.__setattr__(self, "options", check_options(self.optimizer, self.options))
+
+    def describe(self) -> str:
+        """``"sgd lr=0.01 momentum=0.9"``: the run in the syntax of ``slopefit compare --run``."""
+        opts = " ".join(f"{k}={_fmt(v)}" for k, v in self.options.items())
+        return f"{self.optimizer} lr={_fmt(self.lr)}" + (f" {opts}" if opts else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer, "lr": self.lr, "epochs": int(self.epochs),
+                "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
+                "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
+                "log_every": int(self.log_every), "tol": self.tol, "seed": self.seed, "dtype": self.dtype,
+                "init": self.init}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_fmt(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class History:
+    """Loss recorded during training: ``losses[i]`` is the MSE after ``epochs[i]`` updates/epochs."""
+
+    epochs: tuple[int, ...]
+    losses: tuple[float, ...]
+
+    def as_array(self) -> np.ndarray:
+        """The lesson's ``hist``: an array of shape (n_records, 2) with columns epoch, loss."""
+        return np.column_stack([np.array(self.epochs, dtype=np.float64), np.array(self.losses)])
+
+    def loss_at(self, epoch: int) -> float:
+        return self.losses[self.epochs.index(epoch)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the loop reports to a callback at each recorded epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The outcome of :func:`fit`, in the data's own units, next to the exact optimum.
+
+    Attributes
+    ----------
+    coef : ndarray (n_features,), intercept : float
+        The fitted line in original units.
+    coef_scaled : ndarray (n_features,), intercept_scaled : float
+        The same parameters as the optimizer saw them (scaled space).
+    scaler : Scaler
+    history : History
+    config : TrainConfig
+    epochs_run : int
+        Updates (full batch) or passes (minibatch) actually made; fewer than ``config.epochs``
+        when the tolerance stopped the run.
+    stop_reason : "epochs" | "tol"
+    final_loss : float
+        MSE of the final parameters on the whole data, float64, original units.
+    exact : ExactSolution
+    seconds : float
+        Wall time of the training loop.
+    lr_bound : float
+        2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
+    """
+
+    coef: np.ndarray
+    intercept: float
+    coef_scaled: np.ndarray
+    intercept_scaled: float
+    scaler: Scaler
+    history: History
+    config: TrainConfig
+    epochs_run: int
+    stop_reason: str
+    final_loss: float
+    exact: ExactSolution
+    seconds: float
+    lr_bound: float
+    feature_names: tuple[str, ...]
+    target_name: str
+    target_variance: float
+    feature_min: np.ndarray
+    feature_max: np.ndarray
+
+    @property
+    def initial_loss(self) -> float:
+        return self.history.losses[0]
+
+    @property
+    def loss_gap(self) -> float:
+        """``loss - loss*``: how far above the exact optimum gradient descent stopped."""
+        return self.final_loss - self.exact.loss
+
+    @property
+    def relative_gap(self) -> float:
+        """``(loss - loss*) / loss*``; when the data fit a line exactly (loss* ~ 0), relative to
+        the variance of the target (the loss of always predicting the mean) instead."""
+        scale = self.exact.loss if self.exact.loss > 1e-12 * self.target_variance else self.target_variance
+        return self.loss_gap / scale if scale > 0 else self.loss_gap
+
+    @property
+    def param_distance(self) -> float:
+        """``||theta - theta*||`` over coefficients and intercept, original units."""
+        diff = np.append(self.coef - self.exact.coef, self.intercept - self.exact.intercept)
+        return float(np.linalg.norm(diff))
+
+    @property
+    def r2(self) -> float:
+        """Coefficient of determination of the fitted line on the training data."""
+        return 1.0 - self.final_loss / self.target_variance if self.target_variance > 0 else float("nan")
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions in original units for X of shape (n_samples, n_features)."""
+        return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
+
+
+def fit(
+    data: Dataset,
+    config: TrainConfig | None = None,
+    *,
+    callback: Callable[[Progress], None] | None = None,
+) -> FitResult:
+    """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
+
+    Each epoch of full-batch training computes the loss at the current parameters, records it,
+    and takes one optimizer step with its gradient (as the lesson's loop does), so
+    ``history.loss_at(k)`` is the loss after ``k`` updates. Minibatch training takes one step
+    per batch of a fresh seeded shuffle and records the whole-data loss after each epoch.
+
+    Parameters
+    ----------
+    data : Dataset
+    config : TrainConfig, default TrainConfig()
+    callback : callable, optional
+        Called with a :class:`Progress` at every recorded epoch (the CLI draws its progress bar).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    DivergenceError
+        The loss became non-finite or exploded; the message gives the epoch, lr and stable bound.
+
+    Examples
+    --------
+    >>> from slopefit.datasets import builtin
+    >>> res = fit(builtin("height-weight"), TrainConfig(lr=0.01, options={"momentum": 0.9}, epochs=300))
+    >>> round(float(res.coef[0]), 4)
+    1.8207
+    """
+    import torch
+
+    config = config or TrainConfig()
+    scaler = Scaler.fit(data.X, data.y, config.scaling, fit_intercept=config.fit_intercept)
+    X_scaled = scaler.transform_X(data.X)
+    lr_bound = stable_lr_bound(X_scaled, fit_intercept=config.fit_intercept)
+    dtype = getattr(torch, config.dtype)
+    X = torch.as_tensor(X_scaled, dtype=dtype)  # (n_samples, n_features)
+    y = torch.as_tensor(scaler.transform_y(data.y), dtype=dtype)  # (n_samples,)
+    n_samples, n_features = X.shape
+
+    W = torch.full((n_features,), float(config.init), dtype=dtype, requires_grad=True)
+    B = torch.full((1,), float(config.init), dtype=dtype, requires_grad=True) if config.fit_intercept else None
+    params = [W] if B is None else [W, B]
+    from slopefit.optimizers import make_optimizer
+
+    optimizer = make_optimizer(config.optimizer, params, lr=config.lr, options=config.options)
+    full_batch = config.batch_size is None or config.batch_size >= n_samples
+    generator = torch.Generator().manual_seed(int(config.seed))
+
+    def closure_on(Xb, yb):
+        def closure():
+            optimizer.zero_grad()
+            loss = mse(predict(Xb, W, B), yb)
+            loss.backward()
+            return loss
+        return closure
+
+    full_closure = closure_on(X, y)
+
+    def whole_loss() -> float:
+        with torch.no_grad():
+            return float(mse(predict(X, W, B), y))
+
+    epochs_seen: list[int] = []
+    losses: list[float] = []
+    limit = math.inf
+    previous = math.nan
+    stop_reason = "epochs"
+    last = config.epochs
+    start = time.perf_counter()
+    for epoch in range(config.epochs + 1):
+        is_last = epoch == config.epochs
+        must_check = full_batch or config.tol is not None or is_last or epoch % config.log_every == 0
+        if full_batch and not is_last:
+            loss = float(optimizer.step(full_closure).detach())  # loss before this step = after `epoch` updates
+        else:
+            loss = whole_loss() if must_check else math.nan
+        if epoch == 0:
+            limit = EXPLODE_FACTOR * max(loss, 1e-12 * max(float(np.var(data.y)), 1e-300))
+        if must_check:
+            _check_divergence(loss, limit, epoch, config, lr_bound)
+        converged = (config.tol is not None and epoch > 0
+                     and abs(previous - loss) <= config.tol * max(abs(previous), 1e-300))
+        if epoch % config.log_every == 0 or is_last or converged:
+            epochs_seen.append(epoch)
+            losses.append(loss)
+            if callback is not None:
+                callback(Progress(epoch=epoch, epochs=config.epochs, loss=loss))
+        if converged:
+            stop_reason, last = "tol", epoch
+            break
+        previous = loss
+        if not full_batch and not is_last:
+            _minibatch_epoch(X, y, W, B, optimizer, closure_on, config, generator, epoch + 1, lr_bound, limit)
+    seconds = time.perf_counter() - start
+
+    with torch.no_grad():
+        w_scaled = W.detach().to(torch.float64).numpy().copy()
+        b_scaled = float(B.detach()[0]) if B is not None else 0.0
+    coef, intercept = scaler.to_original(w_scaled, b_scaled)
+    if not config.fit_intercept:
+        intercept = 0.0
+    exact = solve_exact(data.X, data.y, fit_intercept=config.fit_intercept)
+    final_loss = (mse_float64(data.X, data.y, coef, intercept) if config.fit_intercept
+                  else float(np.mean((data.y - data.X @ coef) ** 2)))
+    return FitResult(
+        coef=coef, intercept=intercept, coef_scaled=w_scaled, intercept_scaled=b_scaled, scaler=scaler,
+        history=History(tuple(epochs_seen), tuple(losses)), config=config, epochs_run=last,
+        stop_reason=stop_reason, final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
+        feature_names=data.feature_names, target_name=data.target_name,
+        target_variance=float(np.var(data.y)) if config.fit_intercept else float(np.mean(data.y**2)),
+        feature_min=data.X.min(axis=0), feature_max=data.X.max(axis=0),
+    )
+
+
+def _minibatch_epoch(X, y, W, B, optimizer, closure_on, config, generator, epoch, lr_bound, limit) -> None:
+    """One pass over a fresh seeded shuffle, one optimizer step per batch."""
+    import torch
+
+    order = torch.randperm(X.shape[0], generator=generator)
+    for start in range(0, X.shape[0], config.batch_size):
+        rows = order[start:start + config.batch_size]
+        loss = float(optimizer.step(closure_on(X[rows], y[rows])).detach())
+        if not math.isfinite(loss) or loss > limit:
+            _check_divergence(loss, limit, epoch, config, lr_bound)
+
+
+def _check_divergence(loss: float, limit: float, epoch: int, config: TrainConfig, bound: float) -> None:
+    if math.isfinite(loss) and loss <= limit:
+        return
+    what = "became " + ("NaN" if math.isnan(loss) else "infinite") if not math.isfinite(loss) \
+        else f"exploded to {loss:.4g}"
+    if config.lr >= bound:
+        advice = (f"full-batch gradient descent on this data is stable only for lr < {bound:.3g} "
+                  f"(2/λmax of the MSE Hessian); lower the learning rate")
+    else:
+        advice = (f"lr is below the plain full-batch bound {bound:.3g} (2/λmax), so try a smaller lr, "
+                  f"less momentum or another optimizer")
+    if config.scaling != "standardize":
+        advice += ", or scale the data (--scale standardize)"
+    raise DivergenceError(f"training diverged at epoch {epoch}: the loss {what} with {config.describe()}; "
+                          f"{advice}", epoch=epoch, lr=config.lr, bound=bound)
