@@ -1,5 +1,31 @@
-"""slopefit: linear regression by gradient descent on PyTorch, checked against the exact answer."""
+"""slopefit: linear regression by gradient descent on PyTorch, checked against the exact answer.
+
+Importing slopefit does not import torch; fitting does. ``LinearRegressor`` needs scikit-learn
+and is imported on first use.
+"""
 
 from __future__ import annotations
 
+from slopefit.datasets import Dataset, builtin, load_dataset, make_synthetic
+from slopefit.errors import ConfigError, DataError, DivergenceError, ModelFileError, SlopefitError
+from slopefit.exact import ExactSolution, solve_exact
+from slopefit.persistence import Model, load_model, model_from_result, save_model
+from slopefit.scaling import Scaler
+from slopefit.training import FitResult, History, Progress, TrainConfig, fit
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult", "History",
+    "LinearRegressor", "Model", "ModelFileError", "Progress", "Scaler", "SlopefitError", "TrainConfig",
+    "builtin", "fit", "load_dataset", "load_model", "make_synthetic", "model_from_result", "save_model",
+    "solve_exact", "__version__",
+]
+
+
+def __getattr__(name: str):
+    if name == "LinearRegressor":
+        from slopefit.estimator import LinearRegressor
+
+        return LinearRegressor
+    raise AttributeError(f"module 'slopefit' has no attribute {name!r}")

@@ -36,7 +36,7 @@ class TrainConfig:
     epochs: int = 1000  # passes over the data (= updates when full batch), >= 1
     options: Mapping[str, Any] = field(default_factory=dict)  # optimizer options, e.g. {"momentum": 0.9}
     batch_size: int | None = None  # None = full batch (the lesson); 1 = one random row per step
-    scaling: str = "center"  # "none" | "center" (the lesson) | "standardize"
+    scaling: str = "standardize"  # "none" | "center" (the lesson) | "standardize" (robust default)
     fit_intercept: bool = True  # learn B; False fits Yp = X @ W through the origin
     log_every: int = 1  # record the loss every this many epochs (the lesson: 10); the last is always kept
     tol: float | None = None  # stop when the loss changes by <= tol * loss over one epoch

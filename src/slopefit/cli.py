@@ -1,0 +1,367 @@
+"""The ``slopefit`` command: argv -> library calls -> printed tables.
+
+The only module that prints or decides exit codes. A user error is one line on stderr and
+exit 2 (usage) or 1 (data or run failure), never a traceback; Ctrl-C exits 130. torch,
+pandas, matplotlib and scikit-learn are imported only inside the commands that need them,
+so ``slopefit --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from slopefit.errors import ConfigError, SlopefitError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def default_lang() -> str:
+    """``ko`` when the locale is Korean, else ``en``."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from slopefit.datasets import builtin, builtin_names
+
+    rows = []
+    for name in builtin_names():
+        ds = builtin(name)
+        rows.append((name, str(ds.n_samples), f"{', '.join(ds.feature_names)} -> {ds.target_name}",
+                     ds.description[args.lang]))
+    print(_table(("name", "rows", "columns", "description"), rows))
+    print("\nAlso: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a CSV/Parquet file.")
+    return EXIT_OK
+
+
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from slopefit.lesson import run_lesson, save_figures
+
+    lesson = run_lesson(args.lang)
+    for section in lesson.sections:
+        print(f"\n== {section.title} ==")
+        print("\n".join(section.lines))
+    paths = save_figures(lesson, args.out)
+    print(f"\n{'그림을 저장했습니다' if args.lang == 'ko' else 'Figures saved'} ({len(paths)}):")
+    for path in paths:
+        print(f"  {path}")
+    return EXIT_OK
+
+
+def _config_from(args: argparse.Namespace, optimizer: str, lr: float, options: dict):
+    from slopefit.training import TrainConfig
+
+    return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
+                       batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
+                       log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from slopefit.datasets import load_dataset
+    from slopefit.progress import ProgressBar
+    from slopefit.training import fit
+
+    options = _options(args.option)
+    if args.momentum is not None:
+        options["momentum"] = args.momentum
+    config = _config_from(args, args.optimizer, args.lr, options)
+    data = load_dataset(args.data, x=args.x, y=args.y)
+    bar = ProgressBar()
+    try:
+        result = fit(data, config, callback=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    print(_fit_summary(data, result))
+    if args.save:
+        from slopefit.persistence import model_from_result, save_model
+
+        print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
+    if args.plot:
+        for path in _fit_figures(data, result, Path(args.plot), args.lang):
+            print(f"figure saved to {path}")
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from slopefit.persistence import load_model
+
+    model = load_model(args.model)
+    d = model.n_features
+    if args.csv and args.values:
+        raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
+    if args.csv:
+        from slopefit.datasets import read_table
+
+        frame = read_table(args.csv)
+        missing = [c for c in model.feature_names if c not in frame.columns]
+        if missing:
+            raise SlopefitError(f"column {missing[0]!r} (a feature of the model) is not in {args.csv}; "
+                                f"available columns: {', '.join(map(str, frame.columns))}")
+        from slopefit.datasets import _numeric_column
+
+        X = np.column_stack([_numeric_column(frame[c], c, Path(args.csv).name) for c in model.feature_names])
+    else:
+        if not args.values:
+            raise UsageError(f"slopefit predict: give values to predict ({d} per row: "
+                             f"{', '.join(model.feature_names)}) or --csv FILE")
+        numbers = []
+        for text in args.values:
+            try:
+                numbers.append(float(text))
+            except ValueError:
+                raise UsageError(f"slopefit predict: {text!r} is not a number; give numeric values") from None
+        if len(numbers) % d:
+            raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
+                             f"({', '.join(model.feature_names)}); give a multiple of {d} values")
+        X = np.array(numbers, dtype=np.float64).reshape(-1, d)  # (n_rows, n_features)
+    for value in model.predict(X):
+        print(f"{value:.10g}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from slopefit.datasets import load_dataset
+    from slopefit.errors import DivergenceError
+    from slopefit.optimizers import parse_run
+    from slopefit.training import fit
+
+    runs = []
+    for text in args.run:
+        name, raw = parse_run(text)
+        lr = float(raw.pop("lr", args.lr)) if _is_number(raw.get("lr", args.lr)) else raw["lr"]
+        if not isinstance(lr, float):
+            raise ConfigError(f"lr={lr!r} in run {text!r} is not a number")
+        runs.append((text, _config_from(args, name, lr, raw)))
+    data = load_dataset(args.data, x=args.x, y=args.y)
+    rows, curves = [], []
+    from slopefit.plotting import Curve
+
+    for text, config in runs:
+        try:
+            result = fit(data, config)
+        except DivergenceError as exc:
+            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
+            continue
+        rows.append((config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
+                     f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
+                     "converged" if result.relative_gap <= 1e-6 else "not converged"))
+        curves.append(Curve(config.describe(), result.history.epochs, result.history.losses))
+    print(f"slopefit compare: {data.name} ({data.n_samples} rows), scale={args.scale}, {args.epochs} epochs, "
+          "same start (zeros) for every run\n")
+    print(_table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
+    if curves:
+        from slopefit.lesson import text
+        from slopefit.plotting import plot_history
+
+        path = plot_history(curves, Path(args.plot) / "compare_loss.png", xlabel=text("fig.epoch", args.lang),
+                            ylabel=text("fig.loss_log", args.lang), title=f"{data.name}: " +
+                            ("손실 곡선 비교" if args.lang == "ko" else "loss curves"), log_y=True)
+        print(f"\nfigure saved to {path}")
+    return EXIT_OK if curves else EXIT_FAILURE
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _options(items: Sequence[str] | None) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"slopefit: --option {item!r} must look like KEY=VALUE, e.g. --option nesterov=true")
+        options[key.replace("-", "_")] = value
+    return options
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _fit_summary(data, result) -> str:
+    cfg = result.config
+    batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= data.n_samples \
+        else f"batch size {cfg.batch_size}"
+    head = [
+        f"slopefit fit: {data.name} ({data.n_samples} rows, {data.n_features} feature"
+        f"{'s' if data.n_features > 1 else ''} -> {data.target_name})",
+        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {cfg.epochs} epochs, {cfg.dtype}",
+        "",
+    ]
+    rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in
+            zip(data.feature_names, result.coef, result.exact.coef)]
+    if cfg.fit_intercept:
+        rows.append(("intercept", f"{result.intercept:.10g}", f"{result.exact.intercept:.10g}"))
+    rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}"))
+    stopped = "tolerance reached" if result.stop_reason == "tol" else "all epochs run"
+    tail = [
+        "",
+        f"initial loss   {result.initial_loss:.10g}",
+        f"final loss     {result.final_loss:.10g}",
+        f"loss - loss*   {result.loss_gap:.3g}   (relative gap {result.relative_gap:.3g})",
+        f"|theta - theta*| {result.param_distance:.3g}   (coefficients and intercept, original units)",
+        f"R^2            {result.r2:.6f}",
+        f"epochs         {result.epochs_run} ({stopped})",
+        f"time           {result.seconds:.3f} s",
+    ]
+    if result.relative_gap > 1e-6:
+        if cfg.optimizer == "sgd" and cfg.lr >= result.lr_bound:
+            advice = f"lr={cfg.lr:g} is at or above the stable bound {result.lr_bound:.3g} (2/λmax); lower --lr"
+        else:
+            advice = (f"consider more --epochs, a larger --lr (below the stable bound {result.lr_bound:.3g}) "
+                      "or --momentum 0.9")
+        tail.append(f"note: not converged to the exact optimum (relative gap > 1e-6); {advice}")
+    return "\n".join(head + [_table(("", "gradient descent", "exact (least squares)"), rows)] + tail)
+
+
+def _fit_figures(data, result, out: Path, lang: str) -> list[Path]:
+    from slopefit.lesson import text
+    from slopefit.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
+
+    paths = [plot_history([Curve(result.config.describe(), result.history.epochs, result.history.losses)],
+                          out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
+                          title=data.name, log_y=True)]
+    if data.n_features == 1:
+        paths.append(plot_lines(
+            data.X[:, 0], data.y,
+            [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
+             Line(text("fig.exact", lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
+            out / "fit.png", xlabel=data.feature_names[0], ylabel=data.target_name, title=data.name,
+            data_label=text("fig.data", lang)))
+    else:
+        paths.append(plot_predicted(data.y, result.predict(data.X), out / "fit.png",
+                                    xlabel=f"{data.target_name} (actual)", ylabel=f"{data.target_name} (predicted)",
+                                    title=data.name))
+    return paths
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
+    p.add_argument("data", metavar="DATA", help="built-in name (see 'slopefit datasets'), synthetic[:...], "
+                   "or a CSV/Parquet file")
+    p.add_argument("--x", nargs="+", metavar="COL", help="feature columns (default: all but the target)")
+    p.add_argument("--y", metavar="COL", help="target column (default: the last column)")
+    p.add_argument("--epochs", type=_positive_int, default=epochs, help=f"epochs (default {epochs})")
+    p.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="minibatch size (default: full batch; 1 = one random row per step)")
+    p.add_argument("--scale", choices=("none", "center", "standardize"), default="standardize",
+                   help="scaling before training (default standardize; the lesson uses center)")
+    p.add_argument("--log-every", type=_positive_int, default=1, help="record the loss every N epochs")
+    p.add_argument("--tol", type=float, default=None, help="stop when the loss changes by <= tol*loss in an epoch")
+    p.add_argument("--seed", type=int, default=0, help="seed of the minibatch shuffle (default 0)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
+    p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
+    p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="slopefit", description="Linear regression by gradient descent on PyTorch, "
+                     "checked against the exact least-squares answer.")
+    from slopefit import __version__
+
+    parser.add_argument("--version", action="version", version=f"slopefit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("lesson", help="replay the PyTorch linear-regression lesson with its figures")
+    p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language (default: from locale)")
+    p.add_argument("--out", default="figures", metavar="DIR", help="where to save figures (default ./figures)")
+    p.set_defaults(handler=cmd_lesson)
+
+    p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
+    _add_training_options(p, epochs=1000)
+    p.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad or lbfgs (default sgd)")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--momentum", type=float, default=None, help="momentum (sgd, rmsprop)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="another optimizer option, e.g. nesterov=true, betas=0.9,0.99 (repeatable)")
+    p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
+    p.add_argument("--plot", metavar="DIR", help="save loss.png and fit.png in DIR")
+    p.set_defaults(handler=cmd_fit)
+
+    p = sub.add_parser("predict", help="predict with a saved model")
+    p.add_argument("model", metavar="MODEL.json")
+    p.add_argument("values", nargs="*", metavar="VALUE", help="feature values, filling rows of the model's width")
+    p.add_argument("--csv", metavar="FILE", help="predict every row of a CSV/Parquet file")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
+    _add_training_options(p, epochs=200)
+    p.add_argument("--run", action="append", required=True, metavar='"NAME key=value ..."',
+                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate of runs that do not set lr=")
+    p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("datasets", help="list the built-in data")
+    p.add_argument("--lang", choices=("ko", "en"), default=default_lang())
+    p.set_defaults(handler=cmd_datasets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args))
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"slopefit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SlopefitError as exc:
+        print(f"slopefit: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("slopefit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return int(exc.code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

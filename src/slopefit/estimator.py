@@ -1,0 +1,120 @@
+"""``LinearRegressor``: slopefit as a scikit-learn estimator.
+
+Thin: it validates input the scikit-learn way and delegates to :func:`slopefit.training.fit`
+(``solver="gd"``) or :func:`slopefit.exact.solve_exact` (``solver="exact"``). scikit-learn is
+an optional dependency (``pip install slopefit[sklearn]``), imported when this module is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from slopefit.datasets import Dataset
+from slopefit.exact import solve_exact
+from slopefit.training import TrainConfig, fit
+
+SOLVERS = ("gd", "exact")
+
+
+class LinearRegressor(RegressorMixin, BaseEstimator):
+    """Ordinary least squares fitted by gradient descent on PyTorch (or exactly).
+
+    Parameters
+    ----------
+    solver : {"gd", "exact"}, default "gd"
+        ``"gd"`` trains with a torch optimizer; ``"exact"`` solves least squares in float64.
+    optimizer : str, default "sgd"
+        sgd, adam, adamw, rmsprop, adagrad or lbfgs.
+    lr : float, default 0.01
+        Learning rate, > 0.
+    momentum : float or None, default None
+        Momentum for sgd and rmsprop. None means 0.9 for sgd and the optimizer's own default otherwise.
+    epochs : int, default 1000
+        Full-batch updates, or passes over the data with ``batch_size``.
+    batch_size : int or None, default None
+        Minibatch size; None trains on the full batch.
+    scaling : {"none", "center", "standardize"}, default "standardize"
+        Scaling applied before training; ``coef_`` and ``intercept_`` are in the data's own units.
+    tol : float or None, default None
+        Stop when the loss changes by at most ``tol * loss`` in one epoch.
+    fit_intercept : bool, default True
+    optimizer_options : dict or None, default None
+        Further options of the optimizer, torch's names (``{"nesterov": True}``).
+    dtype : {"float32", "float64"}, default "float32"
+    random_state : int or None, default None
+        Seeds the minibatch shuffle.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X has string column names
+    history_ : slopefit.training.History or None (exact solver)
+    n_iter_ : int, epochs run (0 for the exact solver)
+    result_ : slopefit.training.FitResult or None (exact solver)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.array([[166.], [176.], [171.], [173.], [169.]]), np.array([58.7, 75.7, 62.1, 70.4, 60.1])
+    >>> round(float(LinearRegressor().fit(X, y).coef_[0]), 4)
+    1.8207
+    """
+
+    def __init__(self, *, solver: str = "gd", optimizer: str = "sgd", lr: float = 0.01,
+                 momentum: float | None = None, epochs: int = 1000, batch_size: int | None = None,
+                 scaling: str = "standardize", tol: float | None = None, fit_intercept: bool = True,
+                 optimizer_options: dict | None = None, dtype: str = "float32",
+                 random_state: int | None = None) -> None:
+        self.solver = solver
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.scaling = scaling
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.optimizer_options = optimizer_options
+        self.dtype = dtype
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
+        if self.solver == "exact":
+            solution = solve_exact(X, y, fit_intercept=self.fit_intercept)
+            self.coef_, self.intercept_ = solution.coef, float(solution.intercept)
+            self.history_, self.n_iter_, self.result_ = None, 0, None
+            return self
+        result = fit(Dataset(X=X, y=y, feature_names=tuple(f"x{j}" for j in range(X.shape[1])),
+                             target_name="y", name="array"), self._config())
+        self.coef_, self.intercept_ = result.coef, float(result.intercept)
+        self.history_, self.n_iter_, self.result_ = result.history, result.epochs_run, result
+        return self
+
+    def _config(self) -> TrainConfig:
+        options = dict(self.optimizer_options or {})
+        momentum = self.momentum
+        if momentum is None and self.optimizer == "sgd":
+            momentum = 0.9
+        if momentum is not None:
+            options["momentum"] = momentum
+        if self.random_state is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        else:
+            seed = int(self.random_state)
+        return TrainConfig(optimizer=self.optimizer, lr=self.lr, epochs=self.epochs, options=options,
+                           batch_size=self.batch_size, scaling=self.scaling, fit_intercept=self.fit_intercept,
+                           tol=self.tol, seed=seed, dtype=self.dtype, log_every=1)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions ``X @ coef_ + intercept_``, shape (n_samples,)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_ + self.intercept_
