@@ -71,10 +71,19 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
     norms = np.sqrt((Xc**2).sum(axis=0))
     norms = np.where(norms > 0, norms, 1.0)
     Z = Xc / norms  # unit-norm columns: the solver sees the design's real conditioning
+    if fit_intercept:
+        # The rounded means leave each centered column a tiny nonzero mean; on near-collinear
+        # columns that is not negligible, so a unit-norm constant column absorbs it exactly.
+        Z = np.column_stack([Z, np.full(len(Z), 1.0 / np.sqrt(len(Z)))])
     beta, _, rank, _ = np.linalg.lstsq(Z, yc, rcond=None)
     correction, *_ = np.linalg.lstsq(Z, yc - Z @ beta, rcond=None)  # iterative refinement
     beta = beta + correction
-    coef = beta / norms
-    intercept = y_mean - float(x_mean @ coef) if fit_intercept else 0.0
+    n_features = X.shape[1]
+    coef = beta[:n_features] / norms
+    if fit_intercept:
+        rank -= 1
+        intercept = y_mean + float(beta[n_features]) / np.sqrt(len(Z)) - float(x_mean @ coef)
+    else:
+        intercept = 0.0
     loss = mse_float64(X, y, coef, intercept) if fit_intercept else float(np.mean((y - X @ coef) ** 2))
     return ExactSolution(coef=coef, intercept=intercept, loss=loss, rank=int(rank))

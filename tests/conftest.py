@@ -1,0 +1,44 @@
+"""Shared fixtures: CSV files to read and a runner for the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from slopefit.cli import main
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``slopefit ARGS...`` in-process and return its exit code, stdout and stderr."""
+
+    def run(*args: str) -> CliRun:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):
+    """Write a CSV file from text and return its path."""
+
+    def write(text: str, name: str = "data.csv") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+HEIGHT_WEIGHT_CSV = "height,weight\n166,58.7\n176,75.7\n171,62.1\n173,70.4\n169,60.1\n"
