@@ -84,9 +84,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.momentum is not None:
         options["momentum"] = args.momentum
     config = _config_from(args, args.optimizer, args.lr, options)
-    data = load_dataset(args.data, x=args.x, y=args.y)
     bar = ProgressBar()
     try:
+        data = load_dataset(args.data, x=args.x, y=args.y)
         result = fit(data, config, callback=bar)
     except KeyboardInterrupt:
         bar.close()

@@ -1,0 +1,201 @@
+"""The command line end to end: every command, and every error path with its message."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from slopefit.exact import solve_exact
+from tests.conftest import HEIGHT_WEIGHT_CSV
+
+HW_SLOPE = 105.6 / 58  # hand-computed Sxy / Sxx for height-weight
+HW_INTERCEPT = 65.4 - HW_SLOPE * 171
+
+
+def slopefit(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "slopefit", *args], capture_output=True, text=True, **kwargs)
+
+
+def test_help_does_not_import_heavy_packages():
+    code = ("import sys; from slopefit.cli import main; rc = main(['--help']); "
+            "print(rc, sorted(m for m in ('torch', 'pandas', 'matplotlib', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 []"
+    assert "lesson" in out and "compare" in out
+
+
+def test_console_script_runs():
+    proc = slopefit("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("slopefit ")
+
+
+@pytest.mark.parametrize("lang, marker", [("ko", "초기 상태 : 손실 : 185869.2656"),
+                                          ("en", "initial state : loss : 185869.2656")])
+def test_lesson(run_cli, tmp_path, lang, marker):
+    run = run_cli("lesson", "--lang", lang, "--out", tmp_path / "figs")
+    assert run.code == 0, run.err
+    assert "tensor(-19.0400) tensor(2.0000)" in run.out
+    assert "epoch = 200 loss = 0.1423" in run.out and "W =  [199.57222]" in run.out
+    assert marker in run.out
+    assert len(list((tmp_path / "figs").glob("*.png"))) == 5
+
+
+def test_lesson_language_from_locale(monkeypatch, run_cli, tmp_path):
+    monkeypatch.setenv("LC_ALL", "ko_KR.UTF-8")
+    run = run_cli("lesson", "--out", tmp_path)
+    assert "01. 데이터 확인" in run.out
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    run = run_cli("lesson", "--out", tmp_path)
+    assert "01. Looking at the data" in run.out
+
+
+def test_datasets(run_cli):
+    run = run_cli("datasets", "--lang", "en")
+    assert run.code == 0
+    assert "height-weight  5" in run.out and "hours -> ability" in run.out
+    assert "다섯 명" in run_cli("datasets", "--lang", "ko").out
+
+
+def test_fit_save_predict(run_cli, tmp_path):
+    model = tmp_path / "hw.json"
+    run = run_cli("fit", "height-weight", "--momentum", "0.9", "--epochs", "500", "--save", model,
+                  "--plot", tmp_path / "plots")
+    assert run.code == 0, run.err
+    rows = {line.split()[0]: line.split()[1:] for line in run.out.splitlines() if line.strip()}
+    gd, exact = (float(v) for v in rows["height"][:2])
+    assert gd == pytest.approx(HW_SLOPE, rel=1e-6) and exact == pytest.approx(HW_SLOPE, rel=1e-9)
+    assert float(rows["intercept"][1]) == pytest.approx(HW_INTERCEPT, rel=1e-9)
+    assert "R^2" in run.out and "relative gap" in run.out and "epochs         500" in run.out
+    assert json.loads(model.read_text())["feature_names"] == ["height"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "loss.png"]
+
+    run = run_cli("predict", model, "170", "175")
+    assert run.code == 0, run.err
+    values = [float(v) for v in run.out.split()]
+    np.testing.assert_allclose(values, [HW_INTERCEPT + HW_SLOPE * 170, HW_INTERCEPT + HW_SLOPE * 175], rtol=1e-6)
+
+
+def test_predict_csv_and_several_features(run_cli, write_csv, tmp_path):
+    path = write_csv("a,b,t\n1,2,3.5\n2,1,4.1\n3,5,10.2\n4,3,9.9\n5,5,13.1\n")
+    model = tmp_path / "m.json"
+    assert run_cli("fit", path, "--optimizer", "lbfgs", "--lr", "1", "--epochs", "30", "--save", model).code == 0
+    exact = solve_exact(np.array([[1, 2], [2, 1], [3, 5], [4, 3], [5, 5.0]]), np.array([3.5, 4.1, 10.2, 9.9, 13.1]))
+    run = run_cli("predict", model, "1", "1", "2", "2")
+    np.testing.assert_allclose([float(v) for v in run.out.split()], exact.predict(np.array([[1, 1], [2, 2.0]])),
+                               rtol=1e-5)
+    new = write_csv("b,a\n1,1\n2,2\n", name="new.csv")
+    run = run_cli("predict", model, "--csv", new)
+    np.testing.assert_allclose([float(v) for v in run.out.split()], exact.predict(np.array([[1, 1], [2, 2.0]])),
+                               rtol=1e-5)
+    run = run_cli("predict", model, "1", "2", "3")
+    assert run.code == 2
+    assert "3 values do not fill whole rows of 2 features (a, b); give a multiple of 2 values" in run.err
+
+
+def test_compare(run_cli, tmp_path):
+    run = run_cli("compare", "hours-ability", "--scale", "none", "--epochs", "200",
+                  "--run", "sgd lr=0.01", "--run", "sgd lr=0.01 momentum=0.9", "--run", "sgd lr=0.5",
+                  "--plot", tmp_path)
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    plain = next(line for line in lines if line.startswith("sgd lr=0.01 "))
+    momentum = next(line for line in lines if line.startswith("sgd lr=0.01 momentum=0.9"))
+    assert float(plain.split()[2]) > 100 and float(momentum.split()[3]) < 0.01  # final losses
+    assert "diverged (lr bound 0.18)" in run.out
+    assert (tmp_path / "compare_loss.png").exists()
+
+
+def test_fit_minibatch_and_other_optimizers(run_cli):
+    for args in (["--batch-size", "2", "--epochs", "300", "--lr", "0.01"],
+                 ["--optimizer", "adam", "--lr", "0.5", "--dtype", "float64", "--epochs", "2000"],
+                 ["--optimizer", "sgd", "--momentum", "0.9", "--option", "nesterov=true"]):
+        run = run_cli("fit", "height-weight", *args)
+        assert run.code == 0, run.err
+        gd = float(next(line for line in run.out.splitlines() if line.startswith("height ")).split()[1])
+        assert gd == pytest.approx(HW_SLOPE, rel=0.02)
+
+
+# --- errors: one line, no traceback, the right exit code -----------------------------------
+
+ERRORS = [
+    (["fit", "missing.csv"], 1, "data file 'missing.csv' does not exist"),
+    (["fit", "{csv}", "--x", "age"], 1, "column 'age' is not in data.csv; available columns: height, weight"),
+    (["fit", "{bad}"], 1, "column 'weight' in bad.csv is not numeric: 'heavy' in row 2"),
+    (["fit", "{nan}"], 1, "has empty, NaN or infinite cells in rows 2, 3"),
+    (["fit", "{one}"], 1, "one.csv has 1 row; a line needs at least 2 rows of data"),
+    (["fit", "{const}"], 1, "feature 'age' is constant (every row is 30)"),
+    (["fit", "height-weight", "--lr", "0"], 2, "learning rate must be a positive number, got lr=0.0"),
+    (["fit", "height-weight", "--lr", "-0.1"], 2, "got lr=-0.1"),
+    (["fit", "height-weight", "--lr", "fast"], 2, "argument --lr: invalid float value: 'fast'"),
+    (["fit", "height-weight", "--epochs", "0"], 2, "epochs must be a whole number >= 1, got epochs=0"),
+    (["fit", "height-weight", "--batch-size", "0"], 2, "batch_size must be a whole number >= 1"),
+    (["fit", "height-weight", "--optimizer", "sdg"], 2, "unknown optimizer 'sdg'; choose one of sgd, adam"),
+    (["fit", "height-weight", "--optimizer", "adam", "--momentum", "0.9"], 2,
+     "optimizer 'adam' has no option 'momentum'; its options are betas, eps, weight_decay, amsgrad"),
+    (["fit", "height-weight", "--option", "nesterov"], 2, "--option 'nesterov' must look like KEY=VALUE"),
+    (["fit", "height-weight", "--scale", "none", "--lr", "0.001"], 1,
+     "training diverged at epoch"),
+    (["fit", "height-weight", "--scale", "center", "--lr", "0.1"], 1,
+     "full-batch gradient descent on this data is stable only for lr < 0.0862"),
+    (["predict", "{csv}", "1"], 1, "is not a slopefit model: not valid JSON"),
+    (["predict", "{old}", "1"], 1, "has model format version 0, but this slopefit reads version 1"),
+    (["predict", "nothing.json", "1"], 1, "model file 'nothing.json' does not exist"),
+    (["predict", "{model}", "abc"], 2, "'abc' is not a number"),
+    (["compare", "height-weight", "--run", "sgd speed=3"], 2, "optimizer 'sgd' has no option 'speed'"),
+    (["compare", "height-weight"], 2, "the following arguments are required: --run"),
+    (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.fixture
+def files(tmp_path, write_csv):
+    model = {"format": "slopefit-model", "format_version": 1, "coef": [2.0], "intercept": 1.0,
+             "feature_names": ["x"], "target_name": "y"}
+    (tmp_path / "model.json").write_text(json.dumps(model))
+    (tmp_path / "old.json").write_text(json.dumps({**model, "format_version": 0}))
+    return {
+        "csv": write_csv(HEIGHT_WEIGHT_CSV),
+        "bad": write_csv("height,weight\n166,58.7\n176,heavy\n171,62.1\n", "bad.csv"),
+        "nan": write_csv("height,weight\n166,58.7\n176,\n171,NaN\n169,60.1\n", "nan.csv"),
+        "one": write_csv("height,weight\n166,58.7\n", "one.csv"),
+        "const": write_csv("height,age,weight\n166,30,58.7\n176,30,75.7\n171,30,62.1\n", "const.csv"),
+        "model": tmp_path / "model.json",
+        "old": tmp_path / "old.json",
+    }
+
+
+@pytest.mark.parametrize("argv, code, message", ERRORS, ids=[" ".join(a) for a, _, _ in ERRORS])
+def test_error_paths(run_cli, files, argv, code, message):
+    run = run_cli(*[a.format(**files) if a.startswith("{") else a for a in argv])
+    assert run.code == code
+    assert message in run.err
+    assert len(run.err.strip().splitlines()) == 1, run.err  # one line
+    assert "Traceback" not in run.err
+    assert run.out == ""
+
+
+def test_divergence_writes_no_model(run_cli, tmp_path):
+    model = tmp_path / "never.json"
+    run = run_cli("fit", "height-weight", "--scale", "center", "--lr", "0.2", "--save", model)
+    assert run.code == 1 and not model.exists()
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    model = tmp_path / "m.json"
+    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--epochs",
+                             "1000000", "--save", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(5)  # past start-up and into training
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted at epoch" in err and "nothing was saved" in err
+    assert "Traceback" not in err
+    assert not model.exists()
