@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint bench clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -31,7 +31,12 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 lint: $(STAMP)
+	$(PY) -m pip install --quiet ruff mypy
 	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy src/slopefit --ignore-missing-imports
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_training_loop.py
 
 clean:
 	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache

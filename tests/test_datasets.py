@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.datasets import Dataset, builtin, builtin_names, check_dataset, load_dataset, make_synthetic
+from slopefit.datasets import (
+    Dataset,
+    builtin,
+    builtin_names,
+    check_dataset,
+    load_dataset,
+    make_synthetic,
+)
 from slopefit.errors import ConfigError, DataError
 from tests.conftest import HEIGHT_WEIGHT_CSV
 

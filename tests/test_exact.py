@@ -18,7 +18,7 @@ def rational_least_squares(X: np.ndarray, y: np.ndarray) -> list[Fraction]:
     ys = [Fraction(float(v)) for v in y]
     p = len(rows[0])
     gram = [[sum(r[i] * r[j] for r in rows) for j in range(p)] for i in range(p)]
-    rhs = [sum(r[i] * t for r, t in zip(rows, ys)) for i in range(p)]
+    rhs = [sum(r[i] * t for r, t in zip(rows, ys, strict=True)) for i in range(p)]
     # Gauss-Jordan elimination, exact
     m = [gram[i] + [rhs[i]] for i in range(p)]
     for col in range(p):
@@ -28,7 +28,7 @@ def rational_least_squares(X: np.ndarray, y: np.ndarray) -> list[Fraction]:
         for r in range(p):
             if r != col and m[r][col] != 0:
                 factor = m[r][col]
-                m[r] = [a - factor * b for a, b in zip(m[r], m[col])]
+                m[r] = [a - factor * b for a, b in zip(m[r], m[col], strict=True)]
     return [m[i][p] for i in range(p)]
 
 

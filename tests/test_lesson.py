@@ -49,8 +49,9 @@ def printed(lesson) -> str:
 
 def test_sections_follow_the_notebook():
     titles = [s.title for s in run_lesson("ko").sections]
-    assert titles == ["01. 데이터 확인", "02. 경사 계산 및 파라미터 수정", "03. 실전 모델 만들어보기 - 선형회귀 구현하기",
-                      "04. 최종 학습 결과 확인", "실습 1: momentum=0.9", "실습 2: 신장으로 체중 예측"]
+    assert titles == ["01. 데이터 확인", "02. 경사 계산 및 파라미터 수정",
+                      "03. 실전 모델 만들어보기 - 선형회귀 구현하기", "04. 최종 학습 결과 확인",
+                      "실습 1: momentum=0.9", "실습 2: 신장으로 체중 예측"]
 
 
 @pytest.mark.parametrize("expected", [

@@ -155,12 +155,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         lr = float(raw.pop("lr", args.lr)) if _is_number(raw.get("lr", args.lr)) else raw["lr"]
         if not isinstance(lr, float):
             raise ConfigError(f"lr={lr!r} in run {text!r} is not a number")
-        runs.append((text, _config_from(args, name, lr, raw)))
+        runs.append(_config_from(args, name, lr, raw))
     data = load_dataset(args.data, x=args.x, y=args.y)
     rows, curves = [], []
     from slopefit.plotting import Curve
 
-    for text, config in runs:
+    for config in runs:
         try:
             result = fit(data, config)
         except DivergenceError as exc:
@@ -207,9 +207,9 @@ def _options(items: Sequence[str] | None) -> dict[str, str]:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip(),
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
@@ -224,7 +224,7 @@ def _fit_summary(data, result) -> str:
         "",
     ]
     rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in
-            zip(data.feature_names, result.coef, result.exact.coef)]
+            zip(data.feature_names, result.coef, result.exact.coef, strict=True)]
     if cfg.fit_intercept:
         rows.append(("intercept", f"{result.intercept:.10g}", f"{result.exact.intercept:.10g}"))
     rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}"))
@@ -265,7 +265,8 @@ def _fit_figures(data, result, out: Path, lang: str) -> list[Path]:
             data_label=text("fig.data", lang)))
     else:
         paths.append(plot_predicted(data.y, result.predict(data.X), out / "fit.png",
-                                    xlabel=f"{data.target_name} (actual)", ylabel=f"{data.target_name} (predicted)",
+                                    xlabel=f"{data.target_name} ({text('fig.actual', lang)})",
+                                    ylabel=f"{data.target_name} ({text('fig.predicted', lang)})",
                                     title=data.name))
     return paths
 

@@ -106,7 +106,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if momentum is not None:
             options["momentum"] = momentum
         if self.random_state is None:
-            seed = int(np.random.SeedSequence().entropy % (2**63))
+            seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
         else:
             seed = int(self.random_state)
         return TrainConfig(optimizer=self.optimizer, lr=self.lr, epochs=self.epochs, options=options,

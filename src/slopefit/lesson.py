@@ -16,8 +16,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from slopefit.training import FitResult
 
 LANGS = ("ko", "en")
 
@@ -87,7 +90,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "SGD lr=0.01 momentum=0.9 on the centered data for {epochs} epochs, then back to original units.",
     },
     "s6.table": {"ko": "{what:<18}{gd:>14}{exact:>14}", "en": "{what:<18}{gd:>14}{exact:>14}"},
-    "s6.head": {"ko": ("", "경사하강법", "정확한 해"), "en": ("", "gradient desc.", "exact")},
+    "s6.gd": {"ko": "경사하강법", "en": "gradient desc."},
+    "s6.exact": {"ko": "정확한 해", "en": "exact"},
     "s6.slope": {"ko": "기울기 (kg/cm)", "en": "slope (kg/cm)"},
     "s6.intercept": {"ko": "절편 (kg)", "en": "intercept (kg)"},
     "s6.loss": {"ko": "손실 (MSE)", "en": "loss (MSE)"},
@@ -115,6 +119,8 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.ability": {"ko": "능력치 향상 (p)", "en": "ability gained (points)"},
     "fig.hours.title": {"ko": "시간–능력치 데이터와 학습된 직선", "en": "Hours vs ability with the fitted lines"},
     "fig.four": {"ko": "4시간 예측 (외삽)", "en": "prediction at 4 hours (extrapolation)"},
+    "fig.actual": {"ko": "실제값", "en": "actual"},
+    "fig.predicted": {"ko": "예측값", "en": "predicted"},
     "fig.data": {"ko": "데이터", "en": "data"},
     "fig.hw.title": {"ko": "신장으로 체중 예측: 경사하강법과 정확한 해", "en": "Weight from height: gradient descent and exact"},
     "fig.gd": {"ko": "경사하강법", "en": "gradient descent"},
@@ -142,11 +148,11 @@ class Lesson:
     lang: str
     sections: tuple[Section, ...]
     seed_hist: np.ndarray  # (21, 2): the notebook's hist, epoch and loss
-    sgd: object  # FitResult, corrected loop, plain SGD
-    momentum: object  # FitResult, corrected loop, momentum 0.9
+    sgd: FitResult  # corrected loop, plain SGD
+    momentum: FitResult  # corrected loop, momentum 0.9
     seed_w: float
     seed_b: float
-    height_weight: object  # FitResult of exercise 2
+    height_weight: FitResult  # exercise 2
 
 
 def run_lesson(lang: str = "ko") -> Lesson:
@@ -191,6 +197,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
     grad_w = float(2 * (residual * X).mean())
     grad_b = float(2 * residual.mean())
     lr = 0.001
+    assert W.grad is not None and B.grad is not None  # backward() filled them
     W = W - lr * W.grad
     B = B - lr * B.grad
     sections.append(Section(text("s2", lang), (
@@ -231,7 +238,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
 
     # 04 ---------------------------------------------------------------------------------
     hours = builtin("hours-ability")
-    loop = dict(lr=0.01, epochs=num_epochs + 1, scaling="none", log_every=10)  # the notebook makes 201 steps
+    loop: dict[str, Any] = dict(lr=0.01, epochs=num_epochs + 1, scaling="none")  # the notebook makes 201 steps
     sgd = fit(hours, TrainConfig(**loop))
     momentum = fit(hours, TrainConfig(**loop, options={"momentum": 0.9}))
     sections.append(Section(text("s4", lang), (
@@ -260,11 +267,10 @@ def run_lesson(lang: str = "ko") -> Lesson:
     epochs = 300
     hw = fit(builtin("height-weight"),
              TrainConfig(lr=0.01, epochs=epochs, scaling="center", options={"momentum": 0.9}))
-    head = TEXT["s6.head"][lang]
     row = TEXT["s6.table"][lang]
     sections.append(Section(text("s6", lang), (
         text("s6.setup", lang, epochs=epochs),
-        row.format(what=head[0], gd=head[1], exact=head[2]),
+        row.format(what="", gd=text("s6.gd", lang), exact=text("s6.exact", lang)),
         row.format(what=text("s6.slope", lang), gd=f"{hw.coef[0]:.4f}", exact=f"{hw.exact.coef[0]:.4f}"),
         row.format(what=text("s6.intercept", lang), gd=f"{hw.intercept:.2f}", exact=f"{hw.exact.intercept:.2f}"),
         row.format(what=text("s6.loss", lang), gd=f"{hw.final_loss:.4f}", exact=f"{hw.exact.loss:.4f}"),
@@ -319,7 +325,7 @@ def save_figures(lesson: Lesson, out_dir: str | os.PathLike[str]) -> list[Path]:
     return paths
 
 
-def _curve(result) -> tuple[list[int], list[float]]:
+def _curve(result: FitResult) -> tuple[list[int], list[float]]:
     """A FitResult's history up to epoch 200, the span the notebook prints."""
-    pairs = [(e, v) for e, v in zip(result.history.epochs, result.history.losses) if e <= 200]
+    pairs = [(e, v) for e, v in zip(result.history.epochs, result.history.losses, strict=True) if e <= 200]
     return [e for e, _ in pairs], [v for _, v in pairs]

@@ -26,8 +26,8 @@ class Curve:
     """One loss curve: a label and (epochs, losses)."""
 
     label: str
-    epochs: Sequence[float]
-    losses: Sequence[float]
+    epochs: Sequence[float] | np.ndarray
+    losses: Sequence[float] | np.ndarray
     style: str = "-"
 
 
