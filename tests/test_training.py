@@ -144,3 +144,12 @@ def test_float32_and_float64_agree():
     a = fit(data, TrainConfig(lr=0.05, epochs=500, options={"momentum": 0.9}, dtype="float32"))
     b = fit(data, TrainConfig(lr=0.05, epochs=500, options={"momentum": 0.9}, dtype="float64"))
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-5)
+
+
+def test_hessian_matches_its_definition():
+    from slopefit.objective import hessian
+
+    X = make_synthetic(30, 3, seed=1).X
+    A = np.column_stack([X, np.ones(30)])
+    np.testing.assert_allclose(hessian(X), 2 / 30 * A.T @ A, rtol=1e-12)
+    np.testing.assert_allclose(hessian(X, fit_intercept=False), 2 / 30 * X.T @ X, rtol=1e-12)

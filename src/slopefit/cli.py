@@ -114,16 +114,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.csv and args.values:
         raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
     if args.csv:
-        from slopefit.datasets import read_table
+        from slopefit.datasets import read_features
 
-        frame = read_table(args.csv)
-        missing = [c for c in model.feature_names if c not in frame.columns]
-        if missing:
-            raise SlopefitError(f"column {missing[0]!r} (a feature of the model) is not in {args.csv}; "
-                                f"available columns: {', '.join(map(str, frame.columns))}")
-        from slopefit.datasets import _numeric_column
-
-        X = np.column_stack([_numeric_column(frame[c], c, Path(args.csv).name) for c in model.feature_names])
+        X = read_features(args.csv, model.feature_names)
     else:
         if not args.values:
             raise UsageError(f"slopefit predict: give values to predict ({d} per row: "
@@ -152,9 +145,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     runs = []
     for text in args.run:
         name, raw = parse_run(text)
-        lr = float(raw.pop("lr", args.lr)) if _is_number(raw.get("lr", args.lr)) else raw["lr"]
-        if not isinstance(lr, float):
-            raise ConfigError(f"lr={lr!r} in run {text!r} is not a number")
+        lr_text = raw.pop("lr", args.lr)
+        try:
+            lr = float(lr_text)
+        except ValueError:
+            raise ConfigError(f"lr={lr_text!r} in run {text!r} is not a number") from None
         runs.append(_config_from(args, name, lr, raw))
     data = load_dataset(args.data, x=args.x, y=args.y)
     rows, curves = [], []
@@ -185,14 +180,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _options(items: Sequence[str] | None) -> dict[str, str]:

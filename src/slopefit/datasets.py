@@ -265,6 +265,24 @@ def load_file(
     ))
 
 
+def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
+
+    Used to predict on new rows: the same checks as :func:`load_file` (unknown column, non-numeric
+    or missing cells) without requiring a target column.
+    """
+    frame = read_table(path)
+    frame.columns = [str(c) for c in frame.columns]
+    label = Path(path).name
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (a feature of the model) is not in {label}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
+    return np.column_stack([_numeric_column(frame[c], c, label) for c in columns])
+
+
 def _numeric_column(series, name: str, label: str) -> np.ndarray:
     import pandas as pd
 

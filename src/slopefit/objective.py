@@ -27,8 +27,12 @@ def hessian(X: np.ndarray, *, fit_intercept: bool = True) -> np.ndarray:
     Returns an array of shape (n_params, n_params), n_params = n_features (+ 1).
     """
     X = np.asarray(X, dtype=np.float64)
-    A = np.column_stack([X, np.ones(len(X))]) if fit_intercept else X  # (n_samples, n_params)
-    return (2.0 / len(X)) * (A.T @ A)
+    n_samples, n_features = X.shape
+    gram = X.T @ X  # (n_features, n_features); the blocks of A^T A, without copying X into A
+    if fit_intercept:
+        sums = X.sum(axis=0)
+        gram = np.block([[gram, sums[:, None]], [sums[None, :], np.array([[float(n_samples)]])]])
+    return (2.0 / n_samples) * gram
 
 
 def stable_lr_bound(X: np.ndarray, *, fit_intercept: bool = True) -> float:

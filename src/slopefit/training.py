@@ -20,7 +20,7 @@ from slopefit.datasets import Dataset
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.objective import mse, mse_float64, predict, stable_lr_bound
-from slopefit.optimizers import check_options
+from slopefit.optimizers import check_options, make_optimizer
 from slopefit.scaling import Scaler, check_scaling
 
 EXPLODE_FACTOR = 1e8  # a loss this many times above the starting loss counts as diverged
@@ -232,8 +232,6 @@ def fit(
     W = torch.full((n_features,), float(config.init), dtype=dtype, requires_grad=True)
     B = torch.full((1,), float(config.init), dtype=dtype, requires_grad=True) if config.fit_intercept else None
     params = [W] if B is None else [W, B]
-    from slopefit.optimizers import make_optimizer
-
     optimizer = make_optimizer(config.optimizer, params, lr=config.lr, options=config.options)
     full_batch = config.batch_size is None or config.batch_size >= n_samples
     generator = torch.Generator().manual_seed(int(config.seed))

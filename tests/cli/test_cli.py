@@ -199,3 +199,15 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert "interrupted at epoch" in err and "nothing was saved" in err
     assert "Traceback" not in err
     assert not model.exists()
+
+
+def test_compare_rejects_a_non_numeric_lr(run_cli):
+    run = run_cli("compare", "height-weight", "--run", "sgd lr=fast")
+    assert run.code == 2 and "lr='fast' in run 'sgd lr=fast' is not a number" in run.err
+
+
+def test_predict_csv_missing_column(run_cli, write_csv, files):
+    path = write_csv("z\n1\n2\n", name="new.csv")
+    run = run_cli("predict", files["model"], "--csv", path)
+    assert run.code == 1
+    assert "column 'x' (a feature of the model) is not in new.csv; available columns: z" in run.err
