@@ -109,3 +109,13 @@ def test_unknown_builtin_column_and_synthetic_option():
         load_dataset("height-weight", x=["age"])
     with pytest.raises(ConfigError, match="bad synthetic option 'rows=5'"):
         load_dataset("synthetic:rows=5")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949"])
+def test_korean_csv_from_excel(tmp_path, encoding):
+    """Excel saves Korean CSV files as UTF-8 with a BOM or as CP949; both read with their names intact."""
+    path = tmp_path / "키몸무게.csv"
+    path.write_bytes("키,몸무게\n166,58.7\n176,75.7\n171,62.1\n".encode(encoding))
+    ds = load_dataset(path)
+    assert ds.feature_names == ("키",) and ds.target_name == "몸무게"
+    np.testing.assert_array_equal(ds.y, [58.7, 75.7, 62.1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -192,11 +193,21 @@ def _options(items: Sequence[str] | None) -> dict[str, str]:
     return options
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip(),
+    """Left-aligned columns with a rule under the header, aligned for wide (Korean) characters."""
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(_pad(str(c), w) for c, w in zip(header, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines += ["  ".join(_pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
 
 
@@ -222,6 +233,8 @@ def _fit_summary(data, result) -> str:
         f"final loss     {result.final_loss:.10g}",
         f"loss - loss*   {result.loss_gap:.3g}   (relative gap {result.relative_gap:.3g})",
         f"|theta - theta*| {result.param_distance:.3g}   (coefficients and intercept, original units)",
+        f"scaled space   W = {_numbers(result.coef_scaled)}, B = {result.intercept_scaled:.10g}   "
+        f"(what the optimizer saw, scale={cfg.scaling})",
         f"R^2            {result.r2:.6f}",
         f"epochs         {result.epochs_run} ({stopped})",
         f"time           {result.seconds:.3f} s",
@@ -234,6 +247,10 @@ def _fit_summary(data, result) -> str:
                       "or --momentum 0.9")
         tail.append(f"note: not converged to the exact optimum (relative gap > 1e-6); {advice}")
     return "\n".join(head + [_table(("", "gradient descent", "exact (least squares)"), rows)] + tail)
+
+
+def _numbers(values) -> str:
+    return "[" + ", ".join(f"{v:.10g}" for v in values) + "]"
 
 
 def _fit_figures(data, result, out: Path, lang: str) -> list[Path]:

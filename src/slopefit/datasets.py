@@ -206,13 +206,16 @@ def read_table(path: str | os.PathLike[str]):
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        return pd.read_csv(p, skipinitialspace=True)
+        try:
+            return pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig")  # also UTF-8 with a BOM
+        except UnicodeDecodeError:
+            return pd.read_csv(p, skipinitialspace=True, encoding="cp949")  # Korean Excel's default
     except PermissionError:
         raise DataError(f"cannot read {str(p)!r}: permission denied") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {str(p)!r} is empty; it needs a header row and at least 2 data rows") from None
     except UnicodeDecodeError:
-        raise DataError(f"cannot read {str(p)!r} as text (UTF-8); is it a CSV file? "
+        raise DataError(f"cannot read {str(p)!r} as text (UTF-8 or CP949); is it a CSV file? "
                         "Parquet files must end in .parquet") from None
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
