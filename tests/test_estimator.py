@@ -62,3 +62,15 @@ def test_bad_parameters_are_reported_at_fit():
         LinearRegressor(solver="qr").fit(X, y)
     with pytest.raises(ValueError, match="learning rate must be a positive number"):
         LinearRegressor(lr=-1).fit(X, y)
+
+
+def test_missing_scikit_learn_is_explained(monkeypatch):
+    import sys
+
+    import slopefit
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # an import of sklearn now fails
+    monkeypatch.delitem(sys.modules, "slopefit.estimator", raising=False)
+    monkeypatch.delitem(sys.modules, "sklearn.base", raising=False)
+    with pytest.raises(ImportError, match=r"needs scikit-learn: pip install 'slopefit\[sklearn\]'"):
+        slopefit.LinearRegressor  # noqa: B018

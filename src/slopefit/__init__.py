@@ -7,7 +7,14 @@ and is imported on first use.
 from __future__ import annotations
 
 from slopefit.datasets import Dataset, builtin, load_dataset, make_synthetic
-from slopefit.errors import ConfigError, DataError, DivergenceError, ModelFileError, SlopefitError
+from slopefit.errors import (
+    ConfigError,
+    DataError,
+    DivergenceError,
+    ModelFileError,
+    OutputError,
+    SlopefitError,
+)
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.persistence import Model, load_model, model_from_result, save_model
 from slopefit.scaling import Scaler
@@ -17,7 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult", "History",
-    "LinearRegressor", "Model", "ModelFileError", "Progress", "Scaler", "SlopefitError", "TrainConfig",
+    "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError", "TrainConfig",
     "builtin", "fit", "load_dataset", "load_model", "make_synthetic", "model_from_result", "save_model",
     "solve_exact", "__version__",
 ]
@@ -25,7 +32,12 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "LinearRegressor":
-        from slopefit.estimator import LinearRegressor
-
+        try:
+            from slopefit.estimator import LinearRegressor
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] != "sklearn":
+                raise
+            raise ImportError("slopefit.LinearRegressor needs scikit-learn: "
+                              "pip install 'slopefit[sklearn]' (or pip install scikit-learn)") from None
         return LinearRegressor
     raise AttributeError(f"module 'slopefit' has no attribute {name!r}")

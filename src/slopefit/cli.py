@@ -9,6 +9,7 @@ so ``slopefit --help`` is fast.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import unicodedata
@@ -125,9 +126,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         numbers = []
         for text in args.values:
             try:
-                numbers.append(float(text))
+                value = float(text)
             except ValueError:
                 raise UsageError(f"slopefit predict: {text!r} is not a number; give numeric values") from None
+            if not math.isfinite(value):
+                raise UsageError(f"slopefit predict: {text!r} is not a finite number; give finite values")
+            numbers.append(value)
         if len(numbers) % d:
             raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
                              f"({', '.join(model.feature_names)}); give a multiple of {d} values")

@@ -41,3 +41,7 @@ class DivergenceError(SlopefitError):
 
 class ModelFileError(SlopefitError):
     """A model file is missing, is not a slopefit model, or has another format version."""
+
+
+class OutputError(SlopefitError):
+    """A file cannot be written where it was asked for (permissions, a directory in the way...)."""

@@ -211,3 +211,19 @@ def test_predict_csv_missing_column(run_cli, write_csv, files):
     run = run_cli("predict", files["model"], "--csv", path)
     assert run.code == 1
     assert "column 'x' (a feature of the model) is not in new.csv; available columns: z" in run.err
+
+
+def test_unwritable_output_is_one_line(run_cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    run = run_cli("lesson", "--lang", "en", "--out", blocker / "figs")
+    assert run.code == 1
+    assert f"cannot write '{blocker / 'figs'}" in run.err and "choose another location" in run.err
+    assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
+    run = run_cli("fit", "height-weight", "--save", tmp_path)
+    assert run.code == 1 and "it is a directory; give a file name" in run.err
+
+
+def test_predict_rejects_non_finite_values(run_cli, files):
+    run = run_cli("predict", files["model"], "nan")
+    assert run.code == 2 and "'nan' is not a finite number" in run.err
