@@ -153,3 +153,14 @@ def test_hessian_matches_its_definition():
     A = np.column_stack([X, np.ones(30)])
     np.testing.assert_allclose(hessian(X), 2 / 30 * A.T @ A, rtol=1e-12)
     np.testing.assert_allclose(hessian(X, fit_intercept=False), 2 / 30 * X.T @ X, rtol=1e-12)
+
+
+def test_values_too_large_for_float32_are_a_data_error():
+    from slopefit.datasets import Dataset
+    from slopefit.errors import DataError
+
+    data = Dataset(X=np.array([[1.0], [2.0], [3.0]]), y=np.array([1e25, 3e25, 2e25]), feature_names=("x",),
+                   target_name="y")
+    with pytest.raises(DataError, match="already infinite in float32: the data's values are too large to square"):
+        fit(data, TrainConfig())
+    assert fit(data, TrainConfig(dtype="float64", epochs=300, options={"momentum": 0.9})).relative_gap < 1e-6

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.datasets import Dataset
-from slopefit.errors import ConfigError, DivergenceError
+from slopefit.errors import ConfigError, DataError, DivergenceError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.objective import mse, mse_float64, predict, stable_lr_bound
 from slopefit.optimizers import check_options, make_optimizer
@@ -319,6 +319,10 @@ def _check_divergence(loss: float, limit: float, epoch: int, config: TrainConfig
         return
     what = "became " + ("NaN" if math.isnan(loss) else "infinite") if not math.isfinite(loss) \
         else f"exploded to {loss:.4g}"
+    if epoch == 0:  # before any update: the numbers themselves do not fit the dtype
+        raise DataError(f"the loss at the starting point is already {'NaN' if math.isnan(loss) else 'infinite'} "
+                        f"in {config.dtype}: the data's values are too large to square; use --dtype float64 "
+                        "or express the target in larger units")
     if config.lr >= bound:
         advice = (f"full-batch gradient descent on this data is stable only for lr < {bound:.3g} "
                   f"(2/λmax of the MSE Hessian); lower the learning rate")
