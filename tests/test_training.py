@@ -164,3 +164,13 @@ def test_values_too_large_for_float32_are_a_data_error():
     with pytest.raises(DataError, match="already infinite in float32: the data's values are too large to square"):
         fit(data, TrainConfig())
     assert fit(data, TrainConfig(dtype="float64", epochs=300, options={"momentum": 0.9})).relative_gap < 1e-6
+
+
+def test_a_known_reference_is_used_as_is():
+    from slopefit.exact import solve_exact
+
+    data = make_synthetic(100, 2, seed=3)
+    reference = solve_exact(data.X, data.y)
+    result = fit(data, TrainConfig(epochs=300, options={"momentum": 0.9}), reference=reference)
+    assert result.exact is reference
+    assert result.relative_gap == fit(data, TrainConfig(epochs=300, options={"momentum": 0.9})).relative_gap

@@ -144,6 +144,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from slopefit.datasets import load_dataset
     from slopefit.errors import DivergenceError
+    from slopefit.exact import solve_exact
     from slopefit.optimizers import parse_run
     from slopefit.training import fit
 
@@ -157,12 +158,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise ConfigError(f"lr={lr_text!r} in run {text!r} is not a number") from None
         runs.append(_config_from(args, name, lr, raw))
     data = load_dataset(args.data, x=args.x, y=args.y)
+    reference = solve_exact(data.X, data.y, fit_intercept=not args.no_intercept)  # once for every run
     rows, curves = [], []
     from slopefit.plotting import Curve
 
     for config in runs:
         try:
-            result = fit(data, config)
+            result = fit(data, config, reference=reference)
         except DivergenceError as exc:
             rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
             continue

@@ -85,5 +85,5 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
         intercept = y_mean + float(beta[n_features]) / np.sqrt(len(Z)) - float(x_mean @ coef)
     else:
         intercept = 0.0
-    loss = mse_float64(X, y, coef, intercept) if fit_intercept else float(np.mean((y - X @ coef) ** 2))
+    loss = mse_float64(X, y, coef, intercept, fit_intercept=fit_intercept)
     return ExactSolution(coef=coef, intercept=intercept, loss=loss, rank=int(rank))

@@ -48,17 +48,21 @@ def stable_lr_bound(X: np.ndarray, *, fit_intercept: bool = True) -> float:
     return 2.0 / lam_max if lam_max > 0 else float("inf")
 
 
-def mse_float64(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float) -> float:
+def mse_float64(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float, *,
+                fit_intercept: bool = True) -> float:
     """MSE of ``(coef, intercept)`` on ``(X, y)`` in float64, in the data's own units.
 
-    Residuals are formed in centered coordinates, so that large column offsets (heights near
-    170, timestamps, ...) do not cancel away the digits that tell two fits apart.
+    With an intercept, residuals are formed in centered coordinates, so that large column
+    offsets (heights near 170, timestamps, ...) do not cancel away the digits that tell two
+    fits apart. Without one there is nothing to center around: the line passes through 0.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    coef = np.asarray(coef, dtype=np.float64)
+    if not fit_intercept:
+        return float(np.mean((y - X @ coef) ** 2))
     x_mean = X.mean(axis=0)
     y_mean = float(y.mean())
-    coef = np.asarray(coef, dtype=np.float64)
     shift = float(intercept) + float(x_mean @ coef) - y_mean  # the fit's error at the centroid
     residual = (y - y_mean) - (X - x_mean) @ coef - shift  # (n_samples,)
     return float(np.mean(residual**2))
