@@ -238,7 +238,8 @@ def run_lesson(lang: str = "ko") -> Lesson:
 
     # 04 ---------------------------------------------------------------------------------
     hours = builtin("hours-ability")
-    loop: dict[str, Any] = dict(lr=0.01, epochs=num_epochs + 1, scaling="none")  # the notebook makes 201 steps
+    # the notebook makes 201 steps, each on the rows themselves (the data engine, as the lesson writes it)
+    loop: dict[str, Any] = dict(lr=0.01, epochs=num_epochs + 1, scaling="none", engine="data")
     sgd = fit(hours, TrainConfig(**loop))
     momentum = fit(hours, TrainConfig(**loop, options={"momentum": 0.9}))
     sections.append(Section(text("s4", lang), (
@@ -266,7 +267,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
     # 실습 2 ------------------------------------------------------------------------------
     epochs = 300
     hw = fit(builtin("height-weight"),
-             TrainConfig(lr=0.01, epochs=epochs, scaling="center", options={"momentum": 0.9}))
+             TrainConfig(lr=0.01, epochs=epochs, scaling="center", options={"momentum": 0.9}, engine="data"))
     row = TEXT["s6.table"][lang]
     sections.append(Section(text("s6", lang), (
         text("s6.setup", lang, epochs=epochs),

@@ -17,14 +17,19 @@ from typing import Any
 import numpy as np
 
 from slopefit.datasets import Dataset
+from slopefit.engines import ENGINES, DataEngine, StatsEngine, StreamEngine
 from slopefit.errors import ConfigError, DataError, DivergenceError
 from slopefit.exact import ExactSolution, solve_exact
-from slopefit.objective import mse, mse_float64, predict, stable_lr_bound
+from slopefit.objective import mse, mse_float64, predict
 from slopefit.optimizers import check_options, make_optimizer
 from slopefit.scaling import Scaler, check_scaling
+from slopefit.stats import SufficientStats, compute_stats
+from slopefit.tables import TableSource
 
 EXPLODE_FACTOR = 1e8  # a loss this many times above the starting loss counts as diverged
 DTYPES = ("float32", "float64")
+DEVICES = ("cpu", "cuda", "mps")
+EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class TrainConfig:
     seed: int = 0  # seeds the minibatch shuffle
     dtype: str = "float32"  # tensor dtype of the training ("float32" as in the lesson, or "float64")
     init: float = 0.0  # starting value of every W and of B (the lesson's loop: zeros)
+    engine: str = "auto"  # "stats" (full batch, O(D^2) an epoch) | "data" (the rows) | "auto": stats if full batch
+    device: str = "cpu"  # "cpu" | "cuda" | "mps"
 
     def __post_init__(self) -> None:
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
@@ -59,8 +66,21 @@ class TrainConfig:
             raise ConfigError(f"tol must be >= 0 (or None), got tol={self.tol}")
         if self.dtype not in DTYPES:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "stats" and self.batch_size is not None:
+            raise ConfigError(f"the stats engine computes full-batch losses only, but batch_size={self.batch_size}; "
+                              "use engine='data' (--engine data) for minibatches")
+        if self.device not in DEVICES:
+            raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         check_scaling(self.scaling)
         object.__setattr__(self, "options", check_options(self.optimizer, self.options))
+
+    def resolved_engine(self) -> str:
+        """The engine "auto" stands for: stats for full-batch runs, data for minibatches."""
+        if self.engine != "auto":
+            return self.engine
+        return "stats" if self.batch_size is None else "data"
 
     def describe(self) -> str:
         """``"sgd lr=0.01 momentum=0.9"``: the run in the syntax of ``slopefit compare --run``."""
@@ -72,7 +92,7 @@ class TrainConfig:
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
                 "log_every": int(self.log_every), "tol": self.tol, "seed": self.seed, "dtype": self.dtype,
-                "init": self.init}
+                "init": self.init, "engine": self.engine, "device": self.device}
 
 
 def _fmt(value: Any) -> str:
@@ -129,6 +149,8 @@ class FitResult:
         Wall time of the training loop.
     lr_bound : float
         2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
+    engine : "stats" | "data", the engine that ran
+    n_samples : int, rows in the data
     """
 
     coef: np.ndarray
@@ -149,6 +171,8 @@ class FitResult:
     target_variance: float
     feature_min: np.ndarray
     feature_max: np.ndarray
+    engine: str = "stats"
+    n_samples: int = 0
 
     @property
     def initial_loss(self) -> float:
@@ -183,11 +207,12 @@ class FitResult:
 
 
 def fit(
-    data: Dataset,
+    data: Dataset | TableSource,
     config: TrainConfig | None = None,
     *,
     callback: Callable[[Progress], None] | None = None,
     reference: ExactSolution | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -196,15 +221,21 @@ def fit(
     ``history.loss_at(k)`` is the loss after ``k`` updates. Minibatch training takes one step
     per batch of a fresh seeded shuffle and records the whole-data loss after each epoch.
 
+    One pass over the data first gathers its sufficient statistics (:mod:`slopefit.stats`):
+    they give the scaling, the stable learning-rate bound, the exact optimum of large tables
+    and, with ``engine="stats"``, every full-batch loss and gradient at O(D^2) per epoch.
+
     Parameters
     ----------
-    data : Dataset
+    data : Dataset, or TableSource (a file read in chunks; see :func:`slopefit.tables.open_table`)
     config : TrainConfig, default TrainConfig()
     callback : callable, optional
         Called with a :class:`Progress` at every recorded epoch (the CLI draws its progress bar).
     reference : ExactSolution, optional
-        The exact optimum of ``data`` if already known (``solve_exact(data.X, data.y,
-        fit_intercept=config.fit_intercept)``); several runs on the same data solve it once.
+        The exact optimum of ``data`` if already known (see :func:`reference_solution`);
+        several runs on the same data solve it once.
+    on_rows : callable, optional
+        Called with the number of rows read so far during the statistics pass.
 
     Returns
     -------
@@ -225,35 +256,43 @@ def fit(
     import torch
 
     config = config or TrainConfig()
-    scaler = Scaler.fit(data.X, data.y, config.scaling, fit_intercept=config.fit_intercept)
-    X_scaled = scaler.transform_X(data.X)
-    lr_bound = stable_lr_bound(X_scaled, fit_intercept=config.fit_intercept)
+    device = check_device(config.device)
+    stats = gather_stats(data, on_rows=on_rows)
+    scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
+    from_stats = stats.solve(fit_intercept=config.fit_intercept)
+    exact = reference or (solve_exact(data.X, data.y, fit_intercept=config.fit_intercept)
+                          if _solve_on_rows(data) else from_stats)
+    lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
     dtype = getattr(torch, config.dtype)
-    X = torch.as_tensor(X_scaled, dtype=dtype)  # (n_samples, n_features)
-    y = torch.as_tensor(scaler.transform_y(data.y), dtype=dtype)  # (n_samples,)
-    n_samples, n_features = X.shape
+    quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=from_stats)
+    engine_name = config.resolved_engine()
+    full_batch = config.batch_size is None or config.batch_size >= stats.n
+    engine: StatsEngine | DataEngine | StreamEngine
+    if engine_name == "stats":
+        engine = quadratic
+    elif isinstance(data, Dataset):
+        engine = DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, exact_loss=quadratic)
+    elif full_batch:
+        materialized = data.read_all()
+        engine = DataEngine.from_arrays(materialized.X, materialized.y, scaler, dtype=dtype, device=device)
+    else:
+        engine = StreamEngine(data, scaler, quadratic, dtype=dtype, device=device)
 
-    W = torch.full((n_features,), float(config.init), dtype=dtype, requires_grad=True)
-    B = torch.full((1,), float(config.init), dtype=dtype, requires_grad=True) if config.fit_intercept else None
+    n_features = stats.n_features
+    W = torch.full((n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
+    B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
+         if config.fit_intercept else None)
     params = [W] if B is None else [W, B]
     optimizer = make_optimizer(config.optimizer, params, lr=config.lr, options=config.options)
-    full_batch = config.batch_size is None or config.batch_size >= n_samples
     generator = torch.Generator().manual_seed(int(config.seed))
 
-    def closure_on(Xb, yb):
-        def closure():
-            optimizer.zero_grad()
-            loss = mse(predict(Xb, W, B), yb)
-            loss.backward()
-            return loss
-        return closure
+    def full_closure():
+        optimizer.zero_grad()
+        loss = engine.loss(W, B)
+        loss.backward()
+        return loss
 
-    full_closure = closure_on(X, y)
-
-    def whole_loss() -> float:
-        with torch.no_grad():
-            return float(mse(predict(X, W, B), y))
-
+    variance = stats.target_variance if config.fit_intercept else stats.raw()[2] / stats.n
     epochs_seen: list[int] = []
     losses: list[float] = []
     limit = math.inf
@@ -267,9 +306,9 @@ def fit(
         if full_batch and not is_last:
             loss = float(optimizer.step(full_closure).detach())  # loss before this step = after `epoch` updates
         else:
-            loss = whole_loss() if must_check else math.nan
+            loss = engine.whole_loss(W, B) if must_check else math.nan
         if epoch == 0:
-            limit = EXPLODE_FACTOR * max(loss, 1e-12 * max(float(np.var(data.y)), 1e-300))
+            limit = EXPLODE_FACTOR * max(loss, 1e-12 * max(variance, 1e-300))
         if must_check:
             _check_divergence(loss, limit, epoch, config, lr_bound)
         converged = (config.tol is not None and epoch > 0
@@ -284,36 +323,86 @@ def fit(
             break
         previous = loss
         if not full_batch and not is_last:
-            _minibatch_epoch(X, y, W, B, optimizer, closure_on, config, generator, epoch + 1, lr_bound, limit)
+            _minibatch_epoch(engine, W, B, optimizer, config, generator, epoch + 1, lr_bound, limit)
     seconds = time.perf_counter() - start
 
     with torch.no_grad():
-        w_scaled = W.detach().to(torch.float64).numpy().copy()
+        w_scaled = W.detach().to(torch.float64).cpu().numpy().copy()
         b_scaled = float(B.detach()[0]) if B is not None else 0.0
     coef, intercept = scaler.to_original(w_scaled, b_scaled)
     if not config.fit_intercept:
         intercept = 0.0
-    exact = reference or solve_exact(data.X, data.y, fit_intercept=config.fit_intercept)
-    final_loss = mse_float64(data.X, data.y, coef, intercept, fit_intercept=config.fit_intercept)
+    if _solve_on_rows(data):
+        final_loss = mse_float64(data.X, data.y, coef, intercept, fit_intercept=config.fit_intercept)
+    else:
+        final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=from_stats)
     return FitResult(
         coef=coef, intercept=intercept, coef_scaled=w_scaled, intercept_scaled=b_scaled, scaler=scaler,
         history=History(tuple(epochs_seen), tuple(losses)), config=config, epochs_run=last,
         stop_reason=stop_reason, final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
-        feature_names=data.feature_names, target_name=data.target_name,
-        target_variance=float(np.var(data.y)) if config.fit_intercept else float(np.mean(data.y**2)),
-        feature_min=data.X.min(axis=0), feature_max=data.X.max(axis=0),
+        feature_names=data.feature_names, target_name=data.target_name, target_variance=variance,
+        feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n,
     )
 
 
-def _minibatch_epoch(X, y, W, B, optimizer, closure_on, config, generator, epoch, lr_bound, limit) -> None:
-    """One pass over a fresh seeded shuffle, one optimizer step per batch."""
+def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
+    """The sufficient statistics of an in-memory dataset or of a file read in chunks."""
+    if isinstance(data, Dataset):
+        stats = compute_stats([(data.X, data.y)], data.n_features)
+        if on_rows is not None:
+            on_rows(data.n_samples)
+        return stats
+    stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features)
+    if stats.n < 2:
+        raise DataError(f"{data.name} has {stats.n} row; a line needs at least 2 rows of data")
+    constant = np.flatnonzero(stats.x_min == stats.x_max)
+    if constant.size:
+        name = data.feature_names[int(constant[0])]
+        raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
+                        "information and makes the fit ill-posed; leave it out with --x")
+    return stats
+
+
+def _solve_on_rows(data: Dataset | TableSource) -> bool:
+    """Small in-memory tables get the reference from the rows (SVD, more digits); others from the statistics."""
+    return isinstance(data, Dataset) and data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
+
+
+def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
+                       stats: SufficientStats | None = None) -> ExactSolution:
+    """The float64 optimum :func:`fit` compares with: :func:`solve_exact` on the rows of a small
+    in-memory table, the normal equations of the sufficient statistics otherwise."""
+    if _solve_on_rows(data):
+        return solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    return (stats or gather_stats(data)).solve(fit_intercept=fit_intercept)
+
+
+def check_device(device: str) -> str:
+    """Return ``device`` if torch can use it here, else raise ConfigError with the way out."""
     import torch
 
-    order = torch.randperm(X.shape[0], generator=generator)
-    for start in range(0, X.shape[0], config.batch_size):
-        rows = order[start:start + config.batch_size]
-        loss = float(optimizer.step(closure_on(X[rows], y[rows])).detach())
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' is not available here (torch.cuda.is_available() is False); "
+                          "use --device cpu")
+    if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' is not available here (needs Apple silicon); use --device cpu")
+    return device
+
+
+def _minibatch_epoch(engine, W, B, optimizer, config, generator, epoch, lr_bound, limit) -> None:
+    """One pass over a fresh seeded shuffle, one optimizer step per batch."""
+
+    def step(Xb, yb):
+        def closure():
+            optimizer.zero_grad()
+            loss = mse(predict(Xb, W, B), yb)
+            loss.backward()
+            return loss
+
+        loss = float(optimizer.step(closure).detach())
         _check_divergence(loss, limit, epoch, config, lr_bound)
+
+    engine.minibatch_epoch(step, config.batch_size, generator)
 
 
 def _check_divergence(loss: float, limit: float, epoch: int, config: TrainConfig, bound: float) -> None:

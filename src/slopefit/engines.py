@@ -1,0 +1,151 @@
+"""Engines: where the training loop gets its loss and gradients from.
+
+Every engine exposes the same two things to :func:`slopefit.training.fit`:
+
+* ``loss(W, B)``: the full-data MSE as a differentiable torch scalar, for full-batch steps;
+* ``whole_loss(W, B)``: the full-data MSE as a float, for the history of minibatch runs.
+
+``StatsEngine`` evaluates the MSE as a quadratic in theta from the sufficient statistics
+(O(D^2) per epoch, float64, through autograd). ``DataEngine`` evaluates it on the rows
+(O(N D) per epoch, the lesson's ``((X @ W + B - Y) ** 2).mean()``) and also runs
+minibatch epochs; ``StreamEngine`` runs minibatch epochs over a file read in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from slopefit.objective import mse, predict
+from slopefit.scaling import Scaler
+from slopefit.stats import SufficientStats, as_tensor
+
+ENGINES = ("auto", "data", "stats")
+SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a training tensor
+
+
+def stack_params(W, B):
+    """theta = (W, B) as one vector, shape (n_params,)."""
+    import torch
+
+    return W if B is None else torch.cat([W, B])
+
+
+class StatsEngine:
+    """Full-batch MSE from sufficient statistics: ``L* + (theta - theta*)^T Q (theta - theta*)``.
+
+    The parameters stay in the run's dtype; the quadratic is evaluated in float64 and autograd
+    carries the gradient ``2 Q (theta - theta*)`` back to ``W.grad`` and ``B.grad``.
+    """
+
+    name = "stats"
+
+    def __init__(self, stats: SufficientStats, scaler: Scaler, *, fit_intercept: bool, device: str = "cpu",
+                 optimum=None) -> None:
+        import torch
+
+        q, theta_star, loss_star = stats.quadratic(scaler, fit_intercept=fit_intercept, optimum=optimum)
+        self.q = torch.as_tensor(q, dtype=torch.float64, device=device)  # (n_params, n_params)
+        self.theta_star = torch.as_tensor(theta_star, dtype=torch.float64, device=device)  # (n_params,)
+        self.loss_star = float(loss_star)
+
+    def loss(self, W, B):
+        import torch
+
+        delta = stack_params(W, B).to(torch.float64) - self.theta_star  # (n_params,)
+        return self.loss_star + delta @ (self.q @ delta)
+
+    def whole_loss(self, W, B) -> float:
+        import torch
+
+        with torch.no_grad():
+            return float(self.loss(W, B))
+
+
+class DataEngine:
+    """MSE on the rows themselves, held as one scaled tensor in the run's dtype.
+
+    Minibatch epochs gather a seeded shuffle of the rows into a second buffer once per epoch
+    and take contiguous slices of it; the loss recorded per epoch is the float64 quadratic of
+    ``exact_loss`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
+    """
+
+    name = "data"
+
+    def __init__(self, X, y, *, exact_loss: StatsEngine | None = None) -> None:
+        self.X = X  # (n_samples, n_features), scaled
+        self.y = y  # (n_samples,), scaled
+        self.exact_loss = exact_loss
+        self._shuffled = None
+
+    @classmethod
+    def from_arrays(cls, X: np.ndarray, y: np.ndarray, scaler: Scaler, *, dtype, device: str = "cpu",
+                    exact_loss: StatsEngine | None = None) -> DataEngine:
+        """Scale ``X`` and ``y`` chunk by chunk into tensors of ``dtype`` (one copy of the data)."""
+        import torch
+
+        n_samples, n_features = X.shape
+        Xt = torch.empty(n_samples, n_features, dtype=dtype, device=device)
+        yt = torch.empty(n_samples, dtype=dtype, device=device)
+        mean = torch.as_tensor(scaler.x_mean, dtype=torch.float64, device=device)
+        scale = torch.as_tensor(scaler.x_scale, dtype=torch.float64, device=device)
+        for start in range(0, n_samples, SCALE_CHUNK_ROWS):
+            stop = min(start + SCALE_CHUNK_ROWS, n_samples)
+            xb = as_tensor(X[start:stop], device).to(torch.float64)
+            Xt[start:stop] = (xb - mean) / scale
+            yt[start:stop] = as_tensor(y[start:stop], device).to(torch.float64) - scaler.y_mean
+        return cls(Xt, yt, exact_loss=exact_loss)
+
+    def loss(self, W, B):
+        return mse(predict(self.X, W, B), self.y)
+
+    def whole_loss(self, W, B) -> float:
+        import torch
+
+        if self.exact_loss is not None:
+            return self.exact_loss.whole_loss(W, B)
+        with torch.no_grad():
+            return float(self.loss(W, B))
+
+    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
+        """One pass over a fresh seeded shuffle: ``step(Xb, yb)`` for each batch."""
+        import torch
+
+        n_samples = self.X.shape[0]
+        order = torch.randperm(n_samples, generator=generator).to(self.X.device)
+        if self._shuffled is None:
+            self._shuffled = (torch.empty_like(self.X), torch.empty_like(self.y))
+        Xs, ys = self._shuffled
+        torch.index_select(self.X, 0, order, out=Xs)  # one gather; the batches are then contiguous slices
+        torch.index_select(self.y, 0, order, out=ys)
+        for start in range(0, n_samples, batch_size):
+            step(Xs[start:start + batch_size], ys[start:start + batch_size])
+
+
+class StreamEngine:
+    """Minibatch epochs over a :class:`slopefit.tables.TableSource`, one chunk in memory at a time."""
+
+    name = "data"
+
+    def __init__(self, source, scaler: Scaler, exact_loss: StatsEngine, *, dtype, device: str = "cpu") -> None:
+        self.source = source
+        self.scaler = scaler
+        self.exact_loss = exact_loss
+        self.dtype = dtype
+        self.device = device
+
+    def loss(self, W, B):
+        return self.exact_loss.loss(W, B)
+
+    def whole_loss(self, W, B) -> float:
+        return self.exact_loss.whole_loss(W, B)
+
+    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
+        import torch
+
+        for X, y in self.source.shuffled_chunks(generator):
+            Xt = torch.as_tensor(self.scaler.transform_X(X), dtype=self.dtype, device=self.device)
+            yt = torch.as_tensor(self.scaler.transform_y(y), dtype=self.dtype, device=self.device)
+            for start in range(0, len(yt), batch_size):
+                step(Xt[start:start + batch_size], yt[start:start + batch_size])

@@ -1,0 +1,253 @@
+"""Tables read in chunks, never whole: CSV and Parquet files larger than memory.
+
+A :class:`TableSource` names a file and its columns and yields ``(X, y)`` chunks of at
+most ``chunk_rows`` rows through pyarrow's streaming readers. The stats engine fits such a
+file in one pass with bounded memory; minibatch training streams it once per epoch with a
+shuffle within chunks and across neighbouring chunks (:func:`shuffled_chunks`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from slopefit.errors import DataError
+
+DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A CSV or Parquet file read in chunks.
+
+    Attributes
+    ----------
+    path : Path
+    feature_names : tuple of str, target_name : str
+    name : str, the file name shown in tables
+    format : "csv" | "parquet"
+    n_rows : int or None, known up front for Parquet only
+    chunk_rows : int
+    encoding : str, the text encoding of a CSV file ("utf8" or "cp949")
+    """
+
+    path: Path
+    feature_names: tuple[str, ...]
+    target_name: str
+    name: str
+    format: str
+    n_rows: int | None
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    encoding: str = "utf8"
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def chunks(self, *, on_rows: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(X, y)`` in file order: X (rows, n_features), y (rows,); float32 if every
+        column is float32, else float64. ``on_rows`` is called with the rows read so far."""
+        done = 0
+        for batch in self._batches():
+            X, y = self._arrays(batch, done)
+            done += len(y)
+            if on_rows is not None:
+                on_rows(done)
+            yield X, y
+
+    def _batches(self, order: list[int] | None = None):
+        columns = [*self.feature_names, self.target_name]
+        try:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+
+                pf = pq.ParquetFile(self.path)
+                if order is None:
+                    yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
+                    return
+                for group in order:
+                    yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
+                return
+            for batch in _open_csv(self.path, self.encoding, columns, self.chunk_rows):
+                yield batch
+        except DataError:
+            raise
+        except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
+            raise DataError(f"cannot read {self.name}: {_first_line(exc)}") from None
+
+    def _arrays(self, batch, rows_before: int) -> tuple[np.ndarray, np.ndarray]:
+        columns = []
+        for name in [*self.feature_names, self.target_name]:
+            col = batch.column(batch.schema.get_field_index(name))
+            if col.null_count:
+                bad = np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False)) + rows_before + 1
+                raise DataError(f"column {name!r} in {self.name} has empty cells in rows "
+                                f"{', '.join(map(str, bad[:5]))}{' and more' if len(bad) > 5 else ''} "
+                                "(data rows, header not counted); fill or drop those rows")
+            columns.append(col.to_numpy(zero_copy_only=False))
+        dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
+        X = np.empty((len(columns[-1]), self.n_features), dtype=dtype)  # (rows, n_features)
+        for j, values in enumerate(columns[:-1]):
+            X[:, j] = values
+        y = columns[-1].astype(dtype, copy=False)
+        for j, name in enumerate([*self.feature_names, self.target_name]):
+            values = X[:, j] if j < self.n_features else y
+            if not np.isfinite(values).all():
+                bad = np.flatnonzero(~np.isfinite(values)) + rows_before + 1
+                raise DataError(f"column {name!r} in {self.name} has NaN or infinite values in rows "
+                                f"{', '.join(map(str, bad[:5]))}{' and more' if len(bad) > 5 else ''}; "
+                                "fill or drop those rows")
+        return X, y
+
+    def row_groups(self) -> int:
+        """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
+        if self.format != "parquet":
+            return 1
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.path).metadata.num_row_groups
+
+    def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """One epoch of rows in a seeded shuffled order, in chunks, with bounded memory.
+
+        Parquet row groups are visited in a random order; each chunk is shuffled together with
+        the half of the previous chunk that was held back, so rows also mix across chunks.
+        """
+        import torch
+
+        order = None
+        if self.format == "parquet":
+            order = torch.randperm(self.row_groups(), generator=generator).tolist()
+        held: tuple[np.ndarray, np.ndarray] | None = None
+        done = 0
+        for batch in self._batches(order):
+            X, y = self._arrays(batch, done)
+            done += len(y)
+            if held is not None:
+                X, y = np.concatenate([held[0], X]), np.concatenate([held[1], y])
+            perm = torch.randperm(len(y), generator=generator).numpy()
+            keep = len(y) // 2
+            held = (X[perm[keep:]], y[perm[keep:]])
+            yield X[perm[:keep]], y[perm[:keep]]
+        if held is not None:
+            yield held
+
+    def read_all(self):
+        """The whole table as an in-memory :class:`slopefit.datasets.Dataset` (it must fit)."""
+        from slopefit.datasets import Dataset, check_dataset
+
+        parts = list(self.chunks())
+        return check_dataset(Dataset(
+            X=np.concatenate([p[0] for p in parts]), y=np.concatenate([p[1] for p in parts]),
+            feature_names=self.feature_names, target_name=self.target_name, name=self.name,
+            description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}))
+
+
+def open_table(
+    path: str | os.PathLike[str],
+    *,
+    x: list[str] | tuple[str, ...] | None = None,
+    y: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> TableSource:
+    """Open a CSV or Parquet file for chunked reading, checking its columns up front.
+
+    Parameters
+    ----------
+    path : a ``.parquet``/``.pq`` file, or a CSV file (UTF-8, with or without BOM, or CP949)
+    x : feature columns, default every column except the target
+    y : target column, default the last column
+    chunk_rows : int, default 262144, rows per chunk
+
+    Raises
+    ------
+    DataError
+        Missing file, unknown or non-numeric columns.
+
+    Examples
+    --------
+    >>> src = open_table("heights.csv", y="weight")  # doctest: +SKIP
+    >>> sum(len(chunk_y) for _, chunk_y in src.chunks())  # doctest: +SKIP
+    5
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"data file {str(p)!r} does not exist; check the path")
+    if p.is_dir():
+        raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
+    if chunk_rows < 1:
+        raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"
+    encoding, n_rows = "utf8", None
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(p)
+            schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
+        else:
+            encoding = _csv_encoding(p)
+            schema = _open_csv(p, encoding, None, 1024).schema
+    except DataError:
+        raise
+    except Exception as exc:
+        raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
+                        f"{_first_line(exc)}") from None
+    columns = [str(c) for c in schema.names]
+    if len(columns) < 2:
+        raise DataError(f"{p.name} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
+                        "one feature column and one target column, with a header row")
+    target = y if y is not None else columns[-1]
+    features = list(x) if x else [c for c in columns if c != target]
+    for col in [*features, target]:
+        if col not in columns:
+            raise DataError(f"column {col!r} is not in {p.name}; available columns: {', '.join(columns)}")
+    if target in features:
+        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
+    if fmt == "parquet":
+        import pyarrow.types as pat
+
+        for col in [*features, target]:
+            kind = schema.field(col).type
+            if not (pat.is_integer(kind) or pat.is_floating(kind)):
+                raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
+                                "choose numeric columns with --x/--y")
+    return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
+                       n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
+
+
+def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int):
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    # a block of ~24 bytes per numeric cell gives chunks of about chunk_rows rows
+    width = len(columns) if columns else 8
+    block = max(1 << 16, min(1 << 28, chunk_rows * width * 24))
+    convert = None
+    if columns is not None:
+        convert = pcsv.ConvertOptions(include_columns=columns,
+                                      column_types={c: pa.float64() for c in columns})
+    return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
+                         parse_options=pcsv.ParseOptions(), convert_options=convert)
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            return "cp949"
+    return "utf8"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
