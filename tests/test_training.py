@@ -27,9 +27,11 @@ OPTIMIZERS = {
 
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_reaches_the_exact_optimum(dataset, optimizer):
+@pytest.mark.parametrize("engine", ["stats", "data"])
+def test_reaches_the_exact_optimum(dataset, optimizer, engine):
     data = DATASETS[dataset]()
-    result = fit(data, TrainConfig(**OPTIMIZERS[optimizer]))
+    result = fit(data, TrainConfig(**OPTIMIZERS[optimizer], engine=engine))
+    assert result.engine == engine
     assert result.relative_gap <= 1e-6
     np.testing.assert_allclose(result.coef, result.exact.coef, rtol=1e-3, atol=1e-3)
     assert result.intercept == pytest.approx(result.exact.intercept, rel=1e-3, abs=1e-2)

@@ -1,0 +1,113 @@
+"""Sufficient statistics against the exact solver and against the rows they summarise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from slopefit.datasets import builtin, make_synthetic
+from slopefit.exact import solve_exact
+from slopefit.objective import mse_float64, stable_lr_bound
+from slopefit.scaling import Scaler
+from slopefit.stats import compute_stats
+
+
+def _digits(got: np.ndarray, want: np.ndarray) -> float:
+    """Significant digits of agreement, worst coefficient."""
+    rel = np.abs(np.asarray(got) - want) / np.abs(want)
+    return float(-np.log10(max(rel.max(), 1e-17)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("offset", [0.0, 170.0, 1e4])
+def test_well_conditioned_data_keep_ten_digits(dtype, offset):
+    data = make_synthetic(50_000, 6, seed=5, offset=offset, dtype=dtype)
+    exact = solve_exact(data.X, data.y)  # float64 on the same (float32-rounded) numbers
+    stats = compute_stats([(data.X, data.y)], 6)
+    sol = stats.solve()
+    assert _digits(sol.coef, exact.coef) >= 10
+    assert sol.intercept == pytest.approx(exact.intercept, rel=1e-9)
+    assert sol.loss == pytest.approx(exact.loss, rel=1e-9)
+
+
+def test_offset_near_collinear_design_keeps_seven_digits():
+    rng = np.random.default_rng(7)
+    n = 20_000
+    base = rng.standard_normal(n)
+    X = np.column_stack([1e4 + base, 1e4 + base + 1e-3 * rng.standard_normal(n),  # correlation 1 - 5e-7
+                         170 + 10 * rng.standard_normal(n)]).astype(np.float32)
+    y = (X.astype(np.float64) @ [1.5, -0.5, 2.0] + 3.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+    cond = np.linalg.cond((X - X.mean(0)) / X.std(0))
+    assert cond > 1e3  # the case is as bad as its name says
+    exact = solve_exact(X, y)
+    sol = compute_stats([(X, y)], 3).solve()
+    assert _digits(sol.coef, exact.coef) >= 7
+
+
+def test_chunks_of_any_size_give_the_same_statistics():
+    data = make_synthetic(1000, 3, seed=2, offset=100.0)
+    whole = compute_stats([(data.X, data.y)], 3)
+    pieces = [(data.X[i:i + 37], data.y[i:i + 37]) for i in range(0, 1000, 37)]
+    chunked = compute_stats(pieces, 3, chunk_rows=16)
+    np.testing.assert_allclose(chunked.solve().coef, whole.solve().coef, rtol=1e-11)
+    np.testing.assert_allclose(chunked.centered()[0], whole.centered()[0], rtol=1e-11)
+    assert chunked.n == whole.n == 1000
+    np.testing.assert_array_equal(chunked.x_min, data.X.min(axis=0))
+    np.testing.assert_array_equal(chunked.x_max, data.X.max(axis=0))
+
+
+@pytest.mark.parametrize("method", ["none", "center", "standardize"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_scaler_matches_the_one_fitted_on_rows(method, fit_intercept):
+    data = make_synthetic(500, 3, seed=3, offset=20.0)
+    got = compute_stats([(data.X, data.y)], 3).scaler(method, fit_intercept=fit_intercept)
+    want = Scaler.fit(data.X, data.y, method, fit_intercept=fit_intercept)
+    np.testing.assert_allclose(got.x_mean, want.x_mean, rtol=1e-12)
+    np.testing.assert_allclose(got.x_scale, want.x_scale, rtol=1e-10)
+    assert got.y_mean == pytest.approx(want.y_mean, rel=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_loss_of_any_line_matches_the_rows(fit_intercept):
+    data = make_synthetic(400, 2, seed=4, offset=50.0)
+    stats = compute_stats([(data.X, data.y)], 2)
+    rng = np.random.default_rng(0)
+    exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    for scale in (1e-6, 1e-2, 1.0):
+        coef = exact.coef + scale * rng.standard_normal(2)
+        intercept = exact.intercept + scale * rng.standard_normal() if fit_intercept else 0.0
+        want = mse_float64(data.X, data.y, coef, intercept, fit_intercept=fit_intercept)
+        assert stats.loss(coef, intercept, fit_intercept=fit_intercept) == pytest.approx(want, rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["none", "center", "standardize"])
+def test_quadratic_is_the_mse_in_scaled_units(method):
+    data = builtin("height-weight")
+    stats = compute_stats([(data.X, data.y)], 1)
+    scaler = stats.scaler(method)
+    q, theta_star, loss_star = stats.quadratic(scaler)
+    Xs, ys = scaler.transform_X(data.X), scaler.transform_y(data.y)
+    for theta in ([0.0, 0.0], [1.0, -2.0], [3.0, 50.0]):
+        theta = np.array(theta)
+        direct = float(np.mean((Xs @ theta[:1] + theta[1] - ys) ** 2))
+        d = theta - theta_star
+        assert loss_star + d @ q @ d == pytest.approx(direct, rel=1e-10)
+    bound = stats.lr_bound(scaler)
+    assert bound == pytest.approx(stable_lr_bound(Xs), rel=1e-10)
+
+
+def test_the_seed_bounds_come_out_of_the_statistics():
+    hw, hours = builtin("height-weight"), builtin("hours-ability")
+    hw_stats = compute_stats([(hw.X, hw.y)], 1)
+    assert hw_stats.lr_bound(hw_stats.scaler("center")) == pytest.approx(0.0862, abs=5e-5)
+    assert hw_stats.lr_bound(hw_stats.scaler("none")) == pytest.approx(3.42e-5, rel=1e-3)
+    hours_stats = compute_stats([(hours.X, hours.y)], 1)
+    assert hours_stats.lr_bound(hours_stats.scaler("none")) == pytest.approx(0.180, abs=5e-4)
+
+
+def test_non_finite_rows_are_a_data_error():
+    from slopefit.errors import DataError
+
+    X = np.array([[1.0], [np.inf], [3.0]])
+    with pytest.raises(DataError, match="NaN or infinite values"):
+        compute_stats([(X, np.array([1.0, 2.0, 3.0]))], 1)
