@@ -22,10 +22,10 @@ def test_passes_scikit_learn_checks():
     assert len(results) > 40
 
 
-@pytest.mark.parametrize("solver", ["gd", "exact"])
-def test_agrees_with_scikit_learn(solver):
+@pytest.mark.parametrize("solver, engine", [("gd", "stats"), ("gd", "data"), ("exact", "auto")])
+def test_agrees_with_scikit_learn(solver, engine):
     data = make_synthetic(300, 4, seed=6, offset=10.0)
-    ours = LinearRegressor(solver=solver, dtype="float64").fit(data.X, data.y)
+    ours = LinearRegressor(solver=solver, dtype="float64", engine=engine).fit(data.X, data.y)
     ref = LinearRegression().fit(data.X, data.y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)

@@ -74,11 +74,38 @@ def _config_from(args: argparse.Namespace, optimizer: str, lr: float, options: d
 
     return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
-                       log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype)
+                       log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
+                       engine=args.engine, device=args.device)
+
+
+STREAM_BYTES = 1 << 30  # files larger than this are read in chunks even without --stream
+
+
+def _load(args: argparse.Namespace):
+    """The data named on the command line: a Dataset in memory, or a TableSource read in chunks
+    (with --stream, or for files over 1 GiB)."""
+    from slopefit.datasets import load_dataset
+
+    path = Path(args.data)
+    if args.stream or (path.is_file() and path.stat().st_size > STREAM_BYTES):
+        from slopefit.tables import open_table
+
+        return open_table(path, x=args.x, y=args.y, chunk_rows=args.chunk_rows)
+    return load_dataset(args.data, x=args.x, y=args.y)
+
+
+def _plot_sample(data, limit: int = 20_000):
+    """In-memory rows to draw: the data itself, or the first rows of a file read in chunks."""
+    from slopefit.datasets import Dataset
+
+    if isinstance(data, Dataset):
+        return data
+    X, y = next(iter(data.chunks()))
+    return Dataset(X=X[:limit], y=y[:limit], feature_names=data.feature_names, target_name=data.target_name,
+                   name=f"{data.name}, first {min(limit, len(y))} rows")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from slopefit.datasets import load_dataset
     from slopefit.progress import ProgressBar
     from slopefit.training import fit
 
@@ -88,8 +115,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     config = _config_from(args, args.optimizer, args.lr, options)
     bar = ProgressBar()
     try:
-        data = load_dataset(args.data, x=args.x, y=args.y)
-        result = fit(data, config, callback=bar)
+        data = _load(args)
+        result = fit(data, config, callback=bar, on_rows=bar.rows)
     except KeyboardInterrupt:
         bar.close()
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
@@ -101,7 +128,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
         print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
     if args.plot:
-        for path in _fit_figures(data, result, Path(args.plot), args.lang):
+        for path in _fit_figures(_plot_sample(data), result, Path(args.plot), args.lang):
             print(f"figure saved to {path}")
     return EXIT_OK
 
@@ -142,11 +169,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from slopefit.datasets import load_dataset
     from slopefit.errors import DivergenceError
-    from slopefit.exact import solve_exact
     from slopefit.optimizers import parse_run
-    from slopefit.training import fit
+    from slopefit.training import fit, gather_stats, reference_solution
 
     runs = []
     for text in args.run:
@@ -157,14 +182,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError(f"lr={lr_text!r} in run {text!r} is not a number") from None
         runs.append(_config_from(args, name, lr, raw))
-    data = load_dataset(args.data, x=args.x, y=args.y)
-    reference = solve_exact(data.X, data.y, fit_intercept=not args.no_intercept)  # once for every run
+    data = _load(args)
+    stats = gather_stats(data)  # one pass and one exact solve for every run
+    reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
     rows, curves = [], []
     from slopefit.plotting import Curve
 
     for config in runs:
         try:
-            result = fit(data, config, reference=reference)
+            result = fit(data, config, reference=reference, stats=stats)
         except DivergenceError as exc:
             rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
             continue
@@ -172,7 +198,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                      f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
                      "converged" if result.relative_gap <= 1e-6 else "not converged"))
         curves.append(Curve(config.describe(), result.history.epochs, result.history.losses))
-    print(f"slopefit compare: {data.name} ({data.n_samples} rows), scale={args.scale}, {args.epochs} epochs, "
+    print(f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {args.epochs} epochs, "
           "same start (zeros) for every run\n")
     print(_table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
     if curves:
@@ -219,12 +245,13 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _fit_summary(data, result) -> str:
     cfg = result.config
-    batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= data.n_samples \
+    batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \
         else f"batch size {cfg.batch_size}"
     head = [
-        f"slopefit fit: {data.name} ({data.n_samples} rows, {data.n_features} feature"
+        f"slopefit fit: {data.name} ({result.n_samples} rows, {data.n_features} feature"
         f"{'s' if data.n_features > 1 else ''} -> {data.target_name})",
-        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {cfg.epochs} epochs, {cfg.dtype}",
+        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {cfg.epochs} epochs, {cfg.dtype}, "
+        f"{result.engine} engine on {cfg.device}",
         "",
     ]
     rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in
@@ -307,6 +334,17 @@ def _add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
     p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
+    _add_engine_options(p)
+    p.add_argument("--stream", action="store_true",
+                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB)")
+    p.add_argument("--chunk-rows", type=_positive_int, default=262_144, help="rows per chunk when streaming")
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("auto", "data", "stats"), default="auto",
+                   help="stats: full-batch loss from one pass of sufficient statistics, O(D^2) an epoch; "
+                        "data: the loss on the rows; auto (default): stats unless --batch-size")
+    p.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu", help="torch device (default cpu)")
 
 
 def build_parser() -> argparse.ArgumentParser:

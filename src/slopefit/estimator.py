@@ -45,6 +45,10 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     dtype : {"float32", "float64"}, default "float32"
     random_state : int or None, default None
         Seeds the minibatch shuffle.
+    engine : {"auto", "stats", "data"}, default "auto"
+        ``"stats"`` trains full batch on the sufficient statistics (one pass, then O(D^2) per
+        epoch); ``"data"`` on the rows; ``"auto"`` picks stats unless ``batch_size`` is set.
+    device : {"cpu", "cuda", "mps"}, default "cpu"
 
     Attributes
     ----------
@@ -68,7 +72,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  momentum: float | None = None, epochs: int = 1000, batch_size: int | None = None,
                  scaling: str = "standardize", tol: float | None = None, fit_intercept: bool = True,
                  optimizer_options: dict | None = None, dtype: str = "float32",
-                 random_state: int | None = None) -> None:
+                 random_state: int | None = None, engine: str = "auto", device: str = "cpu") -> None:
         self.solver = solver
         self.optimizer = optimizer
         self.lr = lr
@@ -81,6 +85,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.optimizer_options = optimizer_options
         self.dtype = dtype
         self.random_state = random_state
+        self.engine = engine
+        self.device = device
 
     def fit(self, X, y):
         """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
@@ -111,7 +117,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             seed = int(self.random_state)
         return TrainConfig(optimizer=self.optimizer, lr=self.lr, epochs=self.epochs, options=options,
                            batch_size=self.batch_size, scaling=self.scaling, fit_intercept=self.fit_intercept,
-                           tol=self.tol, seed=seed, dtype=self.dtype, log_every=1)
+                           tol=self.tol, seed=seed, dtype=self.dtype, log_every=1, engine=self.engine,
+                           device=self.device)
 
     def predict(self, X) -> np.ndarray:
         """Predictions ``X @ coef_ + intercept_``, shape (n_samples,)."""

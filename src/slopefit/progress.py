@@ -39,6 +39,18 @@ class ProgressBar:
         self.stream.flush()
         self._shown = True
 
+    def rows(self, count: int, total: int | None = None) -> None:
+        """Show rows read so far (the statistics pass over a file)."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._drawn_at < self.interval:
+            return
+        self._drawn_at = now
+        self.stream.write(f"\rreading rows: {count:,}" + (f" / {total:,}" if total else "") + "   ")
+        self.stream.flush()
+        self._shown = True
+
     def close(self) -> None:
         """End the bar's line so that what follows starts on a fresh one."""
         if self._shown:

@@ -213,6 +213,7 @@ def fit(
     callback: Callable[[Progress], None] | None = None,
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
+    stats: SufficientStats | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -236,6 +237,8 @@ def fit(
         several runs on the same data solve it once.
     on_rows : callable, optional
         Called with the number of rows read so far during the statistics pass.
+    stats : SufficientStats, optional
+        The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
 
     Returns
     -------
@@ -257,7 +260,7 @@ def fit(
 
     config = config or TrainConfig()
     device = check_device(config.device)
-    stats = gather_stats(data, on_rows=on_rows)
+    stats = stats or gather_stats(data, on_rows=on_rows)
     scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
     from_stats = stats.solve(fit_intercept=config.fit_intercept)
     exact = reference or (solve_exact(data.X, data.y, fit_intercept=config.fit_intercept)
