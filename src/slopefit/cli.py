@@ -212,7 +212,89 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK if curves else EXIT_FAILURE
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from slopefit.progress import ProgressBar
+    from slopefit.sweep import grid, sweep
+
+    lrs = _values(args.lr, "--lr", log=True)
+    momenta = _values(args.momentum, "--momentum", log=False) if args.momentum else [0.0]
+    if any(v <= 0 for v in lrs):
+        raise UsageError(f"slopefit sweep: --lr values must be > 0, got {args.lr!r}")
+    base = _config_from(args, args.optimizer, lrs[0], _options(args.option))
+    configs = grid(base, lrs, momenta)
+    bar = ProgressBar()
+    try:
+        data = _load(args)
+        result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
+    except KeyboardInterrupt:
+        bar.close()
+        print("slopefit sweep: interrupted; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    second = "beta1" if args.optimizer in ("adam", "adamw") else "momentum"
+    rows = []
+    for k, config in enumerate(configs):
+        m = momenta[k // len(lrs)]
+        if result.diverged[k]:
+            rows.append((f"{config.lr:.4g}", f"{m:g}", "-", "-", "-", f"diverged at epoch {result.diverged_at[k]}"))
+            continue
+        reached = result.epochs_to_gap[k]
+        rows.append((f"{config.lr:.4g}", f"{m:g}", f"{result.final_loss[k]:.6g}", f"{result.relative_gap[k]:.3g}",
+                     str(reached) if reached >= 0 else "-",
+                     "converged" if result.relative_gap[k] <= args.gap else "not converged"))
+    how = "one vectorised run" if result.vectorised else "one run at a time (not vectorised for this optimizer)"
+    print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {args.epochs} epochs in "
+          f"{result.seconds:.3f} s ({how}); scale={args.scale}, {args.dtype}")
+    print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
+    print()
+    print(_table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))
+    ok = ~result.diverged
+    if ok.any():
+        order = np.where(result.epochs_to_gap[ok] >= 0, result.epochs_to_gap[ok], np.iinfo(np.int64).max)
+        best = np.flatnonzero(ok)[int(np.argmin(order))] if (order < np.iinfo(np.int64).max).any() \
+            else np.flatnonzero(ok)[int(np.nanargmin(result.relative_gap[ok]))]
+        print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
+              + (f", reached {args.gap:g} at epoch {result.epochs_to_gap[best]})" if result.epochs_to_gap[best] >= 0
+                 else ")"))
+    from slopefit.plotting import plot_sweep
+
+    gaps = np.where(result.diverged, np.nan, result.relative_gap).reshape(len(momenta), len(lrs))
+    path = plot_sweep(lrs, momenta, gaps, Path(args.plot) / "sweep.png", xlabel="lr (learning rate)",
+                      ylabel=second, title=f"{data.name}: {args.optimizer}, {args.epochs} epochs",
+                      colorbar=("최종 상대 오차 (log10)" if args.lang == "ko" else "final relative gap (log10)"),
+                      diverged_label=("발산" if args.lang == "ko" else "diverged"))
+    print(f"\nfigure saved to {path}")
+    return EXIT_OK if ok.any() else EXIT_FAILURE
+
+
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _values(spec: str, flag: str, *, log: bool) -> list[float]:
+    """``"A:B:N"`` -> N values from A to B (geometric for lr, even for momentum); else ``"a,b,c"``."""
+    import numpy as np
+
+    try:
+        if ":" in spec:
+            low, high, count = spec.split(":")
+            n = int(count)
+            if n < 1:
+                raise ValueError
+            if log:
+                if float(low) <= 0 or float(high) <= 0:
+                    raise UsageError(f"slopefit sweep: {flag} {spec!r} needs positive ends for a log-spaced range")
+                return np.geomspace(float(low), float(high), n).tolist()
+            return np.linspace(float(low), float(high), n).tolist()
+        values = [float(v) for v in spec.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"slopefit sweep: {flag} {spec!r} must be START:STOP:COUNT (e.g. 1e-4:1:13) or a "
+                         "comma list (e.g. 0,0.5,0.9)") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise UsageError(f"slopefit sweep: {flag} {spec!r} must list finite numbers")
+    return values
+
 
 
 def _options(items: Sequence[str] | None) -> dict[str, str]:
@@ -384,6 +466,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=0.01, help="learning rate of runs that do not set lr=")
     p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
     p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("sweep", help="train a grid of lr x momentum settings in one vectorised run")
+    _add_training_options(p, epochs=200)
+    p.add_argument("--optimizer", default="sgd", help="sgd, adam or adamw run vectorised; others one by one")
+    p.add_argument("--lr", default="1e-4:1:13", metavar="START:STOP:COUNT|a,b,..",
+                   help="learning rates: COUNT log-spaced values, or a list (default 1e-4:1:13)")
+    p.add_argument("--momentum", default="0,0.5,0.9", metavar="a,b,..|START:STOP:COUNT",
+                   help="momentum values (beta1 for adam/adamw) (default 0,0.5,0.9)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="another optimizer option (repeatable)")
+    p.add_argument("--gap", type=float, default=1e-6, help="relative gap counted as converged (default 1e-6)")
+    p.add_argument("--plot", default="figures", metavar="DIR", help="where sweep.png goes (default ./figures)")
+    p.set_defaults(handler=cmd_sweep)
 
     p = sub.add_parser("datasets", help="list the built-in data")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang())

@@ -144,3 +144,31 @@ def plot_predicted(actual, predicted, path, *, xlabel: str, ylabel: str, title: 
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.legend()
         return _save(fig, path)
+
+
+def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray, path, *, xlabel: str,
+               ylabel: str, title: str, colorbar: str, diverged_label: str) -> Path:
+    """Heatmap of a sweep's final relative gap (log10) over the lr x momentum grid.
+
+    ``gaps`` has shape (len(momenta), len(lrs)); NaN cells (diverged runs) are drawn grey with
+    an x, so that the unstable region is visible next to the fast one.
+    """
+    import matplotlib
+    from matplotlib.colors import ListedColormap
+
+    gaps = np.asarray(gaps, dtype=np.float64)
+    with matplotlib.rc_context({**_rc(), "axes.grid": False}):
+        fig, ax = _new_figure(size=(max(6.4, 0.55 * len(lrs) + 2.5), max(3.2, 0.5 * len(momenta) + 1.8)))
+        shown = np.log10(np.clip(gaps, 1e-16, None))
+        image = ax.imshow(np.ma.masked_invalid(shown), cmap="viridis_r", aspect="auto", origin="lower",
+                          vmin=min(-16.0, float(np.nanmin(shown))) if np.isfinite(shown).any() else -16, vmax=None)
+        ax.imshow(np.where(np.isnan(gaps), 1.0, np.nan), cmap=ListedColormap(["#bbbbbb"]), aspect="auto",
+                  origin="lower")
+        for i, j in zip(*np.nonzero(np.isnan(gaps)), strict=True):
+            ax.text(j, i, "×", ha="center", va="center", color="#444444", fontsize=9)
+        ax.set_xticks(range(len(lrs)), [f"{v:.3g}" for v in lrs], rotation=60, ha="right")
+        ax.set_yticks(range(len(momenta)), [f"{v:g}" for v in momenta])
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}\n(× = {diverged_label})")
+        bar = fig.colorbar(image, ax=ax)
+        bar.set_label(colorbar)
+        return _save(fig, path)

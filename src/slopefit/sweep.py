@@ -1,0 +1,263 @@
+"""Batched sweeps: K settings of one optimizer trained together in one vectorised run.
+
+The parameters of all K runs are stacked along a leading axis, ``theta`` of shape
+(K, n_params), and trained full batch on the stats engine's quadratic: one epoch is a
+(K, P) x (P, P) product, whatever the number of rows. The update rules are torch's own,
+written out for a per-run learning rate and momentum:
+
+SGD (``torch.optim.SGD``)
+    ``g <- grad + weight_decay * theta``; ``v <- g`` at the first step, then
+    ``v <- momentum * v + (1 - dampening) * g``; ``theta <- theta - lr * v``
+    (``theta <- theta - lr * (g + momentum * v)`` with nesterov).
+Adam / AdamW (``torch.optim.Adam``, ``AdamW``)
+    ``m <- beta1 m + (1 - beta1) g``, ``s <- beta2 s + (1 - beta2) g^2``,
+    ``theta <- theta - lr / (1 - beta1^t) * m / (sqrt(s) / sqrt(1 - beta2^t) + eps)``.
+
+Other optimizers, and runs a setting keeps apart, are trained one by one with :func:`fit`.
+A run that diverges is frozen and reported; the others go on untouched.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from slopefit.datasets import Dataset
+from slopefit.engines import StatsEngine
+from slopefit.errors import ConfigError, DivergenceError
+from slopefit.exact import ExactSolution
+from slopefit.stats import SufficientStats
+from slopefit.tables import TableSource
+from slopefit.training import EXPLODE_FACTOR, TrainConfig, fit, gather_stats, reference_solution
+
+VECTORISED = ("sgd", "adam", "adamw")
+SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device")  # one value per sweep
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """K runs side by side. Arrays have a leading axis of length K, in the order of ``configs``.
+
+    Attributes
+    ----------
+    configs : tuple of TrainConfig
+    losses : ndarray (K, epochs + 1), float64
+        ``losses[k, t]``: the loss of run k after t updates (NaN after a divergence).
+    final_loss, relative_gap : ndarray (K,)
+    diverged_at : ndarray (K,) int, the epoch of divergence or -1
+    epochs_to_gap : ndarray (K,) int
+        First epoch whose relative gap is <= ``gap``, or -1 when never reached.
+    coef : ndarray (K, n_features), intercept : ndarray (K,), original units
+    exact : ExactSolution
+    lr_bound : float, 2 / lambda_max (full-batch SGD without momentum)
+    lambda_max : float, largest eigenvalue of the MSE Hessian in scaled units
+    gap : float, the tolerance of ``epochs_to_gap``
+    seconds : float
+    vectorised : bool, False when the runs were trained one by one
+    """
+
+    configs: tuple[TrainConfig, ...]
+    losses: np.ndarray
+    final_loss: np.ndarray
+    relative_gap: np.ndarray
+    diverged_at: np.ndarray
+    epochs_to_gap: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    exact: ExactSolution
+    lr_bound: float
+    lambda_max: float
+    gap: float
+    seconds: float
+    vectorised: bool
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+
+def grid(base: TrainConfig, lrs: Sequence[float], momenta: Sequence[float] | None = None) -> list[TrainConfig]:
+    """The lr x momentum grid around ``base``, lr varying fastest. For adam/adamw, "momentum"
+    is beta1 (beta2 stays at the base's value, default 0.999)."""
+    configs = []
+    for m in momenta if momenta is not None else [None]:
+        for lr in lrs:
+            options = dict(base.options)
+            if m is not None:
+                if base.optimizer in ("adam", "adamw"):
+                    options["betas"] = (float(m), tuple(options.get("betas", (0.9, 0.999)))[1])
+                else:
+                    options["momentum"] = float(m)
+            configs.append(replace(base, lr=float(lr), options=options))
+    return configs
+
+
+def sweep(
+    data: Dataset | TableSource,
+    configs: Sequence[TrainConfig],
+    *,
+    gap: float = 1e-6,
+    stats: SufficientStats | None = None,
+    reference: ExactSolution | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Train every config full batch from the same start, vectorised where the optimizer allows.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+    configs : sequence of TrainConfig
+        Full batch (no ``batch_size``); they must share optimizer, epochs, scaling,
+        fit_intercept, dtype, init and device, and differ in lr and options.
+    gap : float, default 1e-6
+        Relative gap to the exact optimum counted as converged (``epochs_to_gap``).
+
+    Examples
+    --------
+    >>> from slopefit.datasets import builtin
+    >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.1], [0.9]))
+    >>> res.diverged.tolist()
+    [False, True]
+    """
+    import torch
+
+    configs = tuple(configs)
+    if not configs:
+        raise ConfigError("a sweep needs at least one configuration")
+    base = configs[0]
+    for name in SHARED:
+        values = {str(getattr(c, name)) for c in configs}
+        if len(values) > 1:
+            raise ConfigError(f"every run of a sweep shares {name}, but got {', '.join(sorted(values))}; "
+                              "sweep them separately")
+    if any(c.batch_size is not None for c in configs):
+        raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
+                          "(compare minibatch runs with 'slopefit compare')")
+    stats = stats or gather_stats(data, on_rows=on_rows)
+    optimum = stats.solve(fit_intercept=base.fit_intercept)
+    exact = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)
+    scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
+    q = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
+    lam_max = 2.0 * float(np.linalg.eigvalsh(q.q.cpu().numpy())[-1])
+    variance = stats.target_variance if base.fit_intercept else stats.raw()[2] / stats.n
+    scale = exact.loss if exact.loss > 1e-12 * variance else variance
+
+    start = time.perf_counter()
+    if base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
+        losses, theta = _train_stacked(q, configs, variance)
+        vectorised = True
+    else:
+        losses, theta = _train_one_by_one(data, configs, stats, exact)
+        vectorised = False
+    seconds = time.perf_counter() - start
+
+    diverged_at = np.array([int(np.argmax(~np.isfinite(row))) if not np.isfinite(row).all() else -1
+                            for row in losses])
+    coef = np.empty((len(configs), stats.n_features))
+    intercept = np.zeros(len(configs))
+    final = np.full(len(configs), np.nan)
+    for k, row in enumerate(theta):
+        if diverged_at[k] >= 0:
+            coef[k] = np.nan
+            intercept[k] = np.nan
+            continue
+        coef[k], b = scaler.to_original(row[:stats.n_features], row[stats.n_features] if base.fit_intercept else 0.0)
+        intercept[k] = b if base.fit_intercept else 0.0
+        final[k] = stats.loss(coef[k], intercept[k], fit_intercept=base.fit_intercept, optimum=optimum)
+    relative = (final - exact.loss) / scale if scale > 0 else final - exact.loss
+    reached = (losses - exact.loss) / scale <= gap if scale > 0 else losses - exact.loss <= gap
+    epochs_to_gap = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
+    return SweepResult(configs=configs, losses=losses, final_loss=final, relative_gap=relative,
+                       diverged_at=diverged_at, epochs_to_gap=epochs_to_gap, coef=coef, intercept=intercept,
+                       exact=exact, lr_bound=2.0 / lam_max if lam_max > 0 else math.inf, lambda_max=lam_max,
+                       gap=gap, seconds=seconds, vectorised=vectorised)
+
+
+def _column(configs, get) -> np.ndarray:
+    return np.array([[float(get(c))] for c in configs])  # (K, 1)
+
+
+def _train_stacked(q: StatsEngine, configs: tuple[TrainConfig, ...], variance: float):
+    """The vectorised loop. Returns losses (K, epochs + 1) and final scaled theta (K, n_params)."""
+    import torch
+
+    base = configs[0]
+    dtype, device = getattr(torch, base.dtype), base.device
+    k, p = len(configs), q.theta_star.shape[0]
+
+    def column(get):
+        return torch.as_tensor(_column(configs, get), dtype=dtype, device=device)  # (K, 1)
+
+    lr = column(lambda c: c.lr)
+    decay = column(lambda c: c.options.get("weight_decay", 0.0))
+    adam = base.optimizer in ("adam", "adamw")
+    if adam:
+        beta1 = column(lambda c: c.options.get("betas", (0.9, 0.999))[0])
+        beta2 = column(lambda c: c.options.get("betas", (0.9, 0.999))[1])
+        eps = column(lambda c: c.options.get("eps", 1e-8))
+        if base.optimizer == "adamw" and not any("weight_decay" in c.options for c in configs):
+            decay = torch.full_like(decay, 1e-2)  # AdamW's default
+        m = torch.zeros(k, p, dtype=dtype, device=device)
+        s = torch.zeros(k, p, dtype=dtype, device=device)
+    else:
+        momentum = column(lambda c: c.options.get("momentum", 0.0))
+        dampening = column(lambda c: c.options.get("dampening", 0.0))
+        nesterov = column(lambda c: bool(c.options.get("nesterov", False))) != 0
+        has_momentum = momentum != 0
+        buf = torch.zeros(k, p, dtype=dtype, device=device)
+
+    theta = torch.full((k, p), float(base.init), dtype=dtype, device=device, requires_grad=True)
+    active = torch.ones(k, 1, dtype=torch.bool, device=device)
+    losses = np.full((k, base.epochs + 1), np.nan)
+    limit = None
+    for epoch in range(base.epochs + 1):
+        delta = theta.to(torch.float64) - q.theta_star  # (K, n_params)
+        loss = q.loss_star + ((delta @ q.q) * delta).sum(dim=1)  # (K,)
+        values = loss.detach()
+        if limit is None:
+            limit = EXPLODE_FACTOR * torch.clamp(values, min=1e-12 * max(variance, 1e-300))
+        bad = ~torch.isfinite(values) | (values > limit)
+        active &= ~bad[:, None]
+        losses[:, epoch] = torch.where(active[:, 0], values, torch.nan).cpu().numpy()
+        if epoch == base.epochs or not bool(active.any()):
+            break
+        grad, = torch.autograd.grad(loss[active[:, 0]].sum(), theta)
+        with torch.no_grad():
+            if adam:
+                if base.optimizer == "adamw":  # decoupled decay shrinks theta itself
+                    theta.mul_(torch.where(active, 1 - lr * decay, 1.0))
+                else:
+                    grad = grad + decay * theta
+                step = epoch + 1
+                m.lerp_(grad, 1 - beta1)
+                s.mul_(beta2).add_((1 - beta2) * grad * grad)
+                denom = s.sqrt() / (1 - beta2**step).sqrt() + eps
+                update = lr / (1 - beta1**step) * m / denom
+            else:
+                grad = grad + decay * theta
+                if epoch == 0:
+                    buf = grad.clone()
+                else:
+                    buf = torch.where(has_momentum, momentum * buf + (1 - dampening) * grad, grad)
+                update = lr * torch.where(nesterov, grad + momentum * buf, buf)
+            theta.sub_(torch.where(active, update, 0.0))
+            theta.copy_(torch.where(active, theta, 0.0))  # a frozen run stays finite and harmless
+    return losses, theta.detach().to(torch.float64).cpu().numpy()
+
+
+def _train_one_by_one(data, configs, stats, exact):
+    losses = np.full((len(configs), configs[0].epochs + 1), np.nan)
+    theta = np.zeros((len(configs), stats.n_features + (1 if configs[0].fit_intercept else 0)))
+    for k, config in enumerate(configs):
+        try:
+            result = fit(data, replace(config, log_every=1, tol=None), stats=stats, reference=exact)
+        except DivergenceError as exc:
+            losses[k, exc.epoch:] = np.inf
+            continue
+        losses[k, :len(result.history.losses)] = result.history.losses
+        theta[k] = np.append(result.coef_scaled, result.intercept_scaled)[:theta.shape[1]]
+    return losses, theta
