@@ -179,3 +179,16 @@ def test_a_known_reference_is_used_as_is():
     result = fit(data, TrainConfig(epochs=300, options={"momentum": 0.9}), reference=reference)
     assert result.exact is reference
     assert result.relative_gap == fit(data, TrainConfig(epochs=300, options={"momentum": 0.9})).relative_gap
+
+
+@pytest.mark.parametrize("engine", ["stats", "data"])
+def test_stop_gap_stops_at_the_first_epoch_within_the_gap(engine):
+    data = make_synthetic(2000, 4, seed=14, offset=10.0)
+    result = fit(data, TrainConfig(lr=0.1, options={"momentum": 0.9}, epochs=5000, stop_gap=1e-6, dtype="float64",
+                                   engine=engine))
+    assert result.stop_reason == "gap" and result.epochs_run < 5000
+    assert result.relative_gap <= 1e-6
+    before = (result.history.losses[-2] - result.exact.loss) / result.exact.loss
+    assert before > 1e-6  # one epoch earlier it was not yet there
+    with pytest.raises(ConfigError, match="stop_gap must be > 0"):
+        TrainConfig(stop_gap=0)

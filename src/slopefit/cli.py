@@ -75,6 +75,7 @@ def _config_from(args: argparse.Namespace, optimizer: str, lr: float, options: d
     return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
                        log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
+                       stop_gap=getattr(args, "stop_gap", None),
                        engine=args.engine, device=args.device)
 
 
@@ -341,7 +342,8 @@ def _fit_summary(data, result) -> str:
     if cfg.fit_intercept:
         rows.append(("intercept", f"{result.intercept:.10g}", f"{result.exact.intercept:.10g}"))
     rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}"))
-    stopped = "tolerance reached" if result.stop_reason == "tol" else "all epochs run"
+    stopped = {"tol": "tolerance reached", "gap": f"within --stop-gap {cfg.stop_gap} of the optimum",
+               "epochs": "all epochs run"}[result.stop_reason]
     tail = [
         "",
         f"initial loss   {result.initial_loss:.10g}",
@@ -449,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum", type=float, default=None, help="momentum (sgd, rmsprop)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="another optimizer option, e.g. nesterov=true, betas=0.9,0.99 (repeatable)")
+    p.add_argument("--stop-gap", type=float, default=None, metavar="GAP",
+                   help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
     p.add_argument("--plot", metavar="DIR", help="save loss.png and fit.png in DIR")
     p.set_defaults(handler=cmd_fit)

@@ -45,6 +45,7 @@ class TrainConfig:
     fit_intercept: bool = True  # learn B; False fits Yp = X @ W through the origin
     log_every: int = 1  # record the loss every this many epochs (the lesson: 10); the last is always kept
     tol: float | None = None  # stop when the loss changes by <= tol * loss over one epoch
+    stop_gap: float | None = None  # stop when the relative gap to the exact optimum is <= stop_gap
     seed: int = 0  # seeds the minibatch shuffle
     dtype: str = "float32"  # tensor dtype of the training ("float32" as in the lesson, or "float64")
     init: float = 0.0  # starting value of every W and of B (the lesson's loop: zeros)
@@ -64,6 +65,8 @@ class TrainConfig:
             raise ConfigError(f"log_every must be a whole number >= 1, got log_every={self.log_every}")
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise ConfigError(f"tol must be >= 0 (or None), got tol={self.tol}")
+        if self.stop_gap is not None and not (math.isfinite(self.stop_gap) and self.stop_gap > 0):
+            raise ConfigError(f"stop_gap must be > 0 (or None), got stop_gap={self.stop_gap}; try 1e-6")
         if self.dtype not in DTYPES:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.engine not in ENGINES:
@@ -91,7 +94,7 @@ class TrainConfig:
         return {"optimizer": self.optimizer, "lr": self.lr, "epochs": int(self.epochs),
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
-                "log_every": int(self.log_every), "tol": self.tol, "seed": self.seed, "dtype": self.dtype,
+                "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed, "dtype": self.dtype,
                 "init": self.init, "engine": self.engine, "device": self.device}
 
 
@@ -141,7 +144,7 @@ class FitResult:
     epochs_run : int
         Updates (full batch) or passes (minibatch) actually made; fewer than ``config.epochs``
         when the tolerance stopped the run.
-    stop_reason : "epochs" | "tol"
+    stop_reason : "epochs" | "tol" | "gap"
     final_loss : float
         MSE of the final parameters on the whole data, float64, original units.
     exact : ExactSolution
@@ -296,6 +299,9 @@ def fit(
         return loss
 
     variance = stats.target_variance if config.fit_intercept else stats.raw()[2] / stats.n
+    target = -math.inf  # the loss at which stop_gap is reached
+    if config.stop_gap is not None:
+        target = exact.loss + config.stop_gap * (exact.loss if exact.loss > 1e-12 * variance else variance)
     epochs_seen: list[int] = []
     losses: list[float] = []
     limit = math.inf
@@ -305,7 +311,8 @@ def fit(
     start = time.perf_counter()
     for epoch in range(config.epochs + 1):
         is_last = epoch == config.epochs
-        must_check = full_batch or config.tol is not None or is_last or epoch % config.log_every == 0
+        must_check = (full_batch or config.tol is not None or config.stop_gap is not None or is_last
+                      or epoch % config.log_every == 0)
         if full_batch and not is_last:
             loss = float(optimizer.step(full_closure).detach())  # loss before this step = after `epoch` updates
         else:
@@ -316,13 +323,14 @@ def fit(
             _check_divergence(loss, limit, epoch, config, lr_bound)
         converged = (config.tol is not None and epoch > 0
                      and abs(previous - loss) <= config.tol * max(abs(previous), 1e-300))
-        if epoch % config.log_every == 0 or is_last or converged:
+        close_enough = must_check and loss <= target
+        if epoch % config.log_every == 0 or is_last or converged or close_enough:
             epochs_seen.append(epoch)
             losses.append(loss)
             if callback is not None:
                 callback(Progress(epoch=epoch, epochs=config.epochs, loss=loss))
-        if converged:
-            stop_reason, last = "tol", epoch
+        if converged or close_enough:
+            stop_reason, last = ("tol" if converged else "gap"), epoch
             break
         previous = loss
         if not full_batch and not is_last:
