@@ -302,6 +302,8 @@ def fit(
     target = -math.inf  # the loss at which stop_gap is reached
     if config.stop_gap is not None:
         target = exact.loss + config.stop_gap * (exact.loss if exact.loss > 1e-12 * variance else variance)
+    may_stop = config.tol is not None or config.stop_gap is not None
+    snapshot: list = []
     epochs_seen: list[int] = []
     losses: list[float] = []
     limit = math.inf
@@ -314,6 +316,8 @@ def fit(
         must_check = (full_batch or config.tol is not None or config.stop_gap is not None or is_last
                       or epoch % config.log_every == 0)
         if full_batch and not is_last:
+            if may_stop:  # the step below moves on from the point whose loss decides the stop
+                snapshot = [p.detach().clone() for p in params]
             loss = float(optimizer.step(full_closure).detach())  # loss before this step = after `epoch` updates
         else:
             loss = engine.whole_loss(W, B) if must_check else math.nan
@@ -331,6 +335,10 @@ def fit(
                 callback(Progress(epoch=epoch, epochs=config.epochs, loss=loss))
         if converged or close_enough:
             stop_reason, last = ("tol" if converged else "gap"), epoch
+            if full_batch and not is_last:
+                with torch.no_grad():  # return the parameters after `epoch` updates, whose loss was judged
+                    for p, saved in zip(params, snapshot, strict=True):
+                        p.copy_(saved)
             break
         previous = loss
         if not full_batch and not is_last:
