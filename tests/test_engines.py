@@ -104,3 +104,32 @@ def test_a_missing_gpu_is_a_clear_error():
         pytest.skip("this machine has CUDA; the error is for machines without it")
     with pytest.raises(ConfigError, match="device 'cuda' is not available here"):
         fit(builtin("height-weight"), TrainConfig(device="cuda"))
+
+
+def test_minibatch_gradients_written_out_equal_autograd():
+    import torch
+
+    from slopefit.objective import mse, predict
+    from slopefit.training import _minibatch_epoch
+
+    data = make_synthetic(64, 3, seed=15, offset=2.0)
+    stats = compute_stats([(data.X, data.y)], 3)
+    rows = DataEngine.from_arrays(data.X, data.y, stats.scaler("standardize"), dtype=torch.float64)
+    W = torch.tensor([0.5, -0.25, 1.0], dtype=torch.float64, requires_grad=True)
+    B = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+    seen = []
+
+    class Recorder(torch.optim.SGD):  # records the gradients of the first batch instead of stepping
+        def step(self, closure):
+            loss = closure()
+            seen.append((W.grad.clone(), B.grad.clone(), float(loss)))
+            return loss
+
+    config = TrainConfig(batch_size=64, engine="data")
+    _minibatch_epoch(rows, W, B, Recorder([W, B], lr=0.0), config, torch.Generator().manual_seed(0), 1, 1.0, 1e300)
+    W.grad = B.grad = None
+    loss = mse(predict(rows.X, W, B), rows.y)  # one batch of all 64 rows: the same sum in any order
+    loss.backward()
+    np.testing.assert_allclose(seen[0][0].numpy(), W.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(seen[0][1].numpy(), B.grad.numpy(), rtol=1e-10)
+    assert seen[0][2] == pytest.approx(loss.item(), rel=1e-12)

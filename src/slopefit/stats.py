@@ -26,7 +26,8 @@ from slopefit.errors import DataError
 from slopefit.exact import ExactSolution
 from slopefit.scaling import Scaler, check_scaling
 
-DEFAULT_CHUNK_ROWS = 65_536  # rows converted to float64 at a time: ~9 MB of buffer at 16 features
+DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1 MB at 16 features, stays in cache
+SHIFT_ROWS = 65_536  # leading rows whose means become the shift
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
 
 
@@ -172,22 +173,29 @@ class SufficientStats:
 class StatsAccumulator:
     """Accumulates :class:`SufficientStats` over chunks of rows, with torch, in float64.
 
-    Each chunk is shifted and copied into one preallocated float64 buffer ``[X - s, y - t, 1]``
-    whose Gram matrix is added in place: no per-chunk allocation, no Python work per row.
+    Each slice of ``chunk_rows`` rows is shifted into one preallocated, cache-sized float64
+    buffer; BLAS then adds its cross products, its products with y and its sums in place:
+    no per-chunk allocation, no Python work per row.
     """
 
     def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
         import torch
 
+        f64 = dict(dtype=torch.float64, device=device)
         self.n_features = n_features
         self.device = device
         self.chunk_rows = chunk_rows
         self.n = 0
         self._x_shift = None
         self._y_shift = 0.0
-        self._gram = torch.zeros(n_features + 2, n_features + 2, dtype=torch.float64, device=device)
-        self._buffer = torch.empty(chunk_rows, n_features + 2, dtype=torch.float64, device=device)
-        self._buffer[:, n_features + 1] = 1.0
+        self._xx = torch.zeros(n_features, n_features, **f64)  # sum (x - s)(x - s)^T
+        self._xy = torch.zeros(n_features, **f64)  # sum (x - s)(y - t)
+        self._x1 = torch.zeros(n_features, **f64)  # sum (x - s)
+        self._yy = torch.zeros((), **f64)
+        self._y1 = torch.zeros((), **f64)
+        self._bx = torch.empty(chunk_rows, n_features, **f64)
+        self._by = torch.empty(chunk_rows, **f64)
+        self._ones = torch.ones(chunk_rows, **f64)
         self._min = None
         self._max = None
 
@@ -198,19 +206,23 @@ class StatsAccumulator:
         X, y = as_tensor(X, self.device), as_tensor(y, self.device)
         if X.shape[0] == 0:
             return
-        d = self.n_features
         if self._x_shift is None:  # the first rows' means: close enough to center every later chunk
-            head_x, head_y = X[:self.chunk_rows].to(torch.float64), y[:self.chunk_rows].to(torch.float64)
+            head = max(self.chunk_rows, SHIFT_ROWS)
+            head_x, head_y = X[:head].to(torch.float64), y[:head].to(torch.float64)
             self._x_shift, self._y_shift = head_x.mean(dim=0), float(head_y.mean())
             self._min, self._max = head_x.amin(dim=0), head_x.amax(dim=0)
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
             m = xb.shape[0]
-            buf = self._buffer[:m]
-            torch.sub(xb, self._x_shift, out=buf[:, :d])
-            buf[:, d].copy_(yb)  # a float32 y minus a Python float would be rounded to float32
-            buf[:, d].sub_(self._y_shift)
-            self._gram.addmm_(buf.T, buf)
+            bx, by, ones = self._bx[:m], self._by[:m], self._ones[:m]
+            torch.sub(xb, self._x_shift, out=bx)  # (m, n_features), float64
+            by.copy_(yb)  # a float32 y minus a Python float would be rounded to float32
+            by.sub_(self._y_shift)
+            self._xx.addmm_(bx.T, bx)
+            self._xy.addmv_(bx.T, by)
+            self._x1.addmv_(bx.T, ones)
+            self._yy.add_(by @ by)
+            self._y1.add_(by.sum())
             low, high = _column_range(xb)
             torch.minimum(self._min, low, out=self._min)
             torch.maximum(self._max, high, out=self._max)
@@ -219,8 +231,15 @@ class StatsAccumulator:
     def result(self) -> SufficientStats:
         if self.n == 0 or self._x_shift is None or self._min is None or self._max is None:
             raise DataError("the table has no rows; a line needs at least 2 rows of data")
-        gram = self._gram.cpu().numpy()
-        gram = np.triu(gram) + np.triu(gram, 1).T  # exactly symmetric
+        d = self.n_features
+        gram = np.empty((d + 2, d + 2))
+        xx = self._xx.cpu().numpy()
+        gram[:d, :d] = (xx + xx.T) / 2.0
+        gram[:d, d] = gram[d, :d] = self._xy.cpu().numpy()
+        gram[:d, d + 1] = gram[d + 1, :d] = self._x1.cpu().numpy()
+        gram[d, d] = float(self._yy)
+        gram[d, d + 1] = gram[d + 1, d] = float(self._y1)
+        gram[d + 1, d + 1] = self.n
         return SufficientStats(n=self.n, x_shift=self._x_shift.cpu().numpy(), y_shift=self._y_shift,
                                gram=gram, x_min=self._min.cpu().numpy(), x_max=self._max.cpu().numpy())
 
