@@ -1,0 +1,48 @@
+"""The benchmark runs at a tiny size: every method, honest gaps, JSON records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from slopefit.bench import METHODS, bench_data, run_bench
+from slopefit.errors import ConfigError
+from slopefit.exact import solve_exact
+
+
+def test_every_method_reports_a_gap_against_the_same_optimum():
+    records = {r.method: r for r in run_bench(3000, 4, skip=("sklearn-sgd",))}
+    assert set(records) == set(METHODS) - {"sklearn-sgd"}
+    for name in ("slopefit-stats", "slopefit-data"):
+        assert records[name].rel_gap <= 1e-6 and 0 < records[name].epochs < 1000
+    assert records["slopefit-stats"].epochs == records["slopefit-data"].epochs  # same optimizer path
+    assert records["naive-loop"].rel_gap < 1e-5
+    assert records["sklearn-linear"].rel_gap < 1e-3
+    assert records["floor-gram"].rel_gap is None and records["floor-gram"].seconds > 0
+    assert all(r.seconds > 0 for r in records.values())
+
+
+def test_the_benchmark_data_has_offsets_and_float32_features():
+    data = bench_data(1000, 3)
+    assert data.X.dtype == np.float32
+    means, spreads = data.X.mean(axis=0), data.X.std(axis=0)
+    assert np.all(np.diff(means) > 5) and np.all(np.diff(spreads) > 0)
+    assert solve_exact(data.X, data.y).coef == pytest.approx(data.true_coef, rel=0.1)
+
+
+def test_bench_command_writes_json_records(run_cli, tmp_path):
+    out = tmp_path / "bench.json"
+    res = run_cli("bench", "--n", "2000", "--d", "3", "--skip", "sklearn-sgd", "--skip", "naive-loop",
+                  "--json", out)
+    assert res.code == 0, res.err
+    records = json.loads(out.read_text())
+    assert [r["method"] for r in records] == [m for m in METHODS if m not in ("sklearn-sgd", "naive-loop")]
+    assert all(set(r) == {"method", "seconds", "rel_gap", "epochs"} for r in records)
+    assert "x floor-gram" in res.out and "slopefit-stats" in res.out
+
+
+def test_an_unknown_method_is_named():
+    with pytest.raises(ConfigError, match="unknown benchmark method 'sklearn'; methods are floor-gram"):
+        run_bench(100, 2, skip=("sklearn",))
