@@ -109,5 +109,18 @@ def test_non_finite_rows_are_a_data_error():
     from slopefit.errors import DataError
 
     X = np.array([[1.0], [np.inf], [3.0]])
-    with pytest.raises(DataError, match="NaN or infinite values"):
-        compute_stats([(X, np.array([1.0, 2.0, 3.0]))], 1)
+    with pytest.raises(DataError, match="column 'h' in t.csv has NaN or infinite values in rows 2; fill or drop"):
+        compute_stats([(X, np.array([1.0, 2.0, 3.0]))], 1, names=["h", "w"], label="t.csv")
+    with pytest.raises(DataError, match="column 'w' in the data has NaN or infinite values in rows 5"):
+        compute_stats([(np.ones((3, 1)), np.ones(3)), (np.ones((2, 1)), np.array([1.0, np.nan]))], 1,
+                      names=["h", "w"])
+
+
+def test_column_major_chunks_give_the_same_statistics():
+    data = make_synthetic(5000, 4, seed=17, offset=30.0, dtype=np.float32)
+    by_rows = compute_stats([(data.X, data.y)], 4, chunk_rows=700)
+    by_columns = compute_stats([(np.asfortranarray(data.X), data.y)], 4, chunk_rows=700)
+    for got, want in zip(by_columns.centered(), by_rows.centered(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_array_equal(by_columns.x_min, data.X.min(axis=0))
+    np.testing.assert_array_equal(by_columns.x_max, data.X.max(axis=0))

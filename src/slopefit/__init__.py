@@ -18,15 +18,19 @@ from slopefit.errors import (
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.persistence import Model, load_model, model_from_result, save_model
 from slopefit.scaling import Scaler
-from slopefit.training import FitResult, History, Progress, TrainConfig, fit
+from slopefit.stats import SufficientStats, compute_stats
+from slopefit.sweep import SweepResult, grid, sweep
+from slopefit.tables import TableSource, open_table
+from slopefit.training import FitResult, History, Progress, TrainConfig, fit, gather_stats, reference_solution
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult", "History",
-    "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError", "TrainConfig",
-    "builtin", "fit", "load_dataset", "load_model", "make_synthetic", "model_from_result", "save_model",
-    "solve_exact", "__version__",
+    "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError",
+    "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats", "fit",
+    "gather_stats", "grid", "load_dataset", "load_model", "make_synthetic", "model_from_result", "open_table",
+    "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
 ]
 
 

@@ -26,6 +26,7 @@ import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,13 @@ class BenchRecord:
         return asdict(self)
 
 
+def check_methods(names: Sequence[str]) -> None:
+    """Raise ConfigError naming the first of ``names`` that is not a benchmark method."""
+    unknown = [m for m in names if m not in METHODS]
+    if unknown:
+        raise ConfigError(f"unknown benchmark method {unknown[0]!r}; methods are {', '.join(METHODS)}")
+
+
 def bench_data(n: int, d: int, *, seed: int = 0) -> Dataset:
     """The benchmark table: float32 features with offsets (10, 20, ...) and scales 0.5 to 5."""
     return make_synthetic(n, d, noise=1.0, seed=seed, offset=10.0, dtype=np.float32)
@@ -77,9 +85,7 @@ def run_bench(
     Returns the records in the order of :data:`METHODS`. The reference optimum is
     :func:`slopefit.exact.solve_exact` on the float32 numbers, in float64, untimed.
     """
-    unknown = [m for m in skip if m not in METHODS]
-    if unknown:
-        raise ConfigError(f"unknown benchmark method {unknown[0]!r}; methods are {', '.join(METHODS)}")
+    check_methods(skip)
     data = bench_data(n, d, seed=seed)
     exact = solve_exact(data.X, data.y)
     small = bench_data(min(n, 4096), d, seed=seed + 1)  # first calls pay one-off set-up costs (LAPACK,
@@ -200,7 +206,7 @@ def _slopefit(method: str, config: TrainConfig) -> Callable[..., BenchRecord]:
     return run
 
 
-_FULL = dict(lr=LR, options={"momentum": MOMENTUM}, epochs=MAX_EPOCHS, log_every=MAX_EPOCHS)
+_FULL: dict[str, Any] = {"lr": LR, "options": {"momentum": MOMENTUM}, "epochs": MAX_EPOCHS, "log_every": MAX_EPOCHS}
 _RUNNERS: dict[str, Callable[..., BenchRecord]] = {
     "floor-gram": _floor_gram,
     "floor-matvec": _floor_matvec,

@@ -273,17 +273,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    from slopefit.bench import run_bench
+    from slopefit.bench import check_methods, run_bench
     from slopefit.training import check_device
 
     check_device(args.device)
     skip = [m.strip() for item in args.skip or () for m in item.split(",") if m.strip()]
+    check_methods(skip)
     print(f"slopefit bench: {args.n} rows x {args.d} float32 features, target: relative gap <= {args.gap:g} "
           f"to the float64 optimum; {args.dtype} on {args.device}", flush=True)
 
     def show(record) -> None:
         gap = "-" if record.rel_gap is None else f"{record.rel_gap:.2g}"
-        print(f"  {record.method:<19} {record.seconds:9.3f} s   gap {gap:<8}  epochs {record.epochs or '-'}", flush=True)
+        epochs = record.epochs if record.epochs is not None else "-"
+        print(f"  {record.method:<19} {record.seconds:9.3f} s   gap {gap:<8}  epochs {epochs}", flush=True)
 
     records = run_bench(args.n, args.d, skip=skip, gap=args.gap, dtype=args.dtype, device=args.device,
                         on_record=show)

@@ -14,6 +14,7 @@ minibatch epochs; ``StreamEngine`` runs minibatch epochs over a file read in chu
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class DataEngine:
         self.X = X  # (n_samples, n_features), scaled
         self.y = y  # (n_samples,), scaled
         self.exact_loss = exact_loss
-        self._shuffled = None
+        self._shuffled: Any = None  # (X, y) buffers of the shuffled epoch, allocated on first use
 
     @classmethod
     def from_arrays(cls, X: np.ndarray, y: np.ndarray, scaler: Scaler, *, dtype, device: str = "cpu",

@@ -17,8 +17,9 @@ engine hands to autograd: after the pass an epoch costs O(D^2) instead of O(N D)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -181,12 +182,12 @@ class StatsAccumulator:
     def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
         import torch
 
-        f64 = dict(dtype=torch.float64, device=device)
+        f64: dict[str, Any] = {"dtype": torch.float64, "device": device}
         self.n_features = n_features
         self.device = device
         self.chunk_rows = chunk_rows
         self.n = 0
-        self._x_shift = None
+        self._x_shift: Any = None  # tensor (n_features,) once the first rows are seen
         self._y_shift = 0.0
         self._xx = torch.zeros(n_features, n_features, **f64)  # sum (x - s)(x - s)^T
         self._xy = torch.zeros(n_features, **f64)  # sum (x - s)(y - t)
@@ -196,8 +197,8 @@ class StatsAccumulator:
         self._bx = torch.empty(chunk_rows, n_features, **f64)
         self._by = torch.empty(chunk_rows, **f64)
         self._ones = torch.ones(chunk_rows, **f64)
-        self._min = None
-        self._max = None
+        self._min: Any = None
+        self._max: Any = None
 
     def add(self, X, y) -> None:
         """Add rows: ``X`` of shape (rows, n_features) and ``y`` of shape (rows,), numpy or torch."""
@@ -211,22 +212,37 @@ class StatsAccumulator:
             head_x, head_y = X[:head].to(torch.float64), y[:head].to(torch.float64)
             self._x_shift, self._y_shift = head_x.mean(dim=0), float(head_y.mean())
             self._min, self._max = head_x.amin(dim=0), head_x.amax(dim=0)
+        column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
             m = xb.shape[0]
-            bx, by, ones = self._bx[:m], self._by[:m], self._ones[:m]
-            torch.sub(xb, self._x_shift, out=bx)  # (m, n_features), float64
+            by, ones = self._by[:m], self._ones[:m]
             by.copy_(yb)  # a float32 y minus a Python float would be rounded to float32
             by.sub_(self._y_shift)
-            self._xx.addmm_(bx.T, bx)
-            self._xy.addmv_(bx.T, by)
-            self._x1.addmv_(bx.T, ones)
+            if column_major:  # shift in the source's layout: (n_features, m), no transposing copy
+                bxt = self._bx.view(-1)[:m * self.n_features].view(self.n_features, m)
+                torch.sub(xb.T, self._x_shift[:, None], out=bxt)
+                self._xx.addmm_(bxt, bxt.T)
+                self._xy.addmv_(bxt, by)
+                self._x1.addmv_(bxt, ones)
+            else:
+                bx = self._bx[:m]
+                torch.sub(xb, self._x_shift, out=bx)  # (m, n_features), float64
+                self._xx.addmm_(bx.T, bx)
+                self._xy.addmv_(bx.T, by)
+                self._x1.addmv_(bx.T, ones)
             self._yy.add_(by @ by)
             self._y1.add_(by.sum())
             low, high = _column_range(xb)
             torch.minimum(self._min, low, out=self._min)
             torch.maximum(self._max, high, out=self._max)
         self.n += int(X.shape[0])
+
+    def finite(self) -> bool:
+        """Whether every value added so far was finite (NaN and inf reach the sums)."""
+        import torch
+
+        return bool(torch.isfinite(self._x1).all()) and bool(torch.isfinite(self._y1))
 
     def result(self) -> SufficientStats:
         if self.n == 0 or self._x_shift is None or self._min is None or self._max is None:
@@ -266,6 +282,8 @@ def _column_range(X):
     """
     import torch
 
+    if X.stride(0) == 1 and X.shape[1] > 1:  # column-major chunks (from files): each column is contiguous
+        return X.T.amin(dim=1), X.T.amax(dim=1)
     rows, d = X.shape
     whole = rows // RANGE_FOLD * RANGE_FOLD
     lows, highs = [], []
@@ -280,8 +298,21 @@ def _column_range(X):
 
 
 def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cpu",
-                  chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SufficientStats:
+                  chunk_rows: int = DEFAULT_CHUNK_ROWS, names: Sequence[str] | None = None,
+                  label: str = "the data") -> SufficientStats:
     """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`.
+
+    Parameters
+    ----------
+    chunks : iterable of (X, y), X (rows, n_features) numpy or torch, row- or column-major
+    n_features : int
+    names : the feature names and then the target's, for error messages
+    label : what the data is called in error messages ("data.csv")
+
+    Raises
+    ------
+    DataError
+        NaN or infinite values (naming the column and the rows), or no rows at all.
 
     Examples
     --------
@@ -293,9 +324,23 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
     for X, y in chunks:
+        rows_before = acc.n
         acc.add(X, y)
+        if not acc.finite():
+            _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()
     if not np.isfinite(stats.gram).all():
-        raise DataError("the table has NaN or infinite values, or values too large to square in float64; "
-                        "fill or drop those rows")
+        raise DataError(f"{label} has values too large to square in float64; express them in larger units")
     return stats
+
+
+def _raise_non_finite(X: np.ndarray, y: np.ndarray, rows_before: int, names, label: str) -> None:
+    columns = [*(X[:, j] for j in range(X.shape[1])), y]
+    names = list(names) if names is not None else [f"column {j + 1}" for j in range(len(columns))]
+    for name, values in zip(names, columns, strict=True):
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            rows = ", ".join(str(r) for r in (bad[:5] + rows_before + 1))
+            more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+            raise DataError(f"column {name!r} in {label} has NaN or infinite values in rows {rows}{more}; "
+                            "fill or drop those rows")

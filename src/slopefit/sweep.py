@@ -123,7 +123,6 @@ def sweep(
     >>> res.diverged.tolist()
     [False, True]
     """
-    import torch
 
     configs = tuple(configs)
     if not configs:

@@ -64,17 +64,14 @@ class TableSource:
         columns = [*self.feature_names, self.target_name]
         try:
             if self.format == "parquet":
-                import pyarrow.parquet as pq
-
-                pf = pq.ParquetFile(self.path)
+                pf = _parquet(self.path)
                 if order is None:
                     yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
                     return
                 for group in order:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
-            for batch in _open_csv(self.path, self.encoding, columns, self.chunk_rows):
-                yield batch
+            yield from _open_csv(self.path, self.encoding, columns, self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
@@ -91,26 +88,17 @@ class TableSource:
                                 "(data rows, header not counted); fill or drop those rows")
             columns.append(col.to_numpy(zero_copy_only=False))
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
-        X = np.empty((len(columns[-1]), self.n_features), dtype=dtype)  # (rows, n_features)
-        for j, values in enumerate(columns[:-1]):
-            X[:, j] = values
+        # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
+        # NaN and infinite cells are caught by the statistics pass, which names their rows.
+        X = np.stack(columns[:-1]).astype(dtype, copy=False).T
         y = columns[-1].astype(dtype, copy=False)
-        for j, name in enumerate([*self.feature_names, self.target_name]):
-            values = X[:, j] if j < self.n_features else y
-            if not np.isfinite(values).all():
-                bad = np.flatnonzero(~np.isfinite(values)) + rows_before + 1
-                raise DataError(f"column {name!r} in {self.name} has NaN or infinite values in rows "
-                                f"{', '.join(map(str, bad[:5]))}{' and more' if len(bad) > 5 else ''}; "
-                                "fill or drop those rows")
         return X, y
 
     def row_groups(self) -> int:
         """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
         if self.format != "parquet":
             return 1
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(self.path).metadata.num_row_groups
+        return _parquet(self.path).metadata.num_row_groups
 
     def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of rows in a seeded shuffled order, in chunks, with bounded memory.
@@ -186,9 +174,7 @@ def open_table(
     encoding, n_rows = "utf8", None
     try:
         if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            pf = pq.ParquetFile(p)
+            pf = _parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
             encoding = _csv_encoding(p)
@@ -219,6 +205,13 @@ def open_table(
                                 "choose numeric columns with --x/--y")
     return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
                        n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
+
+
+def _parquet(path: Path):
+    """A Parquet reader that reads as it goes: pre-buffering would pull the whole file into memory."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
 def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int):

@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -94,7 +94,8 @@ class TrainConfig:
         return {"optimizer": self.optimizer, "lr": self.lr, "epochs": int(self.epochs),
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
-                "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed, "dtype": self.dtype,
+                "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,
+                "dtype": self.dtype,
                 "init": self.init, "engine": self.engine, "device": self.device}
 
 
@@ -371,7 +372,8 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
         return stats
-    stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features)
+    stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features,
+                          names=[*data.feature_names, data.target_name], label=data.name)
     if stats.n < 2:
         raise DataError(f"{data.name} has {stats.n} row; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -382,7 +384,7 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     return stats
 
 
-def _solve_on_rows(data: Dataset | TableSource) -> bool:
+def _solve_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
     """Small in-memory tables get the reference from the rows (SVD, more digits); others from the statistics."""
     return isinstance(data, Dataset) and data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
 

@@ -151,7 +151,47 @@ ERRORS = [
     (["compare", "height-weight", "--run", "sgd speed=3"], 2, "optimizer 'sgd' has no option 'speed'"),
     (["compare", "height-weight"], 2, "the following arguments are required: --run"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    (["fit", "height-weight", "--engine", "stats", "--batch-size", "2"], 2,
+     "the stats engine computes full-batch losses only, but batch_size=2; use engine='data'"),
+    (["fit", "{bad}", "--stream"], 1, "cannot read bad.csv: "),
+    (["fit", "{nan}", "--stream"], 1, "column 'weight' in nan.csv has empty cells in rows 2, 3"),
+    (["fit", "{const}", "--stream"], 1, "feature 'age' is constant (every row is 30)"),
+    (["fit", "{one}", "--stream"], 1, "one.csv has 1 row; a line needs at least 2 rows of data"),
+    (["fit", "height-weight", "--stop-gap", "0"], 2, "stop_gap must be > 0 (or None), got stop_gap=0.0"),
+    (["bench", "--n", "100", "--skip", "sklearn"], 2, "unknown benchmark method 'sklearn'"),
 ]
+
+
+def test_streamed_files_fit_like_loaded_ones(run_cli, tmp_path):
+    import pandas as pd
+
+    from slopefit.datasets import make_synthetic
+
+    data = make_synthetic(3000, 2, seed=16, offset=50.0)
+    frame = pd.DataFrame(data.X, columns=["a", "b"]).assign(y=data.y)
+    for name in ("t.csv", "t.parquet"):
+        path = tmp_path / name
+        frame.to_csv(path, index=False) if name.endswith("csv") else frame.to_parquet(path)
+        args = ("fit", path, "--lr", "0.1", "--momentum", "0.9", "--epochs", "300", "--dtype", "float64")
+        loaded, streamed = run_cli(*args), run_cli(*args, "--stream", "--chunk-rows", "700")
+        assert loaded.code == streamed.code == 0, streamed.err
+        assert "3000 rows" in streamed.out and "stats engine on cpu" in streamed.out
+        coef = [line.split()[1:3] for line in streamed.out.splitlines() if line.startswith(("a ", "b "))]
+        want = [line.split()[1:3] for line in loaded.out.splitlines() if line.startswith(("a ", "b "))]
+        assert len(coef) == 2
+        for (gd, exact), (gd_want, exact_want) in zip(coef, want, strict=True):
+            assert float(exact) == pytest.approx(float(exact_want), rel=1e-9)
+            assert float(gd) == pytest.approx(float(gd_want), rel=1e-6)
+
+
+def test_a_missing_gpu_is_one_line(run_cli):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    res = run_cli("fit", "height-weight", "--device", "cuda")
+    assert res.code == 2 and "device 'cuda' is not available here" in res.err
+    assert len(res.err.strip().splitlines()) == 1
 
 
 @pytest.fixture
