@@ -106,9 +106,103 @@ def _plot_sample(data, limit: int = 20_000):
                    name=f"{data.name}, first {min(limit, len(y))} rows")
 
 
+def _warn_if_unstable(stats, config) -> None:
+    """One line on stderr before training when full-batch sgd's lr is past the stable bound."""
+    from slopefit.advise import describe_bound, stable_bound
+
+    if config.batch_size is not None:
+        return
+    lam_max = 2.0 / stats.lr_bound(stats.scaler(config.scaling, fit_intercept=config.fit_intercept),
+                                   fit_intercept=config.fit_intercept)
+    bound = stable_bound(lam_max, config.optimizer, config.options)
+    if bound is not None and config.lr >= bound:
+        print(f"warning: lr={config.lr:g} is above the stable bound {bound:.4g} of full-batch "
+              f"{config.optimizer} on this data ({describe_bound(config.optimizer, config.options)}, "
+              f"λmax={lam_max:.4g}); expect divergence (see slopefit advise)", file=sys.stderr)
+
+
+def cmd_advise(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from slopefit.advise import advise
+    from slopefit.training import TrainConfig, fit, gather_stats
+
+    data = _load(args)
+    stats = gather_stats(data)
+    fit_intercept = not args.no_intercept
+    adv = advise(stats, scaling=args.scale, fit_intercept=fit_intercept)
+    lam = adv.eigenvalues
+    shown = ", ".join(f"{v:.6g}" for v in (lam if len(lam) <= 8 else [*lam[:3], *lam[-3:]]))
+    print(f"slopefit advise: {data.name} ({stats.n} rows, {stats.n_features} feature"
+          f"{'s' if stats.n_features > 1 else ''}), scale={args.scale}")
+    print(f"Hessian of the MSE, (2/N)·AᵀA with A = [X, 1], in scaled units: eigenvalues {shown}"
+          + (" (smallest and largest three)" if len(lam) > 8 else ""))
+    print("condition number λmax/λmin:  " + "   ".join(f"{k} {v:.4g}" for k, v in adv.condition.items()))
+    rows = [("full-batch sgd", f"lr < {adv.lr_bound:.6g}", "2/λmax")]
+    for beta in sorted({0.5, 0.9, *( [args.momentum] if args.momentum else [])}):
+        rows.append((f"sgd, momentum {beta:g}", f"lr < {adv.momentum_bound(beta):.6g}", "2(1+β)/λmax"))
+    rows.append(("fastest plain sgd", f"lr = {adv.best_lr:.6g}", f"2/(λmin+λmax); error × {adv.best_rate:.4g} "
+                 "per epoch"))
+    rows.append(("fastest heavy ball", f"lr = {adv.heavy_ball_lr:.6g}, momentum {adv.heavy_ball_momentum:.4g}",
+                 f"error × {adv.heavy_ball_rate:.4g} per epoch"))
+    print()
+    print(_table(("stability and speed", "learning rate", "why"), rows))
+    lr = args.lr if args.lr is not None else adv.best_lr
+    momentum = args.momentum or 0.0
+    config = TrainConfig(lr=lr, options={"momentum": momentum} if momentum else {}, epochs=args.max_epochs,
+                         scaling=args.scale, fit_intercept=fit_intercept, stop_gap=args.tol, dtype="float64",
+                         log_every=args.max_epochs, engine="stats")
+    start = stats.loss(np.zeros(stats.n_features), 0.0, fit_intercept=fit_intercept) if args.scale == "none" \
+        else None
+    from slopefit.errors import DivergenceError
+
+    exact = stats.solve(fit_intercept=fit_intercept)
+    try:
+        result = fit(data, config, stats=stats)
+        measured = (f"{result.epochs_run}" if result.stop_reason == "gap"
+                    else f"not reached in {args.max_epochs} epochs (gap {result.relative_gap:.3g})")
+        start = result.initial_loss
+    except DivergenceError as exc:
+        measured = f"diverged at epoch {exc.epoch}"
+        start = start if start is not None else float("nan")
+    predicted = adv.predicted_epochs(lr, momentum=momentum, start_gap=start - exact.loss, loss_star=exact.loss
+                                     if exact.loss > 1e-12 * stats.target_variance else stats.target_variance,
+                                     tol=args.tol)
+    print(f"\nat lr={lr:.6g}{f', momentum {momentum:g}' if momentum else ''}: epochs to a relative gap of "
+          f"{args.tol:g}, predicted from the rate {'never (unstable)' if math.isinf(predicted) else f'{predicted:.0f}'}"
+          f", measured {measured}")
+    return EXIT_OK
+
+
+def cmd_step(args: argparse.Namespace) -> int:
+    from slopefit.datasets import load_dataset
+    from slopefit.trace import trace_steps
+
+    data = load_dataset(args.data, x=args.x, y=args.y)
+    steps, _ = trace_steps(data, steps=args.steps, lr=args.lr, scaling=args.scale, init=args.init, dtype=args.dtype)
+    names = data.feature_names
+    print(f"slopefit step: {data.name}, scale={args.scale}, start W = B = {args.init:g}, lr={args.lr:g}, {args.dtype}")
+    print("Yp = X @ W + B;  loss = mean((Yp - Y)^2);  dL/dW = (2/N)·Σ(Yp - Y)·X;  dL/dB = (2/N)·Σ(Yp - Y)")
+    for k, step in enumerate(steps, start=1):
+        yp = ", ".join(f"{v:.4f}" for v in step.Yp[:8]) + (", ..." if len(step.Yp) > 8 else "")
+        print(f"\n-- step {k} --")
+        print(f"W = {_numbers(step.W)}, B = {step.B:.6g}")
+        print(f"Yp = [{yp}]")
+        print(f"loss = {step.loss:.4f}")
+        rows = []
+        for j, name in enumerate(names):
+            rows.append((f"dL/dW[{name}]", f"{step.grad_W[j]:.6g}", f"{step.formula_W[j]:.6g}",
+                         f"{step.grad_W[j] - step.formula_W[j]:.2g}",
+                         f"{step.W[j]:.6g} - {args.lr:g}·({step.grad_W[j]:.6g}) = {step.W_next[j]:.6g}"))
+        rows.append(("dL/dB", f"{step.grad_B:.6g}", f"{step.formula_B:.6g}", f"{step.grad_B - step.formula_B:.2g}",
+                     f"{step.B:.6g} - {args.lr:g}·({step.grad_B:.6g}) = {step.B_next:.6g}"))
+        print(_table(("", "autograd (.grad)", "formula", "difference", "update: new = old - lr·grad"), rows))
+    return EXIT_OK
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.progress import ProgressBar
-    from slopefit.training import fit
+    from slopefit.training import fit, gather_stats
 
     options = _options(args.option)
     if args.momentum is not None:
@@ -117,7 +211,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         data = _load(args)
-        result = fit(data, config, callback=bar, on_rows=bar.rows)
+        stats = gather_stats(data, on_rows=bar.rows)
+        _warn_if_unstable(stats, config)
+        result = fit(data, config, callback=bar, stats=stats)
     except KeyboardInterrupt:
         bar.close()
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
@@ -164,8 +260,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
                              f"({', '.join(model.feature_names)}); give a multiple of {d} values")
         X = np.array(numbers, dtype=np.float64).reshape(-1, d)  # (n_rows, n_features)
-    for value in model.predict(X):
-        print(f"{value:.10g}")
+    outside = model.outside_range(X)
+    if args.interval:
+        yhat, c_lo, c_hi, p_lo, p_hi = model.interval(X, level=args.level)
+        pct = f"{100 * args.level:g}%"
+        rows = []
+        for i in range(len(X)):
+            flag = "extrapolation" if outside[i].any() else ""
+            rows.append((*(f"{v:.6g}" for v in X[i]), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
+                         f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]", flag))
+        print(_table((*model.feature_names, model.target_name, f"{pct} confidence (mean)",
+                      f"{pct} prediction (new value)", ""), rows))
+    else:
+        for value in model.predict(X):
+            print(f"{value:.10g}")
+    if outside.any() and model.feature_min is not None and model.feature_max is not None:
+        j = int(np.flatnonzero(outside.any(axis=0))[0])
+        count = int(outside.any(axis=1).sum())
+        print(f"note: {count} row{'s' if count > 1 else ''} outside the training range of "
+              f"{model.feature_names[j]} ({model.feature_min[j]:g} to {model.feature_max[j]:g}): extrapolation, "
+              "the line is only known where it was fitted", file=sys.stderr)
     return EXIT_OK
 
 
@@ -404,7 +518,30 @@ def _fit_summary(data, result) -> str:
             advice = (f"consider more --epochs, a larger --lr (below the stable bound {result.lr_bound:.3g}) "
                       "or --momentum 0.9")
         tail.append(f"note: not converged to the exact optimum (relative gap > 1e-6); {advice}")
-    return "\n".join(head + [_table(("", "gradient descent", "exact (least squares)"), rows)] + tail)
+    return "\n".join(head + [_table(("", "gradient descent", "exact (least squares)"), rows)] + tail
+                     + ["", _summary_table(result.summary())])
+
+
+def _summary_table(summary) -> str:
+    """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit."""
+    low = f"[{(1 - summary.level) / 2:.3g}"
+    high = f"{1 - (1 - summary.level) / 2:.3g}]"
+    rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", _p(p), f"{lo:.6g}", f"{hi:.6g}")
+            for name, c, se, t, p, lo, hi in zip(summary.names, summary.coef, summary.std_err, summary.t,
+                                                 summary.p_value, summary.ci_low, summary.ci_high, strict=True)]
+    lines = [f"statistics of the fitted line (OLS, {summary.n} rows, {summary.dof_resid} residual dof):",
+             _table(("", "coef", "std err", "t", "P>|t|", low, high), rows),
+             f"R^2 {summary.r2:.6f}   adj. R^2 {summary.adj_r2:.6f}   residual std error {summary.sigma:.6g} "
+             f"on {summary.dof_resid} dof",
+             f"F-statistic {summary.f_stat:.6g} on {summary.dof_model} and {summary.dof_resid} dof, "
+             f"p-value {_p(summary.f_p_value)}"]
+    if summary.dof_resid <= 0:
+        lines.append("note: as many parameters as rows: no residual degrees of freedom, no standard errors")
+    return "\n".join(lines)
+
+
+def _p(value: float) -> str:
+    return "nan" if math.isnan(value) else ("<1e-16" if value < 1e-16 else f"{value:.4g}")
 
 
 def _numbers(values) -> str:
@@ -434,6 +571,16 @@ def _fit_figures(data, result, out: Path, lang: str) -> list[Path]:
 
 
 # --- parser -------------------------------------------------------------------------------
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1, e.g. 0.95")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -502,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL.json")
     p.add_argument("values", nargs="*", metavar="VALUE", help="feature values, filling rows of the model's width")
     p.add_argument("--csv", metavar="FILE", help="predict every row of a CSV/Parquet file")
+    p.add_argument("--interval", action="store_true",
+                   help="also print confidence (mean) and prediction (new value) intervals, and flag extrapolation")
+    p.add_argument("--level", type=_level, default=0.95, help="confidence level of --interval (default 0.95)")
     p.set_defaults(handler=cmd_predict)
 
     p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
@@ -533,6 +683,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
     p.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu", help="torch device (default cpu)")
     p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("advise", help="eigenvalues, condition numbers and stable learning rates of the data's MSE")
+    p.add_argument("data", metavar="DATA", help="built-in name, synthetic[:...], or a CSV/Parquet file")
+    p.add_argument("--x", nargs="+", metavar="COL")
+    p.add_argument("--y", metavar="COL")
+    p.add_argument("--scale", choices=("none", "center", "standardize"), default="standardize")
+    p.add_argument("--lr", type=float, default=None, help="lr of the measured run (default: the fastest plain lr)")
+    p.add_argument("--momentum", type=float, default=None, help="momentum of the measured run")
+    p.add_argument("--tol", type=float, default=1e-6, help="relative gap to reach (default 1e-6)")
+    p.add_argument("--max-epochs", type=_positive_int, default=100_000, help="budget of the measured run")
+    p.add_argument("--no-intercept", action="store_true")
+    p.add_argument("--stream", action="store_true", help="read a file in chunks")
+    p.add_argument("--chunk-rows", type=_positive_int, default=262_144)
+    p.set_defaults(handler=cmd_advise)
+
+    p = sub.add_parser("step", help="a few gradient-descent steps printed in full: Yp, loss, gradients, updates")
+    p.add_argument("data", metavar="DATA", help="built-in name, synthetic[:...], or a CSV/Parquet file")
+    p.add_argument("--x", nargs="+", metavar="COL")
+    p.add_argument("--y", metavar="COL")
+    p.add_argument("--steps", type=_positive_int, default=3, help="steps to print (default 3)")
+    p.add_argument("--lr", type=float, default=0.001, help="learning rate (default 0.001, as the lesson)")
+    p.add_argument("--scale", choices=("none", "center", "standardize"), default="center",
+                   help="scaling (default center, as the lesson)")
+    p.add_argument("--init", type=float, default=1.0, help="start value of W and B (default 1, as the lesson)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.set_defaults(handler=cmd_step)
 
     p = sub.add_parser("datasets", help="list the built-in data")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang())

@@ -41,11 +41,35 @@ class Model:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions for X of shape (n_samples, n_features)."""
+        return self._rows(X) @ self.coef + self.intercept
+
+    def _rows(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} feature(s) "
                              f"({', '.join(self.feature_names)}), got shape {X.shape}")
-        return X @ self.coef + self.intercept
+        return X
+
+    def interval(self, X: np.ndarray, *, level: float | None = None):
+        """``(yhat, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
+        the mean and the prediction interval of a new observation (see :mod:`slopefit.inference`).
+
+        Raises ModelFileError when the file was saved without the statistics intervals need.
+        """
+        from slopefit.inference import IntervalModel
+
+        if not isinstance(self.info.get("inference"), dict):
+            raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
+                                 "refit it with slopefit fit ... --save")
+        return IntervalModel.from_dict(self.info["inference"]).interval(self._rows(X), self.coef, self.intercept,
+                                                                         level=level)
+
+    def outside_range(self, X: np.ndarray) -> np.ndarray:
+        """Boolean (n_rows, n_features): where a value lies outside the training range (extrapolation)."""
+        X = self._rows(X)
+        if self.feature_min is None or self.feature_max is None:
+            return np.zeros(X.shape, dtype=bool)
+        return (X < self.feature_min) | (X > self.feature_max)
 
 
 def model_from_result(result) -> Model:
@@ -64,6 +88,8 @@ def model_from_result(result) -> Model:
         "r2": result.r2,
         "slopefit_version": __version__,
     }
+    if getattr(result, "stats", None) is not None:
+        info["inference"] = result.summary().to_dict()
     return Model(coef=np.asarray(result.coef, dtype=np.float64), intercept=float(result.intercept),
                  feature_names=tuple(result.feature_names), target_name=result.target_name,
                  feature_min=np.asarray(result.feature_min), feature_max=np.asarray(result.feature_max),

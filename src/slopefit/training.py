@@ -16,6 +16,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from slopefit.advise import describe_bound, stable_bound
 from slopefit.datasets import Dataset
 from slopefit.engines import ENGINES, DataEngine, StatsEngine, StreamEngine
 from slopefit.errors import ConfigError, DataError, DivergenceError
@@ -155,6 +156,7 @@ class FitResult:
         2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
     engine : "stats" | "data", the engine that ran
     n_samples : int, rows in the data
+    stats : SufficientStats, the one-pass statistics of the data (for :meth:`summary`)
     """
 
     coef: np.ndarray
@@ -177,6 +179,7 @@ class FitResult:
     feature_max: np.ndarray
     engine: str = "stats"
     n_samples: int = 0
+    stats: SufficientStats | None = None
 
     @property
     def initial_loss(self) -> float:
@@ -208,6 +211,17 @@ class FitResult:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions in original units for X of shape (n_samples, n_features)."""
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
+
+    def summary(self, *, level: float = 0.95, exact: bool = False):
+        """The OLS summary (standard errors, t, p, intervals, R², F) of the fitted line, or of the
+        exact optimum with ``exact=True``: a :class:`slopefit.inference.Summary`."""
+        from slopefit.inference import summarize
+
+        if self.stats is None:
+            raise ValueError("this FitResult carries no statistics to summarise")
+        coef, intercept = (self.exact.coef, self.exact.intercept) if exact else (self.coef, self.intercept)
+        return summarize(self.stats, coef, intercept, fit_intercept=self.config.fit_intercept,
+                         feature_names=self.feature_names, level=level)
 
 
 def fit(
@@ -274,16 +288,7 @@ def fit(
     quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=from_stats)
     engine_name = config.resolved_engine()
     full_batch = config.batch_size is None or config.batch_size >= stats.n
-    engine: StatsEngine | DataEngine | StreamEngine
-    if engine_name == "stats":
-        engine = quadratic
-    elif isinstance(data, Dataset):
-        engine = DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, exact_loss=quadratic)
-    elif full_batch:
-        materialized = data.read_all()
-        engine = DataEngine.from_arrays(materialized.X, materialized.y, scaler, dtype=dtype, device=device)
-    else:
-        engine = StreamEngine(data, scaler, quadratic, dtype=dtype, device=device)
+    engine = _make_engine(engine_name, data, scaler, quadratic, full_batch=full_batch, dtype=dtype, device=device)
 
     n_features = stats.n_features
     W = torch.full((n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
@@ -361,8 +366,21 @@ def fit(
         history=History(tuple(epochs_seen), tuple(losses)), config=config, epochs_run=last,
         stop_reason=stop_reason, final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
         feature_names=data.feature_names, target_name=data.target_name, target_variance=variance,
-        feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n,
+        feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
     )
+
+
+def _make_engine(name: str, data: Dataset | TableSource, scaler: Scaler, quadratic: StatsEngine, *,
+                 full_batch: bool, dtype, device: str) -> StatsEngine | DataEngine | StreamEngine:
+    """The engine the loop draws its losses from (see :mod:`slopefit.engines`)."""
+    if name == "stats":
+        return quadratic
+    if isinstance(data, Dataset):
+        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, exact_loss=quadratic)
+    if full_batch:  # the loss on every row at every epoch: the file has to fit in memory
+        rows = data.read_all()
+        return DataEngine.from_arrays(rows.X, rows.y, scaler, dtype=dtype, device=device)
+    return StreamEngine(data, scaler, quadratic, dtype=dtype, device=device)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -444,9 +462,11 @@ def _check_divergence(loss: float, limit: float, epoch: int, config: TrainConfig
         raise DataError(f"the loss at the starting point is already {'NaN' if math.isnan(loss) else 'infinite'} "
                         f"in {config.dtype}: the data's values are too large to square; use --dtype float64 "
                         "or express the target in larger units")
-    if config.lr >= bound:
-        advice = (f"full-batch gradient descent on this data is stable only for lr < {bound:.3g} "
-                  f"(2/λmax of the MSE Hessian); lower the learning rate")
+    own = stable_bound(2.0 / bound, config.optimizer, config.options) if bound > 0 else None
+    if own is not None and config.lr >= own:
+        advice = (f"full-batch gradient descent on this data is stable only for lr < {own:.3g} "
+                  f"({describe_bound(config.optimizer, config.options)} of the MSE Hessian, "
+                  f"λmax={2.0 / bound:.4g}); lower the learning rate")
     else:
         advice = (f"lr is below the plain full-batch bound {bound:.3g} (2/λmax), so try a smaller lr, "
                   f"less momentum or another optimizer")

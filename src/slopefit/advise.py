@@ -1,0 +1,140 @@
+"""The learning-rate advisor: what the curvature of the MSE says about a good learning rate.
+
+Full-batch gradient descent on a quadratic moves each eigen-direction of the Hessian
+``H = (2/N) A^T A`` independently. With eigenvalue lambda, plain SGD multiplies the error by
+``1 - lr lambda`` per epoch, so it converges exactly when ``lr < 2 / lambda_max``. With
+momentum beta (torch's ``v <- beta v + g; theta <- theta - lr v``) the error follows
+``e_{t+1} = (1 + beta - lr lambda) e_t - beta e_{t-1}``, stable exactly when
+``lr lambda < 2 (1 + beta)`` (Nesterov: ``lr lambda < 2 (1 + beta) / (1 + 2 beta)``).
+
+The convergence rate rho (per epoch) is the largest |root| of those recurrences over the
+eigenvalues; the loss gap shrinks like rho^(2t), so reaching a relative gap ``tol`` from a
+starting gap g0 takes about ``log(tol L* / g0) / (2 log rho)`` epochs. The best plain lr is
+``2 / (lambda_min + lambda_max)`` (rho = (kappa - 1)/(kappa + 1)); the best heavy ball is
+``lr = 4 / (sqrt(lambda_max) + sqrt(lambda_min))^2``, ``beta = ((sqrt(kappa) - 1)/(sqrt(kappa) + 1))^2``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from slopefit.stats import SufficientStats
+
+
+def stable_bound(lam_max: float, optimizer: str = "sgd", options: Mapping[str, Any] | None = None) -> float | None:
+    """The largest stable lr of full-batch ``optimizer`` on a quadratic with top eigenvalue ``lam_max``,
+    or None where no such bound exists in closed form (adaptive methods, L-BFGS)."""
+    if optimizer != "sgd" or lam_max <= 0:
+        return None
+    options = options or {}
+    beta = float(options.get("momentum", 0.0))
+    if beta and options.get("nesterov"):
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * lam_max)
+    return 2.0 * (1.0 + beta) / lam_max
+
+
+def describe_bound(optimizer: str, options: Mapping[str, Any] | None) -> str:
+    """The formula behind :func:`stable_bound`, for messages."""
+    options = options or {}
+    beta = float(options.get("momentum", 0.0))
+    if not beta:
+        return "2/λmax"
+    if options.get("nesterov"):
+        return f"2(1+β)/((1+2β)λmax), β={beta:g}"
+    return f"2(1+β)/λmax, β={beta:g}"
+
+
+def rate(lr: float, eigenvalues: np.ndarray, momentum: float = 0.0) -> float:
+    """Per-epoch contraction of the error of full-batch SGD (with heavy-ball momentum): the
+    spectral radius over the eigenvalues; >= 1 means no convergence."""
+    worst = 0.0
+    for lam in np.asarray(eigenvalues, dtype=np.float64):
+        if momentum == 0.0:
+            radius = abs(1.0 - lr * lam)
+        else:
+            radius = float(np.max(np.abs(np.roots([1.0, -(1.0 + momentum - lr * lam), momentum]))))
+        worst = max(worst, radius)
+    return worst
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The curvature of one dataset's MSE and what it implies.
+
+    Attributes
+    ----------
+    scaling : str, the scaling the eigenvalues are for
+    eigenvalues : ndarray (n_params,), ascending, of the Hessian in scaled units
+    condition : dict, scaling name -> condition number lambda_max / lambda_min
+    lr_bound : float, 2 / lambda_max
+    best_lr, best_rate : plain SGD's fastest lr and its rate
+    heavy_ball_lr, heavy_ball_momentum, heavy_ball_rate : the fastest momentum setting
+    """
+
+    scaling: str
+    eigenvalues: np.ndarray
+    condition: dict[str, float]
+    lr_bound: float
+    best_lr: float
+    best_rate: float
+    heavy_ball_lr: float
+    heavy_ball_momentum: float
+    heavy_ball_rate: float
+
+    @property
+    def lambda_max(self) -> float:
+        return float(self.eigenvalues[-1])
+
+    @property
+    def lambda_min(self) -> float:
+        return float(self.eigenvalues[0])
+
+    def momentum_bound(self, momentum: float) -> float:
+        return 2.0 * (1.0 + momentum) / self.lambda_max
+
+    def predicted_epochs(self, lr: float, *, momentum: float = 0.0, start_gap: float, loss_star: float,
+                         tol: float) -> float:
+        """Epochs until the relative gap is below ``tol``, from the convergence rate (inf if unstable)."""
+        rho = rate(lr, self.eigenvalues, momentum)
+        if rho >= 1.0:
+            return math.inf
+        target = tol * loss_star
+        if start_gap <= target:
+            return 0.0
+        return math.log(target / start_gap) / (2.0 * math.log(rho)) if rho > 0 else 1.0
+
+
+def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercept: bool = True) -> Advice:
+    """Eigenvalues, condition numbers, bounds and the best settings for full-batch SGD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from slopefit.stats import compute_stats
+    >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
+    >>> round(advise(compute_stats([(X, y)], 1), scaling="center").lr_bound, 4)
+    0.0862
+    """
+
+    def eigen(method: str) -> np.ndarray:
+        q, _, _ = stats.quadratic(stats.scaler(method, fit_intercept=fit_intercept), fit_intercept=fit_intercept)
+        return np.clip(2.0 * np.linalg.eigvalsh(q), 0.0, None)
+
+    condition = {}
+    for method in ("none", "center", "standardize"):
+        lam = eigen(method)
+        condition[method] = float(lam[-1] / lam[0]) if lam[0] > 0 else math.inf
+    lam = eigen(scaling)
+    lo, hi = float(lam[0]), float(lam[-1])
+    kappa = hi / lo if lo > 0 else math.inf
+    best_lr = 2.0 / (lo + hi)
+    hb_lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2
+    hb_beta = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2 if math.isfinite(kappa) else 1.0
+    return Advice(scaling=scaling, eigenvalues=lam, condition=condition, lr_bound=2.0 / hi, best_lr=best_lr,
+                  best_rate=rate(best_lr, lam), heavy_ball_lr=hb_lr, heavy_ball_momentum=hb_beta,
+                  heavy_ball_rate=rate(hb_lr, lam, hb_beta))

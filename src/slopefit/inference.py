@@ -1,0 +1,168 @@
+"""How sure a fitted line is: the statistics an OLS summary reports, and intervals for predictions.
+
+Under the classical assumptions (errors independent with constant variance sigma^2; normal
+for the t and F tests), for a line fitted to N rows with D features and an intercept:
+
+    sigma^2 = RSS / (N - D - 1)                     residual variance (RSE = sigma)
+    Var(coef) = sigma^2 Cxx^-1                      Cxx: centered cross products of X
+    Var(intercept) = sigma^2 (1/N + xbar^T Cxx^-1 xbar)
+    t = coef / se,  p = 2 P(T > |t|),  CI = coef -+ t_{0.975, N-D-1} se
+    R^2 = 1 - RSS/TSS,  adj R^2 = 1 - (1 - R^2)(N - 1)/(N - D - 1),  F = ((TSS - RSS)/D) / sigma^2
+
+and for a new row x the mean's confidence interval and a new observation's prediction
+interval are ``yhat -+ t sigma sqrt(1/N + (x - xbar)^T Cxx^-1 (x - xbar))`` and the same with
+``1 +`` under the root. Without an intercept the centered sums become raw ones, the degrees
+of freedom N - D, and R^2 the uncentered one (as statsmodels reports it).
+
+Everything comes from :class:`slopefit.stats.SufficientStats`, so files read in chunks get
+the same summary. The line may be the exact optimum or a gradient-descent fit; the residuals
+are those of the line given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from slopefit.stats import SufficientStats
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An OLS summary of one line. Per-parameter arrays list the features, then the intercept.
+
+    Attributes
+    ----------
+    names : tuple of str
+    coef, std_err, t, p_value, ci_low, ci_high : ndarray (n_params,)
+    level : float, the confidence level of the intervals (0.95)
+    n : int, dof_resid : int, dof_model : int
+    rss : float, sigma : float (residual standard error), r2, adj_r2 : float
+    f_stat, f_p_value : float
+    fit_intercept : bool
+    x_mean : ndarray (n_features,), cxx_inv : ndarray (n_features, n_features)
+        What intervals for new rows need (raw moments when there is no intercept).
+    """
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    std_err: np.ndarray
+    t: np.ndarray
+    p_value: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    level: float
+    n: int
+    dof_resid: int
+    dof_model: int
+    rss: float
+    sigma: float
+    r2: float
+    adj_r2: float
+    f_stat: float
+    f_p_value: float
+    fit_intercept: bool
+    x_mean: np.ndarray
+    cxx_inv: np.ndarray
+
+    def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
+        """Predictions with confidence (mean) and prediction (new observation) intervals.
+
+        Returns ``(yhat, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,).
+        """
+        from scipy import stats as st
+
+        X = np.atleast_2d(np.asarray(X, dtype=np.float64))  # (n_rows, n_features)
+        yhat = X @ np.asarray(coef, dtype=np.float64) + intercept
+        offset = X - self.x_mean if self.fit_intercept else X
+        leverage = np.einsum("ij,jk,ik->i", offset, self.cxx_inv, offset) + (1.0 / self.n if self.fit_intercept
+                                                                              else 0.0)
+        q = st.t.ppf(0.5 + (level or self.level) / 2, self.dof_resid) if self.dof_resid > 0 else math.nan
+        conf = q * self.sigma * np.sqrt(leverage)
+        pred = q * self.sigma * np.sqrt(1.0 + leverage)
+        return yhat, yhat - conf, yhat + conf, yhat - pred, yhat + pred
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a model file keeps to give intervals later (JSON-ready)."""
+        return {"n": self.n, "dof_resid": self.dof_resid, "sigma": self.sigma, "level": self.level,
+                "fit_intercept": self.fit_intercept, "x_mean": self.x_mean.tolist(),
+                "cxx_inv": self.cxx_inv.tolist()}
+
+
+@dataclass(frozen=True)
+class IntervalModel:
+    """The part of a :class:`Summary` a saved model needs for ``predict --interval``."""
+
+    n: int
+    dof_resid: int
+    sigma: float
+    level: float
+    fit_intercept: bool
+    x_mean: np.ndarray
+    cxx_inv: np.ndarray
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IntervalModel:
+        return cls(n=int(data["n"]), dof_resid=int(data["dof_resid"]), sigma=float(data["sigma"]),
+                   level=float(data["level"]), fit_intercept=bool(data["fit_intercept"]),
+                   x_mean=np.asarray(data["x_mean"], dtype=np.float64),
+                   cxx_inv=np.asarray(data["cxx_inv"], dtype=np.float64))
+
+    interval = Summary.interval
+
+
+def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
+              feature_names: tuple[str, ...] | None = None, level: float = 0.95) -> Summary:
+    """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from slopefit.stats import compute_stats
+    >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
+    >>> st = compute_stats([(X, y)], 1); sol = st.solve()
+    >>> s = summarize(st, sol.coef, sol.intercept)
+    >>> round(float(s.std_err[0]), 4), round(s.r2, 4)
+    (0.3639, 0.8944)
+    """
+    from scipy import stats as st
+
+    coef = np.asarray(coef, dtype=np.float64)
+    d, n = stats.n_features, stats.n
+    names = tuple(feature_names or (f"x{j}" for j in range(d))) + (("intercept",) if fit_intercept else ())
+    cxx, _, total = stats.centered() if fit_intercept else stats.raw()
+    x_mean = stats.x_mean if fit_intercept else np.zeros(d)
+    cxx_inv = _inverse(cxx)
+    rss = n * stats.loss(coef, intercept, fit_intercept=fit_intercept)
+    dof_model = d
+    dof_resid = n - d - (1 if fit_intercept else 0)
+    sigma2 = rss / dof_resid if dof_resid > 0 else math.nan
+    var = sigma2 * np.diag(cxx_inv)
+    params = coef
+    if fit_intercept:
+        var = np.append(var, sigma2 * (1.0 / n + float(x_mean @ cxx_inv @ x_mean)))
+        params = np.append(coef, intercept)
+    std_err = np.sqrt(np.maximum(var, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = params / std_err
+    p_value = 2 * st.t.sf(np.abs(t), dof_resid) if dof_resid > 0 else np.full_like(t, math.nan)
+    q = st.t.ppf(0.5 + level / 2, dof_resid) if dof_resid > 0 else math.nan
+    r2 = 1.0 - rss / total if total > 0 else math.nan
+    adj = 1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / dof_resid if dof_resid > 0 else math.nan
+    f_stat = ((total - rss) / dof_model) / sigma2 if dof_resid > 0 and sigma2 > 0 else math.inf
+    f_p = float(st.f.sf(f_stat, dof_model, dof_resid)) if dof_resid > 0 else math.nan
+    return Summary(names=names, coef=params, std_err=std_err, t=t, p_value=p_value, ci_low=params - q * std_err,
+                   ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
+                   rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
+                   f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv)
+
+
+def _inverse(cxx: np.ndarray) -> np.ndarray:
+    """``Cxx^-1`` through the correlation matrix (unit diagonal), pseudo-inverse if singular."""
+    spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)
+    corr_inv = np.linalg.pinv(cxx / np.outer(spread, spread), hermitian=True)
+    return corr_inv / np.outer(spread, spread)

@@ -1,0 +1,85 @@
+"""Gradient descent one step at a time, with the gradient autograd computes next to the formula.
+
+For ``Yp = X @ W + B`` and ``L = mean((Yp - Y)^2)`` over N rows, the gradient is
+
+    dL/dW = (2/N) * sum((Yp - Y) * X)        dL/dB = (2/N) * sum(Yp - Y)
+
+and a plain SGD step is ``W <- W - lr * dL/dW``, ``B <- B - lr * dL/dB``: the lesson's
+section 02, where the first step from W = B = 1 on the centered heights gives -19.04 and 2.00.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from slopefit.datasets import Dataset
+from slopefit.scaling import Scaler
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: everything at the parameters before it, and the parameters after it.
+
+    Attributes
+    ----------
+    W, B : ndarray (n_features,), float, before the step (scaled units)
+    Yp : ndarray (n_samples,)
+    loss : float
+    grad_W, grad_B : the gradient from ``loss.backward()``
+    formula_W, formula_B : the same from the closed-form expression
+    W_next, B_next : after ``W - lr * grad``
+    """
+
+    W: np.ndarray
+    B: float
+    Yp: np.ndarray
+    loss: float
+    grad_W: np.ndarray
+    grad_B: float
+    formula_W: np.ndarray
+    formula_B: float
+    W_next: np.ndarray
+    B_next: float
+
+
+def trace_steps(data: Dataset, *, steps: int = 3, lr: float = 0.001, scaling: str = "center", init: float = 1.0,
+                dtype: str = "float32") -> tuple[list[Step], Scaler]:
+    """Run ``steps`` full-batch SGD steps on ``data`` the lesson's way and record each one.
+
+    Examples
+    --------
+    >>> from slopefit.datasets import builtin
+    >>> first = trace_steps(builtin("height-weight"), steps=1)[0][0]
+    >>> round(float(first.grad_W[0]), 2), round(first.grad_B, 2), round(float(first.W_next[0]), 4)
+    (-19.04, 2.0, 1.019)
+    """
+    import torch
+
+    scaler = Scaler.fit(data.X, data.y, scaling)
+    torch_dtype = getattr(torch, dtype)
+    X = torch.as_tensor(scaler.transform_X(data.X), dtype=torch_dtype)  # (n_samples, n_features)
+    Y = torch.as_tensor(scaler.transform_y(data.y), dtype=torch_dtype)  # (n_samples,)
+    W = torch.full((data.n_features,), float(init), dtype=torch_dtype, requires_grad=True)
+    B = torch.tensor(float(init), dtype=torch_dtype, requires_grad=True)
+    n = X.shape[0]
+    trace = []
+    for _ in range(steps):
+        Yp = X @ W + B
+        loss = ((Yp - Y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            residual = Yp - Y  # (n_samples,)
+            formula_W = (2.0 / n) * (residual @ X)
+            formula_B = (2.0 / n) * residual.sum()
+            before = (W.detach().numpy().copy(), float(B))
+            W -= lr * W.grad
+            B -= lr * B.grad
+            trace.append(Step(W=before[0], B=before[1], Yp=Yp.detach().numpy().copy(), loss=float(loss),
+                              grad_W=W.grad.numpy().copy(), grad_B=float(B.grad),
+                              formula_W=formula_W.numpy().copy(), formula_B=float(formula_B),
+                              W_next=W.detach().numpy().copy(), B_next=float(B)))
+            W.grad = None
+            B.grad = None
+    return trace, scaler

@@ -1,0 +1,83 @@
+"""The OLS summary and intervals against statsmodels, computed independently on the rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+
+from slopefit.datasets import builtin, make_synthetic
+from slopefit.inference import summarize
+from slopefit.stats import compute_stats
+from slopefit.training import TrainConfig, fit
+
+CASES = {
+    "height-weight": lambda: builtin("height-weight"),
+    "synthetic-3-offsets": lambda: make_synthetic(200, 3, noise=2.0, seed=18, offset=100.0),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_summary_of_the_exact_line_matches_statsmodels(case, fit_intercept):
+    data = CASES[case]()
+    design = sm.add_constant(data.X, prepend=False) if fit_intercept else data.X
+    ols = sm.OLS(data.y, design).fit()
+    stats = compute_stats([(data.X, data.y)], data.n_features)
+    summary = summarize(stats, ols.params[:data.n_features], ols.params[-1] if fit_intercept else 0.0,
+                        fit_intercept=fit_intercept)
+    np.testing.assert_allclose(summary.std_err, ols.bse, rtol=1e-7)
+    np.testing.assert_allclose(summary.t, ols.tvalues, rtol=1e-7)
+    np.testing.assert_allclose(summary.p_value, ols.pvalues, rtol=1e-6, atol=1e-300)
+    np.testing.assert_allclose(np.column_stack([summary.ci_low, summary.ci_high]), ols.conf_int(), rtol=1e-7)
+    assert summary.r2 == pytest.approx(ols.rsquared, rel=1e-9)
+    assert summary.adj_r2 == pytest.approx(ols.rsquared_adj, rel=1e-9)
+    assert summary.f_stat == pytest.approx(ols.fvalue, rel=1e-7)
+    assert summary.f_p_value == pytest.approx(ols.f_pvalue, rel=1e-6, abs=1e-300)
+    assert summary.sigma == pytest.approx(np.sqrt(ols.scale), rel=1e-9)
+    assert summary.dof_resid == ols.df_resid
+
+
+def test_intervals_for_new_rows_match_statsmodels():
+    data = builtin("hours-ability")
+    noisy = data.y + np.array([0.5, -1.0, 0.7])  # the lesson's data lie on a line; give them residuals
+    ols = sm.OLS(noisy, sm.add_constant(data.X, prepend=False)).fit()
+    stats = compute_stats([(data.X, noisy)], 1)
+    summary = summarize(stats, ols.params[:1], ols.params[1])
+    new = np.array([[2.5], [4.0]])
+    yhat, c_lo, c_hi, p_lo, p_hi = summary.interval(new, ols.params[:1], ols.params[1])
+    frame = ols.get_prediction(sm.add_constant(new, prepend=False, has_constant="add")).summary_frame(alpha=0.05)
+    np.testing.assert_allclose(yhat, frame["mean"], rtol=1e-10)
+    np.testing.assert_allclose(c_lo, frame["mean_ci_lower"], rtol=1e-8)
+    np.testing.assert_allclose(c_hi, frame["mean_ci_upper"], rtol=1e-8)
+    np.testing.assert_allclose(p_lo, frame["obs_ci_lower"], rtol=1e-8)
+    np.testing.assert_allclose(p_hi, frame["obs_ci_upper"], rtol=1e-8)
+    assert (p_hi - p_lo > c_hi - c_lo).all()  # a new value is less certain than the mean
+    assert c_hi[1] - c_lo[1] > c_hi[0] - c_lo[0]  # 4 hours lies outside 1-3: a wider interval
+
+
+def test_a_gradient_descent_fit_is_summarised_at_its_own_line():
+    data = make_synthetic(300, 2, seed=19, offset=5.0)
+    result = fit(data, TrainConfig(lr=0.05, options={"momentum": 0.9}, epochs=40))  # stopped early on purpose
+    summary = result.summary()
+    ols = sm.OLS(data.y, sm.add_constant(data.X, prepend=False)).fit()
+    residual = data.y - result.predict(data.X)
+    assert summary.rss == pytest.approx(float(residual @ residual), rel=1e-9)
+    assert summary.sigma > np.sqrt(ols.scale)  # not at the optimum: larger residuals
+    exact = result.summary(exact=True)
+    np.testing.assert_allclose(exact.std_err, ols.bse, rtol=1e-6)
+
+
+def test_model_files_give_intervals_and_flag_extrapolation(tmp_path):
+    from slopefit.persistence import load_model, model_from_result, save_model
+
+    data = make_synthetic(50, 1, noise=1.0, seed=20)
+    result = fit(data, TrainConfig(lr=0.1, options={"momentum": 0.9}, epochs=300, dtype="float64"))
+    model = load_model(save_model(model_from_result(result), tmp_path / "m.json"))
+    inside, outside = float(data.X.mean()), float(data.X.max()) + 5
+    X = np.array([[inside], [outside]])
+    got = model.interval(X)
+    want = result.summary().interval(X, result.coef, result.intercept)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert model.outside_range(X)[:, 0].tolist() == [False, True]
