@@ -69,6 +69,7 @@ def trace_steps(data: Dataset, *, steps: int = 3, lr: float = 0.001, scaling: st
         Yp = X @ W + B
         loss = ((Yp - Y) ** 2).mean()
         loss.backward()
+        assert W.grad is not None and B.grad is not None
         with torch.no_grad():
             residual = Yp - Y  # (n_samples,)
             formula_W = (2.0 / n) * (residual @ X)
