@@ -10,14 +10,22 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install lint bench bench-scale clean
+.PHONY: demo test install browser lint bench bench-scale clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
 	@echo "Figures are in $(abspath $(FIGURES))/"
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# The HTML-report tests render pages in Debian's headless chromium. Installed here when missing
+# and possible (root, a package registry); otherwise those tests are skipped and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "note: chromium is not available; the HTML report tests will be skipped"
 
 install: $(STAMP)
 

@@ -66,7 +66,43 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     print(f"\n{'그림을 저장했습니다' if args.lang == 'ko' else 'Figures saved'} ({len(paths)}):")
     for path in paths:
         print(f"  {path}")
+    if args.report:
+        from slopefit.report import Section, write_report
+
+        sections = [Section(s.title, "\n".join(s.lines)) for s in lesson.sections]
+        sections.append(Section("그림" if args.lang == "ko" else "Figures", images=paths))
+        title = ("slopefit: 파이토치 선형 회귀 수업" if args.lang == "ko"
+                 else "slopefit: the PyTorch linear-regression lesson")
+        print(f"report saved to {write_report(args.report, title=title, sections=sections, lang=args.lang)}")
     return EXIT_OK
+
+
+class _Tee:
+    """stdout that also keeps what was printed, for the HTML report."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _report_of(args: argparse.Namespace, command: str, text: str, images: Sequence[Path]) -> Path:
+    from slopefit.report import Section, write_report
+
+    settings = {k: v for k, v in vars(args).items() if k not in ("handler", "report") and v not in (None, False)}
+    title = f"slopefit {command}: {args.data}"
+    return write_report(args.report, title=title, settings=settings, lang=args.lang,
+                        sections=[Section("결과" if args.lang == "ko" else "Result", text),
+                                  Section("그림" if args.lang == "ko" else "Figures", images=images)])
 
 
 def _config_from(args: argparse.Namespace, optimizer: str, lr: float, options: dict):
@@ -219,14 +255,23 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
-    print(_fit_summary(data, result))
+    summary = _fit_summary(data, result)
+    print(summary)
     if args.save:
         from slopefit.persistence import model_from_result, save_model
 
         print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
+    figures: list[Path] = []
     if args.plot:
-        for path in _fit_figures(_plot_sample(data), result, Path(args.plot), args.lang):
+        figures = _fit_figures(_plot_sample(data), result, Path(args.plot), args.lang)
+        for path in figures:
             print(f"figure saved to {path}")
+    if args.report:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            figures = figures or _fit_figures(_plot_sample(data), result, Path(scratch), args.lang)
+            print(f"report saved to {_report_of(args, 'fit', summary, figures)}")
     return EXIT_OK
 
 
@@ -284,10 +329,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if not args.report:
+        return _compare(args)
+    tee = _Tee(sys.stdout)
+    saved, sys.stdout = sys.stdout, tee
+    try:
+        code = _compare(args)
+    finally:
+        sys.stdout = saved
+    text = tee.text()
+    images = [Path(line.split("figure saved to ", 1)[1].strip()) for line in text.splitlines()
+              if line.startswith("figure saved to ") and line.strip().endswith(".png")]
+    print(f"report saved to {_report_of(args, 'compare', text, images)}")
+    return code
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from slopefit.errors import DivergenceError
     from slopefit.optimizers import parse_run
     from slopefit.training import fit, gather_stats, reference_solution
 
+    views = args.landscape or args.animate
     runs = []
     for text in args.run:
         name, raw = parse_run(text)
@@ -296,16 +360,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
             lr = float(lr_text)
         except ValueError:
             raise ConfigError(f"lr={lr_text!r} in run {text!r} is not a number") from None
-        runs.append(_config_from(args, name, lr, raw))
+        runs.append(replace(_config_from(args, name, lr, raw), record_params=views))
     data = _load(args)
     stats = gather_stats(data)  # one pass and one exact solve for every run
+    if views and (stats.n_features != 1 or args.no_intercept):
+        raise UsageError(f"slopefit compare: --landscape and --animate draw the loss over (W, B), so they need one "
+                         f"feature and an intercept; {data.name} has {stats.n_features} features"
+                         + (" and --no-intercept" if args.no_intercept else "") + "; pick one with --x")
     reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
-    rows, curves = [], []
+    rows, curves, results = [], [], []
     from slopefit.plotting import Curve
 
     for config in runs:
         try:
             result = fit(data, config, reference=reference, stats=stats)
+            results.append(result)
         except DivergenceError as exc:
             rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
             continue
@@ -324,7 +393,52 @@ def cmd_compare(args: argparse.Namespace) -> int:
                             ylabel=text("fig.loss_log", args.lang), title=f"{data.name}: " +
                             ("손실 곡선 비교" if args.lang == "ko" else "loss curves"), log_y=True)
         print(f"\nfigure saved to {path}")
+    if results and views:
+        for path in _landscape_views(data, stats, results, args):
+            print(f"figure saved to {path}")
     return EXIT_OK if curves else EXIT_FAILURE
+
+
+def _landscape_views(data, stats, results, args) -> list[Path]:
+    """compare --landscape / --animate: the runs' paths over the MSE contours, still and moving."""
+    import numpy as np
+
+    from slopefit.lesson import text
+    from slopefit.plotting import ParamPath, animate_paths, plot_landscape
+
+    scaler = results[0].scaler
+    q, theta_star, loss_star = stats.quadratic(scaler)
+
+    def loss_fn(W, B):
+        dw, db = W - theta_star[0], B - theta_star[1]
+        return loss_star + q[0, 0] * dw * dw + 2 * q[0, 1] * dw * db + q[1, 1] * db * db
+
+    paths = []
+    for result in results:
+        params = np.array(result.history.params)  # (n_records, 2): W, B in scaled units
+        slopes = params[:, 0] / scaler.x_scale[0]
+        intercepts = params[:, 1] + scaler.y_mean - scaler.x_mean[0] * slopes
+        paths.append(ParamPath(result.config.describe(), result.history.epochs, params[:, 0].tolist(),
+                               params[:, 1].tolist(), slopes.tolist(), intercepts.tolist()))
+    ko = args.lang == "ko"
+    unit = {"none": "", "center": (" (중심화)" if ko else " (centered)"),
+            "standardize": (" (표준화)" if ko else " (standardized)")}[args.scale]
+    labels = dict(xlabel="W" + unit, ylabel="B" + unit, min_label=text("fig.exact", args.lang))
+    out = Path(args.plot)
+    saved = []
+    if args.landscape:
+        saved.append(plot_landscape(loss_fn, paths, (theta_star[0], theta_star[1]), out / "landscape.png",
+                                    title=f"{data.name}: " + ("손실 지형과 경로" if ko else "loss landscape and paths"),
+                                    start_label="시작점" if ko else "start", **labels))
+    if args.animate:
+        sample = _plot_sample(data)
+        saved.extend(animate_paths(sample.X[:, 0], sample.y, loss_fn, paths, (theta_star[0], theta_star[1]),
+                                   out / "landscape.gif", out / "landscape.html",
+                                   xlabel=data.feature_names[0], ylabel=data.target_name,
+                                   wlabel=labels["xlabel"], blabel=labels["ylabel"], title=data.name,
+                                   min_label=labels["min_label"], data_label=text("fig.data", args.lang),
+                                   epoch_label=text("fig.epoch", args.lang)))
+    return saved
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -373,13 +487,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
               + (f", reached {args.gap:g} at epoch {result.epochs_to_gap[best]})" if result.epochs_to_gap[best] >= 0
                  else ")"))
+    from slopefit.advise import describe_bound, stable_bound
     from slopefit.plotting import plot_sweep
 
     gaps = np.where(result.diverged, np.nan, result.relative_gap).reshape(len(momenta), len(lrs))
+    bounds = [stable_bound(result.lambda_max, args.optimizer, {**base.options, "momentum": m}) for m in momenta]
+    theory = None if any(b is None for b in bounds) else [float(b) for b in bounds if b is not None]
+    formula = describe_bound(args.optimizer, {**base.options, "momentum": 0.5}).split(",")[0]
     path = plot_sweep(lrs, momenta, gaps, Path(args.plot) / "sweep.png", xlabel="lr (learning rate)",
                       ylabel=second, title=f"{data.name}: {args.optimizer}, {args.epochs} epochs",
                       colorbar=("최종 상대 오차 (log10)" if args.lang == "ko" else "final relative gap (log10)"),
-                      diverged_label=("발산" if args.lang == "ko" else "diverged"))
+                      diverged_label=("발산" if args.lang == "ko" else "diverged"), boundary=theory,
+                      boundary_label=("이론상 안정 한계" if args.lang == "ko" else "stability bound in theory")
+                      + f": lr = {formula}")
     print(f"\nfigure saved to {path}")
     return EXIT_OK if ok.any() else EXIT_FAILURE
 
@@ -630,6 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lesson", help="replay the PyTorch linear-regression lesson with its figures")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language (default: from locale)")
     p.add_argument("--out", default="figures", metavar="DIR", help="where to save figures (default ./figures)")
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.set_defaults(handler=cmd_lesson)
 
     p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
@@ -643,6 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
     p.add_argument("--plot", metavar="DIR", help="save loss.png and fit.png in DIR")
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.set_defaults(handler=cmd_fit)
 
     p = sub.add_parser("predict", help="predict with a saved model")
@@ -660,6 +782,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
     p.add_argument("--lr", type=float, default=0.01, help="learning rate of runs that do not set lr=")
     p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
+    p.add_argument("--landscape", action="store_true",
+                   help="also draw the MSE contours over (W, B) with every run's path (one-feature data)")
+    p.add_argument("--animate", action="store_true",
+                   help="also save landscape.gif and landscape.html: the lines moving over the data and the paths")
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("sweep", help="train a grid of lr x momentum settings in one vectorised run")

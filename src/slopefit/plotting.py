@@ -56,6 +56,12 @@ def _rc() -> dict:
     }
 
 
+def rc_params() -> dict:
+    """Matplotlib settings with the bundled Korean font, for your own plots:
+    ``plt.rcParams.update(rc_params())`` (notebooks) or ``with matplotlib.rc_context(rc_params()):``."""
+    return _rc()
+
+
 def _new_figure(size=(6.4, 4.4)):
     from matplotlib.figure import Figure
 
@@ -147,11 +153,13 @@ def plot_predicted(actual, predicted, path, *, xlabel: str, ylabel: str, title: 
 
 
 def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray, path, *, xlabel: str,
-               ylabel: str, title: str, colorbar: str, diverged_label: str) -> Path:
+               ylabel: str, title: str, colorbar: str, diverged_label: str,
+               boundary: Sequence[float] | None = None, boundary_label: str = "") -> Path:
     """Heatmap of a sweep's final relative gap (log10) over the lr x momentum grid.
 
     ``gaps`` has shape (len(momenta), len(lrs)); NaN cells (diverged runs) are drawn grey with
-    an x, so that the unstable region is visible next to the fast one.
+    an x, so that the unstable region is visible next to the fast one. ``boundary`` gives, per
+    momentum, the largest stable lr in theory; it is drawn as a dashed line between the cells.
     """
     import matplotlib
     from matplotlib.colors import ListedColormap
@@ -166,9 +174,171 @@ def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray,
                   origin="lower")
         for i, j in zip(*np.nonzero(np.isnan(gaps)), strict=True):
             ax.text(j, i, "×", ha="center", va="center", color="#444444", fontsize=9)
+        if boundary is not None and len(lrs) > 1:
+            logs = np.log(np.asarray(lrs, dtype=np.float64))
+            xs, ys = [], []
+            for i, bound in enumerate(boundary):
+                # between the last stable and the first unstable column, in log-lr position
+                pos = float(np.interp(np.log(bound), logs, np.arange(len(lrs)), left=-0.5, right=len(lrs) - 0.5))
+                xs += [pos, pos]
+                ys += [i - 0.5, i + 0.5]
+            ax.plot(xs, ys, "--", color="white", linewidth=2.2)
+            ax.plot(xs, ys, "--", color="crimson", linewidth=1.4, label=boundary_label)
+            ax.legend(loc="upper left", fontsize=8, framealpha=0.85)
+            ax.set_xlim(-0.5, len(lrs) - 0.5)
+            ax.set_ylim(-0.5, len(momenta) - 0.5)
         ax.set_xticks(range(len(lrs)), [f"{v:.3g}" for v in lrs], rotation=60, ha="right")
         ax.set_yticks(range(len(momenta)), [f"{v:g}" for v in momenta])
         ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}\n(× = {diverged_label})")
         bar = fig.colorbar(image, ax=ax)
         bar.set_label(colorbar)
         return _save(fig, path)
+
+
+@dataclass(frozen=True)
+class ParamPath:
+    """One run's way through parameter space: W and B at each recorded epoch (scaled units),
+    and the same line in the data's units for drawing it over the data."""
+
+    label: str
+    epochs: Sequence[int]
+    w: Sequence[float]
+    b: Sequence[float]
+    slopes: Sequence[float]
+    intercepts: Sequence[float]
+
+
+def _landscape_grid(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], points: int = 160):
+    ws = np.concatenate([np.asarray(p.w, dtype=np.float64) for p in paths] + [[minimum[0]]])
+    bs = np.concatenate([np.asarray(p.b, dtype=np.float64) for p in paths] + [[minimum[1]]])
+    ws, bs = ws[np.isfinite(ws)], bs[np.isfinite(bs)]
+
+    def span(values):
+        low, high = float(values.min()), float(values.max())
+        pad = 0.15 * (high - low) if high > low else max(1.0, abs(high))
+        return low - pad, high + pad
+
+    (w0, w1), (b0, b1) = span(ws), span(bs)
+    Wg, Bg = np.meshgrid(np.linspace(w0, w1, points), np.linspace(b0, b1, points))
+    return Wg, Bg, loss_fn(Wg, Bg)
+
+
+def _draw_contour(ax, Wg, Bg, Z, minimum, min_label):
+    from matplotlib.colors import LogNorm
+
+    low = max(float(Z.min()), float(Z.max()) * 1e-6, 1e-300)
+    levels = np.geomspace(low, float(Z.max()), 18)
+    ax.contourf(Wg, Bg, Z, levels=levels, norm=LogNorm(vmin=low, vmax=float(Z.max())), cmap="Blues_r", alpha=0.55)
+    ax.contour(Wg, Bg, Z, levels=levels, colors="#3b5b92", linewidths=0.5, alpha=0.7)
+    ax.plot(*minimum, marker="*", color="gold", markeredgecolor="black", markersize=16, linestyle="none",
+            label=min_label, zorder=5)
+
+
+def plot_landscape(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], path, *, xlabel: str,
+                   ylabel: str, title: str, min_label: str, start_label: str) -> Path:
+    """Contours of the MSE over (W, B) with each run's path from the common start and the minimum.
+
+    ``loss_fn(W, B)`` takes arrays of one shape and returns the loss at each point.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(_rc()):
+        fig, ax = _new_figure(size=(7.0, 5.6))
+        Wg, Bg, Z = _landscape_grid(loss_fn, paths, minimum)
+        _draw_contour(ax, Wg, Bg, Z, minimum, min_label)
+        for p in paths:
+            ax.plot(p.w, p.b, "-o", markersize=2.5, linewidth=1.4, label=p.label, zorder=4)
+        first = paths[0]
+        ax.plot(first.w[0], first.b[0], marker="s", color="black", markersize=8, linestyle="none",
+                label=start_label, zorder=6)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend(loc="best", fontsize=8)
+        return _save(fig, path)
+
+
+def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], gif_path, html_path, *,
+                  xlabel: str, ylabel: str, wlabel: str, blabel: str, title: str, min_label: str,
+                  data_label: str, epoch_label: str, max_frames: int = 40) -> tuple[Path, Path]:
+    """The fitted lines moving over the data (left) while their points move on the contours (right).
+
+    One frame per recorded epoch (at most ``max_frames``, evenly chosen), saved as a looping GIF and
+    as a self-contained HTML page with a slider and a play button.
+    """
+    import base64
+    import io
+
+    import matplotlib
+    from PIL import Image
+
+    n_records = min(len(p.w) for p in paths)
+    frames_at = np.unique(np.linspace(0, n_records - 1, min(max_frames, n_records)).round().astype(int))
+    pngs: list[bytes] = []
+    with matplotlib.rc_context(_rc()):
+        from matplotlib.figure import Figure
+
+        Wg, Bg, Z = _landscape_grid(loss_fn, paths, minimum, points=120)
+        xs = np.linspace(float(np.min(x)), float(np.max(x)), 50)
+        for k in frames_at:
+            fig = Figure(figsize=(10.5, 4.4), layout="constrained")
+            left, right = fig.subplots(1, 2)
+            left.scatter(x, y, s=40, color="#333333", label=data_label, zorder=3)
+            _draw_contour(right, Wg, Bg, Z, minimum, min_label)
+            for i, p in enumerate(paths):
+                color = f"C{i}"
+                left.plot(xs, p.slopes[k] * xs + p.intercepts[k], color=color, label=p.label)
+                right.plot(p.w[:k + 1], p.b[:k + 1], "-", color=color, linewidth=1.2)
+                right.plot(p.w[k], p.b[k], "o", color=color, markersize=7, markeredgecolor="black", label=p.label)
+            low, high = float(np.min(y)), float(np.max(y))
+            pad = 0.5 * (high - low) if high > low else 1.0
+            left.set_ylim(low - pad, high + pad)
+            left.set(xlabel=xlabel, ylabel=ylabel, title=f"{title} ({epoch_label} {paths[0].epochs[k]})")
+            right.set(xlabel=wlabel, ylabel=blabel, title=f"{epoch_label} {paths[0].epochs[k]}")
+            left.legend(loc="upper left", fontsize=8)
+            right.legend(loc="best", fontsize=8)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=80)
+            pngs.append(buffer.getvalue())
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    with atomic_path(gif_path) as tmp:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=150, loop=0)
+    sources = ",\n".join(f'"data:image/png;base64,{base64.b64encode(png).decode()}"' for png in pngs)
+    epochs = ",".join(str(int(paths[0].epochs[k])) for k in frames_at)
+    page = _PLAYER.format(title=_escape(title), frames=sources, epochs=epochs, count=len(pngs) - 1,
+                          epoch_label=_escape(epoch_label))
+    with atomic_path(html_path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return Path(gif_path), Path(html_path)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+_PLAYER = """<!DOCTYPE html>
+<html lang="ko"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:"NanumGothic","Apple SD Gothic Neo","Malgun Gothic",sans-serif;margin:1.5em}}
+img{{max-width:100%;border:1px solid #ccc}} .bar{{display:flex;gap:1em;align-items:center;margin:.6em 0}}
+input[type=range]{{width:28em}}</style></head>
+<body><h1>{title}</h1>
+<div class="bar"><button id="play" type="button">▶</button>
+<input id="slider" type="range" min="0" max="{count}" value="0">
+<span id="label"></span></div>
+<img id="frame" alt="{title}">
+<script>
+const frames = [{frames}];
+const epochs = [{epochs}];
+const img = document.getElementById("frame"), slider = document.getElementById("slider");
+const label = document.getElementById("label"), play = document.getElementById("play");
+let timer = null;
+function show(i) {{ img.src = frames[i]; slider.value = i; label.textContent = "{epoch_label} " + epochs[i]; }}
+slider.addEventListener("input", () => show(Number(slider.value)));
+play.addEventListener("click", () => {{
+  if (timer) {{ clearInterval(timer); timer = null; play.textContent = "▶"; return; }}
+  play.textContent = "⏸";
+  timer = setInterval(() => {{ const i = (Number(slider.value) + 1) % frames.length; show(i); }}, 150);
+}});
+show(0);
+</script></body></html>
+"""

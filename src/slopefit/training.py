@@ -52,6 +52,7 @@ class TrainConfig:
     init: float = 0.0  # starting value of every W and of B (the lesson's loop: zeros)
     engine: str = "auto"  # "stats" (full batch, O(D^2) an epoch) | "data" (the rows) | "auto": stats if full batch
     device: str = "cpu"  # "cpu" | "cuda" | "mps"
+    record_params: bool = False  # keep (W, B) at every recorded epoch in History.params (for paths)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
@@ -112,6 +113,7 @@ class History:
 
     epochs: tuple[int, ...]
     losses: tuple[float, ...]
+    params: tuple[tuple[float, ...], ...] = ()  # (W..., B) in scaled units per record, with record_params
 
     def as_array(self) -> np.ndarray:
         """The lesson's ``hist``: an array of shape (n_records, 2) with columns epoch, loss."""
@@ -310,6 +312,7 @@ def fit(
         target = exact.loss + config.stop_gap * (exact.loss if exact.loss > 1e-12 * variance else variance)
     may_stop = config.tol is not None or config.stop_gap is not None
     snapshot: list = []
+    params_seen: list[tuple[float, ...]] = []
     epochs_seen: list[int] = []
     losses: list[float] = []
     limit = math.inf
@@ -322,10 +325,11 @@ def fit(
         must_check = (full_batch or config.tol is not None or config.stop_gap is not None or is_last
                       or epoch % config.log_every == 0)
         if full_batch and not is_last:
-            if may_stop:  # the step below moves on from the point whose loss decides the stop
+            if may_stop or config.record_params:  # the step below moves on from the point the loss is of
                 snapshot = [p.detach().clone() for p in params]
             loss = float(optimizer.step(full_closure).detach())  # loss before this step = after `epoch` updates
         else:
+            snapshot = params
             loss = engine.whole_loss(W, B) if must_check else math.nan
         if epoch == 0:
             limit = EXPLODE_FACTOR * max(loss, 1e-12 * max(variance, 1e-300))
@@ -337,6 +341,8 @@ def fit(
         if epoch % config.log_every == 0 or is_last or converged or close_enough:
             epochs_seen.append(epoch)
             losses.append(loss)
+            if config.record_params:
+                params_seen.append(tuple(float(v) for p in snapshot for v in p.detach().reshape(-1).tolist()))
             if callback is not None:
                 callback(Progress(epoch=epoch, epochs=config.epochs, loss=loss))
         if converged or close_enough:
@@ -363,7 +369,7 @@ def fit(
         final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=from_stats)
     return FitResult(
         coef=coef, intercept=intercept, coef_scaled=w_scaled, intercept_scaled=b_scaled, scaler=scaler,
-        history=History(tuple(epochs_seen), tuple(losses)), config=config, epochs_run=last,
+        history=History(tuple(epochs_seen), tuple(losses), tuple(params_seen)), config=config, epochs_run=last,
         stop_reason=stop_reason, final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
         feature_names=data.feature_names, target_name=data.target_name, target_variance=variance,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
