@@ -311,15 +311,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
         pct = f"{100 * args.level:g}%"
         rows = []
         for i in range(len(X)):
-            flag = "extrapolation" if outside[i].any() else ""
-            rows.append((*(f"{v:.6g}" for v in X[i]), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
-                         f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]", flag))
-        print(_table((*model.feature_names, model.target_name, f"{pct} confidence (mean)",
-                      f"{pct} prediction (new value)", ""), rows))
+            rows.append([*(f"{v:.6g}" for v in X[i]), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
+                         f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]"])
+            if outside.any():
+                rows[-1].append("extrapolation" if outside[i].any() else "")
+        header = [*model.feature_names, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
+        print(_table(header + ([""] if outside.any() else []), rows))
     else:
         for value in model.predict(X):
             print(f"{value:.10g}")
     if outside.any() and model.feature_min is not None and model.feature_max is not None:
+        sys.stdout.flush()  # the note follows the rows it is about
         j = int(np.flatnonzero(outside.any(axis=0))[0])
         count = int(outside.any(axis=1).sum())
         print(f"note: {count} row{'s' if count > 1 else ''} outside the training range of "
