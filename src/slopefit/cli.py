@@ -163,6 +163,10 @@ def cmd_advise(args: argparse.Namespace) -> int:
     from slopefit.advise import advise
     from slopefit.training import TrainConfig, fit, gather_stats
 
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        raise ConfigError(f"learning rate must be a positive number, got lr={args.lr}")
+    if not (math.isfinite(args.tol) and 0 < args.tol < 1):
+        raise ConfigError(f"--tol must be between 0 and 1 (a relative gap), got {args.tol}; try 1e-6")
     data = _load(args)
     stats = gather_stats(data)
     fit_intercept = not args.no_intercept

@@ -10,6 +10,7 @@ section 02, where the first step from W = B = 1 on the centered heights gives -1
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,12 @@ def trace_steps(data: Dataset, *, steps: int = 3, lr: float = 0.001, scaling: st
     """
     import torch
 
+    from slopefit.errors import ConfigError
+
+    if not (isinstance(steps, int) and steps >= 1):
+        raise ConfigError(f"steps must be a whole number >= 1, got steps={steps}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ConfigError(f"learning rate must be a positive number, got lr={lr}; the lesson uses lr=0.001")
     scaler = Scaler.fit(data.X, data.y, scaling)
     torch_dtype = getattr(torch, dtype)
     X = torch.as_tensor(scaler.transform_X(data.X), dtype=torch_dtype)  # (n_samples, n_features)

@@ -162,6 +162,15 @@ ERRORS = [
     (["fit", "{one}", "--stream"], 1, "one.csv has 1 row; a line needs at least 2 rows of data"),
     (["fit", "height-weight", "--stop-gap", "0"], 2, "stop_gap must be > 0 (or None), got stop_gap=0.0"),
     (["bench", "--n", "100", "--skip", "sklearn"], 2, "unknown benchmark method 'sklearn'"),
+    (["step", "height-weight", "--steps", "0"], 2, "steps must be a whole number >= 1, got steps=0"),
+    (["step", "height-weight", "--lr", "-1"], 2, "learning rate must be a positive number, got lr=-1.0"),
+    (["step", "missing.csv"], 1, "data file 'missing.csv' does not exist"),
+    (["advise", "height-weight", "--lr", "0"], 2, "learning rate must be a positive number, got lr=0.0"),
+    (["advise", "height-weight", "--tol", "2"], 2, "--tol must be between 0 and 1"),
+    (["advise", "{nan}"], 1, "has empty, NaN or infinite cells in rows 2, 3"),
+    (["predict", "{model}", "1", "--interval"], 1, "this model file has no interval information"),
+    (["predict", "{model}", "1", "--interval", "--level", "95"], 2, "'95' must be between 0 and 1"),
+    (["sweep", "height-weight", "--optimizer", "adam", "--batch-size", "4"], 2, "a sweep trains full batch"),
 ]
 
 
