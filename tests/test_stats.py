@@ -109,9 +109,10 @@ def test_non_finite_rows_are_a_data_error():
     from slopefit.errors import DataError
 
     X = np.array([[1.0], [np.inf], [3.0]])
-    with pytest.raises(DataError, match="column 'h' in t.csv has NaN or infinite values in rows 2; fill or drop"):
+    message = r"column 'h' in t.csv has NaN or infinite values in row 2 \(data rows, header not counted\); fill"
+    with pytest.raises(DataError, match=message):
         compute_stats([(X, np.array([1.0, 2.0, 3.0]))], 1, names=["h", "w"], label="t.csv")
-    with pytest.raises(DataError, match="column 'w' in the data has NaN or infinite values in rows 5"):
+    with pytest.raises(DataError, match="column 'w' in the data has NaN or infinite values in row 5"):
         compute_stats([(np.ones((3, 1)), np.ones(3)), (np.ones((2, 1)), np.array([1.0, np.nan]))], 1,
                       names=["h", "w"])
 

@@ -93,9 +93,9 @@ def test_korean_cp949_csv_streams(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a,b\n1,2\n,3\n4,5\n", "column 'a' in data.csv has empty cells in rows 2"),
+    ("a,b\n1,2\n,3\n4,5\n", "column 'a' in data.csv has empty cells in row 2"),
     ("a,b\n1,2\nx,3\n", "cannot read data.csv: "),
-    ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in rows 2"),
+    ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in row 2"),
 ])
 def test_bad_cells_are_named(write_csv, text, message):
     from slopefit.training import gather_stats

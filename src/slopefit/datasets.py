@@ -292,21 +292,24 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
     numeric = pd.to_numeric(series, errors="coerce")
     bad_text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
     if bad_text.any():
-        rows = _row_numbers(bad_text.to_numpy())
+        rows = row_numbers(bad_text.to_numpy())
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
                         "fix those cells or choose numeric columns with --x/--y")
     values = numeric.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
-        raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {_row_numbers(bad)}; "
+        raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {row_numbers(bad)}; "
                         "fill or drop those rows")
     return values
 
 
-def _row_numbers(mask: np.ndarray) -> str:
-    """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few."""
-    rows = (np.flatnonzero(mask) + 1).tolist()
+def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
+    """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few.
+
+    ``mask`` marks rows of a chunk that starts ``offset`` rows into the table.
+    """
+    rows = (np.flatnonzero(mask) + offset + 1).tolist()
     shown = ", ".join(str(r) for r in rows[:MAX_ROWS_LISTED])
     more = f" and {len(rows) - MAX_ROWS_LISTED} more" if len(rows) > MAX_ROWS_LISTED else ""
     word = "row" if len(rows) == 1 else "rows"
@@ -335,14 +338,14 @@ def check_dataset(ds: Dataset) -> Dataset:
     for j, name in enumerate(ds.feature_names):
         col = ds.X[:, j]
         if not np.isfinite(col).all():
-            raise DataError(f"feature {name!r} has NaN or infinite values in {_row_numbers(~np.isfinite(col))}; "
+            raise DataError(f"feature {name!r} has NaN or infinite values in {row_numbers(~np.isfinite(col))}; "
                             "fill or drop those rows")
         if np.ptp(col) == 0:
             raise DataError(f"feature {name!r} is constant (every row is {_short(col[0])}): it carries no "
                             "information and makes the fit ill-posed; leave it out with --x")
     if not np.isfinite(ds.y).all():
         raise DataError(f"target {ds.target_name!r} has NaN or infinite values in "
-                        f"{_row_numbers(~np.isfinite(ds.y))}; fill or drop those rows")
+                        f"{row_numbers(~np.isfinite(ds.y))}; fill or drop those rows")
     return ds
 
 

@@ -335,12 +335,12 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
 
 
 def _raise_non_finite(X: np.ndarray, y: np.ndarray, rows_before: int, names, label: str) -> None:
+    from slopefit.datasets import row_numbers
+
     columns = [*(X[:, j] for j in range(X.shape[1])), y]
     names = list(names) if names is not None else [f"column {j + 1}" for j in range(len(columns))]
     for name, values in zip(names, columns, strict=True):
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            rows = ", ".join(str(r) for r in (bad[:5] + rows_before + 1))
-            more = f" and {bad.size - 5} more" if bad.size > 5 else ""
-            raise DataError(f"column {name!r} in {label} has NaN or infinite values in rows {rows}{more}; "
-                            "fill or drop those rows")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise DataError(f"column {name!r} in {label} has NaN or infinite values in "
+                            f"{row_numbers(bad, offset=rows_before)}; fill or drop those rows")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from slopefit.datasets import row_numbers
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
@@ -82,10 +83,8 @@ class TableSource:
         for name in [*self.feature_names, self.target_name]:
             col = batch.column(batch.schema.get_field_index(name))
             if col.null_count:
-                bad = np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False)) + rows_before + 1
-                raise DataError(f"column {name!r} in {self.name} has empty cells in rows "
-                                f"{', '.join(map(str, bad[:5]))}{' and more' if len(bad) > 5 else ''} "
-                                "(data rows, header not counted); fill or drop those rows")
+                rows = row_numbers(col.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
+                raise DataError(f"column {name!r} in {self.name} has empty cells in {rows}; fill or drop those rows")
             columns.append(col.to_numpy(zero_copy_only=False))
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
