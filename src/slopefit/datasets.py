@@ -247,6 +247,21 @@ def load_file(
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
     label = Path(path).name
+    features, target = choose_columns(columns, x=x, y=y, label=label)
+    X = np.column_stack([_numeric_column(frame[c], c, label) for c in features])
+    target_values = _numeric_column(frame[target], target, label)
+    return check_dataset(Dataset(
+        X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
+        description={"ko": f"파일 {label}", "en": f"file {label}"},
+    ))
+
+
+def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
+    """Feature and target names from a table's columns: ``y`` (default the last column) and ``x``
+    (default every other column), checked to exist, to differ and to be listed once.
+
+    Raises DataError naming the file (``label``) and the columns it has.
+    """
     if len(columns) < 2:
         raise DataError(f"{label} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
                         "one feature column and one target column, with a header row")
@@ -260,12 +275,7 @@ def load_file(
     if len(set(features)) != len(features):
         dupes = sorted({c for c in features if features.count(c) > 1})
         raise DataError(f"feature column {dupes[0]!r} is given more than once; list each column once")
-    X = np.column_stack([_numeric_column(frame[c], c, label) for c in features])
-    target_values = _numeric_column(frame[target], target, label)
-    return check_dataset(Dataset(
-        X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
-        description={"ko": f"파일 {label}", "en": f"file {label}"},
-    ))
+    return features, target
 
 
 def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str]) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.datasets import row_numbers
+from slopefit.datasets import choose_columns, row_numbers
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
@@ -183,17 +183,7 @@ def open_table(
     except Exception as exc:
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{_first_line(exc)}") from None
-    columns = [str(c) for c in schema.names]
-    if len(columns) < 2:
-        raise DataError(f"{p.name} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
-                        "one feature column and one target column, with a header row")
-    target = y if y is not None else columns[-1]
-    features = list(x) if x else [c for c in columns if c != target]
-    for col in [*features, target]:
-        if col not in columns:
-            raise DataError(f"column {col!r} is not in {p.name}; available columns: {', '.join(columns)}")
-    if target in features:
-        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
+    features, target = choose_columns([str(c) for c in schema.names], x=x, y=y, label=p.name)
     if fmt == "parquet":
         import pyarrow.types as pat
 
