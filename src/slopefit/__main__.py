@@ -1,7 +1,5 @@
 """``python -m slopefit``: the same as the ``slopefit`` command."""
 
-import sys
+from slopefit.cli import run
 
-from slopefit.cli import main
-
-sys.exit(main())
+run()

@@ -849,10 +849,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _import_torch() -> None:
+    """Import torch with Ctrl-C held back until the import is complete.
+
+    An interrupt that lands inside ``import torch`` leaves it half-initialised, and the
+    interpreter can then hang or die at exit instead of printing one line and exiting 130;
+    the interrupt is delivered right after the import instead.
+    """
+    import signal
+    import threading
+
+    if "torch" in sys.modules or threading.current_thread() is not threading.main_thread():
+        import torch  # noqa: F401
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        import torch  # noqa: F401
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     try:
         args = build_parser().parse_args(argv)
+        if args.handler not in (cmd_predict, cmd_datasets):  # the commands that train import torch first
+            _import_torch()
         return int(args.handler(args))
     except UsageError as exc:
         print(exc, file=sys.stderr)
@@ -864,11 +889,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"slopefit: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        print("slopefit: interrupted", file=sys.stderr)
+        print("slopefit: interrupted; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # --help and --version exit through argparse
         return int(exc.code or 0)
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, and an exit after Ctrl-C that nothing can delay
+    (files are written atomically, so there is nothing left to clean up)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -249,7 +249,8 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert "interrupted at epoch" in err and "nothing was saved" in err
+    assert "interrupted" in err and "nothing was saved" in err  # at epoch N, or before training on a slow machine
+    assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert not model.exists()
 
