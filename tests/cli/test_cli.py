@@ -244,7 +244,10 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     model = tmp_path / "m.json"
     proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--epochs",
                              "1000000", "--save", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # a shell that starts a job with & (CI runners do) hands it SIGINT ignored;
+                            # give the child the disposition a terminal user's process has
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(5)  # past start-up and into training
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
