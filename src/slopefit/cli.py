@@ -19,6 +19,7 @@ from pathlib import Path
 from slopefit.errors import ConfigError, SlopefitError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
 
 
 class UsageError(Exception):
@@ -898,7 +899,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """The console entry point: :func:`main`, and an exit after Ctrl-C that nothing can delay
     (files are written atomically, so there is nothing left to clean up)."""
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `slopefit ... | head`: the reader left; stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os._exit(EXIT_BROKEN_PIPE)
     if code == EXIT_INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -32,7 +32,7 @@ from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
-from slopefit.training import EXPLODE_FACTOR, TrainConfig, fit, gather_stats, reference_solution
+from slopefit.training import EXPLODE_FACTOR, TrainConfig, check_device, fit, gather_stats, reference_solution
 
 VECTORISED = ("sgd", "adam", "adamw")
 SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device")  # one value per sweep
@@ -136,6 +136,7 @@ def sweep(
     if any(c.batch_size is not None for c in configs):
         raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
                           "(compare minibatch runs with 'slopefit compare')")
+    check_device(base.device)
     stats = stats or gather_stats(data, on_rows=on_rows)
     optimum = stats.solve(fit_intercept=base.fit_intercept)
     exact = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)

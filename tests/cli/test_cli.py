@@ -196,14 +196,25 @@ def test_streamed_files_fit_like_loaded_ones(run_cli, tmp_path):
             assert float(gd) == pytest.approx(float(gd_want), rel=1e-6)
 
 
+def test_output_into_a_closed_pipe_stops_quietly(tmp_path):
+    # 4000 table rows: far more than a pipe holds, so the writer meets the closed pipe
+    command = (f"{sys.executable} -m slopefit sweep height-weight --lr 1e-4:1:400 --momentum 0:0.9:10 --epochs 20 "
+               f"--plot {tmp_path} | head -1")
+    proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.startswith("slopefit sweep: height-weight")
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+
+
 def test_a_missing_gpu_is_one_line(run_cli):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    res = run_cli("fit", "height-weight", "--device", "cuda")
-    assert res.code == 2 and "device 'cuda' is not available here" in res.err
-    assert len(res.err.strip().splitlines()) == 1
+    for command in (["fit", "height-weight"], ["sweep", "height-weight"], ["compare", "height-weight", "--run", "sgd"],
+                    ["bench", "--n", "100"]):
+        res = run_cli(*command, "--device", "cuda")
+        assert res.code == 2 and "device 'cuda' is not available here" in res.err, command
+        assert len(res.err.strip().splitlines()) == 1
 
 
 @pytest.fixture
