@@ -17,6 +17,15 @@ class CliRun:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def no_missing_glyphs(caplog):
+    """A glyph a font lacks is drawn as a box; matplotlib logs it (mathtext) or warns (text, made an
+    error in pyproject.toml). Either fails the test."""
+    yield
+    missing = [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    assert missing == [], missing[:3]
+
+
 @pytest.fixture
 def run_cli(capsys):
     """Run ``slopefit ARGS...`` in-process and return its exit code, stdout and stderr."""

@@ -21,6 +21,9 @@ def test_the_lesson_notebook_executes(lang, tmp_path):
     assert "loss 13.352" in outputs  # the lesson's first loss
     assert "-19.04" in outputs and "1.019" in outputs
     assert "4 → 800.0" in outputs or "4 → 799.9" in outputs
+    errors = "\n".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                       for out in cell.get("outputs", []) if out.get("name") == "stderr")
+    assert "glyph" not in errors.lower(), errors  # mathtext logs missing glyphs instead of warning
     images = [out for cell in notebook.cells for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
     assert len(images) == 2  # the loss curves and the hours line
 

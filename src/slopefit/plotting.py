@@ -17,7 +17,7 @@ import numpy as np
 from slopefit.atomic import atomic_path
 
 FONT_FILE = Path(__file__).with_name("fonts") / "NanumGothic.ttf"
-FONT_FAMILY = "NanumGothic"  # covers Hangul and Latin; DejaVu Sans is the fallback for anything else
+FONT_FAMILY = "NanumGothic"  # the bundled font: Hangul (DejaVu Sans, first in line, has no Hangul)
 DPI = 120
 
 
@@ -47,8 +47,9 @@ def _rc() -> dict:
     if FONT_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(FONT_FILE))
     return {
-        "font.family": [FONT_FAMILY, "DejaVu Sans"],
-        "axes.unicode_minus": False,  # NanumGothic has no U+2212 minus sign; use '-'
+        # DejaVu Sans first: it has every glyph mathtext needs (the U+2212 minus of 10^-3 on log axes),
+        # and matplotlib falls back to NanumGothic glyph by glyph for Hangul
+        "font.family": ["DejaVu Sans", FONT_FAMILY],
         "figure.dpi": DPI,
         "savefig.dpi": DPI,
         "axes.grid": True,
