@@ -97,8 +97,8 @@ class TrainConfig:
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
                 "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,
-                "dtype": self.dtype,
-                "init": self.init, "engine": self.engine, "device": self.device}
+                "dtype": self.dtype, "init": self.init, "engine": self.engine, "device": self.device,
+                "record_params": self.record_params}
 
 
 def _fmt(value: Any) -> str:
