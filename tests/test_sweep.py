@@ -58,6 +58,10 @@ def test_a_diverging_run_does_not_spoil_the_others():
     for k in (0, 2):
         np.testing.assert_allclose(result.losses[k], fit(data, result.configs[k]).history.losses, rtol=1e-6)
     assert result.epochs_to_gap[2] < result.epochs_to_gap[0]  # the larger stable lr converges sooner
+    assert result.best() == 2
+    slow = sweep(data, grid(TrainConfig(epochs=5, scaling="center"), [0.001, 0.01, 10.0], [0.0]))
+    assert (slow.epochs_to_gap[:2] == -1).all() and slow.best() == 1  # none reached the gap: the closest
+    assert sweep(data, grid(TrainConfig(epochs=50, scaling="center"), [10.0], [0.0])).best() is None
 
 
 def test_the_stability_boundary_is_where_theory_puts_it():

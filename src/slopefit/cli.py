@@ -486,14 +486,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
     print()
     print(_table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))
-    ok = ~result.diverged
-    if ok.any():
-        order = np.where(result.epochs_to_gap[ok] >= 0, result.epochs_to_gap[ok], np.iinfo(np.int64).max)
-        best = np.flatnonzero(ok)[int(np.argmin(order))] if (order < np.iinfo(np.int64).max).any() \
-            else np.flatnonzero(ok)[int(np.nanargmin(result.relative_gap[ok]))]
+    best = result.best()
+    if best is not None:
+        reached = result.epochs_to_gap[best]
         print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
-              + (f", reached {args.gap:g} at epoch {result.epochs_to_gap[best]})" if result.epochs_to_gap[best] >= 0
-                 else ")"))
+              + (f", reached {args.gap:g} at epoch {reached})" if reached >= 0 else ")"))
     from slopefit.advise import describe_bound, stable_bound
     from slopefit.plotting import plot_sweep
 
@@ -508,7 +505,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                       boundary_label=("이론상 안정 한계" if args.lang == "ko" else "stability bound in theory")
                       + f": lr = {formula}")
     print(f"\nfigure saved to {path}")
-    return EXIT_OK if ok.any() else EXIT_FAILURE
+    return EXIT_OK if best is not None else EXIT_FAILURE
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -79,6 +79,17 @@ class SweepResult:
     def diverged(self) -> np.ndarray:
         return self.diverged_at >= 0
 
+    def best(self) -> int | None:
+        """Index of the run that reached ``gap`` soonest; if none did, the one that got closest;
+        None when every run diverged."""
+        runs = np.flatnonzero(~self.diverged)
+        if runs.size == 0:
+            return None
+        reached = runs[self.epochs_to_gap[runs] >= 0]
+        if reached.size:
+            return int(reached[np.argmin(self.epochs_to_gap[reached])])
+        return int(runs[np.nanargmin(self.relative_gap[runs])])
+
 
 def grid(base: TrainConfig, lrs: Sequence[float], momenta: Sequence[float] | None = None) -> list[TrainConfig]:
     """The lr x momentum grid around ``base``, lr varying fastest. For adam/adamw, "momentum"
