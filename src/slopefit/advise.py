@@ -122,7 +122,7 @@ def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercep
     """
 
     def eigen(method: str) -> np.ndarray:
-        q, _, _ = stats.quadratic(stats.scaler(method, fit_intercept=fit_intercept), fit_intercept=fit_intercept)
+        q = stats.curvature(stats.scaler(method, fit_intercept=fit_intercept), fit_intercept=fit_intercept)
         return np.clip(2.0 * np.linalg.eigvalsh(q), 0.0, None)
 
     condition = {}

@@ -159,8 +159,6 @@ def _warn_if_unstable(stats, config) -> None:
 
 
 def cmd_advise(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from slopefit.advise import advise
     from slopefit.training import TrainConfig, fit, gather_stats
 
@@ -193,22 +191,20 @@ def cmd_advise(args: argparse.Namespace) -> int:
     config = TrainConfig(lr=lr, options={"momentum": momentum} if momentum else {}, epochs=args.max_epochs,
                          scaling=args.scale, fit_intercept=fit_intercept, stop_gap=args.tol, dtype="float64",
                          log_every=args.max_epochs, engine="stats")
-    start = stats.loss(np.zeros(stats.n_features), 0.0, fit_intercept=fit_intercept) if args.scale == "none" \
-        else None
     from slopefit.errors import DivergenceError
 
-    exact = stats.solve(fit_intercept=fit_intercept)
+    # the gap at the start (every scaled parameter 0, as fit starts), from the quadratic
+    q, theta_star, loss_star = stats.quadratic(stats.scaler(args.scale, fit_intercept=fit_intercept),
+                                               fit_intercept=fit_intercept)
+    start_gap = float(theta_star @ q @ theta_star)
     try:
         result = fit(data, config, stats=stats)
         measured = (f"{result.epochs_run}" if result.stop_reason == "gap"
                     else f"not reached in {args.max_epochs} epochs (gap {result.relative_gap:.3g})")
-        start = result.initial_loss
     except DivergenceError as exc:
         measured = f"diverged at epoch {exc.epoch}"
-        start = start if start is not None else float("nan")
-    predicted = adv.predicted_epochs(lr, momentum=momentum, start_gap=start - exact.loss, loss_star=exact.loss
-                                     if exact.loss > 1e-12 * stats.target_variance else stats.target_variance,
-                                     tol=args.tol)
+    scale = loss_star if loss_star > 1e-12 * stats.target_variance else stats.target_variance
+    predicted = adv.predicted_epochs(lr, momentum=momentum, start_gap=start_gap, loss_star=scale, tol=args.tol)
     print(f"\nat lr={lr:.6g}{f', momentum {momentum:g}' if momentum else ''}: epochs to a relative gap of "
           f"{args.tol:g}, predicted from the rate {'never (unstable)' if math.isinf(predicted) else f'{predicted:.0f}'}"
           f", measured {measured}")

@@ -154,20 +154,26 @@ class SufficientStats:
         of shape (n_params, n_params), n_params = n_features (+ 1).
         """
         optimum = optimum or self.solve(fit_intercept=fit_intercept)
+        w_star, b_star = scaler.to_scaled(optimum.coef, optimum.intercept)
+        theta_star = np.append(w_star, b_star) if fit_intercept else w_star
+        return self.curvature(scaler, fit_intercept=fit_intercept), theta_star, optimum.loss
+
+    def curvature(self, scaler: Scaler, *, fit_intercept: bool = True) -> np.ndarray:
+        """``Q = A_s^T A_s / N`` in the scaled parameters, half the MSE Hessian: shape (n_params, n_params).
+
+        It depends on the data and the scaling only, not on where the optimum is.
+        """
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
         s = scaler.x_scale
         q_ww = cxx / np.outer(s, s) / self.n  # (n_features, n_features)
-        w_star, b_star = scaler.to_scaled(optimum.coef, optimum.intercept)
         if not fit_intercept:
-            return q_ww, w_star, optimum.loss
+            return q_ww
         a = (self.x_mean - scaler.x_mean) / s  # the scaled features' means (0 once centered)
-        q = np.block([[q_ww + np.outer(a, a), a[:, None]], [a[None, :], np.ones((1, 1))]])
-        return q, np.append(w_star, b_star), optimum.loss
+        return np.block([[q_ww + np.outer(a, a), a[:, None]], [a[None, :], np.ones((1, 1))]])
 
     def lr_bound(self, scaler: Scaler, *, fit_intercept: bool = True) -> float:
         """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound."""
-        q, _, _ = self.quadratic(scaler, fit_intercept=fit_intercept)
-        lam_max = 2.0 * float(np.linalg.eigvalsh(q)[-1])
+        lam_max = 2.0 * float(np.linalg.eigvalsh(self.curvature(scaler, fit_intercept=fit_intercept))[-1])
         return 2.0 / lam_max if lam_max > 0 else float("inf")
 
 
