@@ -15,6 +15,7 @@ BASES = {
     "sgd-nesterov-decay": TrainConfig(epochs=80, dtype="float64", options={"nesterov": True, "weight_decay": 0.01}),
     "adam": TrainConfig(optimizer="adam", epochs=80, dtype="float64"),
     "adamw": TrainConfig(optimizer="adamw", epochs=80, dtype="float64", options={"weight_decay": 0.1}),
+    "adamw-default-decay": TrainConfig(optimizer="adamw", epochs=80, dtype="float64"),
     "rmsprop (one by one)": TrainConfig(optimizer="rmsprop", epochs=40, dtype="float64"),
 }
 
@@ -100,3 +101,12 @@ def test_bad_sweep_ranges_are_one_line(run_cli, tmp_path, args, message):
     res = run_cli("sweep", "height-weight", *args, "--plot", tmp_path)
     assert res.code == 2
     assert message in res.err and len(res.err.strip().splitlines()) == 1
+
+
+def test_adamw_runs_without_their_own_decay_get_torchs_default():
+    data = make_synthetic(200, 2, seed=25, offset=3.0)
+    configs = [TrainConfig(optimizer="adamw", lr=0.1, epochs=60, dtype="float64"),
+               TrainConfig(optimizer="adamw", lr=0.1, epochs=60, dtype="float64", options={"weight_decay": 0.3})]
+    result = sweep(data, configs)
+    for k, config in enumerate(configs):
+        np.testing.assert_allclose(result.losses[k], fit(data, config).history.losses, rtol=1e-9)

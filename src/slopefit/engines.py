@@ -40,8 +40,6 @@ class StatsEngine:
     carries the gradient ``2 Q (theta - theta*)`` back to ``W.grad`` and ``B.grad``.
     """
 
-    name = "stats"
-
     def __init__(self, stats: SufficientStats, scaler: Scaler, *, fit_intercept: bool, device: str = "cpu",
                  optimum=None) -> None:
         import torch
@@ -71,8 +69,6 @@ class DataEngine:
     and take contiguous slices of it; the loss recorded per epoch is the float64 quadratic of
     ``exact_loss`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
     """
-
-    name = "data"
 
     def __init__(self, X, y, *, exact_loss: StatsEngine | None = None) -> None:
         self.X = X  # (n_samples, n_features), scaled
@@ -126,8 +122,6 @@ class DataEngine:
 
 class StreamEngine:
     """Minibatch epochs over a :class:`slopefit.tables.TableSource`, one chunk in memory at a time."""
-
-    name = "data"
 
     def __init__(self, source, scaler: Scaler, exact_loss: StatsEngine, *, dtype, device: str = "cpu") -> None:
         self.source = source

@@ -188,10 +188,6 @@ def sweep(
                        gap=gap, seconds=seconds, vectorised=vectorised)
 
 
-def _column(configs, get) -> np.ndarray:
-    return np.array([[float(get(c))] for c in configs])  # (K, 1)
-
-
 def _train_stacked(q: StatsEngine, configs: tuple[TrainConfig, ...], variance: float):
     """The vectorised loop. Returns losses (K, epochs + 1) and final scaled theta (K, n_params)."""
     import torch
@@ -201,17 +197,17 @@ def _train_stacked(q: StatsEngine, configs: tuple[TrainConfig, ...], variance: f
     k, p = len(configs), q.theta_star.shape[0]
 
     def column(get):
-        return torch.as_tensor(_column(configs, get), dtype=dtype, device=device)  # (K, 1)
+        """One setting of every run, as a (K, 1) tensor."""
+        return torch.tensor([[float(get(c))] for c in configs], dtype=dtype, device=device)
 
     lr = column(lambda c: c.lr)
-    decay = column(lambda c: c.options.get("weight_decay", 0.0))
+    default_decay = 1e-2 if base.optimizer == "adamw" else 0.0  # torch's defaults
+    decay = column(lambda c: c.options.get("weight_decay", default_decay))
     adam = base.optimizer in ("adam", "adamw")
     if adam:
         beta1 = column(lambda c: c.options.get("betas", (0.9, 0.999))[0])
         beta2 = column(lambda c: c.options.get("betas", (0.9, 0.999))[1])
         eps = column(lambda c: c.options.get("eps", 1e-8))
-        if base.optimizer == "adamw" and not any("weight_decay" in c.options for c in configs):
-            decay = torch.full_like(decay, 1e-2)  # AdamW's default
         m = torch.zeros(k, p, dtype=dtype, device=device)
         s = torch.zeros(k, p, dtype=dtype, device=device)
     else:
