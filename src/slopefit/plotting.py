@@ -1,8 +1,8 @@
 """Every figure slopefit draws. The only module that imports matplotlib and seaborn, lazily.
 
 Figures are built on ``matplotlib.figure.Figure`` objects (no pyplot state), styled inside an
-``rc_context`` with the bundled NanumGothic font so that Korean renders as Hangul, and saved
-atomically as PNG.
+``rc_context`` (DejaVu Sans, falling back glyph by glyph to the bundled NanumGothic, so that
+Korean renders as Hangul and math minus signs as minus signs), and saved atomically as PNG.
 """
 
 from __future__ import annotations
