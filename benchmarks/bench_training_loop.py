@@ -16,7 +16,8 @@ import time
 import torch
 
 from slopefit.datasets import make_synthetic
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 
 def plain_loop(X: torch.Tensor, y: torch.Tensor, epochs: int) -> float:

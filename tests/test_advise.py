@@ -12,7 +12,8 @@ from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import DivergenceError
 from slopefit.stats import compute_stats
 from slopefit.sweep import grid, sweep
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 
 def _stats(data):

@@ -10,7 +10,8 @@ from slopefit.engines import DataEngine, StatsEngine
 from slopefit.errors import ConfigError
 from slopefit.exact import solve_exact
 from slopefit.stats import compute_stats
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 # Stable settings: past the stability bound rounding differences grow with every step and
 # two correct engines part ways (center scaling here has lr bound 0.037, standardize 0.96).
@@ -110,7 +111,7 @@ def test_minibatch_gradients_written_out_equal_autograd():
     import torch
 
     from slopefit.objective import mse, predict
-    from slopefit.training import _minibatch_epoch
+    from slopefit.loop import batch_closure
 
     data = make_synthetic(64, 3, seed=15, offset=2.0)
     stats = compute_stats([(data.X, data.y)], 3)
@@ -125,8 +126,7 @@ def test_minibatch_gradients_written_out_equal_autograd():
             seen.append((W.grad.clone(), B.grad.clone(), float(loss)))
             return loss
 
-    config = TrainConfig(batch_size=64, engine="data")
-    _minibatch_epoch(rows, W, B, Recorder([W, B], lr=0.0), config, torch.Generator().manual_seed(0), 1, 1.0, 1e300)
+    Recorder([W, B], lr=0.0).step(batch_closure(rows.X, rows.y, W, B))  # one batch of all 64 rows
     W.grad = B.grad = None
     loss = mse(predict(rows.X, W, B), rows.y)  # one batch of all 64 rows: the same sum in any order
     loss.backward()

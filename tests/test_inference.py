@@ -9,7 +9,8 @@ import statsmodels.api as sm
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.inference import summarize
 from slopefit.stats import compute_stats
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 CASES = {
     "height-weight": lambda: builtin("height-weight"),

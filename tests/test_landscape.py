@@ -7,7 +7,8 @@ import pytest
 
 from slopefit.datasets import builtin
 from slopefit.engines import StatsEngine
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 
 @pytest.mark.parametrize("options", [{}, {"momentum": 0.9}])

@@ -133,7 +133,7 @@ def test_korean_text_uses_the_bundled_font():
     """Every Hangul character the figures use is in NanumGothic's character map."""
     from matplotlib.ft2font import FT2Font
 
-    from slopefit.lesson import TEXT
+    from slopefit.texts import TEXT
     from slopefit.plotting import FONT_FILE
 
     charmap = FT2Font(str(FONT_FILE)).get_charmap()

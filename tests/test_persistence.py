@@ -12,7 +12,8 @@ import pytest
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ModelFileError
 from slopefit.persistence import FORMAT_VERSION, load_model, model_from_result, save_model
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 
 @pytest.fixture(scope="module")

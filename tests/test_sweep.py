@@ -8,7 +8,8 @@ import pytest
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.sweep import grid, sweep
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 BASES = {
     "sgd": TrainConfig(epochs=80, dtype="float64"),

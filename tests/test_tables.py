@@ -9,7 +9,8 @@ from slopefit.datasets import load_file, make_synthetic
 from slopefit.errors import DataError
 from slopefit.stats import compute_stats
 from slopefit.tables import open_table
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 
 def _write(data, path, fmt, *, row_group_size=None):
@@ -98,7 +99,7 @@ def test_korean_cp949_csv_streams(tmp_path):
     ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in row 2"),
 ])
 def test_bad_cells_are_named(write_csv, text, message):
-    from slopefit.training import gather_stats
+    from slopefit.preparation import gather_stats
 
     source = open_table(write_csv(text))
     with pytest.raises(DataError, match=message):

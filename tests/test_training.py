@@ -8,7 +8,9 @@ import pytest
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.objective import stable_lr_bound
-from slopefit.training import Progress, TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.results import Progress
+from slopefit.training import fit
 
 DATASETS = {
     "height-weight": lambda: builtin("height-weight"),

@@ -21,7 +21,10 @@ from slopefit.scaling import Scaler
 from slopefit.stats import SufficientStats, compute_stats
 from slopefit.sweep import SweepResult, grid, sweep
 from slopefit.tables import TableSource, open_table
-from slopefit.training import FitResult, History, Progress, TrainConfig, fit, gather_stats, reference_solution
+from slopefit.config import TrainConfig
+from slopefit.preparation import gather_stats, reference_solution
+from slopefit.results import FitResult, History, Progress
+from slopefit.training import fit
 
 __version__ = "0.1.0"
 

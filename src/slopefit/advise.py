@@ -138,3 +138,43 @@ def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercep
     return Advice(scaling=scaling, eigenvalues=lam, condition=condition, lr_bound=2.0 / hi, best_lr=best_lr,
                   best_rate=rate(best_lr, lam), heavy_ball_lr=hb_lr, heavy_ball_momentum=hb_beta,
                   heavy_ball_rate=rate(hb_lr, lam, hb_beta))
+
+
+# --- messages: the bound that applies to a run, and what to change -------------------------
+
+
+def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
+                      scaling: str) -> str:
+    """Why a run's loss blew up and what to change, for the DivergenceError message.
+
+    ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units.
+    """
+    own = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
+    bound = 2.0 / lam_max if lam_max > 0 else math.inf
+    if own is not None and lr >= own:
+        advice = (f"full-batch gradient descent on this data is stable only for lr < {own:.3g} "
+                  f"({describe_bound(optimizer, options)} of the MSE Hessian, "
+                  f"λmax={lam_max:.4g}); lower the learning rate")
+    else:
+        advice = (f"lr is below the plain full-batch bound {bound:.3g} (2/λmax), so try a smaller lr, "
+                  f"less momentum or another optimizer")
+    if scaling != "standardize":
+        advice += ", or scale the data (--scale standardize)"
+    return advice
+
+
+def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float) -> str:
+    """What to change when a run ended above the optimum, for the "not converged" note."""
+    bound = 2.0 / lam_max if lam_max > 0 else math.inf
+    if optimizer == "sgd" and lr >= bound:
+        return f"lr={lr:g} is at or above the stable bound {bound:.3g} (2/λmax); lower --lr"
+    return f"consider more --epochs, a larger --lr (below the stable bound {bound:.3g}) or --momentum 0.9"
+
+
+def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float) -> str | None:
+    """A warning before training when full-batch ``optimizer`` at ``lr`` is past its stable bound, else None."""
+    bound = stable_bound(lam_max, optimizer, options)
+    if bound is None or lr < bound:
+        return None
+    return (f"lr={lr:g} is above the stable bound {bound:.4g} of full-batch {optimizer} on this data "
+            f"({describe_bound(optimizer, options)}, λmax={lam_max:.4g}); expect divergence (see slopefit advise)")

@@ -107,7 +107,7 @@ def _report_of(args: argparse.Namespace, command: str, text: str, images: Sequen
 
 
 def _config_from(args: argparse.Namespace, optimizer: str, lr: float, options: dict):
-    from slopefit.training import TrainConfig
+    from slopefit.config import TrainConfig
 
     return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
@@ -160,7 +160,9 @@ def _warn_if_unstable(stats, config) -> None:
 
 def cmd_advise(args: argparse.Namespace) -> int:
     from slopefit.advise import advise
-    from slopefit.training import TrainConfig, fit, gather_stats
+    from slopefit.config import TrainConfig
+    from slopefit.preparation import gather_stats
+    from slopefit.training import fit
 
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise ConfigError(f"learning rate must be a positive number, got lr={args.lr}")
@@ -239,7 +241,8 @@ def cmd_step(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.progress import ProgressBar
-    from slopefit.training import fit, gather_stats
+    from slopefit.preparation import gather_stats
+    from slopefit.training import fit
 
     options = _options(args.option)
     if args.momentum is not None:
@@ -352,7 +355,8 @@ def _compare(args: argparse.Namespace) -> int:
 
     from slopefit.errors import DivergenceError
     from slopefit.optimizers import parse_run
-    from slopefit.training import fit, gather_stats, reference_solution
+    from slopefit.preparation import gather_stats, reference_solution
+    from slopefit.training import fit
 
     views = args.landscape or args.animate
     runs = []
@@ -508,7 +512,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
     from slopefit.bench import check_methods, run_bench
-    from slopefit.training import check_device
+    from slopefit.config import check_device
 
     check_device(args.device)
     skip = [m.strip() for item in args.skip or () for m in item.split(",") if m.strip()]

@@ -22,7 +22,6 @@ from slopefit.objective import mse, predict
 from slopefit.scaling import Scaler
 from slopefit.stats import SufficientStats, as_tensor
 
-ENGINES = ("auto", "data", "stats")
 SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a training tensor
 
 
@@ -144,3 +143,22 @@ class StreamEngine:
             yt = torch.as_tensor(self.scaler.transform_y(y), dtype=self.dtype, device=self.device)
             for start in range(0, len(yt), batch_size):
                 step(Xt[start:start + batch_size], yt[start:start + batch_size])
+
+
+def make_engine(name: str, data, scaler: Scaler, quadratic: StatsEngine, *, full_batch: bool, dtype,
+                device: str) -> StatsEngine | DataEngine | StreamEngine:
+    """The engine ``name`` ("stats" or "data") for ``data``, a Dataset or a TableSource.
+
+    ``quadratic`` is the data's :class:`StatsEngine`: the stats engine itself, and the
+    whole-data loss of minibatch runs.
+    """
+    from slopefit.datasets import Dataset
+
+    if name == "stats":
+        return quadratic
+    if isinstance(data, Dataset):
+        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, exact_loss=quadratic)
+    if full_batch:  # the loss on every row at every epoch: the file has to fit in memory
+        rows = data.read_all()
+        return DataEngine.from_arrays(rows.X, rows.y, scaler, dtype=dtype, device=device)
+    return StreamEngine(data, scaler, quadratic, dtype=dtype, device=device)

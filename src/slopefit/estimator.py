@@ -13,7 +13,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from slopefit.datasets import Dataset
 from slopefit.exact import solve_exact
-from slopefit.training import TrainConfig, fit
+from slopefit.config import TrainConfig
+from slopefit.training import fit
 
 SOLVERS = ("gd", "exact")
 
@@ -56,9 +57,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     intercept_ : float
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X has string column names
-    history_ : slopefit.training.History or None (exact solver)
+    history_ : slopefit.results.History or None (exact solver)
     n_iter_ : int, epochs run (0 for the exact solver)
-    result_ : slopefit.training.FitResult or None (exact solver)
+    result_ : slopefit.results.FitResult or None (exact solver)
 
     Examples
     --------

@@ -73,7 +73,7 @@ class Model:
 
 
 def model_from_result(result) -> Model:
-    """The :class:`Model` of a :class:`slopefit.training.FitResult` (or any object with its fields)."""
+    """The :class:`Model` of a :class:`slopefit.results.FitResult` (or any object with its fields)."""
     from slopefit import __version__
 
     info = {

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from slopefit.training import Progress
+from slopefit.results import Progress
 
 
 class ProgressBar:

@@ -97,6 +97,12 @@ class SufficientStats:
     def target_variance(self) -> float:
         return self.centered()[2] / self.n
 
+    def baseline_loss(self, *, fit_intercept: bool = True) -> float:
+        """The loss of the constant model: the target's variance, or its mean square without
+        an intercept (the line through 0 that predicts 0). Gaps are judged against it when the
+        data fit a line exactly (see :mod:`slopefit.convergence`)."""
+        return self.target_variance if fit_intercept else self.raw()[2] / self.n
+
     # --- what the statistics determine --------------------------------------------------
 
     def scaler(self, method: str = "center", *, fit_intercept: bool = True) -> Scaler:

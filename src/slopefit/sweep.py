@@ -19,7 +19,6 @@ A run that diverges is frozen and reported; the others go on untouched.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +31,11 @@ from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
-from slopefit.training import EXPLODE_FACTOR, TrainConfig, check_device, fit, gather_stats, reference_solution
+from slopefit.config import TrainConfig, check_device
+from slopefit.convergence import relative_gap
+from slopefit.loop import run_loop
+from slopefit.preparation import gather_stats, reference_solution
+from slopefit.training import fit
 
 VECTORISED = ("sgd", "adam", "adamw")
 SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device")  # one value per sweep
@@ -126,6 +129,12 @@ def sweep(
         fit_intercept, dtype, init and device, and differ in lr and options.
     gap : float, default 1e-6
         Relative gap to the exact optimum counted as converged (``epochs_to_gap``).
+    stats, reference : the data's statistics and exact optimum, if already known
+    on_rows : callable, optional, called with the rows read so far during the statistics pass
+
+    Returns
+    -------
+    SweepResult
 
     Examples
     --------
@@ -134,19 +143,8 @@ def sweep(
     >>> res.diverged.tolist()
     [False, True]
     """
-
     configs = tuple(configs)
-    if not configs:
-        raise ConfigError("a sweep needs at least one configuration")
-    base = configs[0]
-    for name in SHARED:
-        values = {str(getattr(c, name)) for c in configs}
-        if len(values) > 1:
-            raise ConfigError(f"every run of a sweep shares {name}, but got {', '.join(sorted(values))}; "
-                              "sweep them separately")
-    if any(c.batch_size is not None for c in configs):
-        raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
-                          "(compare minibatch runs with 'slopefit compare')")
+    base = _check_sweep(configs)
     check_device(base.device)
     stats = stats or gather_stats(data, on_rows=on_rows)
     optimum = stats.solve(fit_intercept=base.fit_intercept)
@@ -154,12 +152,15 @@ def sweep(
     scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
     q = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
     lam_max = 2.0 * float(np.linalg.eigvalsh(q.q.cpu().numpy())[-1])
-    variance = stats.target_variance if base.fit_intercept else stats.raw()[2] / stats.n
-    scale = exact.loss if exact.loss > 1e-12 * variance else variance
+    baseline = stats.baseline_loss(fit_intercept=base.fit_intercept)
 
     start = time.perf_counter()
     if base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
-        losses, theta = _train_stacked(q, configs, variance)
+        stacked = StackedRun(q, configs)
+        record = run_loop(stacked, runs=len(configs), epochs=base.epochs, baseline=baseline)
+        losses = np.full((len(configs), base.epochs + 1), np.nan)  # (K, epochs + 1); NaN once diverged
+        losses[:, :len(record.epochs)] = record.losses.T
+        theta = stacked.theta.detach().to(dtype=q.q.dtype).cpu().numpy()
         vectorised = True
     else:
         losses, theta = _train_one_by_one(data, configs, stats, exact)
@@ -168,92 +169,135 @@ def sweep(
 
     diverged_at = np.array([int(np.argmax(~np.isfinite(row))) if not np.isfinite(row).all() else -1
                             for row in losses])
-    coef = np.empty((len(configs), stats.n_features))
-    intercept = np.zeros(len(configs))
+    d = stats.n_features
+    coef = np.full((len(configs), d), np.nan)
+    intercept = np.full(len(configs), np.nan)
     final = np.full(len(configs), np.nan)
     for k, row in enumerate(theta):
         if diverged_at[k] >= 0:
-            coef[k] = np.nan
-            intercept[k] = np.nan
             continue
-        coef[k], b = scaler.to_original(row[:stats.n_features], row[stats.n_features] if base.fit_intercept else 0.0)
+        coef[k], b = scaler.to_original(row[:d], row[d] if base.fit_intercept else 0.0)
         intercept[k] = b if base.fit_intercept else 0.0
         final[k] = stats.loss(coef[k], intercept[k], fit_intercept=base.fit_intercept, optimum=optimum)
-    relative = (final - exact.loss) / scale if scale > 0 else final - exact.loss
-    reached = (losses - exact.loss) / scale <= gap if scale > 0 else losses - exact.loss <= gap
+    relative = relative_gap(final, exact.loss, baseline)
+    reached = relative_gap(losses, exact.loss, baseline) <= gap
     epochs_to_gap = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
     return SweepResult(configs=configs, losses=losses, final_loss=final, relative_gap=relative,
                        diverged_at=diverged_at, epochs_to_gap=epochs_to_gap, coef=coef, intercept=intercept,
-                       exact=exact, lr_bound=2.0 / lam_max if lam_max > 0 else math.inf, lambda_max=lam_max,
+                       exact=exact, lr_bound=2.0 / lam_max if lam_max > 0 else np.inf, lambda_max=lam_max,
                        gap=gap, seconds=seconds, vectorised=vectorised)
 
 
-def _train_stacked(q: StatsEngine, configs: tuple[TrainConfig, ...], variance: float):
-    """The vectorised loop. Returns losses (K, epochs + 1) and final scaled theta (K, n_params)."""
-    import torch
+def _check_sweep(configs: tuple[TrainConfig, ...]) -> TrainConfig:
+    """The shared settings of a sweep's runs (the first config), or ConfigError."""
+    if not configs:
+        raise ConfigError("a sweep needs at least one configuration")
+    for name in SHARED:
+        values = {str(getattr(c, name)) for c in configs}
+        if len(values) > 1:
+            raise ConfigError(f"every run of a sweep shares {name}, but got {', '.join(sorted(values))}; "
+                              "sweep them separately")
+    if any(c.batch_size is not None for c in configs):
+        raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
+                          "(compare minibatch runs with 'slopefit compare')")
+    return configs[0]
 
-    base = configs[0]
-    dtype, device = getattr(torch, base.dtype), base.device
-    k, p = len(configs), q.theta_star.shape[0]
 
-    def column(get):
-        """One setting of every run, as a (K, 1) tensor."""
-        return torch.tensor([[float(get(c))] for c in configs], dtype=dtype, device=device)
+class StackedRun:
+    """K runs of sgd, adam or adamw as one (K, n_params) tensor: a stepper for :func:`slopefit.loop.run_loop`.
 
-    lr = column(lambda c: c.lr)
-    default_decay = 1e-2 if base.optimizer == "adamw" else 0.0  # torch's defaults
-    decay = column(lambda c: c.options.get("weight_decay", default_decay))
-    adam = base.optimizer in ("adam", "adamw")
-    if adam:
-        beta1 = column(lambda c: c.options.get("betas", (0.9, 0.999))[0])
-        beta2 = column(lambda c: c.options.get("betas", (0.9, 0.999))[1])
-        eps = column(lambda c: c.options.get("eps", 1e-8))
-        m = torch.zeros(k, p, dtype=dtype, device=device)
-        s = torch.zeros(k, p, dtype=dtype, device=device)
-    else:
-        momentum = column(lambda c: c.options.get("momentum", 0.0))
-        dampening = column(lambda c: c.options.get("dampening", 0.0))
-        nesterov = column(lambda c: bool(c.options.get("nesterov", False))) != 0
-        has_momentum = momentum != 0
-        buf = torch.zeros(k, p, dtype=dtype, device=device)
+    Each epoch evaluates the K quadratics ``L* + (theta_k - theta*)^T Q (theta_k - theta*)`` in
+    float64, takes their gradients with autograd, and applies torch's update rule (module
+    docstring) with each run's own lr and options, held as (K, 1) columns.
+    """
 
-    theta = torch.full((k, p), float(base.init), dtype=dtype, device=device, requires_grad=True)
-    active = torch.ones(k, 1, dtype=torch.bool, device=device)
-    losses = np.full((k, base.epochs + 1), np.nan)
-    limit = None
-    for epoch in range(base.epochs + 1):
-        delta = theta.to(torch.float64) - q.theta_star  # (K, n_params)
-        loss = q.loss_star + ((delta @ q.q) * delta).sum(dim=1)  # (K,)
-        values = loss.detach()
-        if limit is None:
-            limit = EXPLODE_FACTOR * torch.clamp(values, min=1e-12 * max(variance, 1e-300))
-        bad = ~torch.isfinite(values) | (values > limit)
-        active &= ~bad[:, None]
-        losses[:, epoch] = torch.where(active[:, 0], values, torch.nan).cpu().numpy()
-        if epoch == base.epochs or not bool(active.any()):
-            break
-        grad, = torch.autograd.grad(loss[active[:, 0]].sum(), theta)
-        with torch.no_grad():
-            if adam:
-                if base.optimizer == "adamw":  # decoupled decay shrinks theta itself
-                    theta.mul_(torch.where(active, 1 - lr * decay, 1.0))
-                else:
-                    grad = grad + decay * theta
-                step = epoch + 1
-                m.lerp_(grad, 1 - beta1)
-                s.mul_(beta2).add_((1 - beta2) * grad * grad)
-                denom = s.sqrt() / (1 - beta2**step).sqrt() + eps
-                update = lr / (1 - beta1**step) * m / denom
+    def __init__(self, q: StatsEngine, configs: Sequence[TrainConfig]) -> None:
+        import torch
+
+        base = configs[0]
+        self.q = q
+        self.optimizer = base.optimizer
+        self.dtype, self.device = getattr(torch, base.dtype), base.device
+        k, p = len(configs), q.theta_star.shape[0]
+
+        def column(key: str, default) -> torch.Tensor:
+            """One option of every run, as a (K, 1) tensor."""
+            return torch.tensor([[float(c.options.get(key, default))] for c in configs], dtype=self.dtype,
+                                device=self.device)
+
+        self.lr = torch.tensor([[float(c.lr)] for c in configs], dtype=self.dtype, device=self.device)
+        self.decay = column("weight_decay", 1e-2 if self.optimizer == "adamw" else 0.0)  # torch's defaults
+        if self.optimizer in ("adam", "adamw"):
+            betas = [tuple(c.options.get("betas", (0.9, 0.999))) for c in configs]
+            self.beta1 = torch.tensor([[float(b[0])] for b in betas], dtype=self.dtype, device=self.device)
+            self.beta2 = torch.tensor([[float(b[1])] for b in betas], dtype=self.dtype, device=self.device)
+            self.eps = column("eps", 1e-8)
+            self.m = torch.zeros(k, p, dtype=self.dtype, device=self.device)
+            self.s = torch.zeros(k, p, dtype=self.dtype, device=self.device)
+        else:
+            self.momentum = column("momentum", 0.0)
+            self.dampening = column("dampening", 0.0)
+            self.nesterov = column("nesterov", False) != 0
+            self.has_momentum = self.momentum != 0
+            self.buf = torch.zeros(k, p, dtype=self.dtype, device=self.device)
+        self.theta = torch.full((k, p), float(base.init), dtype=self.dtype, device=self.device, requires_grad=True)
+        self.active = torch.ones(k, 1, dtype=torch.bool, device=self.device)
+        self._kept = self.theta.detach().clone()
+
+    def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, None]:
+        import torch
+
+        if keep:
+            self._kept = self.theta.detach().clone()
+        delta = self.theta.to(torch.float64) - self.q.theta_star  # (K, n_params)
+        loss = self.q.loss_star + ((delta @ self.q.q) * delta).sum(dim=1)  # (K,)
+        values = loss.detach().cpu().numpy().copy()
+        if step and bool(self.active.any()):
+            grad, = torch.autograd.grad(loss[self.active[:, 0]].sum(), self.theta)
+            with torch.no_grad():
+                self._update(grad, epoch)
+        return values, None
+
+    def _update(self, grad, epoch: int) -> None:
+        import torch
+
+        lr, active, theta = self.lr, self.active, self.theta
+        if self.optimizer in ("adam", "adamw"):
+            if self.optimizer == "adamw":  # decoupled decay shrinks theta itself
+                theta.mul_(torch.where(active, 1 - lr * self.decay, 1.0))
             else:
-                grad = grad + decay * theta
-                if epoch == 0:
-                    buf = grad.clone()
-                else:
-                    buf = torch.where(has_momentum, momentum * buf + (1 - dampening) * grad, grad)
-                update = lr * torch.where(nesterov, grad + momentum * buf, buf)
-            theta.sub_(torch.where(active, update, 0.0))
-            theta.copy_(torch.where(active, theta, 0.0))  # a frozen run stays finite and harmless
-    return losses, theta.detach().to(torch.float64).cpu().numpy()
+                grad = grad + self.decay * theta
+            t = epoch + 1
+            self.m.lerp_(grad, 1 - self.beta1)
+            self.s.mul_(self.beta2).add_((1 - self.beta2) * grad * grad)
+            denom = self.s.sqrt() / (1 - self.beta2**t).sqrt() + self.eps
+            update = lr / (1 - self.beta1**t) * self.m / denom
+        else:
+            grad = grad + self.decay * theta
+            if epoch == 0:
+                self.buf = grad.clone()
+            else:
+                self.buf = torch.where(self.has_momentum, self.momentum * self.buf + (1 - self.dampening) * grad, grad)
+            update = lr * torch.where(self.nesterov, grad + self.momentum * self.buf, self.buf)
+        theta.sub_(torch.where(active, update, 0.0))
+
+    def judged(self) -> np.ndarray:
+        return self._kept.to(dtype=self.q.q.dtype).cpu().numpy()
+
+    def restore(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            self.theta.copy_(self._kept)
+
+    def freeze(self, mask: np.ndarray) -> None:
+        """Runs in ``mask`` diverged: they stop moving and hold zeros, finite and harmless."""
+        import torch
+
+        frozen = torch.as_tensor(mask, device=self.device)[:, None]
+        self.active &= ~frozen
+        with torch.no_grad():
+            self.theta.copy_(torch.where(self.active, self.theta, 0.0))
 
 
 def _train_one_by_one(data, configs, stats, exact):

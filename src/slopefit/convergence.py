@@ -1,0 +1,86 @@
+"""The one rule for "how far from the optimum": the gap, its scale, "converged" and "diverged".
+
+Every loop (single runs, stacked sweeps), every table (fit, compare, sweep, bench) and every
+note reads its verdict from here, so a run called converged in one view is converged in all.
+
+The gap of a line is ``loss - loss*``, its distance above the exact least-squares optimum.
+It is judged relative to ``loss*``; when the data fit a line (almost) exactly, ``loss*`` is
+about 0 and the gap is judged relative to the *baseline loss* instead: the loss of
+predicting the target's mean (or 0 without an intercept).
+
+A run has diverged when its loss is no longer finite or has grown ``EXPLODE_FACTOR`` times
+above the loss at its start.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+CONVERGED_GAP = 1e-6  # relative gap at or below which a run counts as converged
+EXPLODE_FACTOR = 1e8  # a loss this many times above the starting loss counts as diverged
+EXACT_FIT = 1e-12  # loss* below this fraction of the baseline loss: the data lie on a line
+
+
+def gap_scale(loss_star: float, baseline: float) -> float:
+    """What a gap is measured against: ``loss*``, or ``baseline`` when the data fit a line exactly.
+
+    Parameters
+    ----------
+    loss_star : float
+        The loss at the exact optimum, >= 0.
+    baseline : float
+        The loss of the constant model (the target's variance; with no intercept, its mean square).
+
+    Examples
+    --------
+    >>> gap_scale(2.0, 10.0), gap_scale(1e-20, 10.0)
+    (2.0, 10.0)
+    """
+    return loss_star if loss_star > EXACT_FIT * baseline else baseline
+
+
+def relative_gap(loss: Any, loss_star: float, baseline: float) -> Any:
+    """``(loss - loss*) / gap_scale``; a float or an array of the shape of ``loss``.
+
+    Where the scale is 0 (a constant target fitted exactly) the absolute gap is returned.
+    """
+    scale = gap_scale(loss_star, baseline)
+    return (loss - loss_star) / scale if scale > 0 else loss - loss_star
+
+
+def target_loss(loss_star: float, baseline: float, gap: float) -> float:
+    """The loss at which the relative gap reaches ``gap``."""
+    return loss_star + gap * gap_scale(loss_star, baseline)
+
+
+def is_converged(gap: float, tol: float = CONVERGED_GAP) -> bool:
+    """Whether a relative gap counts as converged (``gap <= tol``)."""
+    return bool(gap <= tol)
+
+
+def divergence_limit(start_loss: Any, baseline: float) -> Any:
+    """The loss above which a run that started at ``start_loss`` has diverged.
+
+    A start at (or near) the optimum gets a floor of ``1e-12 * baseline`` so that rounding
+    noise is never taken for an explosion. Works elementwise on an array of runs.
+    """
+    floor = EXACT_FIT * max(baseline, 1e-300)
+    return EXPLODE_FACTOR * np.maximum(start_loss, floor)
+
+
+def has_diverged(loss: Any, limit: Any) -> Any:
+    """Non-finite, or above ``limit``: elementwise for arrays, a bool for floats."""
+    bad = ~np.isfinite(loss) | (np.asarray(loss) > limit)
+    return bool(bad) if np.ndim(bad) == 0 else bad
+
+
+def loss_trend(loss: float) -> str:
+    """How a loss that is not usable any more went wrong, for messages."""
+    if math.isnan(loss):
+        return "became NaN"
+    if math.isinf(loss):
+        return "became infinite"
+    return f"exploded to {loss:.4g}"

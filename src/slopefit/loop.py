@@ -1,0 +1,245 @@
+"""The one training loop, for one run or for K runs stacked side by side.
+
+The loop knows epochs, records, stopping and divergence; what one epoch does is the job
+of a *stepper*. :class:`TorchRun` steps one parameter vector with any ``torch.optim``
+optimizer (full batch, as the lesson does, or minibatches); the batched sweep
+(:mod:`slopefit.sweep`) steps K stacked parameter vectors with the update rules written
+out. Both answer the same three calls, so both get the same rules from
+:mod:`slopefit.convergence`:
+
+``advance(epoch, step=..., keep=...) -> (loss, worst)``
+    The loss of every run at its current parameters (after ``epoch`` updates), shape (K,);
+    then, with ``step``, one update. ``worst`` (K,) is the largest minibatch loss seen
+    during that update, or None when the update judged no loss of its own. With ``keep``
+    the stepper remembers the parameters the loss was taken at.
+``judged() -> ndarray (K, n_params)``: the remembered parameters (scaled units).
+``restore()``: put the remembered parameters back (a run stopped at the epoch it judged).
+``freeze(mask)``: stop updating the runs in ``mask`` (they diverged).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from slopefit.convergence import divergence_limit, has_diverged
+from slopefit.results import Progress
+
+
+class Stepper(Protocol):
+    def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def judged(self) -> np.ndarray: ...
+
+    def restore(self) -> None: ...
+
+    def freeze(self, mask: np.ndarray) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoopRecord:
+    """What the loop saw.
+
+    Attributes
+    ----------
+    epochs : tuple of int, the recorded epochs
+    losses : ndarray (n_records, K), the loss of every run at each recorded epoch (NaN once diverged)
+    params : tuple of ndarray (K, n_params), the parameters at each record (with ``record_params``)
+    epochs_run : int, the last epoch reached (fewer than asked when a rule stopped the loop)
+    stop_reason : "epochs" | "tol" | "gap" | "diverged"
+    diverged_at : ndarray (K,) int, the epoch each run diverged at, or -1
+    diverged_loss : ndarray (K,), the loss that showed it (NaN where it did not diverge)
+    """
+
+    epochs: tuple[int, ...]
+    losses: np.ndarray
+    params: tuple[np.ndarray, ...]
+    epochs_run: int
+    stop_reason: str
+    diverged_at: np.ndarray
+    diverged_loss: np.ndarray
+
+
+def run_loop(
+    stepper: Stepper,
+    *,
+    runs: int,
+    epochs: int,
+    baseline: float,
+    log_every: int = 1,
+    tol: float | None = None,
+    target: float = -math.inf,
+    record_params: bool = False,
+    every_epoch_judged: bool = True,
+    callback: Callable[[Progress], None] | None = None,
+) -> LoopRecord:
+    """Run ``epochs`` epochs of ``stepper`` and record the losses.
+
+    Parameters
+    ----------
+    stepper : Stepper
+    runs : int, K, the number of runs the stepper carries
+    epochs : int, the budget of updates (full batch) or passes (minibatches)
+    baseline : float
+        The loss of the constant model; it floors the divergence limit (see
+        :func:`slopefit.convergence.divergence_limit`).
+    log_every : int, record every this many epochs (the last is always recorded)
+    tol : float or None
+        Stop when the loss changes by at most ``tol * loss`` over one epoch (K = 1).
+    target : float
+        Stop once the loss is at or below this (K = 1; -inf: never).
+    record_params : bool, keep the parameters of every record
+    every_epoch_judged : bool
+        True when every epoch's loss is cheap (full batch: the step computes it anyway);
+        False for minibatches, whose whole-data loss is taken only where it is recorded or
+        a rule needs it.
+    callback : callable, optional, called with :class:`Progress` at every record (K = 1)
+    """
+    may_stop = tol is not None or target > -math.inf
+    keep = may_stop or record_params
+    active = np.ones(runs, dtype=bool)
+    diverged_at = np.full(runs, -1)
+    diverged_loss = np.full(runs, math.nan)
+    seen_epochs: list[int] = []
+    seen_losses: list[np.ndarray] = []
+    seen_params: list[np.ndarray] = []
+    limit: Any = None
+    previous = math.nan
+    stop_reason, last = "epochs", epochs
+
+    def diverge(mask: np.ndarray, epoch: int, loss: np.ndarray) -> None:
+        diverged_at[mask] = epoch
+        diverged_loss[mask] = loss[mask]
+        active[mask] = False
+        stepper.freeze(mask)
+
+    for epoch in range(epochs + 1):
+        is_last = epoch == epochs
+        judge = every_epoch_judged or may_stop or is_last or epoch % log_every == 0
+        loss, worst = stepper.advance(epoch, step=not is_last, keep=keep)
+        loss = np.where(active, loss, math.nan) if judge else np.full(runs, math.nan)
+        if limit is None:
+            limit = divergence_limit(loss, baseline)
+        if judge:
+            bad = active & has_diverged(loss, limit)
+            if bad.any():
+                diverge(bad, epoch, loss)
+                loss = np.where(active, loss, math.nan)
+        if not active.any():
+            stop_reason, last = "diverged", epoch
+            break
+        current = float(loss[0])
+        converged = (tol is not None and epoch > 0
+                     and abs(previous - current) <= tol * max(abs(previous), 1e-300))
+        close_enough = judge and current <= target
+        if epoch % log_every == 0 or is_last or converged or close_enough:
+            seen_epochs.append(epoch)
+            seen_losses.append(loss)
+            if record_params:
+                seen_params.append(stepper.judged())
+            if callback is not None:
+                callback(Progress(epoch=epoch, epochs=epochs, loss=current))
+        if converged or close_enough:
+            stop_reason, last = ("tol" if converged else "gap"), epoch
+            if not is_last:
+                stepper.restore()
+            break
+        previous = current
+        if worst is not None:  # a minibatch of the next epoch already blew up
+            bad = active & has_diverged(worst, limit)
+            if bad.any():
+                diverge(bad, epoch + 1, worst)
+                if not active.any():
+                    stop_reason, last = "diverged", epoch + 1
+                    break
+    losses = np.array(seen_losses).reshape(len(seen_losses), runs)
+    return LoopRecord(epochs=tuple(seen_epochs), losses=losses, params=tuple(seen_params), epochs_run=last,
+                      stop_reason=stop_reason, diverged_at=diverged_at, diverged_loss=diverged_loss)
+
+
+class TorchRun:
+    """One run: W (and B) stepped by a ``torch.optim`` optimizer on an engine's loss.
+
+    Full batch, each epoch is ``optimizer.step(closure)`` whose closure computes the loss
+    at the current parameters (as the lesson's loop does: the loss before the update is
+    the loss after ``epoch`` updates). With ``batch_size``, each epoch is one pass over a
+    fresh seeded shuffle, one optimizer step per batch, and the loss recorded is the
+    whole-data loss before the pass.
+    """
+
+    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator) -> None:
+        self.engine = engine
+        self.W, self.B = W, B
+        self.params = [W] if B is None else [W, B]
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.generator = generator
+        self._kept: list = []
+
+    def _closure(self):
+        self.optimizer.zero_grad()
+        loss = self.engine.loss(self.W, self.B)
+        loss.backward()
+        return loss
+
+    def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
+        if self.batch_size is None:
+            if step:
+                return np.array([float(self.optimizer.step(self._closure).detach())]), None
+            return np.array([self.engine.whole_loss(self.W, self.B)]), None
+        loss = self.engine.whole_loss(self.W, self.B)
+        worst = self._minibatch_epoch() if step else None
+        return np.array([loss]), (None if worst is None else np.array([worst]))
+
+    def judged(self) -> np.ndarray:
+        return np.concatenate([p.detach().reshape(-1).double().cpu().numpy() for p in self._kept])[None, :]
+
+    def restore(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p, saved in zip(self.params, self._kept, strict=True):
+                p.copy_(saved)
+
+    def freeze(self, mask: np.ndarray) -> None:
+        """A single run that diverged ends the loop; nothing to hold still."""
+
+    def _minibatch_epoch(self) -> float:
+        """One pass over a fresh seeded shuffle; returns the largest batch loss (divergence shows there first).
+
+        The batch gradient is the lesson's formula written out, ``dL/dW = (2/n) X^T (Yp - Y)``
+        and ``dL/dB = (2/n) sum(Yp - Y)``, set on ``W.grad`` and ``B.grad`` directly: the same
+        numbers autograd gives (a test holds them together) at half the cost of a graph per batch.
+        """
+        worst = -math.inf
+        W, B = self.W, self.B
+
+        def step(Xb, yb) -> None:
+            nonlocal worst
+            loss = float(self.optimizer.step(batch_closure(Xb, yb, W, B)))
+            if not math.isnan(worst) and (math.isnan(loss) or loss > worst):  # NaN, once seen, stays
+                worst = loss
+
+        self.engine.minibatch_epoch(step, self.batch_size, self.generator)
+        return worst
+
+
+def batch_closure(Xb, yb, W, B):
+    """The closure of one minibatch step: sets the lesson's gradient formula on ``.grad``, returns the loss."""
+    import torch
+
+    def closure():
+        with torch.no_grad():
+            residual = Xb @ W - yb if B is None else torch.addmv(B - yb, Xb, W)  # (batch,) Yp - Y
+            scale = 2.0 / residual.shape[0]
+            W.grad = (Xb.T @ residual).mul_(scale)
+            if B is not None:
+                B.grad = residual.sum(dim=0, keepdim=True).mul_(scale)
+            return residual.square().mean()
+
+    return closure

@@ -1,0 +1,67 @@
+"""Before the loop: the one pass of statistics over the data, and the exact optimum to compare with.
+
+In-memory tables small enough get the reference from their rows (:func:`slopefit.exact.solve_exact`,
+an SVD with refinement); files read in chunks and large tables from the sufficient statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeGuard
+
+import numpy as np
+
+from slopefit.datasets import Dataset
+from slopefit.errors import DataError
+from slopefit.exact import ExactSolution, solve_exact
+from slopefit.stats import SufficientStats, compute_stats
+from slopefit.tables import TableSource
+
+EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
+
+
+def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
+    """The sufficient statistics of an in-memory dataset or of a file read in chunks.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+    on_rows : callable, optional, called with the number of rows read so far
+
+    Raises
+    ------
+    DataError
+        Fewer than 2 rows, a constant feature, NaN or infinite values (named by column and row).
+    """
+    if isinstance(data, Dataset):
+        stats = compute_stats([(data.X, data.y)], data.n_features)
+        if on_rows is not None:
+            on_rows(data.n_samples)
+        return stats
+    stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features,
+                          names=[*data.feature_names, data.target_name], label=data.name)
+    if stats.n < 2:
+        raise DataError(f"{data.name} has {stats.n} row; a line needs at least 2 rows of data")
+    constant = np.flatnonzero(stats.x_min == stats.x_max)
+    if constant.size:
+        name = data.feature_names[int(constant[0])]
+        raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
+                        "information and makes the fit ill-posed; leave it out with --x")
+    return stats
+
+
+def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
+    """Whether the reference comes from the rows (small in-memory tables: more digits) or the statistics."""
+    return isinstance(data, Dataset) and data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
+
+
+def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
+                       stats: SufficientStats | None = None) -> ExactSolution:
+    """The float64 optimum :func:`slopefit.training.fit` compares with.
+
+    :func:`solve_exact` on the rows of a small in-memory table, the normal equations of the
+    sufficient statistics otherwise (``stats`` if already gathered).
+    """
+    if solves_on_rows(data):
+        return solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    return (stats or gather_stats(data)).solve(fit_intercept=fit_intercept)

@@ -1,0 +1,139 @@
+"""What a run gives back: the loss :class:`History`, :class:`Progress` events and :class:`FitResult`.
+
+Values only: the loop in :mod:`slopefit.loop` fills them, views read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from slopefit.config import TrainConfig
+from slopefit.convergence import is_converged, relative_gap
+from slopefit.exact import ExactSolution
+from slopefit.scaling import Scaler
+from slopefit.stats import SufficientStats
+
+
+@dataclass(frozen=True)
+class History:
+    """Loss recorded during training: ``losses[i]`` is the MSE after ``epochs[i]`` updates/epochs."""
+
+    epochs: tuple[int, ...]
+    losses: tuple[float, ...]
+    params: tuple[tuple[float, ...], ...] = ()  # (W..., B) in scaled units per record, with record_params
+
+    def as_array(self) -> np.ndarray:
+        """The lesson's ``hist``: an array of shape (n_records, 2) with columns epoch, loss."""
+        return np.column_stack([np.array(self.epochs, dtype=np.float64), np.array(self.losses)])
+
+    def loss_at(self, epoch: int) -> float:
+        return self.losses[self.epochs.index(epoch)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the loop reports to a callback at each recorded epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The outcome of :func:`fit`, in the data's own units, next to the exact optimum.
+
+    Attributes
+    ----------
+    coef : ndarray (n_features,), intercept : float
+        The fitted line in original units.
+    coef_scaled : ndarray (n_features,), intercept_scaled : float
+        The same parameters as the optimizer saw them (scaled space).
+    scaler : Scaler
+    history : History
+    config : TrainConfig
+    epochs_run : int
+        Updates (full batch) or passes (minibatch) actually made; fewer than ``config.epochs``
+        when the tolerance stopped the run.
+    stop_reason : "epochs" | "tol" | "gap"
+    final_loss : float
+        MSE of the final parameters on the whole data, float64, original units.
+    exact : ExactSolution
+    seconds : float
+        Wall time of the training loop.
+    lr_bound : float
+        2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
+    engine : "stats" | "data", the engine that ran
+    n_samples : int, rows in the data
+    stats : SufficientStats, the one-pass statistics of the data (for :meth:`summary`)
+    """
+
+    coef: np.ndarray
+    intercept: float
+    coef_scaled: np.ndarray
+    intercept_scaled: float
+    scaler: Scaler
+    history: History
+    config: TrainConfig
+    epochs_run: int
+    stop_reason: str
+    final_loss: float
+    exact: ExactSolution
+    seconds: float
+    lr_bound: float
+    feature_names: tuple[str, ...]
+    target_name: str
+    target_variance: float
+    feature_min: np.ndarray
+    feature_max: np.ndarray
+    engine: str = "stats"
+    n_samples: int = 0
+    stats: SufficientStats | None = None
+
+    @property
+    def initial_loss(self) -> float:
+        return self.history.losses[0]
+
+    @property
+    def loss_gap(self) -> float:
+        """``loss - loss*``: how far above the exact optimum gradient descent stopped."""
+        return self.final_loss - self.exact.loss
+
+    @property
+    def relative_gap(self) -> float:
+        """``(loss - loss*) / loss*``; when the data fit a line exactly (loss* ~ 0), relative to
+        the variance of the target (the loss of always predicting the mean) instead."""
+        return float(relative_gap(self.final_loss, self.exact.loss, self.target_variance))
+
+    @property
+    def converged(self) -> bool:
+        """Whether the relative gap is within :data:`slopefit.convergence.CONVERGED_GAP`."""
+        return is_converged(self.relative_gap)
+
+    @property
+    def param_distance(self) -> float:
+        """``||theta - theta*||`` over coefficients and intercept, original units."""
+        diff = np.append(self.coef - self.exact.coef, self.intercept - self.exact.intercept)
+        return float(np.linalg.norm(diff))
+
+    @property
+    def r2(self) -> float:
+        """Coefficient of determination of the fitted line on the training data."""
+        return 1.0 - self.final_loss / self.target_variance if self.target_variance > 0 else float("nan")
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions in original units for X of shape (n_samples, n_features)."""
+        return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
+
+    def summary(self, *, level: float = 0.95, exact: bool = False):
+        """The OLS summary (standard errors, t, p, intervals, R², F) of the fitted line, or of the
+        exact optimum with ``exact=True``: a :class:`slopefit.inference.Summary`."""
+        from slopefit.inference import summarize
+
+        if self.stats is None:
+            raise ValueError("this FitResult carries no statistics to summarise")
+        coef, intercept = (self.exact.coef, self.exact.intercept) if exact else (self.coef, self.intercept)
+        return summarize(self.stats, coef, intercept, fit_intercept=self.config.fit_intercept,
+                         feature_names=self.feature_names, level=level)
