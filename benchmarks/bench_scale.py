@@ -112,8 +112,8 @@ def parquet_target(rows: int, d: int) -> None:
 
 def sweep_target() -> None:
     from slopefit.bench import bench_data
-    from slopefit.sweep import grid, sweep
     from slopefit.config import TrainConfig
+    from slopefit.sweep import grid, sweep
     from slopefit.training import fit
 
     data = bench_data(1_000_000, 16)

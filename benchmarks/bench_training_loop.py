@@ -15,8 +15,8 @@ import time
 
 import torch
 
-from slopefit.datasets import make_synthetic
 from slopefit.config import TrainConfig
+from slopefit.datasets import make_synthetic
 from slopefit.training import fit
 
 

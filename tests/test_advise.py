@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from slopefit.advise import advise, rate, stable_bound
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import DivergenceError
 from slopefit.stats import compute_stats
 from slopefit.sweep import grid, sweep
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 

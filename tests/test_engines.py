@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.engines import DataEngine, StatsEngine
 from slopefit.errors import ConfigError
 from slopefit.exact import solve_exact
 from slopefit.stats import compute_stats
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 # Stable settings: past the stability bound rounding differences grow with every step and
@@ -110,8 +110,8 @@ def test_a_missing_gpu_is_a_clear_error():
 def test_minibatch_gradients_written_out_equal_autograd():
     import torch
 
-    from slopefit.objective import mse, predict
     from slopefit.loop import batch_closure
+    from slopefit.objective import mse, predict
 
     data = make_synthetic(64, 3, seed=15, offset=2.0)
     stats = compute_stats([(data.X, data.y)], 3)

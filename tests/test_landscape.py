@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin
 from slopefit.engines import StatsEngine
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 

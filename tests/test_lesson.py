@@ -133,8 +133,8 @@ def test_korean_text_uses_the_bundled_font():
     """Every Hangul character the figures use is in NanumGothic's character map."""
     from matplotlib.ft2font import FT2Font
 
-    from slopefit.texts import TEXT
     from slopefit.plotting import FONT_FILE
+    from slopefit.texts import TEXT
 
     charmap = FT2Font(str(FONT_FILE)).get_charmap()
     korean = {ch for key, t in TEXT.items() if key.startswith("fig.") for ch in t["ko"] if ord(ch) > 127}

@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ModelFileError
 from slopefit.persistence import FORMAT_VERSION, load_model, model_from_result, save_model
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 

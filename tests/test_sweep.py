@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.sweep import grid, sweep
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 BASES = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import load_file, make_synthetic
 from slopefit.errors import DataError
 from slopefit.stats import compute_stats
 from slopefit.tables import open_table
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 

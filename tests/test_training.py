@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.objective import stable_lr_bound
-from slopefit.config import TrainConfig
 from slopefit.results import Progress
 from slopefit.training import fit
 

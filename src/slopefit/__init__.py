@@ -6,6 +6,7 @@ and is imported on first use.
 
 from __future__ import annotations
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, builtin, load_dataset, make_synthetic
 from slopefit.errors import (
     ConfigError,
@@ -17,13 +18,12 @@ from slopefit.errors import (
 )
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.persistence import Model, load_model, model_from_result, save_model
+from slopefit.preparation import gather_stats, reference_solution
+from slopefit.results import FitResult, History, Progress
 from slopefit.scaling import Scaler
 from slopefit.stats import SufficientStats, compute_stats
 from slopefit.sweep import SweepResult, grid, sweep
 from slopefit.tables import TableSource, open_table
-from slopefit.config import TrainConfig
-from slopefit.preparation import gather_stats, reference_solution
-from slopefit.results import FitResult, History, Progress
 from slopefit.training import fit
 
 __version__ = "0.1.0"

@@ -178,3 +178,53 @@ def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, An
         return None
     return (f"lr={lr:g} is above the stable bound {bound:.4g} of full-batch {optimizer} on this data "
             f"({describe_bound(optimizer, options)}, λmax={lam_max:.4g}); expect divergence (see slopefit advise)")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Epochs to a relative gap, predicted from the rate and measured by a run.
+
+    Attributes
+    ----------
+    lr, momentum : the run's settings
+    tol : float, the relative gap aimed at
+    predicted : float, epochs from :meth:`Advice.predicted_epochs` (inf when unstable)
+    epochs : int or None, epochs the run took to reach ``tol`` (None: not reached or diverged)
+    final_gap : float, the run's relative gap at its end (NaN when it diverged)
+    diverged_at : int or None, the epoch it diverged at
+    max_epochs : int, the run's budget
+    """
+
+    lr: float
+    momentum: float
+    tol: float
+    predicted: float
+    epochs: int | None
+    final_gap: float
+    diverged_at: int | None
+    max_epochs: int
+
+
+def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: float, momentum: float = 0.0,
+                        tol: float = 1e-6, max_epochs: int = 100_000, fit_intercept: bool = True) -> Prediction:
+    """Run full-batch sgd at ``lr`` (and ``momentum``) on the stats engine, from zeros as
+    :func:`slopefit.training.fit` starts, and set the epochs it took next to the prediction."""
+    from slopefit.config import TrainConfig
+    from slopefit.convergence import gap_scale
+    from slopefit.errors import DivergenceError
+    from slopefit.training import fit
+
+    scaler = stats.scaler(advice.scaling, fit_intercept=fit_intercept)
+    q, theta_star, loss_star = stats.quadratic(scaler, fit_intercept=fit_intercept)
+    start_gap = float(theta_star @ q @ theta_star)  # every scaled parameter 0
+    scale = gap_scale(loss_star, stats.baseline_loss(fit_intercept=fit_intercept))
+    predicted = advice.predicted_epochs(lr, momentum=momentum, start_gap=start_gap, loss_star=scale, tol=tol)
+    config = TrainConfig(lr=lr, options={"momentum": momentum} if momentum else {}, epochs=max_epochs,
+                         scaling=advice.scaling, fit_intercept=fit_intercept, stop_gap=tol, dtype="float64",
+                         log_every=max_epochs, engine="stats")
+    try:
+        result = fit(data, config, stats=stats)
+    except DivergenceError as exc:
+        return Prediction(lr, momentum, tol, predicted, None, math.nan, exc.epoch, max_epochs)
+    epochs = result.epochs_run if result.stop_reason == "gap" else None
+    return Prediction(lr, momentum, tol, predicted, epochs, result.relative_gap, None, max_epochs)

@@ -11,9 +11,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset
 from slopefit.exact import solve_exact
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 SOLVERS = ("gd", "exact")

@@ -23,6 +23,7 @@ import numpy as np
 from slopefit.results import FitResult
 from slopefit.texts import LANGS, TEXT, text
 
+
 @dataclass(frozen=True)
 class Section:
     """A titled block of printed lines."""

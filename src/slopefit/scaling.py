@@ -74,6 +74,12 @@ class Scaler:
         intercept = float(b_scaled) + self.y_mean - float(self.x_mean @ coef)
         return coef, intercept
 
+    def path_to_original(self, W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`to_original` for many records at once: ``W`` (n_records, n_features) and ``B``
+        (n_records,) in scaled units -> coefficients (n_records, n_features) and intercepts (n_records,)."""
+        coef = np.asarray(W, dtype=np.float64) / self.x_scale
+        return coef, np.asarray(B, dtype=np.float64) + self.y_mean - coef @ self.x_mean
+
     def to_scaled(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, float]:
         """The inverse of :meth:`to_original`."""
         coef = np.asarray(coef, dtype=np.float64)

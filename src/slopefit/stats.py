@@ -164,6 +164,14 @@ class SufficientStats:
         theta_star = np.append(w_star, b_star) if fit_intercept else w_star
         return self.curvature(scaler, fit_intercept=fit_intercept), theta_star, optimum.loss
 
+    def loss_surface(self, scaler: Scaler) -> LossSurface:
+        """The MSE over the scaled (W, B) of a one-feature line with intercept, as a callable
+        on grids (for the loss landscape)."""
+        if self.n_features != 1:
+            raise ValueError(f"a loss surface over (W, B) needs one feature, got {self.n_features}")
+        q, theta_star, loss_star = self.quadratic(scaler)
+        return LossSurface(q=q, theta_star=theta_star, loss_star=loss_star)
+
     def curvature(self, scaler: Scaler, *, fit_intercept: bool = True) -> np.ndarray:
         """``Q = A_s^T A_s / N`` in the scaled parameters, half the MSE Hessian: shape (n_params, n_params).
 
@@ -181,6 +189,25 @@ class SufficientStats:
         """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound."""
         lam_max = 2.0 * float(np.linalg.eigvalsh(self.curvature(scaler, fit_intercept=fit_intercept))[-1])
         return 2.0 / lam_max if lam_max > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class LossSurface:
+    """``L(W, B) = L* + (theta - theta*)^T Q (theta - theta*)`` for theta = (W, B), scaled units.
+
+    Attributes
+    ----------
+    q : ndarray (2, 2), half the Hessian; theta_star : ndarray (2,); loss_star : float
+    """
+
+    q: np.ndarray
+    theta_star: np.ndarray
+    loss_star: float
+
+    def __call__(self, W, B):
+        """The loss at ``W``, ``B`` (floats or arrays of one shape, e.g. a meshgrid)."""
+        dw, db = W - self.theta_star[0], B - self.theta_star[1]
+        return self.loss_star + self.q[0, 0] * dw * dw + 2 * self.q[0, 1] * dw * db + self.q[1, 1] * db * db
 
 
 class StatsAccumulator:

@@ -25,16 +25,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from slopefit.config import TrainConfig, check_device
+from slopefit.convergence import relative_gap
 from slopefit.datasets import Dataset
 from slopefit.engines import StatsEngine
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution
-from slopefit.stats import SufficientStats
-from slopefit.tables import TableSource
-from slopefit.config import TrainConfig, check_device
-from slopefit.convergence import relative_gap
 from slopefit.loop import run_loop
 from slopefit.preparation import gather_stats, reference_solution
+from slopefit.stats import SufficientStats
+from slopefit.tables import TableSource
 from slopefit.training import fit
 
 VECTORISED = ("sgd", "adam", "adamw")
@@ -312,3 +312,15 @@ def _train_one_by_one(data, configs, stats, exact):
         losses[k, :len(result.history.losses)] = result.history.losses
         theta[k] = np.append(result.coef_scaled, result.intercept_scaled)[:theta.shape[1]]
     return losses, theta
+
+
+def value_range(low: float, high: float, count: int, *, log: bool = True) -> list[float]:
+    """``count`` values from ``low`` to ``high``: log-spaced (learning rates) or evenly spaced (momenta).
+
+    Examples
+    --------
+    >>> value_range(1e-3, 1e-1, 3)
+    [0.001, 0.01, 0.1]
+    """
+    values = np.geomspace(low, high, count) if log else np.linspace(low, high, count)
+    return [float(v) for v in values]

@@ -108,7 +108,7 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.gd": {"ko": "경사하강법", "en": "gradient descent"},
     "fig.exact": {"ko": "정확한 최소제곱 해", "en": "exact least squares"},
     # figure and table texts of the commands
-    "fig.loss_gap_log": {"ko": "손실 − 최솟값 (로그 눈금)", "en": "loss − loss* (log scale)"},
+    "fig.loss_gap_log": {"ko": "손실 - 최솟값 (로그 눈금)", "en": "loss - loss* (log scale)"},
     "fig.compare.curves": {"ko": "손실 곡선 비교", "en": "loss curves"},
     "fig.landscape.title": {"ko": "손실 지형과 경로", "en": "loss landscape and paths"},
     "fig.start": {"ko": "시작점", "en": "start"},

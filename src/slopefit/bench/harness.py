@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, make_synthetic
 from slopefit.errors import ConfigError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.objective import mse_float64
-from slopefit.config import TrainConfig
 from slopefit.training import fit
 
 METHODS = ("floor-gram", "floor-matvec", "sklearn-linear", "sklearn-sgd", "naive-loop", "slopefit-stats",

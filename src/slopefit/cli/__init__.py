@@ -1,0 +1,107 @@
+"""The ``slopefit`` command: argv -> one library call per command -> printed tables.
+
+The only package that prints or decides exit codes. A user error is one line on stderr and
+exit 2 (usage) or 1 (data or run failure), never a traceback; Ctrl-C exits 130. Commands
+live in their own modules (:mod:`.train`, :mod:`.explore`, :mod:`.teach`, :mod:`.bench`),
+each adding its parsers; :mod:`.render` formats. Nothing here imports numpy or torch at
+import time, and nothing here computes: ``slopefit --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from slopefit.cli import bench, explore, teach, train
+from slopefit.cli.arguments import UsageError
+from slopefit.errors import ConfigError, SlopefitError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
+
+__all__ = ["UsageError", "build_parser", "main", "run"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; each command module adds its own."""
+    from slopefit import __version__
+
+    parser = _Parser(prog="slopefit", description="Linear regression by gradient descent on PyTorch, "
+                     "checked against the exact least-squares answer.")
+    parser.add_argument("--version", action="version", version=f"slopefit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    teach.add_parsers(sub)
+    train.add_parsers(sub)
+    explore.add_parsers(sub)
+    bench.add_parsers(sub)
+    return parser
+
+
+def _import_torch() -> None:
+    """Import torch with Ctrl-C held back until the import is complete.
+
+    An interrupt that lands inside ``import torch`` leaves it half-initialised, and the
+    interpreter can then hang or die at exit instead of printing one line and exiting 130;
+    the interrupt is delivered right after the import instead.
+    """
+    import signal
+    import threading
+
+    if "torch" in sys.modules or threading.current_thread() is not threading.main_thread():
+        import torch  # noqa: F401
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        import torch  # noqa: F401
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "needs_torch", True):  # the commands that train import torch first
+            _import_torch()
+        return int(args.handler(args))
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except ConfigError as exc:
+        print(f"slopefit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SlopefitError as exc:
+        print(f"slopefit: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("slopefit: interrupted; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return int(exc.code or 0)
+
+
+def run() -> None:
+    """The console entry point: :func:`main`, and an exit after Ctrl-C that nothing can delay
+    (files are written atomically, so there is nothing left to clean up)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `slopefit ... | head`: the reader left; stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os._exit(EXIT_BROKEN_PIPE)
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

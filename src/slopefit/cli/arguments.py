@@ -1,0 +1,130 @@
+"""The options several commands share, their argparse types, and the two things every
+training command does with them: load the data and build a :class:`TrainConfig`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+STREAM_BYTES = 1 << 30  # files larger than this are read in chunks even without --stream
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
+
+
+def default_lang() -> str:
+    """``ko`` when the locale is Korean, else ``en``."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"
+
+
+def level(text: str) -> float:
+    """argparse type: a confidence level strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1, e.g. 0.95")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number >= 1")
+    return value
+
+
+def add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA", help="built-in name (see 'slopefit datasets'), synthetic[:...], "
+                   "or a CSV/Parquet file")
+    p.add_argument("--x", nargs="+", metavar="COL", help="feature columns (default: all but the target)")
+    p.add_argument("--y", metavar="COL", help="target column (default: the last column)")
+
+
+def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
+    add_data_options(p)
+    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"epochs (default {epochs})")
+    p.add_argument("--batch-size", type=positive_int, default=None,
+                   help="minibatch size (default: full batch; 1 = one random row per step)")
+    p.add_argument("--scale", choices=("none", "center", "standardize"), default="standardize",
+                   help="scaling before training (default standardize; the lesson uses center)")
+    p.add_argument("--log-every", type=positive_int, default=1, help="record the loss every N epochs")
+    p.add_argument("--tol", type=float, default=None, help="stop when the loss changes by <= tol*loss in an epoch")
+    p.add_argument("--seed", type=int, default=0, help="seed of the minibatch shuffle (default 0)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
+    p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
+    p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
+    add_engine_options(p)
+    add_stream_options(p)
+
+
+def add_stream_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stream", action="store_true",
+                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB)")
+    p.add_argument("--chunk-rows", type=positive_int, default=262_144, help="rows per chunk when streaming")
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("auto", "data", "stats"), default="auto",
+                   help="stats: full-batch loss from one pass of sufficient statistics, O(D^2) an epoch; "
+                        "data: the loss on the rows; auto (default): stats unless --batch-size")
+    p.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu", help="torch device (default cpu)")
+
+
+def optimizer_options(items: Sequence[str] | None) -> dict[str, str]:
+    """``["nesterov=true", "betas=0.9,0.99"]`` -> ``{"nesterov": "true", "betas": "0.9,0.99"}``."""
+    options: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"slopefit: --option {item!r} must look like KEY=VALUE, e.g. --option nesterov=true")
+        options[key.replace("-", "_")] = value
+    return options
+
+
+def config_from(args: argparse.Namespace, optimizer: str, lr: float, options: dict):
+    """The :class:`TrainConfig` the shared training options describe."""
+    from slopefit.config import TrainConfig
+
+    return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
+                       batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
+                       log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
+                       stop_gap=getattr(args, "stop_gap", None),
+                       engine=args.engine, device=args.device)
+
+
+def load(args: argparse.Namespace):
+    """The data named on the command line: a Dataset in memory, or a TableSource read in chunks
+    (with --stream, or for files over 1 GiB)."""
+    from slopefit.datasets import load_dataset
+
+    path = Path(args.data)
+    if getattr(args, "stream", False) or (path.is_file() and path.stat().st_size > STREAM_BYTES):
+        from slopefit.tables import open_table
+
+        return open_table(path, x=args.x, y=args.y, chunk_rows=args.chunk_rows)
+    return load_dataset(args.data, x=args.x, y=args.y)
+
+
+def write_report(args: argparse.Namespace, command: str, text: str, images: Sequence[Path]) -> Path:
+    """The HTML page of a command: its settings, what it printed, and its figures."""
+    from slopefit.report import Section
+    from slopefit.report import write_report as write
+    from slopefit.texts import text as t
+
+    settings = {k: v for k, v in vars(args).items() if k not in ("handler", "report") and v not in (None, False)}
+    return write(args.report, title=f"slopefit {command}: {args.data}", settings=settings, lang=args.lang,
+                 sections=[Section(t("report.result", args.lang), text),
+                           Section(t("report.figures", args.lang), images=images)])

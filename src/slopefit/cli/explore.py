@@ -1,0 +1,176 @@
+"""``slopefit compare`` and ``slopefit sweep``: several runs on the same data, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from slopefit.cli.arguments import (
+    UsageError,
+    add_training_options,
+    config_from,
+    load,
+    optimizer_options,
+    write_report,
+)
+from slopefit.cli.render import table
+from slopefit.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
+    add_training_options(p, epochs=200)
+    p.add_argument("--run", action="append", required=True, metavar='"NAME key=value ..."',
+                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate of runs that do not set lr=")
+    p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
+    p.add_argument("--landscape", action="store_true",
+                   help="also draw the MSE contours over (W, B) with every run's path (one-feature data)")
+    p.add_argument("--animate", action="store_true",
+                   help="also save landscape.gif and landscape.html: the lines moving over the data and the paths")
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("sweep", help="train a grid of lr x momentum settings in one vectorised run")
+    add_training_options(p, epochs=200)
+    p.add_argument("--optimizer", default="sgd", help="sgd, adam or adamw run vectorised; others one by one")
+    p.add_argument("--lr", default="1e-4:1:13", metavar="START:STOP:COUNT|a,b,..",
+                   help="learning rates: COUNT log-spaced values, or a list (default 1e-4:1:13)")
+    p.add_argument("--momentum", default="0,0.5,0.9", metavar="a,b,..|START:STOP:COUNT",
+                   help="momentum values (beta1 for adam/adamw) (default 0,0.5,0.9)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="another optimizer option (repeatable)")
+    p.add_argument("--gap", type=float, default=1e-6, help="relative gap counted as converged (default 1e-6)")
+    p.add_argument("--plot", default="figures", metavar="DIR", help="where sweep.png goes (default ./figures)")
+    p.set_defaults(handler=cmd_sweep)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from slopefit.convergence import CONVERGED_GAP
+    from slopefit.errors import DivergenceError
+    from slopefit.figures import compare_figure, landscape_figures
+    from slopefit.optimizers import parse_run
+    from slopefit.preparation import gather_stats, reference_solution
+    from slopefit.training import fit
+
+    views = args.landscape or args.animate
+    runs = []
+    for spec in args.run:
+        name, raw = parse_run(spec)
+        lr_text = raw.pop("lr", args.lr)
+        try:
+            lr = float(lr_text)
+        except ValueError:
+            raise ConfigError(f"lr={lr_text!r} in run {spec!r} is not a number") from None
+        runs.append(replace(config_from(args, name, lr, raw), record_params=views))
+    data = load(args)
+    stats = gather_stats(data)  # one pass and one exact solve for every run
+    if views and (stats.n_features != 1 or args.no_intercept):
+        raise UsageError(f"slopefit compare: --landscape and --animate draw the loss over (W, B), so they need one "
+                         f"feature and an intercept; {data.name} has {stats.n_features} features"
+                         + (" and --no-intercept" if args.no_intercept else "") + "; pick one with --x")
+    reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
+    rows, results = [], []
+    for config in runs:
+        try:
+            result = fit(data, config, reference=reference, stats=stats)
+        except DivergenceError as exc:
+            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
+            continue
+        results.append(result)
+        rows.append((config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
+                     f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
+                     "converged" if result.relative_gap <= CONVERGED_GAP else "not converged"))
+    text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {args.epochs} epochs, "
+            "same start (zeros) for every run\n\n"
+            + table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
+    figures = []
+    if results:
+        figures.append(compare_figure(data.name, results, args.plot, args.lang))
+        if views:
+            figures += landscape_figures(data, stats, results, args.plot, args.lang, still=args.landscape,
+                                         moving=args.animate)
+    print(text)
+    for k, path in enumerate(figures):
+        print(f"{'' if k else chr(10)}figure saved to {path}")
+    if args.report:
+        text += "\n" + "\n".join(f"figure saved to {path}" for path in figures)
+        print(f"report saved to {write_report(args, 'compare', text, figures)}")
+    return EXIT_OK if results else EXIT_FAILURE
+
+
+def _values(spec: str, flag: str, *, log: bool) -> list[float]:
+    """``"A:B:N"`` -> N values from A to B (geometric for lr, even for momentum); else ``"a,b,c"``."""
+    from slopefit.sweep import value_range
+
+    try:
+        if ":" in spec:
+            low, high, count = spec.split(":")
+            n = int(count)
+            if n < 1:
+                raise ValueError
+            if log and (float(low) <= 0 or float(high) <= 0):
+                raise UsageError(f"slopefit sweep: {flag} {spec!r} needs positive ends for a log-spaced range")
+            return value_range(float(low), float(high), n, log=log)
+        values = [float(v) for v in spec.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"slopefit sweep: {flag} {spec!r} must be START:STOP:COUNT (e.g. 1e-4:1:13) or a "
+                         "comma list (e.g. 0,0.5,0.9)") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise UsageError(f"slopefit sweep: {flag} {spec!r} must list finite numbers")
+    return values
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from slopefit.figures import sweep_figure
+    from slopefit.progress import ProgressBar
+    from slopefit.sweep import grid, sweep
+
+    lrs = _values(args.lr, "--lr", log=True)
+    momenta = _values(args.momentum, "--momentum", log=False) if args.momentum else [0.0]
+    if any(v <= 0 for v in lrs):
+        raise UsageError(f"slopefit sweep: --lr values must be > 0, got {args.lr!r}")
+    if not (math.isfinite(args.gap) and args.gap > 0):
+        raise UsageError(f"slopefit sweep: --gap must be a relative gap > 0, got {args.gap:g}; e.g. --gap 1e-6")
+    base = config_from(args, args.optimizer, lrs[0], optimizer_options(args.option))
+    configs = grid(base, lrs, momenta)
+    bar = ProgressBar()
+    try:
+        data = load(args)
+        result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
+    except KeyboardInterrupt:
+        bar.close()
+        print("slopefit sweep: interrupted; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    second = "beta1" if args.optimizer in ("adam", "adamw") else "momentum"
+    rows = []
+    for k, config in enumerate(configs):
+        m = momenta[k // len(lrs)]
+        if result.diverged[k]:
+            rows.append((f"{config.lr:.4g}", f"{m:g}", "-", "-", "-", f"diverged at epoch {result.diverged_at[k]}"))
+            continue
+        reached = result.epochs_to_gap[k]
+        rows.append((f"{config.lr:.4g}", f"{m:g}", f"{result.final_loss[k]:.6g}", f"{result.relative_gap[k]:.3g}",
+                     str(reached) if reached >= 0 else "-",
+                     "converged" if result.relative_gap[k] <= args.gap else "not converged"))
+    how = "one vectorised run" if result.vectorised else "one run at a time (not vectorised for this optimizer)"
+    print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {args.epochs} epochs in "
+          f"{result.seconds:.3f} s ({how}); scale={args.scale}, {args.dtype}")
+    print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
+    print()
+    print(table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))
+    best = result.best()
+    if best is not None:
+        reached = result.epochs_to_gap[best]
+        print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
+              + (f", reached {args.gap:g} at epoch {reached})" if reached >= 0 else ")"))
+    path = sweep_figure(result, lrs, momenta, Path(args.plot), args.lang,
+                        title=f"{data.name}: {args.optimizer}, {args.epochs} epochs")
+    print(f"\nfigure saved to {path}")
+    return EXIT_OK if best is not None else EXIT_FAILURE

@@ -1,0 +1,100 @@
+"""Text for the terminal: aligned tables (Hangul takes two columns), numbers, and the blocks
+each command prints. Pure formatting: every number comes from a library result.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+
+
+def width(text: str) -> int:
+    """Terminal columns of ``text``: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, columns: int) -> str:
+    return text + " " * (columns - width(text))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns with a rule under the header, aligned for wide (Korean) characters."""
+    widths = [max(width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(pad(str(c), w) for c, w in zip(header, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def p_value(value: float) -> str:
+    """A p-value as statsmodels prints it: ``<1e-16`` below double precision."""
+    return "nan" if math.isnan(value) else ("<1e-16" if value < 1e-16 else f"{value:.4g}")
+
+
+def numbers(values) -> str:
+    """``[1.5, -2]``: a vector with ten significant digits."""
+    return "[" + ", ".join(f"{v:.10g}" for v in values) + "]"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def fit_report(data, result) -> str:
+    """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block."""
+    from slopefit.advise import not_converged_advice
+    from slopefit.convergence import CONVERGED_GAP
+
+    cfg = result.config
+    batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \
+        else f"batch size {cfg.batch_size}"
+    head = [
+        f"slopefit fit: {data.name} ({result.n_samples} rows, {plural(data.n_features, 'feature')} -> "
+        f"{data.target_name})",
+        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {cfg.epochs} epochs, {cfg.dtype}, "
+        f"{result.engine} engine on {cfg.device}",
+        "",
+    ]
+    rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in
+            zip(data.feature_names, result.coef, result.exact.coef, strict=True)]
+    if cfg.fit_intercept:
+        rows.append(("intercept", f"{result.intercept:.10g}", f"{result.exact.intercept:.10g}"))
+    rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}"))
+    stopped = {"tol": "tolerance reached", "gap": f"within --stop-gap {cfg.stop_gap} of the optimum",
+               "epochs": "all epochs run"}[result.stop_reason]
+    tail = [
+        "",
+        f"initial loss   {result.initial_loss:.10g}",
+        f"final loss     {result.final_loss:.10g}",
+        f"loss - loss*   {result.loss_gap:.3g}   (relative gap {result.relative_gap:.3g})",
+        f"|theta - theta*| {result.param_distance:.3g}   (coefficients and intercept, original units)",
+        f"scaled space   W = {numbers(result.coef_scaled)}, B = {result.intercept_scaled:.10g}   "
+        f"(what the optimizer saw, scale={cfg.scaling})",
+        f"R^2            {result.r2:.6f}",
+        f"epochs         {result.epochs_run} ({stopped})",
+        f"time           {result.seconds:.3f} s",
+    ]
+    if not result.converged:
+        advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr)
+        tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
+    return "\n".join(head + [table(("", "gradient descent", "exact (least squares)"), rows)] + tail
+                     + ["", summary_table(result.summary())])
+
+
+def summary_table(summary) -> str:
+    """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit."""
+    low = f"[{(1 - summary.level) / 2:.3g}"
+    high = f"{1 - (1 - summary.level) / 2:.3g}]"
+    rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", p_value(p), f"{lo:.6g}", f"{hi:.6g}")
+            for name, c, se, t, p, lo, hi in zip(summary.names, summary.coef, summary.std_err, summary.t,
+                                                 summary.p_value, summary.ci_low, summary.ci_high, strict=True)]
+    lines = [f"statistics of the fitted line (OLS, {summary.n} rows, {summary.dof_resid} residual dof):",
+             table(("", "coef", "std err", "t", "P>|t|", low, high), rows),
+             f"R^2 {summary.r2:.6f}   adj. R^2 {summary.adj_r2:.6f}   residual std error {summary.sigma:.6g} "
+             f"on {summary.dof_resid} dof",
+             f"F-statistic {summary.f_stat:.6g} on {summary.dof_model} and {summary.dof_resid} dof, "
+             f"p-value {p_value(summary.f_p_value)}"]
+    if summary.dof_resid <= 0:
+        lines.append("note: as many parameters as rows: no residual degrees of freedom, no standard errors")
+    return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""``slopefit fit`` and ``slopefit predict``: train a line on data, use a saved one."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from slopefit.cli.arguments import (
+    UsageError,
+    add_training_options,
+    config_from,
+    level,
+    load,
+    optimizer_options,
+    write_report,
+)
+from slopefit.cli.render import plural, table
+
+EXIT_OK, EXIT_INTERRUPTED = 0, 130
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
+    add_training_options(p, epochs=1000)
+    p.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad or lbfgs (default sgd)")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--momentum", type=float, default=None, help="momentum (sgd, rmsprop)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="another optimizer option, e.g. nesterov=true, betas=0.9,0.99 (repeatable)")
+    p.add_argument("--stop-gap", type=float, default=None, metavar="GAP",
+                   help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
+    p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
+    p.add_argument("--plot", metavar="DIR", help="save loss.png and fit.png in DIR")
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
+    p.set_defaults(handler=cmd_fit)
+
+    p = sub.add_parser("predict", help="predict with a saved model")
+    p.add_argument("model", metavar="MODEL.json")
+    p.add_argument("values", nargs="*", metavar="VALUE", help="feature values, filling rows of the model's width")
+    p.add_argument("--csv", metavar="FILE", help="predict every row of a CSV/Parquet file")
+    p.add_argument("--interval", action="store_true",
+                   help="also print confidence (mean) and prediction (new value) intervals, and flag extrapolation")
+    p.add_argument("--level", type=level, default=0.95, help="confidence level of --interval (default 0.95)")
+    p.set_defaults(handler=cmd_predict, needs_torch=False)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from slopefit.advise import unstable_lr_warning
+    from slopefit.cli.render import fit_report
+    from slopefit.figures import fit_figures
+    from slopefit.preparation import gather_stats
+    from slopefit.progress import ProgressBar
+    from slopefit.training import fit
+
+    options = optimizer_options(args.option)
+    if args.momentum is not None:
+        options["momentum"] = args.momentum
+    config = config_from(args, args.optimizer, args.lr, options)
+    bar = ProgressBar()
+    try:
+        data = load(args)
+        stats = gather_stats(data, on_rows=bar.rows)
+        if config.batch_size is None:
+            scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
+            lam_max = 2.0 / stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
+            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
+            if warning:
+                print(f"warning: {warning}", file=sys.stderr)
+        result = fit(data, config, callback=bar, stats=stats)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bar.close()
+    summary = fit_report(data, result)
+    print(summary)
+    if args.save:
+        from slopefit.persistence import model_from_result, save_model
+
+        print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
+    figures: list[Path] = []
+    if args.plot:
+        figures = fit_figures(data, result, args.plot, args.lang)
+        for path in figures:
+            print(f"figure saved to {path}")
+    if args.report:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            figures = figures or fit_figures(data, result, scratch, args.lang)
+            print(f"report saved to {write_report(args, 'fit', summary, figures)}")
+    return EXIT_OK
+
+
+def _rows_from_values(values: list[str], model) -> list[list[float]]:
+    """VALUE arguments -> rows of the model's width, or UsageError naming the bad value."""
+    d = model.n_features
+    numbers = []
+    for text in values:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"slopefit predict: {text!r} is not a number; give numeric values") from None
+        if not math.isfinite(value):
+            raise UsageError(f"slopefit predict: {text!r} is not a finite number; give finite values")
+        numbers.append(value)
+    if len(numbers) % d:
+        raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
+                         f"({', '.join(model.feature_names)}); give a multiple of {d} values")
+    return [numbers[i:i + d] for i in range(0, len(numbers), d)]
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from slopefit.persistence import load_model
+
+    model = load_model(args.model)
+    if args.csv and args.values:
+        raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
+    if args.csv:
+        from slopefit.datasets import read_features
+
+        X = read_features(args.csv, model.feature_names).tolist()
+    elif args.values:
+        X = _rows_from_values(args.values, model)
+    else:
+        raise UsageError(f"slopefit predict: give values to predict ({model.n_features} per row: "
+                         f"{', '.join(model.feature_names)}) or --csv FILE")
+    outside = model.outside_range(X).tolist()  # (n_rows, n_features) of bool
+    flagged = [any(row) for row in outside]
+    if args.interval:
+        yhat, c_lo, c_hi, p_lo, p_hi = model.interval(X, level=args.level)
+        pct = f"{100 * args.level:g}%"
+        rows = []
+        for i, x in enumerate(X):
+            rows.append([*(f"{v:.6g}" for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
+                         f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]"])
+            if any(flagged):
+                rows[-1].append("extrapolation" if flagged[i] else "")
+        header = [*model.feature_names, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
+        print(table(header + ([""] if any(flagged) else []), rows))
+    else:
+        for value in model.predict(X):
+            print(f"{value:.10g}")
+    if any(flagged) and model.feature_min is not None and model.feature_max is not None:
+        sys.stdout.flush()  # the note follows the rows it is about
+        j = next(j for j in range(model.n_features) if any(row[j] for row in outside))
+        print(f"note: {plural(sum(flagged), 'row')} outside the training range of "
+              f"{model.feature_names[j]} ({model.feature_min[j]:g} to {model.feature_max[j]:g}): extrapolation, "
+              "the line is only known where it was fitted", file=sys.stderr)
+    return EXIT_OK

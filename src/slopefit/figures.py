@@ -1,0 +1,120 @@
+"""The figures each command saves, composed from its results: loss curves, the fitted line,
+the loss landscape with the runs' paths, the sweep's heatmap.
+
+:mod:`slopefit.plotting` draws; this module decides what is drawn, with which labels (from
+:mod:`slopefit.texts`, Korean or English), and returns the paths of the files it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from slopefit.datasets import Dataset
+from slopefit.results import FitResult
+from slopefit.stats import SufficientStats
+from slopefit.texts import text
+
+PLOT_ROWS = 20_000  # rows of a file read in chunks that scatter plots draw
+
+
+def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
+    """In-memory rows to draw: the data itself, or the first rows of a file read in chunks."""
+    if isinstance(data, Dataset):
+        return data
+    X, y = next(iter(data.chunks()))
+    return Dataset(X=X[:limit], y=y[:limit], feature_names=data.feature_names, target_name=data.target_name,
+                   name=f"{data.name}, first {min(limit, len(y))} rows")
+
+
+def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str) -> list[Path]:
+    """``loss.png`` (the history, log scale) and ``fit.png`` (the line over the data, or predicted
+    against actual for several features) for one fit."""
+    from slopefit.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
+
+    out = Path(out)
+    sample = plot_sample(data)
+    paths = [plot_history([Curve(result.config.describe(), result.history.epochs, result.history.losses)],
+                          out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
+                          title=sample.name, log_y=True)]
+    if sample.n_features == 1:
+        paths.append(plot_lines(
+            sample.X[:, 0], sample.y,
+            [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
+             Line(text("fig.exact", lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
+            out / "fit.png", xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
+            data_label=text("fig.data", lang)))
+    else:
+        paths.append(plot_predicted(sample.y, result.predict(sample.X), out / "fit.png",
+                                    xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
+                                    ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
+                                    title=sample.name))
+    return paths
+
+
+def compare_figure(name: str, results: Sequence[FitResult], out: str | os.PathLike[str], lang: str) -> Path:
+    """``compare_loss.png``: every run's loss history on one log axis."""
+    from slopefit.plotting import Curve, plot_history
+
+    curves = [Curve(r.config.describe(), r.history.epochs, r.history.losses) for r in results]
+    return plot_history(curves, Path(out) / "compare_loss.png", xlabel=text("fig.epoch", lang),
+                        ylabel=text("fig.loss_log", lang), title=f"{name}: {text('fig.compare.curves', lang)}",
+                        log_y=True)
+
+
+def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult], out: str | os.PathLike[str],
+                      lang: str, *, still: bool = True, moving: bool = False) -> list[Path]:
+    """The runs' paths over the MSE contours in the scaled (W, B) the optimizer saw:
+    ``landscape.png`` (``still``), and ``landscape.gif`` + ``landscape.html`` (``moving``)."""
+    from slopefit.plotting import ParamPath, animate_paths, plot_landscape
+
+    scaler = results[0].scaler
+    surface = stats.loss_surface(scaler)
+    theta_star = surface.theta_star
+    paths = []
+    for result in results:
+        params = np.array(result.history.params)  # (n_records, 2): W, B in scaled units
+        slopes, intercepts = scaler.path_to_original(params[:, :1], params[:, 1])
+        paths.append(ParamPath(result.config.describe(), result.history.epochs, params[:, 0].tolist(),
+                               params[:, 1].tolist(), slopes[:, 0].tolist(), intercepts.tolist()))
+    unit = {"none": "", "center": text("fig.centered", lang),
+            "standardize": text("fig.standardized", lang)}[scaler.method]
+    labels = dict(xlabel="W" + unit, ylabel="B" + unit, min_label=text("fig.exact", lang))
+    minimum = (float(theta_star[0]), float(theta_star[1]))
+    out = Path(out)
+    saved = []
+    if still:
+        saved.append(plot_landscape(surface, paths, minimum, out / "landscape.png",
+                                    title=f"{data.name}: {text('fig.landscape.title', lang)}",
+                                    start_label=text("fig.start", lang), **labels))
+    if moving:
+        sample = plot_sample(data)
+        saved.extend(animate_paths(sample.X[:, 0], sample.y, surface, paths, minimum,
+                                   out / "landscape.gif", out / "landscape.html",
+                                   xlabel=data.feature_names[0], ylabel=data.target_name,
+                                   wlabel=labels["xlabel"], blabel=labels["ylabel"], title=data.name,
+                                   min_label=labels["min_label"], data_label=text("fig.data", lang),
+                                   epoch_label=text("fig.epoch", lang)))
+    return saved
+
+
+def sweep_figure(result, lrs: Sequence[float], momenta: Sequence[float], out: str | os.PathLike[str], lang: str, *,
+                 title: str) -> Path:
+    """``sweep.png``: the final relative gap over the lr x momentum grid, with the stability
+    bound theory gives (sgd) drawn across it."""
+    from slopefit.advise import describe_bound, stable_bound
+    from slopefit.plotting import plot_sweep
+
+    base = result.configs[0]
+    second = "beta1" if base.optimizer in ("adam", "adamw") else "momentum"
+    gaps = np.where(result.diverged, np.nan, result.relative_gap).reshape(len(momenta), len(lrs))
+    bounds = [stable_bound(result.lambda_max, base.optimizer, {**base.options, "momentum": m}) for m in momenta]
+    theory = None if any(b is None for b in bounds) else [float(b) for b in bounds if b is not None]
+    formula = describe_bound(base.optimizer, {**base.options, "momentum": 0.5}).split(",")[0]
+    return plot_sweep(lrs, momenta, gaps, Path(out) / "sweep.png", xlabel="lr (learning rate)", ylabel=second,
+                      title=title, colorbar=text("fig.sweep.colorbar", lang),
+                      diverged_label=text("fig.diverged", lang), boundary=theory,
+                      boundary_label=f"{text('fig.sweep.boundary', lang)}: lr = {formula}")
