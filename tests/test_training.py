@@ -120,7 +120,7 @@ def test_without_intercept_matches_exact_through_origin():
 
 def test_callback_sees_every_logged_epoch():
     seen: list[Progress] = []
-    fit(builtin("hours-ability"), TrainConfig(epochs=30, log_every=10), callback=seen.append)
+    fit(builtin("hours-ability"), TrainConfig(lr=0.01, epochs=30, log_every=10), callback=seen.append)
     assert [p.epoch for p in seen] == [0, 10, 20, 30]
     assert all(p.epochs == 30 for p in seen)
 
@@ -132,7 +132,7 @@ def test_callback_sees_every_logged_epoch():
     (dict(batch_size=0), "batch_size must be a whole number >= 1"),
     (dict(log_every=0), "log_every must be a whole number >= 1"),
     (dict(tol=-1.0), "tol must be >= 0"),
-    (dict(dtype="float16"), "dtype must be one of float32, float64"),
+    (dict(dtype="float16"), "dtype must be one of auto, float32, float64"),
     (dict(scaling="minmax"), "unknown scaling 'minmax'; choose one of none, center, standardize"),
     (dict(optimizer="sgdd"), "unknown optimizer 'sgdd'"),
     (dict(optimizer="adam", options={"momentum": 0.9}), "optimizer 'adam' has no option 'momentum'"),

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.errors import ConfigError
 from slopefit.stats import SufficientStats
 
 
@@ -228,3 +229,101 @@ def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: flo
         return Prediction(lr, momentum, tol, predicted, None, math.nan, exc.epoch, max_epochs)
     epochs = result.epochs_run if result.stop_reason == "gap" else None
     return Prediction(lr, momentum, tol, predicted, epochs, result.relative_gap, None, max_epochs)
+
+
+# --- the automatic step: what a run with no lr uses -----------------------------------------
+
+SPECTRUM_MARGIN = 1.05  # the automatic step plans for a spectrum 5% wider at both ends than measured
+SUGGEST_LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)  # tried for adaptive optimizers
+SUGGEST_EPOCHS = 1000
+
+
+@dataclass(frozen=True)
+class AutoStep:
+    """The step an automatic run takes, and why.
+
+    Attributes
+    ----------
+    lr : float
+    options : dict, the optimizer options with the chosen momentum (if any) filled in
+    reason : str, one line for the user: what was chosen from what
+    """
+
+    lr: float
+    options: dict[str, Any]
+    reason: str
+
+
+def _spectrum(q: np.ndarray) -> tuple[float, float]:
+    """Smallest non-zero and largest eigenvalue of the Hessian ``2 Q``, widened by SPECTRUM_MARGIN."""
+    lam = np.clip(2.0 * np.linalg.eigvalsh(q), 0.0, None)
+    hi = float(lam[-1])
+    positive = lam[lam > 1e-12 * hi]  # a rank-deficient design: plan for the directions that move
+    lo = float(positive[0]) if positive.size else hi
+    return lo / SPECTRUM_MARGIN, hi * SPECTRUM_MARGIN
+
+
+def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None = None, *,
+              full_batch: bool = True) -> AutoStep:
+    """The learning rate (and momentum) of a run given no lr, from the curvature ``Q`` (half
+    the MSE Hessian in the run's scaled units).
+
+    * sgd, full batch, no momentum given: the heavy ball, ``lr = 4/(sqrt(λmax)+sqrt(λmin))^2``
+      and ``β = ((sqrt(κ)-1)/(sqrt(κ)+1))^2``, the fastest stationary setting on a quadratic,
+      for a spectrum ``SPECTRUM_MARGIN`` wider than measured at both ends (a guard against
+      rounding in λmin and λmax that costs a few percent of speed);
+    * sgd with a momentum β given: ``lr = (1+sqrt β)^2/λmax``, the largest lr at which every
+      direction contracts at the rate sqrt β set by β (within the bound ``2(1+β)/λmax``);
+      with nesterov, ``1/λmax``;
+    * sgd with minibatches: ``lr = 1/λmax``, half the full-batch bound, no momentum;
+    * lbfgs: lr 1 with the strong-Wolfe line search, torch's own step;
+    * adam, adamw, rmsprop, adagrad: no step follows from the curvature alone; they raise
+      ConfigError asking for lr (see :func:`suggest_lr` for a measured suggestion).
+
+    Examples
+    --------
+    >>> step = auto_step(np.diag([1.0, 0.25]), "sgd")  # λ = 2, 0.5; widened: 2.1, 0.5/1.05
+    >>> round(step.lr, 4), round(step.options["momentum"], 4)  # 4/(√2.1+√0.476)², ((√4.41-1)/(√4.41+1))²
+    (0.8741, 0.1259)
+    """
+    options = dict(options or {})
+    if optimizer == "lbfgs":
+        return AutoStep(1.0, options, "lbfgs: lr=1 with the strong-Wolfe line search (torch's own step)")
+    if optimizer != "sgd":
+        raise ConfigError(f"{optimizer} has no automatic step: its step does not follow from the curvature "
+                          f"alone; give --lr (lr=...)")
+    lo, hi = _spectrum(q)
+    where = f"λmin={lo * SPECTRUM_MARGIN:.4g}, λmax={hi / SPECTRUM_MARGIN:.4g} of the MSE Hessian, scaled units"
+    if not full_batch:
+        return AutoStep(1.0 / hi, options, f"sgd with minibatches: lr = 1/λmax = {1.0 / hi:.4g}, half the "
+                        f"full-batch bound ({where})")
+    beta = options.get("momentum")
+    if beta is None:
+        kappa = hi / lo
+        beta = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
+        lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2
+        options["momentum"] = beta
+        return AutoStep(lr, options, f"heavy ball from the curvature: lr={lr:.4g}, momentum={beta:.4g} "
+                        f"(the fastest for {where}, spectrum widened 5%; error × {rate(lr, np.array([lo, hi]), beta):.4g} "
+                        "per epoch)")
+    if options.get("nesterov"):
+        lr = 1.0 / hi
+        return AutoStep(lr, options, f"sgd with nesterov momentum {beta:g}: lr = 1/λmax = {lr:.4g} ({where})")
+    lr = (1.0 + math.sqrt(float(beta))) ** 2 / hi
+    return AutoStep(lr, options, f"sgd with momentum {beta:g}: lr = (1+√β)²/λmax = {lr:.4g} ({where})")
+
+
+def suggest_lr(data, stats: SufficientStats, optimizer: str, options: Mapping[str, Any] | None, *,
+               scaling: str = "standardize", fit_intercept: bool = True) -> tuple[float, float]:
+    """The lr from SUGGEST_LRS whose run of ``optimizer`` came closest to the optimum in
+    SUGGEST_EPOCHS full-batch epochs on this data, and the relative gap it reached."""
+    from slopefit.config import TrainConfig
+    from slopefit.sweep import grid, sweep
+
+    base = TrainConfig(optimizer=optimizer, lr=1.0, epochs=SUGGEST_EPOCHS, options=dict(options or {}),
+                       scaling=scaling, fit_intercept=fit_intercept, dtype="float64", engine="stats")
+    result = sweep(data, grid(base, SUGGEST_LRS), stats=stats)
+    best = result.best()
+    if best is None:
+        return SUGGEST_LRS[0], math.nan
+    return float(SUGGEST_LRS[best]), float(result.relative_gap[best])

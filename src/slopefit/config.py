@@ -17,18 +17,30 @@ from slopefit.errors import ConfigError
 from slopefit.optimizers import check_options
 from slopefit.scaling import check_scaling
 
-DTYPES = ("float32", "float64")
+DTYPES = ("auto", "float32", "float64")
+EPOCHS_WITH_LR = 1000  # the epochs of a run given its lr and no epochs (the lesson's kind of loop)
+EPOCHS_BUDGET = 100_000  # the most epochs an automatic run (no lr) may take before it stops unconverged
+AUTO_RTOL = 1e-9  # an automatic run stops once every coefficient is this close to the optimum, relative
 DEVICES = ("cpu", "cuda", "mps")
 ENGINES = ("auto", "data", "stats")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Settings of one gradient-descent run. Invalid values raise ConfigError at construction."""
+    """Settings of one gradient-descent run. Invalid values raise ConfigError at construction.
+
+    With no ``lr`` the run is *automatic*: :func:`slopefit.training.fit` chooses the step
+    from the curvature of the data (:func:`slopefit.advise.auto_step`: heavy-ball lr and
+    momentum for sgd, torch's own step for lbfgs; adaptive optimizers ask for ``lr`` with a
+    suggestion measured on the data), trains in float64 on the stats engine, and stops once
+    every coefficient is within ``AUTO_RTOL`` of the least-squares optimum, ``epochs``
+    being a budget. Every explicit setting means exactly what it says.
+    """
 
     optimizer: str = "sgd"  # a name from slopefit.optimizers.OPTIMIZERS
-    lr: float = 0.01  # learning rate, > 0
-    epochs: int = 1000  # passes over the data (= updates when full batch), >= 1
+    lr: float | None = None  # learning rate, > 0; None = chosen from the data (an automatic run)
+    epochs: int | None = None  # passes over the data (= updates when full batch), >= 1;
+    #                            None = 1000 with an lr, a budget of 100000 for an automatic run
     options: Mapping[str, Any] = field(default_factory=dict)  # optimizer options, e.g. {"momentum": 0.9}
     batch_size: int | None = None  # None = full batch (the lesson); 1 = one random row per step
     scaling: str = "standardize"  # "none" | "center" (the lesson) | "standardize" (robust default)
@@ -37,16 +49,19 @@ class TrainConfig:
     tol: float | None = None  # stop when the loss changes by <= tol * loss over one epoch
     stop_gap: float | None = None  # stop when the relative gap to the exact optimum is <= stop_gap
     seed: int = 0  # seeds the minibatch shuffle
-    dtype: str = "float32"  # tensor dtype of the training ("float32" as in the lesson, or "float64")
+    dtype: str = "auto"  # parameters' dtype: "float32" (the lesson), "float64", "auto": float64 on stats, else float32
     init: float = 0.0  # starting value of every W and of B (the lesson's loop: zeros)
     engine: str = "auto"  # "stats" (full batch, O(D^2) an epoch) | "data" (the rows) | "auto": stats if full batch
     device: str = "cpu"  # "cpu" | "cuda" | "mps"
     record_params: bool = False  # keep (W, B) at every recorded epoch in History.params (for paths)
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError(f"learning rate must be a positive number, got lr={self.lr}; try lr=0.01")
-        if not isinstance(self.epochs, (int, np.integer)) or isinstance(self.epochs, bool) or self.epochs < 1:
+        if self.lr is not None and not (isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool)
+                                        and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be a positive number, got lr={self.lr}; try lr=0.01, or leave "
+                              "lr out to have it chosen from the data")
+        if self.epochs is not None and (not isinstance(self.epochs, (int, np.integer))
+                                        or isinstance(self.epochs, bool) or self.epochs < 1):
             raise ConfigError(f"epochs must be a whole number >= 1, got epochs={self.epochs}")
         if self.batch_size is not None and (not isinstance(self.batch_size, (int, np.integer))
                                             or self.batch_size < 1):
@@ -54,9 +69,16 @@ class TrainConfig:
                               f"got batch_size={self.batch_size}")
         if not isinstance(self.log_every, (int, np.integer)) or self.log_every < 1:
             raise ConfigError(f"log_every must be a whole number >= 1, got log_every={self.log_every}")
-        if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a whole number >= 0, got seed={self.seed!r}")
+        if not (isinstance(self.init, (int, float)) and not isinstance(self.init, bool) and math.isfinite(self.init)):
+            raise ConfigError(f"init (the starting value of W and B) must be a finite number, got init={self.init!r}; "
+                              "try init=0")
+        if self.tol is not None and not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol)
+                                         and self.tol >= 0):
             raise ConfigError(f"tol must be >= 0 (or None), got tol={self.tol}")
-        if self.stop_gap is not None and not (math.isfinite(self.stop_gap) and self.stop_gap > 0):
+        if self.stop_gap is not None and not (isinstance(self.stop_gap, (int, float)) and math.isfinite(self.stop_gap)
+                                              and self.stop_gap > 0):
             raise ConfigError(f"stop_gap must be > 0 (or None), got stop_gap={self.stop_gap}; try 1e-6")
         if self.dtype not in DTYPES:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
@@ -70,6 +92,25 @@ class TrainConfig:
         check_scaling(self.scaling)
         object.__setattr__(self, "options", check_options(self.optimizer, self.options))
 
+    @property
+    def automatic(self) -> bool:
+        """Whether the step is chosen from the data (no ``lr`` given)."""
+        return self.lr is None
+
+    @property
+    def budget(self) -> int:
+        """The epochs the run may take: ``epochs``, or its default (1000 with an lr, 100000 without)."""
+        if self.epochs is not None:
+            return int(self.epochs)
+        return EPOCHS_WITH_LR if self.lr is not None else EPOCHS_BUDGET
+
+    def resolved_dtype(self) -> str:
+        """The dtype "auto" stands for: float64 on the stats engine (an epoch costs O(D^2) either way),
+        float32 on the rows (the lesson's)."""
+        if self.dtype != "auto":
+            return self.dtype
+        return "float64" if self.resolved_engine() == "stats" else "float32"
+
     def resolved_engine(self) -> str:
         """The engine "auto" stands for: stats for full-batch runs, data for minibatches."""
         if self.engine != "auto":
@@ -79,10 +120,11 @@ class TrainConfig:
     def describe(self) -> str:
         """``"sgd lr=0.01 momentum=0.9"``: the run in the syntax of ``slopefit compare --run``."""
         opts = " ".join(f"{k}={_fmt(v)}" for k, v in self.options.items())
-        return f"{self.optimizer} lr={_fmt(self.lr)}" + (f" {opts}" if opts else "")
+        lr = "auto" if self.lr is None else _fmt(self.lr)
+        return f"{self.optimizer} lr={lr}" + (f" {opts}" if opts else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"optimizer": self.optimizer, "lr": self.lr, "epochs": int(self.epochs),
+        return {"optimizer": self.optimizer, "lr": self.lr, "epochs": self.epochs,
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
                 "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,

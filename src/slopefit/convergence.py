@@ -84,3 +84,34 @@ def loss_trend(loss: float) -> str:
     if math.isinf(loss):
         return "became infinite"
     return f"exploded to {loss:.4g}"
+
+
+def coefficient_gap(q: np.ndarray, optimum: np.ndarray, to_original: np.ndarray, *, loss_scale: float,
+                    rtol: float) -> float:
+    """The gap ``loss - loss*`` below which every parameter is within ``rtol`` of the optimum.
+
+    On a quadratic ``loss - loss* = d^T Q d`` for the distance ``d = theta - theta*`` in
+    scaled units, and the largest change of parameter j (original units, ``to_original @ d``)
+    that a gap ``g`` allows is ``sqrt(g C_jj)`` with ``C = T Q^-1 T^T``. So a gap at most
+
+        ``g* = rtol^2 min_j (|theta*_j| + sqrt(loss_scale C_jj))^2 / C_jj``
+
+    puts every parameter within ``rtol (|theta*_j| + sqrt(loss_scale C_jj))`` of its optimum:
+    relative to the parameter, or, for a parameter near 0, to how far it moves when the loss
+    grows by ``loss_scale`` (its natural scale).
+
+    Parameters
+    ----------
+    q : ndarray (n_params, n_params), half the MSE Hessian in scaled units
+    optimum : ndarray (n_params,), the optimum in original units (coefficients, then intercept)
+    to_original : ndarray (n_params, n_params), T: scaled distance -> original distance
+    loss_scale : float, see :func:`gap_scale`
+    rtol : float, > 0
+    """
+    c = to_original @ np.linalg.pinv(q, hermitian=True) @ to_original.T
+    spread = np.sqrt(np.clip(np.diag(c), 0.0, None))  # (n_params,)
+    moving = spread > 0
+    if not moving.any():
+        return 0.0
+    allowed = np.abs(optimum[moving]) / spread[moving] + math.sqrt(max(loss_scale, 0.0))
+    return float(rtol**2 * np.min(allowed) ** 2)

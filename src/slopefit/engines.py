@@ -60,6 +60,15 @@ class StatsEngine:
         with torch.no_grad():
             return float(self.loss(W, B))
 
+    def gap(self, W, B) -> float:
+        """``loss - loss*`` as ``d^T Q d``, computed from the distance itself: no cancellation
+        against ``loss*``, so gaps far below ``loss*``'s rounding are still resolved."""
+        import torch
+
+        with torch.no_grad():
+            delta = stack_params(W, B).to(torch.float64) - self.theta_star
+            return float(delta @ (self.q @ delta))
+
 
 class DataEngine:
     """MSE on the rows themselves, held as one scaled tensor in the run's dtype.

@@ -13,6 +13,7 @@ out. Both answer the same three calls, so both get the same rules from
     during that update, or None when the update judged no loss of its own. With ``keep``
     the stepper remembers the parameters the loss was taken at.
 ``judged() -> ndarray (K, n_params)``: the remembered parameters (scaled units).
+``judged_gap() -> float``: ``loss - loss*`` at the remembered parameters of the run (K = 1).
 ``restore()``: put the remembered parameters back (a run stopped at the epoch it judged).
 ``freeze(mask)``: stop updating the runs in ``mask`` (they diverged).
 """
@@ -34,6 +35,8 @@ class Stepper(Protocol):
     def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]: ...
 
     def judged(self) -> np.ndarray: ...
+
+    def judged_gap(self) -> float: ...
 
     def restore(self) -> None: ...
 
@@ -72,7 +75,7 @@ def run_loop(
     baseline: float,
     log_every: int = 1,
     tol: float | None = None,
-    target: float = -math.inf,
+    gap_target: float | None = None,
     record_params: bool = False,
     every_epoch_judged: bool = True,
     callback: Callable[[Progress], None] | None = None,
@@ -90,8 +93,8 @@ def run_loop(
     log_every : int, record every this many epochs (the last is always recorded)
     tol : float or None
         Stop when the loss changes by at most ``tol * loss`` over one epoch (K = 1).
-    target : float
-        Stop once the loss is at or below this (K = 1; -inf: never).
+    gap_target : float or None
+        Stop once the gap ``loss - loss*`` is at or below this (K = 1; None: never).
     record_params : bool, keep the parameters of every record
     every_epoch_judged : bool
         True when every epoch's loss is cheap (full batch: the step computes it anyway);
@@ -99,7 +102,7 @@ def run_loop(
         a rule needs it.
     callback : callable, optional, called with :class:`Progress` at every record (K = 1)
     """
-    may_stop = tol is not None or target > -math.inf
+    may_stop = tol is not None or gap_target is not None
     keep = may_stop or record_params
     active = np.ones(runs, dtype=bool)
     diverged_at = np.full(runs, -1)
@@ -135,7 +138,7 @@ def run_loop(
         current = float(loss[0])
         converged = (tol is not None and epoch > 0
                      and abs(previous - current) <= tol * max(abs(previous), 1e-300))
-        close_enough = judge and current <= target
+        close_enough = judge and gap_target is not None and stepper.judged_gap() <= gap_target
         if epoch % log_every == 0 or is_last or converged or close_enough:
             seen_epochs.append(epoch)
             seen_losses.append(loss)
@@ -171,8 +174,9 @@ class TorchRun:
     whole-data loss before the pass.
     """
 
-    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator) -> None:
+    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, quadratic=None) -> None:
         self.engine = engine
+        self.quadratic = quadratic  # a StatsEngine: the gap to the optimum at any parameters
         self.W, self.B = W, B
         self.params = [W] if B is None else [W, B]
         self.optimizer = optimizer
@@ -198,6 +202,10 @@ class TorchRun:
 
     def judged(self) -> np.ndarray:
         return np.concatenate([p.detach().reshape(-1).double().cpu().numpy() for p in self._kept])[None, :]
+
+    def judged_gap(self) -> float:
+        kept = self._kept
+        return self.quadratic.gap(kept[0], kept[1] if len(kept) > 1 else None)
 
     def restore(self) -> None:
         import torch

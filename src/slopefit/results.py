@@ -91,6 +91,7 @@ class FitResult:
     engine: str = "stats"
     n_samples: int = 0
     stats: SufficientStats | None = None
+    auto: str | None = None
 
     @property
     def initial_loss(self) -> float:

@@ -80,6 +80,18 @@ class Scaler:
         coef = np.asarray(W, dtype=np.float64) / self.x_scale
         return coef, np.asarray(B, dtype=np.float64) + self.y_mean - coef @ self.x_mean
 
+    def jacobian(self, *, fit_intercept: bool = True) -> np.ndarray:
+        """``T``: a change ``d`` of the scaled parameters (W, B) is ``T @ d`` in original units
+        (coefficients, then intercept); shape (n_params, n_params)."""
+        inv = np.diag(1.0 / self.x_scale)  # (n_features, n_features)
+        if not fit_intercept:
+            return inv
+        d = len(self.x_scale)
+        t = np.eye(d + 1)
+        t[:d, :d] = inv
+        t[d, :d] = -self.x_mean / self.x_scale
+        return t
+
     def to_scaled(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, float]:
         """The inverse of :meth:`to_original`."""
         coef = np.asarray(coef, dtype=np.float64)

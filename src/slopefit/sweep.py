@@ -157,8 +157,8 @@ def sweep(
     start = time.perf_counter()
     if base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
         stacked = StackedRun(q, configs)
-        record = run_loop(stacked, runs=len(configs), epochs=base.epochs, baseline=baseline)
-        losses = np.full((len(configs), base.epochs + 1), np.nan)  # (K, epochs + 1); NaN once diverged
+        record = run_loop(stacked, runs=len(configs), epochs=base.budget, baseline=baseline)
+        losses = np.full((len(configs), base.budget + 1), np.nan)  # (K, epochs + 1); NaN once diverged
         losses[:, :len(record.epochs)] = record.losses.T
         theta = stacked.theta.detach().to(dtype=q.q.dtype).cpu().numpy()
         vectorised = True
@@ -200,6 +200,8 @@ def _check_sweep(configs: tuple[TrainConfig, ...]) -> TrainConfig:
     if any(c.batch_size is not None for c in configs):
         raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
                           "(compare minibatch runs with 'slopefit compare')")
+    if any(c.lr is None for c in configs):
+        raise ConfigError("every run of a sweep needs its lr (a sweep compares learning rates); build them with grid()")
     return configs[0]
 
 
@@ -217,7 +219,7 @@ class StackedRun:
         base = configs[0]
         self.q = q
         self.optimizer = base.optimizer
-        self.dtype, self.device = getattr(torch, base.dtype), base.device
+        self.dtype, self.device = getattr(torch, base.resolved_dtype()), base.device
         k, p = len(configs), q.theta_star.shape[0]
 
         def column(key: str, default) -> torch.Tensor:
@@ -284,6 +286,9 @@ class StackedRun:
     def judged(self) -> np.ndarray:
         return self._kept.to(dtype=self.q.q.dtype).cpu().numpy()
 
+    def judged_gap(self) -> float:
+        raise NotImplementedError("a sweep stops on its epochs only")
+
     def restore(self) -> None:
         import torch
 
@@ -301,7 +306,7 @@ class StackedRun:
 
 
 def _train_one_by_one(data, configs, stats, exact):
-    losses = np.full((len(configs), configs[0].epochs + 1), np.nan)
+    losses = np.full((len(configs), configs[0].budget + 1), np.nan)
     theta = np.zeros((len(configs), stats.n_features + (1 if configs[0].fit_intercept else 0)))
     for k, config in enumerate(configs):
         try:

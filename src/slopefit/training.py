@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from slopefit.config import TrainConfig, check_device
-from slopefit.convergence import loss_trend, target_loss
+from slopefit.advise import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
+from slopefit.config import AUTO_RTOL, TrainConfig, check_device
+from slopefit.convergence import coefficient_gap, gap_scale, loss_trend
 from slopefit.datasets import Dataset
 from slopefit.engines import StatsEngine, make_engine
-from slopefit.errors import DataError, DivergenceError
+from slopefit.errors import ConfigError, DataError, DivergenceError
 from slopefit.exact import ExactSolution
 from slopefit.loop import LoopRecord, TorchRun, run_loop
 from slopefit.objective import mse_float64
@@ -93,10 +95,12 @@ def fit(
     exact = reference or reference_solution(data, fit_intercept=config.fit_intercept, stats=stats)
     lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=config.fit_intercept)
-    dtype = getattr(torch, config.dtype)
     quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=from_stats)
-    engine_name = config.resolved_engine()
     full_batch = config.batch_size is None or config.batch_size >= stats.n
+    asked = config
+    config, auto = _resolve(config, data, stats, quadratic, full_batch=full_batch)
+    dtype = getattr(torch, config.dtype)
+    engine_name = config.resolved_engine()
     engine = make_engine(engine_name, data, scaler, quadratic, full_batch=full_batch, dtype=dtype, device=device)
 
     W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
@@ -104,15 +108,27 @@ def fit(
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
-                   generator=torch.Generator().manual_seed(int(config.seed)))
+                   generator=torch.Generator().manual_seed(int(config.seed)), quadratic=quadratic)
+    scale = gap_scale(from_stats.loss, baseline)
+    if config.stop_gap is not None:
+        gap_target: float | None = config.stop_gap * scale
+    elif asked.automatic:  # every coefficient within AUTO_RTOL of the optimum
+        optimum = np.append(from_stats.coef, from_stats.intercept) if config.fit_intercept else from_stats.coef
+        gap_target = coefficient_gap(quadratic.q.cpu().numpy(), optimum,
+                                     scaler.jacobian(fit_intercept=config.fit_intercept), loss_scale=scale,
+                                     rtol=AUTO_RTOL)
+    else:
+        gap_target = None
     start = time.perf_counter()
     record = run_loop(run, runs=1, epochs=config.epochs, baseline=baseline, log_every=config.log_every,
                       tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
-                      target=(target_loss(exact.loss, baseline, config.stop_gap) if config.stop_gap is not None
-                              else -np.inf), callback=callback)
+                      gap_target=gap_target, callback=callback)
     seconds = time.perf_counter() - start
     if record.stop_reason == "diverged":
         raise _divergence(record, config, lr_bound)
+    stop_reason = record.stop_reason
+    if stop_reason == "gap" and config.stop_gap is None:
+        stop_reason = "converged"
 
     w_scaled = W.detach().to(torch.float64).cpu().numpy().copy()
     b_scaled = float(B.detach()[0]) if B is not None else 0.0
@@ -127,11 +143,32 @@ def fit(
                       tuple(tuple(float(v) for v in p[0]) for p in record.params))
     return FitResult(
         coef=coef, intercept=intercept, coef_scaled=w_scaled, intercept_scaled=b_scaled, scaler=scaler,
-        history=history, config=config, epochs_run=record.epochs_run, stop_reason=record.stop_reason,
+        history=history, config=config, epochs_run=record.epochs_run, stop_reason=stop_reason,
         final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
         feature_names=data.feature_names, target_name=data.target_name, target_variance=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
+        auto=auto.reason if auto is not None else None,
     )
+
+
+def _resolve(config: TrainConfig, data, stats: SufficientStats, quadratic: StatsEngine, *,
+             full_batch: bool) -> tuple[TrainConfig, AutoStep | None]:
+    """The config with every automatic setting made concrete: lr (and momentum) from the
+    curvature, the epoch budget, the dtype. An adaptive optimizer with no lr gets ConfigError
+    with the lr that came closest in a short sweep on this data."""
+    auto = None
+    lr, options = config.lr, dict(config.options)
+    if config.automatic:
+        try:
+            auto = auto_step(quadratic.q.cpu().numpy(), config.optimizer, config.options, full_batch=full_batch)
+        except ConfigError as exc:
+            best, gap = suggest_lr(data, stats, config.optimizer, config.options, scaling=config.scaling,
+                                   fit_intercept=config.fit_intercept)
+            raise ConfigError(f"{exc}; on this data, of lr in {SUGGEST_LRS[0]:g}..{SUGGEST_LRS[-1]:g} over "
+                              f"{SUGGEST_EPOCHS} full-batch epochs lr={best:g} came closest (relative gap {gap:.2g}): "
+                              f"try --lr {best:g}") from None
+        lr, options = auto.lr, auto.options
+    return replace(config, lr=lr, options=options, epochs=config.budget, dtype=config.resolved_dtype()), auto
 
 
 def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exception:
