@@ -88,27 +88,129 @@ def plot_scatter(x, y, path, *, xlabel: str, ylabel: str, title: str) -> Path:
         return _save(fig, path)
 
 
+def _readable_log_ticks(axis) -> None:
+    """Give a log-scaled axis at least two labelled ticks whatever its span.
+
+    Over more than two decades the labels sit on powers of ten; over one or two on 1, 2 and 5
+    times a power of ten; over less than about one decade (a loss from 13.35 to 13.30) on evenly
+    spaced round numbers, as on a linear axis. Labels are plain text (``0.001``, ``1e-12``, ``13.31``)
+    with as many digits as tell the ticks apart: the default mathtext labels show a lone ``10``
+    or nothing at all on a narrow span.
+    """
+    from matplotlib.ticker import Formatter, Locator, LogLocator, MaxNLocator, NullFormatter
+
+    class ReadableLogLocator(Locator):
+        def __call__(self):
+            return self.tick_values(*self.axis.get_view_interval())
+
+        def tick_values(self, vmin, vmax):
+            low, high = sorted((float(vmin), float(vmax)))
+            if not high > 0:
+                return np.array([])
+            low = low if low > 0 else high * 1e-3
+            decades = np.log10(high / low)
+            if decades > 2:
+                ticks = LogLocator(base=10, numticks=9).tick_values(low, high)
+            elif decades > 0.8:  # 1, 2, 5: the widest gap is log10(2.5) = 0.4 decade, so >= 2 fall inside
+                ticks = LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12).tick_values(low, high)
+            else:
+                ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+            return ticks[ticks > 0]
+
+    class PlainFormatter(Formatter):
+        """``%g`` with the fewest significant digits that keep each label within 0.1 % of a tick step."""
+
+        digits = 3
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            values = np.sort(np.asarray([v for v in locs if v > 0], dtype=np.float64))
+            step = float(np.min(np.diff(values))) if len(values) > 1 else (float(values[0]) if len(values) else 1.0)
+            for digits in range(1, 17):
+                if all(abs(float(f"{v:.{digits}g}") - v) <= 1e-3 * step for v in values):
+                    break
+            if len(values) and 1 <= values[-1] < 1e6:  # 20, not 2e+01
+                digits = max(digits, int(np.floor(np.log10(values[-1]))) + 1)
+            self.digits = digits
+
+        def __call__(self, x, pos=None):
+            return f"{x:.{self.digits}g}"
+
+    axis.set_major_locator(ReadableLogLocator())
+    axis.set_major_formatter(PlainFormatter())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _gap_floor(optimum: float, losses: Sequence[np.ndarray], loss_dtype: str) -> float:
+    """The smallest gap ``loss - optimum`` a run's losses can resolve: one float step at the optimum.
+
+    With ``optimum == 0`` (data on a line) every loss is its own gap, so the floor sits a decade
+    under the smallest positive one.
+    """
+    floor = float(np.finfo(np.dtype(loss_dtype)).eps) * abs(float(optimum))
+    if floor > 0:
+        return floor
+    positive = [float(np.min(gap[gap > 0])) for gap in losses if np.any(gap > 0)]
+    return 0.1 * min(positive) if positive else 1.0
+
+
 def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, title: str,
-                 log_y: bool = False) -> Path:
-    """Loss curves against epochs, one per run; ``log_y`` when losses span orders of magnitude."""
+                 log_y: bool = False, optimum: float | None = None, loss_dtype: str = "float64",
+                 floor_label: str = "below float resolution") -> Path:
+    """Loss curves against epochs, one per run, or their gaps to the optimum.
+
+    Parameters
+    ----------
+    curves : sequence of Curve
+    path : str or PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; with ``optimum`` the y label should say it is a gap
+        (``"loss − loss* (log scale)"``, ``"손실 − 최솟값 (로그 눈금)"``).
+    log_y : bool, default False
+        A log y axis, when losses span orders of magnitude. Its ticks are always labelled,
+        even over a fraction of a decade.
+    optimum : float or None, default None
+        The minimum loss ``loss*``. When given, each curve is drawn as ``loss - loss*`` on a
+        log axis: the gap that "converged" is about. Gaps at or below one float step at the
+        optimum (``eps(loss_dtype) * |loss*|``; negative ones come from rounding) are drawn on
+        that floor, marked by a dotted line labelled ``floor_label``.
+    loss_dtype : {"float64", "float32"}, default "float64"
+        The float type the losses were computed in; it sets the floor.
+    floor_label : str
+        Legend text of the floor line (``"부동소수점 해상도 이하"`` in Korean).
+
+    Examples
+    --------
+    >>> plot_history([Curve("sgd", [0, 1, 2], [4.0, 2.5, 2.01])], "gap.png", xlabel="epoch",  # doctest: +SKIP
+    ...              ylabel="loss − loss*", title="gap", optimum=2.0)
+    """
     import matplotlib
 
+    shown = [np.asarray(curve.losses, dtype=np.float64) for curve in curves]
+    floor = None
+    if optimum is not None:
+        log_y = True
+        shown = [losses - float(optimum) for losses in shown]
+        floor = _gap_floor(optimum, shown, loss_dtype)
     with matplotlib.rc_context(_rc()):
         fig, ax = _new_figure()
-        for curve in curves:
-            losses = np.asarray(curve.losses, dtype=np.float64)
+        clipped = False
+        for curve, values in zip(curves, shown, strict=True):
+            if floor is not None:
+                below = np.isfinite(values) & (values <= floor)
+                clipped = clipped or bool(below.any())
+                values = np.where(below, floor, values)
             if log_y:
-                losses = np.where(losses > 0, losses, np.nan)
-            ax.plot(np.asarray(curve.epochs), losses, curve.style, label=curve.label)
+                values = np.where(values > 0, values, np.nan)
+            ax.plot(np.asarray(curve.epochs), values, curve.style, label=curve.label)
+        if clipped:
+            ax.axhline(floor, linestyle=":", color="gray", linewidth=1.2, label=f"{floor_label} ({floor:.1e})")
         if log_y:
-            from matplotlib.ticker import FuncFormatter, NullFormatter
-
             ax.set_yscale("log")
-            # plain-text tick labels: the default mathtext labels need a U+2212 minus glyph
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            _readable_log_ticks(ax.yaxis)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-        if len(curves) > 1 or curves[0].label:
+        if len(curves) > 1 or curves[0].label or clipped:
             ax.legend()
         return _save(fig, path)
 
