@@ -5,32 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit import plotting
 from slopefit.plotting import Curve, plot_history
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures the plotting functions save, drawn again with the project's fonts for inspection."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    figures = []
-    save = plotting._save
-
-    def keep(fig, path):
-        figures.append(fig)
-        return save(fig, path)
-
-    monkeypatch.setattr(plotting, "_save", keep)
-
-    def last():
-        fig = figures[-1]
-        with matplotlib.rc_context(plotting.rc_params()):
-            FigureCanvasAgg(fig).draw()
-        return fig
-
-    return last
 
 
 def _labelled_ticks(axis) -> list[tuple[float, str]]:
