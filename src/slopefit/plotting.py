@@ -399,10 +399,12 @@ def _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label
 
 
 def _path_style(i: int, n_paths: int) -> dict:
-    """Colour, marker, line style and width of path ``i``: no two paths share any of them (up to
-    ten), and earlier paths are drawn wider, so one hidden under another still shows at its edges."""
+    """Colour, marker, line style and width of path ``i``. Colours differ for up to ten paths, markers
+    for up to eight, line styles cycle through four; earlier paths are drawn wider, so that one
+    hidden under a later one still shows at its edges."""
+    width = 1.2 + 1.2 * (n_paths - 1 - i) / max(n_paths, 1)
     return dict(color=f"C{i % 10}", marker=_PATH_MARKERS[i % len(_PATH_MARKERS)],
-                linestyle=_PATH_STYLES[i % len(_PATH_STYLES)], linewidth=1.2 + 1.2 * (n_paths - 1 - i) / max(n_paths, 1))
+                linestyle=_PATH_STYLES[i % len(_PATH_STYLES)], linewidth=width)
 
 
 def _draw_paths(ax, paths: Sequence[ParamPath], upto: int | None, start_label: str, end_label: str) -> None:
