@@ -129,12 +129,15 @@ def _readable_log_ticks(axis) -> None:
             for digits in range(1, 17):
                 if all(abs(float(f"{v:.{digits}g}") - v) <= 1e-3 * step for v in values):
                     break
-            if len(values) and 1 <= values[-1] < 1e6:  # 20, not 2e+01
-                digits = max(digits, int(np.floor(np.log10(values[-1]))) + 1)
+            whole = values[(values >= 1) & (values < 1e6)]
+            if len(whole):  # 20 and 50000, not 2e+01 and 5e+04
+                digits = max(digits, int(np.floor(np.log10(whole[-1]))) + 1)
             self.digits = digits
 
         def __call__(self, x, pos=None):
-            return f"{x:.{self.digits}g}"
+            text = f"{x:.{self.digits}g}"
+            mantissa, _, exponent = text.partition("e")
+            return f"{mantissa}e{int(exponent)}" if exponent else text  # 1e6 and 1e-7, not 1e+06 and 1e-07
 
     axis.set_major_locator(ReadableLogLocator())
     axis.set_major_formatter(PlainFormatter())
