@@ -51,3 +51,29 @@ def write_csv(tmp_path: Path):
 
 
 HEIGHT_WEIGHT_CSV = "height,weight\n166,58.7\n176,75.7\n171,62.1\n173,70.4\n169,60.1\n"
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures the plotting functions save, drawn again with the project's fonts for inspection."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from slopefit import plotting
+
+    figures = []
+    save = plotting._save
+
+    def keep(fig, path):
+        figures.append(fig)
+        return save(fig, path)
+
+    monkeypatch.setattr(plotting, "_save", keep)
+
+    def last():
+        fig = figures[-1]
+        with matplotlib.rc_context(plotting.rc_params()):
+            FigureCanvasAgg(fig).draw()
+        return fig
+
+    return last

@@ -88,27 +88,132 @@ def plot_scatter(x, y, path, *, xlabel: str, ylabel: str, title: str) -> Path:
         return _save(fig, path)
 
 
+def _readable_log_ticks(axis) -> None:
+    """Give a log-scaled axis at least two labelled ticks whatever its span.
+
+    Over more than two decades the labels sit on powers of ten; over one or two on 1, 2 and 5
+    times a power of ten; over less than about one decade (a loss from 13.35 to 13.30) on evenly
+    spaced round numbers, as on a linear axis. Labels are plain text (``0.001``, ``1e-12``, ``13.31``)
+    with as many digits as tell the ticks apart: the default mathtext labels show a lone ``10``
+    or nothing at all on a narrow span.
+    """
+    from matplotlib.ticker import Formatter, Locator, LogLocator, MaxNLocator, NullFormatter
+
+    class ReadableLogLocator(Locator):
+        def __call__(self):
+            return self.tick_values(*self.axis.get_view_interval())
+
+        def tick_values(self, vmin, vmax):
+            low, high = sorted((float(vmin), float(vmax)))
+            if not high > 0:
+                return np.array([])
+            low = low if low > 0 else high * 1e-3
+            decades = np.log10(high / low)
+            if decades > 2:
+                ticks = LogLocator(base=10, numticks=9).tick_values(low, high)
+            elif decades > 0.8:  # 1, 2, 5: the widest gap is log10(2.5) = 0.4 decade, so >= 2 fall inside
+                ticks = LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12).tick_values(low, high)
+            else:
+                ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+            return ticks[ticks > 0]
+
+    class PlainFormatter(Formatter):
+        """``%g`` with the fewest significant digits that keep each label within 0.1 % of a tick step."""
+
+        digits = 3
+
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            values = np.sort(np.asarray([v for v in locs if v > 0], dtype=np.float64))
+            step = float(np.min(np.diff(values))) if len(values) > 1 else (float(values[0]) if len(values) else 1.0)
+            for digits in range(1, 17):
+                if all(abs(float(f"{v:.{digits}g}") - v) <= 1e-3 * step for v in values):
+                    break
+            whole = values[(values >= 1) & (values < 1e6)]
+            if len(whole):  # 20 and 50000, not 2e+01 and 5e+04
+                digits = max(digits, int(np.floor(np.log10(whole[-1]))) + 1)
+            self.digits = digits
+
+        def __call__(self, x, pos=None):
+            text = f"{x:.{self.digits}g}"
+            mantissa, _, exponent = text.partition("e")
+            return f"{mantissa}e{int(exponent)}" if exponent else text  # 1e6 and 1e-7, not 1e+06 and 1e-07
+
+    axis.set_major_locator(ReadableLogLocator())
+    axis.set_major_formatter(PlainFormatter())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _gap_floor(optimum: float, losses: Sequence[np.ndarray], loss_dtype: str) -> float:
+    """The smallest gap ``loss - optimum`` a run's losses can resolve: one float step at the optimum.
+
+    With ``optimum == 0`` (data on a line) every loss is its own gap, so the floor sits a decade
+    under the smallest positive one.
+    """
+    floor = float(np.finfo(np.dtype(loss_dtype)).eps) * abs(float(optimum))
+    if floor > 0:
+        return floor
+    positive = [float(np.min(gap[gap > 0])) for gap in losses if np.any(gap > 0)]
+    return 0.1 * min(positive) if positive else 1.0
+
+
 def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, title: str,
-                 log_y: bool = False) -> Path:
-    """Loss curves against epochs, one per run; ``log_y`` when losses span orders of magnitude."""
+                 log_y: bool = False, optimum: float | None = None, loss_dtype: str = "float64",
+                 floor_label: str = "below float resolution") -> Path:
+    """Loss curves against epochs, one per run, or their gaps to the optimum.
+
+    Parameters
+    ----------
+    curves : sequence of Curve
+    path : str or PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; with ``optimum`` the y label should say it is a gap
+        (``"loss − loss* (log scale)"``, ``"손실 − 최솟값 (로그 눈금)"``).
+    log_y : bool, default False
+        A log y axis, when losses span orders of magnitude. Its ticks are always labelled,
+        even over a fraction of a decade.
+    optimum : float or None, default None
+        The minimum loss ``loss*``. When given, each curve is drawn as ``loss - loss*`` on a
+        log axis: the gap that "converged" is about. Gaps at or below one float step at the
+        optimum (``eps(loss_dtype) * |loss*|``; negative ones come from rounding) are drawn on
+        that floor, marked by a dotted line labelled ``floor_label``.
+    loss_dtype : {"float64", "float32"}, default "float64"
+        The float type the losses were computed in; it sets the floor.
+    floor_label : str
+        Legend text of the floor line (``"부동소수점 해상도 이하"`` in Korean).
+
+    Examples
+    --------
+    >>> plot_history([Curve("sgd", [0, 1, 2], [4.0, 2.5, 2.01])], "gap.png", xlabel="epoch",  # doctest: +SKIP
+    ...              ylabel="loss − loss*", title="gap", optimum=2.0)
+    """
     import matplotlib
 
+    shown = [np.asarray(curve.losses, dtype=np.float64) for curve in curves]
+    floor = None
+    if optimum is not None:
+        log_y = True
+        shown = [losses - float(optimum) for losses in shown]
+        floor = _gap_floor(optimum, shown, loss_dtype)
     with matplotlib.rc_context(_rc()):
         fig, ax = _new_figure()
-        for curve in curves:
-            losses = np.asarray(curve.losses, dtype=np.float64)
+        clipped = False
+        for curve, values in zip(curves, shown, strict=True):
+            if floor is not None:
+                below = np.isfinite(values) & (values <= floor)
+                clipped = clipped or bool(below.any())
+                values = np.where(below, floor, values)
             if log_y:
-                losses = np.where(losses > 0, losses, np.nan)
-            ax.plot(np.asarray(curve.epochs), losses, curve.style, label=curve.label)
+                values = np.where(values > 0, values, np.nan)
+            ax.plot(np.asarray(curve.epochs), values, curve.style, label=curve.label)
+        if clipped:
+            ax.axhline(floor, linestyle=":", color="gray", linewidth=1.2, label=f"{floor_label} ({floor:.1e})")
         if log_y:
-            from matplotlib.ticker import FuncFormatter, NullFormatter
-
             ax.set_yscale("log")
-            # plain-text tick labels: the default mathtext labels need a U+2212 minus glyph
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            _readable_log_ticks(ax.yaxis)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-        if len(curves) > 1 or curves[0].label:
+        if len(curves) > 1 or curves[0].label or clipped:
             ax.legend()
         return _save(fig, path)
 
@@ -209,61 +314,170 @@ class ParamPath:
     intercepts: Sequence[float]
 
 
-def _landscape_grid(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], points: int = 160):
+_PATH_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_PATH_STYLES = ("-", "--", "-.", ":")
+
+
+def _curvature(loss_fn, minimum: tuple[float, float], steps: tuple[float, float]) -> np.ndarray:
+    """``Q`` with ``loss(m + d) = loss(m) + d^T Q d`` for the quadratic ``loss_fn``, by central differences.
+
+    The MSE of a line is exactly quadratic in (W, B), so the differences are exact up to rounding
+    whatever the steps; steps as wide as the paths keep the rounding small next to the rise.
+    """
+    w, b = minimum
+    h, k = steps
+
+    def at(dw, db):
+        return float(loss_fn(np.array([w + dw]), np.array([b + db]))[0])
+
+    center = at(0.0, 0.0)
+    q_ww = (at(h, 0.0) - 2 * center + at(-h, 0.0)) / (2 * h * h)
+    q_bb = (at(0.0, k) - 2 * center + at(0.0, -k)) / (2 * k * k)
+    q_wb = (at(h, k) - at(h, -k) - at(-h, k) + at(-h, -k)) / (8 * h * k)
+    return np.array([[q_ww, q_wb], [q_wb, q_bb]])
+
+
+def _landscape_window(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], pad: float = 1.15):
+    """The (W, B) window to draw and the loss rise ``R`` above the minimum that it is built on.
+
+    Each axis is drawn in its own units (W and B keep their meaning), but the window is not the
+    paths' bounding box: it is the bounding box of the ellipse ``loss = loss* + R``, with ``R``
+    the smallest rise whose box holds every path point (times ``pad``). So the loss rises by the
+    same amount at the window's edge along each axis, every contour below ``R`` is a closed
+    ellipse inside the window, and a path that moves 20 along W and 0.8 along B no longer turns
+    the bowl into vertical bands. Falls back to the paths' box when the curvature is degenerate.
+    """
     ws = np.concatenate([np.asarray(p.w, dtype=np.float64) for p in paths] + [[minimum[0]]])
     bs = np.concatenate([np.asarray(p.b, dtype=np.float64) for p in paths] + [[minimum[1]]])
     ws, bs = ws[np.isfinite(ws)], bs[np.isfinite(bs)]
+    reach_w = float(np.max(np.abs(ws - minimum[0])))
+    reach_b = float(np.max(np.abs(bs - minimum[1])))
+    steps = (reach_w or max(abs(minimum[0]), 1.0), reach_b or max(abs(minimum[1]), 1.0))
+    q = _curvature(loss_fn, minimum, steps)
+    det = float(np.linalg.det(q))
+    if np.all(np.isfinite(q)) and q[0, 0] > 0 and det > 0:
+        # the ellipse d^T Q d = R reaches sqrt(R (Q^-1)_ii) along axis i
+        q_inv = np.linalg.inv(q)
+        rise = max(reach_w ** 2 / q_inv[0, 0], reach_b ** 2 / q_inv[1, 1])
+        if not rise > 0:  # every path sits on the minimum
+            rise = max(q[0, 0] * steps[0] ** 2, q[1, 1] * steps[1] ** 2)
+        rise *= pad * pad
+        half_w, half_b = np.sqrt(rise * q_inv[0, 0]), np.sqrt(rise * q_inv[1, 1])
+        return (minimum[0] - half_w, minimum[0] + half_w), (minimum[1] - half_b, minimum[1] + half_b), rise
 
     def span(values):
         low, high = float(values.min()), float(values.max())
-        pad = 0.15 * (high - low) if high > low else max(1.0, abs(high))
-        return low - pad, high + pad
+        more = 0.15 * (high - low) if high > low else max(1.0, abs(high))
+        return low - more, high + more
 
-    (w0, w1), (b0, b1) = span(ws), span(bs)
-    Wg, Bg = np.meshgrid(np.linspace(w0, w1, points), np.linspace(b0, b1, points))
-    return Wg, Bg, loss_fn(Wg, Bg)
+    return span(ws), span(bs), None
 
 
-def _draw_contour(ax, Wg, Bg, Z, minimum, min_label):
+def _landscape_grid(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], points: int = 160):
+    """The window's grid and the loss above the minimum on it: ``(Wg, Bg, gap, rise)``."""
+    (w0, w1), (b0, b1), rise = _landscape_window(loss_fn, paths, minimum)
+    Wg, Bg = np.meshgrid(np.linspace(w0, w1, points), np.linspace(b0, b1, points))  # (points, points) each
+    gap = loss_fn(Wg, Bg) - float(loss_fn(np.array([minimum[0]]), np.array([minimum[1]]))[0])
+    return Wg, Bg, gap, rise
+
+
+def _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label):
+    """Filled contours of the loss above its minimum on log-spaced levels, a colour bar, the minimum."""
     from matplotlib.colors import LogNorm
 
-    low = max(float(Z.min()), float(Z.max()) * 1e-6, 1e-300)
-    levels = np.geomspace(low, float(Z.max()), 18)
-    ax.contourf(Wg, Bg, Z, levels=levels, norm=LogNorm(vmin=low, vmax=float(Z.max())), cmap="Blues_r", alpha=0.55)
-    ax.contour(Wg, Bg, Z, levels=levels, colors="#3b5b92", linewidths=0.5, alpha=0.7)
+    top = float(np.nanmax(gap))
+    low = 1e-3 * (rise if rise else top)  # the innermost ellipse: 1/30 of the window across
+    levels = np.geomspace(low, top, 16)
+    norm = LogNorm(vmin=low, vmax=top)
+    filled = ax.contourf(Wg, Bg, np.clip(gap, low * 0.5, None), levels=levels, norm=norm, cmap="Greys",
+                         alpha=0.35, extend="min")
+    ax.contour(Wg, Bg, gap, levels=levels, colors="#5a6b80", linewidths=0.6, alpha=0.8)
+    bar = fig.colorbar(filled, ax=ax)
+    bar.set_label(colorbar_label)
+    _readable_log_ticks(bar.ax.yaxis)
     ax.plot(*minimum, marker="*", color="gold", markeredgecolor="black", markersize=16, linestyle="none",
-            label=min_label, zorder=5)
+            label=min_label, zorder=7)
+    ax.set_xlim(float(Wg.min()), float(Wg.max()))
+    ax.set_ylim(float(Bg.min()), float(Bg.max()))
+
+
+def _path_style(i: int, n_paths: int) -> dict:
+    """Colour, marker, line style and width of path ``i``. Colours differ for up to ten paths, markers
+    for up to eight, line styles cycle through four; earlier paths are drawn wider, so that one
+    hidden under a later one still shows at its edges."""
+    width = 1.2 + 1.2 * (n_paths - 1 - i) / max(n_paths, 1)
+    return dict(color=f"C{i % 10}", marker=_PATH_MARKERS[i % len(_PATH_MARKERS)],
+                linestyle=_PATH_STYLES[i % len(_PATH_STYLES)], linewidth=width)
+
+
+def _draw_paths(ax, paths: Sequence[ParamPath], upto: int | None, start_label: str, end_label: str) -> None:
+    """Each path up to record ``upto`` (all when None): its line with markers spread along it (at
+    staggered records, so that markers of overlapping paths do not cover each other), a start
+    square and an end marker in the path's own shape."""
+    n = len(paths)
+    for i, p in enumerate(paths):
+        style = _path_style(i, n)
+        w = np.asarray(p.w, dtype=np.float64)[: None if upto is None else upto + 1]
+        b = np.asarray(p.b, dtype=np.float64)[: None if upto is None else upto + 1]
+        every = max(1, len(w) // 12)
+        ax.plot(w, b, markersize=4, markevery=(min(i * max(1, every // n), len(w) - 1), every), label=p.label,
+                zorder=4 + 0.1 * (n - i), **style)
+        ax.plot(w[-1], b[-1], marker=style["marker"], color=style["color"], markersize=10, markeredgecolor="black",
+                linestyle="none", zorder=6)
+    starts = {(float(p.w[0]), float(p.b[0])) for p in paths}
+    for k, (w0, b0) in enumerate(sorted(starts)):
+        ax.plot(w0, b0, marker="s", color="white", markeredgecolor="black", markeredgewidth=1.5, markersize=9,
+                linestyle="none", label=start_label if k == 0 else None, zorder=6)
+    # one legend entry for every end marker: the paths' own shapes, shown big with a black edge
+    ax.plot([], [], marker="o", color="gray", markeredgecolor="black", markersize=9, linestyle="none", label=end_label)
 
 
 def plot_landscape(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], path, *, xlabel: str,
-                   ylabel: str, title: str, min_label: str, start_label: str) -> Path:
-    """Contours of the MSE over (W, B) with each run's path from the common start and the minimum.
+                   ylabel: str, title: str, min_label: str, start_label: str, end_label: str = "end",
+                   colorbar_label: str = "loss − loss*") -> Path:
+    """Contours of the MSE over (W, B) with each run's path from its start and the minimum.
 
-    ``loss_fn(W, B)`` takes arrays of one shape and returns the loss at each point.
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(W, B)`` takes arrays of one shape and returns the loss at each point; a quadratic
+        (the MSE of a line), whose curvature sets the window (see ``_landscape_window``).
+    paths : sequence of ParamPath
+        Drawn in distinct colours, markers and line styles, each with a start square and a big end
+        marker, and named in the legend.
+    minimum : (float, float)
+        ``(W*, B*)``, marked with a star labelled ``min_label``.
+    path : str or PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title, min_label, start_label : str
+    end_label : str, default "end"
+        Legend text of the end markers (``"끝점"`` in Korean).
+    colorbar_label : str, default "loss − loss*"
+        The colour bar shows the loss above its minimum on log-spaced levels; say so
+        (``"손실 − 최솟값 (로그 눈금)"`` in Korean).
     """
     import matplotlib
 
     with matplotlib.rc_context(_rc()):
-        fig, ax = _new_figure(size=(7.0, 5.6))
-        Wg, Bg, Z = _landscape_grid(loss_fn, paths, minimum)
-        _draw_contour(ax, Wg, Bg, Z, minimum, min_label)
-        for p in paths:
-            ax.plot(p.w, p.b, "-o", markersize=2.5, linewidth=1.4, label=p.label, zorder=4)
-        first = paths[0]
-        ax.plot(first.w[0], first.b[0], marker="s", color="black", markersize=8, linestyle="none",
-                label=start_label, zorder=6)
+        fig, ax = _new_figure(size=(7.4, 6.4))
+        Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum)
+        _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label)
+        _draw_paths(ax, paths, None, start_label, end_label)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-        ax.legend(loc="best", fontsize=8)
+        fig.legend(loc="outside lower center", ncols=min(3, len(paths) + 3), fontsize=8)
         return _save(fig, path)
 
 
 def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], gif_path, html_path, *,
                   xlabel: str, ylabel: str, wlabel: str, blabel: str, title: str, min_label: str,
-                  data_label: str, epoch_label: str, max_frames: int = 40) -> tuple[Path, Path]:
+                  data_label: str, epoch_label: str, max_frames: int = 40, start_label: str = "start",
+                  end_label: str = "now", colorbar_label: str = "loss − loss*") -> tuple[Path, Path]:
     """The fitted lines moving over the data (left) while their points move on the contours (right).
 
     One frame per recorded epoch (at most ``max_frames``, evenly chosen), saved as a looping GIF and
-    as a self-contained HTML page with a slider and a play button.
+    as a self-contained HTML page with a slider and a play button. The contour panel is drawn as
+    in ``plot_landscape``; there the end marker is each run's point at the frame's epoch, so
+    ``end_label`` defaults to ``"now"`` (``"현재"`` in Korean).
     """
     import base64
     import io
@@ -277,25 +491,26 @@ def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[floa
     with matplotlib.rc_context(_rc()):
         from matplotlib.figure import Figure
 
-        Wg, Bg, Z = _landscape_grid(loss_fn, paths, minimum, points=120)
+        Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum, points=120)
         xs = np.linspace(float(np.min(x)), float(np.max(x)), 50)
         for k in frames_at:
-            fig = Figure(figsize=(10.5, 4.4), layout="constrained")
+            fig = Figure(figsize=(11.5, 5.0), layout="constrained")
             left, right = fig.subplots(1, 2)
             left.scatter(x, y, s=40, color="#333333", label=data_label, zorder=3)
-            _draw_contour(right, Wg, Bg, Z, minimum, min_label)
+            _draw_contour(fig, right, Wg, Bg, gap, rise, minimum, min_label, colorbar_label)
             for i, p in enumerate(paths):
-                color = f"C{i}"
-                left.plot(xs, p.slopes[k] * xs + p.intercepts[k], color=color, label=p.label)
-                right.plot(p.w[:k + 1], p.b[:k + 1], "-", color=color, linewidth=1.2)
-                right.plot(p.w[k], p.b[k], "o", color=color, markersize=7, markeredgecolor="black", label=p.label)
+                style = _path_style(i, len(paths))
+                left.plot(xs, p.slopes[k] * xs + p.intercepts[k], color=style["color"],
+                          linestyle=style["linestyle"], label=p.label)
+            _draw_paths(right, paths, int(k), start_label, end_label)
             low, high = float(np.min(y)), float(np.max(y))
             pad = 0.5 * (high - low) if high > low else 1.0
             left.set_ylim(low - pad, high + pad)
             left.set(xlabel=xlabel, ylabel=ylabel, title=f"{title} ({epoch_label} {paths[0].epochs[k]})")
             right.set(xlabel=wlabel, ylabel=blabel, title=f"{epoch_label} {paths[0].epochs[k]}")
             left.legend(loc="upper left", fontsize=8)
-            right.legend(loc="best", fontsize=8)
+            fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncols=min(4, len(paths) + 3),
+                       fontsize=8)
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", dpi=80)
             pngs.append(buffer.getvalue())
