@@ -69,7 +69,7 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
     Returns
     -------
     ExactSolution
-        ``loss`` is the MSE of the returned line, from the extended-precision residual.
+        ``loss`` is the MSE of the returned line, from the refined extended-precision residual.
 
     Examples
     --------
@@ -114,7 +114,7 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
     else:
         intercept = 0.0
     coef64 = np.asarray(coef, dtype=np.float64)
-    loss = _mean_square_residual(X, y, x_mean, coef, centre if fit_intercept else np.longdouble(0.0))
+    loss = float((r @ r) / max(n_samples, 1))  # r is the refined residual, exact to the floor
     return ExactSolution(coef=coef64, intercept=intercept, loss=loss,
                          rank=rank - 1 if fit_intercept else rank)
 
@@ -200,14 +200,3 @@ def _augmented_residuals(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray, coef:
         g[n_features] -= rc.sum()
     return f, np.asarray(g, dtype=np.float64)
 
-
-def _mean_square_residual(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray, coef: np.ndarray,
-                          centre: np.longdouble) -> float:
-    """``mean((y - (X - x_mean) @ coef - centre)^2)`` with the residual in extended precision."""
-    total = np.longdouble(0.0)
-    shift = x_mean.astype(np.longdouble)
-    for start in range(0, X.shape[0], REFINE_CHUNK_ROWS):
-        rows = slice(start, start + REFINE_CHUNK_ROWS)
-        residual = y[rows] - ((X[rows].astype(np.longdouble) - shift) @ coef + centre)
-        total += residual @ residual
-    return float(total / max(X.shape[0], 1))
