@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import statsmodels.api as sm
@@ -82,3 +84,62 @@ def test_model_files_give_intervals_and_flag_extrapolation(tmp_path):
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     assert model.outside_range(X)[:, 0].tolist() == [False, True]
+
+
+def test_a_near_exact_line_gets_its_sigma_from_the_residual_pass():
+    """y = 2x + 1 + 1e-6 noise on x = 1000..2999: n * stats.loss cancels (sigma 3e-3 instead of
+    1e-6); the RSS from a residual pass at the exact line gives statsmodels' sigma."""
+    from slopefit.exact import solve_exact
+    from slopefit.stats import residual_sum_of_squares
+
+    x = np.arange(1000.0, 3000.0)
+    X = x[:, None]
+    y = 2 * x + 1 + 1e-6 * np.random.default_rng(0).standard_normal(len(x))
+    ols = sm.OLS(y, sm.add_constant(X, prepend=False)).fit()
+    exact = solve_exact(X, y)
+    stats = compute_stats([(X, y)], 1)
+    rss = residual_sum_of_squares((X, y), exact.coef, exact.intercept)
+    summary = summarize(stats, exact.coef, exact.intercept, rss=rss)
+    assert summary.sigma == pytest.approx(np.sqrt(ols.scale), rel=0.01)
+    assert summary.rss == rss
+    np.testing.assert_allclose(summary.std_err, ols.bse, rtol=0.01)
+    assert summary.reason is None
+
+
+def two_row_fit():
+    from slopefit.datasets import Dataset
+
+    data = Dataset(X=np.array([[1.0], [2.0]]), y=np.array([3.0, 5.0]), feature_names=("x",), target_name="y")
+    return fit(data, TrainConfig(lr=0.1, epochs=50, dtype="float64"))
+
+
+NO_DOF = r"no residual degrees of freedom \(2 rows, 2 parameters\): intervals need more rows than parameters"
+
+
+def test_no_residual_degrees_of_freedom_give_nan_and_a_reason():
+    summary = two_row_fit().summary(exact=True)
+    assert summary.dof_resid == 0
+    for value in (summary.sigma, summary.f_stat, summary.f_p_value, summary.adj_r2):
+        assert np.isnan(value)
+    for values in (summary.std_err, summary.t, summary.p_value, summary.ci_low, summary.ci_high):
+        assert np.isnan(values).all()
+    assert summary.r2 == pytest.approx(1.0)  # two points lie on their line
+    assert re.fullmatch(NO_DOF, summary.reason)
+    yhat, *bounds = summary.interval(np.array([[1.5]]), np.array([2.0]), 1.0)
+    assert yhat[0] == pytest.approx(4.0) and all(np.isnan(b).all() for b in bounds)
+
+
+def test_a_saved_two_row_model_gives_nan_intervals(tmp_path):
+    import json
+
+    from slopefit.persistence import load_model, model_from_result, save_model
+
+    path = save_model(model_from_result(two_row_fit()), tmp_path / "two.json")
+    assert json.loads(path.read_text())["inference"]["sigma"] is None  # JSON has no NaN
+    model = load_model(path)
+    X = np.array([[1.5], [4.0]])
+    yhat, *bounds = model.interval(X)
+    np.testing.assert_allclose(yhat, model.predict(X), rtol=1e-15)
+    np.testing.assert_allclose(yhat, [4.0, 9.0], rtol=1e-3)  # near the line through (1, 3) and (2, 5)
+    assert all(np.isnan(b).all() for b in bounds)
+    assert re.fullmatch(NO_DOF, model.interval_reason)

@@ -90,3 +90,15 @@ def test_failed_write_leaves_old_file_untouched(tmp_path, result, monkeypatch):
         save_model(model_from_result(result), path)
     assert path.read_text() == "previous contents"
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def test_damaged_interval_information(tmp_path, result):
+    path = save_model(model_from_result(result), tmp_path / "m.json")
+    data = json.loads(path.read_text())
+    del data["inference"]["dof_resid"]
+    path.write_text(json.dumps(data))
+    model = load_model(path)
+    with pytest.raises(ModelFileError, match="interval information is damaged \\(field 'dof_resid'\\); refit it"):
+        model.interval(np.zeros((1, 3)))
+    with pytest.raises(ModelFileError, match="interval information is damaged"):
+        _ = model.interval_reason

@@ -9,7 +9,7 @@ from slopefit.datasets import builtin, make_synthetic
 from slopefit.exact import solve_exact
 from slopefit.objective import mse_float64, stable_lr_bound
 from slopefit.scaling import Scaler
-from slopefit.stats import compute_stats
+from slopefit.stats import compute_stats, refine, residual_sum_of_squares
 
 
 def _digits(got: np.ndarray, want: np.ndarray) -> float:
@@ -125,3 +125,68 @@ def test_column_major_chunks_give_the_same_statistics():
         np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_array_equal(by_columns.x_min, data.X.min(axis=0))
     np.testing.assert_array_equal(by_columns.x_max, data.X.max(axis=0))
+
+
+def near_collinear(n: int = 120_000, seed: int = 11):
+    """Two columns with correlation 1 - 1e-9 around 1000 and a third around 50: cond ~4e4 standardized."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal(n)
+    X = np.column_stack([1e3 + base, 1e3 + base + 5e-5 * rng.standard_normal(n), 50 + 5 * rng.standard_normal(n)])
+    return X, X @ [1.5, -0.5, 2.0] + 3.0 + 0.1 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("layout", ["float64", "float32-column-major"])
+def test_refinement_recovers_the_digits_the_normal_equations_lose(layout):
+    X, y = near_collinear()
+    if layout != "float64":
+        X, y = np.asfortranarray(X.astype(np.float32)), y.astype(np.float32)
+    cond = np.linalg.cond((X - X.mean(0)) / X.std(0))
+    assert 1e4 < cond < 1e5  # as bad as the name says
+
+    def chunks():
+        return ((X[i:i + 25_000], y[i:i + 25_000]) for i in range(0, len(y), 25_000))
+
+    stats = compute_stats(chunks(), 3)
+    oracle = solve_exact(X, y)  # the rows' SVD with extended-precision refinement (test_exact checks it)
+    plain, refined = stats.solve(), refine(stats, chunks)
+    # Normal equations keep ~16 - 2 log10(cond) digits; residual passes in float64 ~16 - log10(cond),
+    # less ~2.5 for the cancellation inside each residual (predictions ~2000, residuals ~0.1).
+    assert _digits(refined.coef, oracle.coef) >= 16 - np.log10(cond) - 2.5
+    assert _digits(refined.coef, oracle.coef) >= _digits(plain.coef, oracle.coef) + 2.5
+    assert refined.intercept == pytest.approx(oracle.intercept, rel=1e-10)
+    assert refined.loss == pytest.approx(oracle.loss, rel=1e-10)
+    assert refined.rank == 3
+
+
+def test_refinement_without_intercept_and_its_errors():
+    X, y = near_collinear(20_000)
+    X[:, :2] -= 1e3  # through the origin, the offsets would make the raw design singular in float64
+    stats = compute_stats([(X, y)], 3)
+    oracle = solve_exact(X, y, fit_intercept=False)
+    refined = refine(stats, lambda: [(X, y)], fit_intercept=False, passes=3)
+    assert _digits(refined.coef, oracle.coef) >= _digits(stats.solve(fit_intercept=False).coef, oracle.coef)
+    assert _digits(refined.coef, oracle.coef) >= 8
+    assert refined.intercept == 0.0
+    with pytest.raises(ValueError, match="passes must be at least 1 .* got 0"):
+        refine(stats, lambda: [(X, y)], passes=0)
+    with pytest.raises(ValueError, match="chunks\\(\\) yielded 10 rows but the statistics hold 20000"):
+        refine(stats, lambda: [(X[:10], y[:10])])
+
+
+def test_residual_sum_of_squares_matches_rational_arithmetic():
+    from fractions import Fraction
+
+    X, y = near_collinear(300, seed=2)
+    coef, intercept = np.array([1.5, -0.5, 2.0]), 3.0
+    exact = sum((Fraction(float(t)) - sum(Fraction(float(v)) * Fraction(float(c)) for v, c in
+                                          zip(row, coef, strict=True)) - Fraction(intercept)) ** 2
+                for row, t in zip(X, y, strict=True))
+    pieces = [(X[i:i + 70], y[i:i + 70]) for i in range(0, 300, 70)]
+    for data in [(X, y), pieces, lambda: iter(pieces)]:
+        assert residual_sum_of_squares(data, coef, intercept) == pytest.approx(float(exact), rel=1e-12)
+    stats = compute_stats([(X, y)], 3)
+    shifted = residual_sum_of_squares((X, y), coef, intercept, shift=(stats.x_shift, stats.y_shift))
+    assert shifted == pytest.approx(float(exact), rel=1e-12)
+    without = sum((Fraction(float(t)) - sum(Fraction(float(v)) * Fraction(float(c)) for v, c in
+                                            zip(row, coef, strict=True))) ** 2 for row, t in zip(X, y, strict=True))
+    assert residual_sum_of_squares(pieces, coef, 99.0, fit_intercept=False) == pytest.approx(float(without), rel=1e-12)

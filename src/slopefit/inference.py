@@ -45,6 +45,9 @@ class Summary:
     fit_intercept : bool
     x_mean : ndarray (n_features,), cxx_inv : ndarray (n_features, n_features)
         What intervals for new rows need (raw moments when there is no intercept).
+
+    With no residual degrees of freedom (as many parameters as rows) sigma, standard errors,
+    t, p, F and every interval are NaN, and :attr:`reason` says why in one line.
     """
 
     names: tuple[str, ...]
@@ -75,6 +78,11 @@ class Summary:
         """
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
+    @property
+    def reason(self) -> str | None:
+        """Why sigma, p-values and intervals are NaN, in one line; None when they are not."""
+        return no_dof_reason(self.n, self.dof_resid)
+
     def to_dict(self) -> dict[str, Any]:
         """What a model file keeps to give intervals later (JSON-ready)."""
         return {"n": self.n, "dof_resid": self.dof_resid, "sigma": self.sigma, "level": self.level,
@@ -96,15 +104,22 @@ class IntervalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IntervalModel:
-        return cls(n=int(data["n"]), dof_resid=int(data["dof_resid"]), sigma=float(data["sigma"]),
+        """Read :meth:`Summary.to_dict`'s dict; a JSON null (a NaN when saved) reads back as NaN."""
+        return cls(n=int(data["n"]), dof_resid=int(data["dof_resid"]), sigma=_float(data["sigma"]),
                    level=float(data["level"]), fit_intercept=bool(data["fit_intercept"]),
                    x_mean=np.asarray(data["x_mean"], dtype=np.float64),
                    cxx_inv=np.asarray(data["cxx_inv"], dtype=np.float64))
 
+    @property
+    def reason(self) -> str | None:
+        """Why the intervals are NaN, in one line; None when they are not."""
+        return no_dof_reason(self.n, self.dof_resid)
+
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
         """Predictions with confidence (mean) and prediction (new observation) intervals.
 
-        Returns ``(yhat, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,).
+        Returns ``(yhat, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,);
+        the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
         """
         from scipy import stats as st
 
@@ -120,8 +135,26 @@ class IntervalModel:
 
 
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
-              feature_names: tuple[str, ...] | None = None, level: float = 0.95) -> Summary:
+              feature_names: tuple[str, ...] | None = None, level: float = 0.95,
+              rss: float | None = None) -> Summary:
     """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+    coef : array of shape (n_features,), intercept : float
+        The line to summarise (the exact optimum for the textbook summary).
+    fit_intercept : bool, default True
+    feature_names : tuple of str, optional
+    level : float, default 0.95
+        Confidence level of the intervals, in (0, 1).
+    rss : float, optional
+        The line's residual sum of squares from a pass over the rows
+        (:func:`slopefit.stats.residual_sum_of_squares`). Default ``n * stats.loss(...)``, which
+        subtracts nearly equal sums and keeps few digits when the line fits almost exactly.
+
+    With ``n`` rows and as many parameters, sigma, standard errors, t, p, F and the intervals
+    are NaN, and ``Summary.reason`` says why; nothing raises.
 
     Examples
     --------
@@ -141,7 +174,9 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     cxx, _, total = stats.centered() if fit_intercept else stats.raw()
     x_mean = stats.x_mean if fit_intercept else np.zeros(d)
     cxx_inv = _inverse(cxx)
-    rss = n * stats.loss(coef, intercept, fit_intercept=fit_intercept)
+    if rss is None:
+        rss = n * stats.loss(coef, intercept, fit_intercept=fit_intercept)
+    rss = float(rss)
     dof_model = d
     dof_resid = n - d - (1 if fit_intercept else 0)
     sigma2 = rss / dof_resid if dof_resid > 0 else math.nan
@@ -157,7 +192,10 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     q = st.t.ppf(0.5 + level / 2, dof_resid) if dof_resid > 0 else math.nan
     r2 = 1.0 - rss / total if total > 0 else math.nan
     adj = 1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / dof_resid if dof_resid > 0 else math.nan
-    f_stat = ((total - rss) / dof_model) / sigma2 if dof_resid > 0 and sigma2 > 0 else math.inf
+    if dof_resid <= 0:
+        f_stat = math.nan
+    else:
+        f_stat = ((total - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
     f_p = float(st.f.sf(f_stat, dof_model, dof_resid)) if dof_resid > 0 else math.nan
     return Summary(names=names, coef=params, std_err=std_err, t=t, p_value=p_value, ci_low=params - q * std_err,
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
@@ -171,3 +209,17 @@ def _inverse(cxx: np.ndarray) -> np.ndarray:
     spread = np.where(spread > 0, spread, 1.0)
     corr_inv = np.linalg.pinv(cxx / np.outer(spread, spread), hermitian=True)
     return corr_inv / np.outer(spread, spread)
+
+
+def no_dof_reason(n: int, dof_resid: int) -> str | None:
+    """The one line that explains NaN intervals when a fit has no residual degrees of freedom."""
+    if dof_resid > 0:
+        return None
+    params = n - dof_resid
+    return (f"no residual degrees of freedom ({n} row{'s' if n != 1 else ''}, {params} parameter"
+            f"{'s' if params != 1 else ''}): intervals need more rows than parameters")
+
+
+def _float(value) -> float:
+    """``float(value)``, with None (how JSON keeps a NaN) read as NaN."""
+    return math.nan if value is None else float(value)

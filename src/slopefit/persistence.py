@@ -54,15 +54,32 @@ class Model:
         """``(yhat, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
         the mean and the prediction interval of a new observation (see :mod:`slopefit.inference`).
 
+        The bounds are NaN when the fit had no residual degrees of freedom (as many parameters as
+        rows); :attr:`interval_reason` then says so in one line.
+
         Raises ModelFileError when the file was saved without the statistics intervals need.
         """
+        return self._interval_model().interval(self._rows(X), self.coef, self.intercept, level=level)
+
+    @property
+    def interval_reason(self) -> str | None:
+        """Why :meth:`interval` gives NaN bounds, in one line to show the user; None when it does not.
+
+        Raises ModelFileError when the file was saved without the statistics intervals need.
+        """
+        return self._interval_model().reason
+
+    def _interval_model(self):
         from slopefit.inference import IntervalModel
 
         if not isinstance(self.info.get("inference"), dict):
             raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
                                  "refit it with slopefit fit ... --save")
-        return IntervalModel.from_dict(self.info["inference"]).interval(self._rows(X), self.coef, self.intercept,
-                                                                         level=level)
+        try:
+            return IntervalModel.from_dict(self.info["inference"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
+                                 "refit it with slopefit fit ... --save") from None
 
     def outside_range(self, X: np.ndarray) -> np.ndarray:
         """Boolean (n_rows, n_features): where a value lies outside the training range (extrapolation)."""
