@@ -99,9 +99,8 @@ def test_unreadable_binary_file(tmp_path):
 
 
 def test_mismatched_lengths():
-    ds = Dataset(X=np.ones((3, 1)), y=np.ones(4), feature_names=("x",), target_name="y")
     with pytest.raises(DataError, match="features have 3 rows but the target has 4; give one target value per row"):
-        check_dataset(ds)
+        Dataset(X=np.ones((3, 1)), y=np.ones(4), feature_names=("x",), target_name="y")
 
 
 def test_unknown_builtin_column_and_synthetic_option():

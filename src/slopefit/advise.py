@@ -144,32 +144,65 @@ def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercep
 # --- messages: the bound that applies to a run, and what to change -------------------------
 
 
+def _bound_text(lam_max: float, optimizer: str, options: Mapping[str, Any] | None) -> str | None:
+    """``"lr < 0.0862 (2/λmax, λmax=23.2)"``: the one way every message prints a bound, or None."""
+    bound = stable_bound(lam_max, optimizer, options)
+    if bound is None:
+        return None
+    return f"lr < {bound:.4g} ({describe_bound(optimizer, options)}, λmax={lam_max:.4g} of the MSE Hessian)"
+
+
+def _decay_note(optimizer: str, options: Mapping[str, Any] | None) -> str | None:
+    """Weight decay, when it is why the answer is not least squares (adamw decays by default)."""
+    decay = float((options or {}).get("weight_decay", 1e-2 if optimizer == "adamw" else 0.0))
+    if decay <= 0:
+        return None
+    default = " (adamw's default)" if optimizer == "adamw" and "weight_decay" not in (options or {}) else ""
+    return (f"weight_decay={decay:g}{default} pulls the coefficients toward 0, so the run minimises a penalised "
+            "loss whose optimum is not least squares; set weight_decay=0 for the least-squares line")
+
+
 def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
-                      scaling: str) -> str:
+                      scaling: str, batch_size: int | None = None) -> str:
     """Why a run's loss blew up and what to change, for the DivergenceError message.
 
-    ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units.
+    ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units. The
+    bound named is the one of the run's own optimizer and momentum (``2(1+β)/λmax`` with
+    heavy-ball momentum); optimizers with no closed-form bound are told so.
     """
-    own = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
-    bound = 2.0 / lam_max if lam_max > 0 else math.inf
-    if own is not None and lr >= own:
-        advice = (f"full-batch gradient descent on this data is stable only for lr < {own:.3g} "
-                  f"({describe_bound(optimizer, options)} of the MSE Hessian, "
-                  f"λmax={lam_max:.4g}); lower the learning rate")
+    bound = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
+    if bound is not None and lr >= bound:
+        advice = f"full-batch {optimizer} on this data is stable only for {_bound_text(lam_max, optimizer, options)}; " \
+                 "lower the learning rate, or leave --lr out to have it chosen from the data"
+    elif bound is not None and batch_size is not None:
+        advice = (f"lr is inside the full-batch bound {bound:.4g}, but minibatches of {batch_size} rows make noisier "
+                  "steps; lower the learning rate or raise --batch-size")
+    elif bound is not None:
+        advice = (f"lr is inside the full-batch bound {bound:.4g}, so the data's values are the likely cause; "
+                  "use --dtype float64")
     else:
-        advice = (f"lr is below the plain full-batch bound {bound:.3g} (2/λmax), so try a smaller lr, "
-                  f"less momentum or another optimizer")
+        advice = (f"{optimizer} has no closed-form stable bound; lower the learning rate (try lr={lr / 10:g})")
     if scaling != "standardize":
         advice += ", or scale the data (--scale standardize)"
     return advice
 
 
-def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float) -> str:
+def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
+                         automatic: bool = False) -> str:
     """What to change when a run ended above the optimum, for the "not converged" note."""
-    bound = 2.0 / lam_max if lam_max > 0 else math.inf
-    if optimizer == "sgd" and lr >= bound:
-        return f"lr={lr:g} is at or above the stable bound {bound:.3g} (2/λmax); lower --lr"
-    return f"consider more --epochs, a larger --lr (below the stable bound {bound:.3g}) or --momentum 0.9"
+    decay = _decay_note(optimizer, options)
+    if decay:
+        return decay
+    bound = stable_bound(lam_max, optimizer, options)
+    if automatic:
+        return "the budget ran out first: raise --epochs"
+    if bound is not None and lr >= bound:
+        return f"lr={lr:g} is past the stable bound: {_bound_text(lam_max, optimizer, options)}; lower --lr"
+    if optimizer == "sgd":
+        tip = "" if (options or {}).get("momentum") else " or --momentum 0.9"
+        return (f"more --epochs, a larger --lr (inside {_bound_text(lam_max, optimizer, options)}){tip}, or leave "
+                "--lr out to have lr and momentum chosen from the data")
+    return f"more --epochs or another --lr ({optimizer} has no closed-form bound; 'slopefit sweep' compares lrs)"
 
 
 def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float) -> str | None:
@@ -177,8 +210,8 @@ def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, An
     bound = stable_bound(lam_max, optimizer, options)
     if bound is None or lr < bound:
         return None
-    return (f"lr={lr:g} is above the stable bound {bound:.4g} of full-batch {optimizer} on this data "
-            f"({describe_bound(optimizer, options)}, λmax={lam_max:.4g}); expect divergence (see slopefit advise)")
+    return (f"lr={lr:g} is past the stable bound of full-batch {optimizer} on this data, "
+            f"{_bound_text(lam_max, optimizer, options)}; expect divergence (see slopefit advise)")
 
 
 @dataclass(frozen=True)
@@ -303,9 +336,9 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
         beta = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
         lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2
         options["momentum"] = beta
+        contraction = rate(lr, np.array([lo, hi]), beta)
         return AutoStep(lr, options, f"heavy ball from the curvature: lr={lr:.4g}, momentum={beta:.4g} "
-                        f"(the fastest for {where}, spectrum widened 5%; error × {rate(lr, np.array([lo, hi]), beta):.4g} "
-                        "per epoch)")
+                        f"(the fastest for {where}, spectrum widened 5%; error × {contraction:.4g} per epoch)")
     if options.get("nesterov"):
         lr = 1.0 / hi
         return AutoStep(lr, options, f"sgd with nesterov momentum {beta:g}: lr = 1/λmax = {lr:.4g} ({where})")

@@ -42,6 +42,30 @@ class Dataset:
     true_coef: np.ndarray | None = None
     true_intercept: float | None = None
 
+    def __post_init__(self) -> None:
+        """Shapes are checked when a Dataset is made (by a reader or by hand); values (NaN, a
+        constant column, too few rows) when it is fitted, in the same pass that gathers its
+        statistics."""
+        X, y = np.asarray(self.X), np.asarray(self.y)
+        if X.dtype.kind not in "f":
+            X = _as_float(X, "features")
+        if y.dtype.kind not in "f":
+            y = _as_float(y, f"target {self.target_name!r}")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "feature_names", tuple(self.feature_names))
+        if X.ndim != 2:
+            raise DataError(f"features must be a 2-D table (rows x columns), got shape {X.shape}; "
+                            "for one feature use X.reshape(-1, 1)")
+        if y.ndim != 1:
+            raise DataError(f"target must be one column, got shape {y.shape}; use y.ravel()")
+        if X.shape[0] != y.shape[0]:
+            raise DataError(f"features have {X.shape[0]} rows but the target has {y.shape[0]}; "
+                            "give one target value per row")
+        if len(self.feature_names) != X.shape[1]:
+            raise DataError(f"{X.shape[1]} feature columns but {len(self.feature_names)} names "
+                            f"({', '.join(self.feature_names)}); give one name per column")
+
     @property
     def n_samples(self) -> int:
         return int(self.X.shape[0])
@@ -324,6 +348,13 @@ def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
     more = f" and {len(rows) - MAX_ROWS_LISTED} more" if len(rows) > MAX_ROWS_LISTED else ""
     word = "row" if len(rows) == 1 else "rows"
     return f"{word} {shown}{more} (data rows, header not counted)"
+
+
+def _as_float(values: np.ndarray, what: str) -> np.ndarray:
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numbers, got values of type {values.dtype}") from None
 
 
 def check_dataset(ds: Dataset) -> Dataset:

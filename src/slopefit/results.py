@@ -43,7 +43,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class FitResult:
-    """The outcome of :func:`fit`, in the data's own units, next to the exact optimum.
+    """The outcome of :func:`slopefit.training.fit`, in the data's own units, next to the exact optimum.
 
     Attributes
     ----------
@@ -54,20 +54,28 @@ class FitResult:
     scaler : Scaler
     history : History
     config : TrainConfig
+        The settings that ran: an automatic run's chosen lr, momentum, epochs and dtype filled in.
     epochs_run : int
         Updates (full batch) or passes (minibatch) actually made; fewer than ``config.epochs``
-        when the tolerance stopped the run.
-    stop_reason : "epochs" | "tol" | "gap"
+        when a stopping rule ended the run.
+    stop_reason : "epochs" | "tol" | "gap" | "converged"
+        All epochs run; the loss changed by at most ``tol``; within ``stop_gap``; every
+        coefficient within :data:`slopefit.config.AUTO_RTOL` of the optimum (automatic runs).
     final_loss : float
         MSE of the final parameters on the whole data, float64, original units.
-    exact : ExactSolution
-    seconds : float
-        Wall time of the training loop.
+    exact : ExactSolution, the least-squares optimum (its loss from its residuals)
+    seconds : float, wall time of the training loop
     lr_bound : float
         2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
+    feature_names : tuple of str, target_name : str
+    target_variance : float
+        The baseline loss: the target's variance (with an intercept) or its mean square.
+    feature_min, feature_max : ndarray (n_features,), the training range of each feature
     engine : "stats" | "data", the engine that ran
     n_samples : int, rows in the data
     stats : SufficientStats, the one-pass statistics of the data (for :meth:`summary`)
+    auto : str or None, what an automatic run chose and why (one line), None when lr was given
+    seconds_stats, seconds_exact : float, wall time of the statistics pass and of the exact solve
     """
 
     coef: np.ndarray
@@ -92,6 +100,8 @@ class FitResult:
     n_samples: int = 0
     stats: SufficientStats | None = None
     auto: str | None = None
+    seconds_stats: float = 0.0
+    seconds_exact: float = 0.0
 
     @property
     def initial_loss(self) -> float:
@@ -128,13 +138,14 @@ class FitResult:
         """Predictions in original units for X of shape (n_samples, n_features)."""
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
 
-    def summary(self, *, level: float = 0.95, exact: bool = False):
-        """The OLS summary (standard errors, t, p, intervals, R², F) of the fitted line, or of the
-        exact optimum with ``exact=True``: a :class:`slopefit.inference.Summary`."""
+    def summary(self, *, level: float = 0.95):
+        """The least-squares summary (standard errors, t, p, intervals, R², F), statsmodels'
+        numbers: computed at the exact optimum, whatever gradient descent reached, with the
+        residual sum of squares of the optimum's own residuals: a :class:`slopefit.inference.Summary`.
+        The gradient-descent line differs from it by :attr:`param_distance`."""
         from slopefit.inference import summarize
 
         if self.stats is None:
             raise ValueError("this FitResult carries no statistics to summarise")
-        coef, intercept = (self.exact.coef, self.exact.intercept) if exact else (self.coef, self.intercept)
-        return summarize(self.stats, coef, intercept, fit_intercept=self.config.fit_intercept,
-                         feature_names=self.feature_names, level=level)
+        return summarize(self.stats, self.exact.coef, self.exact.intercept, fit_intercept=self.config.fit_intercept,
+                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.n_samples)

@@ -147,8 +147,8 @@ def sweep(
     base = _check_sweep(configs)
     check_device(base.device)
     stats = stats or gather_stats(data, on_rows=on_rows)
-    optimum = stats.solve(fit_intercept=base.fit_intercept)
     exact = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)
+    optimum = exact
     scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
     q = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
     lam_max = 2.0 * float(np.linalg.eigvalsh(q.q.cpu().numpy())[-1])

@@ -89,13 +89,16 @@ def fit(
 
     config = config or TrainConfig()
     device = check_device(config.device)
+    clock = time.perf_counter()
     stats = stats or gather_stats(data, on_rows=on_rows)
+    seconds_stats, clock = time.perf_counter() - clock, time.perf_counter()
     scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-    from_stats = stats.solve(fit_intercept=config.fit_intercept)
     exact = reference or reference_solution(data, fit_intercept=config.fit_intercept, stats=stats)
+    seconds_exact = time.perf_counter() - clock
     lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=config.fit_intercept)
-    quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=from_stats)
+    # the quadratic about the exact optimum: gradient descent on the stats engine converges to it
+    quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
     full_batch = config.batch_size is None or config.batch_size >= stats.n
     asked = config
     config, auto = _resolve(config, data, stats, quadratic, full_batch=full_batch)
@@ -109,11 +112,11 @@ def fit(
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
                    generator=torch.Generator().manual_seed(int(config.seed)), quadratic=quadratic)
-    scale = gap_scale(from_stats.loss, baseline)
+    scale = gap_scale(exact.loss, baseline)
     if config.stop_gap is not None:
         gap_target: float | None = config.stop_gap * scale
     elif asked.automatic:  # every coefficient within AUTO_RTOL of the optimum
-        optimum = np.append(from_stats.coef, from_stats.intercept) if config.fit_intercept else from_stats.coef
+        optimum = np.append(exact.coef, exact.intercept) if config.fit_intercept else exact.coef
         gap_target = coefficient_gap(quadratic.q.cpu().numpy(), optimum,
                                      scaler.jacobian(fit_intercept=config.fit_intercept), loss_scale=scale,
                                      rtol=AUTO_RTOL)
@@ -138,7 +141,7 @@ def fit(
     if solves_on_rows(data):
         final_loss = mse_float64(data.X, data.y, coef, intercept, fit_intercept=config.fit_intercept)
     else:
-        final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=from_stats)
+        final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=exact)
     history = History(record.epochs, tuple(float(v) for v in record.losses[:, 0]),
                       tuple(tuple(float(v) for v in p[0]) for p in record.params))
     return FitResult(
@@ -147,7 +150,7 @@ def fit(
         final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
         feature_names=data.feature_names, target_name=data.target_name, target_variance=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
-        auto=auto.reason if auto is not None else None,
+        auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
     )
 
 
@@ -181,6 +184,7 @@ def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exc
                          f"in {config.dtype}: the data's values are too large to square; use --dtype float64 "
                          "or express the target in larger units")
     lam_max = 2.0 / lr_bound if lr_bound > 0 else 0.0
-    advice = divergence_advice(lam_max, config.optimizer, config.options, config.lr, scaling=config.scaling)
+    advice = divergence_advice(lam_max, config.optimizer, config.options, config.lr, scaling=config.scaling,
+                               batch_size=config.batch_size)
     return DivergenceError(f"training diverged at epoch {epoch}: the loss {loss_trend(loss)} with "
                            f"{config.describe()}; {advice}", epoch=epoch, lr=config.lr, bound=lr_bound)

@@ -65,7 +65,7 @@ def test_datasets(run_cli):
 
 def test_fit_save_predict(run_cli, tmp_path):
     model = tmp_path / "hw.json"
-    run = run_cli("fit", "height-weight", "--momentum", "0.9", "--epochs", "500", "--save", model,
+    run = run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "500", "--save", model,
                   "--plot", tmp_path / "plots")
     assert run.code == 0, run.err
     rows: dict[str, list[str]] = {}
@@ -150,7 +150,7 @@ ERRORS = [
     (["fit", "height-weight", "--scale", "none", "--lr", "0.001"], 1,
      "training diverged at epoch"),
     (["fit", "height-weight", "--scale", "center", "--lr", "0.1"], 1,
-     "full-batch gradient descent on this data is stable only for lr < 0.0862"),
+     "full-batch sgd on this data is stable only for lr < 0.08621 (2/λmax, λmax=23.2 of the MSE Hessian)"),
     (["predict", "{csv}", "1"], 1, "is not a slopefit model: not valid JSON"),
     (["predict", "{old}", "1"], 1, "has model format version 0, but this slopefit reads version 1"),
     (["predict", "nothing.json", "1"], 1, "model file 'nothing.json' does not exist"),
@@ -257,8 +257,8 @@ def test_divergence_writes_no_model(run_cli, tmp_path):
 
 def test_ctrl_c_stops_cleanly(tmp_path):
     model = tmp_path / "m.json"
-    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--epochs",
-                             "1000000", "--save", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--lr", "0.01",
+                             "--epochs", "1000000", "--save", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             # a shell that starts a job with & (CI runners do) hands it SIGINT ignored;
                             # give the child the disposition a terminal user's process has
@@ -325,14 +325,16 @@ def test_advise_gives_the_seed_bounds_and_a_measured_run(run_cli):
 
 def test_fit_warns_before_an_unstable_lr(run_cli):
     res = run_cli("fit", "height-weight", "--scale", "center", "--lr", "0.09", "--epochs", "50")
-    assert res.err.startswith("warning: lr=0.09 is above the stable bound 0.08621 of full-batch sgd")
+    assert res.err.startswith("warning: lr=0.09 is past the stable bound of full-batch sgd on this data, "
+                              "lr < 0.08621 (2/λmax, λmax=23.2 of the MSE Hessian)")  # 2/λmax: hand-checked in the lesson
+    assert "expect divergence" in res.err
     ok = run_cli("fit", "height-weight", "--scale", "center", "--lr", "0.09", "--momentum", "0.9", "--epochs", "50")
     assert "warning" not in ok.err  # momentum 0.9 raises the bound to 0.164
 
 
 def test_fit_prints_the_statistical_summary(run_cli):
     res = run_cli("fit", "height-weight", "--momentum", "0.9", "--epochs", "300")
-    assert "statistics of the fitted line (OLS, 5 rows, 3 residual dof):" in res.out
+    assert "least-squares statistics (OLS at the exact optimum, 5 rows, 3 residual dof):" in res.out
     line = next(row for row in res.out.splitlines() if row.startswith("height ") and "0.36" in row)
     assert line.split()[1:3] == ["1.82069", "0.3612"]  # coef and its standard error (statsmodels: 0.361154)
     assert "R^2 0.894421   adj. R^2 0.859229" in res.out  # statsmodels: 0.8592286

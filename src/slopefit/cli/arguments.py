@@ -54,8 +54,12 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
+    """The options of every training command; ``epochs`` is the default with an explicit lr."""
     add_data_options(p)
-    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"epochs (default {epochs})")
+    p.set_defaults(epochs_with_lr=epochs)
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help=f"epochs (default {epochs} with --lr; without --lr a budget of 100000: the run stops "
+                        "once converged)")
     p.add_argument("--batch-size", type=positive_int, default=None,
                    help="minibatch size (default: full batch; 1 = one random row per step)")
     p.add_argument("--scale", choices=("none", "center", "standardize"), default="standardize",
@@ -63,7 +67,8 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
     p.add_argument("--log-every", type=positive_int, default=1, help="record the loss every N epochs")
     p.add_argument("--tol", type=float, default=None, help="stop when the loss changes by <= tol*loss in an epoch")
     p.add_argument("--seed", type=int, default=0, help="seed of the minibatch shuffle (default 0)")
-    p.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
+    p.add_argument("--dtype", choices=("auto", "float32", "float64"), default="auto",
+                   help="training precision (default auto: float64 on the stats engine, float32 on the rows)")
     p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
     add_engine_options(p)
@@ -94,11 +99,12 @@ def optimizer_options(items: Sequence[str] | None) -> dict[str, str]:
     return options
 
 
-def config_from(args: argparse.Namespace, optimizer: str, lr: float, options: dict):
+def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, options: dict):
     """The :class:`TrainConfig` the shared training options describe."""
     from slopefit.config import TrainConfig
 
-    return TrainConfig(optimizer=optimizer, lr=lr, epochs=args.epochs, options=options,
+    epochs = args.epochs if args.epochs is not None or lr is None else args.epochs_with_lr
+    return TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, options=options,
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
                        log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
                        stop_gap=getattr(args, "stop_gap", None),
@@ -124,7 +130,8 @@ def write_report(args: argparse.Namespace, command: str, text: str, images: Sequ
     from slopefit.report import write_report as write
     from slopefit.texts import text as t
 
-    settings = {k: v for k, v in vars(args).items() if k not in ("handler", "report") and v not in (None, False)}
+    settings = {k: v for k, v in vars(args).items()
+                if k not in ("handler", "report", "epochs_with_lr", "needs_torch") and v not in (None, False)}
     return write(args.report, title=f"slopefit {command}: {args.data}", settings=settings, lang=args.lang,
                  sections=[Section(t("report.result", args.lang), text),
                            Section(t("report.figures", args.lang), images=images)])

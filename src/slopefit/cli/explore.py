@@ -26,7 +26,8 @@ def add_parsers(sub) -> None:
     add_training_options(p, epochs=200)
     p.add_argument("--run", action="append", required=True, metavar='"NAME key=value ..."',
                    help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate of runs that do not set lr=")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate of runs that do not set lr= (default: chosen from the data, as fit does)")
     p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
     p.add_argument("--landscape", action="store_true",
                    help="also draw the MSE contours over (W, B) with every run's path (one-feature data)")
@@ -51,7 +52,6 @@ def add_parsers(sub) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from slopefit.convergence import CONVERGED_GAP
     from slopefit.errors import DivergenceError
     from slopefit.figures import compare_figure, landscape_figures
     from slopefit.optimizers import parse_run
@@ -64,9 +64,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         name, raw = parse_run(spec)
         lr_text = raw.pop("lr", args.lr)
         try:
-            lr = float(lr_text)
+            lr = None if lr_text is None or lr_text == "auto" else float(lr_text)
         except ValueError:
-            raise ConfigError(f"lr={lr_text!r} in run {spec!r} is not a number") from None
+            raise ConfigError(f"lr={lr_text!r} in run {spec!r} is not a number; give a number or lr=auto") from None
         runs.append(replace(config_from(args, name, lr, raw), record_params=views))
     data = load(args)
     stats = gather_stats(data)  # one pass and one exact solve for every run
@@ -83,10 +83,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
             continue
         results.append(result)
-        rows.append((config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
+        rows.append((result.config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
                      f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
-                     "converged" if result.relative_gap <= CONVERGED_GAP else "not converged"))
-    text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {args.epochs} epochs, "
+                     "converged" if result.converged else "not converged"))
+    budget = (f"{args.epochs} epochs" if args.epochs else
+              f"{args.epochs_with_lr} epochs for runs given an lr, until converged for the others")
+    text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {budget}, "
             "same start (zeros) for every run\n\n"
             + table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
     figures = []
@@ -160,8 +162,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                      str(reached) if reached >= 0 else "-",
                      "converged" if result.relative_gap[k] <= args.gap else "not converged"))
     how = "one vectorised run" if result.vectorised else "one run at a time (not vectorised for this optimizer)"
-    print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {args.epochs} epochs in "
-          f"{result.seconds:.3f} s ({how}); scale={args.scale}, {args.dtype}")
+    print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {base.budget} epochs in "
+          f"{result.seconds:.3f} s ({how}); scale={args.scale}, {base.resolved_dtype()}")
     print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
     print()
     print(table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))
@@ -171,6 +173,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
               + (f", reached {args.gap:g} at epoch {reached})" if reached >= 0 else ")"))
     path = sweep_figure(result, lrs, momenta, Path(args.plot), args.lang,
-                        title=f"{data.name}: {args.optimizer}, {args.epochs} epochs")
+                        title=f"{data.name}: {args.optimizer}, {base.budget} epochs")
     print(f"\nfigure saved to {path}")
     return EXIT_OK if best is not None else EXIT_FAILURE

@@ -44,25 +44,34 @@ def plural(count: int, word: str) -> str:
 def fit_report(data, result) -> str:
     """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block."""
     from slopefit.advise import not_converged_advice
+    from slopefit.config import AUTO_RTOL
     from slopefit.convergence import CONVERGED_GAP
 
     cfg = result.config
     batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \
         else f"batch size {cfg.batch_size}"
+    epochs = f"budget {cfg.epochs} epochs" if result.auto else f"{cfg.epochs} epochs"
     head = [
         f"slopefit fit: {data.name} ({result.n_samples} rows, {plural(data.n_features, 'feature')} -> "
         f"{data.target_name})",
-        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {cfg.epochs} epochs, {cfg.dtype}, "
+        f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {epochs}, {cfg.dtype}, "
         f"{result.engine} engine on {cfg.device}",
-        "",
     ]
-    rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in
-            zip(data.feature_names, result.coef, result.exact.coef, strict=True)]
-    if cfg.fit_intercept:
-        rows.append(("intercept", f"{result.intercept:.10g}", f"{result.exact.intercept:.10g}"))
-    rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}"))
+    if result.auto:
+        head.append(f"chosen: {result.auto}; stops once every coefficient is within {AUTO_RTOL:g} of the optimum "
+                    "(give --lr to set the step yourself)")
+    head.append("")
+    rows = []
+    names = [*data.feature_names, *(["intercept"] if cfg.fit_intercept else [])]
+    gd = [*result.coef, *([result.intercept] if cfg.fit_intercept else [])]
+    ls = [*result.exact.coef, *([result.exact.intercept] if cfg.fit_intercept else [])]
+    for name, c, e in zip(names, gd, ls, strict=True):
+        rows.append((name, f"{c:.10g}", f"{e:.10g}", f"{abs(c - e) / abs(e):.2g}" if e else f"{abs(c - e):.2g}"))
+    rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}", ""))
     stopped = {"tol": "tolerance reached", "gap": f"within --stop-gap {cfg.stop_gap} of the optimum",
-               "epochs": "all epochs run"}[result.stop_reason]
+               "converged": f"every coefficient within {AUTO_RTOL:g} of the optimum",
+               "epochs": "all epochs run" if not result.auto else "budget spent before converging"}[result.stop_reason]
+    total = result.seconds_stats + result.seconds_exact + result.seconds
     tail = [
         "",
         f"initial loss   {result.initial_loss:.10g}",
@@ -73,13 +82,15 @@ def fit_report(data, result) -> str:
         f"(what the optimizer saw, scale={cfg.scaling})",
         f"R^2            {result.r2:.6f}",
         f"epochs         {result.epochs_run} ({stopped})",
-        f"time           {result.seconds:.3f} s",
+        f"time           {total:.3f} s = data pass {result.seconds_stats:.3f} s + exact solve "
+        f"{result.seconds_exact:.3f} s + gradient descent {result.seconds:.3f} s",
     ]
     if not result.converged:
-        advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr)
+        advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
+                                      automatic=result.auto is not None)
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
-    return "\n".join(head + [table(("", "gradient descent", "exact (least squares)"), rows)] + tail
-                     + ["", summary_table(result.summary())])
+    return "\n".join(head + [table(("", "gradient descent", "exact (least squares)", "relative difference"), rows)]
+                     + tail + ["", summary_table(result.summary())])
 
 
 def summary_table(summary) -> str:
@@ -89,12 +100,13 @@ def summary_table(summary) -> str:
     rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", p_value(p), f"{lo:.6g}", f"{hi:.6g}")
             for name, c, se, t, p, lo, hi in zip(summary.names, summary.coef, summary.std_err, summary.t,
                                                  summary.p_value, summary.ci_low, summary.ci_high, strict=True)]
-    lines = [f"statistics of the fitted line (OLS, {summary.n} rows, {summary.dof_resid} residual dof):",
+    lines = [f"least-squares statistics (OLS at the exact optimum, {summary.n} rows, {summary.dof_resid} "
+             "residual dof):",
              table(("", "coef", "std err", "t", "P>|t|", low, high), rows),
              f"R^2 {summary.r2:.6f}   adj. R^2 {summary.adj_r2:.6f}   residual std error {summary.sigma:.6g} "
              f"on {summary.dof_resid} dof",
              f"F-statistic {summary.f_stat:.6g} on {summary.dof_model} and {summary.dof_resid} dof, "
              f"p-value {p_value(summary.f_p_value)}"]
-    if summary.dof_resid <= 0:
-        lines.append("note: as many parameters as rows: no residual degrees of freedom, no standard errors")
+    if summary.reason:
+        lines.append(f"note: {summary.reason}")
     return "\n".join(lines)

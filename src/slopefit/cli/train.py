@@ -25,7 +25,9 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
     add_training_options(p, epochs=1000)
     p.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad or lbfgs (default sgd)")
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: chosen from the curvature of the data, and the run stops once "
+                        "converged; the lesson uses 0.01)")
     p.add_argument("--momentum", type=float, default=None, help="momentum (sgd, rmsprop)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="another optimizer option, e.g. nesterov=true, betas=0.9,0.99 (repeatable)")
@@ -62,7 +64,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     try:
         data = load(args)
         stats = gather_stats(data, on_rows=bar.rows)
-        if config.batch_size is None:
+        if config.batch_size is None and config.lr is not None:
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             lam_max = 2.0 / stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
             warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
@@ -130,6 +132,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     outside = model.outside_range(X).tolist()  # (n_rows, n_features) of bool
     flagged = [any(row) for row in outside]
     if args.interval:
+        if model.interval_reason:
+            print(f"note: {model.interval_reason}", file=sys.stderr)
         yhat, c_lo, c_hi, p_lo, p_hi = model.interval(X, level=args.level)
         pct = f"{100 * args.level:g}%"
         rows = []
