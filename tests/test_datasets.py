@@ -9,7 +9,6 @@ from slopefit.datasets import (
     Dataset,
     builtin,
     builtin_names,
-    check_dataset,
     load_dataset,
     make_synthetic,
 )

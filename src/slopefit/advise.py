@@ -172,8 +172,9 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
     """
     bound = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
     if bound is not None and lr >= bound:
-        advice = f"full-batch {optimizer} on this data is stable only for {_bound_text(lam_max, optimizer, options)}; " \
-                 "lower the learning rate, or leave --lr out to have it chosen from the data"
+        advice = (f"full-batch {optimizer} on this data is stable only for "
+                  f"{_bound_text(lam_max, optimizer, options)}; lower the learning rate, or leave --lr out to have "
+                  "it chosen from the data")
     elif bound is not None and batch_size is not None:
         advice = (f"lr is inside the full-batch bound {bound:.4g}, but minibatches of {batch_size} rows make noisier "
                   "steps; lower the learning rate or raise --batch-size")

@@ -258,7 +258,8 @@ def test_divergence_writes_no_model(run_cli, tmp_path):
 def test_ctrl_c_stops_cleanly(tmp_path):
     model = tmp_path / "m.json"
     proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--lr", "0.01",
-                             "--epochs", "1000000", "--save", str(model)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--epochs", "1000000", "--save", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             # a shell that starts a job with & (CI runners do) hands it SIGINT ignored;
                             # give the child the disposition a terminal user's process has
@@ -326,7 +327,7 @@ def test_advise_gives_the_seed_bounds_and_a_measured_run(run_cli):
 def test_fit_warns_before_an_unstable_lr(run_cli):
     res = run_cli("fit", "height-weight", "--scale", "center", "--lr", "0.09", "--epochs", "50")
     assert res.err.startswith("warning: lr=0.09 is past the stable bound of full-batch sgd on this data, "
-                              "lr < 0.08621 (2/λmax, λmax=23.2 of the MSE Hessian)")  # 2/λmax: hand-checked in the lesson
+                              "lr < 0.08621 (2/λmax, λmax=23.2 of the MSE Hessian)")  # 2/λmax, as in the lesson
     assert "expect divergence" in res.err
     ok = run_cli("fit", "height-weight", "--scale", "center", "--lr", "0.09", "--momentum", "0.9", "--epochs", "50")
     assert "warning" not in ok.err  # momentum 0.9 raises the bound to 0.164
