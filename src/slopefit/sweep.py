@@ -227,7 +227,8 @@ class StackedRun:
             return torch.tensor([[float(c.options.get(key, default))] for c in configs], dtype=self.dtype,
                                 device=self.device)
 
-        self.lr = torch.tensor([[float(c.lr)] for c in configs], dtype=self.dtype, device=self.device)
+        lrs = [c.lr for c in configs if c.lr is not None]  # every run has one (checked by sweep)
+        self.lr = torch.tensor([[float(lr)] for lr in lrs], dtype=self.dtype, device=self.device)
         self.decay = column("weight_decay", 1e-2 if self.optimizer == "adamw" else 0.0)  # torch's defaults
         if self.optimizer in ("adam", "adamw"):
             betas = [tuple(c.options.get("betas", (0.9, 0.999))) for c in configs]

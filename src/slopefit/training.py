@@ -102,6 +102,7 @@ def fit(
     full_batch = config.batch_size is None or config.batch_size >= stats.n
     asked = config
     config, auto = _resolve(config, data, stats, quadratic, full_batch=full_batch)
+    assert config.lr is not None  # resolved
     dtype = getattr(torch, config.dtype)
     engine_name = config.resolved_engine()
     engine = make_engine(engine_name, data, scaler, quadratic, full_batch=full_batch, dtype=dtype, device=device)
@@ -123,7 +124,7 @@ def fit(
     else:
         gap_target = None
     start = time.perf_counter()
-    record = run_loop(run, runs=1, epochs=config.epochs, baseline=baseline, log_every=config.log_every,
+    record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
                       tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
                       gap_target=gap_target, callback=callback)
     seconds = time.perf_counter() - start
@@ -179,12 +180,13 @@ def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exc
     from slopefit.advise import divergence_advice
 
     epoch, loss = int(record.diverged_at[0]), float(record.diverged_loss[0])
+    lr = float(config.lr) if config.lr is not None else float("nan")  # resolved: always set here
     if epoch == 0:  # before any update: the numbers themselves do not fit the dtype
         return DataError(f"the loss at the starting point is already {'NaN' if np.isnan(loss) else 'infinite'} "
                          f"in {config.dtype}: the data's values are too large to square; use --dtype float64 "
                          "or express the target in larger units")
     lam_max = 2.0 / lr_bound if lr_bound > 0 else 0.0
-    advice = divergence_advice(lam_max, config.optimizer, config.options, config.lr, scaling=config.scaling,
+    advice = divergence_advice(lam_max, config.optimizer, config.options, lr, scaling=config.scaling,
                                batch_size=config.batch_size)
     return DivergenceError(f"training diverged at epoch {epoch}: the loss {loss_trend(loss)} with "
-                           f"{config.describe()}; {advice}", epoch=epoch, lr=config.lr, bound=lr_bound)
+                           f"{config.describe()}; {advice}", epoch=epoch, lr=lr, bound=lr_bound)
