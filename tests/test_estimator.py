@@ -37,7 +37,7 @@ def test_fitted_attributes_and_feature_names():
 
     frame = pd.DataFrame({"height": [166.0, 176, 171, 173, 169], "age": [30.0, 41, 25, 35, 28]})
     y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
-    est = LinearRegressor(epochs=500).fit(frame, y)
+    est = LinearRegressor(lr=0.01, epochs=500).fit(frame, y)
     assert est.n_features_in_ == 2
     assert list(est.feature_names_in_) == ["height", "age"]
     assert est.n_iter_ == 500 and est.history_.epochs[-1] == 500

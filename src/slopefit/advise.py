@@ -321,8 +321,10 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
     (0.8741, 0.1259)
     """
     options = dict(options or {})
-    if optimizer == "lbfgs":
-        return AutoStep(1.0, options, "lbfgs: lr=1 with the strong-Wolfe line search (torch's own step)")
+    if optimizer == "lbfgs":  # its own stopping tests would end it near 1e-9, short of the optimum
+        options = {"tolerance_grad": 0.0, "tolerance_change": 0.0, **options}
+        return AutoStep(1.0, options, "lbfgs: lr=1 with the strong-Wolfe line search (torch's own step), "
+                        "its own early stops off")
     if optimizer != "sgd":
         raise ConfigError(f"{optimizer} has no automatic step: its step does not follow from the curvature "
                           f"alone; give --lr (lr=...)")

@@ -28,12 +28,16 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         ``"gd"`` trains with a torch optimizer; ``"exact"`` solves least squares in float64.
     optimizer : str, default "sgd"
         sgd, adam, adamw, rmsprop, adagrad or lbfgs.
-    lr : float, default 0.01
-        Learning rate, > 0.
+    lr : float or None, default None
+        Learning rate, > 0. None: chosen from the curvature of the data (heavy-ball lr and
+        momentum for sgd, lr 1 for lbfgs; adaptive optimizers ask for one), and training stops
+        once every coefficient is within 1e-9 of the least-squares optimum.
     momentum : float or None, default None
-        Momentum for sgd and rmsprop. None means 0.9 for sgd and the optimizer's own default otherwise.
-    epochs : int, default 1000
-        Full-batch updates, or passes over the data with ``batch_size``.
+        Momentum for sgd and rmsprop. None: chosen with the lr when lr is None; 0.9 for sgd with
+        an lr; the optimizer's own default otherwise.
+    epochs : int or None, default None
+        Full-batch updates, or passes over the data with ``batch_size``. None: 1000 with an lr,
+        a budget of 100000 without.
     batch_size : int or None, default None
         Minibatch size; None trains on the full batch.
     scaling : {"none", "center", "standardize"}, default "standardize"
@@ -43,7 +47,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     fit_intercept : bool, default True
     optimizer_options : dict or None, default None
         Further options of the optimizer, torch's names (``{"nesterov": True}``).
-    dtype : {"float32", "float64"}, default "float32"
+    dtype : {"auto", "float32", "float64"}, default "auto"
+        "auto": float64 on the stats engine (full batch), float32 on the rows (minibatches).
     random_state : int or None, default None
         Seeds the minibatch shuffle.
     engine : {"auto", "stats", "data"}, default "auto"
@@ -69,10 +74,10 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     1.8207
     """
 
-    def __init__(self, *, solver: str = "gd", optimizer: str = "sgd", lr: float = 0.01,
-                 momentum: float | None = None, epochs: int = 1000, batch_size: int | None = None,
+    def __init__(self, *, solver: str = "gd", optimizer: str = "sgd", lr: float | None = None,
+                 momentum: float | None = None, epochs: int | None = None, batch_size: int | None = None,
                  scaling: str = "standardize", tol: float | None = None, fit_intercept: bool = True,
-                 optimizer_options: dict | None = None, dtype: str = "float32",
+                 optimizer_options: dict | None = None, dtype: str = "auto",
                  random_state: int | None = None, engine: str = "auto", device: str = "cpu") -> None:
         self.solver = solver
         self.optimizer = optimizer
@@ -108,7 +113,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     def _config(self) -> TrainConfig:
         options = dict(self.optimizer_options or {})
         momentum = self.momentum
-        if momentum is None and self.optimizer == "sgd":
+        if momentum is None and self.optimizer == "sgd" and self.lr is not None:
             momentum = 0.9
         if momentum is not None:
             options["momentum"] = momentum
