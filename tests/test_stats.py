@@ -30,7 +30,7 @@ def test_well_conditioned_data_keep_ten_digits(dtype, offset):
     assert sol.loss == pytest.approx(exact.loss, rel=1e-9)
 
 
-def test_offset_near_collinear_design_keeps_seven_digits():
+def test_offset_near_collinear_design_keeps_five_digits():
     rng = np.random.default_rng(7)
     n = 20_000
     base = rng.standard_normal(n)
@@ -41,7 +41,9 @@ def test_offset_near_collinear_design_keeps_seven_digits():
     assert cond > 1e3  # the case is as bad as its name says
     exact = solve_exact(X, y)
     sol = compute_stats([(X, y)], 3).solve()
-    assert _digits(sol.coef, exact.coef) >= 7
+    # moments summed over N rows in a thread-dependent order: ~sqrt(N)*u relative, times the covariance's condition
+    # (1.9e6) and |coef| / |coef[1]| (87) is 2.6e-6 on coef[1]: 5.6 digits (an uncentred sum would keep none)
+    assert _digits(sol.coef, exact.coef) >= 5
 
 
 def test_chunks_of_any_size_give_the_same_statistics():
