@@ -64,23 +64,33 @@ def test_sections_follow_the_notebook():
     "tensor(1.0190, grad_fn=<SubBackward0>)",
     "tensor(0.9980, grad_fn=<SubBackward0>)",
     "(array([166, 176, 171, 173, 169]), array([58.7, 75.7, 62.1, 70.4, 60.1]))",
-    SEED_LOOP,
-    "W =  [199.57222]",
+    "W =  [",
     "B =  0.998",
 ])
 def test_prints_the_notebooks_output(lesson, expected):
     assert expected in printed(lesson)
 
 
+def test_prints_the_notebooks_loop(lesson):
+    lines = [line for line in printed(lesson).splitlines() if line.startswith("epoch = ")]
+    want = SEED_LOOP.splitlines()
+    assert [line.split(" loss")[0] for line in lines] == [line.split(" loss")[0] for line in want]
+    # float32 through 200 steps is 4e-5 (relative) from exact arithmetic; a CPU whose kernels round otherwise
+    # (ATEN_CPU_CAPABILITY=default: no FMA) prints other last digits, so compare numbers, not text
+    got, expected = ([float(line.split("loss = ")[1]) for line in text] for text in (lines, want))
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    assert lesson.seed_w == pytest.approx(199.57222, rel=1e-6)  # W's float32 rounding: 3e-7 from float64
+
+
 def test_hist_is_the_notebooks(lesson):
     np.testing.assert_array_equal(lesson.seed_hist[:, 0], np.arange(0, 201, 10))
-    np.testing.assert_allclose(lesson.seed_hist[:, 1], SEED_HIST, rtol=1e-8)
-    assert "[2.00000000e+02, 1.42285168e-01]])" in printed(lesson)
+    np.testing.assert_allclose(lesson.seed_hist[:, 1], SEED_HIST, rtol=1e-4)  # float32 rounding, as above
+    assert "[2.00000000e+02, 1.422" in printed(lesson)
 
 
 def test_initial_and_final_loss_lines():
     text = printed(run_lesson("ko"))
-    assert "초기 상태 : 손실 : 185869.2656" in text
+    assert "초기 상태 : 손실 : 185869." in text  # a float32 mean of 3 squares: +-5 u32 = +-0.06 in another order
     assert "최종 상태 : 손실 : 0.1423" in text
 
 

@@ -30,7 +30,7 @@ def test_well_conditioned_data_keep_ten_digits(dtype, offset):
     assert sol.loss == pytest.approx(exact.loss, rel=1e-9)
 
 
-def test_offset_near_collinear_design_keeps_seven_digits():
+def test_offset_near_collinear_design_keeps_five_digits():
     rng = np.random.default_rng(7)
     n = 20_000
     base = rng.standard_normal(n)
@@ -41,7 +41,9 @@ def test_offset_near_collinear_design_keeps_seven_digits():
     assert cond > 1e3  # the case is as bad as its name says
     exact = solve_exact(X, y)
     sol = compute_stats([(X, y)], 3).solve()
-    assert _digits(sol.coef, exact.coef) >= 7
+    # moments summed over N rows in a thread-dependent order: ~sqrt(N)*u relative, times the covariance's condition
+    # (1.9e6) and |coef| / |coef[1]| (87) is 2.6e-6 on coef[1]: 5.6 digits (an uncentred sum would keep none)
+    assert _digits(sol.coef, exact.coef) >= 5
 
 
 def test_chunks_of_any_size_give_the_same_statistics():
@@ -122,7 +124,8 @@ def test_column_major_chunks_give_the_same_statistics():
     by_rows = compute_stats([(data.X, data.y)], 4, chunk_rows=700)
     by_columns = compute_stats([(np.asfortranarray(data.X), data.y)], 4, chunk_rows=700)
     for got, want in zip(by_columns.centered(), by_rows.centered(), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-12)
+        # a near-zero cross moment: another order of N terms moves it by <= N*u*sqrt(G_ii G_jj) <= 5.5e-13 * max|G|
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max())
     np.testing.assert_array_equal(by_columns.x_min, data.X.min(axis=0))
     np.testing.assert_array_equal(by_columns.x_max, data.X.max(axis=0))
 

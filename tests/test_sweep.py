@@ -38,7 +38,9 @@ def test_each_run_equals_the_single_run_with_its_settings(name):
             assert result.diverged_at[k] == exc.epoch, config.describe()
             continue
         assert not result.diverged[k], config.describe()
-        np.testing.assert_allclose(result.losses[k], single.history.losses, rtol=1e-9, err_msg=config.describe())
+        # Adam at lr 0.3, beta1 0 passes an unstable phase (~2x growth an epoch): one rounding per state entry per step
+        # moves a loss by up to u*4e8 = 4e-8 (first-order bound); two operation orders differ by several roundings
+        np.testing.assert_allclose(result.losses[k], single.history.losses, rtol=1e-6, err_msg=config.describe())
         np.testing.assert_allclose(result.coef[k], single.coef, rtol=1e-9)
         assert result.final_loss[k] == pytest.approx(single.final_loss, rel=1e-9)
 
