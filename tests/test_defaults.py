@@ -60,7 +60,8 @@ def test_the_estimator_with_no_options_reaches_least_squares(name):
 def test_the_cli_with_no_options_reaches_least_squares(run_cli, tmp_path):
     X, y, names = _table("longley")
     path = tmp_path / "longley.csv"
-    rows = [",".join([*names, "TOTEMP"])] + [",".join(repr(float(v)) for v in [*x, t]) for x, t in zip(X, y, strict=True)]
+    rows = [",".join([*names, "TOTEMP"])]
+    rows += [",".join(repr(float(v)) for v in [*x, t]) for x, t in zip(X, y, strict=True)]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     run = run_cli("fit", path)
     assert run.code == 0, run.err
