@@ -31,15 +31,16 @@ def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
 
 
 def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str) -> list[Path]:
-    """``loss.png`` (the history, log scale) and ``fit.png`` (the line over the data, or predicted
-    against actual for several features) for one fit."""
+    """``loss.png`` (the history, log scale), ``gap.png`` (loss - loss*: what "converged" means)
+    and ``fit.png`` (the line over the data, or predicted against actual for several features)."""
     from slopefit.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
 
     out = Path(out)
     sample = plot_sample(data)
-    paths = [plot_history([Curve(result.config.describe(), result.history.epochs, result.history.losses)],
-                          out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
-                          title=sample.name, log_y=True)]
+    curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
+    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
+                          title=sample.name, log_y=True),
+             _gap_figure(curve, result, out / "gap.png", sample.name, lang)]
     if sample.n_features == 1:
         paths.append(plot_lines(
             sample.X[:, 0], sample.y,
@@ -55,14 +56,23 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
     return paths
 
 
-def compare_figure(name: str, results: Sequence[FitResult], out: str | os.PathLike[str], lang: str) -> Path:
-    """``compare_loss.png``: every run's loss history on one log axis."""
+def _gap_figure(curves, result: FitResult, path: Path, name: str, lang: str) -> Path:
+    from slopefit.plotting import plot_history
+
+    return plot_history(curves, path, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_gap_log", lang),
+                        title=f"{name}: {text('fig.gap.title', lang)}", log_y=True, optimum=result.exact.loss,
+                        loss_dtype=result.config.dtype, floor_label=text("fig.floor", lang))
+
+
+def compare_figures(name: str, results: Sequence[FitResult], out: str | os.PathLike[str], lang: str) -> list[Path]:
+    """``compare_loss.png`` and ``compare_gap.png``: every run's loss, and its gap to the optimum, on log axes."""
     from slopefit.plotting import Curve, plot_history
 
     curves = [Curve(r.config.describe(), r.history.epochs, r.history.losses) for r in results]
-    return plot_history(curves, Path(out) / "compare_loss.png", xlabel=text("fig.epoch", lang),
+    loss = plot_history(curves, Path(out) / "compare_loss.png", xlabel=text("fig.epoch", lang),
                         ylabel=text("fig.loss_log", lang), title=f"{name}: {text('fig.compare.curves', lang)}",
                         log_y=True)
+    return [loss, _gap_figure(curves, results[0], Path(out) / "compare_gap.png", name, lang)]
 
 
 def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult], out: str | os.PathLike[str],
@@ -89,7 +99,8 @@ def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult]
     if still:
         saved.append(plot_landscape(surface, paths, minimum, out / "landscape.png",
                                     title=f"{data.name}: {text('fig.landscape.title', lang)}",
-                                    start_label=text("fig.start", lang), **labels))
+                                    start_label=text("fig.start", lang), end_label=text("fig.end", lang),
+                                    colorbar_label=text("fig.loss_gap_log", lang), **labels))
     if moving:
         sample = plot_sample(data)
         saved.extend(animate_paths(sample.X[:, 0], sample.y, surface, paths, minimum,
@@ -97,7 +108,8 @@ def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult]
                                    xlabel=data.feature_names[0], ylabel=data.target_name,
                                    wlabel=labels["xlabel"], blabel=labels["ylabel"], title=data.name,
                                    min_label=labels["min_label"], data_label=text("fig.data", lang),
-                                   epoch_label=text("fig.epoch", lang)))
+                                   epoch_label=text("fig.epoch", lang), start_label=text("fig.start", lang),
+                                   end_label=text("fig.now", lang), colorbar_label=text("fig.loss_gap_log", lang)))
     return saved
 
 

@@ -77,7 +77,7 @@ def test_fit_save_predict(run_cli, tmp_path):
     assert float(rows["intercept"][1]) == pytest.approx(HW_INTERCEPT, rel=1e-9)
     assert "R^2" in run.out and "relative gap" in run.out and "epochs         500" in run.out
     assert json.loads(model.read_text())["feature_names"] == ["height"]
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "loss.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "gap.png", "loss.png"]
 
     run = run_cli("predict", model, "170", "175")
     assert run.code == 0, run.err
@@ -112,7 +112,7 @@ def test_compare(run_cli, tmp_path):
     momentum = next(line for line in lines if line.startswith("sgd lr=0.01 momentum=0.9"))
     assert float(plain.split()[2]) > 100 and float(momentum.split()[3]) < 0.01  # final losses
     assert "diverged (lr bound 0.18)" in run.out
-    assert (tmp_path / "compare_loss.png").exists()
+    assert (tmp_path / "compare_loss.png").exists() and (tmp_path / "compare_gap.png").exists()
 
 
 def test_fit_minibatch_and_other_optimizers(run_cli):

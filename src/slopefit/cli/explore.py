@@ -28,7 +28,8 @@ def add_parsers(sub) -> None:
                    help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate of runs that do not set lr= (default: chosen from the data, as fit does)")
-    p.add_argument("--plot", default="figures", metavar="DIR", help="where compare_loss.png goes (default ./figures)")
+    p.add_argument("--plot", default="figures", metavar="DIR",
+                   help="where compare_loss.png and compare_gap.png go (default ./figures)")
     p.add_argument("--landscape", action="store_true",
                    help="also draw the MSE contours over (W, B) with every run's path (one-feature data)")
     p.add_argument("--animate", action="store_true",
@@ -53,7 +54,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from slopefit.errors import DivergenceError
-    from slopefit.figures import compare_figure, landscape_figures
+    from slopefit.figures import compare_figures, landscape_figures
     from slopefit.optimizers import parse_run
     from slopefit.preparation import gather_stats, reference_solution
     from slopefit.training import fit
@@ -93,7 +94,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             + table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
     figures = []
     if results:
-        figures.append(compare_figure(data.name, results, args.plot, args.lang))
+        figures += compare_figures(data.name, results, args.plot, args.lang)
         if views:
             figures += landscape_figures(data, stats, results, args.plot, args.lang, still=args.landscape,
                                          moving=args.animate)
