@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from slopefit.cli.arguments import (
@@ -63,14 +65,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         data = load(args)
+        started = time.perf_counter()
         stats = gather_stats(data, on_rows=bar.rows)
+        pass_seconds = time.perf_counter() - started
         if config.batch_size is None and config.lr is not None:
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             lam_max = 2.0 / stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
             warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
-        result = fit(data, config, callback=bar, stats=stats)
+        result = replace(fit(data, config, callback=bar, stats=stats), seconds_stats=pass_seconds)
     except KeyboardInterrupt:
         bar.close()
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
