@@ -9,7 +9,7 @@ import pytest
 import statsmodels.api as sm
 
 from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
+from slopefit.datasets import Dataset, builtin, make_synthetic
 from slopefit.inference import summarize
 from slopefit.stats import compute_stats
 from slopefit.training import fit
@@ -144,3 +144,25 @@ def test_a_saved_two_row_model_gives_nan_intervals(tmp_path):
     np.testing.assert_allclose(yhat, [4.0, 9.0], rtol=1e-3)  # near the line through (1, 3) and (2, 5)
     assert all(np.isnan(b).all() for b in bounds)
     assert re.fullmatch(NO_DOF, model.interval_reason)
+
+
+def test_fit_on_a_near_exact_line_reports_statsmodels_residual_error():
+    """x = 1000..2999, y = 2x + 1 + 1e-6 noise: the summary of a fit gets sigma from the residuals."""
+    rng = np.random.default_rng(7)
+    x = np.arange(1000.0, 3000.0)
+    y = 2 * x + 1 + 1e-6 * rng.standard_normal(x.size)
+    result = fit(Dataset(X=x[:, None], y=y, feature_names=("x",), target_name="y"))
+    ols = sm.OLS(y, sm.add_constant(x[:, None], prepend=False)).fit()
+    assert result.summary().sigma == pytest.approx(np.sqrt(ols.scale), rel=1e-2)
+
+
+def test_predict_interval_on_a_model_with_no_residual_dof(run_cli, write_csv, tmp_path):
+    model = tmp_path / "two.json"
+    path = write_csv("x,y\n1,3\n2,5\n")
+    fitted = run_cli("fit", path, "--save", model)
+    assert fitted.code == 0, fitted.err
+    assert "no residual degrees of freedom (2 rows, 2 parameters)" in fitted.out
+    run = run_cli("predict", model, "1.5", "--interval")
+    assert run.code == 0 and "Traceback" not in run.err
+    assert "no residual degrees of freedom" in run.err
+    assert "nan" in run.out.lower()
