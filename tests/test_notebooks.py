@@ -21,6 +21,7 @@ def test_the_lesson_notebook_executes(lang, tmp_path):
     assert "loss 13.352" in outputs  # the lesson's first loss
     assert "-19.04" in outputs and "1.019" in outputs
     assert "4 → 800.0" in outputs or "4 → 799.9" in outputs
+    assert "heavy ball from the curvature" in outputs and "diabetes:" in outputs and "converged" in outputs
     errors = "\n".join(out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
                        for out in cell.get("outputs", []) if out.get("name") == "stderr")
     assert "glyph" not in errors.lower(), errors  # mathtext logs missing glyphs instead of warning
