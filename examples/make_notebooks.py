@@ -26,8 +26,8 @@ TEXT = {
               "4시간은 학습 범위(1~3시간) 밖이므로 외삽입니다.",
         "s5": "## 실습 2. 키로 몸무게 예측\n경사하강법의 기울기와 절편을 정확한 해, 통계 요약과 함께 봅니다.",
         "s6": "## 학습률은 어떻게 고를까\n헤시안의 고유값이 안정 한계 2/λmax와 가장 빠른 학습률을 알려 줍니다.",
-        "s7": "## 학습률을 고르지 않으면\n`sf.fit(data)`처럼 lr을 주지 않으면 slopefit이 데이터의 곡률(헤시안의 고유값)에서 "
-              "헤비볼 학습률과 모멘텀을 고르고, 모든 계수가 최소제곱 해에 1e-9 이내로 다가가면 멈춥니다. "
+        "s7": "## 학습률을 고르지 않으면\n`sf.fit(data)`처럼 lr을 주지 않으면 slopefit이 데이터의 곡률"
+              "(헤시안의 고유값)에서 헤비볼 학습률과 모멘텀을 고르고, 모든 계수가 최소제곱 해에 1e-9 이내로 다가가면 멈춥니다. "
               "scikit-learn에 들어 있는 실제 데이터(당뇨병 442명 × 10개 특성)에서도 그렇습니다.",
         "epoch": "에포크", "loss": "손실 (MSE, 로그 눈금)", "hours": "공부 시간", "ability": "능력",
         "plain": "SGD", "momentum": "SGD + 모멘텀 0.9",
@@ -127,11 +127,11 @@ ax.set(xlabel="{hours}", ylabel="{ability}")
 plt.show()"""
 
 
-DEFAULTS = """auto = sf.fit(data)
+DEFAULTS = """from sklearn.datasets import load_diabetes
+
+auto = sf.fit(data)
 print(auto.auto)
 print("epochs", auto.epochs_run, auto.stop_reason, " slope", auto.coef[0], " exact", auto.exact.coef[0])
-
-from sklearn.datasets import load_diabetes
 
 bunch = load_diabetes()
 diabetes = sf.Dataset(X=bunch.data, y=bunch.target, feature_names=tuple(bunch.feature_names), target_name="y",
