@@ -216,16 +216,22 @@ def parse_synthetic(spec: str) -> Dataset:
 # --- files -------------------------------------------------------------------------------
 
 
-def read_table(path: str | os.PathLike[str]):
-    """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError."""
-    import pandas as pd
-
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if it names a file, else DataError saying what is there instead."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"data file {str(p)!r} does not exist; check the path or name a built-in dataset "
                         f"({', '.join(_BUILTINS)})")
     if p.is_dir():
         raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
+    return p
+
+
+def read_table(path: str | os.PathLike[str]):
+    """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError."""
+    import pandas as pd
+
+    p = check_file(path)
     suffix = p.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):

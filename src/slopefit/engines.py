@@ -75,18 +75,18 @@ class DataEngine:
 
     Minibatch epochs gather a seeded shuffle of the rows into a second buffer once per epoch
     and take contiguous slices of it; the loss recorded per epoch is the float64 quadratic of
-    ``exact_loss`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
+    ``stats_engine`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
     """
 
-    def __init__(self, X, y, *, exact_loss: StatsEngine | None = None) -> None:
+    def __init__(self, X, y, *, stats_engine: StatsEngine | None = None) -> None:
         self.X = X  # (n_samples, n_features), scaled
         self.y = y  # (n_samples,), scaled
-        self.exact_loss = exact_loss
+        self.stats_engine = stats_engine
         self._shuffled: Any = None  # (X, y) buffers of the shuffled epoch, allocated on first use
 
     @classmethod
     def from_arrays(cls, X: np.ndarray, y: np.ndarray, scaler: Scaler, *, dtype, device: str = "cpu",
-                    exact_loss: StatsEngine | None = None) -> DataEngine:
+                    stats_engine: StatsEngine | None = None) -> DataEngine:
         """Scale ``X`` and ``y`` chunk by chunk into tensors of ``dtype`` (one copy of the data)."""
         import torch
 
@@ -100,7 +100,7 @@ class DataEngine:
             xb = as_tensor(X[start:stop], device).to(torch.float64)
             Xt[start:stop] = (xb - mean) / scale
             yt[start:stop] = as_tensor(y[start:stop], device).to(torch.float64) - scaler.y_mean
-        return cls(Xt, yt, exact_loss=exact_loss)
+        return cls(Xt, yt, stats_engine=stats_engine)
 
     def loss(self, W, B):
         return mse(predict(self.X, W, B), self.y)
@@ -108,8 +108,8 @@ class DataEngine:
     def whole_loss(self, W, B) -> float:
         import torch
 
-        if self.exact_loss is not None:
-            return self.exact_loss.whole_loss(W, B)
+        if self.stats_engine is not None:
+            return self.stats_engine.whole_loss(W, B)
         with torch.no_grad():
             return float(self.loss(W, B))
 
@@ -131,18 +131,18 @@ class DataEngine:
 class StreamEngine:
     """Minibatch epochs over a :class:`slopefit.tables.TableSource`, one chunk in memory at a time."""
 
-    def __init__(self, source, scaler: Scaler, exact_loss: StatsEngine, *, dtype, device: str = "cpu") -> None:
+    def __init__(self, source, scaler: Scaler, stats_engine: StatsEngine, *, dtype, device: str = "cpu") -> None:
         self.source = source
         self.scaler = scaler
-        self.exact_loss = exact_loss
+        self.stats_engine = stats_engine
         self.dtype = dtype
         self.device = device
 
     def loss(self, W, B):
-        return self.exact_loss.loss(W, B)
+        return self.stats_engine.loss(W, B)
 
     def whole_loss(self, W, B) -> float:
-        return self.exact_loss.whole_loss(W, B)
+        return self.stats_engine.whole_loss(W, B)
 
     def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
         import torch
@@ -154,20 +154,20 @@ class StreamEngine:
                 step(Xt[start:start + batch_size], yt[start:start + batch_size])
 
 
-def make_engine(name: str, data, scaler: Scaler, quadratic: StatsEngine, *, full_batch: bool, dtype,
+def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, full_batch: bool, dtype,
                 device: str) -> StatsEngine | DataEngine | StreamEngine:
     """The engine ``name`` ("stats" or "data") for ``data``, a Dataset or a TableSource.
 
-    ``quadratic`` is the data's :class:`StatsEngine`: the stats engine itself, and the
+    ``stats_engine`` is the data's :class:`StatsEngine`: the stats engine itself, and the
     whole-data loss of minibatch runs.
     """
     from slopefit.datasets import Dataset
 
     if name == "stats":
-        return quadratic
+        return stats_engine
     if isinstance(data, Dataset):
-        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, exact_loss=quadratic)
+        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, stats_engine=stats_engine)
     if full_batch:  # the loss on every row at every epoch: the file has to fit in memory
         rows = data.read_all()
         return DataEngine.from_arrays(rows.X, rows.y, scaler, dtype=dtype, device=device)
-    return StreamEngine(data, scaler, quadratic, dtype=dtype, device=device)
+    return StreamEngine(data, scaler, stats_engine, dtype=dtype, device=device)

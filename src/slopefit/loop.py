@@ -174,9 +174,9 @@ class TorchRun:
     whole-data loss before the pass.
     """
 
-    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, quadratic=None) -> None:
+    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None) -> None:
         self.engine = engine
-        self.quadratic = quadratic  # a StatsEngine: the gap to the optimum at any parameters
+        self.stats_engine = stats_engine  # a StatsEngine: the gap to the optimum at any parameters
         self.W, self.B = W, B
         self.params = [W] if B is None else [W, B]
         self.optimizer = optimizer
@@ -205,7 +205,7 @@ class TorchRun:
 
     def judged_gap(self) -> float:
         kept = self._kept
-        return self.quadratic.gap(kept[0], kept[1] if len(kept) > 1 else None)
+        return self.stats_engine.gap(kept[0], kept[1] if len(kept) > 1 else None)
 
     def restore(self) -> None:
         import torch

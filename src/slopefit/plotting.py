@@ -41,7 +41,9 @@ class Line:
     style: str = "-"
 
 
-def _rc() -> dict:
+def rc_params() -> dict:
+    """Matplotlib settings with the bundled Korean font, for your own plots:
+    ``plt.rcParams.update(rc_params())`` (notebooks) or ``with matplotlib.rc_context(rc_params()):``."""
     from matplotlib import font_manager
 
     if FONT_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
@@ -55,12 +57,6 @@ def _rc() -> dict:
         "axes.grid": True,
         "grid.alpha": 0.3,
     }
-
-
-def rc_params() -> dict:
-    """Matplotlib settings with the bundled Korean font, for your own plots:
-    ``plt.rcParams.update(rc_params())`` (notebooks) or ``with matplotlib.rc_context(rc_params()):``."""
-    return _rc()
 
 
 def _new_figure(size=(6.4, 4.4)):
@@ -81,7 +77,7 @@ def plot_scatter(x, y, path, *, xlabel: str, ylabel: str, title: str) -> Path:
     import matplotlib
     import seaborn as sns
 
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure()
         sns.scatterplot(x=np.asarray(x), y=np.asarray(y), ax=ax, s=60)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
@@ -196,7 +192,7 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
         log_y = True
         shown = [losses - float(optimum) for losses in shown]
         floor = _gap_floor(optimum, shown, loss_dtype)
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure()
         clipped = False
         for curve, values in zip(curves, shown, strict=True):
@@ -227,7 +223,7 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
     import matplotlib
 
     x = np.asarray(x, dtype=np.float64)
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure()
         ax.scatter(x, y, s=50, color="tab:blue", zorder=3, label=data_label)
         lo, hi = float(x.min()), float(x.max())
@@ -248,7 +244,7 @@ def plot_predicted(actual, predicted, path, *, xlabel: str, ylabel: str, title: 
     import matplotlib
 
     actual = np.asarray(actual, dtype=np.float64)
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure()
         ax.scatter(actual, predicted, s=12, alpha=0.6)
         lo, hi = float(np.min(actual)), float(np.max(actual))
@@ -271,7 +267,7 @@ def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray,
     from matplotlib.colors import ListedColormap
 
     gaps = np.asarray(gaps, dtype=np.float64)
-    with matplotlib.rc_context({**_rc(), "axes.grid": False}):
+    with matplotlib.rc_context({**rc_params(), "axes.grid": False}):
         fig, ax = _new_figure(size=(max(6.4, 0.55 * len(lrs) + 2.5), max(3.2, 0.5 * len(momenta) + 1.8)))
         shown = np.log10(np.clip(gaps, 1e-16, None))
         image = ax.imshow(np.ma.masked_invalid(shown), cmap="viridis_r", aspect="auto", origin="lower",
@@ -458,7 +454,7 @@ def plot_landscape(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, fl
     """
     import matplotlib
 
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure(size=(7.4, 6.4))
         Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum)
         _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label)
@@ -488,7 +484,7 @@ def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[floa
     n_records = min(len(p.w) for p in paths)
     frames_at = np.unique(np.linspace(0, n_records - 1, min(max_frames, n_records)).round().astype(int))
     pngs: list[bytes] = []
-    with matplotlib.rc_context(_rc()):
+    with matplotlib.rc_context(rc_params()):
         from matplotlib.figure import Figure
 
         Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum, points=120)

@@ -38,23 +38,36 @@ class Scaler:
 
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray, method: str = "center", *, fit_intercept: bool = True) -> Scaler:
-        """Learn the shift and scale of ``method`` from data.
+        """Learn the shift and scale of ``method`` from rows (see :meth:`from_moments` for the rule)."""
+        X = np.asarray(X)
+        x_mean = X.mean(axis=0, dtype=np.float64)
+        y_mean = float(np.mean(y, dtype=np.float64))
+        if fit_intercept:
+            second = np.asarray(np.mean((X - x_mean) ** 2, axis=0, dtype=np.float64))
+        else:
+            second = np.asarray(np.mean(np.square(X, dtype=np.float64), axis=0))
+        return cls.from_moments(method, x_mean=x_mean, x_second=second, y_mean=y_mean, fit_intercept=fit_intercept)
 
-        Without an intercept, shifting would change the model, so only ``standardize``'s
-        division is kept (by the root mean square of each column).
+    @classmethod
+    def from_moments(cls, method: str, *, x_mean: np.ndarray, x_second: np.ndarray, y_mean: float,
+                     fit_intercept: bool = True) -> Scaler:
+        """The one scaling rule, from the columns' moments (rows: :meth:`fit`; a pass of
+        statistics: :meth:`slopefit.stats.SufficientStats.scaler`).
+
+        ``center`` subtracts the means; ``standardize`` also divides X by the root of
+        ``x_second`` (the variance; a zero-variance column keeps scale 1). Without an
+        intercept, shifting would change the model, so only ``standardize``'s division is kept,
+        by the root mean square (``x_second`` is then the raw second moment).
         """
         check_scaling(method)
-        n_features = X.shape[1]
-        x_mean = np.zeros(n_features)
+        n_features = len(x_mean)
+        shift = method != "none" and fit_intercept
+        x_shift = np.asarray(x_mean, dtype=np.float64) if shift else np.zeros(n_features)
         x_scale = np.ones(n_features)
-        y_mean = 0.0
-        if method != "none" and fit_intercept:
-            x_mean = X.mean(axis=0, dtype=np.float64)
-            y_mean = float(np.mean(y, dtype=np.float64))
         if method == "standardize":
-            spread = np.sqrt(np.mean((X - x_mean) ** 2, axis=0, dtype=np.float64))
+            spread = np.sqrt(np.maximum(np.asarray(x_second, dtype=np.float64), 0.0))
             x_scale = np.where(spread > 0, spread, 1.0)
-        return cls(method=method, x_mean=x_mean, x_scale=x_scale, y_mean=y_mean)
+        return cls(method=method, x_mean=x_shift, x_scale=x_scale, y_mean=float(y_mean) if shift else 0.0)
 
     def transform_X(self, X: np.ndarray) -> np.ndarray:
         """Features in scaled units, shape (n_samples, n_features)."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from slopefit.errors import DataError
 from slopefit.exact import ExactSolution
-from slopefit.scaling import Scaler, check_scaling
+from slopefit.scaling import Scaler
 
 DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1 MB at 16 features, stays in cache
 SHIFT_ROWS = 65_536  # leading rows whose means become the shift
@@ -107,16 +107,9 @@ class SufficientStats:
 
     def scaler(self, method: str = "center", *, fit_intercept: bool = True) -> Scaler:
         """The :class:`Scaler` that ``Scaler.fit`` would learn from the same rows."""
-        check_scaling(method)
-        d = self.n_features
-        x_mean, x_scale, y_mean = np.zeros(d), np.ones(d), 0.0
-        if method != "none" and fit_intercept:
-            x_mean, y_mean = self.x_mean, self.y_mean
-        if method == "standardize":
-            second = np.diag(self.centered()[0] if fit_intercept else self.raw()[0]) / self.n
-            spread = np.sqrt(np.maximum(second, 0.0))
-            x_scale = np.where(spread > 0, spread, 1.0)
-        return Scaler(method=method, x_mean=x_mean, x_scale=x_scale, y_mean=y_mean)
+        second = np.diag(self.centered()[0] if fit_intercept else self.raw()[0]) / self.n
+        return Scaler.from_moments(method, x_mean=self.x_mean, x_second=second, y_mean=self.y_mean,
+                                   fit_intercept=fit_intercept)
 
     def solve(self, *, fit_intercept: bool = True) -> ExactSolution:
         """The least-squares optimum from the normal equations, float64.

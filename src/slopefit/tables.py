@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.datasets import choose_columns, row_numbers
+from slopefit.datasets import check_file, choose_columns, row_numbers
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
@@ -162,11 +162,7 @@ def open_table(
     >>> sum(len(chunk_y) for _, chunk_y in src.chunks())  # doctest: +SKIP
     5
     """
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"data file {str(p)!r} does not exist; check the path")
-    if p.is_dir():
-        raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
+    p = check_file(path)
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
     fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"

@@ -97,28 +97,28 @@ def fit(
     seconds_exact = time.perf_counter() - clock
     lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=config.fit_intercept)
-    # the quadratic about the exact optimum: gradient descent on the stats engine converges to it
-    quadratic = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
+    # the stats_engine about the exact optimum: gradient descent on the stats engine converges to it
+    stats_engine = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
     full_batch = config.batch_size is None or config.batch_size >= stats.n
     asked = config
-    config, auto = _resolve(config, data, stats, quadratic, full_batch=full_batch)
+    config, auto = _resolve(config, data, stats, stats_engine, full_batch=full_batch)
     assert config.lr is not None  # resolved
     dtype = getattr(torch, config.dtype)
     engine_name = config.resolved_engine()
-    engine = make_engine(engine_name, data, scaler, quadratic, full_batch=full_batch, dtype=dtype, device=device)
+    engine = make_engine(engine_name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
 
     W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
     B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
-                   generator=torch.Generator().manual_seed(int(config.seed)), quadratic=quadratic)
+                   generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine)
     scale = gap_scale(exact.loss, baseline)
     if config.stop_gap is not None:
         gap_target: float | None = config.stop_gap * scale
     elif asked.automatic:  # every coefficient within AUTO_RTOL of the optimum
         optimum = np.append(exact.coef, exact.intercept) if config.fit_intercept else exact.coef
-        gap_target = coefficient_gap(quadratic.q.cpu().numpy(), optimum,
+        gap_target = coefficient_gap(stats_engine.q.cpu().numpy(), optimum,
                                      scaler.jacobian(fit_intercept=config.fit_intercept), loss_scale=scale,
                                      rtol=AUTO_RTOL)
     else:
@@ -155,7 +155,7 @@ def fit(
     )
 
 
-def _resolve(config: TrainConfig, data, stats: SufficientStats, quadratic: StatsEngine, *,
+def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: StatsEngine, *,
              full_batch: bool) -> tuple[TrainConfig, AutoStep | None]:
     """The config with every automatic setting made concrete: lr (and momentum) from the
     curvature, the epoch budget, the dtype. An adaptive optimizer with no lr gets ConfigError
@@ -164,7 +164,7 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, quadratic: Stats
     lr, options = config.lr, dict(config.options)
     if config.automatic:
         try:
-            auto = auto_step(quadratic.q.cpu().numpy(), config.optimizer, config.options, full_batch=full_batch)
+            auto = auto_step(stats_engine.q.cpu().numpy(), config.optimizer, config.options, full_batch=full_batch)
         except ConfigError as exc:
             best, gap = suggest_lr(data, stats, config.optimizer, config.options, scaling=config.scaling,
                                    fit_intercept=config.fit_intercept)

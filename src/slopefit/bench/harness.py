@@ -207,15 +207,16 @@ def _slopefit(method: str, config: TrainConfig) -> Callable[..., BenchRecord]:
     return run
 
 
-_FULL: dict[str, Any] = {"lr": LR, "options": {"momentum": MOMENTUM}, "epochs": MAX_EPOCHS, "log_every": MAX_EPOCHS}
+_FULL_BATCH: dict[str, Any] = {"lr": LR, "options": {"momentum": MOMENTUM}, "epochs": MAX_EPOCHS,
+                               "log_every": MAX_EPOCHS}
 _RUNNERS: dict[str, Callable[..., BenchRecord]] = {
     "floor-gram": _floor_gram,
     "floor-matvec": _floor_matvec,
     "sklearn-linear": _sklearn_linear,
     "sklearn-sgd": _sklearn_sgd,
     "naive-loop": _naive_loop,
-    "slopefit-stats": _slopefit("slopefit-stats", TrainConfig(**_FULL, engine="stats")),
-    "slopefit-data": _slopefit("slopefit-data", TrainConfig(**_FULL, engine="data")),
+    "slopefit-stats": _slopefit("slopefit-stats", TrainConfig(**_FULL_BATCH, engine="stats")),
+    "slopefit-data": _slopefit("slopefit-data", TrainConfig(**_FULL_BATCH, engine="data")),
     "slopefit-minibatch": _slopefit("slopefit-minibatch", TrainConfig(
         lr=MINIBATCH_LR, options={"momentum": MOMENTUM}, epochs=MINIBATCH_EPOCHS, batch_size=MINIBATCH,
         engine="data", log_every=1)),
