@@ -60,6 +60,7 @@ def drawn(monkeypatch):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from slopefit import plotting
+    from slopefit.plotting import landscape
 
     figures = []
     save = plotting._save
@@ -69,6 +70,7 @@ def drawn(monkeypatch):
         return save(fig, path)
 
     monkeypatch.setattr(plotting, "_save", keep)
+    monkeypatch.setattr(landscape, "_save", keep)
 
     def last():
         fig = figures[-1]

@@ -91,7 +91,7 @@ def test_a_near_exact_line_gets_its_sigma_from_the_residual_pass():
     """y = 2x + 1 + 1e-6 noise on x = 1000..2999: n * stats.loss cancels (sigma 3e-3 instead of
     1e-6); the RSS from a residual pass at the exact line gives statsmodels' sigma."""
     from slopefit.exact import solve_exact
-    from slopefit.stats import residual_sum_of_squares
+    from slopefit.refinement import residual_sum_of_squares
 
     x = np.arange(1000.0, 3000.0)
     X = x[:, None]

@@ -14,7 +14,8 @@ import numpy as np
 from slopefit.datasets import Dataset
 from slopefit.errors import DataError
 from slopefit.exact import ExactSolution, solve_exact
-from slopefit.stats import SufficientStats, compute_stats, refine
+from slopefit.refinement import refine
+from slopefit.stats import SufficientStats, compute_stats
 from slopefit.tables import TableSource
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
