@@ -23,6 +23,8 @@ import numpy as np
 from slopefit.results import FitResult
 from slopefit.texts import LANGS, TEXT, text
 
+NOTEBOOK_EPOCHS = 200  # the notebook's num_epochs
+
 
 @dataclass(frozen=True)
 class Section:
@@ -52,80 +54,15 @@ def run_lesson(lang: str = "ko") -> Lesson:
         from slopefit.errors import ConfigError
 
         raise ConfigError(f"unknown language {lang!r}; choose ko or en")
-    import torch
-
+    from slopefit.config import TrainConfig
     from slopefit.datasets import builtin
-    from slopefit.training import TrainConfig, fit
+    from slopefit.training import fit
 
-    sections: list[Section] = []
-
-    # 01 ---------------------------------------------------------------------------------
-    height = [166, 176, 171, 173, 169]
-    weight = [58.7, 75.7, 62.1, 70.4, 60.1]
-    dat1, dat2 = np.array(height), np.array(weight)
-    X = torch.tensor(dat1 - dat1.mean()).float()
-    Y = torch.tensor(dat2 - dat2.mean()).float()
-    sections.append(Section(text("s1", lang), (
-        text("s1.intro", lang),
-        ">>> dat1, dat2",
-        repr((dat1, dat2)),
-        text("s1.center", lang),
-        ">>> X = torch.tensor(dat1 - dat1.mean()).float()",
-        ">>> Y = torch.tensor(dat2 - dat2.mean()).float()",
-        ">>> print(X)", str(X),
-        ">>> print(Y)", str(Y),
-    )))
-
-    # 02 ---------------------------------------------------------------------------------
-    W = torch.tensor(1.0, requires_grad=True).float()
-    B = torch.tensor(1.0, requires_grad=True).float()
-    Yp = W * X + B
-    loss = ((Yp - Y) ** 2).mean()
-    before = f"{str(W.grad)} {str(B.grad)}"
-    loss.backward()
-    grads = f"{str(W.grad)} {str(B.grad)}"
-    residual = (Yp - Y).detach()
-    grad_w = float(2 * (residual * X).mean())
-    grad_b = float(2 * residual.mean())
-    lr = 0.001
-    assert W.grad is not None and B.grad is not None  # backward() filled them
-    W = W - lr * W.grad
-    B = B - lr * B.grad
-    sections.append(Section(text("s2", lang), (
-        text("s2.pred", lang),
-        ">>> Yp = W * X + B", ">>> print(Yp)", str(Yp),
-        ">>> loss = ((Yp - Y) ** 2).mean()", ">>> print(loss)", str(loss),
-        ">>> print(W.grad, B.grad)", before,
-        ">>> loss.backward()", ">>> print(W.grad, B.grad)", grads,
-        text("s2.analytic", lang, gw=grad_w, gb=grad_b),
-        ">>> lr = 0.001", ">>> W = W - lr * W.grad", ">>> B = B - lr * B.grad",
-        ">>> print(W)", str(W), ">>> print(B)", str(B),
-        text("s2.after", lang),
-    )))
-
-    # 03: the notebook's loop, verbatim (it predicts with the B above: the slip) --------
-    Wl = torch.zeros(1, requires_grad=True)
-    b = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.SGD([Wl, b], lr=0.01)
-    num_epochs = 200
-    hist = np.zeros((0, 2))
-    Xh = torch.FloatTensor([[1], [2], [3]])
-    Yh = torch.FloatTensor([[200], [400], [600]])
-    loop_lines = []
-    for epoch in range(num_epochs + 1):
-        Yp = Wl * Xh + B
-        loss = ((Yp - Yh) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if epoch % 10 == 0:
-            hist = np.vstack((hist, np.array([epoch, loss.item()])))
-            loop_lines.append(f"epoch = {epoch} loss = {loss:.4f}")
-    sections.append(Section(text("s3", lang), (
-        text("s3.intro", lang),
-        ">>> X, Y", repr((Xh, Yh)),
-        *loop_lines,
-    )))
+    num_epochs = NOTEBOOK_EPOCHS
+    first, second, B = _first_steps(lang)
+    hist, Wl, loop_lines = _notebook_loop(B)
+    loop_section = Section(text("s3", lang), (text("s3.intro", lang), ">>> X, Y", repr(_hours_tensors()), *loop_lines))
+    sections = [first, second, loop_section]
 
     # 04 ---------------------------------------------------------------------------------
     hours = builtin("hours-ability")
@@ -221,3 +158,82 @@ def _curve(result: FitResult) -> tuple[list[int], list[float]]:
     """A FitResult's history up to epoch 200, the span the notebook prints."""
     pairs = [(e, v) for e, v in zip(result.history.epochs, result.history.losses, strict=True) if e <= 200]
     return [e for e, _ in pairs], [v for _, v in pairs]
+
+
+def _first_steps(lang: str):
+    """Sections 01 (the data, centered) and 02 (one manual step); returns them and the stepped B,
+    which the notebook's loop goes on predicting with."""
+    import torch
+
+    height = [166, 176, 171, 173, 169]
+    weight = [58.7, 75.7, 62.1, 70.4, 60.1]
+    dat1, dat2 = np.array(height), np.array(weight)
+    X = torch.tensor(dat1 - dat1.mean()).float()
+    Y = torch.tensor(dat2 - dat2.mean()).float()
+    first = Section(text("s1", lang), (
+        text("s1.intro", lang),
+        ">>> dat1, dat2",
+        repr((dat1, dat2)),
+        text("s1.center", lang),
+        ">>> X = torch.tensor(dat1 - dat1.mean()).float()",
+        ">>> Y = torch.tensor(dat2 - dat2.mean()).float()",
+        ">>> print(X)", str(X),
+        ">>> print(Y)", str(Y),
+    ))
+
+    W = torch.tensor(1.0, requires_grad=True).float()
+    B = torch.tensor(1.0, requires_grad=True).float()
+    Yp = W * X + B
+    loss = ((Yp - Y) ** 2).mean()
+    before = f"{str(W.grad)} {str(B.grad)}"
+    loss.backward()
+    grads = f"{str(W.grad)} {str(B.grad)}"
+    residual = (Yp - Y).detach()
+    grad_w = float(2 * (residual * X).mean())
+    grad_b = float(2 * residual.mean())
+    lr = 0.001
+    assert W.grad is not None and B.grad is not None  # backward() filled them
+    W = W - lr * W.grad
+    B = B - lr * B.grad
+    second = Section(text("s2", lang), (
+        text("s2.pred", lang),
+        ">>> Yp = W * X + B", ">>> print(Yp)", str(Yp),
+        ">>> loss = ((Yp - Y) ** 2).mean()", ">>> print(loss)", str(loss),
+        ">>> print(W.grad, B.grad)", before,
+        ">>> loss.backward()", ">>> print(W.grad, B.grad)", grads,
+        text("s2.analytic", lang, gw=grad_w, gb=grad_b),
+        ">>> lr = 0.001", ">>> W = W - lr * W.grad", ">>> B = B - lr * B.grad",
+        ">>> print(W)", str(W), ">>> print(B)", str(B),
+        text("s2.after", lang),
+    ))
+    return first, second, B
+
+
+def _hours_tensors():
+    import torch
+
+    return torch.FloatTensor([[1], [2], [3]]), torch.FloatTensor([[200], [400], [600]])
+
+
+def _notebook_loop(B):
+    """The notebook's loop, verbatim: it predicts with the ``B`` of section 02 (the slip).
+    Returns its hist (epoch, loss rows), its W and the lines it printed."""
+    import torch
+
+    Wl = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([Wl, b], lr=0.01)
+    num_epochs = NOTEBOOK_EPOCHS
+    hist = np.zeros((0, 2))
+    Xh, Yh = _hours_tensors()
+    loop_lines = []
+    for epoch in range(num_epochs + 1):
+        Yp = Wl * Xh + B
+        loss = ((Yp - Yh) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if epoch % 10 == 0:
+            hist = np.vstack((hist, np.array([epoch, loss.item()])))
+            loop_lines.append(f"epoch = {epoch} loss = {loss:.4f}")
+    return hist, Wl, loop_lines

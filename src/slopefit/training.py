@@ -97,7 +97,7 @@ def fit(
     seconds_exact = time.perf_counter() - clock
     lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=config.fit_intercept)
-    # the stats_engine about the exact optimum: gradient descent on the stats engine converges to it
+    # the quadratic about the exact optimum: gradient descent on the stats engine converges to it
     stats_engine = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
     full_batch = config.batch_size is None or config.batch_size >= stats.n
     asked = config
@@ -113,16 +113,7 @@ def fit(
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
                    generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine)
-    scale = gap_scale(exact.loss, baseline)
-    if config.stop_gap is not None:
-        gap_target: float | None = config.stop_gap * scale
-    elif asked.automatic:  # every coefficient within AUTO_RTOL of the optimum
-        optimum = np.append(exact.coef, exact.intercept) if config.fit_intercept else exact.coef
-        gap_target = coefficient_gap(stats_engine.q.cpu().numpy(), optimum,
-                                     scaler.jacobian(fit_intercept=config.fit_intercept), loss_scale=scale,
-                                     rtol=AUTO_RTOL)
-    else:
-        gap_target = None
+    gap_target = _gap_target(config, asked.automatic, exact, baseline, stats_engine, scaler)
     start = time.perf_counter()
     record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
                       tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
@@ -153,6 +144,20 @@ def fit(
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
     )
+
+
+def _gap_target(config: TrainConfig, automatic: bool, exact: ExactSolution, baseline: float,
+                stats_engine: StatsEngine, scaler) -> float | None:
+    """The gap ``loss - loss*`` at which the run stops: ``stop_gap`` of the gap scale; for an
+    automatic run, the gap that puts every coefficient within AUTO_RTOL of the optimum; else None."""
+    scale = gap_scale(exact.loss, baseline)
+    if config.stop_gap is not None:
+        return config.stop_gap * scale
+    if not automatic:
+        return None
+    optimum = np.append(exact.coef, exact.intercept) if config.fit_intercept else exact.coef
+    return coefficient_gap(stats_engine.q.cpu().numpy(), optimum, scaler.jacobian(fit_intercept=config.fit_intercept),
+                           loss_scale=scale, rtol=AUTO_RTOL)
 
 
 def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: StatsEngine, *,
