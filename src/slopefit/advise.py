@@ -353,11 +353,11 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
         raise ConfigError(f"{optimizer} has no automatic step: its step does not follow from the curvature "
                           f"alone; give --lr (lr=...)")
     lo, hi = _spectrum(q)
-    decay = float(options.get("weight_decay", 0.0))
-    lo, hi = lo + decay, hi + decay  # weight decay adds wd to every eigenvalue of the Hessian
     where = f"λmin={lo * SPECTRUM_MARGIN:.4g}, λmax={hi / SPECTRUM_MARGIN:.4g} of the MSE Hessian, scaled units"
-    if decay:
-        where += f", weight_decay={decay:g} included"
+    decay = float(options.get("weight_decay", 0.0))
+    if decay:  # weight decay adds wd to every eigenvalue of the Hessian
+        lo, hi = lo + decay, hi + decay
+        where += f", plus weight_decay={decay:g}"
     if not full_batch:
         return AutoStep(1.0 / hi, options, f"sgd with minibatches: lr = 1/λmax = {1.0 / hi:.4g}, half the "
                         f"full-batch bound ({where})")

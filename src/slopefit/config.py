@@ -100,6 +100,10 @@ class TrainConfig:
         if options.get("nesterov") and "momentum" not in options and self.lr is not None:
             raise ConfigError("nesterov=true needs momentum > 0 (torch's rule), but no momentum is given; "
                               "add momentum=0.9 (--momentum 0.9), or leave lr out to have it chosen")
+        if (self.lr is None and self.optimizer == "sgd" and options.get("dampening", 0.0) >= 1.0
+                and options.get("momentum", None) != 0):
+            raise ConfigError("dampening=1 stops sgd's momentum buffer from taking in new gradients, so no lr "
+                              "converges and none can be chosen; leave dampening out (torch's default 0)")
         object.__setattr__(self, "options", options)
 
     @property

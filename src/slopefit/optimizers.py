@@ -152,8 +152,8 @@ def _check_range(name: str, key: str, value: Any) -> None:
     if all(math.isfinite(v) and allowed(v) for v in values):
         return
     shown = ",".join(f"{v:g}" for v in values)
-    rule = f"each {rule}" if isinstance(value, tuple) else rule
-    raise ConfigError(f"{name} option {key} must be {rule}, got {shown}; try {example}")
+    rule = f"each be {rule}" if isinstance(value, tuple) else f"be {rule}"
+    raise ConfigError(f"{name} option {key} must {rule}, got {shown}; try {example}")
 
 
 def _check_nesterov(name: str, parsed: Mapping[str, Any]) -> None:
