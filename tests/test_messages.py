@@ -119,9 +119,11 @@ BAD_DATASETS = [
     (dict(X=[[1.0]], y=[2.0]), "fit", "has 1 row; a line needs at least 2 rows of data"),
     (dict(X=[[1.0, 3.0], [1.0, 4.0], [1.0, 5.0]], y=[1.0, 2.0, 3.0], feature_names=("a", "b")), "fit",
      "feature 'a' is constant (every row is 1)"),
-    (dict(X=[[1.0], [np.nan], [3.0]], y=[1.0, 2.0, 3.0]), "fit", "column 'x' in data has NaN or infinite values in row 2"),
+    (dict(X=[[1.0], [np.nan], [3.0]], y=[1.0, 2.0, 3.0]), "fit",
+     "column 'x' in data has NaN or infinite values in row 2"),
     (dict(X=[[1.0], [2.0], [3.0]], y=[1.0, np.inf, 3.0]), "fit", "column 'y' in data has NaN or infinite values"),
-    (dict(X=[1.0, 2.0, 3.0], y=[1.0, 2.0, 3.0]), "build", "features must be a 2-D table (rows x columns), got shape (3,)"),
+    (dict(X=[1.0, 2.0, 3.0], y=[1.0, 2.0, 3.0]), "build",
+     "features must be a 2-D table (rows x columns), got shape (3,)"),
     (dict(X=[[1.0], [2.0], [3.0]], y=[1.0, 2.0]), "build", "features have 3 rows but the target has 2"),
     (dict(X=[[1.0], [2.0], [3.0]], y=[1.0, 2.0, 3.0], feature_names=("x", "z")), "build",
      "1 feature column but 2 names (x, z); give one name per column"),
@@ -131,7 +133,8 @@ BAD_DATASETS = [
 
 
 @pytest.mark.parametrize("fields, when, message", BAD_DATASETS, ids=[m[:30] for _, _, m in BAD_DATASETS])
-@pytest.mark.parametrize("config", [TrainConfig(), TrainConfig(lr=0.01, epochs=5, batch_size=1)], ids=["auto", "minibatch"])
+@pytest.mark.parametrize("config", [TrainConfig(), TrainConfig(lr=0.01, epochs=5, batch_size=1)],
+                         ids=["auto", "minibatch"])
 def test_a_hand_built_dataset_is_validated_like_a_file(fields, when, message, config):
     fields = {"feature_names": ("x",), "target_name": "y", **fields}
     with pytest.raises(DataError) as caught:
@@ -216,8 +219,9 @@ def test_optimizer_options_are_range_checked(name, options, message):
 
 
 def test_options_in_range_pass_and_torch_accepts_them():
-    from slopefit.optimizers import make_optimizer
     import torch
+
+    from slopefit.optimizers import make_optimizer
 
     w = torch.zeros(1, requires_grad=True)
     for name, options in [("sgd", {"momentum": 0.0, "dampening": 1.0, "weight_decay": 0.0}),
