@@ -69,7 +69,7 @@ def test_parquet(tmp_path):
     ("height,weight\n166,inf\n176,2\n171,62.1\n", {},
      "has empty, NaN or infinite cells in row 1"),
     ("height,weight\n166,58.7\n", {}, "data.csv has 1 row; a line needs at least 2 rows of data"),
-    ("height,weight\n", {}, "data.csv has 0 row; a line needs at least 2 rows of data"),
+    ("height,weight\n", {}, "data.csv has 0 rows; a line needs at least 2 rows of data"),
     ("height,age,weight\n166,30,58.7\n176,30,75.7\n171,30,62.1\n", {},
      "feature 'age' is constant (every row is 30)"),
     ("weight\n1\n2\n", {}, "it needs at least one feature column and one target column"),

@@ -43,7 +43,7 @@ def test_lbfgs_uses_strong_wolfe_by_default():
     ("sgd", {"beta": "1"}, "optimizer 'sgd' has no option 'beta'; its options are momentum, dampening"),
     ("sgd", {"momentum": "fast"}, "option momentum='fast' for sgd"),
     ("sgd", {"nesterov": "maybe"}, "expected true or false, got 'maybe'"),
-    ("sgd", {"momentum": "-1"}, "Invalid momentum value: -1.0"),
+    ("sgd", {"momentum": "-1"}, "sgd option momentum must be in [0, 1), got -1; try 0.9"),
 ])
 def test_bad_optimizer_settings(name, options, message):
     w = torch.zeros(1, requires_grad=True)

@@ -29,25 +29,47 @@ from slopefit.stats import SufficientStats
 
 def stable_bound(lam_max: float, optimizer: str = "sgd", options: Mapping[str, Any] | None = None) -> float | None:
     """The largest stable lr of full-batch ``optimizer`` on a quadratic with top eigenvalue ``lam_max``,
-    or None where no such bound exists in closed form (adaptive methods, L-BFGS)."""
+    or None where no such bound exists in closed form (adaptive methods, L-BFGS).
+
+    For sgd, torch's update with weight decay wd, momentum β and dampening d is heavy ball
+    with step ``lr (1 - d)`` on the Hessian ``H + wd I``, so the bound is
+    ``2(1+β) / ((1-d)(λmax+wd))`` (Nesterov: ``2(1+β) / ((1+2β)(λmax+wd))``; torch forbids
+    dampening with it). Dampening applies only with momentum, and d = 1 never moves past the
+    first step, so it has no bound.
+    """
     if optimizer != "sgd" or lam_max <= 0:
         return None
     options = options or {}
     beta = float(options.get("momentum", 0.0))
+    curvature = lam_max + float(options.get("weight_decay", 0.0))
     if beta and options.get("nesterov"):
-        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * lam_max)
-    return 2.0 * (1.0 + beta) / lam_max
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * curvature)
+    damping = 1.0 - float(options.get("dampening", 0.0)) if beta else 1.0
+    if damping <= 0:
+        return None
+    return 2.0 * (1.0 + beta) / (damping * curvature)
 
 
 def describe_bound(optimizer: str, options: Mapping[str, Any] | None) -> str:
-    """The formula behind :func:`stable_bound`, for messages."""
+    """The formula behind :func:`stable_bound` and its settings, for messages:
+    ``"2/λmax"``, ``"2(1+β)/λmax, β=0.9"``, ``"2/(λmax+wd), wd=0.5"``..."""
     options = options or {}
     beta = float(options.get("momentum", 0.0))
+    decay = float(options.get("weight_decay", 0.0))
+    dampening = float(options.get("dampening", 0.0)) if beta and not options.get("nesterov") else 0.0
+    curvature = "(λmax+wd)" if decay else "λmax"
     if not beta:
-        return "2/λmax"
-    if options.get("nesterov"):
-        return f"2(1+β)/((1+2β)λmax), β={beta:g}"
-    return f"2(1+β)/λmax, β={beta:g}"
+        formula = f"2/{curvature}"
+    elif options.get("nesterov"):
+        formula = f"2(1+β)/((1+2β){curvature})"
+    elif dampening:
+        formula = f"2(1+β)/((1-d){curvature})"
+    else:
+        formula = f"2(1+β)/{curvature}"
+    settings = [f"β={beta:g}"] if beta else []
+    settings += [f"d={dampening:g}"] if dampening else []
+    settings += [f"wd={decay:g}"] if decay else []
+    return ", ".join([formula, *settings])
 
 
 def rate(lr: float, eigenvalues: np.ndarray, momentum: float = 0.0) -> float:
@@ -176,11 +198,11 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
                   f"{_bound_text(lam_max, optimizer, options)}; lower the learning rate, or leave --lr out to have "
                   "it chosen from the data")
     elif bound is not None and batch_size is not None:
-        advice = (f"lr is inside the full-batch bound {bound:.4g}, but minibatches of {batch_size} rows make noisier "
-                  "steps; lower the learning rate or raise --batch-size")
+        advice = (f"lr is inside the full-batch bound, {_bound_text(lam_max, optimizer, options)}, but minibatches "
+                  f"of {batch_size} rows make noisier steps; lower the learning rate or raise --batch-size")
     elif bound is not None:
-        advice = (f"lr is inside the full-batch bound {bound:.4g}, so the data's values are the likely cause; "
-                  "use --dtype float64")
+        advice = (f"lr is inside the full-batch bound, {_bound_text(lam_max, optimizer, options)}, so the data's "
+                  "values are the likely cause; use --dtype float64")
     else:
         advice = (f"{optimizer} has no closed-form stable bound; lower the learning rate (try lr={lr / 10:g})")
     if scaling != "standardize":
@@ -191,14 +213,16 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
 def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
                          automatic: bool = False) -> str:
     """What to change when a run ended above the optimum, for the "not converged" note."""
+    bound = stable_bound(lam_max, optimizer, options)
+    if bound is not None and lr >= bound and not automatic:
+        return f"lr={lr:g} is past the stable bound: {_bound_text(lam_max, optimizer, options)}; lower --lr"
     decay = _decay_note(optimizer, options)
     if decay:
         return decay
-    bound = stable_bound(lam_max, optimizer, options)
     if automatic:
         return "the budget ran out first: raise --epochs"
-    if bound is not None and lr >= bound:
-        return f"lr={lr:g} is past the stable bound: {_bound_text(lam_max, optimizer, options)}; lower --lr"
+    if optimizer == "sgd" and bound is None:  # dampening=1: the momentum buffer stops taking in gradients
+        return "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave dampening out"
     if optimizer == "sgd":
         tip = "" if (options or {}).get("momentum") else " or --momentum 0.9"
         return (f"more --epochs, a larger --lr (inside {_bound_text(lam_max, optimizer, options)}){tip}, or leave "
@@ -330,23 +354,38 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
                           f"alone; give --lr (lr=...)")
     lo, hi = _spectrum(q)
     where = f"λmin={lo * SPECTRUM_MARGIN:.4g}, λmax={hi / SPECTRUM_MARGIN:.4g} of the MSE Hessian, scaled units"
+    decay = float(options.get("weight_decay", 0.0))
+    if decay:  # weight decay adds wd to every eigenvalue of the Hessian
+        lo, hi = lo + decay, hi + decay
+        where += f", plus weight_decay={decay:g}"
     if not full_batch:
         return AutoStep(1.0 / hi, options, f"sgd with minibatches: lr = 1/λmax = {1.0 / hi:.4g}, half the "
                         f"full-batch bound ({where})")
+    dampening = float(options.get("dampening", 0.0))
+    if dampening >= 1.0:
+        raise ConfigError("dampening=1 stops the momentum buffer from taking in new gradients, so sgd never "
+                          "converges; leave dampening out (torch's default 0)")
+    damp = "" if not dampening else f", divided by 1-d for dampening={dampening:g}"
     beta = options.get("momentum")
     if beta is None:
         kappa = hi / lo
         beta = ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
-        lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2
         options["momentum"] = beta
-        contraction = rate(lr, np.array([lo, hi]), beta)
+        if options.get("nesterov"):  # the heavy ball's lr is past Nesterov's bound; 1/λmax is inside it
+            lr = 1.0 / hi  # torch allows no dampening with nesterov
+            return AutoStep(lr, options, f"sgd with nesterov momentum {beta:.4g} (the heavy ball's): "
+                            f"lr = 1/λmax = {lr:.4g} ({where})")
+        lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2 / (1.0 - dampening)
+        contraction = rate(lr * (1.0 - dampening), np.array([lo, hi]), beta)
         return AutoStep(lr, options, f"heavy ball from the curvature: lr={lr:.4g}, momentum={beta:.4g} "
-                        f"(the fastest for {where}, spectrum widened 5%; error × {contraction:.4g} per epoch)")
+                        f"(the fastest for {where}{damp}, spectrum widened 5%; error × {contraction:.4g} per epoch)")
     if options.get("nesterov"):
         lr = 1.0 / hi
         return AutoStep(lr, options, f"sgd with nesterov momentum {beta:g}: lr = 1/λmax = {lr:.4g} ({where})")
-    lr = (1.0 + math.sqrt(float(beta))) ** 2 / hi
-    return AutoStep(lr, options, f"sgd with momentum {beta:g}: lr = (1+√β)²/λmax = {lr:.4g} ({where})")
+    if not beta:  # torch applies dampening to the momentum buffer only
+        dampening, damp = 0.0, ""
+    lr = (1.0 + math.sqrt(float(beta))) ** 2 / hi / (1.0 - dampening)
+    return AutoStep(lr, options, f"sgd with momentum {beta:g}: lr = (1+√β)²/λmax = {lr:.4g} ({where}{damp})")
 
 
 def suggest_lr(data, stats: SufficientStats, optimizer: str, options: Mapping[str, Any] | None, *,

@@ -64,20 +64,20 @@ class TrainConfig:
                                         or isinstance(self.epochs, bool) or self.epochs < 1):
             raise ConfigError(f"epochs must be a whole number >= 1, got epochs={self.epochs}")
         if self.batch_size is not None and (not isinstance(self.batch_size, (int, np.integer))
-                                            or self.batch_size < 1):
+                                            or isinstance(self.batch_size, bool) or self.batch_size < 1):
             raise ConfigError(f"batch_size must be a whole number >= 1 (or None for full batch), "
                               f"got batch_size={self.batch_size}")
-        if not isinstance(self.log_every, (int, np.integer)) or self.log_every < 1:
+        if (not isinstance(self.log_every, (int, np.integer)) or isinstance(self.log_every, bool)
+                or self.log_every < 1):
             raise ConfigError(f"log_every must be a whole number >= 1, got log_every={self.log_every}")
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"seed must be a whole number >= 0, got seed={self.seed!r}")
         if not (isinstance(self.init, (int, float)) and not isinstance(self.init, bool) and math.isfinite(self.init)):
             raise ConfigError(f"init (the starting value of W and B) must be a finite number, got init={self.init!r}; "
                               "try init=0")
-        if self.tol is not None and not (isinstance(self.tol, (int, float)) and math.isfinite(self.tol)
-                                         and self.tol >= 0):
+        if self.tol is not None and not (_is_number(self.tol) and math.isfinite(self.tol) and self.tol >= 0):
             raise ConfigError(f"tol must be >= 0 (or None), got tol={self.tol}")
-        if self.stop_gap is not None and not (isinstance(self.stop_gap, (int, float)) and math.isfinite(self.stop_gap)
+        if self.stop_gap is not None and not (_is_number(self.stop_gap) and math.isfinite(self.stop_gap)
                                               and self.stop_gap > 0):
             raise ConfigError(f"stop_gap must be > 0 (or None), got stop_gap={self.stop_gap}; try 1e-6")
         if self.dtype not in DTYPES:
@@ -89,8 +89,22 @@ class TrainConfig:
                               "use engine='data' (--engine data) for minibatches")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        for flag in ("fit_intercept", "record_params"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise ConfigError(f"{flag} must be True or False, got {flag}={getattr(self, flag)!r}")
         check_scaling(self.scaling)
-        object.__setattr__(self, "options", check_options(self.optimizer, self.options))
+        if not isinstance(self.options, Mapping):
+            raise ConfigError(f"options must be a mapping of torch option names to values, got "
+                              f"options={self.options!r}; e.g. options={{'momentum': 0.9}}, or {{}} for none")
+        options = check_options(self.optimizer, self.options)
+        if options.get("nesterov") and "momentum" not in options and self.lr is not None:
+            raise ConfigError("nesterov=true needs momentum > 0 (torch's rule), but no momentum is given; "
+                              "add momentum=0.9 (--momentum 0.9), or leave lr out to have it chosen")
+        if (self.lr is None and self.optimizer == "sgd" and options.get("dampening", 0.0) >= 1.0
+                and options.get("momentum", None) != 0):
+            raise ConfigError("dampening=1 stops sgd's momentum buffer from taking in new gradients, so no lr "
+                              "converges and none can be chosen; leave dampening out (torch's default 0)")
+        object.__setattr__(self, "options", options)
 
     @property
     def automatic(self) -> bool:
@@ -130,6 +144,11 @@ class TrainConfig:
                 "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,
                 "dtype": self.dtype, "init": self.init, "engine": self.engine, "device": self.device,
                 "record_params": self.record_params}
+
+
+def _is_number(value: Any) -> bool:
+    """A real number, not a bool (True is an int to Python, never a tolerance to a user)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _fmt(value: Any) -> str:

@@ -53,6 +53,9 @@ class Dataset:
             y = _as_float(y, f"target {self.target_name!r}")
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
+        if isinstance(self.feature_names, str):  # tuple("height") would be six one-letter names
+            raise DataError(f"feature_names must be a sequence of names, one per column, got the string "
+                            f"{self.feature_names!r}; write ({self.feature_names!r},) for one column")
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
         if X.ndim != 2:
             raise DataError(f"features must be a 2-D table (rows x columns), got shape {X.shape}; "
@@ -63,7 +66,7 @@ class Dataset:
             raise DataError(f"features have {X.shape[0]} rows but the target has {y.shape[0]}; "
                             "give one target value per row")
         if len(self.feature_names) != X.shape[1]:
-            raise DataError(f"{X.shape[1]} feature columns but {len(self.feature_names)} names "
+            raise DataError(f"{_count(X.shape[1], 'feature column')} but {_count(len(self.feature_names), 'name')} "
                             f"({', '.join(self.feature_names)}); give one name per column")
 
     @property
@@ -356,6 +359,11 @@ def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
     return f"{word} {shown}{more} (data rows, header not counted)"
 
 
+def _count(n: int, word: str) -> str:
+    """``"1 row"``, ``"0 rows"``: a count for a message."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _as_float(values: np.ndarray, what: str) -> np.ndarray:
     try:
         return values.astype(np.float64)
@@ -379,9 +387,9 @@ def check_dataset(ds: Dataset) -> Dataset:
         raise DataError(f"features have {ds.X.shape[0]} rows but the target has {ds.y.shape[0]}; "
                         "give one target value per row")
     if len(ds.feature_names) != ds.X.shape[1]:
-        raise DataError(f"{ds.X.shape[1]} feature columns but {len(ds.feature_names)} names")
+        raise DataError(f"{_count(ds.X.shape[1], 'feature column')} but {_count(len(ds.feature_names), 'name')}")
     if ds.n_samples < 2:
-        raise DataError(f"{ds.name} has {ds.n_samples} row; a line needs at least 2 rows of data")
+        raise DataError(f"{ds.name} has {_count(ds.n_samples, 'row')}; a line needs at least 2 rows of data")
     for j, name in enumerate(ds.feature_names):
         col = ds.X[:, j]
         if not np.isfinite(col).all():

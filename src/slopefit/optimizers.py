@@ -19,6 +19,7 @@ Plain SGD with momentum updates, for gradient g of parameters theta,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,16 @@ def _pair(text: str | tuple) -> tuple[float, float]:
     if len(parts) != 2:
         raise ValueError(f"expected two numbers like 0.9,0.999, got {text!r}")
     return float(parts[0]), float(parts[1])
+
+
+def _whole(text: str | int) -> int:
+    """A whole number: ``"20"`` or ``20``, never ``1.5`` truncated to 1."""
+    if isinstance(text, bool):
+        raise ValueError(f"expected a whole number, got {text!r}")
+    value = float(text)
+    if not value.is_integer():
+        raise ValueError(f"expected a whole number, got {text!r}")
+    return int(value)
 
 
 def _line_search(text: str | None) -> str | None:
@@ -75,7 +86,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                                          "momentum": float, "centered": _bool}, {}),
     "adagrad": OptimizerSpec("Adagrad", {"lr_decay": float, "weight_decay": float, "eps": float,
                                          "initial_accumulator_value": float}, {}),
-    "lbfgs": OptimizerSpec("LBFGS", {"max_iter": int, "history_size": int, "tolerance_grad": float,
+    "lbfgs": OptimizerSpec("LBFGS", {"max_iter": _whole, "history_size": _whole, "tolerance_grad": float,
                                      "tolerance_change": float, "line_search_fn": _line_search},
                            {"line_search_fn": "strong_wolfe"}),
 }
@@ -87,7 +98,10 @@ def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        Unknown optimizer, unknown option, or a value of the wrong type.
+        Unknown optimizer, unknown option, a value of the wrong type, or out of its range
+        (momentum in [0, 1), dampening in [0, 1], betas each in [0, 1), eps > 0,
+        weight_decay >= 0, alpha in (0, 1], lr_decay >= 0, max_iter and history_size >= 1;
+        nesterov with momentum 0 or dampening).
     """
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -101,7 +115,58 @@ def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
             parsed[key] = spec.options[key](value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"option {key}={value!r} for {name}: {exc}") from None
+    for key, value in parsed.items():
+        _check_range(name, key, value)
+    _check_nesterov(name, parsed)
     return parsed
+
+
+# option -> (is the value allowed, the rule as text, a value to try); torch's defaults are the tries
+_UNIT = (lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_NON_NEGATIVE = (lambda v: v >= 0.0, ">= 0")
+_POSITIVE = (lambda v: v > 0.0, "> 0")
+_RANGES: dict[str, tuple[Callable[[float], bool], str, str]] = {
+    "momentum": (*_UNIT, "0.9"),
+    "dampening": (lambda v: 0.0 <= v <= 1.0, "in [0, 1]", "0"),
+    "betas": (*_UNIT, "0.9,0.999"),
+    "eps": (*_POSITIVE, "1e-8"),
+    "weight_decay": (*_NON_NEGATIVE, "0"),
+    "alpha": (lambda v: 0.0 < v <= 1.0, "in (0, 1]", "0.99"),
+    "lr_decay": (*_NON_NEGATIVE, "0"),
+    "initial_accumulator_value": (*_NON_NEGATIVE, "0"),
+    "max_iter": (lambda v: v >= 1, ">= 1", "20"),
+    "history_size": (lambda v: v >= 1, ">= 1", "100"),
+    "tolerance_grad": (*_NON_NEGATIVE, "1e-7"),
+    "tolerance_change": (*_NON_NEGATIVE, "1e-9"),
+}
+
+
+def _check_range(name: str, key: str, value: Any) -> None:
+    """ConfigError unless ``value`` of option ``key`` is in the range torch's update rule needs."""
+    if key not in _RANGES:
+        return
+    allowed, rule, example = _RANGES[key]
+    if key == "eps" and name == "adagrad":
+        example = "1e-10"
+    values = value if isinstance(value, tuple) else (value,)
+    if all(math.isfinite(v) and allowed(v) for v in values):
+        return
+    shown = ",".join(f"{v:g}" for v in values)
+    rule = f"each be {rule}" if isinstance(value, tuple) else f"be {rule}"
+    raise ConfigError(f"{name} option {key} must {rule}, got {shown}; try {example}")
+
+
+def _check_nesterov(name: str, parsed: Mapping[str, Any]) -> None:
+    """torch's rule: Nesterov momentum needs a momentum > 0 and no dampening. A missing
+    momentum is left to the caller (an automatic run or a sweep fills it in)."""
+    if name != "sgd" or not parsed.get("nesterov"):
+        return
+    if "momentum" in parsed and parsed["momentum"] <= 0:
+        raise ConfigError(f"nesterov=true needs momentum > 0 (torch's rule), got momentum={parsed['momentum']:g}; "
+                          "try momentum=0.9 (--momentum 0.9), or nesterov=false")
+    if parsed.get("dampening", 0.0) != 0:
+        raise ConfigError(f"nesterov=true needs dampening=0 (torch's rule), got dampening={parsed['dampening']:g}; "
+                          "leave dampening out, or nesterov=false")
 
 
 def make_optimizer(name: str, params: Iterable, *, lr: float, options: Mapping[str, Any] | None = None):

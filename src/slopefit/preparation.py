@@ -11,7 +11,7 @@ from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.datasets import Dataset
+from slopefit.datasets import Dataset, _count
 from slopefit.errors import DataError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
@@ -37,14 +37,14 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     names = [*data.feature_names, data.target_name]
     if isinstance(data, Dataset):
         if data.n_samples < 2:
-            raise DataError(f"{data.name} has {data.n_samples} row; a line needs at least 2 rows of data")
+            raise DataError(f"{data.name} has {_count(data.n_samples, 'row')}; a line needs at least 2 rows of data")
         stats = compute_stats([(data.X, data.y)], data.n_features, names=names, label=data.name)
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
         stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
     if stats.n < 2:
-        raise DataError(f"{data.name} has {stats.n} row; a line needs at least 2 rows of data")
+        raise DataError(f"{data.name} has {_count(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
     if constant.size:
         name = data.feature_names[int(constant[0])]
