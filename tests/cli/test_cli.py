@@ -111,7 +111,7 @@ def test_compare(run_cli, tmp_path):
     plain = next(line for line in lines if line.startswith("sgd lr=0.01 "))
     momentum = next(line for line in lines if line.startswith("sgd lr=0.01 momentum=0.9"))
     assert float(plain.split()[2]) > 100 and float(momentum.split()[3]) < 0.01  # final losses
-    assert "diverged (lr bound 0.18)" in run.out
+    assert "diverged (stable for lr < 0.1803)" in run.out  # 2/λmax, λmax = (2/3)·(17 + √265)/2
     assert (tmp_path / "compare_loss.png").exists() and (tmp_path / "compare_gap.png").exists()
 
 

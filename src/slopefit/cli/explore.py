@@ -53,6 +53,7 @@ def add_parsers(sub) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from slopefit.advise import stable_bound
     from slopefit.errors import DivergenceError
     from slopefit.figures import compare_figures, landscape_figures
     from slopefit.optimizers import parse_run
@@ -81,7 +82,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         try:
             result = fit(data, config, reference=reference, stats=stats)
         except DivergenceError as exc:
-            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged (lr bound {exc.bound:.3g})"))
+            own = stable_bound(2.0 / exc.bound, config.optimizer, config.options) if exc.bound > 0 else None
+            why = f"stable for lr < {own:.4g}" if own is not None else f"{config.optimizer}: no closed-form bound"
+            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged ({why})"))
             continue
         results.append(result)
         rows.append((result.config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
