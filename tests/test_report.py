@@ -34,10 +34,11 @@ def _check(page: Path, tmp_path: Path, images: int) -> str:
 
 def test_fit_report(run_cli, tmp_path):
     page = tmp_path / "fit.html"
-    res = run_cli("fit", "height-weight", "--momentum", "0.9", "--epochs", "300", "--lang", "ko", "--report", page)
+    res = run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "300", "--lang", "ko",
+                  "--report", page)
     assert res.code == 0, res.err
-    dom = _check(page, tmp_path, images=2)
-    assert "statistics of the fitted line" in dom and "1.820689654" in dom
+    dom = _check(page, tmp_path, images=3)  # loss, gap to the optimum, the line
+    assert "least-squares statistics" in dom and "1.820689655" in dom  # the exact slope, 1.8206896551...
 
 
 def test_lesson_report_in_korean(run_cli, tmp_path):
@@ -55,7 +56,7 @@ def test_compare_report_with_landscape_and_animation(run_cli, tmp_path):
                   "--run", "sgd lr=0.01 momentum=0.9", "--landscape", "--animate", "--plot", tmp_path / "figs",
                   "--report", page)
     assert res.code == 0, res.err
-    _check(page, tmp_path, images=2)  # the loss curves and the landscape
+    _check(page, tmp_path, images=3)  # the loss curves, their gaps and the landscape
     player = tmp_path / "figs" / "landscape.html"
     dom, log = _render(player, tmp_path)
     assert 'id="frame"' in dom and "data:image/png;base64" in dom

@@ -106,7 +106,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"{'' if k else chr(10)}figure saved to {path}")
     if args.report:
         text += "\n" + "\n".join(f"figure saved to {path}" for path in figures)
-        print(f"report saved to {write_report(args, 'compare', text, figures)}")
+        images = [path for path in figures if path.suffix == ".png"]  # the animation has its own page
+        print(f"report saved to {write_report(args, 'compare', text, images)}")
     return EXIT_OK if results else EXIT_FAILURE
 
 
