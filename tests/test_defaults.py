@@ -98,3 +98,35 @@ def test_lbfgs_without_lr_takes_its_own_step():
     result = fit(Dataset(X=X, y=y, feature_names=names, target_name="y"), TrainConfig(optimizer="lbfgs"))
     assert result.config.lr == 1.0
     np.testing.assert_allclose(np.append(result.coef, result.intercept), _lstsq(X, y), rtol=1e-6)
+
+
+def test_collinear_features_are_named_instead_of_an_arbitrary_line():
+    """stackloss with DUP = 2 * AIRFLOW has no unique least-squares line (rank 3 of 4)."""
+    from slopefit.errors import DataError
+
+    X, y, names = _table("stackloss")
+    X = np.column_stack([X, 2 * X[:, 0]])
+    data = Dataset(X=X, y=y, feature_names=(*names, "DUP"), target_name="y", name="stackloss+DUP")
+    with pytest.raises(DataError, match=rf"features {names[0]}, DUP of stackloss\+DUP are collinear.*rank 3 of 4"):
+        fit(data)
+
+
+@pytest.mark.parametrize("rows, message", [
+    (4, r"has 4 rows for 11 parameters \(10 features and the intercept\)"),
+    (2, r"has 2 rows for 11 parameters"),
+])
+def test_fewer_rows_than_parameters_are_named(rows, message):
+    from slopefit.errors import DataError
+
+    X, y, names = _table("diabetes")
+    with pytest.raises(DataError, match=message):
+        fit(Dataset(X=X[:rows], y=y[:rows], feature_names=names, target_name="y"))
+
+
+def test_an_automatic_minibatch_run_runs_its_epochs_and_says_why_it_stops_short():
+    X, y, names = _table("stackloss")
+    result = fit(Dataset(X=X, y=y, feature_names=names, target_name="y"), TrainConfig(batch_size=8, seed=1))
+    assert result.config.epochs == 1000 and result.epochs_run == 1000
+    assert "minibatch noise" in result.auto and result.config.dtype == "float32"
+    lam_max = 2 * np.linalg.eigvalsh(np.corrcoef(X.T))[-1] * 1.05  # standardized: (2/N) Z^T Z = 2 corr, widened 5%
+    assert result.config.lr == pytest.approx(1 / lam_max, rel=1e-9)

@@ -59,12 +59,13 @@ def test_gaps_below_float_resolution_sit_on_a_marked_floor(tmp_path, drawn):
     plot_history([Curve("adam", np.arange(5), losses)], tmp_path / "gap.png", xlabel="에포크",
                  ylabel="손실 − 최솟값 (로그)", title="최솟값까지의 차이", optimum=optimum, loss_dtype="float32",
                  floor_label="부동소수점 해상도 이하")
-    ax = drawn().axes[0]
+    fig = drawn()
+    ax = fig.axes[0]
     (line,) = [line for line in ax.get_lines() if line.get_label() == "adam"]
     floor = eps * optimum
     np.testing.assert_allclose(line.get_ydata(), [20.0 - optimum, 14.0 - optimum, 13.4 - optimum, floor, floor],
                                rtol=1e-12)
-    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]  # under the axes, clear of the curves
     assert any(label.startswith("부동소수점 해상도 이하") for label in labels), labels
 
 

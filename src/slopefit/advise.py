@@ -211,7 +211,7 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
 
 
 def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
-                         automatic: bool = False) -> str:
+                         automatic: bool = False, batch_size: int | None = None) -> str:
     """What to change when a run ended above the optimum, for the "not converged" note."""
     bound = stable_bound(lam_max, optimizer, options)
     if bound is not None and lr >= bound and not automatic:
@@ -219,6 +219,9 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
     decay = _decay_note(optimizer, options)
     if decay:
         return decay
+    if batch_size is not None:
+        return (f"minibatches of {batch_size} rows give noisy steps, and a constant lr settles at a distance set "
+                "by that noise: a smaller --lr, a larger --batch-size, or full batch (leave --batch-size out)")
     if automatic:
         return "the budget ran out first: raise --epochs"
     if optimizer == "sgd" and bound is None:  # dampening=1: the momentum buffer stops taking in gradients

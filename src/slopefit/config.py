@@ -40,7 +40,7 @@ class TrainConfig:
     optimizer: str = "sgd"  # a name from slopefit.optimizers.OPTIMIZERS
     lr: float | None = None  # learning rate, > 0; None = chosen from the data (an automatic run)
     epochs: int | None = None  # passes over the data (= updates when full batch), >= 1;
-    #                            None = 1000 with an lr, a budget of 100000 for an automatic run
+    #                            None = 1000 with an lr or minibatches, a budget of 100000 for an automatic run
     options: Mapping[str, Any] = field(default_factory=dict)  # optimizer options, e.g. {"momentum": 0.9}
     batch_size: int | None = None  # None = full batch (the lesson); 1 = one random row per step
     scaling: str = "standardize"  # "none" | "center" (the lesson) | "standardize" (robust default)
@@ -113,10 +113,11 @@ class TrainConfig:
 
     @property
     def budget(self) -> int:
-        """The epochs the run may take: ``epochs``, or its default (1000 with an lr, 100000 without)."""
+        """The epochs the run may take: ``epochs``, or its default: 1000 with an lr or minibatches,
+        100000 for a full-batch run that stops once converged."""
         if self.epochs is not None:
             return int(self.epochs)
-        return EPOCHS_WITH_LR if self.lr is not None else EPOCHS_BUDGET
+        return EPOCHS_WITH_LR if self.lr is not None or self.batch_size is not None else EPOCHS_BUDGET
 
     def resolved_dtype(self) -> str:
         """The dtype "auto" stands for: float64 on the stats engine (an epoch costs O(D^2) either way),

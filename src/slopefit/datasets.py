@@ -395,7 +395,7 @@ def check_dataset(ds: Dataset) -> Dataset:
         if not np.isfinite(col).all():
             raise DataError(f"feature {name!r} has NaN or infinite values in {row_numbers(~np.isfinite(col))}; "
                             "fill or drop those rows")
-        if np.ptp(col) == 0:
+        if np.ptp(col) == 0 and ds.n_samples > ds.n_features:  # fewer rows: reported as too few rows
             raise DataError(f"feature {name!r} is constant (every row is {_short(col[0])}): it carries no "
                             "information and makes the fit ill-posed; leave it out with --x")
     if not np.isfinite(ds.y).all():

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.results import FitResult
-from slopefit.texts import LANGS, TEXT, text
+from slopefit.texts import LANGS, pad, text
 
 NOTEBOOK_EPOCHS = 200  # the notebook's num_epochs
 
@@ -96,13 +96,16 @@ def run_lesson(lang: str = "ko") -> Lesson:
     epochs = 300
     hw = fit(builtin("height-weight"),
              TrainConfig(lr=0.01, epochs=epochs, scaling="center", options={"momentum": 0.9}, engine="data"))
-    row = TEXT["s6.table"][lang]
+
+    def row(what: str, gd: str, exact: str) -> str:
+        return pad(what, 18) + pad(gd, 14, right=True) + pad(exact, 14, right=True)
+
     sections.append(Section(text("s6", lang), (
         text("s6.setup", lang, epochs=epochs),
-        row.format(what="", gd=text("s6.gd", lang), exact=text("s6.exact", lang)),
-        row.format(what=text("s6.slope", lang), gd=f"{hw.coef[0]:.4f}", exact=f"{hw.exact.coef[0]:.4f}"),
-        row.format(what=text("s6.intercept", lang), gd=f"{hw.intercept:.2f}", exact=f"{hw.exact.intercept:.2f}"),
-        row.format(what=text("s6.loss", lang), gd=f"{hw.final_loss:.4f}", exact=f"{hw.exact.loss:.4f}"),
+        row(what="", gd=text("s6.gd", lang), exact=text("s6.exact", lang)),
+        row(what=text("s6.slope", lang), gd=f"{hw.coef[0]:.4f}", exact=f"{hw.exact.coef[0]:.4f}"),
+        row(what=text("s6.intercept", lang), gd=f"{hw.intercept:.2f}", exact=f"{hw.exact.intercept:.2f}"),
+        row(what=text("s6.loss", lang), gd=f"{hw.final_loss:.4f}", exact=f"{hw.exact.loss:.4f}"),
         text("s6.gap", lang, gap=hw.loss_gap, rel=hw.relative_gap, dist=hw.param_distance),
         text("s6.read", lang, slope=hw.coef[0], pred=float(hw.predict(np.array([[175.0]]))[0])),
     )))

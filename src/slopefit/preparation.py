@@ -46,7 +46,7 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     if stats.n < 2:
         raise DataError(f"{data.name} has {_count(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
-    if constant.size:
+    if constant.size and stats.n > stats.n_features:  # with fewer rows, that is the problem to name (below)
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
@@ -65,12 +65,32 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
     precision residuals). Otherwise the normal equations of the sufficient statistics
     (``stats`` if already gathered), refined by residual passes over the rows
-    (:func:`slopefit.stats.refine`): one pass, two where the normal equations' condition
+    (:func:`slopefit.refinement.refine`): one pass, two where the normal equations' condition
     number exceeds 1e8, so that the answer keeps about ``16 - log10(cond)`` digits.
+
+    Raises
+    ------
+    DataError
+        Fewer rows than parameters, or collinear features (named): no unique line exists.
     """
-    if solves_on_rows(data):
-        return solve_exact(data.X, data.y, fit_intercept=fit_intercept)
     stats = stats or gather_stats(data)
+    n_params = stats.n_features + (1 if fit_intercept else 0)
+    if stats.n < n_params:
+        raise DataError(f"{data.name} has {stats.n} rows for {n_params} parameters ({stats.n_features} features"
+                        f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
+                        f"use at least {n_params} rows, or fewer features with --x")
+    if solves_on_rows(data):
+        exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    else:
+        exact = _refined(data, stats, fit_intercept)
+    if exact.rank < stats.n_features:
+        raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
+    return exact
+
+
+def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
+    """The statistics' optimum refined by one residual pass over the rows (two when the
+    normal matrix's condition number exceeds 1e8)."""
     if isinstance(data, Dataset):
         def chunks():
             return [(data.X, data.y)]
@@ -82,3 +102,17 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     passes = 1 if lam[0] > 1e-8 * lam[-1] else 2
     return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
                   passes=passes)
+
+
+def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, label: str) -> str:
+    """The message for a design whose columns are linearly dependent, naming the columns involved
+    (those with weight in the null direction of the correlation matrix)."""
+    cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
+    spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)
+    _, vectors = np.linalg.eigh(cxx / np.outer(spread, spread))
+    null = np.abs(vectors[:, 0])  # the direction the data do not determine
+    involved = [names[j] for j in np.flatnonzero(null > 0.05 * null.max())]
+    return (f"features {', '.join(involved)} of {label} are collinear: one is a linear combination of the others "
+            f"(rank {rank} of {stats.n_features} features), so least squares has no unique line; leave one of "
+            "them out with --x")

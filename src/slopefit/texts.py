@@ -4,6 +4,8 @@ labels, report headings. One table, looked up by key with :func:`text`.
 
 from __future__ import annotations
 
+import unicodedata
+
 LANGS = ("ko", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -71,7 +73,6 @@ TEXT: dict[str, dict[str, str]] = {
         "ko": "중심화한 데이터에서 SGD lr=0.01 momentum=0.9, {epochs} epoch 학습 후 원래 단위로 되돌립니다.",
         "en": "SGD lr=0.01 momentum=0.9 on the centered data for {epochs} epochs, then back to original units.",
     },
-    "s6.table": {"ko": "{what:<18}{gd:>14}{exact:>14}", "en": "{what:<18}{gd:>14}{exact:>14}"},
     "s6.gd": {"ko": "경사하강법", "en": "gradient desc."},
     "s6.exact": {"ko": "정확한 해", "en": "exact"},
     "s6.slope": {"ko": "기울기 (kg/cm)", "en": "slope (kg/cm)"},
@@ -137,3 +138,14 @@ def text(key: str, lang: str, **values) -> str:
     '에포크 (epoch)'
     """
     return TEXT[key][lang].format(**values)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: Hangul and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, columns: int, *, right: bool = False) -> str:
+    """``text`` padded with spaces to ``columns`` terminal columns (on the left with ``right``)."""
+    fill = " " * max(columns - display_width(text), 0)
+    return fill + text if right else text + fill

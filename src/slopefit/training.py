@@ -113,7 +113,7 @@ def fit(
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
                    generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine)
-    gap_target = _gap_target(config, asked.automatic, exact, baseline, stats_engine, scaler)
+    gap_target = _gap_target(config, asked.automatic and full_batch, exact, baseline, stats_engine, scaler)
     start = time.perf_counter()
     record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
                       tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
@@ -177,6 +177,12 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: St
                               f"{SUGGEST_EPOCHS} full-batch epochs lr={best:g} came closest (relative gap {gap:.2g}): "
                               f"try --lr {best:g}") from None
         lr, options = auto.lr, auto.options
+        if full_batch:
+            stop = (f"stops once every coefficient is within {AUTO_RTOL:g} of the optimum (relative to the "
+                    "coefficient, or to √rows standard errors where that is larger)")
+        else:
+            stop = f"runs its {config.budget} epochs (minibatch noise keeps a constant step off the exact optimum)"
+        auto = replace(auto, reason=f"{auto.reason}; {stop}")
     return replace(config, lr=lr, options=options, epochs=config.budget, dtype=config.resolved_dtype()), auto
 
 

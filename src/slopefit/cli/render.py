@@ -5,17 +5,10 @@ each command prints. Pure formatting: every number comes from a library result.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 
-
-def width(text: str) -> int:
-    """Terminal columns of ``text``: Hangul and other wide characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def pad(text: str, columns: int) -> str:
-    return text + " " * (columns - width(text))
+from slopefit.texts import display_width as width
+from slopefit.texts import pad
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -50,7 +43,8 @@ def fit_report(data, result) -> str:
     cfg = result.config
     batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \
         else f"batch size {cfg.batch_size}"
-    epochs = f"budget {cfg.epochs} epochs" if result.auto else f"{cfg.epochs} epochs"
+    budgeted = result.auto is not None and batch == "full batch"  # an automatic run that stops once converged
+    epochs = f"budget {cfg.epochs} epochs" if budgeted else f"{cfg.epochs} epochs"
     head = [
         f"slopefit fit: {data.name} ({result.n_samples} rows, {plural(data.n_features, 'feature')} -> "
         f"{data.target_name})",
@@ -58,8 +52,7 @@ def fit_report(data, result) -> str:
         f"{result.engine} engine on {cfg.device}",
     ]
     if result.auto:
-        head.append(f"chosen: {result.auto}; stops once every coefficient is within {AUTO_RTOL:g} of the optimum "
-                    "(give --lr to set the step yourself)")
+        head.append(f"chosen: {result.auto} (give --lr to set the step yourself)")
     head.append("")
     rows = []
     names = [*data.feature_names, *(["intercept"] if cfg.fit_intercept else [])]
@@ -70,7 +63,7 @@ def fit_report(data, result) -> str:
     rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}", ""))
     stopped = {"tol": "tolerance reached", "gap": f"within --stop-gap {cfg.stop_gap} of the optimum",
                "converged": f"every coefficient within {AUTO_RTOL:g} of the optimum",
-               "epochs": "all epochs run" if not result.auto else "budget spent before converging"}[result.stop_reason]
+               "epochs": "budget spent before converging" if budgeted else "all epochs run"}[result.stop_reason]
     total = result.seconds_stats + result.seconds_exact + result.seconds
     tail = [
         "",
@@ -87,7 +80,8 @@ def fit_report(data, result) -> str:
     ]
     if not result.converged:
         advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
-                                      automatic=result.auto is not None)
+                                      automatic=result.auto is not None,
+                                      batch_size=None if batch == "full batch" else cfg.batch_size)
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
     return "\n".join(head + [table(("", "gradient descent", "exact (least squares)", "relative difference"), rows)]
                      + tail + ["", summary_table(result.summary())])

@@ -90,7 +90,7 @@ def plot_scatter(x, y, path, *, xlabel: str, ylabel: str, title: str) -> Path:
 def _readable_log_ticks(axis) -> None:
     """Give a log-scaled axis at least two labelled ticks whatever its span.
 
-    Over more than two decades the labels sit on powers of ten; over one or two on 1, 2 and 5
+    Over more than two decades the labels sit on powers of ten; over one or two on 1, 2, 3 and 5
     times a power of ten; over less than about one decade (a loss from 13.35 to 13.30) on evenly
     spaced round numbers, as on a linear axis. Labels are plain text (``0.001``, ``1e-12``, ``13.31``)
     with as many digits as tell the ticks apart: the default mathtext labels show a lone ``10``
@@ -110,8 +110,8 @@ def _readable_log_ticks(axis) -> None:
             decades = np.log10(high / low)
             if decades > 2:
                 ticks = LogLocator(base=10, numticks=9).tick_values(low, high)
-            elif decades > 0.8:  # 1, 2, 5: the widest gap is log10(2.5) = 0.4 decade, so >= 2 fall inside
-                ticks = LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12).tick_values(low, high)
+            elif decades > 0.8:  # 1, 2, 3, 5: the widest gap is log10(2) = 0.3 decade, so >= 2 fall inside
+                ticks = LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0), numticks=16).tick_values(low, high)
             else:
                 ticks = MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
             return ticks[ticks > 0]
@@ -213,7 +213,10 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
             _readable_log_ticks(ax.yaxis)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         if len(curves) > 1 or curves[0].label or clipped:
-            ax.legend()
+            if optimum is None:
+                ax.legend()
+            else:  # gaps fall across the whole height of the axes: the legend goes under them
+                fig.legend(loc="outside lower center", ncols=2, fontsize=8)
         return _save(fig, path)
 
 
