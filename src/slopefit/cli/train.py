@@ -147,7 +147,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if any(flagged):
                 rows[-1].append("extrapolation" if flagged[i] else "")
         header = [*model.feature_names, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
-        print(table(header + ([""] if any(flagged) else []), rows))
+        print(table(header + (["range"] if any(flagged) else []), rows))
     else:
         for value in model.predict(X):
             print(f"{value:.10g}")

@@ -238,8 +238,9 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
             ax.scatter([mark[0]], [mark[1]], s=90, marker="*", color="tab:orange", zorder=4, label=mark[2])
         pad = 0.1 * (hi - lo)
         grid = np.linspace(lo - pad, hi + pad, 100)
-        for line in lines:
-            ax.plot(grid, line.slope * grid + line.intercept, line.style, label=line.label)
+        for i, line in enumerate(lines):  # earlier lines on top: a dotted line stays visible on a solid one
+            ax.plot(grid, line.slope * grid + line.intercept, line.style, label=line.label, zorder=2.9 - 0.1 * i,
+                    linewidth=2.2 if ":" in line.style else 1.5)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.legend()
         return _save(fig, path)
