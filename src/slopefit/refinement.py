@@ -115,13 +115,19 @@ def residual_sum_of_squares(data: ChunkSource | Iterable[tuple[Any, Any]] | tupl
     ----------
     data : (X, y), an iterable of (X, y) chunks, or a callable returning one
         ``X`` of shape (rows, n_features), any float dtype and layout; ``y`` of shape (rows,).
-    coef : array of shape (n_features,)
+    coef : ndarray, shape (n_features,)
+        The line's coefficients in the data's units.
     intercept : float
-        Ignored (taken as 0) when ``fit_intercept`` is False.
+        The line's intercept. Ignored (taken as 0) when ``fit_intercept`` is False.
     fit_intercept : bool, default True
     shift : (x_shift, y_shift), optional
         The centre to shift by, e.g. ``(stats.x_shift, stats.y_shift)``; default the first
         chunk's means. Unused without an intercept.
+
+    Returns
+    -------
+    float
+        The residual sum of squares, >= 0 (0.0 for no rows).
 
     Examples
     --------
