@@ -61,6 +61,7 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     Examples
     --------
     >>> import numpy as np
+    >>> from slopefit.stats import compute_stats
     >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     >>> st = compute_stats([(X, y)], 1)
     >>> sol = refine(st, lambda: [(X, y)])
