@@ -111,13 +111,26 @@ class Advice:
 
     @property
     def lambda_max(self) -> float:
+        """The largest eigenvalue of the Hessian (scaled units)."""
         return float(self.eigenvalues[-1])
 
     @property
     def lambda_min(self) -> float:
+        """The smallest eigenvalue of the Hessian (scaled units)."""
         return float(self.eigenvalues[0])
 
     def momentum_bound(self, momentum: float) -> float:
+        """The largest stable lr of heavy-ball SGD with ``momentum``: ``2 (1 + momentum) / lambda_max``.
+
+        Parameters
+        ----------
+        momentum : float
+            torch's (non-Nesterov) momentum, in [0, 1).
+
+        Returns
+        -------
+        float
+        """
         return 2.0 * (1.0 + momentum) / self.lambda_max
 
     def predicted_epochs(self, lr: float, *, momentum: float = 0.0, start_gap: float, loss_star: float,

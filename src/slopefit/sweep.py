@@ -80,6 +80,7 @@ class SweepResult:
 
     @property
     def diverged(self) -> np.ndarray:
+        """Which runs diverged, ndarray of bool, shape (K,)."""
         return self.diverged_at >= 0
 
     def best(self) -> int | None:
@@ -285,12 +286,21 @@ class StackedRun:
         theta.sub_(torch.where(active, update, 0.0))
 
     def judged(self) -> np.ndarray:
+        """The parameters the last loss was taken at, shape (K, n_params): see :meth:`slopefit.loop.Stepper.judged`."""
         return self._kept.to(dtype=self.q.q.dtype).cpu().numpy()
 
     def judged_gap(self) -> float:
+        """Not available: a sweep runs all its epochs (no ``tol`` or gap stop).
+
+        Raises
+        ------
+        NotImplementedError
+            Always.
+        """
         raise NotImplementedError("a sweep stops on its epochs only")
 
     def restore(self) -> None:
+        """Put the parameters kept by the last ``advance`` back."""
         import torch
 
         with torch.no_grad():
