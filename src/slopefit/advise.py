@@ -128,7 +128,7 @@ def rate(lr: float, eigenvalues: np.ndarray, momentum: float = 0.0) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> rate(0.5, np.array([1.0, 3.0]))  # max(|1 - 0.5|, |1 - 1.5|)
+    >>> float(rate(0.5, np.array([1.0, 3.0])))  # max(|1 - 0.5|, |1 - 1.5|)
     0.5
     """
     worst = 0.0
