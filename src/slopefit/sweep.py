@@ -190,8 +190,10 @@ def sweep(
 
     Examples
     --------
+    With momentum 0.9 the centered heights (λmax = 23.2) are stable for lr < 2(1 + 0.9)/23.2 = 0.164:
+
     >>> from slopefit.datasets import builtin
-    >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.1], [0.9]))
+    >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.2], [0.9]))
     >>> res.diverged.tolist()
     [False, True]
     """
