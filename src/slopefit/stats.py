@@ -232,7 +232,22 @@ class SufficientStats:
 
     def loss_surface(self, scaler: Scaler) -> LossSurface:
         """The MSE over the scaled (W, B) of a one-feature line with intercept, as a callable
-        on grids (for the loss landscape)."""
+        on grids (for the loss landscape).
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of (W, B).
+
+        Returns
+        -------
+        LossSurface
+
+        Raises
+        ------
+        ValueError
+            When the data have more than one feature.
+        """
         if self.n_features != 1:
             raise ValueError(f"a loss surface over (W, B) needs one feature, got {self.n_features}")
         q, theta_star, loss_star = self.quadratic(scaler)
@@ -242,6 +257,18 @@ class SufficientStats:
         """``Q = A_s^T A_s / N`` in the scaled parameters, half the MSE Hessian: shape (n_params, n_params).
 
         It depends on the data and the scaling only, not on where the optimum is.
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of the parameters.
+        fit_intercept : bool, default True
+            Whether the parameters include B (last); keyword-only.
+
+        Returns
+        -------
+        ndarray, shape (n_params, n_params)
+            n_params = n_features (+ 1).
         """
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
         s = scaler.x_scale
@@ -252,7 +279,20 @@ class SufficientStats:
         return np.block([[q_ww + np.outer(a, a), a[:, None]], [a[None, :], np.ones((1, 1))]])
 
     def lr_bound(self, scaler: Scaler, *, fit_intercept: bool = True) -> float:
-        """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound."""
+        """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound.
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of the parameters.
+        fit_intercept : bool, default True
+            Whether the model has an intercept; keyword-only.
+
+        Returns
+        -------
+        float
+            > 0; inf when the Hessian is 0.
+        """
         lam_max = 2.0 * float(np.linalg.eigvalsh(self.curvature(scaler, fit_intercept=fit_intercept))[-1])
         return 2.0 / lam_max if lam_max > 0 else float("inf")
 
@@ -263,7 +303,19 @@ class LossSurface:
 
     Attributes
     ----------
-    q : ndarray (2, 2), half the Hessian; theta_star : ndarray (2,); loss_star : float
+    q : ndarray, shape (2, 2)
+        Half the Hessian, scaled units.
+    theta_star : ndarray, shape (2,)
+        The optimum (W*, B*), scaled units.
+    loss_star : float
+        The loss at the optimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> surface = LossSurface(q=np.eye(2), theta_star=np.array([1.0, 2.0]), loss_star=3.0)
+    >>> float(surface(2.0, 2.0)), float(surface(1.0, 2.0))
+    (4.0, 3.0)
     """
 
     q: np.ndarray
@@ -271,7 +323,18 @@ class LossSurface:
     loss_star: float
 
     def __call__(self, W, B):
-        """The loss at ``W``, ``B`` (floats or arrays of one shape, e.g. a meshgrid)."""
+        """The loss at ``W``, ``B`` (floats or arrays of one shape, e.g. a meshgrid).
+
+        Parameters
+        ----------
+        W, B : float or ndarray
+            Scaled parameters, of one shape.
+
+        Returns
+        -------
+        float or ndarray
+            Of the shape of ``W``.
+        """
         dw, db = W - self.theta_star[0], B - self.theta_star[1]
         return self.loss_star + self.q[0, 0] * dw * dw + 2 * self.q[0, 1] * dw * db + self.q[1, 1] * db * db
 
@@ -397,6 +460,18 @@ def as_tensor(array, device: str = "cpu"):
     """A torch view of a numpy array (a copy only when moving to another device).
 
     Read-only arrays (pandas gives some) are viewed too: nothing here writes to them.
+
+    Parameters
+    ----------
+    array : ndarray or Tensor
+        The values (a tensor passes through, moved to ``device`` if needed).
+    device : str, default "cpu"
+        The device of the result.
+
+    Returns
+    -------
+    Tensor
+        Of the array's dtype and shape.
     """
     import warnings
 

@@ -97,7 +97,13 @@ class SweepResult:
 
     def best(self) -> int | None:
         """Index of the run that reached ``gap`` soonest; if none did, the one that got closest;
-        None when every run diverged."""
+        None when every run diverged.
+
+        Returns
+        -------
+        int or None
+            An index into ``configs``.
+        """
         runs = np.flatnonzero(~self.diverged)
         if runs.size == 0:
             return None
