@@ -140,7 +140,7 @@ def run_bench(
     gap : float, default 1e-6
         The relative gap each gradient-descent method runs to, > 0.
     dtype : {"float32", "float64"}, default "float32"
-        The dtype of slopefit's and the naive loop's parameters.
+        The torch dtype the naive loop and slopefit's runs train in (data and parameters).
     device : {"cpu", "cuda", "mps"}, default "cpu"
         Where torch methods run.
     seed : int, default 0
