@@ -36,6 +36,24 @@ def stable_bound(lam_max: float, optimizer: str = "sgd", options: Mapping[str, A
     ``2(1+β) / ((1-d)(λmax+wd))`` (Nesterov: ``2(1+β) / ((1+2β)(λmax+wd))``; torch forbids
     dampening with it). Dampening applies only with momentum, and d = 1 never moves past the
     first step, so it has no bound.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units; <= 0 gives None.
+    optimizer : str, default "sgd"
+        A name from :data:`slopefit.optimizers.OPTIMIZERS`; only "sgd" has a closed-form bound.
+    options : mapping or None, default None
+        The optimizer's options (momentum, nesterov, dampening, weight_decay are read).
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> stable_bound(2.0), stable_bound(2.0, "sgd", {"momentum": 0.5}), stable_bound(2.0, "adam")
+    (1.0, 1.5, None)
     """
     if optimizer != "sgd" or lam_max <= 0:
         return None
@@ -52,7 +70,24 @@ def stable_bound(lam_max: float, optimizer: str = "sgd", options: Mapping[str, A
 
 def describe_bound(optimizer: str, options: Mapping[str, Any] | None) -> str:
     """The formula behind :func:`stable_bound` and its settings, for messages:
-    ``"2/λmax"``, ``"2(1+β)/λmax, β=0.9"``, ``"2/(λmax+wd), wd=0.5"``..."""
+    ``"2/λmax"``, ``"2(1+β)/λmax, β=0.9"``, ``"2/(λmax+wd), wd=0.5"``...
+
+    Parameters
+    ----------
+    optimizer : str
+        The optimizer's name (only "sgd" formulas are meaningful; see :func:`stable_bound`).
+    options : mapping or None
+        The optimizer's options.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_bound("sgd", {"momentum": 0.9}), describe_bound("sgd", {"weight_decay": 0.5})
+    ('2(1+β)/λmax, β=0.9', '2/(λmax+wd), wd=0.5')
+    """
     options = options or {}
     beta = float(options.get("momentum", 0.0))
     decay = float(options.get("weight_decay", 0.0))
@@ -74,7 +109,28 @@ def describe_bound(optimizer: str, options: Mapping[str, Any] | None) -> str:
 
 def rate(lr: float, eigenvalues: np.ndarray, momentum: float = 0.0) -> float:
     """Per-epoch contraction of the error of full-batch SGD (with heavy-ball momentum): the
-    spectral radius over the eigenvalues; >= 1 means no convergence."""
+    spectral radius over the eigenvalues; >= 1 means no convergence.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate, > 0.
+    eigenvalues : ndarray, shape (n_params,)
+        Eigenvalues of the MSE Hessian, >= 0.
+    momentum : float, default 0.0
+        Heavy-ball momentum (torch's, non-Nesterov), in [0, 1).
+
+    Returns
+    -------
+    float
+        The per-epoch factor rho >= 0 on the error; the loss gap shrinks like rho^2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(rate(0.5, np.array([1.0, 3.0])))  # max(|1 - 0.5|, |1 - 1.5|)
+    0.5
+    """
     worst = 0.0
     for lam in np.asarray(eigenvalues, dtype=np.float64):
         if momentum == 0.0:
@@ -91,12 +147,18 @@ class Advice:
 
     Attributes
     ----------
-    scaling : str, the scaling the eigenvalues are for
-    eigenvalues : ndarray (n_params,), ascending, of the Hessian in scaled units
-    condition : dict, scaling name -> condition number lambda_max / lambda_min
-    lr_bound : float, 2 / lambda_max
-    best_lr, best_rate : plain SGD's fastest lr and its rate
-    heavy_ball_lr, heavy_ball_momentum, heavy_ball_rate : the fastest momentum setting
+    scaling : str
+        The scaling the eigenvalues are for.
+    eigenvalues : ndarray, shape (n_params,)
+        Eigenvalues of the MSE Hessian in scaled units, ascending, >= 0.
+    condition : dict of str to float
+        Scaling name -> condition number lambda_max / lambda_min (inf when lambda_min is 0).
+    lr_bound : float
+        2 / lambda_max: the stable bound of plain full-batch SGD.
+    best_lr, best_rate : float
+        Plain SGD's fastest lr, ``2 / (lambda_min + lambda_max)``, and its per-epoch rate.
+    heavy_ball_lr, heavy_ball_momentum, heavy_ball_rate : float
+        The fastest momentum setting and its per-epoch rate.
     """
 
     scaling: str
@@ -111,18 +173,52 @@ class Advice:
 
     @property
     def lambda_max(self) -> float:
+        """The largest eigenvalue of the Hessian (scaled units)."""
         return float(self.eigenvalues[-1])
 
     @property
     def lambda_min(self) -> float:
+        """The smallest eigenvalue of the Hessian (scaled units)."""
         return float(self.eigenvalues[0])
 
     def momentum_bound(self, momentum: float) -> float:
+        """The largest stable lr of heavy-ball SGD with ``momentum``: ``2 (1 + momentum) / lambda_max``.
+
+        Parameters
+        ----------
+        momentum : float
+            torch's (non-Nesterov) momentum, in [0, 1).
+
+        Returns
+        -------
+        float
+        """
         return 2.0 * (1.0 + momentum) / self.lambda_max
 
     def predicted_epochs(self, lr: float, *, momentum: float = 0.0, start_gap: float, loss_star: float,
                          tol: float) -> float:
-        """Epochs until the relative gap is below ``tol``, from the convergence rate (inf if unstable)."""
+        """Epochs until the relative gap is below ``tol``, from the convergence rate (inf if unstable).
+
+        Parameters
+        ----------
+        lr : float
+            The learning rate, > 0.
+        momentum : float, default 0.0
+            Heavy-ball momentum, in [0, 1); keyword-only (as are all below).
+        start_gap : float
+            The gap ``loss - loss*`` at the start, >= 0.
+        loss_star : float
+            What the relative gap is measured against: the gap scale of
+            :func:`slopefit.convergence.gap_scale` (``loss*``, or the baseline loss when the data fit
+            a line exactly), > 0.
+        tol : float
+            The relative gap to reach, > 0.
+
+        Returns
+        -------
+        float
+            Epochs (not rounded); 0.0 when the start is already within ``tol``; inf when the rate is >= 1.
+        """
         rho = rate(lr, self.eigenvalues, momentum)
         if rho >= 1.0:
             return math.inf
@@ -134,6 +230,24 @@ class Advice:
 
 def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercept: bool = True) -> Advice:
     """Eigenvalues, condition numbers, bounds and the best settings for full-batch SGD.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+        The statistics of the data.
+    scaling : {"none", "center", "standardize"}, default "standardize"
+        The scaling the advice is for (condition numbers are given for all three); keyword-only.
+    fit_intercept : bool, default True
+        Whether the model has an intercept; keyword-only.
+
+    Returns
+    -------
+    Advice
+
+    Raises
+    ------
+    ConfigError
+        When ``scaling`` is unknown.
 
     Examples
     --------
@@ -191,6 +305,26 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
     ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units. The
     bound named is the one of the run's own optimizer and momentum (``2(1+β)/λmax`` with
     heavy-ball momentum); optimizers with no closed-form bound are told so.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The run's learning rate, > 0.
+    scaling : str
+        The run's scaling (a run not standardized is told to standardize); keyword-only.
+    batch_size : int or None, default None
+        The run's minibatch size; None for full batch; keyword-only.
+
+    Returns
+    -------
+    str
+        The advice, to follow "training diverged ...; " in the message.
     """
     bound = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
     if bound is not None and lr >= bound:
@@ -212,7 +346,28 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
 
 def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
                          automatic: bool = False, batch_size: int | None = None) -> str:
-    """What to change when a run ended above the optimum, for the "not converged" note."""
+    """What to change when a run ended above the optimum, for the "not converged" note.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The run's learning rate, > 0.
+    automatic : bool, default False
+        Whether the lr was chosen from the data; keyword-only.
+    batch_size : int or None, default None
+        The run's minibatch size; None for full batch; keyword-only.
+
+    Returns
+    -------
+    str
+        One clause: what to change.
+    """
     bound = stable_bound(lam_max, optimizer, options)
     if bound is not None and lr >= bound and not automatic:
         return f"lr={lr:g} is past the stable bound: {_bound_text(lam_max, optimizer, options)}; lower --lr"
@@ -234,7 +389,29 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
 
 
 def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float) -> str | None:
-    """A warning before training when full-batch ``optimizer`` at ``lr`` is past its stable bound, else None."""
+    """A warning before training when full-batch ``optimizer`` at ``lr`` is past its stable bound, else None.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The learning rate to check, > 0.
+
+    Returns
+    -------
+    str or None
+        None when ``lr`` is inside the bound, or the optimizer has none.
+
+    Examples
+    --------
+    >>> unstable_lr_warning(2.0, "sgd", None, 0.5) is None  # the bound is 2/2 = 1
+    True
+    """
     bound = stable_bound(lam_max, optimizer, options)
     if bound is None or lr < bound:
         return None
@@ -248,13 +425,20 @@ class Prediction:
 
     Attributes
     ----------
-    lr, momentum : the run's settings
-    tol : float, the relative gap aimed at
-    predicted : float, epochs from :meth:`Advice.predicted_epochs` (inf when unstable)
-    epochs : int or None, epochs the run took to reach ``tol`` (None: not reached or diverged)
-    final_gap : float, the run's relative gap at its end (NaN when it diverged)
-    diverged_at : int or None, the epoch it diverged at
-    max_epochs : int, the run's budget
+    lr, momentum : float
+        The run's settings.
+    tol : float
+        The relative gap aimed at.
+    predicted : float
+        Epochs from :meth:`Advice.predicted_epochs` (inf when unstable).
+    epochs : int or None
+        Epochs the run took to reach ``tol`` (None: not reached or diverged).
+    final_gap : float
+        The run's relative gap at its end (NaN when it diverged).
+    diverged_at : int or None
+        The epoch it diverged at; None when it did not.
+    max_epochs : int
+        The run's budget.
     """
 
     lr: float
@@ -270,7 +454,32 @@ class Prediction:
 def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: float, momentum: float = 0.0,
                         tol: float = 1e-6, max_epochs: int = 100_000, fit_intercept: bool = True) -> Prediction:
     """Run full-batch sgd at ``lr`` (and ``momentum``) on the stats engine, from zeros as
-    :func:`slopefit.training.fit` starts, and set the epochs it took next to the prediction."""
+    :func:`slopefit.training.fit` starts, and set the epochs it took next to the prediction.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        The data ``stats`` were gathered from.
+    stats : SufficientStats
+        Its statistics.
+    advice : Advice
+        From :func:`advise` on ``stats`` (its scaling is used).
+    lr : float
+        The learning rate, > 0; keyword-only (as are all below).
+    momentum : float, default 0.0
+        Heavy-ball momentum, in [0, 1).
+    tol : float, default 1e-6
+        The relative gap to reach, > 0.
+    max_epochs : int, default 100000
+        The run's budget, >= 1.
+    fit_intercept : bool, default True
+        Whether the model has an intercept.
+
+    Returns
+    -------
+    Prediction
+        A divergence is recorded in it, not raised.
+    """
     from slopefit.config import TrainConfig
     from slopefit.convergence import gap_scale
     from slopefit.errors import DivergenceError
@@ -306,8 +515,11 @@ class AutoStep:
     Attributes
     ----------
     lr : float
-    options : dict, the optimizer options with the chosen momentum (if any) filled in
-    reason : str, one line for the user: what was chosen from what
+        The learning rate chosen, > 0.
+    options : dict
+        The optimizer options with the chosen momentum (if any) filled in.
+    reason : str
+        One line for the user: what was chosen from what.
     """
 
     lr: float
@@ -340,6 +552,26 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
     * lbfgs: lr 1 with the strong-Wolfe line search, torch's own step;
     * adam, adamw, rmsprop, adagrad: no step follows from the curvature alone; they raise
       ConfigError asking for lr (see :func:`suggest_lr` for a measured suggestion).
+
+    Parameters
+    ----------
+    q : ndarray, shape (n_params, n_params)
+        Half the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None, default None
+        The run's optimizer options (a given momentum is kept).
+    full_batch : bool, default True
+        Whether the run is full batch; keyword-only.
+
+    Returns
+    -------
+    AutoStep
+
+    Raises
+    ------
+    ConfigError
+        For adam, adamw, rmsprop and adagrad, and for sgd with dampening >= 1.
 
     Examples
     --------
@@ -394,7 +626,30 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
 def suggest_lr(data, stats: SufficientStats, optimizer: str, options: Mapping[str, Any] | None, *,
                scaling: str = "standardize", fit_intercept: bool = True) -> tuple[float, float]:
     """The lr from SUGGEST_LRS whose run of ``optimizer`` came closest to the optimum in
-    SUGGEST_EPOCHS full-batch epochs on this data, and the relative gap it reached."""
+    SUGGEST_EPOCHS full-batch epochs on this data, and the relative gap it reached.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        The data ``stats`` were gathered from.
+    stats : SufficientStats
+        Its statistics.
+    optimizer : str
+        The optimizer to try ("sgd", "adam" or "adamw": those :func:`slopefit.sweep.sweep` stacks).
+    options : mapping or None
+        Its options.
+    scaling : str, default "standardize"
+        The scaling of the runs; keyword-only.
+    fit_intercept : bool, default True
+        Whether the model has an intercept; keyword-only.
+
+    Returns
+    -------
+    lr : float
+        The best of :data:`SUGGEST_LRS` (the smallest when every run diverged).
+    gap : float
+        The relative gap it reached (NaN when every run diverged).
+    """
     from slopefit.config import TrainConfig
     from slopefit.sweep import grid, sweep
 

@@ -24,6 +24,11 @@ def current_umask() -> int:
     Linux (4.7+) reports it in ``/proc/self/status``; elsewhere it is read by setting and at once
     restoring it with ``os.umask``, which is process-wide (another thread creating a file in
     between would get mode 0o077's files), so that is the fallback only.
+
+    Returns
+    -------
+    int
+        The umask's permission bits, e.g. ``0o022``.
     """
     with contextlib.suppress(OSError, ValueError):
         with open("/proc/self/status", encoding="ascii") as status:
@@ -50,6 +55,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     If the body raises (an error, Ctrl-C), the temporary file is removed and
     ``path`` is left exactly as it was. The file written gets the mode a plain
     ``open(path, "w")`` would give it (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; missing parent directories are created. Must not be a directory.
+
+    Yields
+    ------
+    Path
+        A temporary file in the same directory (so the rename stays on one file system).
+
+    Raises
+    ------
+    OutputError
+        When ``path`` is a directory, or its directory cannot be created or written to.
 
     Examples
     --------

@@ -35,6 +35,56 @@ class TrainConfig:
     suggestion measured on the data), trains in float64 on the stats engine, and stops once
     every coefficient is within ``AUTO_RTOL`` of the least-squares optimum, ``epochs``
     being a budget. Every explicit setting means exactly what it says.
+
+    Attributes
+    ----------
+    optimizer : str, default "sgd"
+        A name from :data:`slopefit.optimizers.OPTIMIZERS`.
+    lr : float or None, default None
+        Learning rate, finite and > 0; None chooses it from the data (an automatic run).
+    epochs : int or None, default None
+        Passes over the data (= updates when full batch), >= 1; None means 1000 with an ``lr`` or
+        minibatches, a budget of 100000 for an automatic run (see :attr:`budget`).
+    options : mapping, default {}
+        Optimizer options by torch's names, e.g. ``{"momentum": 0.9}``; checked and normalised by
+        :func:`slopefit.optimizers.check_options`.
+    batch_size : int or None, default None
+        Rows per step, >= 1; None is full batch (the lesson).
+    scaling : {"none", "center", "standardize"}, default "standardize"
+        How features and target are scaled before training; "center" is the lesson's.
+    fit_intercept : bool, default True
+        Learn B; False fits ``Yp = X @ W`` through the origin.
+    log_every : int, default 1
+        Record the loss every this many epochs, >= 1 (the lesson: 10); the last is always kept.
+    tol : float or None, default None
+        Stop when the loss changes by at most ``tol * loss`` over one epoch, >= 0; None: no such stop.
+    stop_gap : float or None, default None
+        Stop when the relative gap to the exact optimum is at most this, > 0; None: no such stop.
+    seed : int, default 0
+        Seeds the minibatch shuffle, >= 0.
+    dtype : {"auto", "float32", "float64"}, default "auto"
+        The parameters' dtype; "auto" is float64 on the stats engine, float32 on the rows.
+    init : float, default 0.0
+        Starting value of every W and of B, finite (the lesson's loop: zeros).
+    engine : {"auto", "stats", "data"}, default "auto"
+        "stats" (full batch, O(D^2) an epoch), "data" (the rows); "auto": stats when full batch.
+    device : {"cpu", "cuda", "mps"}, default "cpu"
+        Where the tensors live (availability is checked by :func:`check_device`, not here).
+    record_params : bool, default False
+        Keep (W, B) at every recorded epoch in :attr:`slopefit.results.History.params` (for paths).
+
+    Raises
+    ------
+    ConfigError
+        At construction, for any value out of its range, an unknown name, ``engine="stats"`` with a
+        ``batch_size``, options the optimizer does not take, or settings that cannot converge.
+
+    Examples
+    --------
+    >>> TrainConfig(lr=0.01, options={"momentum": 0.9}).describe()
+    'sgd lr=0.01 momentum=0.9'
+    >>> TrainConfig().budget, TrainConfig(lr=0.01).budget
+    (100000, 1000)
     """
 
     optimizer: str = "sgd"  # a name from slopefit.optimizers.OPTIMIZERS
@@ -139,6 +189,13 @@ class TrainConfig:
         return f"{self.optimizer} lr={lr}" + (f" {opts}" if opts else "")
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field by name, JSON-ready (tuples in ``options`` become lists).
+
+        Returns
+        -------
+        dict
+            ``{"optimizer": ..., "lr": ..., ...}``: the keyword arguments that rebuild this config.
+        """
         return {"optimizer": self.optimizer, "lr": self.lr, "epochs": self.epochs,
                 "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.options.items()},
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
@@ -159,7 +216,25 @@ def _fmt(value: Any) -> str:
 
 
 def check_device(device: str) -> str:
-    """Return ``device`` if torch can use it here, else raise ConfigError with the way out."""
+    """Return ``device`` if torch can use it here, else raise ConfigError with the way out.
+
+    Imports torch.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda", "mps"}
+        The device asked for.
+
+    Returns
+    -------
+    str
+        ``device``, unchanged.
+
+    Raises
+    ------
+    ConfigError
+        When ``device`` is "cuda" without CUDA, or "mps" without Apple's Metal backend.
+    """
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():

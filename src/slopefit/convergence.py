@@ -32,7 +32,12 @@ def gap_scale(loss_star: float, baseline: float) -> float:
     loss_star : float
         The loss at the exact optimum, >= 0.
     baseline : float
-        The loss of the constant model (the target's variance; with no intercept, its mean square).
+        The loss of the constant model (the target's variance; with no intercept, its mean square), >= 0.
+
+    Returns
+    -------
+    float
+        ``loss_star`` when it exceeds ``EXACT_FIT * baseline``, else ``baseline``.
 
     Examples
     --------
@@ -43,42 +48,148 @@ def gap_scale(loss_star: float, baseline: float) -> float:
 
 
 def relative_gap(loss: Any, loss_star: float, baseline: float) -> Any:
-    """``(loss - loss*) / gap_scale``; a float or an array of the shape of ``loss``.
+    """The relative gap ``(loss - loss*) / gap_scale(loss*, baseline)``.
 
     Where the scale is 0 (a constant target fitted exactly) the absolute gap is returned.
+
+    Parameters
+    ----------
+    loss : float or ndarray
+        The loss (or losses, one per run or record) to judge, >= ``loss_star`` up to rounding.
+    loss_star : float
+        The loss at the exact optimum, >= 0.
+    baseline : float
+        The loss of the constant model, >= 0 (see :func:`gap_scale`).
+
+    Returns
+    -------
+    float or ndarray
+        The relative gap, of the type and shape of ``loss``.
+
+    Examples
+    --------
+    >>> relative_gap(3.0, 2.0, 10.0)
+    0.5
     """
     scale = gap_scale(loss_star, baseline)
     return (loss - loss_star) / scale if scale > 0 else loss - loss_star
 
 
 def target_loss(loss_star: float, baseline: float, gap: float) -> float:
-    """The loss at which the relative gap reaches ``gap``."""
+    """The loss at which the relative gap reaches ``gap``: the inverse of :func:`relative_gap`.
+
+    Parameters
+    ----------
+    loss_star : float
+        The loss at the exact optimum, >= 0.
+    baseline : float
+        The loss of the constant model, >= 0 (see :func:`gap_scale`).
+    gap : float
+        The relative gap wanted, >= 0 (e.g. ``CONVERGED_GAP``).
+
+    Returns
+    -------
+    float
+        ``loss_star + gap * gap_scale(loss_star, baseline)``.
+
+    Examples
+    --------
+    >>> target_loss(2.0, 10.0, 0.5)
+    3.0
+    """
     return loss_star + gap * gap_scale(loss_star, baseline)
 
 
 def is_converged(gap: float, tol: float = CONVERGED_GAP) -> bool:
-    """Whether a relative gap counts as converged (``gap <= tol``)."""
+    """Whether a relative gap counts as converged (``gap <= tol``).
+
+    Parameters
+    ----------
+    gap : float
+        A relative gap, as from :func:`relative_gap`; NaN is never converged.
+    tol : float, default ``CONVERGED_GAP`` (1e-6)
+        The largest relative gap that counts as converged, >= 0.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_converged(1e-7), is_converged(1e-3), is_converged(float("nan"))
+    (True, False, False)
+    """
     return bool(gap <= tol)
 
 
 def divergence_limit(start_loss: Any, baseline: float) -> Any:
     """The loss above which a run that started at ``start_loss`` has diverged.
 
-    A start at (or near) the optimum gets a floor of ``1e-12 * baseline`` so that rounding
-    noise is never taken for an explosion. Works elementwise on an array of runs.
+    A start at (or near) the optimum gets a floor of ``EXACT_FIT * baseline`` (1e-12 of it) so that
+    rounding noise is never taken for an explosion. Works elementwise on an array of runs.
+
+    Parameters
+    ----------
+    start_loss : float or ndarray
+        The loss at the start of the run (or of each run), >= 0.
+    baseline : float
+        The loss of the constant model, >= 0 (see :func:`gap_scale`).
+
+    Returns
+    -------
+    float or ndarray
+        ``EXPLODE_FACTOR * max(start_loss, floor)``, elementwise (a numpy scalar for a float).
+
+    Examples
+    --------
+    >>> float(divergence_limit(2.0, 10.0))
+    200000000.0
     """
     floor = EXACT_FIT * max(baseline, 1e-300)
     return EXPLODE_FACTOR * np.maximum(start_loss, floor)
 
 
 def has_diverged(loss: Any, limit: Any) -> Any:
-    """Non-finite, or above ``limit``: elementwise for arrays, a bool for floats."""
+    """Whether a loss is non-finite or above ``limit``: elementwise for arrays, a bool for floats.
+
+    Parameters
+    ----------
+    loss : float or ndarray
+        The current loss of one run, or of each run.
+    limit : float or ndarray
+        The limit from :func:`divergence_limit`, broadcastable against ``loss``.
+
+    Returns
+    -------
+    bool or ndarray of bool
+
+    Examples
+    --------
+    >>> has_diverged(1.0, 10.0), has_diverged(float("nan"), 10.0), has_diverged(11.0, 10.0)
+    (False, True, True)
+    """
     bad = ~np.isfinite(loss) | (np.asarray(loss) > limit)
     return bool(bad) if np.ndim(bad) == 0 else bad
 
 
 def loss_trend(loss: float) -> str:
-    """How a loss that is not usable any more went wrong, for messages."""
+    """How a loss that is not usable any more went wrong, for messages.
+
+    Parameters
+    ----------
+    loss : float
+        The loss at which the run was judged diverged.
+
+    Returns
+    -------
+    str
+        ``"became NaN"``, ``"became infinite"`` or ``"exploded to <loss>"``.
+
+    Examples
+    --------
+    >>> loss_trend(float("inf")), loss_trend(3e9)
+    ('became infinite', 'exploded to 3e+09')
+    """
     if math.isnan(loss):
         return "became NaN"
     if math.isinf(loss):
@@ -102,11 +213,29 @@ def coefficient_gap(q: np.ndarray, optimum: np.ndarray, to_original: np.ndarray,
 
     Parameters
     ----------
-    q : ndarray (n_params, n_params), half the MSE Hessian in scaled units
-    optimum : ndarray (n_params,), the optimum in original units (coefficients, then intercept)
-    to_original : ndarray (n_params, n_params), T: scaled distance -> original distance
-    loss_scale : float, see :func:`gap_scale`
-    rtol : float, > 0
+    q : ndarray, shape (n_params, n_params)
+        Half the MSE Hessian in scaled units (symmetric, positive semi-definite).
+    optimum : ndarray, shape (n_params,)
+        The optimum in original units (coefficients, then intercept).
+    to_original : ndarray, shape (n_params, n_params)
+        T: a distance in scaled units -> the same distance in original units.
+    loss_scale : float
+        What a gap is measured against, >= 0 (see :func:`gap_scale`); keyword-only.
+    rtol : float
+        The relative tolerance on every parameter, > 0; keyword-only.
+
+    Returns
+    -------
+    float
+        The largest gap ``g*`` >= 0; 0.0 when no parameter can move.
+
+    Examples
+    --------
+    One parameter at 2 with unit curvature: within half of 2 once the gap is at most 0.25 * 2**2.
+
+    >>> import numpy as np
+    >>> coefficient_gap(np.eye(1), np.array([2.0]), np.eye(1), loss_scale=0.0, rtol=0.5)
+    1.0
     """
     c = to_original @ np.linalg.pinv(q, hermitian=True) @ to_original.T
     spread = np.sqrt(np.clip(np.diag(c), 0.0, None))  # (n_params,)

@@ -26,7 +26,18 @@ SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a 
 
 
 def stack_params(W, B):
-    """theta = (W, B) as one vector, shape (n_params,)."""
+    """theta = (W, B) as one vector.
+
+    Parameters
+    ----------
+    W : Tensor, shape (n_features,)
+    B : Tensor, shape (1,), or None
+
+    Returns
+    -------
+    Tensor, shape (n_params,)
+        ``W`` itself when ``B`` is None, else ``W`` followed by ``B``.
+    """
     import torch
 
     return W if B is None else torch.cat([W, B])
@@ -37,6 +48,28 @@ class StatsEngine:
 
     The parameters stay in the run's dtype; the quadratic is evaluated in float64 and autograd
     carries the gradient ``2 Q (theta - theta*)`` back to ``W.grad`` and ``B.grad``.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+        The statistics of the data.
+    scaler : Scaler
+        The scaling the parameters live in.
+    fit_intercept : bool
+        Whether theta includes B; keyword-only.
+    device : {"cpu", "cuda", "mps"}, default "cpu"
+        Where ``q`` and ``theta_star`` are held; keyword-only.
+    optimum : ExactSolution or None, default None
+        The exact optimum to expand about (more digits than solving the statistics); keyword-only.
+
+    Attributes
+    ----------
+    q : Tensor, shape (n_params, n_params), float64
+        Half the MSE Hessian in scaled units.
+    theta_star : Tensor, shape (n_params,), float64
+        The optimum in scaled units.
+    loss_star : float
+        The loss at the optimum.
     """
 
     def __init__(self, stats: SufficientStats, scaler: Scaler, *, fit_intercept: bool, device: str = "cpu",
@@ -49,12 +82,36 @@ class StatsEngine:
         self.loss_star = float(loss_star)
 
     def loss(self, W, B):
+        """The full-data MSE at ``(W, B)`` as a differentiable torch scalar (for full-batch steps).
+
+        Parameters
+        ----------
+        W : Tensor, shape (n_features,)
+            The coefficients (scaled units).
+        B : Tensor, shape (1,), or None
+            The intercept; None without an intercept.
+
+        Returns
+        -------
+        Tensor, shape ()
+        """
         import torch
 
         delta = stack_params(W, B).to(torch.float64) - self.theta_star  # (n_params,)
         return self.loss_star + delta @ (self.q @ delta)
 
     def whole_loss(self, W, B) -> float:
+        """The full-data MSE at ``(W, B)`` as a float, without a graph (the history of minibatch runs).
+
+        Parameters
+        ----------
+        W : Tensor, shape (n_features,)
+        B : Tensor, shape (1,), or None
+
+        Returns
+        -------
+        float
+        """
         import torch
 
         with torch.no_grad():
@@ -62,7 +119,18 @@ class StatsEngine:
 
     def gap(self, W, B) -> float:
         """``loss - loss*`` as ``d^T Q d``, computed from the distance itself: no cancellation
-        against ``loss*``, so gaps far below ``loss*``'s rounding are still resolved."""
+        against ``loss*``, so gaps far below ``loss*``'s rounding are still resolved.
+
+        Parameters
+        ----------
+        W : Tensor, shape (n_features,)
+        B : Tensor, shape (1,), or None
+
+        Returns
+        -------
+        float
+            ``d^T Q d`` >= 0 with ``d = theta - theta*`` (scaled units).
+        """
         import torch
 
         with torch.no_grad():
@@ -76,6 +144,15 @@ class DataEngine:
     Minibatch epochs gather a seeded shuffle of the rows into a second buffer once per epoch
     and take contiguous slices of it; the loss recorded per epoch is the float64 quadratic of
     ``stats_engine`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
+
+    Parameters
+    ----------
+    X : Tensor, shape (n_samples, n_features)
+        The scaled features, in the run's dtype and device.
+    y : Tensor, shape (n_samples,)
+        The scaled target.
+    stats_engine : StatsEngine or None, default None
+        Gives :meth:`whole_loss` without a pass over the rows; keyword-only.
     """
 
     def __init__(self, X, y, *, stats_engine: StatsEngine | None = None) -> None:
@@ -87,7 +164,27 @@ class DataEngine:
     @classmethod
     def from_arrays(cls, X: np.ndarray, y: np.ndarray, scaler: Scaler, *, dtype, device: str = "cpu",
                     stats_engine: StatsEngine | None = None) -> DataEngine:
-        """Scale ``X`` and ``y`` chunk by chunk into tensors of ``dtype`` (one copy of the data)."""
+        """Scale ``X`` and ``y`` chunk by chunk into tensors of ``dtype`` (one copy of the data).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_samples, n_features)
+            Features in original units.
+        y : ndarray, shape (n_samples,)
+            Target in original units.
+        scaler : Scaler
+            The scaling to apply (features: ``(X - x_mean) / x_scale``; target: ``y - y_mean``).
+        dtype : torch.dtype
+            The tensors' dtype; keyword-only.
+        device : str, default "cpu"
+            The tensors' device; keyword-only.
+        stats_engine : StatsEngine or None, default None
+            Passed on to the engine; keyword-only.
+
+        Returns
+        -------
+        DataEngine
+        """
         import torch
 
         n_samples, n_features = X.shape
@@ -103,9 +200,33 @@ class DataEngine:
         return cls(Xt, yt, stats_engine=stats_engine)
 
     def loss(self, W, B):
+        """The full-data MSE at ``(W, B)`` as a differentiable torch scalar (for full-batch steps).
+
+        Parameters
+        ----------
+        W : Tensor, shape (n_features,)
+            The coefficients (scaled units).
+        B : Tensor, shape (1,), or None
+            The intercept; None without an intercept.
+
+        Returns
+        -------
+        Tensor, shape ()
+        """
         return mse(predict(self.X, W, B), self.y)
 
     def whole_loss(self, W, B) -> float:
+        """The full-data MSE at ``(W, B)`` as a float, without a graph (the history of minibatch runs).
+
+        Parameters
+        ----------
+        W : Tensor, shape (n_features,)
+        B : Tensor, shape (1,), or None
+
+        Returns
+        -------
+        float
+        """
         import torch
 
         if self.stats_engine is not None:
@@ -114,7 +235,17 @@ class DataEngine:
             return float(self.loss(W, B))
 
     def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
-        """One pass over a fresh seeded shuffle: ``step(Xb, yb)`` for each batch."""
+        """One pass over a fresh seeded shuffle: ``step(Xb, yb)`` for each batch.
+
+        Parameters
+        ----------
+        step : callable
+            ``step(Xb, yb)`` with Xb (batch, n_features) and yb (batch,), scaled, in the run's dtype.
+        batch_size : int
+            Rows per batch, >= 1 (the last batch of a pass may be smaller).
+        generator : torch.Generator
+            Draws the shuffle.
+        """
         import torch
 
         n_samples = self.X.shape[0]
@@ -129,7 +260,23 @@ class DataEngine:
 
 
 class StreamEngine:
-    """Minibatch epochs over a :class:`slopefit.tables.TableSource`, one chunk in memory at a time."""
+    """Minibatch epochs over a :class:`slopefit.tables.TableSource`, one chunk in memory at a time.
+
+    Losses come from ``stats_engine``: the rows are never all in memory.
+
+    Parameters
+    ----------
+    source : TableSource
+        The file, read in shuffled chunks.
+    scaler : Scaler
+        The scaling applied to each chunk.
+    stats_engine : StatsEngine
+        Gives :meth:`loss` and :meth:`whole_loss`.
+    dtype : torch.dtype
+        The batches' dtype; keyword-only.
+    device : str, default "cpu"
+        The batches' device; keyword-only.
+    """
 
     def __init__(self, source, scaler: Scaler, stats_engine: StatsEngine, *, dtype, device: str = "cpu") -> None:
         self.source = source
@@ -139,12 +286,25 @@ class StreamEngine:
         self.device = device
 
     def loss(self, W, B):
+        """The full-data MSE from the statistics: :meth:`StatsEngine.loss`."""
         return self.stats_engine.loss(W, B)
 
     def whole_loss(self, W, B) -> float:
+        """The full-data MSE as a float from the statistics: :meth:`StatsEngine.whole_loss`."""
         return self.stats_engine.whole_loss(W, B)
 
     def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
+        """One pass over the file's chunks in a seeded shuffled order: ``step(Xb, yb)`` for each batch.
+
+        Parameters
+        ----------
+        step : callable
+            ``step(Xb, yb)`` with Xb (batch, n_features) and yb (batch,), scaled, in the run's dtype.
+        batch_size : int
+            Rows per batch, >= 1 (the last batch of each chunk may be smaller).
+        generator : torch.Generator
+            Draws the shuffle.
+        """
         import torch
 
         for X, y in self.source.shuffled_chunks(generator):
@@ -160,6 +320,29 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
 
     ``stats_engine`` is the data's :class:`StatsEngine`: the stats engine itself, and the
     whole-data loss of minibatch runs.
+
+    Parameters
+    ----------
+    name : {"stats", "data"}
+        The resolved engine (:meth:`slopefit.config.TrainConfig.resolved_engine`).
+    data : Dataset or TableSource
+        The rows, in memory or in a file.
+    scaler : Scaler
+        The run's scaling.
+    stats_engine : StatsEngine
+        The data's quadratic; returned as is for "stats".
+    full_batch : bool
+        Whether the run is full batch; a file's rows are then read into memory; keyword-only.
+    dtype : torch.dtype
+        The dtype of the rows' tensors; keyword-only.
+    device : str
+        Where the tensors live; keyword-only.
+
+    Returns
+    -------
+    StatsEngine, DataEngine or StreamEngine
+        ``stats_engine`` for "stats"; for "data", a :class:`DataEngine` on a Dataset or on a
+        file read whole (full batch), else a :class:`StreamEngine` over the file.
     """
     from slopefit.datasets import Dataset
 

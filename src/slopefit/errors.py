@@ -30,6 +30,17 @@ class DivergenceError(SlopefitError):
         The learning rate of the run.
     bound : float
         The stable learning-rate bound 2/lambda_max for full-batch gradient descent on this data.
+
+    Parameters
+    ----------
+    message : str
+        The one-line message (what happened, the value, the fix).
+    epoch : int
+        Stored as :attr:`epoch`; keyword-only.
+    lr : float
+        Stored as :attr:`lr`; keyword-only.
+    bound : float
+        Stored as :attr:`bound`; keyword-only.
     """
 
     def __init__(self, message: str, *, epoch: int, lr: float, bound: float) -> None:

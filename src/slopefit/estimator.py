@@ -45,6 +45,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     tol : float or None, default None
         Stop when the loss changes by at most ``tol * loss`` in one epoch.
     fit_intercept : bool, default True
+        Learn the intercept; False fits a line through the origin.
     optimizer_options : dict or None, default None
         Further options of the optimizer, torch's names (``{"nesterov": True}``).
     dtype : {"auto", "float32", "float64"}, default "auto"
@@ -55,6 +56,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         ``"stats"`` trains full batch on the sufficient statistics (one pass, then O(D^2) per
         epoch); ``"data"`` on the rows; ``"auto"`` picks stats unless ``batch_size`` is set.
     device : {"cpu", "cuda", "mps"}, default "cpu"
+        Where the tensors live.
 
     Attributes
     ----------
@@ -95,7 +97,29 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.device = device
 
     def fit(self, X, y):
-        """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,)."""
+        """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Training features, n_samples >= 2, finite.
+        y : array-like, shape (n_samples,)
+            Training target, numeric.
+
+        Returns
+        -------
+        LinearRegressor
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            When ``solver`` is unknown, or X, y fail scikit-learn's validation.
+        ConfigError
+            When a setting is out of range (lr, epochs, optimizer, options...).
+        DivergenceError, DataError
+            When gradient descent diverges, or the data give no unique line (see :func:`slopefit.training.fit`).
+        """
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
@@ -127,7 +151,22 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                            device=self.device)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions ``X @ coef_ + intercept_``, shape (n_samples,)."""
+        """Predictions ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Features with as many columns as at fit time.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            When called before :meth:`fit`.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_

@@ -29,10 +29,14 @@ class ExactSolution:
 
     Attributes
     ----------
-    coef : ndarray of shape (n_features,)
-    intercept : float (0.0 when fitted without intercept)
-    loss : float, the MSE at the optimum (L*)
-    rank : int, numerical rank of the centered design
+    coef : ndarray, shape (n_features,)
+        The coefficients.
+    intercept : float
+        The intercept (0.0 when fitted without intercept).
+    loss : float
+        The MSE at the optimum (L*), >= 0.
+    rank : int
+        Numerical rank of the centered design (of the raw design without intercept).
     """
 
     coef: np.ndarray
@@ -41,6 +45,16 @@ class ExactSolution:
     rank: int
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predictions of the optimum: ``X @ coef + intercept`` in float64.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+        """
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
 
 

@@ -22,7 +22,20 @@ PLOT_ROWS = 20_000  # rows of a file read in chunks that scatter plots draw
 
 
 def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
-    """In-memory rows to draw: the data itself, or the first rows of a file read in chunks."""
+    """In-memory rows to draw: the data itself, or the first rows of a file read in chunks.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        The data.
+    limit : int, default ``PLOT_ROWS``
+        The most rows taken from a file (of its first chunk), >= 1.
+
+    Returns
+    -------
+    Dataset
+        ``data`` itself when in memory; else its first rows, named so.
+    """
     if isinstance(data, Dataset):
         return data
     X, y = next(iter(data.chunks()))
@@ -32,7 +45,24 @@ def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
 
 def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str) -> list[Path]:
     """``loss.png`` (the history, log scale), ``gap.png`` (loss - loss*: what "converged" means)
-    and ``fit.png`` (the line over the data, or predicted against actual for several features)."""
+    and ``fit.png`` (the line over the data, or predicted against actual for several features).
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        The data the result was fitted on.
+    result : FitResult
+        The fit.
+    out : str or os.PathLike
+        The directory to write to (created if missing).
+    lang : {"ko", "en"}
+        The language of the labels.
+
+    Returns
+    -------
+    list of Path
+        The three PNG files: loss, gap, fit.
+    """
     from slopefit.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
 
     out = Path(out)
@@ -65,7 +95,24 @@ def _gap_figure(curves, result: FitResult, path: Path, name: str, lang: str) -> 
 
 
 def compare_figures(name: str, results: Sequence[FitResult], out: str | os.PathLike[str], lang: str) -> list[Path]:
-    """``compare_loss.png`` and ``compare_gap.png``: every run's loss, and its gap to the optimum, on log axes."""
+    """``compare_loss.png`` and ``compare_gap.png``: every run's loss, and its gap to the optimum, on log axes.
+
+    Parameters
+    ----------
+    name : str
+        The data's name, for the titles.
+    results : sequence of FitResult
+        The runs, on the same data (the first one's optimum and dtype set the gap figure's floor); at least one.
+    out : str or os.PathLike
+        The directory to write to (created if missing).
+    lang : {"ko", "en"}
+        The language of the labels.
+
+    Returns
+    -------
+    list of Path
+        The two PNG files.
+    """
     from slopefit.plotting import Curve, plot_history
 
     curves = [Curve(r.config.describe(), r.history.epochs, r.history.losses) for r in results]
@@ -78,7 +125,30 @@ def compare_figures(name: str, results: Sequence[FitResult], out: str | os.PathL
 def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult], out: str | os.PathLike[str],
                       lang: str, *, still: bool = True, moving: bool = False) -> list[Path]:
     """The runs' paths over the MSE contours in the scaled (W, B) the optimizer saw:
-    ``landscape.png`` (``still``), and ``landscape.gif`` + ``landscape.html`` (``moving``)."""
+    ``landscape.png`` (``still``), and ``landscape.gif`` + ``landscape.html`` (``moving``).
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        One feature, fitted with an intercept.
+    stats : SufficientStats
+        Its statistics.
+    results : sequence of FitResult
+        The runs, each with ``record_params`` set (their paths), sharing the first one's scaler; at least one.
+    out : str or os.PathLike
+        The directory to write to (created if missing).
+    lang : {"ko", "en"}
+        The language of the labels.
+    still : bool, default True
+        Write ``landscape.png``; keyword-only.
+    moving : bool, default False
+        Write ``landscape.gif`` and ``landscape.html``; keyword-only.
+
+    Returns
+    -------
+    list of Path
+        The files written, in that order.
+    """
     from slopefit.plotting import ParamPath, animate_paths, plot_landscape
 
     scaler = results[0].scaler
@@ -116,7 +186,28 @@ def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult]
 def sweep_figure(result, lrs: Sequence[float], momenta: Sequence[float], out: str | os.PathLike[str], lang: str, *,
                  title: str) -> Path:
     """``sweep.png``: the final relative gap over the lr x momentum grid, with the stability
-    bound theory gives (sgd) drawn across it."""
+    bound theory gives (sgd) drawn across it.
+
+    Parameters
+    ----------
+    result : SweepResult
+        A sweep over ``grid(base, lrs, momenta)`` (lr varying fastest).
+    lrs : sequence of float
+        The grid's learning rates.
+    momenta : sequence of float
+        The grid's momenta (beta1 for adam/adamw).
+    out : str or os.PathLike
+        The directory to write to (created if missing).
+    lang : {"ko", "en"}
+        The language of the labels.
+    title : str
+        The figure's title; keyword-only.
+
+    Returns
+    -------
+    Path
+        ``out / "sweep.png"``.
+    """
     from slopefit.advise import describe_bound, stable_bound
     from slopefit.plotting import plot_sweep
 

@@ -37,14 +37,31 @@ class Summary:
     Attributes
     ----------
     names : tuple of str
-    coef, std_err, t, p_value, ci_low, ci_high : ndarray (n_params,)
-    level : float, the confidence level of the intervals (0.95)
-    n : int, dof_resid : int, dof_model : int
-    rss : float, sigma : float (residual standard error), r2, adj_r2 : float
+        Parameter names: the features, then "intercept" when fitted.
+    coef, std_err, t, p_value, ci_low, ci_high : ndarray, shape (n_params,)
+        Estimate, standard error, t statistic, two-sided p-value and confidence bounds per parameter.
+    level : float
+        The confidence level of the intervals, in (0, 1) (0.95 by default).
+    n : int
+        Rows.
+    dof_resid : int
+        Residual degrees of freedom: N - D - 1 (N - D without intercept).
+    dof_model : int
+        Model degrees of freedom: D.
+    rss : float
+        Residual sum of squares.
+    sigma : float
+        Residual standard error, ``sqrt(rss / dof_resid)``.
+    r2, adj_r2 : float
+        R^2 and adjusted R^2 (uncentered without an intercept).
     f_stat, f_p_value : float
+        The F statistic of the regression and its p-value.
     fit_intercept : bool
-    x_mean : ndarray (n_features,), cxx_inv : ndarray (n_features, n_features)
-        What intervals for new rows need (raw moments when there is no intercept).
+        Whether the line has an intercept.
+    x_mean : ndarray, shape (n_features,)
+        The features' means (what intervals for new rows are centered on).
+    cxx_inv : ndarray, shape (n_features, n_features)
+        Inverse of the centered cross products of X (raw ones when there is no intercept).
 
     With no residual degrees of freedom (as many parameters as rows) sigma, standard errors,
     t, p, F and every interval are NaN, and :attr:`reason` says why in one line.
@@ -74,7 +91,22 @@ class Summary:
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
         """Predictions with confidence (mean) and prediction (new observation) intervals.
 
-        Returns ``(yhat, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,).
+        Parameters
+        ----------
+        X : ndarray, shape (n_rows, n_features)
+            Rows to predict for, original units (a single row may be 1-D).
+        coef : ndarray, shape (n_features,)
+            The line's coefficients.
+        intercept : float
+            The line's intercept.
+        level : float or None, default None
+            Confidence level in (0, 1); None uses :attr:`level`; keyword-only.
+
+        Returns
+        -------
+        tuple of 5 ndarray, shape (n_rows,) each
+            ``(yhat, conf_low, conf_high, pred_low, pred_high)``; the bounds are NaN when there are
+            no residual degrees of freedom (see :attr:`reason`).
         """
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
@@ -84,7 +116,14 @@ class Summary:
         return no_dof_reason(self.n, self.dof_resid)
 
     def to_dict(self) -> dict[str, Any]:
-        """What a model file keeps to give intervals later (JSON-ready)."""
+        """What a model file keeps to give intervals later (JSON-ready): the fields of :class:`IntervalModel`.
+
+        Returns
+        -------
+        dict
+            ``n``, ``dof_resid``, ``sigma``, ``level``, ``fit_intercept``, ``x_mean``, ``cxx_inv``
+            (not the whole summary).
+        """
         return {"n": self.n, "dof_resid": self.dof_resid, "sigma": self.sigma, "level": self.level,
                 "fit_intercept": self.fit_intercept, "x_mean": self.x_mean.tolist(),
                 "cxx_inv": self.cxx_inv.tolist()}
@@ -92,7 +131,25 @@ class Summary:
 
 @dataclass(frozen=True)
 class IntervalModel:
-    """The part of a :class:`Summary` a saved model needs for ``predict --interval``."""
+    """The part of a :class:`Summary` a saved model needs for ``predict --interval``.
+
+    Attributes
+    ----------
+    n : int
+        Rows the line was fitted on.
+    dof_resid : int
+        Residual degrees of freedom (<= 0: no intervals).
+    sigma : float
+        Residual standard error (NaN without residual degrees of freedom).
+    level : float
+        The default confidence level, in (0, 1).
+    fit_intercept : bool
+        Whether the line has an intercept.
+    x_mean : ndarray, shape (n_features,)
+        The features' means.
+    cxx_inv : ndarray, shape (n_features, n_features)
+        Inverse of the centered (raw without intercept) cross products of X.
+    """
 
     n: int
     dof_resid: int
@@ -104,7 +161,22 @@ class IntervalModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> IntervalModel:
-        """Read :meth:`Summary.to_dict`'s dict; a JSON null (a NaN when saved) reads back as NaN."""
+        """Read :meth:`Summary.to_dict`'s dict; a JSON null (a NaN when saved) reads back as NaN.
+
+        Parameters
+        ----------
+        data : dict
+            With the keys :meth:`Summary.to_dict` writes.
+
+        Returns
+        -------
+        IntervalModel
+
+        Raises
+        ------
+        KeyError, TypeError, ValueError
+            When a key is missing or a value has the wrong type.
+        """
         return cls(n=int(data["n"]), dof_resid=int(data["dof_resid"]), sigma=_float(data["sigma"]),
                    level=float(data["level"]), fit_intercept=bool(data["fit_intercept"]),
                    x_mean=np.asarray(data["x_mean"], dtype=np.float64),
@@ -118,8 +190,22 @@ class IntervalModel:
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
         """Predictions with confidence (mean) and prediction (new observation) intervals.
 
-        Returns ``(yhat, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,);
-        the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
+        Parameters
+        ----------
+        X : ndarray, shape (n_rows, n_features)
+            Rows to predict for, original units (a single row may be 1-D).
+        coef : ndarray, shape (n_features,)
+            The line's coefficients.
+        intercept : float
+            The line's intercept.
+        level : float or None, default None
+            Confidence level in (0, 1); None uses :attr:`level`; keyword-only.
+
+        Returns
+        -------
+        tuple of 5 ndarray, shape (n_rows,) each
+            ``(yhat, conf_low, conf_high, pred_low, pred_high)``; the bounds are NaN when there are
+            no residual degrees of freedom (see :attr:`reason`).
         """
         from scipy import stats as st
 
@@ -212,7 +298,27 @@ def _inverse(cxx: np.ndarray) -> np.ndarray:
 
 
 def no_dof_reason(n: int, dof_resid: int) -> str | None:
-    """The one line that explains NaN intervals when a fit has no residual degrees of freedom."""
+    """The one line that explains NaN intervals when a fit has no residual degrees of freedom.
+
+    Parameters
+    ----------
+    n : int
+        Rows, >= 1.
+    dof_resid : int
+        Residual degrees of freedom.
+
+    Returns
+    -------
+    str or None
+        None when ``dof_resid > 0``, else the sentence.
+
+    Examples
+    --------
+    >>> no_dof_reason(10, 8) is None
+    True
+    >>> no_dof_reason(2, 0)
+    'no residual degrees of freedom (2 rows, 2 parameters): intervals need more rows than parameters'
+    """
     if dof_resid > 0:
         return None
     params = n - dof_resid

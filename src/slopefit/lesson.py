@@ -28,7 +28,15 @@ NOTEBOOK_EPOCHS = 200  # the notebook's num_epochs
 
 @dataclass(frozen=True)
 class Section:
-    """A titled block of printed lines."""
+    """A titled block of printed lines.
+
+    Attributes
+    ----------
+    title : str
+        The section's heading (e.g. "01 데이터 확인").
+    lines : tuple of str
+        The lines printed, in order.
+    """
 
     title: str
     lines: tuple[str, ...]
@@ -36,7 +44,27 @@ class Section:
 
 @dataclass(frozen=True)
 class Lesson:
-    """Everything the lesson printed and computed; figures are drawn from it by :func:`save_figures`."""
+    """Everything the lesson printed and computed; figures are drawn from it by :func:`save_figures`.
+
+    Attributes
+    ----------
+    lang : {"ko", "en"}
+        The language the lesson was replayed in.
+    sections : tuple of Section
+        What it printed, section by section.
+    seed_hist : ndarray, shape (21, 2)
+        The notebook's ``hist``: epoch and loss of its own loop, as written.
+    sgd : FitResult
+        The corrected loop, plain SGD.
+    momentum : FitResult
+        The corrected loop, momentum 0.9.
+    seed_w : float
+        W after the notebook's loop, as written.
+    seed_b : float
+        The B that loop predicted with: section 02's, never updated (the notebook's slip).
+    height_weight : FitResult
+        Exercise 2: weight from height.
+    """
 
     lang: str
     sections: tuple[Section, ...]
@@ -49,7 +77,24 @@ class Lesson:
 
 
 def run_lesson(lang: str = "ko") -> Lesson:
-    """Replay the lesson in ``lang`` ("ko" or "en") and return what it printed and computed."""
+    """Replay the lesson in ``lang`` ("ko" or "en") and return what it printed and computed.
+
+    Imports torch and trains four short runs.
+
+    Parameters
+    ----------
+    lang : {"ko", "en"}, default "ko"
+        The language of the printed texts.
+
+    Returns
+    -------
+    Lesson
+
+    Raises
+    ------
+    ConfigError
+        When ``lang`` is not "ko" or "en".
+    """
     if lang not in LANGS:
         from slopefit.errors import ConfigError
 
@@ -114,7 +159,25 @@ def run_lesson(lang: str = "ko") -> Lesson:
 
 
 def save_figures(lesson: Lesson, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Draw the lesson's five figures as PNG files in ``out_dir`` and return their paths."""
+    """Draw the lesson's five figures as PNG files in ``out_dir`` and return their paths.
+
+    Parameters
+    ----------
+    lesson : Lesson
+        From :func:`run_lesson` (its ``lang`` labels the figures).
+    out_dir : str or os.PathLike
+        The directory to write to (created if missing).
+
+    Returns
+    -------
+    list of Path
+        The five PNG files, in the lesson's order.
+
+    Raises
+    ------
+    OutputError
+        When a file cannot be written.
+    """
     from slopefit import plotting
     from slopefit.datasets import builtin
 

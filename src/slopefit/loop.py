@@ -32,15 +32,44 @@ from slopefit.results import Progress
 
 
 class Stepper(Protocol):
-    def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]: ...
+    """What :func:`run_loop` steps: K runs' parameters and what one epoch does to them (see the module docstring)."""
 
-    def judged(self) -> np.ndarray: ...
+    def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The loss of every run at its current parameters, then (with ``step``) one epoch of updates.
 
-    def judged_gap(self) -> float: ...
+        Parameters
+        ----------
+        epoch : int
+            Updates (full batch) or passes (minibatches) made so far, >= 0.
+        step : bool
+            Whether to take the epoch's update(s) after taking the loss (False at the last epoch).
+        keep : bool
+            Whether to remember the parameters the loss was taken at (for :meth:`judged`, :meth:`restore`).
 
-    def restore(self) -> None: ...
+        Returns
+        -------
+        loss : ndarray, shape (K,)
+            The loss of each run after ``epoch`` updates.
+        worst : ndarray, shape (K,), or None
+            The largest minibatch loss seen during the update; None when the update judged no loss of its own.
+        """
+        ...
 
-    def freeze(self, mask: np.ndarray) -> None: ...
+    def judged(self) -> np.ndarray:
+        """The parameters the last loss was taken at, shape (K, n_params), scaled units (W..., then B)."""
+        ...
+
+    def judged_gap(self) -> float:
+        """``loss - loss*`` at the parameters the last loss was taken at, for a single run (K = 1)."""
+        ...
+
+    def restore(self) -> None:
+        """Put the remembered parameters back (a run stopped at the epoch it judged)."""
+        ...
+
+    def freeze(self, mask: np.ndarray) -> None:
+        """Stop updating the runs where ``mask`` (shape (K,), bool) is True: they diverged."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -49,13 +78,20 @@ class LoopRecord:
 
     Attributes
     ----------
-    epochs : tuple of int, the recorded epochs
-    losses : ndarray (n_records, K), the loss of every run at each recorded epoch (NaN once diverged)
-    params : tuple of ndarray (K, n_params), the parameters at each record (with ``record_params``)
-    epochs_run : int, the last epoch reached (fewer than asked when a rule stopped the loop)
-    stop_reason : "epochs" | "tol" | "gap" | "diverged"
-    diverged_at : ndarray (K,) int, the epoch each run diverged at, or -1
-    diverged_loss : ndarray (K,), the loss that showed it (NaN where it did not diverge)
+    epochs : tuple of int
+        The recorded epochs, increasing.
+    losses : ndarray, shape (n_records, K)
+        The loss of every run at each recorded epoch (NaN once diverged).
+    params : tuple of ndarray, shape (K, n_params) each
+        The parameters at each record (with ``record_params``; else empty).
+    epochs_run : int
+        The last epoch reached (fewer than asked when a rule stopped the loop).
+    stop_reason : {"epochs", "tol", "gap", "diverged"}
+        Budget spent; loss change within ``tol``; gap within ``gap_target``; every run diverged.
+    diverged_at : ndarray of int, shape (K,)
+        The epoch each run diverged at, or -1.
+    diverged_loss : ndarray, shape (K,)
+        The loss that showed it (NaN where the run did not diverge).
     """
 
     epochs: tuple[int, ...]
@@ -85,22 +121,35 @@ def run_loop(
     Parameters
     ----------
     stepper : Stepper
-    runs : int, K, the number of runs the stepper carries
-    epochs : int, the budget of updates (full batch) or passes (minibatches)
+        The runs to step.
+    runs : int
+        K, the number of runs the stepper carries, >= 1; keyword-only (as are all below).
+    epochs : int
+        The budget of updates (full batch) or passes (minibatches), >= 1.
     baseline : float
-        The loss of the constant model; it floors the divergence limit (see
+        The loss of the constant model, >= 0; it floors the divergence limit (see
         :func:`slopefit.convergence.divergence_limit`).
-    log_every : int, record every this many epochs (the last is always recorded)
-    tol : float or None
-        Stop when the loss changes by at most ``tol * loss`` over one epoch (K = 1).
-    gap_target : float or None
-        Stop once the gap ``loss - loss*`` is at or below this (K = 1; None: never).
-    record_params : bool, keep the parameters of every record
-    every_epoch_judged : bool
+    log_every : int, default 1
+        Record every this many epochs, >= 1 (the last is always recorded).
+    tol : float or None, default None
+        Stop when the loss changes by at most ``tol`` times the previous loss over one epoch, >= 0
+        (K = 1; None: never).
+    gap_target : float or None, default None
+        Stop once the gap ``loss - loss*`` is at or below this, >= 0 (K = 1; None: never).
+    record_params : bool, default False
+        Keep the parameters of every record.
+    every_epoch_judged : bool, default True
         True when every epoch's loss is cheap (full batch: the step computes it anyway);
         False for minibatches, whose whole-data loss is taken only where it is recorded or
         a rule needs it.
-    callback : callable, optional, called with :class:`Progress` at every record (K = 1)
+    callback : callable or None, default None
+        Called with :class:`Progress` at every record (the loss of run 0).
+
+    Returns
+    -------
+    LoopRecord
+        The recorded epochs and losses, where and why the loop stopped, which runs diverged.
+        Divergence is recorded, not raised: the caller decides what it means.
     """
     may_stop = tol is not None or gap_target is not None
     keep = may_stop or record_params
@@ -172,6 +221,23 @@ class TorchRun:
     the loss after ``epoch`` updates). With ``batch_size``, each epoch is one pass over a
     fresh seeded shuffle, one optimizer step per batch, and the loss recorded is the
     whole-data loss before the pass.
+
+    Parameters
+    ----------
+    engine : StatsEngine, DataEngine or StreamEngine
+        Computes the loss (``loss``, with a graph; ``whole_loss``, a float) and minibatch passes.
+    W : Tensor, shape (n_features,), requires_grad
+        The coefficients, updated in place.
+    B : Tensor, shape (1,), requires_grad, or None
+        The intercept, updated in place; None without an intercept.
+    optimizer : torch.optim.Optimizer
+        Built over ``[W]`` or ``[W, B]``.
+    batch_size : int or None
+        Rows per step, >= 1; None is full batch; keyword-only.
+    generator : torch.Generator
+        Draws the minibatch shuffles; keyword-only.
+    stats_engine : StatsEngine or None, default None
+        Gives the gap to the optimum at any parameters (needed by :meth:`judged_gap`); keyword-only.
     """
 
     def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None) -> None:
@@ -191,6 +257,7 @@ class TorchRun:
         return loss
 
     def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The loss at the current parameters, then one epoch of steps: see :meth:`Stepper.advance` (K = 1)."""
         self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
         if self.batch_size is None:
             if step:
@@ -201,13 +268,16 @@ class TorchRun:
         return np.array([loss]), (None if worst is None else np.array([worst]))
 
     def judged(self) -> np.ndarray:
+        """The parameters the last loss was taken at, shape (1, n_params), float64: see :meth:`Stepper.judged`."""
         return np.concatenate([p.detach().reshape(-1).double().cpu().numpy() for p in self._kept])[None, :]
 
     def judged_gap(self) -> float:
+        """``loss - loss*`` at the judged parameters, from ``stats_engine`` (which must be set)."""
         kept = self._kept
         return self.stats_engine.gap(kept[0], kept[1] if len(kept) > 1 else None)
 
     def restore(self) -> None:
+        """Copy the parameters kept by the last :meth:`advance` back into W (and B)."""
         import torch
 
         with torch.no_grad():
@@ -238,7 +308,24 @@ class TorchRun:
 
 
 def batch_closure(Xb, yb, W, B):
-    """The closure of one minibatch step: sets the lesson's gradient formula on ``.grad``, returns the loss."""
+    """The closure of one minibatch step: sets the lesson's gradient formula on ``.grad``, returns the loss.
+
+    Parameters
+    ----------
+    Xb : Tensor, shape (batch, n_features)
+        The batch's (scaled) features.
+    yb : Tensor, shape (batch,)
+        The batch's (scaled) target.
+    W : Tensor, shape (n_features,)
+        The coefficients; ``W.grad`` is set to ``(2/n) Xb^T (Yp - Y)``.
+    B : Tensor, shape (1,), or None
+        The intercept; ``B.grad`` is set to ``(2/n) sum(Yp - Y)``. None without an intercept.
+
+    Returns
+    -------
+    callable
+        ``closure() -> Tensor``: the batch MSE (no graph), for ``optimizer.step(closure)``.
+    """
     import torch
 
     def closure():

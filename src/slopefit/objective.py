@@ -11,20 +11,76 @@ import numpy as np
 
 
 def predict(X, W, B=None):
-    """``X @ W + B`` for torch tensors: X (n_samples, n_features), W (n_features,), B (1,) or None."""
+    """The model's predictions ``Yp = X @ W + B`` (torch tensors, or anything with ``@`` and ``+``).
+
+    Parameters
+    ----------
+    X : Tensor, shape (n_samples, n_features)
+        The (scaled) features.
+    W : Tensor, shape (n_features,)
+        The coefficients.
+    B : Tensor, shape (1,) or (), or None, default None
+        The intercept; None for a line through the origin.
+
+    Returns
+    -------
+    Tensor, shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> predict(np.array([[1.0], [2.0]]), np.array([3.0]), 1.0)
+    array([4., 7.])
+    """
     out = X @ W  # (n_samples,)
     return out if B is None else out + B
 
 
 def mse(y_pred, y):
-    """Mean squared error ``((y_pred - y) ** 2).mean()``, as in the lesson."""
+    """Mean squared error ``((y_pred - y) ** 2).mean()``, as in the lesson.
+
+    Parameters
+    ----------
+    y_pred : Tensor, shape (n_samples,)
+        Predictions.
+    y : Tensor, shape (n_samples,)
+        Targets, same shape and dtype as ``y_pred``.
+
+    Returns
+    -------
+    Tensor, shape ()
+        The mean of the squared residuals (keeps the autograd graph).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(mse(np.array([1.0, 3.0]), np.array([0.0, 0.0])))
+    5.0
+    """
     return ((y_pred - y) ** 2).mean()
 
 
 def hessian(X: np.ndarray, *, fit_intercept: bool = True) -> np.ndarray:
     """The MSE Hessian ``(2/N) A^T A`` with ``A = [X, 1]`` (or ``A = X`` without intercept), float64.
 
-    Returns an array of shape (n_params, n_params), n_params = n_features (+ 1).
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        The features, n_samples >= 1.
+    fit_intercept : bool, default True
+        Whether the model has an intercept (the column of ones in ``A``).
+
+    Returns
+    -------
+    ndarray, shape (n_params, n_params)
+        n_params = n_features (+ 1 with an intercept; the intercept comes last).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hessian(np.array([[1.0], [3.0]]))
+    array([[10.,  4.],
+           [ 4.,  2.]])
     """
     X = np.asarray(X, dtype=np.float64)
     n_samples, n_features = X.shape
@@ -37,6 +93,18 @@ def hessian(X: np.ndarray, *, fit_intercept: bool = True) -> np.ndarray:
 
 def stable_lr_bound(X: np.ndarray, *, fit_intercept: bool = True) -> float:
     """Largest learning rate for which full-batch gradient descent on MSE converges: ``2 / lambda_max``.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        The features the optimizer sees (scaled, if the run scales).
+    fit_intercept : bool, default True
+        Whether the model has an intercept.
+
+    Returns
+    -------
+    float
+        ``2 / lambda_max(H)``, > 0; ``inf`` when the Hessian is 0 (all features 0, no intercept).
 
     Examples
     --------
@@ -55,6 +123,30 @@ def mse_float64(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float
     With an intercept, residuals are formed in centered coordinates, so that large column
     offsets (heights near 170, timestamps, ...) do not cancel away the digits that tell two
     fits apart. Without one there is nothing to center around: the line passes through 0.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+        The features in original units.
+    y : ndarray, shape (n_samples,)
+        The target in original units.
+    coef : ndarray, shape (n_features,)
+        The coefficients of the line.
+    intercept : float
+        The intercept of the line (ignored when ``fit_intercept`` is False).
+    fit_intercept : bool, default True
+        Whether the line has an intercept.
+
+    Returns
+    -------
+    float
+        The mean squared residual, >= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mse_float64(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 4.0]), np.array([2.0]), 1.0)
+    0.3333333333333333
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

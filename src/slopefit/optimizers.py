@@ -68,7 +68,17 @@ def _line_search(text: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """How to build one optimizer: its torch class name, option parsers and defaults."""
+    """How to build one optimizer: its torch class name, option parsers and defaults.
+
+    Attributes
+    ----------
+    torch_name : str
+        The class in ``torch.optim`` (e.g. "SGD").
+    options : mapping of str to callable
+        Each option slopefit accepts, by torch's name, with the function that converts its value.
+    defaults : mapping of str to object
+        Options passed unless given (lbfgs: ``line_search_fn="strong_wolfe"``).
+    """
 
     torch_name: str
     options: Mapping[str, Callable[[Any], Any]]
@@ -94,6 +104,18 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 
 def check_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """Validate an optimizer name and convert its options to their types.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`OPTIMIZERS`: "sgd", "adam", "adamw", "rmsprop", "adagrad" or "lbfgs".
+    options : mapping of str to object
+        Options by torch's names; values may be strings (from the command line).
+
+    Returns
+    -------
+    dict
+        The options converted to their types.
 
     Raises
     ------
@@ -172,6 +194,26 @@ def _check_nesterov(name: str, parsed: Mapping[str, Any]) -> None:
 def make_optimizer(name: str, params: Iterable, *, lr: float, options: Mapping[str, Any] | None = None):
     """Build ``torch.optim.<Class>(params, lr=lr, **options)`` for a short optimizer name.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`OPTIMIZERS`.
+    params : iterable of Tensor
+        The parameters to optimize (W, and B when fitted).
+    lr : float
+        The learning rate, > 0; keyword-only.
+    options : mapping or None, default None
+        Optimizer options by torch's names (see :func:`check_options`); keyword-only.
+
+    Returns
+    -------
+    torch.optim.Optimizer
+
+    Raises
+    ------
+    ConfigError
+        For what :func:`check_options` rejects, or a value torch itself rejects.
+
     Examples
     --------
     >>> import torch
@@ -193,6 +235,23 @@ def make_optimizer(name: str, params: Iterable, *, lr: float, options: Mapping[s
 
 def parse_run(text: str) -> tuple[str, dict[str, str]]:
     """Split a run description like ``"sgd lr=0.01 momentum=0.9"`` into name and raw options.
+
+    Parameters
+    ----------
+    text : str
+        An optimizer name, then ``key=value`` words ("-" in a key reads as "_").
+
+    Returns
+    -------
+    name : str
+        The optimizer name, lower-cased (not checked here).
+    options : dict of str to str
+        The raw option values, unconverted.
+
+    Raises
+    ------
+    ConfigError
+        When ``text`` is empty, starts with an option, or has a word that is not ``key=value``.
 
     Examples
     --------

@@ -25,7 +25,31 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Model:
-    """A fitted line ready to predict: ``y = X @ coef + intercept`` in original units."""
+    """A fitted line ready to predict: ``y = X @ coef + intercept`` in original units.
+
+    Attributes
+    ----------
+    coef : ndarray, shape (n_features,)
+        The coefficients, original units.
+    intercept : float
+        The intercept (0.0 for a line through the origin).
+    feature_names : tuple of str
+        The features, in the order of ``coef``.
+    target_name : str
+        The predicted column.
+    feature_min, feature_max : ndarray, shape (n_features,), or None, default None
+        The training range of each feature (for :meth:`outside_range`); None when unknown.
+    info : dict, default {}
+        Scaling, training settings, losses, versions and (for intervals) ``"inference"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = Model(coef=np.array([2.0]), intercept=1.0, feature_names=("x",), target_name="y",
+    ...           feature_min=np.array([0.0]), feature_max=np.array([10.0]))
+    >>> m.predict(np.array([[3.0]])), m.outside_range(np.array([[12.0]]))
+    (array([7.]), array([[ True]]))
+    """
 
     coef: np.ndarray
     intercept: float
@@ -37,10 +61,25 @@ class Model:
 
     @property
     def n_features(self) -> int:
+        """The number of features the model takes."""
         return int(self.coef.shape[0])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions for X of shape (n_samples, n_features)."""
+        """Predictions in original units: ``X @ coef + intercept``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+
+        Raises
+        ------
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
+        """
         return self._rows(X) @ self.coef + self.intercept
 
     def _rows(self, X: np.ndarray) -> np.ndarray:
@@ -57,7 +96,23 @@ class Model:
         The bounds are NaN when the fit had no residual degrees of freedom (as many parameters as
         rows); :attr:`interval_reason` then says so in one line.
 
-        Raises ModelFileError when the file was saved without the statistics intervals need.
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Rows in original units.
+        level : float or None, default None
+            Confidence level in (0, 1); None uses the level saved with the model; keyword-only.
+
+        Returns
+        -------
+        tuple of 5 ndarray, shape (n_samples,) each
+
+        Raises
+        ------
+        ModelFileError
+            When the file was saved without the statistics intervals need, or they are damaged.
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
         """
         return self._interval_model().interval(self._rows(X), self.coef, self.intercept, level=level)
 
@@ -82,7 +137,22 @@ class Model:
                                  "refit it with slopefit fit ... --save") from None
 
     def outside_range(self, X: np.ndarray) -> np.ndarray:
-        """Boolean (n_rows, n_features): where a value lies outside the training range (extrapolation)."""
+        """Where a value lies outside the training range (extrapolation).
+
+        Parameters
+        ----------
+        X : array-like, shape (n_rows, n_features)
+
+        Returns
+        -------
+        ndarray of bool, shape (n_rows, n_features)
+            All False when the model has no training range.
+
+        Raises
+        ------
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
+        """
         X = self._rows(X)
         if self.feature_min is None or self.feature_max is None:
             return np.zeros(X.shape, dtype=bool)
@@ -90,7 +160,17 @@ class Model:
 
 
 def model_from_result(result) -> Model:
-    """The :class:`Model` of a :class:`slopefit.results.FitResult` (or any object with its fields)."""
+    """The :class:`Model` of a :class:`slopefit.results.FitResult` (or any object with its fields).
+
+    Parameters
+    ----------
+    result : FitResult
+        A finished fit; with ``stats`` its summary is kept for intervals.
+
+    Returns
+    -------
+    Model
+    """
     from slopefit import __version__
 
     info = {
@@ -115,6 +195,25 @@ def model_from_result(result) -> Model:
 
 def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
     """Write ``model`` as JSON to ``path`` atomically (a failure leaves no half-written file).
+
+    NaN and infinite numbers are written as JSON null.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save.
+    path : str or os.PathLike
+        The file to write (overwritten if it exists).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
 
     Examples
     --------
@@ -151,6 +250,16 @@ def _finite(value):
 
 def load_model(path: str | os.PathLike[str]) -> Model:
     """Read a model file written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    Model
+        Fields not of the line itself land in ``info``.
 
     Raises
     ------

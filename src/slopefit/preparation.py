@@ -27,7 +27,14 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     Parameters
     ----------
     data : Dataset or TableSource
-    on_rows : callable, optional, called with the number of rows read so far
+        The rows in memory, or a file read in chunks.
+    on_rows : callable or None, default None
+        Called with the number of rows read so far; keyword-only.
+
+    Returns
+    -------
+    SufficientStats
+        Counts, sums, cross-products, minima and maxima of features and target.
 
     Raises
     ------
@@ -54,7 +61,17 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
-    """Whether the reference comes from the rows (small in-memory tables: more digits) or the statistics."""
+    """Whether the reference comes from the rows (small in-memory tables: more digits) or the statistics.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+
+    Returns
+    -------
+    bool
+        True for a :class:`Dataset` of at most ``EXACT_ON_ROWS_MAX`` values (rows x features).
+    """
     return isinstance(data, Dataset) and data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
 
 
@@ -67,6 +84,20 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     (``stats`` if already gathered), refined by residual passes over the rows
     (:func:`slopefit.refinement.refine`): one pass, two where the normal equations' condition
     number exceeds 1e8, so that the answer keeps about ``16 - log10(cond)`` digits.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+        The data to solve on.
+    fit_intercept : bool, default True
+        Whether the line has an intercept; keyword-only.
+    stats : SufficientStats or None, default None
+        The statistics of ``data`` if already gathered; None gathers them (one pass); keyword-only.
+
+    Returns
+    -------
+    ExactSolution
+        The least-squares optimum in original units, with its loss, rank and singular values.
 
     Raises
     ------

@@ -14,6 +14,26 @@ class ProgressBar:
 
     Draws only when ``stream`` is a terminal, at most every ``interval`` seconds, and remembers
     the last epoch seen (for the message after Ctrl-C).
+
+    Parameters
+    ----------
+    stream : text stream or None, default None
+        Where to draw; None means ``sys.stderr``. Nothing is drawn unless ``stream.isatty()``.
+    width : int, default 30
+        Characters between the brackets, >= 1; keyword-only.
+    interval : float, default 0.1
+        Least seconds between two redraws, >= 0 (the last epoch is always drawn); keyword-only.
+
+    Attributes
+    ----------
+    stream : text stream
+        The stream drawn on.
+    enabled : bool
+        Whether ``stream`` is a terminal (otherwise every call only records the epoch).
+    width : int
+    interval : float
+    last_epoch : int
+        The epoch of the last event received, drawn or not (0 before the first).
     """
 
     def __init__(self, stream: TextIO | None = None, *, width: int = 30, interval: float = 0.1) -> None:
@@ -26,6 +46,13 @@ class ProgressBar:
         self._shown = False
 
     def __call__(self, event: Progress) -> None:
+        """Record ``event.epoch`` and redraw the bar if it is due.
+
+        Parameters
+        ----------
+        event : Progress
+            The loop's report: epoch reached, epochs in all, current loss.
+        """
         self.last_epoch = event.epoch
         if not self.enabled:
             return
@@ -40,7 +67,15 @@ class ProgressBar:
         self._shown = True
 
     def rows(self, count: int, total: int | None = None) -> None:
-        """Show rows read so far (the statistics pass over a file)."""
+        """Show rows read so far (the statistics pass over a file).
+
+        Parameters
+        ----------
+        count : int
+            Rows read so far, >= 0.
+        total : int or None, default None
+            Rows in the file, when known; None (or 0) shows the count alone.
+        """
         if not self.enabled:
             return
         now = time.monotonic()

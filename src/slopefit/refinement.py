@@ -61,6 +61,7 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     Examples
     --------
     >>> import numpy as np
+    >>> from slopefit.stats import compute_stats
     >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     >>> st = compute_stats([(X, y)], 1)
     >>> sol = refine(st, lambda: [(X, y)])
@@ -115,13 +116,19 @@ def residual_sum_of_squares(data: ChunkSource | Iterable[tuple[Any, Any]] | tupl
     ----------
     data : (X, y), an iterable of (X, y) chunks, or a callable returning one
         ``X`` of shape (rows, n_features), any float dtype and layout; ``y`` of shape (rows,).
-    coef : array of shape (n_features,)
+    coef : ndarray, shape (n_features,)
+        The line's coefficients in the data's units.
     intercept : float
-        Ignored (taken as 0) when ``fit_intercept`` is False.
+        The line's intercept. Ignored (taken as 0) when ``fit_intercept`` is False.
     fit_intercept : bool, default True
     shift : (x_shift, y_shift), optional
         The centre to shift by, e.g. ``(stats.x_shift, stats.y_shift)``; default the first
         chunk's means. Unused without an intercept.
+
+    Returns
+    -------
+    float
+        The residual sum of squares, >= 0 (0.0 for no rows).
 
     Examples
     --------

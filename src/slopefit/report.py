@@ -22,7 +22,17 @@ from slopefit.plotting import FONT_FILE
 
 @dataclass(frozen=True)
 class Section:
-    """A heading, preformatted text (tables print as they do in the terminal) and figures."""
+    """A heading, preformatted text (tables print as they do in the terminal) and figures.
+
+    Attributes
+    ----------
+    title : str
+        The section's heading.
+    text : str, default ""
+        Shown preformatted (monospace), as the terminal shows it; "" for none.
+    images : sequence of Path, default ()
+        PNG files, inlined in this order; each one's file stem is its caption.
+    """
 
     title: str
     text: str = ""
@@ -31,7 +41,33 @@ class Section:
 
 def write_report(path: str | os.PathLike[str], *, title: str, sections: Sequence[Section],
                  settings: Mapping[str, object] | None = None, lang: str = "en") -> Path:
-    """Write the page atomically and return its path."""
+    """Write one self-contained HTML page for a run, atomically, and return its path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The HTML file to write (overwritten if it exists).
+    title : str
+        The page's title and top heading; keyword-only.
+    sections : sequence of Section
+        The sections, in order; keyword-only.
+    settings : mapping or None, default None
+        Shown as a two-column table under the title (key, value); None or empty for none.
+    lang : str, default "en"
+        The page's ``lang`` attribute ("en", "ko").
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written (see :func:`slopefit.atomic.atomic_path`).
+    OSError
+        When an image of a section cannot be read.
+    """
     body = [f"<h1>{html.escape(title)}</h1>"]
     if settings:
         rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"

@@ -18,7 +18,23 @@ from slopefit.stats import SufficientStats
 
 @dataclass(frozen=True)
 class History:
-    """Loss recorded during training: ``losses[i]`` is the MSE after ``epochs[i]`` updates/epochs."""
+    """Loss recorded during training: ``losses[i]`` is the MSE after ``epochs[i]`` updates/epochs.
+
+    Attributes
+    ----------
+    epochs : tuple of int
+        The epochs at which the loss was recorded, increasing (0 is the start).
+    losses : tuple of float
+        The MSE at each of those epochs (scaled units), same length as ``epochs``.
+    params : tuple of tuple of float, default ()
+        ``(W..., B)`` in scaled units at each recorded epoch when ``record_params`` was set, else empty.
+
+    Examples
+    --------
+    >>> h = History(epochs=(0, 10), losses=(4.0, 1.0))
+    >>> h.loss_at(10), h.as_array().shape
+    (1.0, (2, 2))
+    """
 
     epochs: tuple[int, ...]
     losses: tuple[float, ...]
@@ -29,12 +45,38 @@ class History:
         return np.column_stack([np.array(self.epochs, dtype=np.float64), np.array(self.losses)])
 
     def loss_at(self, epoch: int) -> float:
+        """The loss recorded at ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            One of :attr:`epochs`.
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        ValueError
+            When no loss was recorded at ``epoch`` (from ``tuple.index``).
+        """
         return self.losses[self.epochs.index(epoch)]
 
 
 @dataclass(frozen=True)
 class Progress:
-    """What the loop reports to a callback at each recorded epoch."""
+    """What the loop reports to a callback at each recorded epoch.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch just recorded, >= 0.
+    epochs : int
+        The epochs the run may take in all (its budget).
+    loss : float
+        The loss at ``epoch``.
+    """
 
     epoch: int
     epochs: int
@@ -56,7 +98,7 @@ class FitResult:
     config : TrainConfig
         The settings that ran: an automatic run's chosen lr, momentum, epochs and dtype filled in.
     epochs_run : int
-        Updates (full batch) or passes (minibatch) actually made; fewer than ``config.epochs``
+        Updates (full batch) or passes (minibatch) actually made; fewer than ``config.budget``
         when a stopping rule ended the run.
     stop_reason : "epochs" | "tol" | "gap" | "converged"
         All epochs run; the loss changed by at most ``tol``; within ``stop_gap``; every
@@ -105,6 +147,7 @@ class FitResult:
 
     @property
     def initial_loss(self) -> float:
+        """The first recorded loss: the loss at the starting parameters (scaled units)."""
         return self.history.losses[0]
 
     @property
@@ -135,14 +178,40 @@ class FitResult:
         return 1.0 - self.final_loss / self.target_variance if self.target_variance > 0 else float("nan")
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions in original units for X of shape (n_samples, n_features)."""
+        """Predictions in original units: ``X @ coef + intercept``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Features in original units.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,), float64
+        """
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
 
     def summary(self, *, level: float = 0.95):
         """The least-squares summary (standard errors, t, p, intervals, R², F), statsmodels'
         numbers: computed at the exact optimum, whatever gradient descent reached, with the
-        residual sum of squares of the optimum's own residuals: a :class:`slopefit.inference.Summary`.
-        The gradient-descent line differs from it by :attr:`param_distance`."""
+        residual sum of squares of the optimum's own residuals.
+
+        The gradient-descent line differs from it by :attr:`param_distance`.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Confidence level of the intervals, in (0, 1); keyword-only.
+
+        Returns
+        -------
+        slopefit.inference.Summary
+
+        Raises
+        ------
+        ValueError
+            When this result carries no statistics (``stats`` is None).
+        """
         from slopefit.inference import summarize
 
         if self.stats is None:

@@ -58,17 +58,20 @@ class SufficientStats:
 
     @property
     def n_features(self) -> int:
+        """The number of feature columns."""
         return int(self.x_shift.shape[0])
 
     # --- moments ------------------------------------------------------------------------
 
     @property
     def x_mean(self) -> np.ndarray:
+        """The features' means, shape (n_features,)."""
         d = self.n_features
         return self.x_shift + self.gram[:d, d + 1] / self.n
 
     @property
     def y_mean(self) -> float:
+        """The target's mean."""
         d = self.n_features
         return self.y_shift + float(self.gram[d, d + 1]) / self.n
 
@@ -95,18 +98,47 @@ class SufficientStats:
 
     @property
     def target_variance(self) -> float:
+        """The target's (population) variance, ``Cyy / n``."""
         return self.centered()[2] / self.n
 
     def baseline_loss(self, *, fit_intercept: bool = True) -> float:
         """The loss of the constant model: the target's variance, or its mean square without
         an intercept (the line through 0 that predicts 0). Gaps are judged against it when the
-        data fit a line exactly (see :mod:`slopefit.convergence`)."""
+        data fit a line exactly (see :mod:`slopefit.convergence`).
+
+        Parameters
+        ----------
+        fit_intercept : bool, default True
+            Whether the model has an intercept; keyword-only.
+
+        Returns
+        -------
+        float
+            >= 0.
+        """
         return self.target_variance if fit_intercept else self.raw()[2] / self.n
 
     # --- what the statistics determine --------------------------------------------------
 
     def scaler(self, method: str = "center", *, fit_intercept: bool = True) -> Scaler:
-        """The :class:`Scaler` that ``Scaler.fit`` would learn from the same rows."""
+        """The :class:`Scaler` that ``Scaler.fit`` would learn from the same rows.
+
+        Parameters
+        ----------
+        method : {"none", "center", "standardize"}, default "center"
+            The scaling.
+        fit_intercept : bool, default True
+            Whether the model has an intercept; keyword-only.
+
+        Returns
+        -------
+        Scaler
+
+        Raises
+        ------
+        ConfigError
+            When ``method`` is not a known scaling.
+        """
         second = np.diag(self.centered()[0] if fit_intercept else self.raw()[0]) / self.n
         return Scaler.from_moments(method, x_mean=self.x_mean, x_second=second, y_mean=self.y_mean,
                                    fit_intercept=fit_intercept)
@@ -118,6 +150,17 @@ class SufficientStats:
         conditioning of the standardized design squared: about ``16 - 2 log10(cond)`` digits,
         against ``16 - log10(cond)`` for :func:`slopefit.exact.solve_exact` on the data.
         Rank-deficient designs get the minimum-norm coefficients.
+
+        Parameters
+        ----------
+        fit_intercept : bool, default True
+            Whether the line has an intercept; keyword-only.
+
+        Returns
+        -------
+        ExactSolution
+            Its ``loss`` is ``(Cyy - Cxy . coef) / n``, clipped at 0 (cancels when the fit is near exact;
+            :func:`slopefit.refinement.refine` gets it from residuals instead).
         """
         cxx, cxy, cyy = self.centered() if fit_intercept else self.raw()
         spread = np.sqrt(np.diag(cxx))
@@ -135,6 +178,22 @@ class SufficientStats:
 
         Written as ``L* + (theta - theta*)^T (A^T A / N) (theta - theta*)``, which has no
         cancellation near the optimum (``optimum`` defaults to :meth:`solve`).
+
+        Parameters
+        ----------
+        coef : ndarray, shape (n_features,)
+            The line's coefficients, original units.
+        intercept : float
+            The line's intercept (ignored without an intercept).
+        fit_intercept : bool, default True
+            Whether the line has an intercept; keyword-only.
+        optimum : ExactSolution or None, default None
+            The optimum to expand about; None solves the statistics; keyword-only.
+
+        Returns
+        -------
+        float
+            The MSE, >= ``optimum.loss``.
         """
         optimum = optimum or self.solve(fit_intercept=fit_intercept)
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
@@ -148,9 +207,23 @@ class SufficientStats:
                   optimum: ExactSolution | None = None) -> tuple[np.ndarray, np.ndarray, float]:
         """The loss in the scaled parameters ``theta_s = (w_s[, b_s])`` the optimizer sees.
 
-        Returns ``(Q, theta_star, loss_star)`` with ``L(theta_s) = loss_star + (theta_s -
-        theta_star)^T Q (theta_s - theta_star)``; ``Q = A_s^T A_s / N`` is half the Hessian,
-        of shape (n_params, n_params), n_params = n_features (+ 1).
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of the parameters.
+        fit_intercept : bool, default True
+            Whether theta includes the intercept; keyword-only.
+        optimum : ExactSolution or None, default None
+            The optimum to expand about; None solves the statistics; keyword-only.
+
+        Returns
+        -------
+        Q : ndarray, shape (n_params, n_params)
+            ``A_s^T A_s / N``, half the Hessian; n_params = n_features (+ 1).
+        theta_star : ndarray, shape (n_params,)
+            The optimum in scaled units.
+        loss_star : float
+            The loss at the optimum; ``L(theta_s) = loss_star + (theta_s - theta_star)^T Q (theta_s - theta_star)``.
         """
         optimum = optimum or self.solve(fit_intercept=fit_intercept)
         w_star, b_star = scaler.to_scaled(optimum.coef, optimum.intercept)
@@ -159,7 +232,22 @@ class SufficientStats:
 
     def loss_surface(self, scaler: Scaler) -> LossSurface:
         """The MSE over the scaled (W, B) of a one-feature line with intercept, as a callable
-        on grids (for the loss landscape)."""
+        on grids (for the loss landscape).
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of (W, B).
+
+        Returns
+        -------
+        LossSurface
+
+        Raises
+        ------
+        ValueError
+            When the data have more than one feature.
+        """
         if self.n_features != 1:
             raise ValueError(f"a loss surface over (W, B) needs one feature, got {self.n_features}")
         q, theta_star, loss_star = self.quadratic(scaler)
@@ -169,6 +257,18 @@ class SufficientStats:
         """``Q = A_s^T A_s / N`` in the scaled parameters, half the MSE Hessian: shape (n_params, n_params).
 
         It depends on the data and the scaling only, not on where the optimum is.
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of the parameters.
+        fit_intercept : bool, default True
+            Whether the parameters include B (last); keyword-only.
+
+        Returns
+        -------
+        ndarray, shape (n_params, n_params)
+            n_params = n_features (+ 1).
         """
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
         s = scaler.x_scale
@@ -179,7 +279,20 @@ class SufficientStats:
         return np.block([[q_ww + np.outer(a, a), a[:, None]], [a[None, :], np.ones((1, 1))]])
 
     def lr_bound(self, scaler: Scaler, *, fit_intercept: bool = True) -> float:
-        """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound."""
+        """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound.
+
+        Parameters
+        ----------
+        scaler : Scaler
+            The scaling of the parameters.
+        fit_intercept : bool, default True
+            Whether the model has an intercept; keyword-only.
+
+        Returns
+        -------
+        float
+            > 0; inf when the Hessian is 0.
+        """
         lam_max = 2.0 * float(np.linalg.eigvalsh(self.curvature(scaler, fit_intercept=fit_intercept))[-1])
         return 2.0 / lam_max if lam_max > 0 else float("inf")
 
@@ -190,7 +303,19 @@ class LossSurface:
 
     Attributes
     ----------
-    q : ndarray (2, 2), half the Hessian; theta_star : ndarray (2,); loss_star : float
+    q : ndarray, shape (2, 2)
+        Half the Hessian, scaled units.
+    theta_star : ndarray, shape (2,)
+        The optimum (W*, B*), scaled units.
+    loss_star : float
+        The loss at the optimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> surface = LossSurface(q=np.eye(2), theta_star=np.array([1.0, 2.0]), loss_star=3.0)
+    >>> float(surface(2.0, 2.0)), float(surface(1.0, 2.0))
+    (4.0, 3.0)
     """
 
     q: np.ndarray
@@ -198,7 +323,18 @@ class LossSurface:
     loss_star: float
 
     def __call__(self, W, B):
-        """The loss at ``W``, ``B`` (floats or arrays of one shape, e.g. a meshgrid)."""
+        """The loss at ``W``, ``B`` (floats or arrays of one shape, e.g. a meshgrid).
+
+        Parameters
+        ----------
+        W, B : float or ndarray
+            Scaled parameters, of one shape.
+
+        Returns
+        -------
+        float or ndarray
+            Of the shape of ``W``.
+        """
         dw, db = W - self.theta_star[0], B - self.theta_star[1]
         return self.loss_star + self.q[0, 0] * dw * dw + 2 * self.q[0, 1] * dw * db + self.q[1, 1] * db * db
 
@@ -209,6 +345,15 @@ class StatsAccumulator:
     Each slice of ``chunk_rows`` rows is shifted into one preallocated, cache-sized float64
     buffer; BLAS then adds its cross products, its products with y and its sums in place:
     no per-chunk allocation, no Python work per row.
+
+    Parameters
+    ----------
+    n_features : int
+        Feature columns of every chunk, >= 1.
+    device : str, default "cpu"
+        Where the sums are accumulated; keyword-only.
+    chunk_rows : int, default ``DEFAULT_CHUNK_ROWS``
+        Rows per slice of the working buffer, >= 1; keyword-only.
     """
 
     def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
@@ -233,7 +378,15 @@ class StatsAccumulator:
         self._max: Any = None
 
     def add(self, X, y) -> None:
-        """Add rows: ``X`` of shape (rows, n_features) and ``y`` of shape (rows,), numpy or torch."""
+        """Add rows to the sums.
+
+        Parameters
+        ----------
+        X : ndarray or Tensor, shape (rows, n_features)
+            Features, any float dtype (accumulated in float64).
+        y : ndarray or Tensor, shape (rows,)
+            Target.
+        """
         import torch
 
         X, y = as_tensor(X, self.device), as_tensor(y, self.device)
@@ -277,6 +430,17 @@ class StatsAccumulator:
         return bool(torch.isfinite(self._x1).all()) and bool(torch.isfinite(self._y1))
 
     def result(self) -> SufficientStats:
+        """The statistics of every row added so far.
+
+        Returns
+        -------
+        SufficientStats
+
+        Raises
+        ------
+        DataError
+            When no rows were added.
+        """
         if self.n == 0 or self._x_shift is None or self._min is None or self._max is None:
             raise DataError("the table has no rows; a line needs at least 2 rows of data")
         d = self.n_features
@@ -296,6 +460,18 @@ def as_tensor(array, device: str = "cpu"):
     """A torch view of a numpy array (a copy only when moving to another device).
 
     Read-only arrays (pandas gives some) are viewed too: nothing here writes to them.
+
+    Parameters
+    ----------
+    array : ndarray or Tensor
+        The values (a tensor passes through, moved to ``device`` if needed).
+    device : str, default "cpu"
+        The device of the result.
+
+    Returns
+    -------
+    Tensor
+        Of the array's dtype and shape.
     """
     import warnings
 

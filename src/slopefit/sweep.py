@@ -48,19 +48,31 @@ class SweepResult:
     Attributes
     ----------
     configs : tuple of TrainConfig
-    losses : ndarray (K, epochs + 1), float64
+        The runs' settings.
+    losses : ndarray, shape (K, epochs + 1), float64
         ``losses[k, t]``: the loss of run k after t updates (NaN after a divergence).
-    final_loss, relative_gap : ndarray (K,)
-    diverged_at : ndarray (K,) int, the epoch of divergence or -1
-    epochs_to_gap : ndarray (K,) int
+    final_loss, relative_gap : ndarray, shape (K,)
+        Each run's loss at its end and its relative gap to the exact optimum.
+    diverged_at : ndarray of int, shape (K,)
+        The epoch of divergence, or -1.
+    epochs_to_gap : ndarray of int, shape (K,)
         First epoch whose relative gap is <= ``gap``, or -1 when never reached.
-    coef : ndarray (K, n_features), intercept : ndarray (K,), original units
+    coef : ndarray, shape (K, n_features)
+        Each run's coefficients, original units.
+    intercept : ndarray, shape (K,)
+        Each run's intercept, original units.
     exact : ExactSolution
-    lr_bound : float, 2 / lambda_max (full-batch SGD without momentum)
-    lambda_max : float, largest eigenvalue of the MSE Hessian in scaled units
-    gap : float, the tolerance of ``epochs_to_gap``
+        The least-squares optimum.
+    lr_bound : float
+        2 / lambda_max (full-batch SGD without momentum).
+    lambda_max : float
+        Largest eigenvalue of the MSE Hessian in scaled units.
+    gap : float
+        The tolerance of ``epochs_to_gap``.
     seconds : float
-    vectorised : bool, False when the runs were trained one by one
+        Wall time of the training.
+    vectorised : bool
+        False when the runs were trained one by one.
     """
 
     configs: tuple[TrainConfig, ...]
@@ -80,11 +92,18 @@ class SweepResult:
 
     @property
     def diverged(self) -> np.ndarray:
+        """Which runs diverged, ndarray of bool, shape (K,)."""
         return self.diverged_at >= 0
 
     def best(self) -> int | None:
         """Index of the run that reached ``gap`` soonest; if none did, the one that got closest;
-        None when every run diverged."""
+        None when every run diverged.
+
+        Returns
+        -------
+        int or None
+            An index into ``configs``.
+        """
         runs = np.flatnonzero(~self.diverged)
         if runs.size == 0:
             return None
@@ -96,7 +115,32 @@ class SweepResult:
 
 def grid(base: TrainConfig, lrs: Sequence[float], momenta: Sequence[float] | None = None) -> list[TrainConfig]:
     """The lr x momentum grid around ``base``, lr varying fastest. For adam/adamw, "momentum"
-    is beta1 (beta2 stays at the base's value, default 0.999)."""
+    is beta1 (beta2 stays at the base's value, default 0.999).
+
+    Parameters
+    ----------
+    base : TrainConfig
+        The settings every run shares.
+    lrs : sequence of float
+        The learning rates, each > 0.
+    momenta : sequence of float or None, default None
+        The momenta (beta1 for adam/adamw), each in [0, 1); None keeps the base's options.
+
+    Returns
+    -------
+    list of TrainConfig
+        ``len(lrs) * len(momenta)`` configs (``len(lrs)`` without momenta).
+
+    Raises
+    ------
+    ConfigError
+        When an lr or momentum is out of range (from :class:`TrainConfig`).
+
+    Examples
+    --------
+    >>> [c.describe() for c in grid(TrainConfig(), [0.1, 0.01], [0.5, 0.9])]
+    ['sgd lr=0.1 momentum=0.5', 'sgd lr=0.01 momentum=0.5', 'sgd lr=0.1 momentum=0.9', 'sgd lr=0.01 momentum=0.9']
+    """
     configs = []
     for m in momenta if momenta is not None else [None]:
         for lr in lrs:
@@ -124,22 +168,38 @@ def sweep(
     Parameters
     ----------
     data : Dataset or TableSource
+        The data every run trains on.
     configs : sequence of TrainConfig
-        Full batch (no ``batch_size``); they must share optimizer, epochs, scaling,
-        fit_intercept, dtype, init and device, and differ in lr and options.
+        Full batch (no ``batch_size``), each with an lr; they must share optimizer, epochs,
+        scaling, fit_intercept, dtype, init and device, and differ in lr and options.
     gap : float, default 1e-6
-        Relative gap to the exact optimum counted as converged (``epochs_to_gap``).
-    stats, reference : the data's statistics and exact optimum, if already known
-    on_rows : callable, optional, called with the rows read so far during the statistics pass
+        Relative gap to the exact optimum counted as converged (``epochs_to_gap``), > 0; keyword-only.
+    stats : SufficientStats or None, default None
+        The data's statistics, if already gathered; keyword-only.
+    reference : ExactSolution or None, default None
+        The data's exact optimum, if already known; keyword-only.
+    on_rows : callable or None, default None
+        Called with the rows read so far during the statistics pass; keyword-only.
 
     Returns
     -------
     SweepResult
+        Divergent runs are recorded in it (``diverged_at``), not raised.
+
+    Raises
+    ------
+    ConfigError
+        No configs, configs that differ in a shared setting, a ``batch_size``, a config without
+        lr, or a device that is not available.
+    DataError
+        The data give no unique line (see :func:`slopefit.preparation.reference_solution`).
 
     Examples
     --------
+    With momentum 0.9 the centered heights (λmax = 23.2) are stable for lr < 2(1 + 0.9)/23.2 = 0.164:
+
     >>> from slopefit.datasets import builtin
-    >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.1], [0.9]))
+    >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.2], [0.9]))
     >>> res.diverged.tolist()
     [False, True]
     """
@@ -211,6 +271,13 @@ class StackedRun:
     Each epoch evaluates the K quadratics ``L* + (theta_k - theta*)^T Q (theta_k - theta*)`` in
     float64, takes their gradients with autograd, and applies torch's update rule (module
     docstring) with each run's own lr and options, held as (K, 1) columns.
+
+    Parameters
+    ----------
+    q : StatsEngine
+        The data's quadratic (a :class:`slopefit.engines.StatsEngine`, not the matrix Q: that is ``q.q``).
+    configs : sequence of TrainConfig
+        The runs, sharing optimizer, dtype and device (those of ``configs[0]`` are used).
     """
 
     def __init__(self, q: StatsEngine, configs: Sequence[TrainConfig]) -> None:
@@ -248,6 +315,10 @@ class StackedRun:
         self._kept = self.theta.detach().clone()
 
     def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, None]:
+        """The K losses at the current parameters, then one update of each: see :meth:`slopefit.loop.Stepper.advance`.
+
+        Returns ``(loss (K,), None)``: full batch, there is no minibatch loss of its own.
+        """
         import torch
 
         if keep:
@@ -285,12 +356,21 @@ class StackedRun:
         theta.sub_(torch.where(active, update, 0.0))
 
     def judged(self) -> np.ndarray:
+        """The parameters the last loss was taken at, shape (K, n_params): see :meth:`slopefit.loop.Stepper.judged`."""
         return self._kept.to(dtype=self.q.q.dtype).cpu().numpy()
 
     def judged_gap(self) -> float:
+        """Not available: a sweep runs all its epochs (no ``tol`` or gap stop).
+
+        Raises
+        ------
+        NotImplementedError
+            Always.
+        """
         raise NotImplementedError("a sweep stops on its epochs only")
 
     def restore(self) -> None:
+        """Put the parameters kept by the last ``advance`` back."""
         import torch
 
         with torch.no_grad():
@@ -322,6 +402,19 @@ def _train_one_by_one(data, configs, stats, exact):
 
 def value_range(low: float, high: float, count: int, *, log: bool = True) -> list[float]:
     """``count`` values from ``low`` to ``high``: log-spaced (learning rates) or evenly spaced (momenta).
+
+    Parameters
+    ----------
+    low, high : float
+        The ends, both included (> 0 when ``log``).
+    count : int
+        How many values, >= 1 (1 gives ``[low]``).
+    log : bool, default True
+        Log-spaced (``numpy.geomspace``) or evenly spaced (``numpy.linspace``); keyword-only.
+
+    Returns
+    -------
+    list of float
 
     Examples
     --------

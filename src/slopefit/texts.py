@@ -132,6 +132,24 @@ TEXT: dict[str, dict[str, str]] = {
 def text(key: str, lang: str, **values) -> str:
     """The text ``key`` in ``lang`` ("ko" or "en"), with ``values`` filled in.
 
+    Parameters
+    ----------
+    key : str
+        A key of :data:`TEXT`, e.g. ``"fig.epoch"``.
+    lang : {"ko", "en"}
+        The language.
+    **values
+        Filled into the text's ``{name}`` fields (``str.format``).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        When ``key`` or ``lang`` is not in the table, or a field of the text has no value.
+
     Examples
     --------
     >>> text("fig.epoch", "ko")
@@ -141,11 +159,44 @@ def text(key: str, lang: str, **values) -> str:
 
 
 def display_width(text: str) -> int:
-    """Terminal columns of ``text``: Hangul and other wide characters take two."""
+    """Terminal columns of ``text``: Hangul and other wide characters take two.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    int
+        Columns, >= 0 (East Asian wide and full-width characters count 2, others 1).
+
+    Examples
+    --------
+    >>> display_width("ab"), display_width("기울기")
+    (2, 6)
+    """
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def pad(text: str, columns: int, *, right: bool = False) -> str:
-    """``text`` padded with spaces to ``columns`` terminal columns (on the left with ``right``)."""
+    """``text`` padded with spaces to ``columns`` terminal columns (on the left with ``right``).
+
+    Parameters
+    ----------
+    text : str
+    columns : int
+        The width to reach; text already this wide or wider is returned unchanged.
+    right : bool, default False
+        Right-align (pad on the left); keyword-only.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> pad("기울기", 8) + "|", pad("ab", 4, right=True)
+    ('기울기  |', '  ab')
+    """
     fill = " " * max(columns - display_width(text), 0)
     return fill + text if right else text + fill

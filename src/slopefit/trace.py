@@ -25,12 +25,26 @@ class Step:
 
     Attributes
     ----------
-    W, B : ndarray (n_features,), float, before the step (scaled units)
-    Yp : ndarray (n_samples,)
+    W : ndarray, shape (n_features,)
+        The coefficients before the step (scaled units).
+    B : float
+        The intercept before the step (scaled units).
+    Yp : ndarray, shape (n_samples,)
+        The predictions ``X @ W + B`` before the step (scaled units).
     loss : float
-    grad_W, grad_B : the gradient from ``loss.backward()``
-    formula_W, formula_B : the same from the closed-form expression
-    W_next, B_next : after ``W - lr * grad``
+        The MSE of ``Yp`` (scaled units).
+    grad_W : ndarray, shape (n_features,)
+        ``dL/dW`` from ``loss.backward()``.
+    grad_B : float
+        ``dL/dB`` from ``loss.backward()``.
+    formula_W : ndarray, shape (n_features,)
+        ``(2/N) * sum((Yp - Y) * X)``: the same gradient from the closed-form expression.
+    formula_B : float
+        ``(2/N) * sum(Yp - Y)``.
+    W_next : ndarray, shape (n_features,)
+        ``W - lr * grad_W``: the coefficients after the step.
+    B_next : float
+        ``B - lr * grad_B``.
     """
 
     W: np.ndarray
@@ -48,6 +62,36 @@ class Step:
 def trace_steps(data: Dataset, *, steps: int = 3, lr: float = 0.001, scaling: str = "center", init: float = 1.0,
                 dtype: str = "float32") -> tuple[list[Step], Scaler]:
     """Run ``steps`` full-batch SGD steps on ``data`` the lesson's way and record each one.
+
+    Always fits an intercept (the lesson's model ``X @ W + B``).
+
+    Parameters
+    ----------
+    data : Dataset
+        The data to step on.
+    steps : int, default 3
+        How many steps to take and record, >= 1.
+    lr : float, default 0.001
+        The learning rate (the lesson's), finite and > 0.
+    scaling : {"none", "center", "standardize"}, default "center"
+        How features and target are scaled before stepping (the lesson centers).
+    init : float, default 1.0
+        The starting value of every W and of B.
+    dtype : {"float32", "float64"}, default "float32"
+        The torch dtype of the data and parameters.
+
+    Returns
+    -------
+    steps : list of Step
+        One per step, in order.
+    scaler : Scaler
+        The scaler fitted on ``data`` (to take W and B back to original units).
+
+    Raises
+    ------
+    ConfigError
+        When ``steps`` is not a whole number >= 1, ``lr`` is not a positive finite number,
+        or ``scaling`` is unknown.
 
     Examples
     --------

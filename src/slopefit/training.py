@@ -55,8 +55,11 @@ def fit(
 
     Parameters
     ----------
-    data : Dataset, or TableSource (a file read in chunks; see :func:`slopefit.tables.open_table`)
-    config : TrainConfig, default TrainConfig()
+    data : Dataset or TableSource
+        The rows in memory, or a file read in chunks (see :func:`slopefit.tables.open_table`);
+        at least 2 rows and as many rows as parameters.
+    config : TrainConfig or None, default None
+        The settings of the run; None means ``TrainConfig()`` (an automatic sgd run).
     callback : callable, optional
         Called with a :class:`Progress` at every recorded epoch (the CLI draws its progress bar).
     reference : ExactSolution, optional
@@ -70,13 +73,21 @@ def fit(
     Returns
     -------
     FitResult
+        The fitted line in original units, its history and the exact optimum beside it; its
+        ``config`` is the one that ran (an automatic run's lr, options, epochs and dtype filled in).
 
     Raises
     ------
     DivergenceError
         The loss became non-finite or exploded; the message gives the epoch, lr and stable bound.
     DataError
-        The loss at the starting point is already not finite (values too large for the dtype).
+        The loss at the starting point is already not finite (values too large for the dtype);
+        or the data cannot give a unique line (too few rows, a constant or collinear feature,
+        NaN or infinite values: see :func:`slopefit.preparation.gather_stats` and
+        :func:`slopefit.preparation.reference_solution`).
+    ConfigError
+        The device is not available here, or an adaptive optimizer was given no ``lr`` (the
+        message suggests one measured on the data).
 
     Examples
     --------

@@ -47,7 +47,19 @@ SKLEARN_SGD_EPOCHS = 20
 
 @dataclass(frozen=True)
 class BenchRecord:
-    """One method's result: ``rel_gap`` and ``epochs`` are None where they do not apply."""
+    """One method's result: ``rel_gap`` and ``epochs`` are None where they do not apply.
+
+    Attributes
+    ----------
+    method : str
+        A name from :data:`METHODS`.
+    seconds : float
+        Wall time of the method on the table.
+    rel_gap : float or None
+        The relative gap its line reached to the reference optimum; None for the floors.
+    epochs : int or None
+        Epochs (or iterations) it took; None where the method has none.
+    """
 
     method: str
     seconds: float
@@ -55,18 +67,49 @@ class BenchRecord:
     epochs: int | None
 
     def to_dict(self) -> dict:
+        """The fields by name (``dataclasses.asdict``), JSON-ready."""
         return asdict(self)
 
 
 def check_methods(names: Sequence[str]) -> None:
-    """Raise ConfigError naming the first of ``names`` that is not a benchmark method."""
+    """Raise ConfigError naming the first of ``names`` that is not a benchmark method.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Method names to check against :data:`METHODS`.
+
+    Raises
+    ------
+    ConfigError
+        When a name is not in :data:`METHODS`.
+
+    Examples
+    --------
+    >>> check_methods(["floor-gram", "naive-loop"])  # known: nothing happens
+    """
     unknown = [m for m in names if m not in METHODS]
     if unknown:
         raise ConfigError(f"unknown benchmark method {unknown[0]!r}; methods are {', '.join(METHODS)}")
 
 
 def bench_data(n: int, d: int, *, seed: int = 0) -> Dataset:
-    """The benchmark table: float32 features with offsets (10, 20, ...) and scales 0.5 to 5."""
+    """The benchmark table: float32 features with offsets (10, 20, ...) and scales 0.5 to 5.
+
+    Parameters
+    ----------
+    n : int
+        Rows, >= 1.
+    d : int
+        Features, >= 1.
+    seed : int, default 0
+        Seeds the generator; keyword-only.
+
+    Returns
+    -------
+    Dataset
+        From :func:`slopefit.datasets.make_synthetic` with noise 1.
+    """
     return make_synthetic(n, d, noise=1.0, seed=seed, offset=10.0, dtype=np.float32)
 
 
@@ -83,8 +126,37 @@ def run_bench(
 ) -> list[BenchRecord]:
     """Time every method of :data:`METHODS` not in ``skip`` on ``bench_data(n, d)``.
 
-    Returns the records in the order of :data:`METHODS`. The reference optimum is
-    :func:`slopefit.exact.solve_exact` on the float32 numbers, in float64, untimed.
+    The reference optimum is :func:`slopefit.exact.solve_exact` on the float32 numbers, in
+    float64, untimed. Each method first runs once untimed on a small table (one-off set-up costs).
+
+    Parameters
+    ----------
+    n : int, default 1000000
+        Rows of the table, >= 1.
+    d : int, default 16
+        Features, >= 1.
+    skip : sequence of str, default ()
+        Methods not to run; keyword-only (as are all below).
+    gap : float, default 1e-6
+        The relative gap each gradient-descent method runs to, > 0.
+    dtype : {"float32", "float64"}, default "float32"
+        The torch dtype the naive loop and slopefit's runs train in (data and parameters).
+    device : {"cpu", "cuda", "mps"}, default "cpu"
+        Where torch methods run.
+    seed : int, default 0
+        Seeds the table.
+    on_record : callable or None, default None
+        Called with each :class:`BenchRecord` as soon as it is measured.
+
+    Returns
+    -------
+    list of BenchRecord
+        In the order of :data:`METHODS`.
+
+    Raises
+    ------
+    ConfigError
+        When ``skip`` names an unknown method.
     """
     check_methods(skip)
     data = bench_data(n, d, seed=seed)

@@ -26,7 +26,19 @@ DPI = 120
 
 @dataclass(frozen=True)
 class Curve:
-    """One loss curve: a label and (epochs, losses)."""
+    """One loss curve: a label and (epochs, losses).
+
+    Attributes
+    ----------
+    label : str
+        Legend text ("" for none).
+    epochs : sequence of float
+        The x values.
+    losses : sequence of float
+        The y values, same length as ``epochs``.
+    style : str, default "-"
+        A matplotlib format string ("--b", ":k").
+    """
 
     label: str
     epochs: Sequence[float] | np.ndarray
@@ -36,7 +48,19 @@ class Curve:
 
 @dataclass(frozen=True)
 class Line:
-    """A fitted line ``y = slope * x + intercept`` to draw over data."""
+    """A fitted line ``y = slope * x + intercept`` to draw over data.
+
+    Attributes
+    ----------
+    label : str
+        Legend text.
+    slope : float
+        The coefficient, original units.
+    intercept : float
+        The intercept, original units.
+    style : str, default "-"
+        A matplotlib format string.
+    """
 
     label: str
     slope: float
@@ -46,7 +70,15 @@ class Line:
 
 def rc_params() -> dict:
     """Matplotlib settings with the bundled Korean font, for your own plots:
-    ``plt.rcParams.update(rc_params())`` (notebooks) or ``with matplotlib.rc_context(rc_params()):``."""
+    ``plt.rcParams.update(rc_params())`` (notebooks) or ``with matplotlib.rc_context(rc_params()):``.
+
+    Registers the bundled NanumGothic with matplotlib's font manager on first use.
+
+    Returns
+    -------
+    dict
+        rcParams: font family (DejaVu Sans, then NanumGothic), dpi, grid.
+    """
     from matplotlib import font_manager
 
     if FONT_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
@@ -76,7 +108,27 @@ def _save(fig, path: str | os.PathLike[str]) -> Path:
 
 
 def plot_scatter(x, y, path, *, xlabel: str, ylabel: str, title: str) -> Path:
-    """The lesson's first figure: ``sns.scatterplot(x=height, y=weight)``."""
+    """The lesson's first figure: ``sns.scatterplot(x=height, y=weight)``.
+
+    Parameters
+    ----------
+    x, y : array-like, shape (n_samples,)
+        The points.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; keyword-only.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
+    """
     import matplotlib
     import seaborn as sns
 
@@ -179,8 +231,18 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
         that floor, marked by a dotted line labelled ``floor_label``.
     loss_dtype : {"float64", "float32"}, default "float64"
         The float type the losses were computed in; it sets the floor.
-    floor_label : str
+    floor_label : str, default "below float resolution"
         Legend text of the floor line (``"부동소수점 해상도 이하"`` in Korean).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
 
     Examples
     --------
@@ -225,6 +287,31 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
     """Data points with fitted lines over them, spanning a little beyond the data.
 
     ``mark = (x, y, label)`` adds one highlighted point (a prediction), and the lines reach it.
+
+    Parameters
+    ----------
+    x, y : array-like, shape (n_samples,)
+        The data points.
+    lines : sequence of Line
+        The lines to draw over them.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; keyword-only.
+    data_label : str
+        Legend text of the points; keyword-only.
+    mark : (float, float, str) or None, default None
+        One highlighted point and its legend text; keyword-only.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
     """
     import matplotlib
 
@@ -247,7 +334,27 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
 
 
 def plot_predicted(actual, predicted, path, *, xlabel: str, ylabel: str, title: str) -> Path:
-    """Predicted against actual values (for data with several features), with the y = x line."""
+    """Predicted against actual values (for data with several features), with the y = x line.
+
+    Parameters
+    ----------
+    actual, predicted : array-like, shape (n_samples,)
+        Target values and the model's predictions.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; keyword-only.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
+    """
     import matplotlib
 
     actual = np.asarray(actual, dtype=np.float64)
@@ -269,6 +376,37 @@ def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray,
     ``gaps`` has shape (len(momenta), len(lrs)); NaN cells (diverged runs) are drawn grey with
     an x, so that the unstable region is visible next to the fast one. ``boundary`` gives, per
     momentum, the largest stable lr in theory; it is drawn as a dashed line between the cells.
+
+    Parameters
+    ----------
+    lrs : sequence of float
+        The grid's learning rates (columns), increasing, > 0.
+    momenta : sequence of float
+        The grid's momenta (rows).
+    gaps : ndarray, shape (len(momenta), len(lrs))
+        Final relative gaps; NaN for diverged runs.
+    path : str or os.PathLike
+        The PNG to write (atomically).
+    xlabel, ylabel, title : str
+        Shown as given; keyword-only (as are all below).
+    colorbar : str
+        The colour bar's label.
+    diverged_label : str
+        Legend text of the diverged cells.
+    boundary : sequence of float or None, default None
+        The theoretical stable bound per momentum; None draws no boundary.
+    boundary_label : str, default ""
+        Legend text of the boundary.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
     """
     import matplotlib
     from matplotlib.colors import ListedColormap

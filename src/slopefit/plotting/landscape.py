@@ -19,7 +19,19 @@ from slopefit.plotting import _new_figure, _readable_log_ticks, _save, rc_params
 @dataclass(frozen=True)
 class ParamPath:
     """One run's way through parameter space: W and B at each recorded epoch (scaled units),
-    and the same line in the data's units for drawing it over the data."""
+    and the same line in the data's units for drawing it over the data.
+
+    Attributes
+    ----------
+    label : str
+        Legend text (the run's settings).
+    epochs : sequence of int
+        The recorded epochs.
+    w, b : sequence of float
+        W and B at each recorded epoch, scaled units (the contour panel's axes).
+    slopes, intercepts : sequence of float
+        The same lines in the data's own units (drawn over the data in :func:`animate_paths`).
+    """
 
     label: str
     epochs: Sequence[int]
@@ -165,11 +177,22 @@ def plot_landscape(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, fl
     path : str or PathLike
         The PNG to write (atomically).
     xlabel, ylabel, title, min_label, start_label : str
+        Shown as given; keyword-only (as are all below).
     end_label : str, default "end"
         Legend text of the end markers (``"끝점"`` in Korean).
     colorbar_label : str, default "loss − loss*"
         The colour bar shows the loss above its minimum on log-spaced levels; say so
         (``"손실 − 최솟값 (로그 눈금)"`` in Korean).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
     """
     import matplotlib
 
@@ -193,6 +216,43 @@ def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[floa
     as a self-contained HTML page with a slider and a play button. The contour panel is drawn as
     in ``plot_landscape``; there the end marker is each run's point at the frame's epoch, so
     ``end_label`` defaults to ``"now"`` (``"현재"`` in Korean).
+
+    Parameters
+    ----------
+    x, y : array-like, shape (n_samples,)
+        The data (one feature), original units.
+    loss_fn : callable
+        ``loss_fn(W, B)`` over arrays, as in :func:`plot_landscape`.
+    paths : sequence of ParamPath
+        The runs, with the same recorded epochs.
+    minimum : (float, float)
+        ``(W*, B*)`` in scaled units.
+    gif_path, html_path : str or os.PathLike
+        The GIF and the HTML page to write (atomically).
+    xlabel, ylabel : str
+        The data panel's axis labels; keyword-only (as are all below).
+    wlabel, blabel : str
+        The contour panel's axis labels.
+    title, min_label, data_label, epoch_label : str
+        The title, the minimum's, the data's and the slider's labels.
+    max_frames : int, default 40
+        The most frames, >= 1.
+    start_label : str, default "start"
+        Legend text of the start markers.
+    end_label : str, default "now"
+        Legend text of the current-point markers.
+    colorbar_label : str, default "loss − loss*"
+        The colour bar's label.
+
+    Returns
+    -------
+    (Path, Path)
+        ``gif_path`` and ``html_path``.
+
+    Raises
+    ------
+    OutputError
+        When a file cannot be written.
     """
     import base64
     import io
