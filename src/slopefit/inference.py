@@ -214,7 +214,8 @@ class IntervalModel:
         offset = X - self.x_mean if self.fit_intercept else X
         leverage = np.einsum("ij,jk,ik->i", offset, self.cxx_inv, offset) + (1.0 / self.n if self.fit_intercept
                                                                               else 0.0)
-        q = st.t.ppf(0.5 + (level or self.level) / 2, self.dof_resid) if self.dof_resid > 0 else math.nan
+        level = self.level if level is None else level
+        q = st.t.ppf(0.5 + level / 2, self.dof_resid) if self.dof_resid > 0 else math.nan
         conf = q * self.sigma * np.sqrt(leverage)
         pred = q * self.sigma * np.sqrt(1.0 + leverage)
         return yhat, yhat - conf, yhat + conf, yhat - pred, yhat + pred

@@ -110,8 +110,9 @@ class FitResult:
     lr_bound : float
         2 / lambda_max of the Hessian on the scaled data: the full-batch SGD stability bound.
     feature_names : tuple of str, target_name : str
-    target_variance : float
-        The baseline loss: the target's variance (with an intercept) or its mean square.
+    baseline_loss : float
+        The loss of the constant model: the target's variance (with an intercept) or its mean
+        square (without); gaps are judged against it when the data fit a line exactly.
     feature_min, feature_max : ndarray (n_features,), the training range of each feature
     engine : "stats" | "data", the engine that ran
     n_samples : int, rows in the data
@@ -135,7 +136,7 @@ class FitResult:
     lr_bound: float
     feature_names: tuple[str, ...]
     target_name: str
-    target_variance: float
+    baseline_loss: float
     feature_min: np.ndarray
     feature_max: np.ndarray
     engine: str = "stats"
@@ -159,7 +160,7 @@ class FitResult:
     def relative_gap(self) -> float:
         """``(loss - loss*) / loss*``; when the data fit a line exactly (loss* ~ 0), relative to
         the variance of the target (the loss of always predicting the mean) instead."""
-        return float(relative_gap(self.final_loss, self.exact.loss, self.target_variance))
+        return float(relative_gap(self.final_loss, self.exact.loss, self.baseline_loss))
 
     @property
     def converged(self) -> bool:
@@ -175,7 +176,7 @@ class FitResult:
     @property
     def r2(self) -> float:
         """Coefficient of determination of the fitted line on the training data."""
-        return 1.0 - self.final_loss / self.target_variance if self.target_variance > 0 else float("nan")
+        return 1.0 - self.final_loss / self.baseline_loss if self.baseline_loss > 0 else float("nan")
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions in original units: ``X @ coef + intercept``.

@@ -210,17 +210,17 @@ def sweep(
     exact = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)
     optimum = exact
     scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
-    q = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
-    lam_max = 2.0 * float(np.linalg.eigvalsh(q.q.cpu().numpy())[-1])
+    stats_engine = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
+    lam_max = 2.0 * float(np.linalg.eigvalsh(stats_engine.q.cpu().numpy())[-1])
     baseline = stats.baseline_loss(fit_intercept=base.fit_intercept)
 
     start = time.perf_counter()
     if base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
-        stacked = StackedRun(q, configs)
+        stacked = StackedRun(stats_engine, configs)
         record = run_loop(stacked, runs=len(configs), epochs=base.budget, baseline=baseline)
         losses = np.full((len(configs), base.budget + 1), np.nan)  # (K, epochs + 1); NaN once diverged
         losses[:, :len(record.epochs)] = record.losses.T
-        theta = stacked.theta.detach().to(dtype=q.q.dtype).cpu().numpy()
+        theta = stacked.theta.detach().double().cpu().numpy()
         vectorised = True
     else:
         losses, theta = _train_one_by_one(data, configs, stats, exact)
@@ -274,20 +274,20 @@ class StackedRun:
 
     Parameters
     ----------
-    q : StatsEngine
-        The data's quadratic (a :class:`slopefit.engines.StatsEngine`, not the matrix Q: that is ``q.q``).
+    stats_engine : StatsEngine
+        The data's quadratic (:class:`slopefit.engines.StatsEngine`; its matrix Q is ``stats_engine.q``).
     configs : sequence of TrainConfig
         The runs, sharing optimizer, dtype and device (those of ``configs[0]`` are used).
     """
 
-    def __init__(self, q: StatsEngine, configs: Sequence[TrainConfig]) -> None:
+    def __init__(self, stats_engine: StatsEngine, configs: Sequence[TrainConfig]) -> None:
         import torch
 
         base = configs[0]
-        self.q = q
+        self.engine = stats_engine
         self.optimizer = base.optimizer
         self.dtype, self.device = getattr(torch, base.resolved_dtype()), base.device
-        k, p = len(configs), q.theta_star.shape[0]
+        k, p = len(configs), stats_engine.theta_star.shape[0]
 
         def column(key: str, default) -> torch.Tensor:
             """One option of every run, as a (K, 1) tensor."""
@@ -323,8 +323,8 @@ class StackedRun:
 
         if keep:
             self._kept = self.theta.detach().clone()
-        delta = self.theta.to(torch.float64) - self.q.theta_star  # (K, n_params)
-        loss = self.q.loss_star + ((delta @ self.q.q) * delta).sum(dim=1)  # (K,)
+        delta = self.theta.to(torch.float64) - self.engine.theta_star  # (K, n_params)
+        loss = self.engine.loss_star + ((delta @ self.engine.q) * delta).sum(dim=1)  # (K,)
         values = loss.detach().cpu().numpy().copy()
         if step and bool(self.active.any()):
             grad, = torch.autograd.grad(loss[self.active[:, 0]].sum(), self.theta)
@@ -357,7 +357,7 @@ class StackedRun:
 
     def judged(self) -> np.ndarray:
         """The parameters the last loss was taken at, shape (K, n_params): see :meth:`slopefit.loop.Stepper.judged`."""
-        return self._kept.to(dtype=self.q.q.dtype).cpu().numpy()
+        return self._kept.to(dtype=self.engine.q.dtype).cpu().numpy()
 
     def judged_gap(self) -> float:
         """Not available: a sweep runs all its epochs (no ``tol`` or gap stop).

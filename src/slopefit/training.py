@@ -151,7 +151,7 @@ def fit(
         coef=coef, intercept=intercept, coef_scaled=w_scaled, intercept_scaled=b_scaled, scaler=scaler,
         history=history, config=config, epochs_run=record.epochs_run, stop_reason=stop_reason,
         final_loss=final_loss, exact=exact, seconds=seconds, lr_bound=lr_bound,
-        feature_names=data.feature_names, target_name=data.target_name, target_variance=baseline,
+        feature_names=data.feature_names, target_name=data.target_name, baseline_loss=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
     )
