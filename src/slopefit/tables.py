@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.datasets import check_file, choose_columns, row_numbers
+from slopefit.datasets import MAX_ROWS_LISTED, NULL_VALUES, check_file, choose_columns, csv_encoding, listed_rows, row_numbers
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
@@ -76,7 +76,37 @@ class TableSource:
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
+            if self.format == "csv" and "conversion error" in str(exc):
+                raise DataError(self._text_cells() or f"cannot read {self.name}: {_first_line(exc)}") from None
             raise DataError(f"cannot read {self.name}: {_first_line(exc)}") from None
+
+    def _text_cells(self) -> str | None:
+        """The message for cells that are not numbers, found in a second pass over the file read as
+        text: the first such column, its first bad cell and their rows (as a whole load names them)."""
+        import pandas as pd
+        import pyarrow as pa
+
+        names = [*self.feature_names, self.target_name]
+        found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
+        done = 0
+        try:
+            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, as_text=True):
+                for name in names:
+                    cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
+                    text = pd.to_numeric(cells, errors="coerce").isna() & cells.notna() & (cells.str.strip() != "")
+                    if text.any():
+                        rows = (np.flatnonzero(text.to_numpy()) + done).tolist()
+                        example, first, count = found.get(name, (cells[text].iloc[0], [], 0))
+                        found[name] = (example, (first + rows)[:MAX_ROWS_LISTED], count + len(rows))
+                done += batch.num_rows
+        except Exception:  # noqa: BLE001 - the caller reports pyarrow's own message instead
+            return None
+        for name in names:
+            if name in found:
+                example, first, count = found[name]
+                return (f"cannot read {self.name}: column {name!r} is not numeric: {example!r} in "
+                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with --x/--y")
+        return None
 
     def _arrays(self, batch, rows_before: int) -> tuple[np.ndarray, np.ndarray]:
         columns = []
@@ -172,7 +202,7 @@ def open_table(
             pf = _parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
-            encoding = _csv_encoding(p)
+            encoding = csv_encoding(p)
             schema = _open_csv(p, encoding, None, 1024).schema
     except DataError:
         raise
@@ -199,7 +229,7 @@ def _parquet(path: Path):
     return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
-def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int):
+def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, *, as_text: bool = False):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -208,22 +238,11 @@ def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: 
     block = max(1 << 16, min(1 << 28, chunk_rows * width * 24))
     convert = None
     if columns is not None:
-        convert = pcsv.ConvertOptions(include_columns=columns,
-                                      column_types={c: pa.float64() for c in columns})
+        kind = pa.string() if as_text else pa.float64()
+        convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: kind for c in columns},
+                                      strings_can_be_null=True, null_values=NULL_VALUES)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
                          parse_options=pcsv.ParseOptions(), convert_options=convert)
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
-            return "cp949"
-    return "utf8"
 
 
 def _first_line(exc: BaseException) -> str:
