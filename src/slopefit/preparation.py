@@ -6,19 +6,78 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.datasets import Dataset, _count
+from slopefit.datasets import Dataset, _count, load_dataset
 from slopefit.errors import DataError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats, compute_stats
-from slopefit.tables import TableSource
+from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, open_table
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
+STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
+# a CSV file up to this size is read whole: at about 10 bytes a cell, EXACT_ON_ROWS_MAX values and
+# less (the row count of a CSV file is unknown before it is read)
+WHOLE_CSV_BYTES = 16 * EXACT_ON_ROWS_MAX
+
+
+def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
+              y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
+              rows: bool = False) -> Dataset | TableSource:
+    """The data a run names, read the cheapest way the run allows.
+
+    A file is read in chunks (:func:`slopefit.tables.open_table`) when ``stream`` is set, when it
+    is larger than ``STREAM_BYTES``, and when the run does not need its rows at hand and the table
+    is too large for the reference to be solved on its rows (more than ``EXACT_ON_ROWS_MAX``
+    values; a CSV file larger than ``WHOLE_CSV_BYTES``): the statistics need one pass and the
+    refined reference one more, which costs less than holding the rows. Otherwise, and for
+    built-in and synthetic data, it is loaded whole (:func:`slopefit.datasets.load_dataset`).
+
+    Parameters
+    ----------
+    source : built-in name, ``synthetic[:options]``, or a CSV/Parquet path
+    x, y : feature and target columns (default: every column but the last, and the last)
+    chunk_rows : int, default 262144, rows per chunk when read in chunks
+    stream : bool, default False, read a file in chunks whatever its size
+    rows : bool, default False
+        The run needs the rows in memory (the data engine, minibatches): load the file whole
+        unless it is larger than ``STREAM_BYTES`` or ``stream`` is set.
+    """
+    path = Path(source)
+    if not path.is_file():
+        return load_dataset(source, x=x, y=y)
+    size = path.stat().st_size
+    if stream or size > STREAM_BYTES or (not rows and not _small(path, size, x)):
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+    return load_dataset(source, x=x, y=y)
+
+
+def _small(path: Path, size: int, x) -> bool:
+    """Whether a file holds few enough values for the reference to be solved on its rows."""
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
+        return size <= WHOLE_CSV_BYTES
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata  # the row count, without reading a row
+    except Exception:  # noqa: BLE001 - not readable as Parquet: the whole load says why
+        return True
+    features = len(x) if x else max(meta.num_columns - 1, 1)
+    return meta.num_rows * features <= EXACT_ON_ROWS_MAX
+
+
+def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
+    """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
+    or a table too large to solve on its rows) the residual passes of the refined reference."""
+    if solves_on_rows(data):
+        return 1
+    return 1 + _refinement_passes(stats, fit_intercept)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -96,12 +155,16 @@ def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept:
             return [(data.X, data.y)]
     else:
         chunks = data.chunks
+    return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
+                  passes=_refinement_passes(stats, fit_intercept))
+
+
+def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:
+    """One residual pass, two where the normal matrix's condition number exceeds 1e8."""
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
     spread = np.sqrt(np.diag(cxx))
     lam = np.linalg.eigvalsh(cxx / np.outer(spread, spread))  # the correlation matrix the solve uses
-    passes = 1 if lam[0] > 1e-8 * lam[-1] else 2
-    return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
-                  passes=passes)
+    return 1 if lam[0] > 1e-8 * lam[-1] else 2
 
 
 def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, label: str) -> str:

@@ -54,7 +54,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.advise import unstable_lr_warning
     from slopefit.cli.render import fit_report
     from slopefit.figures import fit_figures
-    from slopefit.preparation import gather_stats
+    from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
     from slopefit.training import fit
 
@@ -80,7 +80,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
-    summary = fit_report(data, result)
+    chunked = hasattr(data, "chunk_rows")  # a file read in chunks: say how many passes it took
+    passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if chunked else None
+    summary = fit_report(data, result, passes=passes)
     print(summary)
     if args.save:
         from slopefit.persistence import model_from_result, save_model
