@@ -111,7 +111,8 @@ def main() -> None:
             path = stem.with_suffix("." + fmt)
             read = min(float(measured([python, "-c", READ, str(path)], env, 1, args.dir)[2].split()[0])
                        for _ in range(args.repeat))
-            seconds, peak, out = measured([python, "-m", "slopefit", "fit", str(path), "--y", "y"], env, args.repeat, args.dir)
+            fit = [python, "-m", "slopefit", "fit", str(path), "--y", "y"]
+            seconds, peak, out = measured(fit, env, args.repeat, args.dir)
             ratio = seconds / (imported + read)
             status = "MET" if ratio <= 2 and peak < 1024 else "MISSED"
             print(f"{path.name:<24} {path.stat().st_size / 1e6:6.0f} {read:7.2f} {seconds:7.2f} {peak:8.0f} "

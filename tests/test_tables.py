@@ -131,8 +131,7 @@ def test_open_data_reads_small_files_whole_and_large_ones_in_chunks(table, monke
     data, path = table
     assert isinstance(open_data(path), Dataset)  # 9000 values: the reference is solved on the rows
     assert preparation.row_passes(data, fit(data).stats) == 1
-    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 1000)
-    monkeypatch.setattr(preparation, "WHOLE_CSV_BYTES", 1000)
+    monkeypatch.setattr(preparation, "RESIDENT_BYTES", 1000)
     source = open_data(path, chunk_rows=700)
     assert isinstance(source, TableSource) and source.chunk_rows == 700
     assert isinstance(open_data(path, rows=True), Dataset)  # the data engine and minibatches hold the rows

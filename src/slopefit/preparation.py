@@ -23,9 +23,10 @@ from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, o
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
-# a CSV file up to this size is read whole: at about 10 bytes a cell, EXACT_ON_ROWS_MAX values and
-# less (the row count of a CSV file is unknown before it is read)
-WHOLE_CSV_BYTES = 16 * EXACT_ON_ROWS_MAX
+# Rows needed twice (the statistics, then the residual pass of the refined reference): held in memory
+# up to this many bytes of values, read twice in chunks above it, where a second pass over the file
+# costs less than a resident copy (about 1.6M rows of 8 float64 features and a target)
+RESIDENT_BYTES = 128 << 20
 
 
 def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
@@ -34,11 +35,11 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     """The data a run names, read the cheapest way the run allows.
 
     A file is read in chunks (:func:`slopefit.tables.open_table`) when ``stream`` is set, when it
-    is larger than ``STREAM_BYTES``, and when the run does not need its rows at hand and the table
-    is too large for the reference to be solved on its rows (more than ``EXACT_ON_ROWS_MAX``
-    values; a CSV file larger than ``WHOLE_CSV_BYTES``): the statistics need one pass and the
-    refined reference one more, which costs less than holding the rows. Otherwise, and for
-    built-in and synthetic data, it is loaded whole (:func:`slopefit.datasets.load_dataset`).
+    is larger than ``STREAM_BYTES``, and when the run does not need its rows at hand and their
+    values would take more than ``RESIDENT_BYTES`` in memory (for CSV: a file larger than that,
+    at 8 bytes a value and about as many characters a cell): the statistics take one pass and
+    the refined reference one more. Otherwise, and for built-in and synthetic data, it is
+    loaded whole (:func:`slopefit.datasets.load_dataset`).
 
     Parameters
     ----------
@@ -54,23 +55,28 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     if not path.is_file():
         return load_dataset(source, x=x, y=y)
     size = path.stat().st_size
-    if stream or size > STREAM_BYTES or (not rows and not _small(path, size, x)):
+    if stream or size > STREAM_BYTES or (not rows and resident_bytes(path, x=x, y=y) > RESIDENT_BYTES):
         return open_table(path, x=x, y=y, chunk_rows=chunk_rows)
     return load_dataset(source, x=x, y=y)
 
 
-def _small(path: Path, size: int, x) -> bool:
-    """Whether a file holds few enough values for the reference to be solved on its rows."""
+def resident_bytes(path: Path, *, x: list[str] | tuple[str, ...] | None = None, y: str | None = None) -> int:
+    """About how many bytes a file's values take in memory: for Parquet, rows x columns x the
+    item size, from its metadata (no row read); for CSV, its size (8 bytes a float64 value, about
+    as many characters a cell)."""
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        return size <= WHOLE_CSV_BYTES
+        return path.stat().st_size
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        meta = pq.ParquetFile(path).metadata  # the row count, without reading a row
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
     except Exception:  # noqa: BLE001 - not readable as Parquet: the whole load says why
-        return True
-    features = len(x) if x else max(meta.num_columns - 1, 1)
-    return meta.num_rows * features <= EXACT_ON_ROWS_MAX
+        return 0
+    used = [*x, y or schema.names[-1]] if x else schema.names
+    float32 = all(schema.field(c).type == pa.float32() for c in used if c in schema.names)
+    return pf.metadata.num_rows * len(used) * (4 if float32 else 8)
 
 
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:

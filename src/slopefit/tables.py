@@ -15,7 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.datasets import MAX_ROWS_LISTED, NULL_VALUES, check_file, choose_columns, csv_encoding, listed_rows, row_numbers
+from slopefit.datasets import (
+    MAX_ROWS_LISTED,
+    NULL_VALUES,
+    check_file,
+    choose_columns,
+    csv_encoding,
+    listed_rows,
+    row_numbers,
+)
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns

@@ -382,7 +382,7 @@ def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch)
     path.write_text("x,y\n" + rows + "\n")
     whole = run_cli("fit", path)
     assert whole.code == 0 and "read in chunks" not in whole.out
-    monkeypatch.setattr(preparation, "WHOLE_CSV_BYTES", 100)
+    monkeypatch.setattr(preparation, "RESIDENT_BYTES", 100)
     streamed = run_cli("fit", path, "--chunk-rows", "16")
     assert streamed.code == 0
     assert "read in chunks of 16 rows: 50 rows, 2 passes (the statistics, then the residuals" in streamed.out

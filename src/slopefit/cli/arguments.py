@@ -8,6 +8,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+
 class UsageError(Exception):
     """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
 

@@ -37,7 +37,7 @@ def plural(count: int, word: str) -> str:
 def fit_report(data, result, *, passes: int | None = None) -> str:
     """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block.
 
-    ``passes``: the passes over a file read in chunks (a line says how it was read), None for rows in memory.
+    ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
     """
     from slopefit.advise import not_converged_advice
     from slopefit.config import AUTO_RTOL
@@ -56,8 +56,13 @@ def fit_report(data, result, *, passes: int | None = None) -> str:
     ]
     if passes is not None:
         why = "the statistics, then the residuals that refine the exact optimum" if passes > 1 else "the statistics"
-        head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, "
-                    f"{passes} pass{'es' if passes != 1 else ''} ({why}), not held in memory")
+        over = f"{passes} pass{'es' if passes != 1 else ''} ({why})"
+        if hasattr(data, "chunk_rows"):
+            head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, {over}, "
+                        "not held in memory")
+        else:
+            head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}; a larger file is read "
+                        "twice in chunks instead")
     if result.auto:
         head.append(f"chosen: {result.auto} (give --lr to set the step yourself)")
     head.append("")

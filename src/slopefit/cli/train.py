@@ -80,9 +80,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
-    chunked = hasattr(data, "chunk_rows")  # a file read in chunks: say how many passes it took
-    passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if chunked else None
-    summary = fit_report(data, result, passes=passes)
+    # a file read in chunks, or one held in memory for a second pass: say which
+    passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
+    summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None)
     print(summary)
     if args.save:
         from slopefit.persistence import model_from_result, save_model
