@@ -179,3 +179,13 @@ def test_whole_csv_reading_keeps_korean_headers_and_spaces(tmp_path):
         ds = load_file(path)
         assert ds.feature_names == ("키",) and ds.target_name == "몸무게"
         np.testing.assert_array_equal(ds.y, [60.5, 70, 66])
+
+
+def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.5], "y": [2.0, 4.1, 5.9, 9.2]}, index=[10, 20, 30, 40])
+    frame.index.name = "id"
+    frame.to_parquet(tmp_path / "f.parquet")  # the index is stored as a column "id"
+    assert load_file(tmp_path / "f.parquet").feature_names == ("x",)
+    assert open_table(tmp_path / "f.parquet").feature_names == ("x",)

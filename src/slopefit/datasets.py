@@ -315,6 +315,7 @@ def _read_arrow(p: Path):
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             table = pq.read_table(p)
+            table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
         else:
             table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=csv_encoding(p)),
                                   convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES))
@@ -325,6 +326,12 @@ def _read_arrow(p: Path):
     if len(set(names)) != len(names) or "" in names:  # pandas renames these ("a.1", "Unnamed: 0")
         return None
     return table
+
+
+def pandas_index_columns(schema) -> list[str]:
+    """The columns of a Parquet schema that pandas wrote from a DataFrame's index (not data columns)."""
+    meta = schema.pandas_metadata or {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str) and c in schema.names]
 
 
 def _numeric_type(kind) -> bool:

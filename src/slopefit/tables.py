@@ -22,6 +22,7 @@ from slopefit.datasets import (
     choose_columns,
     csv_encoding,
     listed_rows,
+    pandas_index_columns,
     row_numbers,
 )
 from slopefit.errors import DataError
@@ -218,7 +219,8 @@ def open_table(
     except Exception as exc:
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{_first_line(exc)}") from None
-    features, target = choose_columns([str(c) for c in schema.names], x=x, y=y, label=p.name)
+    index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
+    features, target = choose_columns([str(c) for c in schema.names if c not in index], x=x, y=y, label=p.name)
     if fmt == "parquet":
         import pyarrow.types as pat
 
