@@ -7,7 +7,8 @@ For each size a table of ``d`` float features and a target ``y`` is written once
 (5 decimals, about 9 bytes a value) and as its float32 Parquet twin, then timed, best of
 ``--repeat``, each in a fresh process:
 
-* import: ``python -c "import torch, slopefit"``;
+* import: ``python -c "import torch, slopefit"`` (and, for reference, with ``torch._dynamo``,
+  which torch imports at the first ``torch.optim`` optimizer: start-up no fit can avoid);
 * read: ``pyarrow.csv.read_csv`` / ``pyarrow.parquet.read_table`` of the whole file (timed
   inside the process, import excluded);
 * fit: ``python -m slopefit fit FILE --y y`` wall time, and its peak resident memory
@@ -100,7 +101,10 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(args.src.resolve())}
     python = sys.executable
     imported = measured([python, "-c", "import torch, slopefit"], env, args.repeat, args.dir)[0]
-    print(f"import torch, slopefit: {imported:.2f} s (best of {args.repeat}); slopefit from {args.src}", flush=True)
+    # torch imports torch._dynamo at the first torch.optim optimizer: start-up every fit pays beyond the import
+    started = measured([python, "-c", "import torch, slopefit, torch._dynamo"], env, args.repeat, args.dir)[0]
+    print(f"import torch, slopefit: {imported:.2f} s; with torch._dynamo (first optimizer): {started:.2f} s "
+          f"(best of {args.repeat}); slopefit from {args.src}", flush=True)
     header = (f"{'file':<24} {'MB':>6} {'read s':>7} {'fit s':>7} {'peak MB':>8} "
               f"{'fit / (import + read)':>22}  target <= 2, < 1024 MB")
     print(header)

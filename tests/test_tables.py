@@ -131,14 +131,18 @@ def test_open_data_reads_small_files_whole_and_large_ones_in_chunks(table, monke
     data, path = table
     assert isinstance(open_data(path), Dataset)  # 9000 values: the reference is solved on the rows
     assert preparation.row_passes(data, fit(data).stats) == 1
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 1000)
+    held = open_data(path, chunk_rows=700)  # 12000 values: held as pyarrow's columns, both passes from memory
+    assert isinstance(held, TableSource) and held.table is not None and held.n_rows == 3000
     monkeypatch.setattr(preparation, "RESIDENT_BYTES", 1000)
-    source = open_data(path, chunk_rows=700)
-    assert isinstance(source, TableSource) and source.chunk_rows == 700
+    source = open_data(path, chunk_rows=700)  # read twice in chunks
+    assert isinstance(source, TableSource) and source.chunk_rows == 700 and source.table is None
     assert isinstance(open_data(path, rows=True), Dataset)  # the data engine and minibatches hold the rows
     assert isinstance(open_data("height-weight"), Dataset)
-    whole, streamed = fit(load_file(path)), fit(source)
-    np.testing.assert_allclose(streamed.exact.coef, whole.exact.coef, rtol=1e-10)
-    assert streamed.exact.loss == pytest.approx(whole.exact.loss, rel=1e-10)
+    whole, streamed, from_memory = fit(load_file(path)), fit(source), fit(held)
+    for result in (streamed, from_memory):
+        np.testing.assert_allclose(result.exact.coef, whole.exact.coef, rtol=1e-10)
+        assert result.exact.loss == pytest.approx(whole.exact.loss, rel=1e-10)
     assert preparation.row_passes(source, streamed.stats) == 2  # the statistics, then one residual pass
 
 

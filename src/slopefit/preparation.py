@@ -19,14 +19,14 @@ from slopefit.errors import DataError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats, compute_stats
-from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, open_table
+from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
-# Rows needed twice (the statistics, then the residual pass of the refined reference): held in memory
-# up to this many bytes of values, read twice in chunks above it, where a second pass over the file
-# costs less than a resident copy (about 1.6M rows of 8 float64 features and a target)
-RESIDENT_BYTES = 128 << 20
+# Rows needed twice (the statistics, then the residual pass of the refined reference) are held in
+# memory, as pyarrow's typed columns, up to this many bytes of values (about 6M rows of 8 float64
+# features and a target); above, a second pass over the file costs less than a resident copy.
+RESIDENT_BYTES = 448 << 20
 
 
 def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
@@ -34,49 +34,59 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
               rows: bool = False) -> Dataset | TableSource:
     """The data a run names, read the cheapest way the run allows.
 
-    A file is read in chunks (:func:`slopefit.tables.open_table`) when ``stream`` is set, when it
-    is larger than ``STREAM_BYTES``, and when the run does not need its rows at hand and their
-    values would take more than ``RESIDENT_BYTES`` in memory (for CSV: a file larger than that,
-    at 8 bytes a value and about as many characters a cell): the statistics take one pass and
-    the refined reference one more. Otherwise, and for built-in and synthetic data, it is
-    loaded whole (:func:`slopefit.datasets.load_dataset`).
+    * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
+      reference is solved on the rows), and runs that
+      need the rows at hand (``rows``: the data engine, minibatches): a Dataset
+      (:func:`slopefit.datasets.load_dataset`);
+    * ``stream``, files over ``STREAM_BYTES``, and files whose values would take more than
+      ``RESIDENT_BYTES``: read in chunks (:func:`slopefit.tables.open_table`), one pass for the
+      statistics and one for the residuals of the refined reference;
+    * otherwise: a TableSource holding pyarrow's columns (:func:`slopefit.tables.hold_table`),
+      read once, both passes from memory.
 
     Parameters
     ----------
     source : built-in name, ``synthetic[:options]``, or a CSV/Parquet path
     x, y : feature and target columns (default: every column but the last, and the last)
-    chunk_rows : int, default 262144, rows per chunk when read in chunks
+    chunk_rows : int, default 262144, rows per chunk
     stream : bool, default False, read a file in chunks whatever its size
-    rows : bool, default False
-        The run needs the rows in memory (the data engine, minibatches): load the file whole
-        unless it is larger than ``STREAM_BYTES`` or ``stream`` is set.
+    rows : bool, default False, the run needs the rows in memory as a Dataset
     """
     path = Path(source)
     if not path.is_file():
         return load_dataset(source, x=x, y=y)
-    size = path.stat().st_size
-    if stream or size > STREAM_BYTES or (not rows and resident_bytes(path, x=x, y=y) > RESIDENT_BYTES):
+    if stream or path.stat().st_size > STREAM_BYTES:
         return open_table(path, x=x, y=y, chunk_rows=chunk_rows)
-    return load_dataset(source, x=x, y=y)
+    values, resident = _file_size(path, x=x, y=y)
+    if rows or values <= EXACT_ON_ROWS_MAX:
+        return load_dataset(source, x=x, y=y)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+    return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 
-def resident_bytes(path: Path, *, x: list[str] | tuple[str, ...] | None = None, y: str | None = None) -> int:
-    """About how many bytes a file's values take in memory: for Parquet, rows x columns x the
-    item size, from its metadata (no row read); for CSV, its size (8 bytes a float64 value, about
-    as many characters a cell)."""
+def _file_size(path: Path, *, x, y) -> tuple[int, int]:
+    """About how many values a file holds, and how many bytes they take in memory: for Parquet
+    from its metadata (no row read); for CSV from its size and the cells of its first 64 KB
+    (parsed as float64, 8 bytes a cell). A file that cannot be read counts as small (the whole
+    load then says what is wrong)."""
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        return path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        cells = max(head.count(b",") + head.count(b"\n"), 1)  # every cell ends in a comma or a newline
+        values = path.stat().st_size * cells // max(len(head), 1)
+        return values, values * 8
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
         schema = pf.schema_arrow
-    except Exception:  # noqa: BLE001 - not readable as Parquet: the whole load says why
-        return 0
-    used = [*x, y or schema.names[-1]] if x else schema.names
+    except Exception:  # noqa: BLE001
+        return 0, 0
+    used = [*x, y or schema.names[-1]] if x else list(schema.names)
     float32 = all(schema.field(c).type == pa.float32() for c in used if c in schema.names)
-    return pf.metadata.num_rows * len(used) * (4 if float32 else 8)
+    rows = pf.metadata.num_rows
+    return rows * len(used), rows * len(used) * (4 if float32 else 8)
 
 
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
@@ -122,9 +132,10 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
 
 @contextmanager
 def _reader_threads() -> Iterator[None]:
-    """Torch on one thread while a file is read in chunks: pyarrow parses the next blocks on the
-    other cores meanwhile, and torch's worker threads (small per-chunk products) would only spin
-    against its threads; 6-12 x slower on 2 cores. The previous setting is restored."""
+    """Torch on one thread over the chunks of a file: pyarrow parses the next blocks on the other
+    cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
+    threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
+    thread is as fast as two. The previous setting is restored."""
     import torch
 
     before = torch.get_num_threads()

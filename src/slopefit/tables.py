@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,9 @@ class TableSource:
     n_rows : int or None, known up front for Parquet only
     chunk_rows : int
     encoding : str, the text encoding of a CSV file ("utf8" or "cp949")
+    table : pyarrow.Table or None
+        The file's columns, read whole and held (see :func:`hold_table`): every pass takes its
+        chunks from memory instead of reading the file again. None: read from the file.
     """
 
     path: Path
@@ -55,6 +59,7 @@ class TableSource:
     n_rows: int | None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     encoding: str = "utf8"
+    table: Any = field(default=None, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -73,6 +78,9 @@ class TableSource:
 
     def _batches(self, order: list[int] | None = None):
         columns = [*self.feature_names, self.target_name]
+        if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
+            yield from self.table.to_batches(max_chunksize=self.chunk_rows)
+            return
         try:
             if self.format == "parquet":
                 pf = _parquet(self.path)
@@ -231,6 +239,31 @@ def open_table(
                                 "choose numeric columns with --x/--y")
     return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
                        n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
+
+
+def hold_table(source: TableSource) -> TableSource:
+    """``source`` with its columns read whole into memory by pyarrow (multi-threaded, typed, one
+    copy of the values: float32 columns stay float32, CSV cells are parsed as float64), so that
+    every later pass slices them instead of reading the file again. Where the whole read fails
+    (a text cell, an unreadable file), ``source`` is returned as it was: its first pass then
+    names the problem as a chunked read does."""
+    columns = [*source.feature_names, source.target_name]
+    try:
+        if source.format == "parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(source.path, columns=columns)
+        else:
+            import pyarrow as pa
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(source.path, read_options=pcsv.ReadOptions(encoding=source.encoding),
+                                  convert_options=pcsv.ConvertOptions(
+                                      include_columns=columns, column_types={c: pa.float64() for c in columns},
+                                      strings_can_be_null=True, null_values=NULL_VALUES))
+    except Exception:  # noqa: BLE001 - the chunked read reports it, naming column, cell and rows
+        return source
+    return replace(source, table=table, n_rows=table.num_rows)
 
 
 def _parquet(path: Path):

@@ -382,6 +382,9 @@ def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch)
     path.write_text("x,y\n" + rows + "\n")
     whole = run_cli("fit", path)
     assert whole.code == 0 and "read in chunks" not in whole.out
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 10)
+    held = run_cli("fit", path)
+    assert "read whole into pyarrow's columns: 50 rows held in memory, 2 passes (the statistics, then" in held.out
     monkeypatch.setattr(preparation, "RESIDENT_BYTES", 100)
     streamed = run_cli("fit", path, "--chunk-rows", "16")
     assert streamed.code == 0

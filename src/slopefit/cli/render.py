@@ -57,12 +57,14 @@ def fit_report(data, result, *, passes: int | None = None) -> str:
     if passes is not None:
         why = "the statistics, then the residuals that refine the exact optimum" if passes > 1 else "the statistics"
         over = f"{passes} pass{'es' if passes != 1 else ''} ({why})"
-        if hasattr(data, "chunk_rows"):
+        if getattr(data, "table", None) is not None:
+            head.append(f"read whole into pyarrow's columns: {result.n_samples:,} rows held in memory, {over}; "
+                        "a larger file is read twice in chunks instead")
+        elif hasattr(data, "chunk_rows"):
             head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, {over}, "
                         "not held in memory")
         else:
-            head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}; a larger file is read "
-                        "twice in chunks instead")
+            head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}")
     if result.auto:
         head.append(f"chosen: {result.auto} (give --lr to set the step yourself)")
     head.append("")
