@@ -75,7 +75,8 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
 
 def add_stream_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stream", action="store_true",
-                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB)")
+                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB, and "
+                        "on the stats engine for files over 448 MB of values)")
     p.add_argument("--chunk-rows", type=positive_int, default=262_144, help="rows per chunk when streaming")
 
 
