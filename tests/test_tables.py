@@ -193,3 +193,20 @@ def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
     frame.to_parquet(tmp_path / "f.parquet")  # the index is stored as a column "id"
     assert load_file(tmp_path / "f.parquet").feature_names == ("x",)
     assert open_table(tmp_path / "f.parquet").feature_names == ("x",)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("heavy", r"cannot read bad.csv: column 'weight' is not numeric: 'heavy' in rows 2, 9 \(data rows"),
+    ("", r"column 'weight' in bad.csv has empty cells in rows 2, 9 \(data rows"),
+])
+def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatch, cell, message):
+    from slopefit import preparation
+    from slopefit.preparation import gather_stats, open_data
+
+    rows = [f"{160 + k},{50 + k}" for k in range(12)]
+    rows[1] = rows[8] = f"176,{cell}"
+    path = tmp_path / "bad.csv"
+    path.write_text("height,weight\n" + "\n".join(rows) + "\n")
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 4)
+    with pytest.raises(DataError, match=message):
+        gather_stats(open_data(path, chunk_rows=4))

@@ -79,6 +79,8 @@ class TableSource:
     def _batches(self, order: list[int] | None = None):
         columns = [*self.feature_names, self.target_name]
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
+            for name in columns:  # every empty cell of a column named at once, as a whole load does
+                _check_nulls(self.table.column(name), name, self.name, 0)
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
             return
         try:
@@ -130,9 +132,7 @@ class TableSource:
         columns = []
         for name in [*self.feature_names, self.target_name]:
             col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                rows = row_numbers(col.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
-                raise DataError(f"column {name!r} in {self.name} has empty cells in {rows}; fill or drop those rows")
+            _check_nulls(col, name, self.name, rows_before)
             columns.append(col.to_numpy(zero_copy_only=False))
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
@@ -239,6 +239,13 @@ def open_table(
                                 "choose numeric columns with --x/--y")
     return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
                        n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
+
+
+def _check_nulls(column, name: str, label: str, rows_before: int) -> None:
+    """DataError naming the rows of a column's empty cells, if it has any."""
+    if column.null_count:
+        rows = row_numbers(column.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
+        raise DataError(f"column {name!r} in {label} has empty cells in {rows}; fill or drop those rows")
 
 
 def hold_table(source: TableSource) -> TableSource:
