@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install browser lint bench bench-scale clean
+.PHONY: demo test install browser lint bench bench-scale bench-load clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -48,6 +48,10 @@ bench: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
+
+# fitting a file against reading it with pyarrow (1M and 5M rows, CSV and Parquet; files in /tmp)
+bench-load: $(STAMP)
+	$(PY) benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache

@@ -46,3 +46,18 @@ def test_bench_command_writes_json_records(run_cli, tmp_path):
 def test_an_unknown_method_is_named():
     with pytest.raises(ConfigError, match="unknown benchmark method 'sklearn'; methods are floor-gram"):
         run_bench(100, 2, skip=("sklearn",))
+
+
+def test_load_benchmark_runs_at_a_tiny_size(tmp_path):
+    """benchmarks/bench_load.py writes its files, fits them in child processes and prints its table
+    (no time is asserted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_load.py"
+    run = subprocess.run([sys.executable, str(script), "--rows", "300", "--d", "2", "--repeat", "1",
+                          "--formats", "parquet", "--dir", str(tmp_path)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "rows300_d2.parquet" in run.stdout and "fit / (import + read)" in run.stdout

@@ -117,3 +117,96 @@ def test_unknown_columns_and_non_numeric_parquet_columns(tmp_path):
         open_table(path)
     with pytest.raises(DataError, match="does not exist"):
         open_table(tmp_path / "nothing.parquet")
+
+
+# --- what the default path reads whole and what in chunks (issue 13) -------------------------
+
+
+def test_open_data_reads_small_files_whole_and_large_ones_in_chunks(table, monkeypatch):
+    from slopefit import preparation
+    from slopefit.datasets import Dataset
+    from slopefit.preparation import open_data
+    from slopefit.tables import TableSource
+
+    data, path = table
+    assert isinstance(open_data(path), Dataset)  # 9000 values: the reference is solved on the rows
+    assert preparation.row_passes(data, fit(data).stats) == 1
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 1000)
+    held = open_data(path, chunk_rows=700)  # 12000 values: held as pyarrow's columns, both passes from memory
+    assert isinstance(held, TableSource) and held.table is not None and held.n_rows == 3000
+    monkeypatch.setattr(preparation, "RESIDENT_BYTES", 1000)
+    source = open_data(path, chunk_rows=700)  # read twice in chunks
+    assert isinstance(source, TableSource) and source.chunk_rows == 700 and source.table is None
+    assert isinstance(open_data(path, rows=True), Dataset)  # the data engine and minibatches hold the rows
+    assert isinstance(open_data("height-weight"), Dataset)
+    whole, streamed, from_memory = fit(load_file(path)), fit(source), fit(held)
+    for result in (streamed, from_memory):
+        np.testing.assert_allclose(result.exact.coef, whole.exact.coef, rtol=1e-10)
+        assert result.exact.loss == pytest.approx(whole.exact.loss, rel=1e-10)
+    assert preparation.row_passes(source, streamed.stats) == 2  # the statistics, then one residual pass
+
+
+def test_whole_parquet_keeps_float32_columns_in_one_copy(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    values = np.random.default_rng(0).standard_normal((100, 3)).astype(np.float32)
+    pq.write_table(pa.table({"a": values[:, 0], "b": values[:, 1], "y": values[:, 2]}), tmp_path / "f.parquet")
+    ds = load_file(tmp_path / "f.parquet")
+    assert ds.X.dtype == np.float32 and ds.y.dtype == np.float32 and ds.X.flags.c_contiguous
+    np.testing.assert_array_equal(ds.X, values[:, :2])
+    pq.write_table(pa.table({"a": values[:, 0], "b": values[:, 1].astype(np.float64), "y": values[:, 2]}),
+                   tmp_path / "g.parquet")
+    assert load_file(tmp_path / "g.parquet").X.dtype == np.float64
+
+
+@pytest.mark.parametrize("cells, message", [
+    ("176,heavy", "column 'weight' is not numeric: 'heavy' in rows 2, 9 (data rows"),
+    ("tall,60", "column 'height' is not numeric: 'tall' in rows 2, 9 (data rows"),
+])
+def test_text_cells_in_a_file_read_in_chunks_are_named_with_their_rows(tmp_path, cells, message):
+    rows = ["166,58.7"] * 12
+    rows[1] = rows[8] = cells  # in different chunks of 4 rows
+    path = tmp_path / "bad.csv"
+    path.write_text("height,weight\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=message.replace("(", r"\(")):
+        list(open_table(path, chunk_rows=4).chunks())
+    whole = message.replace("is not numeric", "in bad.csv is not numeric")
+    with pytest.raises(DataError, match=whole.replace("(", r"\(")):  # the whole load names the same cells
+        load_file(path)
+
+
+def test_whole_csv_reading_keeps_korean_headers_and_spaces(tmp_path):
+    for encoding, name in [("utf-8-sig", "bom.csv"), ("cp949", "cp949.csv")]:
+        path = tmp_path / name
+        path.write_text("키, 몸무게\n170, 60.5\n180, 70\n175, 66\n", encoding=encoding)
+        ds = load_file(path)
+        assert ds.feature_names == ("키",) and ds.target_name == "몸무게"
+        np.testing.assert_array_equal(ds.y, [60.5, 70, 66])
+
+
+def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.5], "y": [2.0, 4.1, 5.9, 9.2]}, index=[10, 20, 30, 40])
+    frame.index.name = "id"
+    frame.to_parquet(tmp_path / "f.parquet")  # the index is stored as a column "id"
+    assert load_file(tmp_path / "f.parquet").feature_names == ("x",)
+    assert open_table(tmp_path / "f.parquet").feature_names == ("x",)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("heavy", r"cannot read bad.csv: column 'weight' is not numeric: 'heavy' in rows 2, 9 \(data rows"),
+    ("", r"column 'weight' in bad.csv has empty cells in rows 2, 9 \(data rows"),
+])
+def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatch, cell, message):
+    from slopefit import preparation
+    from slopefit.preparation import gather_stats, open_data
+
+    rows = [f"{160 + k},{50 + k}" for k in range(12)]
+    rows[1] = rows[8] = f"176,{cell}"
+    path = tmp_path / "bad.csv"
+    path.write_text("height,weight\n" + "\n".join(rows) + "\n")
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 4)
+    with pytest.raises(DataError, match=message):
+        gather_stats(open_data(path, chunk_rows=4))

@@ -276,10 +276,22 @@ def load_file(
         Missing or unreadable file, unknown or non-numeric column, missing/non-finite cells,
         fewer than 2 rows, a constant feature column.
     """
+    label = Path(path).name
+    table = _read_arrow(check_file(path))
+    if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
+        features, target = choose_columns(table.column_names, x=x, y=y, label=label)
+        if all(_numeric_type(table.schema.field(c).type) for c in [*features, target]):
+            X, target_values = _typed_columns(table, features, target, label)
+            del table
+            return check_dataset(Dataset(
+                X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
+                description={"ko": f"파일 {label}", "en": f"file {label}"},
+            ))
+    # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by cell,
+    # so that the message names the column, a bad cell and its rows
     frame = read_table(path)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
-    label = Path(path).name
     features, target = choose_columns(columns, x=x, y=y, label=label)
     X = np.column_stack([_numeric_column(frame[c], c, label) for c in features])
     target_values = _numeric_column(frame[target], target, label)
@@ -287,6 +299,59 @@ def load_file(
         X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
         description={"ko": f"파일 {label}", "en": f"file {label}"},
     ))
+
+
+# pandas' default missing-value markers, so that pyarrow reads the same cells as empty
+NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _read_arrow(p: Path):
+    """The whole file as a pyarrow Table with typed columns, or None where pyarrow cannot read it
+    the way pandas would (the caller then reads it with pandas and reports what is wrong)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            table = pq.read_table(p)
+            table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
+        else:
+            table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=csv_encoding(p)),
+                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES))
+            table = table.rename_columns([str(c).lstrip() for c in table.column_names])  # skipinitialspace
+    except Exception:  # noqa: BLE001 - any failure is reported by the pandas reader, with today's messages
+        return None
+    names = [str(c) for c in table.column_names]
+    if len(set(names)) != len(names) or "" in names:  # pandas renames these ("a.1", "Unnamed: 0")
+        return None
+    return table
+
+
+def pandas_index_columns(schema) -> list[str]:
+    """The columns of a Parquet schema that pandas wrote from a DataFrame's index (not data columns)."""
+    meta = schema.pandas_metadata or {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str) and c in schema.names]
+
+
+def _numeric_type(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_integer(kind) or pat.is_floating(kind))
+
+
+def _typed_columns(table, features: list[str], target: str, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """X (n_rows, n_features) and y from numeric pyarrow columns: float32 if every column is
+    float32 (the engines compute in float64 anyway), else float64; one copy of the values."""
+    import pyarrow as pa
+
+    dtype = np.float32 if all(table.schema.field(c).type == pa.float32() for c in [*features, target]) \
+        else np.float64
+    X = np.empty((table.num_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
+    for j, name in enumerate(features):
+        X[:, j] = _finite_column(table.column(name).to_numpy(), name, label)
+    y = np.ascontiguousarray(_finite_column(table.column(target).to_numpy(), target, label), dtype=dtype)
+    return X, y
 
 
 def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
@@ -339,7 +404,11 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
                         "fix those cells or choose numeric columns with --x/--y")
-    values = numeric.to_numpy(dtype=np.float64)
+    return _finite_column(numeric.to_numpy(dtype=np.float64), name, label)
+
+
+def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
+    """``values`` if every one is finite (empty cells arrive as NaN), else DataError naming their rows."""
     bad = ~np.isfinite(values)
     if bad.any():
         raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {row_numbers(bad)}; "
@@ -347,15 +416,32 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
     return values
 
 
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            return "cp949"
+    return "utf8"
+
+
 def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
     """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few.
 
     ``mask`` marks rows of a chunk that starts ``offset`` rows into the table.
     """
-    rows = (np.flatnonzero(mask) + offset + 1).tolist()
-    shown = ", ".join(str(r) for r in rows[:MAX_ROWS_LISTED])
-    more = f" and {len(rows) - MAX_ROWS_LISTED} more" if len(rows) > MAX_ROWS_LISTED else ""
-    word = "row" if len(rows) == 1 else "rows"
+    rows = np.flatnonzero(mask) + offset
+    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows))
+
+
+def listed_rows(first: list[int], count: int) -> str:
+    """'rows 3, 7' from the first 0-based row indices (a few) and how many rows there are in all."""
+    shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
+    more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
+    word = "row" if count == 1 else "rows"
     return f"{word} {shown}{more} (data rows, header not counted)"
 
 

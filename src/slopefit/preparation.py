@@ -6,19 +6,95 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.datasets import Dataset, _count
+from slopefit.datasets import Dataset, _count, load_dataset
 from slopefit.errors import DataError
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats, compute_stats
-from slopefit.tables import TableSource
+from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
+STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
+# Rows needed twice (the statistics, then the residual pass of the refined reference) are held in
+# memory, as pyarrow's typed columns, up to this many bytes of values (about 6M rows of 8 float64
+# features and a target); above, a second pass over the file costs less than a resident copy.
+RESIDENT_BYTES = 448 << 20
+
+
+def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
+              y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
+              rows: bool = False) -> Dataset | TableSource:
+    """The data a run names, read the cheapest way the run allows.
+
+    * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
+      reference is solved on the rows), and runs that
+      need the rows at hand (``rows``: the data engine, minibatches): a Dataset
+      (:func:`slopefit.datasets.load_dataset`);
+    * ``stream``, files over ``STREAM_BYTES``, and files whose values would take more than
+      ``RESIDENT_BYTES``: read in chunks (:func:`slopefit.tables.open_table`), one pass for the
+      statistics and one for the residuals of the refined reference;
+    * otherwise: a TableSource holding pyarrow's columns (:func:`slopefit.tables.hold_table`),
+      read once, both passes from memory.
+
+    Parameters
+    ----------
+    source : built-in name, ``synthetic[:options]``, or a CSV/Parquet path
+    x, y : feature and target columns (default: every column but the last, and the last)
+    chunk_rows : int, default 262144, rows per chunk
+    stream : bool, default False, read a file in chunks whatever its size
+    rows : bool, default False, the run needs the rows in memory as a Dataset
+    """
+    path = Path(source)
+    if not path.is_file():
+        return load_dataset(source, x=x, y=y)
+    if stream or path.stat().st_size > STREAM_BYTES:
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+    values, resident = _file_size(path, x=x, y=y)
+    if rows or values <= EXACT_ON_ROWS_MAX:
+        return load_dataset(source, x=x, y=y)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+    return hold_table(table) if resident <= RESIDENT_BYTES else table
+
+
+def _file_size(path: Path, *, x, y) -> tuple[int, int]:
+    """About how many values a file holds, and how many bytes they take in memory: for Parquet
+    from its metadata (no row read); for CSV from its size and the cells of its first 64 KB
+    (parsed as float64, 8 bytes a cell). A file that cannot be read counts as small (the whole
+    load then says what is wrong)."""
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        cells = max(head.count(b",") + head.count(b"\n"), 1)  # every cell ends in a comma or a newline
+        values = path.stat().st_size * cells // max(len(head), 1)
+        return values, values * 8
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+    except Exception:  # noqa: BLE001
+        return 0, 0
+    used = [*x, y or schema.names[-1]] if x else list(schema.names)
+    float32 = all(schema.field(c).type == pa.float32() for c in used if c in schema.names)
+    rows = pf.metadata.num_rows
+    return rows * len(used), rows * len(used) * (4 if float32 else 8)
+
+
+def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
+    """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
+    or a table too large to solve on its rows) the residual passes of the refined reference."""
+    if solves_on_rows(data):
+        return 1
+    return 1 + _refinement_passes(stats, fit_intercept)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -49,7 +125,8 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
-        stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
+        with _reader_threads():
+            stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
     if stats.n < 2:
         raise DataError(f"{data.name} has {_count(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -58,6 +135,22 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
     return stats
+
+
+@contextmanager
+def _reader_threads() -> Iterator[None]:
+    """Torch on one thread over the chunks of a file: pyarrow parses the next blocks on the other
+    cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
+    threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
+    thread is as fast as two. The previous setting is restored."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
@@ -127,12 +220,16 @@ def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept:
             return [(data.X, data.y)]
     else:
         chunks = data.chunks
+    return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
+                  passes=_refinement_passes(stats, fit_intercept))
+
+
+def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:
+    """One residual pass, two where the normal matrix's condition number exceeds 1e8."""
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
     spread = np.sqrt(np.diag(cxx))
     lam = np.linalg.eigvalsh(cxx / np.outer(spread, spread))  # the correlation matrix the solve uses
-    passes = 1 if lam[0] > 1e-8 * lam[-1] else 2
-    return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
-                  passes=passes)
+    return 1 if lam[0] > 1e-8 * lam[-1] else 2
 
 
 def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, label: str) -> str:

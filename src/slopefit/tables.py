@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from slopefit.datasets import check_file, choose_columns, row_numbers
+from slopefit.datasets import (
+    MAX_ROWS_LISTED,
+    NULL_VALUES,
+    check_file,
+    choose_columns,
+    csv_encoding,
+    listed_rows,
+    pandas_index_columns,
+    row_numbers,
+)
 from slopefit.errors import DataError
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
 PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_BLOCK_BYTES = 4 << 20  # bytes of CSV text parsed at a time
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,9 @@ class TableSource:
     n_rows : int or None, known up front for Parquet only
     chunk_rows : int
     encoding : str, the text encoding of a CSV file ("utf8" or "cp949")
+    table : pyarrow.Table or None
+        The file's columns, read whole and held (see :func:`hold_table`): every pass takes its
+        chunks from memory instead of reading the file again. None: read from the file.
     """
 
     path: Path
@@ -45,6 +59,7 @@ class TableSource:
     n_rows: int | None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     encoding: str = "utf8"
+    table: Any = field(default=None, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -63,6 +78,11 @@ class TableSource:
 
     def _batches(self, order: list[int] | None = None):
         columns = [*self.feature_names, self.target_name]
+        if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
+            for name in columns:  # every empty cell of a column named at once, as a whole load does
+                _check_nulls(self.table.column(name), name, self.name, 0)
+            yield from self.table.to_batches(max_chunksize=self.chunk_rows)
+            return
         try:
             if self.format == "parquet":
                 pf = _parquet(self.path)
@@ -72,19 +92,47 @@ class TableSource:
                 for group in order:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
-            yield from _open_csv(self.path, self.encoding, columns, self.chunk_rows)
+            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows), self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
+            if self.format == "csv" and "conversion error" in str(exc):
+                raise DataError(self._text_cells() or f"cannot read {self.name}: {_first_line(exc)}") from None
             raise DataError(f"cannot read {self.name}: {_first_line(exc)}") from None
+
+    def _text_cells(self) -> str | None:
+        """The message for cells that are not numbers, found in a second pass over the file read as
+        text: the first such column, its first bad cell and their rows (as a whole load names them)."""
+        import pandas as pd
+        import pyarrow as pa
+
+        names = [*self.feature_names, self.target_name]
+        found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
+        done = 0
+        try:
+            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, as_text=True):
+                for name in names:
+                    cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
+                    text = pd.to_numeric(cells, errors="coerce").isna() & cells.notna() & (cells.str.strip() != "")
+                    if text.any():
+                        rows = (np.flatnonzero(text.to_numpy()) + done).tolist()
+                        example, first, count = found.get(name, (cells[text].iloc[0], [], 0))
+                        found[name] = (example, (first + rows)[:MAX_ROWS_LISTED], count + len(rows))
+                done += batch.num_rows
+        except Exception:  # noqa: BLE001 - the caller reports pyarrow's own message instead
+            return None
+        for name in names:
+            if name in found:
+                example, first, count = found[name]
+                return (f"cannot read {self.name}: column {name!r} is not numeric: {example!r} in "
+                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with --x/--y")
+        return None
 
     def _arrays(self, batch, rows_before: int) -> tuple[np.ndarray, np.ndarray]:
         columns = []
         for name in [*self.feature_names, self.target_name]:
             col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                rows = row_numbers(col.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
-                raise DataError(f"column {name!r} in {self.name} has empty cells in {rows}; fill or drop those rows")
+            _check_nulls(col, name, self.name, rows_before)
             columns.append(col.to_numpy(zero_copy_only=False))
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
@@ -172,14 +220,15 @@ def open_table(
             pf = _parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
-            encoding = _csv_encoding(p)
+            encoding = csv_encoding(p)
             schema = _open_csv(p, encoding, None, 1024).schema
     except DataError:
         raise
     except Exception as exc:
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{_first_line(exc)}") from None
-    features, target = choose_columns([str(c) for c in schema.names], x=x, y=y, label=p.name)
+    index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
+    features, target = choose_columns([str(c) for c in schema.names if c not in index], x=x, y=y, label=p.name)
     if fmt == "parquet":
         import pyarrow.types as pat
 
@@ -192,6 +241,38 @@ def open_table(
                        n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
 
 
+def _check_nulls(column, name: str, label: str, rows_before: int) -> None:
+    """DataError naming the rows of a column's empty cells, if it has any."""
+    if column.null_count:
+        rows = row_numbers(column.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
+        raise DataError(f"column {name!r} in {label} has empty cells in {rows}; fill or drop those rows")
+
+
+def hold_table(source: TableSource) -> TableSource:
+    """``source`` with its columns read whole into memory by pyarrow (multi-threaded, typed, one
+    copy of the values: float32 columns stay float32, CSV cells are parsed as float64), so that
+    every later pass slices them instead of reading the file again. Where the whole read fails
+    (a text cell, an unreadable file), ``source`` is returned as it was: its first pass then
+    names the problem as a chunked read does."""
+    columns = [*source.feature_names, source.target_name]
+    try:
+        if source.format == "parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(source.path, columns=columns)
+        else:
+            import pyarrow as pa
+            import pyarrow.csv as pcsv
+
+            table = pcsv.read_csv(source.path, read_options=pcsv.ReadOptions(encoding=source.encoding),
+                                  convert_options=pcsv.ConvertOptions(
+                                      include_columns=columns, column_types={c: pa.float64() for c in columns},
+                                      strings_can_be_null=True, null_values=NULL_VALUES))
+    except Exception:  # noqa: BLE001 - the chunked read reports it, naming column, cell and rows
+        return source
+    return replace(source, table=table, n_rows=table.num_rows)
+
+
 def _parquet(path: Path):
     """A Parquet reader that reads as it goes: pre-buffering would pull the whole file into memory."""
     import pyarrow.parquet as pq
@@ -199,31 +280,35 @@ def _parquet(path: Path):
     return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
 
 
-def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int):
+def _rechunked(batches, rows: int):
+    """Tables of at least ``rows`` rows (the last one fewer) from the record batches of small blocks."""
+    import pyarrow as pa
+
+    pending, count = [], 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending)
+
+
+def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, *, as_text: bool = False):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    # a block of ~24 bytes per numeric cell gives chunks of about chunk_rows rows
+    # blocks of a few MB parse fastest (in parallel, and in cache); _rechunked makes chunks of them
     width = len(columns) if columns else 8
-    block = max(1 << 16, min(1 << 28, chunk_rows * width * 24))
+    block = max(1 << 16, min(CSV_BLOCK_BYTES, chunk_rows * width * 24))
     convert = None
     if columns is not None:
-        convert = pcsv.ConvertOptions(include_columns=columns,
-                                      column_types={c: pa.float64() for c in columns})
+        kind = pa.string() if as_text else pa.float64()
+        convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: kind for c in columns},
+                                      strings_can_be_null=True, null_values=NULL_VALUES)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
                          parse_options=pcsv.ParseOptions(), convert_options=convert)
-
-
-def _csv_encoding(path: Path) -> str:
-    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
-            return "cp949"
-    return "utf8"
 
 
 def _first_line(exc: BaseException) -> str:

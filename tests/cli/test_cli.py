@@ -372,3 +372,22 @@ def test_predict_interval_flags_the_lessons_four_hours(run_cli, tmp_path):
     assert "outside the training range of hours (1 to 3): extrapolation" in res.err
     plain = run_cli("predict", model, "4")
     assert float(plain.out) == pytest.approx(800, rel=1e-6) and "extrapolation" in plain.err
+
+
+def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch):
+    from slopefit import preparation
+
+    rows = "\n".join(f"{x},{2 * x + 1 + (x % 3) * 0.1}" for x in range(50))
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n" + rows + "\n")
+    whole = run_cli("fit", path)
+    assert whole.code == 0 and "read in chunks" not in whole.out
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 10)
+    held = run_cli("fit", path)
+    assert "read whole into pyarrow's columns: 50 rows held in memory, 2 passes (the statistics, then" in held.out
+    monkeypatch.setattr(preparation, "RESIDENT_BYTES", 100)
+    streamed = run_cli("fit", path, "--chunk-rows", "16")
+    assert streamed.code == 0
+    assert "read in chunks of 16 rows: 50 rows, 2 passes (the statistics, then the residuals" in streamed.out
+    same = [line for line in streamed.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
+    assert same == [line for line in whole.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]

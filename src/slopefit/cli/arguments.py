@@ -8,8 +8,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-STREAM_BYTES = 1 << 30  # files larger than this are read in chunks even without --stream
-
 
 class UsageError(Exception):
     """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
@@ -77,7 +75,8 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
 
 def add_stream_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stream", action="store_true",
-                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB)")
+                   help="read a CSV/Parquet file in chunks, never whole (automatic for files over 1 GiB, and "
+                        "on the stats engine for files over 448 MB of values)")
     p.add_argument("--chunk-rows", type=positive_int, default=262_144, help="rows per chunk when streaming")
 
 
@@ -113,15 +112,13 @@ def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, opti
 
 def load(args: argparse.Namespace):
     """The data named on the command line: a Dataset in memory, or a TableSource read in chunks
-    (with --stream, or for files over 1 GiB)."""
-    from slopefit.datasets import load_dataset
+    (with --stream, for files over 1 GiB, and for large files whose rows the run does not need
+    at hand: see :func:`slopefit.preparation.open_data`)."""
+    from slopefit.preparation import open_data
 
-    path = Path(args.data)
-    if getattr(args, "stream", False) or (path.is_file() and path.stat().st_size > STREAM_BYTES):
-        from slopefit.tables import open_table
-
-        return open_table(path, x=args.x, y=args.y, chunk_rows=args.chunk_rows)
-    return load_dataset(args.data, x=args.x, y=args.y)
+    rows = getattr(args, "engine", "auto") == "data" or getattr(args, "batch_size", None) is not None
+    return open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
+                     stream=getattr(args, "stream", False), rows=rows)
 
 
 def write_report(args: argparse.Namespace, command: str, text: str, images: Sequence[Path]) -> Path:

@@ -34,8 +34,11 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def fit_report(data, result) -> str:
-    """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block."""
+def fit_report(data, result, *, passes: int | None = None) -> str:
+    """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block.
+
+    ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
+    """
     from slopefit.advise import not_converged_advice
     from slopefit.config import AUTO_RTOL
     from slopefit.convergence import CONVERGED_GAP
@@ -51,6 +54,17 @@ def fit_report(data, result) -> str:
         f"settings: {cfg.describe()}, scale={cfg.scaling}, {batch}, {epochs}, {cfg.dtype}, "
         f"{result.engine} engine on {cfg.device}",
     ]
+    if passes is not None:
+        why = "the statistics, then the residuals that refine the exact optimum" if passes > 1 else "the statistics"
+        over = f"{passes} pass{'es' if passes != 1 else ''} ({why})"
+        if getattr(data, "table", None) is not None:
+            head.append(f"read whole into pyarrow's columns: {result.n_samples:,} rows held in memory, {over}; "
+                        "a larger file is read twice in chunks instead")
+        elif hasattr(data, "chunk_rows"):
+            head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, {over}, "
+                        "not held in memory")
+        else:
+            head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}")
     if result.auto:
         head.append(f"chosen: {result.auto} (give --lr to set the step yourself)")
     head.append("")

@@ -54,7 +54,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.advise import unstable_lr_warning
     from slopefit.cli.render import fit_report
     from slopefit.figures import fit_figures
-    from slopefit.preparation import gather_stats
+    from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
     from slopefit.training import fit
 
@@ -80,7 +80,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
-    summary = fit_report(data, result)
+    # a file read in chunks, or one held in memory for a second pass: say which
+    passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
+    summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None)
     print(summary)
     if args.save:
         from slopefit.persistence import model_from_result, save_model
