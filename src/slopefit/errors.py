@@ -1,10 +1,14 @@
-"""Errors raised by slopefit.
+"""Errors raised by slopefit, and the helpers that word them (row lists, counts).
 
 Every message names the thing that is wrong, shows the value, states the rule
 and suggests the fix, so that the command-line tool can print it as one line.
 """
 
 from __future__ import annotations
+
+import numpy as np
+
+MAX_ROWS_LISTED = 5  # how many offending rows an error message lists before "..."
 
 
 class SlopefitError(Exception):
@@ -56,3 +60,28 @@ class ModelFileError(SlopefitError):
 
 class OutputError(SlopefitError):
     """A file cannot be written where it was asked for (permissions, a directory in the way...)."""
+
+
+# --- wording ---------------------------------------------------------------------------
+
+
+def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
+    """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few.
+
+    ``mask`` marks rows of a chunk that starts ``offset`` rows into the table.
+    """
+    rows = np.flatnonzero(mask) + offset
+    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows))
+
+
+def listed_rows(first: list[int], count: int) -> str:
+    """'rows 3, 7' from the first 0-based row indices (a few) and how many rows there are in all."""
+    shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
+    more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
+    word = "row" if count == 1 else "rows"
+    return f"{word} {shown}{more} (data rows, header not counted)"
+
+
+def count_of(n: int, word: str) -> str:
+    """``"1 row"``, ``"0 rows"``: a count for a message."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

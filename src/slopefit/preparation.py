@@ -14,8 +14,8 @@ from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.datasets import Dataset, _count, load_dataset
-from slopefit.errors import DataError
+from slopefit.datasets import Dataset, load_dataset
+from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats, compute_stats
@@ -120,7 +120,7 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     names = [*data.feature_names, data.target_name]
     if isinstance(data, Dataset):
         if data.n_samples < 2:
-            raise DataError(f"{data.name} has {_count(data.n_samples, 'row')}; a line needs at least 2 rows of data")
+            raise DataError(f"{data.name} has {count_of(data.n_samples, 'row')}; a line needs at least 2 rows of data")
         stats = compute_stats([(data.X, data.y)], data.n_features, names=names, label=data.name)
         if on_rows is not None:
             on_rows(data.n_samples)
@@ -128,7 +128,7 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         with _reader_threads():
             stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
     if stats.n < 2:
-        raise DataError(f"{data.name} has {_count(stats.n, 'row')}; a line needs at least 2 rows of data")
+        raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
     if constant.size and stats.n > stats.n_features:  # with fewer rows, that is the problem to name (below)
         name = data.feature_names[int(constant[0])]

@@ -543,7 +543,7 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
 
 
 def _raise_non_finite(X: np.ndarray, y: np.ndarray, rows_before: int, names, label: str) -> None:
-    from slopefit.datasets import row_numbers
+    from slopefit.errors import row_numbers
 
     columns = [*(X[:, j] for j in range(X.shape[1])), y]
     names = list(names) if names is not None else [f"column {j + 1}" for j in range(len(columns))]

@@ -16,17 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.datasets import (
-    MAX_ROWS_LISTED,
-    NULL_VALUES,
-    check_file,
-    choose_columns,
-    csv_encoding,
-    listed_rows,
-    pandas_index_columns,
-    row_numbers,
-)
-from slopefit.errors import DataError
+from slopefit.errors import MAX_ROWS_LISTED, DataError, listed_rows, row_numbers
+from slopefit.files import NULL_VALUES, check_file, choose_columns, csv_encoding, pandas_index_columns
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -127,7 +127,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.csv and args.values:
         raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
     if args.csv:
-        from slopefit.datasets import read_features
+        from slopefit.files import read_features
 
         X = read_features(args.csv, model.feature_names).tolist()
     elif args.values:
