@@ -114,7 +114,7 @@ print("R²", round(s.r2, 4), "adj. R²", round(s.adj_r2, 4))
 assert abs(hw.coef[0] - hw.exact.coef[0]) < 1e-5"""
 
 ADVISE = """from slopefit.advise import advise
-from slopefit.stats import compute_stats
+from slopefit.accumulation import compute_stats
 
 stats = compute_stats([(data.X, data.y)], 1)
 a = advise(stats, scaling="center")

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
+from slopefit.accumulation import compute_stats
 from slopefit.advise import advise, rate, stable_bound
 from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.errors import DivergenceError
-from slopefit.stats import compute_stats
 from slopefit.sweep import grid, sweep
 from slopefit.training import fit
 

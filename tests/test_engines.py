@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.accumulation import compute_stats
 from slopefit.config import TrainConfig
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.engines import DataEngine, StatsEngine
 from slopefit.errors import ConfigError
 from slopefit.exact import solve_exact
-from slopefit.stats import compute_stats
 from slopefit.training import fit
 
 # Stable settings: past the stability bound rounding differences grow with every step and

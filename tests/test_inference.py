@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
+from slopefit.accumulation import compute_stats
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, builtin, make_synthetic
 from slopefit.inference import summarize
-from slopefit.stats import compute_stats
 from slopefit.training import fit
 
 CASES = {

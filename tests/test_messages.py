@@ -11,10 +11,11 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.advise import not_converged_advice, stable_bound
+from slopefit.advise import stable_bound
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, builtin
 from slopefit.errors import ConfigError, DataError, DivergenceError
+from slopefit.messages import not_converged_advice
 from slopefit.optimizers import check_options
 from slopefit.training import fit
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.accumulation import compute_stats
 from slopefit.datasets import builtin, make_synthetic
 from slopefit.exact import solve_exact
 from slopefit.objective import mse_float64, stable_lr_bound
 from slopefit.refinement import refine, residual_sum_of_squares
 from slopefit.scaling import Scaler
-from slopefit.stats import compute_stats
 
 
 def _digits(got: np.ndarray, want: np.ndarray) -> float:

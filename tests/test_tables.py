@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.accumulation import compute_stats
 from slopefit.config import TrainConfig
 from slopefit.datasets import make_synthetic
 from slopefit.errors import DataError
 from slopefit.files import load_file
-from slopefit.stats import compute_stats
 from slopefit.tables import open_table
 from slopefit.training import fit
 

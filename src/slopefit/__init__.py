@@ -6,6 +6,7 @@ and is imported on first use.
 
 from __future__ import annotations
 
+from slopefit.accumulation import compute_stats
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, builtin, load_dataset, make_synthetic
 from slopefit.errors import (
@@ -21,7 +22,7 @@ from slopefit.persistence import Model, load_model, model_from_result, save_mode
 from slopefit.preparation import gather_stats, reference_solution
 from slopefit.results import FitResult, History, Progress
 from slopefit.scaling import Scaler
-from slopefit.stats import SufficientStats, compute_stats
+from slopefit.stats import SufficientStats
 from slopefit.sweep import SweepResult, grid, sweep
 from slopefit.tables import TableSource, open_table
 from slopefit.training import fit

@@ -30,7 +30,7 @@ class TrainConfig:
     """Settings of one gradient-descent run. Invalid values raise ConfigError at construction.
 
     With no ``lr`` the run is *automatic*: :func:`slopefit.training.fit` chooses the step
-    from the curvature of the data (:func:`slopefit.advise.auto_step`: heavy-ball lr and
+    from the curvature of the data (:func:`slopefit.autostep.auto_step`: heavy-ball lr and
     momentum for sgd, torch's own step for lbfgs; adaptive optimizers ask for ``lr`` with a
     suggestion measured on the data), trains in float64 on the stats engine, and stops once
     every coefficient is within ``AUTO_RTOL`` of the least-squares optimum, ``epochs``

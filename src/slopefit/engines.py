@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.accumulation import as_tensor
 from slopefit.objective import mse, predict
 from slopefit.scaling import Scaler
-from slopefit.stats import SufficientStats, as_tensor
+from slopefit.stats import SufficientStats
 
 SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a training tensor
 

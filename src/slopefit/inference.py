@@ -246,7 +246,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     Examples
     --------
     >>> import numpy as np
-    >>> from slopefit.stats import compute_stats
+    >>> from slopefit.accumulation import compute_stats
     >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     >>> st = compute_stats([(X, y)], 1); sol = st.solve()
     >>> s = summarize(st, sol.coef, sol.intercept)

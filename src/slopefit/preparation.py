@@ -14,11 +14,12 @@ from typing import TypeGuard
 
 import numpy as np
 
+from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
 from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
-from slopefit.stats import SufficientStats, compute_stats
+from slopefit.stats import SufficientStats
 from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.accumulation import DEFAULT_CHUNK_ROWS
 from slopefit.exact import ExactSolution
-from slopefit.stats import DEFAULT_CHUNK_ROWS, SufficientStats
+from slopefit.stats import SufficientStats
 
 ChunkSource = Callable[[], Iterable[tuple[Any, Any]]]  # () -> iterable of (X (rows, n_features), y (rows,))
 
@@ -61,7 +62,7 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     Examples
     --------
     >>> import numpy as np
-    >>> from slopefit.stats import compute_stats
+    >>> from slopefit.accumulation import compute_stats
     >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     >>> st = compute_stats([(X, y)], 1)
     >>> sol = refine(st, lambda: [(X, y)])

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from slopefit.advise import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
+from slopefit.autostep import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
 from slopefit.config import AUTO_RTOL, TrainConfig, check_device
 from slopefit.convergence import coefficient_gap, gap_scale, loss_trend
 from slopefit.datasets import Dataset
@@ -199,7 +199,7 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: St
 
 def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exception:
     """The error for a run the loop stopped as diverged, with the advisor's reason."""
-    from slopefit.advise import divergence_advice
+    from slopefit.messages import divergence_advice
 
     epoch, loss = int(record.diverged_at[0]), float(record.diverged_loss[0])
     lr = float(config.lr) if config.lr is not None else float("nan")  # resolved: always set here

@@ -39,9 +39,9 @@ def fit_report(data, result, *, passes: int | None = None) -> str:
 
     ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
     """
-    from slopefit.advise import not_converged_advice
     from slopefit.config import AUTO_RTOL
     from slopefit.convergence import CONVERGED_GAP
+    from slopefit.messages import not_converged_advice
 
     cfg = result.config
     batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \

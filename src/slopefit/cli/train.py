@@ -51,9 +51,9 @@ def add_parsers(sub) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from slopefit.advise import unstable_lr_warning
     from slopefit.cli.render import fit_report
     from slopefit.figures import fit_figures
+    from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
     from slopefit.training import fit
