@@ -84,7 +84,8 @@ def test_model_files_give_intervals_and_flag_extrapolation(tmp_path):
     want = result.summary().interval(X, result.coef, result.intercept)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-12)
-    assert model.outside_range(X)[:, 0].tolist() == [False, True]
+    assert model.outside_range(X, per_feature=True)[:, 0].tolist() == [False, True]
+    assert model.outside_range(X).tolist() == [False, True]  # one flag a row
 
 
 def test_a_near_exact_line_gets_its_sigma_from_the_residual_pass():

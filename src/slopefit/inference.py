@@ -23,11 +23,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from slopefit.stats import SufficientStats
+from slopefit.texts import format_p, html_table, text_table
+
+
+class Interval(NamedTuple):
+    """Predictions for new rows with their two intervals; unpacks as the 5-tuple
+    ``(mean, conf_low, conf_high, pred_low, pred_high)``.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (n_rows,)
+        The predicted mean, ``X @ coef + intercept``.
+    conf_low, conf_high : ndarray, shape (n_rows,)
+        Confidence interval of the mean (NaN without residual degrees of freedom).
+    pred_low, pred_high : ndarray, shape (n_rows,)
+        Prediction interval of a new observation (NaN without residual degrees of freedom).
+    """
+
+    mean: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    pred_low: np.ndarray
+    pred_high: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,13 @@ class Summary:
         The features' means (what intervals for new rows are centered on).
     cxx_inv : ndarray, shape (n_features, n_features)
         Inverse of the centered cross products of X (raw ones when there is no intercept).
+    vif : ndarray, shape (n_features,), or None, default None
+        Variance inflation factors, ``1 / (1 - R_j^2)`` with ``R_j^2`` from regressing feature j on
+        the others and a constant: the diagonal of the inverse correlation matrix. None with one
+        feature (nothing to regress on); inf for a feature the others determine exactly.
+
+    ``str(summary)`` is the statsmodels-style table ``slopefit fit`` prints; :meth:`report_dict`
+    the same numbers for JSON; in a notebook it shows as an HTML table.
 
     With no residual degrees of freedom (as many parameters as rows) sigma, standard errors,
     t, p, F and every interval are NaN, and :attr:`reason` says why in one line.
@@ -87,8 +116,10 @@ class Summary:
     fit_intercept: bool
     x_mean: np.ndarray
     cxx_inv: np.ndarray
+    vif: np.ndarray | None = None
 
-    def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
+    def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
+                 level: float | None = None) -> Interval:
         """Predictions with confidence (mean) and prediction (new observation) intervals.
 
         Parameters
@@ -104,9 +135,9 @@ class Summary:
 
         Returns
         -------
-        tuple of 5 ndarray, shape (n_rows,) each
-            ``(yhat, conf_low, conf_high, pred_low, pred_high)``; the bounds are NaN when there are
-            no residual degrees of freedom (see :attr:`reason`).
+        Interval
+            ``(mean, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,), by name or
+            unpacked; the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
         """
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
@@ -127,6 +158,60 @@ class Summary:
         return {"n": self.n, "dof_resid": self.dof_resid, "sigma": self.sigma, "level": self.level,
                 "fit_intercept": self.fit_intercept, "x_mean": self.x_mean.tolist(),
                 "cxx_inv": self.cxx_inv.tolist()}
+
+    def report_dict(self) -> dict[str, Any]:
+        """The whole summary as plain Python values (JSON-ready but for NaN, which stays a float NaN).
+
+        Not :meth:`to_dict`, which keeps only what a model file needs for intervals.
+
+        Returns
+        -------
+        dict
+            Parallel lists ``names``, ``coef``, ``std_err``, ``t``, ``p``, ``ci_low``, ``ci_high``
+            (features, then "intercept"); scalars ``level``, ``n``, ``dof_resid``, ``dof_model``, ``rss``,
+            ``sigma``, ``r2``, ``adj_r2``, ``f``, ``f_p``, ``cov_type`` ("nonrobust"); ``vif``, feature
+            name -> factor, or None with one feature.
+        """
+        features = self.names[:len(self.x_mean)]
+        vif = None if self.vif is None else {name: float(v) for name, v in zip(features, self.vif, strict=True)}
+        return {"names": list(self.names), "coef": self.coef.tolist(), "std_err": self.std_err.tolist(),
+                "t": self.t.tolist(), "p": self.p_value.tolist(), "ci_low": self.ci_low.tolist(),
+                "ci_high": self.ci_high.tolist(), "level": self.level, "n": self.n, "dof_resid": self.dof_resid,
+                "dof_model": self.dof_model, "rss": self.rss, "sigma": self.sigma, "r2": self.r2,
+                "adj_r2": self.adj_r2, "f": self.f_stat, "f_p": self.f_p_value, "cov_type": "nonrobust",
+                "vif": vif}
+
+    def _rows(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """The coefficient table as text: its header and one row per parameter."""
+        header = ("", "coef", "std err", "t", "P>|t|", f"[{(1 - self.level) / 2:.3g}",
+                  f"{1 - (1 - self.level) / 2:.3g}]")
+        rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
+                for name, c, se, t, p, lo, hi in zip(self.names, self.coef, self.std_err, self.t, self.p_value,
+                                                     self.ci_low, self.ci_high, strict=True)]
+        return header, rows
+
+    def __str__(self) -> str:
+        """The statsmodels-style block ``slopefit fit`` prints: coefficients with standard errors,
+        t, p and intervals, then R², the residual standard error and F."""
+        lines = [f"least-squares statistics (OLS at the exact optimum, {self.n} rows, {self.dof_resid} "
+                 "residual dof):",
+                 text_table(*self._rows()),
+                 f"R^2 {self.r2:.6f}   adj. R^2 {self.adj_r2:.6f}   residual std error {self.sigma:.6g} "
+                 f"on {self.dof_resid} dof",
+                 f"F-statistic {self.f_stat:.6g} on {self.dof_model} and {self.dof_resid} dof, "
+                 f"p-value {format_p(self.f_p_value)}"]
+        if self.reason:
+            lines.append(f"note: {self.reason}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The same table for a notebook: escaped HTML."""
+        header, rows = self._rows()
+        foot = (f"{self.n} rows, {self.dof_resid} residual dof; R² {self.r2:.6f}, adj. R² {self.adj_r2:.6f}, "
+                f"residual std error {self.sigma:.6g}; F {self.f_stat:.6g}, p-value {format_p(self.f_p_value)}")
+        if self.reason:
+            foot += f"; note: {self.reason}"
+        return html_table(header, rows, caption="least-squares statistics (OLS at the exact optimum)", foot=foot)
 
 
 @dataclass(frozen=True)
@@ -187,7 +272,8 @@ class IntervalModel:
         """Why the intervals are NaN, in one line; None when they are not."""
         return no_dof_reason(self.n, self.dof_resid)
 
-    def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *, level: float | None = None):
+    def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
+                 level: float | None = None) -> Interval:
         """Predictions with confidence (mean) and prediction (new observation) intervals.
 
         Parameters
@@ -203,9 +289,9 @@ class IntervalModel:
 
         Returns
         -------
-        tuple of 5 ndarray, shape (n_rows,) each
-            ``(yhat, conf_low, conf_high, pred_low, pred_high)``; the bounds are NaN when there are
-            no residual degrees of freedom (see :attr:`reason`).
+        Interval
+            ``(mean, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,), by name or
+            unpacked; the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
         """
         from scipy import special
 
@@ -218,7 +304,7 @@ class IntervalModel:
         q = special.stdtrit(self.dof_resid, 0.5 + level / 2) if self.dof_resid > 0 else math.nan
         conf = q * self.sigma * np.sqrt(leverage)
         pred = q * self.sigma * np.sqrt(1.0 + leverage)
-        return yhat, yhat - conf, yhat + conf, yhat - pred, yhat + pred
+        return Interval(yhat, yhat - conf, yhat + conf, yhat - pred, yhat + pred)
 
 
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
@@ -289,7 +375,35 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     return Summary(names=names, coef=params, std_err=std_err, t=t, p_value=p_value, ci_low=params - q * std_err,
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
                    rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
-                   f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv)
+                   f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv,
+                   vif=variance_inflation(stats.centered()[0]))
+
+
+def variance_inflation(cxx: np.ndarray) -> np.ndarray | None:
+    """Variance inflation factors from the centered cross products of X: the diagonal of the
+    inverse correlation matrix, ``1 / (1 - R_j^2)`` with ``R_j^2`` from regressing feature j on the
+    others and a constant (statsmodels' ``variance_inflation_factor`` on a design with a constant).
+
+    Parameters
+    ----------
+    cxx : ndarray, shape (n_features, n_features)
+        Centered cross products ``(X - xbar)^T (X - xbar)``.
+
+    Returns
+    -------
+    ndarray, shape (n_features,), or None
+        None with one feature; inf for a feature the others (or a constant) determine exactly.
+    """
+    d = cxx.shape[0]
+    if d < 2:
+        return None
+    spread = np.sqrt(np.diag(cxx))  # (n_features,)
+    vif = np.full(d, math.inf)
+    varying = spread > 0
+    corr = cxx[np.ix_(varying, varying)] / np.outer(spread[varying], spread[varying])
+    if np.linalg.matrix_rank(corr, hermitian=True) == corr.shape[0]:
+        vif[varying] = np.diag(np.linalg.inv(corr))
+    return vif
 
 
 def _inverse(cxx: np.ndarray) -> np.ndarray:

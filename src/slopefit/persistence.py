@@ -47,8 +47,10 @@ class Model:
     >>> import numpy as np
     >>> m = Model(coef=np.array([2.0]), intercept=1.0, feature_names=("x",), target_name="y",
     ...           feature_min=np.array([0.0]), feature_max=np.array([10.0]))
-    >>> m.predict(np.array([[3.0]])), m.outside_range(np.array([[12.0]]))
-    (array([7.]), array([[ True]]))
+    >>> m.predict(np.array([[3.0]])), m.outside_range(np.array([[12.0], [5.0]]))
+    (array([7.]), array([ True, False]))
+    >>> m.outside_range(np.array([[12.0]]), per_feature=True)
+    array([[ True]])
     """
 
     coef: np.ndarray
@@ -90,7 +92,7 @@ class Model:
         return X
 
     def interval(self, X: np.ndarray, *, level: float | None = None):
-        """``(yhat, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
+        """``(mean, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
         the mean and the prediction interval of a new observation (see :mod:`slopefit.inference`).
 
         The bounds are NaN when the fit had no residual degrees of freedom (as many parameters as
@@ -105,7 +107,9 @@ class Model:
 
         Returns
         -------
-        tuple of 5 ndarray, shape (n_samples,) each
+        slopefit.inference.Interval
+            Arrays of shape (n_samples,) named ``mean``, ``conf_low``, ``conf_high``, ``pred_low``,
+            ``pred_high``; it unpacks as that 5-tuple.
 
         Raises
         ------
@@ -136,16 +140,18 @@ class Model:
             raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
                                  "refit it with slopefit fit ... --save") from None
 
-    def outside_range(self, X: np.ndarray) -> np.ndarray:
-        """Where a value lies outside the training range (extrapolation).
+    def outside_range(self, X: np.ndarray, *, per_feature: bool = False) -> np.ndarray:
+        """Which rows lie outside the training range (extrapolation) in any feature.
 
         Parameters
         ----------
         X : array-like, shape (n_rows, n_features)
+        per_feature : bool, default False
+            Give one flag per cell (row, feature) instead of one per row; keyword-only.
 
         Returns
         -------
-        ndarray of bool, shape (n_rows, n_features)
+        ndarray of bool, shape (n_rows,), or (n_rows, n_features) with ``per_feature``
             All False when the model has no training range.
 
         Raises
@@ -155,8 +161,10 @@ class Model:
         """
         X = self._rows(X)
         if self.feature_min is None or self.feature_max is None:
-            return np.zeros(X.shape, dtype=bool)
-        return (X < self.feature_min) | (X > self.feature_max)
+            cells = np.zeros(X.shape, dtype=bool)
+        else:
+            cells = (X < self.feature_min) | (X > self.feature_max)  # (n_rows, n_features)
+        return cells if per_feature else cells.any(axis=1)
 
 
 def model_from_result(result) -> Model:

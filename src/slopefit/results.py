@@ -5,7 +5,9 @@ Values only: the loop in :mod:`slopefit.loop` fills them, views read them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,6 +121,9 @@ class FitResult:
     stats : SufficientStats, the one-pass statistics of the data (for :meth:`summary`)
     auto : str or None, what an automatic run chose and why (one line), None when lr was given
     seconds_stats, seconds_exact : float, wall time of the statistics pass and of the exact solve
+
+    :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
+    result shows as an HTML table of the line next to the exact one.
     """
 
     coef: np.ndarray
@@ -219,3 +224,96 @@ class FitResult:
             raise ValueError("this FitResult carries no statistics to summarise")
         return summarize(self.stats, self.exact.coef, self.exact.intercept, fit_intercept=self.config.fit_intercept,
                          feature_names=self.feature_names, level=level, rss=self.exact.loss * self.n_samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``slopefit fit`` prints, as JSON-ready values (``slopefit fit ... --json FILE``).
+
+        NaN and infinite numbers become None (JSON null).
+
+        Returns
+        -------
+        dict
+            ``coef`` (feature name -> value), ``intercept``, ``exact`` (``coef``, ``intercept``, ``loss``),
+            ``target``, ``initial_loss``, ``final_loss``, ``loss_gap``, ``relative_gap``, ``param_distance``,
+            ``converged``, ``r2``; the settings that ran: ``optimizer``, ``lr``, ``momentum`` (None when not
+            set), ``options``, ``scaling``, ``fit_intercept``, ``batch_size``, ``epochs`` (the budget),
+            ``engine``, ``dtype``, ``device``, ``auto`` (what an automatic run chose, else None),
+            ``epochs_run``, ``stop_reason``, ``lr_bound``, ``config`` (every setting); ``rows_used``,
+            ``rows_dropped`` (0: rows with missing cells are refused, not dropped); ``seconds``
+            (``stats``, ``exact``, ``descent``); ``summary``, :meth:`slopefit.inference.Summary.report_dict`
+            (None without statistics).
+
+        Examples
+        --------
+        >>> import json
+        >>> from slopefit.datasets import builtin
+        >>> from slopefit.training import fit
+        >>> d = fit(builtin("height-weight")).to_dict()
+        >>> sorted(d["coef"]), d["summary"]["names"], d["summary"]["cov_type"]
+        (['height'], ['height', 'intercept'], 'nonrobust')
+        >>> _ = json.dumps(d, allow_nan=False)
+        """
+        cfg = self.config
+        names = list(self.feature_names)
+        payload = {
+            "target": self.target_name,
+            "coef": dict(zip(names, (float(c) for c in self.coef), strict=True)),
+            "intercept": float(self.intercept),
+            "exact": {"coef": dict(zip(names, (float(c) for c in self.exact.coef), strict=True)),
+                      "intercept": float(self.exact.intercept), "loss": float(self.exact.loss)},
+            "initial_loss": float(self.initial_loss),
+            "final_loss": float(self.final_loss),
+            "loss_gap": float(self.loss_gap),
+            "relative_gap": self.relative_gap,
+            "param_distance": self.param_distance,
+            "converged": bool(self.converged),
+            "r2": float(self.r2),
+            "optimizer": cfg.optimizer,
+            "lr": cfg.lr,
+            "momentum": cfg.options.get("momentum"),
+            "options": cfg.to_dict()["options"],
+            "scaling": cfg.scaling,
+            "fit_intercept": cfg.fit_intercept,
+            "batch_size": cfg.batch_size,
+            "epochs": cfg.epochs,
+            "engine": self.engine,
+            "dtype": cfg.dtype,
+            "device": cfg.device,
+            "auto": self.auto,
+            "epochs_run": int(self.epochs_run),
+            "stop_reason": self.stop_reason,
+            "lr_bound": float(self.lr_bound),
+            "config": cfg.to_dict(),
+            "rows_used": int(self.n_samples),
+            "rows_dropped": 0,
+            "seconds": {"stats": self.seconds_stats, "exact": self.seconds_exact, "descent": self.seconds},
+            "summary": None if self.stats is None else self.summary().report_dict(),
+        }
+        return _json_ready(payload)
+
+    def _repr_html_(self) -> str:
+        """The line next to the exact one, as an escaped HTML table for a notebook."""
+        from slopefit.texts import html_table
+
+        names = [*self.feature_names, *(["intercept"] if self.config.fit_intercept else [])]
+        gd = [*self.coef, *([self.intercept] if self.config.fit_intercept else [])]
+        ls = [*self.exact.coef, *([self.exact.intercept] if self.config.fit_intercept else [])]
+        rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in zip(names, gd, ls, strict=True)]
+        rows.append(("loss (MSE)", f"{self.final_loss:.10g}", f"{self.exact.loss:.10g}"))
+        foot = (f"{self.config.describe()}: {self.epochs_run} epochs ({self.stop_reason}), relative gap "
+                f"{self.relative_gap:.3g}, R² {self.r2:.6f}")
+        return html_table(("", "gradient descent", "exact (least squares)"), rows,
+                          caption=f"slopefit fit: {self.target_name} on {self.n_samples} rows", foot=foot)
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has neither) and numpy scalars as Python's."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

@@ -4,25 +4,19 @@ each command prints. Pure formatting: every number comes from a library result.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from slopefit.texts import display_width as width
-from slopefit.texts import pad
+from slopefit.texts import format_p, text_table
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns with a rule under the header, aligned for wide (Korean) characters."""
-    widths = [max(width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(pad(str(c), w) for c, w in zip(header, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(pad(str(c), w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines)
+    return text_table(tuple(header), [tuple(r) for r in rows])
 
 
 def p_value(value: float) -> str:
     """A p-value as statsmodels prints it: ``<1e-16`` below double precision."""
-    return "nan" if math.isnan(value) else ("<1e-16" if value < 1e-16 else f"{value:.4g}")
+    return format_p(value)
 
 
 def numbers(values) -> str:
@@ -102,19 +96,6 @@ def fit_report(data, result, *, passes: int | None = None) -> str:
 
 
 def summary_table(summary) -> str:
-    """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit."""
-    low = f"[{(1 - summary.level) / 2:.3g}"
-    high = f"{1 - (1 - summary.level) / 2:.3g}]"
-    rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", p_value(p), f"{lo:.6g}", f"{hi:.6g}")
-            for name, c, se, t, p, lo, hi in zip(summary.names, summary.coef, summary.std_err, summary.t,
-                                                 summary.p_value, summary.ci_low, summary.ci_high, strict=True)]
-    lines = [f"least-squares statistics (OLS at the exact optimum, {summary.n} rows, {summary.dof_resid} "
-             "residual dof):",
-             table(("", "coef", "std err", "t", "P>|t|", low, high), rows),
-             f"R^2 {summary.r2:.6f}   adj. R^2 {summary.adj_r2:.6f}   residual std error {summary.sigma:.6g} "
-             f"on {summary.dof_resid} dof",
-             f"F-statistic {summary.f_stat:.6g} on {summary.dof_model} and {summary.dof_resid} dof, "
-             f"p-value {p_value(summary.f_p_value)}"]
-    if summary.reason:
-        lines.append(f"note: {summary.reason}")
-    return "\n".join(lines)
+    """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit
+    (the library's :meth:`slopefit.inference.Summary.__str__`)."""
+    return str(summary)

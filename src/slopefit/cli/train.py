@@ -38,6 +38,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
     p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*) and fit.png in DIR")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
+    p.add_argument("--json", metavar="FILE.json",
+                   help="also write the results as JSON: the line, the exact one, the OLS summary, the settings")
     p.set_defaults(handler=cmd_fit)
 
     p = sub.add_parser("predict", help="predict with a saved model")
@@ -88,6 +90,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         from slopefit.persistence import model_from_result, save_model
 
         print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
+    if args.json:
+        print(f"results saved to {_write_json(result.to_dict(), args.json)}")
     figures: list[Path] = []
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
@@ -100,6 +104,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
             figures = figures or fit_figures(data, result, scratch, args.lang)
             print(f"report saved to {write_report(args, 'fit', summary, figures)}")
     return EXIT_OK
+
+
+def _write_json(payload: dict, path: str) -> Path:
+    """``payload`` as JSON in ``path``, written atomically (OutputError when it cannot be)."""
+    import json
+
+    from slopefit.atomic import atomic_path
+
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
 def _rows_from_values(values: list[str], model) -> list[list[float]]:
@@ -135,7 +151,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         raise UsageError(f"slopefit predict: give values to predict ({model.n_features} per row: "
                          f"{', '.join(model.feature_names)}) or --csv FILE")
-    outside = model.outside_range(X).tolist()  # (n_rows, n_features) of bool
+    outside = model.outside_range(X, per_feature=True).tolist()  # (n_rows, n_features) of bool
     flagged = [any(row) for row in outside]
     if args.interval:
         if model.interval_reason:
