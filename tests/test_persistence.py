@@ -102,3 +102,14 @@ def test_damaged_interval_information(tmp_path, result):
         model.interval(np.zeros((1, 3)))
     with pytest.raises(ModelFileError, match="interval information is damaged"):
         _ = model.interval_reason
+
+
+def test_a_loaded_model_names_its_intervals_and_flags_rows_outside_the_range(tmp_path):
+    model = load_model(save_model(model_from_result(fit(builtin("height-weight"))), tmp_path / "m.json"))
+    X = np.array([[170.0], [200.0], [150.0]])
+    got = model.interval(X)
+    assert np.array_equal(got.mean, model.predict(X))
+    mean, conf_low, conf_high, pred_low, pred_high = got  # existing callers unpack five arrays
+    assert (pred_low < conf_low).all() and (conf_high < pred_high).all() and got.pred_low is pred_low
+    assert model.outside_range(X).tolist() == [False, True, True]
+    assert model.outside_range(X, per_feature=True).tolist() == [[False], [True], [True]]

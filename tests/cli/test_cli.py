@@ -391,3 +391,35 @@ def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch)
     assert "read in chunks of 16 rows: 50 rows, 2 passes (the statistics, then the residuals" in streamed.out
     same = [line for line in streamed.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
     assert same == [line for line in whole.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
+
+
+def test_fit_json_writes_what_fit_prints_and_statsmodels_agrees(run_cli, tmp_path):
+    from statsmodels.datasets import longley
+
+    from tests.test_results import check_report_against_statsmodels, statsmodels_data
+
+    frame = longley.load_pandas()
+    data_csv = tmp_path / "longley.csv"
+    frame.data.to_csv(data_csv, index=False, columns=[*frame.exog.columns, frame.endog.name])
+    out = tmp_path / "out" / "fit.json"
+    run = run_cli("fit", data_csv, "--json", out)
+    assert run.code == 0, run.err
+    assert run.out.rstrip().endswith(f"results saved to {out}")
+    report = json.loads(out.read_text(encoding="utf-8"))
+    check_report_against_statsmodels(report, statsmodels_data("longley"))
+    assert report["target"] == "TOTEMP" and report["stop_reason"] == "converged"
+    for key in ("optimizer", "lr", "momentum", "epochs_run", "relative_gap", "auto", "config", "intercept"):
+        assert key in report
+    printed = run.out.split("least-squares statistics")[1]
+    assert f"R^2 {report['summary']['r2']:.6f}" in printed
+    assert [p.name for p in out.parent.iterdir()] == ["fit.json"]  # written atomically: no temporary left
+
+
+def test_fit_json_of_a_run_with_lr_keeps_its_settings(run_cli, tmp_path):
+    out = tmp_path / "fit.json"
+    assert run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "40",
+                   "--scale", "center", "--json", out).code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert (report["optimizer"], report["lr"], report["momentum"], report["epochs_run"]) == ("sgd", 0.01, 0.9, 40)
+    assert report["auto"] is None and report["stop_reason"] == "epochs" and report["summary"]["vif"] is None
+    assert report["coef"].keys() == {"height"}
