@@ -185,9 +185,10 @@ class Summary:
         """The coefficient table as text: its header and one row per parameter."""
         header = ("", "coef", "std err", "t", "P>|t|", f"[{(1 - self.level) / 2:.3g}",
                   f"{1 - (1 - self.level) / 2:.3g}]")
-        rows = [(name, f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
-                for name, c, se, t, p, lo, hi in zip(self.names, self.coef, self.std_err, self.t, self.p_value,
-                                                     self.ci_low, self.ci_high, strict=True)]
+        rows: list[tuple[str, ...]] = [
+            (str(name), f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
+            for name, c, se, t, p, lo, hi in zip(self.names, self.coef, self.std_err, self.t, self.p_value,
+                                                 self.ci_low, self.ci_high, strict=True)]
         return header, rows
 
     def __str__(self) -> str:

@@ -164,7 +164,7 @@ class Model:
             cells = np.zeros(X.shape, dtype=bool)
         else:
             cells = (X < self.feature_min) | (X > self.feature_max)  # (n_rows, n_features)
-        return cells if per_feature else cells.any(axis=1)
+        return cells if per_feature else np.asarray(cells.any(axis=1))
 
 
 def model_from_result(result) -> Model:
