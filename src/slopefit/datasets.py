@@ -29,6 +29,8 @@ class Dataset:
     description : dict
         One line per language, keys ``"ko"`` and ``"en"``.
     true_coef, true_intercept : known generating coefficients (synthetic data only)
+    dropped_rows : int, rows of the file left out for empty cells (``missing="drop"``)
+    dialect : str or None, how a CSV file was read when not the plain comma ("separator ';', decimal comma")
     """
 
     X: np.ndarray
@@ -39,6 +41,8 @@ class Dataset:
     description: dict[str, str] = field(default_factory=dict)
     true_coef: np.ndarray | None = None
     true_intercept: float | None = None
+    dropped_rows: int = 0
+    dialect: str | None = None
 
     def __post_init__(self) -> None:
         """Shapes are checked when a Dataset is made (by a reader or by hand); values (NaN, a
@@ -263,8 +267,11 @@ def load_dataset(
     *,
     x: list[str] | tuple[str, ...] | None = None,
     y: str | None = None,
+    **reading,
 ) -> Dataset:
     """Load data from a built-in name, ``synthetic[:options]``, or a CSV/Parquet path.
+
+    ``reading``: ``sep``, ``decimal`` and ``missing`` of a file (:func:`slopefit.files.load_file`).
 
     Examples
     --------
@@ -279,7 +286,7 @@ def load_dataset(
     else:
         from slopefit.files import load_file
 
-        return load_file(text, x=x, y=y)
+        return load_file(text, x=x, y=y, **reading)
     if x or y:
         ds = _select_builtin(ds, x, y)
     return check_dataset(ds)

@@ -85,3 +85,16 @@ def listed_rows(first: list[int], count: int) -> str:
 def count_of(n: int, word: str) -> str:
     """``"1 row"``, ``"0 rows"``: a count for a message."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
+    """The message for empty or NaN cells in several columns: each column, how many, its first rows.
+
+    ``found`` holds (column, first 0-based rows, count) per column, in the table's order.
+    """
+    parts = []
+    for name, first, count in found:
+        shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
+        more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
+        parts.append(f"{name!r} {count} ({'row' if count == 1 else 'rows'} {shown}{more})")
+    return f"{label} has empty or NaN cells: {', '.join(parts)}; fill them or use --missing drop"

@@ -7,12 +7,14 @@ Files read in chunks live in :mod:`slopefit.tables`, which shares the helpers he
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from slopefit.datasets import Dataset, builtin_names, check_dataset
-from slopefit.errors import DataError, row_numbers
+from slopefit.errors import MAX_ROWS_LISTED, DataError, missing_cells, row_numbers
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -26,19 +28,96 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def read_table(path: str | os.PathLike[str]):
+SEPARATORS = (",", ";", "\t", "|")  # the separators a CSV file's header and first lines are tried with
+DECIMALS = (".", ",")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a CSV file writes its cells.
+
+    Attributes
+    ----------
+    sep : str, one of ``SEPARATORS``: what separates the cells of a line
+    decimal : str, "." or ",": the decimal mark of numbers (European spreadsheets write ``1,5;2,25``)
+    """
+
+    sep: str = ","
+    decimal: str = "."
+
+    def describe(self) -> str | None:
+        """``"separator ';', decimal comma"``, or None for the plain comma and point."""
+        if self == Dialect():
+            return None
+        text = f"separator {self.sep!r}"
+        return text + (", decimal comma" if self.decimal == "," else "")
+
+
+def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = None,
+                encoding: str | None = None) -> Dialect:
+    """The separator and decimal mark of a CSV file: those given, else detected from its first lines.
+
+    The separator is the one of ``,`` ``;`` tab ``|`` that the header holds and every one of the
+    first lines holds as often (outside quotes); with ``;`` a comma inside the cells is a decimal
+    comma. A file with no such separator is read as a plain CSV (its messages then say what is
+    wrong).
+
+    Raises
+    ------
+    DataError
+        Two separators fit the file equally well: ``--sep`` decides.
+    """
+    if sep is not None and sep not in SEPARATORS:
+        raise DataError(f"separator {sep!r} is not one of {', '.join(map(repr, SEPARATORS))}; "
+                        "give --sep ',' ';' 'tab' or '|'")
+    if decimal is not None and decimal not in DECIMALS:
+        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give --decimal . or --decimal ,")
+    lines = _head_lines(path, encoding or csv_encoding(path))
+    if sep is None:
+        fits = [c for c in SEPARATORS if lines and _count(lines[0], c) > 0
+                and all(_count(line, c) == _count(lines[0], c) for line in lines[1:])]
+        if len(fits) > 1:
+            raise DataError(f"cannot tell the separator of {path.name}: {' and '.join(map(repr, fits))} both split "
+                            "every line alike; give it with --sep (e.g. --sep ';')")
+        sep = fits[0] if fits else ","
+    if decimal is None:
+        decimal = "," if sep != "," and any(_count(line, ",") for line in lines[1:]) else "."
+    if sep == decimal:
+        raise DataError(f"separator and decimal mark are both {sep!r}; give another --sep or --decimal")
+    return Dialect(sep=sep, decimal=decimal)
+
+
+def _head_lines(path: Path, encoding: str, *, count: int = 50) -> list[str]:
+    """The first non-empty lines of a text file (at most ``count``, whole lines of its first 64 KB)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    text = head.decode("cp949" if encoding == "cp949" else "utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    if len(head) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    return [line for line in lines if line.strip()][:count]
+
+
+def _count(line: str, sep: str) -> int:
+    """How often ``sep`` separates cells of ``line`` (quoted text left out)."""
+    return re.sub(r'"[^"]*"', "", line).count(sep)
+
+
+def read_table(path: str | os.PathLike[str], *, dialect: Dialect | None = None):
     """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError."""
     import pandas as pd
 
     p = check_file(path)
     suffix = p.suffix.lower()
+    dialect = dialect or Dialect()
+    cells = {"sep": dialect.sep, "decimal": dialect.decimal}
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p)
         try:
-            return pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig")  # also UTF-8 with a BOM
+            return pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig", **cells)  # also UTF-8 with a BOM
         except UnicodeDecodeError:
-            return pd.read_csv(p, skipinitialspace=True, encoding="cp949")  # Korean Excel's default
+            return pd.read_csv(p, skipinitialspace=True, encoding="cp949", **cells)  # Korean Excel's default
     except PermissionError:
         raise DataError(f"cannot read {str(p)!r}: permission denied") from None
     except pd.errors.EmptyDataError:
@@ -57,6 +136,9 @@ def load_file(
     *,
     x: list[str] | tuple[str, ...] | None = None,
     y: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    missing: str = "error",
 ) -> Dataset:
     """Load a CSV or Parquet file as a Dataset.
 
@@ -65,6 +147,10 @@ def load_file(
     path : path to a ``.csv`` file (anything else that is not ``.parquet``/``.pq`` is read as CSV)
     x : feature column names, default every column except the target
     y : target column name, default the last column
+    sep, decimal : str or None, default None: the CSV separator and decimal mark, else detected
+        (:func:`csv_dialect`)
+    missing : "error" (default) or "drop": rows with an empty or NaN cell in the columns used
+        are an error naming every such column, or are left out (counted in ``dropped_rows``)
 
     Raises
     ------
@@ -72,29 +158,68 @@ def load_file(
         Missing or unreadable file, unknown or non-numeric column, missing/non-finite cells,
         fewer than 2 rows, a constant feature column.
     """
+    check_missing(missing)
     label = Path(path).name
-    table = _read_arrow(check_file(path))
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    table = _read_arrow(p, dialect)
+    columns: dict[str, np.ndarray] | None = None
+    dtype: type = np.float64
     if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
         features, target = choose_columns(table.column_names, x=x, y=y, label=label)
         if all(_numeric_type(table.schema.field(c).type) for c in [*features, target]):
-            X, target_values = _typed_columns(table, features, target, label)
+            columns, dtype = _typed_columns(table, [*features, target])
             del table
-            return check_dataset(Dataset(
-                X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
-                description={"ko": f"파일 {label}", "en": f"file {label}"},
-            ))
-    # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by cell,
-    # so that the message names the column, a bad cell and its rows
-    frame = read_table(path)
-    columns = [str(c) for c in frame.columns]
-    frame.columns = columns
-    features, target = choose_columns(columns, x=x, y=y, label=label)
-    X = np.column_stack([_numeric_column(frame[c], c, label) for c in features])
-    target_values = _numeric_column(frame[target], target, label)
+    if columns is None:
+        # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by
+        # cell, so that the message names the column, a bad cell and its rows
+        frame = read_table(path, dialect=dialect)
+        names = [str(c) for c in frame.columns]
+        frame.columns = names
+        features, target = choose_columns(names, x=x, y=y, label=label)
+        columns = {c: _numeric_column(frame[c], c, label) for c in [*features, target]}
+    X, target_values, dropped = _complete_rows(columns, features, target, label, missing=missing, dtype=dtype)
     return check_dataset(Dataset(
         X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
-        description={"ko": f"파일 {label}", "en": f"file {label}"},
+        description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
+        dialect=dialect.describe() if dialect else None,
     ))
+
+
+MISSING = ("error", "drop")
+
+
+def check_missing(missing: str) -> None:
+    if missing not in MISSING:
+        raise ValueError(f"missing must be 'error' or 'drop', got {missing!r}")
+
+
+def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: str, label: str, *,
+                   missing: str, dtype) -> tuple[np.ndarray, np.ndarray, int]:
+    """X (n_rows, n_features), y and the rows dropped, from columns whose empty cells are NaN:
+    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN in two
+    or more columns is one error naming them all, and NaN or infinite cells in one column an error
+    naming its rows."""
+    names = [*features, target]
+    empty = {c: np.isnan(columns[c]) for c in names}
+    keep = None
+    if missing == "drop":
+        incomplete = np.logical_or.reduce([empty[c] for c in names])
+        if incomplete.any():
+            keep = ~incomplete
+    else:
+        found = [(c, np.flatnonzero(empty[c])[:MAX_ROWS_LISTED].tolist(), int(empty[c].sum()))
+                 for c in names if empty[c].any()]
+        if len(found) > 1:
+            raise DataError(missing_cells(label, found))
+    n_rows = len(columns[target]) if keep is None else int(keep.sum())
+    X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
+    for j, name in enumerate(features):
+        values = columns[name] if keep is None else columns[name][keep]
+        X[:, j] = _finite_column(values, name, label)
+    values = columns[target] if keep is None else columns[target][keep]
+    y = np.ascontiguousarray(_finite_column(values, target, label), dtype=dtype)
+    return X, y, 0 if keep is None else len(keep) - n_rows
 
 
 # pandas' default missing-value markers, so that pyarrow reads the same cells as empty
@@ -102,7 +227,7 @@ NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
                 "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
-def _read_arrow(p: Path):
+def _read_arrow(p: Path, dialect: Dialect | None):
     """The whole file as a pyarrow Table with typed columns, or None where pyarrow cannot read it
     the way pandas would (the caller then reads it with pandas and reports what is wrong)."""
     import pyarrow.csv as pcsv
@@ -113,8 +238,11 @@ def _read_arrow(p: Path):
             table = pq.read_table(p)
             table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
         else:
+            dialect = dialect or Dialect()
             table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=csv_encoding(p)),
-                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES))
+                                  parse_options=pcsv.ParseOptions(delimiter=dialect.sep),
+                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES,
+                                                                      decimal_point=dialect.decimal))
             table = table.rename_columns([str(c).lstrip() for c in table.column_names])  # skipinitialspace
     except Exception:  # noqa: BLE001 - any failure is reported by the pandas reader, with today's messages
         return None
@@ -136,18 +264,19 @@ def _numeric_type(kind) -> bool:
     return bool(pat.is_integer(kind) or pat.is_floating(kind))
 
 
-def _typed_columns(table, features: list[str], target: str, label: str) -> tuple[np.ndarray, np.ndarray]:
-    """X (n_rows, n_features) and y from numeric pyarrow columns: float32 if every column is
-    float32 (the engines compute in float64 anyway), else float64; one copy of the values."""
+def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type]:
+    """The numeric pyarrow columns as arrays, empty cells NaN, and the dtype of X and y: float32
+    if every column is float32 (the engines compute in float64 anyway), else float64."""
     import pyarrow as pa
 
-    dtype = np.float32 if all(table.schema.field(c).type == pa.float32() for c in [*features, target]) \
-        else np.float64
-    X = np.empty((table.num_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
-    for j, name in enumerate(features):
-        X[:, j] = _finite_column(table.column(name).to_numpy(), name, label)
-    y = np.ascontiguousarray(_finite_column(table.column(target).to_numpy(), target, label), dtype=dtype)
-    return X, y
+    dtype = np.float32 if all(table.schema.field(c).type == pa.float32() for c in names) else np.float64
+    columns = {}
+    for name in names:
+        column = table.column(name)
+        if column.null_count:  # as floats: the empty cells become NaN
+            column = column.cast(pa.float64())
+        columns[name] = column.to_numpy()
+    return columns, dtype
 
 
 def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
@@ -172,13 +301,16 @@ def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[l
     return features, target
 
 
-def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str]) -> np.ndarray:
+def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                  sep: str | None = None, decimal: str | None = None) -> np.ndarray:
     """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
 
     Used to predict on new rows: the same checks as :func:`load_file` (unknown column, non-numeric
-    or missing cells) without requiring a target column.
+    or missing cells) without requiring a target column; ``sep`` and ``decimal`` as there.
     """
-    frame = read_table(path)
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    frame = read_table(path, dialect=dialect)
     frame.columns = [str(c) for c in frame.columns]
     label = Path(path).name
     for col in columns:
@@ -187,7 +319,7 @@ def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[
                             f"available columns: {', '.join(frame.columns)}")
     if len(frame) == 0:
         raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
-    return np.column_stack([_numeric_column(frame[c], c, label) for c in columns])
+    return np.column_stack([_finite_column(_numeric_column(frame[c], c, label), c, label) for c in columns])
 
 
 def _numeric_column(series, name: str, label: str) -> np.ndarray:
@@ -200,7 +332,7 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
                         "fix those cells or choose numeric columns with --x/--y")
-    return _finite_column(numeric.to_numpy(dtype=np.float64), name, label)
+    return numeric.to_numpy(dtype=np.float64)
 
 
 def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:

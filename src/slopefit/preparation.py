@@ -32,7 +32,8 @@ RESIDENT_BYTES = 448 << 20
 
 def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
               y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
-              rows: bool = False) -> Dataset | TableSource:
+              rows: bool = False, sep: str | None = None, decimal: str | None = None,
+              missing: str = "error") -> Dataset | TableSource:
     """The data a run names, read the cheapest way the run allows.
 
     * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
@@ -52,16 +53,19 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     chunk_rows : int, default 262144, rows per chunk
     stream : bool, default False, read a file in chunks whatever its size
     rows : bool, default False, the run needs the rows in memory as a Dataset
+    sep, decimal : str or None, default None, a CSV file's separator and decimal mark (else detected)
+    missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
     """
     path = Path(source)
     if not path.is_file():
         return load_dataset(source, x=x, y=y)
+    reading = {"sep": sep, "decimal": decimal, "missing": missing}
     if stream or path.stat().st_size > STREAM_BYTES:
-        return open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, **reading)
     values, resident = _file_size(path, x=x, y=y)
     if rows or values <= EXACT_ON_ROWS_MAX:
-        return load_dataset(source, x=x, y=y)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows)
+        return load_dataset(source, x=x, y=y, **reading)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, **reading)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 
@@ -73,7 +77,8 @@ def _file_size(path: Path, *, x, y) -> tuple[int, int]:
     if path.suffix.lower() not in PARQUET_SUFFIXES:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
-        cells = max(head.count(b",") + head.count(b"\n"), 1)  # every cell ends in a comma or a newline
+        # every cell ends in a separator or a newline (a decimal comma counts twice: an estimate)
+        cells = max(sum(head.count(c) for c in (b",", b";", b"\t", b"|", b"\n")), 1)
         values = path.stat().st_size * cells // max(len(head), 1)
         return values, values * 8
     try:

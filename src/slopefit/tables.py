@@ -16,8 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.errors import MAX_ROWS_LISTED, DataError, listed_rows, row_numbers
-from slopefit.files import NULL_VALUES, check_file, choose_columns, csv_encoding, pandas_index_columns
+from slopefit.errors import MAX_ROWS_LISTED, DataError, listed_rows, missing_cells
+from slopefit.files import (
+    NULL_VALUES,
+    Dialect,
+    check_file,
+    check_missing,
+    choose_columns,
+    csv_dialect,
+    csv_encoding,
+    pandas_index_columns,
+)
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -40,6 +49,9 @@ class TableSource:
     table : pyarrow.Table or None
         The file's columns, read whole and held (see :func:`hold_table`): every pass takes its
         chunks from memory instead of reading the file again. None: read from the file.
+    dialect : Dialect, the separator and decimal mark of a CSV file
+    missing : "error" | "drop", what rows with empty cells (or NaN) in the columns used are
+    tally : dict, what the last whole pass found: ``"dropped"`` rows left out for empty cells
     """
 
     path: Path
@@ -51,6 +63,14 @@ class TableSource:
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     encoding: str = "utf8"
     table: Any = field(default=None, repr=False, compare=False)
+    dialect: Dialect = Dialect()
+    missing: str = "error"
+    tally: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def dropped_rows(self) -> int:
+        """Rows left out for empty cells in the last whole pass (0 before one)."""
+        return self.tally.get("dropped", 0)
 
     @property
     def n_features(self) -> int:
@@ -59,19 +79,49 @@ class TableSource:
     def chunks(self, *, on_rows: Callable[[int], None] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(X, y)`` in file order: X (rows, n_features), y (rows,); float32 if every
         column is float32, else float64. ``on_rows`` is called with the rows read so far."""
-        done = 0
-        for batch in self._batches():
-            X, y = self._arrays(batch, done)
-            done += len(y)
+        for X, y, done in self._complete(self._batches()):
             if on_rows is not None:
                 on_rows(done)
             yield X, y
 
+    def _complete(self, batches) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+        """``(X, y, rows read so far)`` of each batch with the rows that have empty cells left out
+        (``missing="drop"``, counted in ``tally``), or, once a batch has some, none: the rest are
+        read to name every such column, with counts and first rows, in one DataError."""
+        names = [*self.feature_names, self.target_name]
+        found: dict[str, tuple[list[int], int]] = {}  # column -> (first 0-based rows, count)
+        done = dropped = 0
+        for batch in batches:
+            X, y, empty = self._arrays(batch)
+            if empty:
+                if self.missing == "drop":
+                    keep = ~np.logical_or.reduce([*empty.values(), np.isnan(X).any(axis=1), np.isnan(y)])
+                    X, y = X[keep], y[keep]
+                    dropped += len(keep) - len(y)
+                else:
+                    for name, mask in empty.items():
+                        first, count = found.get(name, ([], 0))
+                        rows = (np.flatnonzero(mask)[:MAX_ROWS_LISTED] + done).tolist()
+                        found[name] = ((first + rows)[:MAX_ROWS_LISTED], count + int(mask.sum()))
+            elif self.missing == "drop" and len(y):
+                keep = ~(np.isnan(X).any(axis=1) | np.isnan(y))  # NaN cells of a Parquet file
+                if not keep.all():
+                    X, y = X[keep], y[keep]
+                    dropped += len(keep) - len(y)
+            done += batch.num_rows
+            if not found:
+                yield X, y, done
+        if len(found) == 1:
+            name, (first, count) = next(iter(found.items()))
+            raise DataError(f"column {name!r} in {self.name} has empty cells in {listed_rows(first, count)}; "
+                            "fill or drop those rows")
+        if found:
+            raise DataError(missing_cells(self.name, [(c, *found[c]) for c in names if c in found]))
+        self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
+
     def _batches(self, order: list[int] | None = None):
         columns = [*self.feature_names, self.target_name]
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
-            for name in columns:  # every empty cell of a column named at once, as a whole load does
-                _check_nulls(self.table.column(name), name, self.name, 0)
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
             return
         try:
@@ -83,7 +133,8 @@ class TableSource:
                 for group in order:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
-            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows), self.chunk_rows)
+            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows, self.dialect),
+                                  self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
@@ -101,9 +152,11 @@ class TableSource:
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
-            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, as_text=True):
+            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, self.dialect, as_text=True):
                 for name in names:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
+                    if self.dialect.decimal == ",":
+                        cells = cells.str.replace(",", ".", regex=False)
                     text = pd.to_numeric(cells, errors="coerce").isna() & cells.notna() & (cells.str.strip() != "")
                     if text.any():
                         rows = (np.flatnonzero(text.to_numpy()) + done).tolist()
@@ -119,18 +172,20 @@ class TableSource:
                         f"{listed_rows(first, count)}; fix those cells or choose numeric columns with --x/--y")
         return None
 
-    def _arrays(self, batch, rows_before: int) -> tuple[np.ndarray, np.ndarray]:
-        columns = []
+    def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """X (rows, n_features), y (rows,), and the empty cells of each column that has some."""
+        columns, empty = [], {}
         for name in [*self.feature_names, self.target_name]:
             col = batch.column(batch.schema.get_field_index(name))
-            _check_nulls(col, name, self.name, rows_before)
+            if col.null_count:
+                empty[name] = col.is_null().to_numpy(zero_copy_only=False)
             columns.append(col.to_numpy(zero_copy_only=False))
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
         # NaN and infinite cells are caught by the statistics pass, which names their rows.
         X = np.stack(columns[:-1]).astype(dtype, copy=False).T
         y = columns[-1].astype(dtype, copy=False)
-        return X, y
+        return X, y, empty
 
     def row_groups(self) -> int:
         """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
@@ -150,10 +205,7 @@ class TableSource:
         if self.format == "parquet":
             order = torch.randperm(self.row_groups(), generator=generator).tolist()
         held: tuple[np.ndarray, np.ndarray] | None = None
-        done = 0
-        for batch in self._batches(order):
-            X, y = self._arrays(batch, done)
-            done += len(y)
+        for X, y, _ in self._complete(self._batches(order)):
             if held is not None:
                 X, y = np.concatenate([held[0], X]), np.concatenate([held[1], y])
             perm = torch.randperm(len(y), generator=generator).numpy()
@@ -171,7 +223,8 @@ class TableSource:
         return check_dataset(Dataset(
             X=np.concatenate([p[0] for p in parts]), y=np.concatenate([p[1] for p in parts]),
             feature_names=self.feature_names, target_name=self.target_name, name=self.name,
-            description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}))
+            description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}, dropped_rows=self.dropped_rows,
+            dialect=self.dialect.describe() if self.format == "csv" else None))
 
 
 def open_table(
@@ -180,6 +233,9 @@ def open_table(
     x: list[str] | tuple[str, ...] | None = None,
     y: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    sep: str | None = None,
+    decimal: str | None = None,
+    missing: str = "error",
 ) -> TableSource:
     """Open a CSV or Parquet file for chunked reading, checking its columns up front.
 
@@ -189,6 +245,9 @@ def open_table(
     x : feature columns, default every column except the target
     y : target column, default the last column
     chunk_rows : int, default 262144, rows per chunk
+    sep, decimal : str or None, default None: a CSV file's separator and decimal mark, else detected
+    missing : "error" (default) or "drop": rows with empty cells in the columns used are an error
+        naming every such column, or are left out (counted in ``dropped_rows`` after a pass)
 
     Raises
     ------
@@ -202,17 +261,19 @@ def open_table(
     5
     """
     p = check_file(path)
+    check_missing(missing)
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
     fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"
-    encoding, n_rows = "utf8", None
+    encoding, n_rows, dialect = "utf8", None, Dialect()
     try:
         if fmt == "parquet":
             pf = _parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
             encoding = csv_encoding(p)
-            schema = _open_csv(p, encoding, None, 1024).schema
+            dialect = csv_dialect(p, sep=sep, decimal=decimal, encoding=encoding)
+            schema = _open_csv(p, encoding, None, 1024, dialect).schema
     except DataError:
         raise
     except Exception as exc:
@@ -229,14 +290,7 @@ def open_table(
                 raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
                                 "choose numeric columns with --x/--y")
     return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
-                       n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding)
-
-
-def _check_nulls(column, name: str, label: str, rows_before: int) -> None:
-    """DataError naming the rows of a column's empty cells, if it has any."""
-    if column.null_count:
-        rows = row_numbers(column.is_null().to_numpy(zero_copy_only=False), offset=rows_before)
-        raise DataError(f"column {name!r} in {label} has empty cells in {rows}; fill or drop those rows")
+                       n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding, dialect=dialect, missing=missing)
 
 
 def hold_table(source: TableSource) -> TableSource:
@@ -256,9 +310,11 @@ def hold_table(source: TableSource) -> TableSource:
             import pyarrow.csv as pcsv
 
             table = pcsv.read_csv(source.path, read_options=pcsv.ReadOptions(encoding=source.encoding),
+                                  parse_options=pcsv.ParseOptions(delimiter=source.dialect.sep),
                                   convert_options=pcsv.ConvertOptions(
                                       include_columns=columns, column_types={c: pa.float64() for c in columns},
-                                      strings_can_be_null=True, null_values=NULL_VALUES))
+                                      strings_can_be_null=True, null_values=NULL_VALUES,
+                                      decimal_point=source.dialect.decimal))
     except Exception:  # noqa: BLE001 - the chunked read reports it, naming column, cell and rows
         return source
     return replace(source, table=table, n_rows=table.num_rows)
@@ -286,7 +342,8 @@ def _rechunked(batches, rows: int):
         yield pa.Table.from_batches(pending)
 
 
-def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, *, as_text: bool = False):
+def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, dialect: Dialect, *,
+              as_text: bool = False):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -297,9 +354,10 @@ def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: 
     if columns is not None:
         kind = pa.string() if as_text else pa.float64()
         convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: kind for c in columns},
-                                      strings_can_be_null=True, null_values=NULL_VALUES)
+                                      strings_can_be_null=True, null_values=NULL_VALUES,
+                                      decimal_point=dialect.decimal)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
-                         parse_options=pcsv.ParseOptions(), convert_options=convert)
+                         parse_options=pcsv.ParseOptions(delimiter=dialect.sep), convert_options=convert)
 
 
 def _first_line(exc: BaseException) -> str:

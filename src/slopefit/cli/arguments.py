@@ -49,6 +49,25 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
                    "or a CSV/Parquet file")
     p.add_argument("--x", nargs="+", metavar="COL", help="feature columns (default: all but the target)")
     p.add_argument("--y", metavar="COL", help="target column (default: the last column)")
+    add_reading_options(p)
+    p.add_argument("--missing", choices=("error", "drop"), default="error",
+                   help="rows with empty or NaN cells in the columns used: error (default, naming them) or drop")
+
+
+def separator(text: str) -> str:
+    """argparse type: a CSV separator, ``tab`` or ``\\t`` for the tab."""
+    value = "\t" if text in ("tab", "\\t") else text
+    if value not in (",", ";", "\t", "|"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a separator; give ',' ';' 'tab' or '|'")
+    return value
+
+
+def add_reading_options(p: argparse.ArgumentParser) -> None:
+    """How a CSV file writes its cells (detected unless given)."""
+    p.add_argument("--sep", type=separator, default=None,
+                   help="CSV separator: ',' ';' 'tab' or '|' (default: detected from the first lines)")
+    p.add_argument("--decimal", choices=(".", ","), default=None,
+                   help="decimal mark of a CSV file (default: ',' with the ';' separator when cells have commas)")
 
 
 def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
@@ -118,7 +137,24 @@ def load(args: argparse.Namespace):
 
     rows = getattr(args, "engine", "auto") == "data" or getattr(args, "batch_size", None) is not None
     return open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
-                     stream=getattr(args, "stream", False), rows=rows)
+                     stream=getattr(args, "stream", False), rows=rows, sep=getattr(args, "sep", None),
+                     decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"))
+
+
+def reading_notes(data) -> list[str]:
+    """The lines that say how a file was read, when not plainly: its CSV dialect, the rows dropped
+    for empty cells (known after a pass over a file read in chunks)."""
+    notes = []
+    if getattr(data, "dialect", None) is not None:
+        dialect = data.dialect if isinstance(data.dialect, str) else data.dialect.describe()
+        if dialect:
+            notes.append(f"read {data.name}: {dialect}")
+    dropped = getattr(data, "dropped_rows", 0)
+    if dropped:
+        kept = data.n_samples if hasattr(data, "n_samples") else data.tally.get("rows", 0)
+        notes.append(f"dropped {dropped} {'row' if dropped == 1 else 'rows'} with empty cells "
+                     f"({kept + dropped} -> {kept} rows)")
+    return notes
 
 
 def write_report(args: argparse.Namespace, command: str, text: str, images: Sequence[Path]) -> Path:

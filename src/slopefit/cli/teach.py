@@ -131,7 +131,7 @@ def cmd_step(args: argparse.Namespace) -> int:
     from slopefit.datasets import load_dataset
     from slopefit.trace import trace_steps
 
-    data = load_dataset(args.data, x=args.x, y=args.y)
+    data = load_dataset(args.data, x=args.x, y=args.y, sep=args.sep, decimal=args.decimal, missing=args.missing)
     steps, _ = trace_steps(data, steps=args.steps, lr=args.lr, scaling=args.scale, init=args.init, dtype=args.dtype)
     print(f"slopefit step: {data.name}, scale={args.scale}, start W = B = {args.init:g}, lr={args.lr:g}, {args.dtype}")
     print("Yp = X @ W + B;  loss = mean((Yp - Y)^2);  dL/dW = (2/N)·Σ(Yp - Y)·X;  dL/dB = (2/N)·Σ(Yp - Y)")

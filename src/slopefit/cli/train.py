@@ -11,11 +11,13 @@ from pathlib import Path
 
 from slopefit.cli.arguments import (
     UsageError,
+    add_reading_options,
     add_training_options,
     config_from,
     level,
     load,
     optimizer_options,
+    reading_notes,
     write_report,
 )
 from slopefit.cli.render import plural, table
@@ -46,6 +48,7 @@ def add_parsers(sub) -> None:
     p.add_argument("model", metavar="MODEL.json")
     p.add_argument("values", nargs="*", metavar="VALUE", help="feature values, filling rows of the model's width")
     p.add_argument("--csv", metavar="FILE", help="predict every row of a CSV/Parquet file")
+    add_reading_options(p)
     p.add_argument("--interval", action="store_true",
                    help="also print confidence (mean) and prediction (new value) intervals, and flag extrapolation")
     p.add_argument("--level", type=level, default=0.95, help="confidence level of --interval (default 0.95)")
@@ -85,6 +88,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     # a file read in chunks, or one held in memory for a second pass: say which
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
     summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None)
+    summary = "\n".join([*reading_notes(data), summary])
     print(summary)
     if args.save:
         from slopefit.persistence import model_from_result, save_model
@@ -145,7 +149,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.csv:
         from slopefit.files import read_features
 
-        X = read_features(args.csv, model.feature_names).tolist()
+        X = read_features(args.csv, model.feature_names, sep=args.sep, decimal=args.decimal).tolist()
     elif args.values:
         X = _rows_from_values(args.values, model)
     else:
