@@ -191,6 +191,8 @@ def model_from_result(result) -> Model:
         "exact_coef": result.exact.coef.tolist(),
         "exact_intercept": result.exact.intercept,
         "r2": result.r2,
+        "rows_used": int(result.n_samples),
+        "rows_dropped": int(getattr(result, "rows_dropped", 0)),
         "slopefit_version": __version__,
     }
     if getattr(result, "stats", None) is not None:

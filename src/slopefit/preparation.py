@@ -59,13 +59,12 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     path = Path(source)
     if not path.is_file():
         return load_dataset(source, x=x, y=y)
-    reading = {"sep": sep, "decimal": decimal, "missing": missing}
     if stream or path.stat().st_size > STREAM_BYTES:
-        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, **reading)
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     values, resident = _file_size(path, x=x, y=y)
     if rows or values <= EXACT_ON_ROWS_MAX:
-        return load_dataset(source, x=x, y=y, **reading)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, **reading)
+        return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 

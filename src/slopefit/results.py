@@ -121,6 +121,7 @@ class FitResult:
     stats : SufficientStats, the one-pass statistics of the data (for :meth:`summary`)
     auto : str or None, what an automatic run chose and why (one line), None when lr was given
     seconds_stats, seconds_exact : float, wall time of the statistics pass and of the exact solve
+    rows_dropped : int, rows with empty cells left out (``missing="drop"``; 0 otherwise)
 
     :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
     result shows as an HTML table of the line next to the exact one.
@@ -150,6 +151,7 @@ class FitResult:
     auto: str | None = None
     seconds_stats: float = 0.0
     seconds_exact: float = 0.0
+    rows_dropped: int = 0
 
     @property
     def initial_loss(self) -> float:
@@ -239,7 +241,7 @@ class FitResult:
             set), ``options``, ``scaling``, ``fit_intercept``, ``batch_size``, ``epochs`` (the budget),
             ``engine``, ``dtype``, ``device``, ``auto`` (what an automatic run chose, else None),
             ``epochs_run``, ``stop_reason``, ``lr_bound``, ``config`` (every setting); ``rows_used``,
-            ``rows_dropped`` (0: rows with missing cells are refused, not dropped); ``seconds``
+            ``rows_dropped`` (rows left out by ``--missing drop``); ``seconds``
             (``stats``, ``exact``, ``descent``); ``summary``, :meth:`slopefit.inference.Summary.report_dict`
             (None without statistics).
 
@@ -285,7 +287,7 @@ class FitResult:
             "lr_bound": float(self.lr_bound),
             "config": cfg.to_dict(),
             "rows_used": int(self.n_samples),
-            "rows_dropped": 0,
+            "rows_dropped": int(self.rows_dropped),
             "seconds": {"stats": self.seconds_stats, "exact": self.seconds_exact, "descent": self.seconds},
             "summary": None if self.stats is None else self.summary().report_dict(),
         }

@@ -154,6 +154,7 @@ def fit(
         feature_names=data.feature_names, target_name=data.target_name, baseline_loss=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
+        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0),
     )
 
 

@@ -43,8 +43,14 @@ def test_fit_drops_rows_with_empty_cells_and_counts_them(stackloss, capsys, stre
     assert capsys.readouterr().err.strip().endswith(
         "data.csv has empty or NaN cells: 'AIRFLOW' 1 (row 4), 'WATERTEMP' 2 (rows 8, 9); "
         "fill them or use --missing drop")
-    assert main(["fit", str(tmp / "data.csv"), "--missing", "drop", *stream]) == 0
+    assert main(["fit", str(tmp / "data.csv"), "--missing", "drop", *stream, "--save", str(tmp / "m.json"),
+                 "--json", str(tmp / "r.json")]) == 0
     assert "dropped 3 rows with empty cells (21 -> 18 rows)" in capsys.readouterr().out.splitlines()
+    import json
+
+    model, results = json.loads((tmp / "m.json").read_text()), json.loads((tmp / "r.json").read_text())
+    assert (results["rows_used"], results["rows_dropped"]) == (18, 3)
+    assert (model["rows_used"], model["rows_dropped"]) == (18, 3)
 
 
 def test_sep_and_decimal_reach_advise_compare_and_predict(stackloss, capsys):
