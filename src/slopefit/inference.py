@@ -22,13 +22,17 @@ are those of the line given.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from slopefit.robust import COV_TYPES, robust_covariance
 from slopefit.stats import SufficientStats
 from slopefit.texts import format_p, html_table, text_table
+
+VIF_THRESHOLD = 10.0  # statsmodels' rule of thumb: a variance inflation factor above it flags collinearity
 
 
 class Interval(NamedTuple):
@@ -88,6 +92,10 @@ class Summary:
         Variance inflation factors, ``1 / (1 - R_j^2)`` with ``R_j^2`` from regressing feature j on
         the others and a constant: the diagonal of the inverse correlation matrix. None with one
         feature (nothing to regress on); inf for a feature the others determine exactly.
+    cov_type : str, default "nonrobust"
+        The covariance behind the standard errors: "nonrobust" (t statistics), or statsmodels'
+        heteroskedasticity-consistent "HC0" to "HC3" (z statistics, normal p-values and intervals,
+        F the robust Wald test). Intervals for new rows (:meth:`interval`) stay the classical ones.
 
     ``str(summary)`` is the statsmodels-style table ``slopefit fit`` prints; :meth:`report_dict`
     the same numbers for JSON; in a notebook it shows as an HTML table.
@@ -117,6 +125,7 @@ class Summary:
     x_mean: np.ndarray
     cxx_inv: np.ndarray
     vif: np.ndarray | None = None
+    cov_type: str = "nonrobust"
 
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
                  level: float | None = None) -> Interval:
@@ -169,7 +178,7 @@ class Summary:
         dict
             Parallel lists ``names``, ``coef``, ``std_err``, ``t``, ``p``, ``ci_low``, ``ci_high``
             (features, then "intercept"); scalars ``level``, ``n``, ``dof_resid``, ``dof_model``, ``rss``,
-            ``sigma``, ``r2``, ``adj_r2``, ``f``, ``f_p``, ``cov_type`` ("nonrobust"); ``vif``, feature
+            ``sigma``, ``r2``, ``adj_r2``, ``f``, ``f_p``, ``cov_type`` ("nonrobust", "HC0" ... "HC3"); ``vif``, feature
             name -> factor, or None with one feature.
         """
         features = self.names[:len(self.x_mean)]
@@ -178,12 +187,13 @@ class Summary:
                 "t": self.t.tolist(), "p": self.p_value.tolist(), "ci_low": self.ci_low.tolist(),
                 "ci_high": self.ci_high.tolist(), "level": self.level, "n": self.n, "dof_resid": self.dof_resid,
                 "dof_model": self.dof_model, "rss": self.rss, "sigma": self.sigma, "r2": self.r2,
-                "adj_r2": self.adj_r2, "f": self.f_stat, "f_p": self.f_p_value, "cov_type": "nonrobust",
+                "adj_r2": self.adj_r2, "f": self.f_stat, "f_p": self.f_p_value, "cov_type": self.cov_type,
                 "vif": vif}
 
     def _rows(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
         """The coefficient table as text: its header and one row per parameter."""
-        header = ("", "coef", "std err", "t", "P>|t|", f"[{(1 - self.level) / 2:.3g}",
+        stat = "t" if self.cov_type == "nonrobust" else "z"
+        header = ("", "coef", "std err", stat, f"P>|{stat}|", f"[{(1 - self.level) / 2:.3g}",
                   f"{1 - (1 - self.level) / 2:.3g}]")
         rows: list[tuple[str, ...]] = [
             (str(name), f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
@@ -195,24 +205,57 @@ class Summary:
         """The statsmodels-style block ``slopefit fit`` prints: coefficients with standard errors,
         t, p and intervals, then R², the residual standard error and F."""
         lines = [f"least-squares statistics (OLS at the exact optimum, {self.n} rows, {self.dof_resid} "
-                 "residual dof):",
+                 f"residual dof{self._cov_words()}):",
                  text_table(*self._rows()),
                  f"R^2 {self.r2:.6f}   adj. R^2 {self.adj_r2:.6f}   residual std error {self.sigma:.6g} "
                  f"on {self.dof_resid} dof",
-                 f"F-statistic {self.f_stat:.6g} on {self.dof_model} and {self.dof_resid} dof, "
-                 f"p-value {format_p(self.f_p_value)}"]
-        if self.reason:
-            lines.append(f"note: {self.reason}")
+                 f"{'F-statistic' if self.cov_type == 'nonrobust' else 'robust Wald F'} {self.f_stat:.6g} on "
+                 f"{self.dof_model} and {self.dof_resid} dof, p-value {format_p(self.f_p_value)}"]
+        lines += [f"note: {note}" for note in self.notes()]
         return "\n".join(lines)
+
+    def _cov_words(self) -> str:
+        """The header's words for a robust covariance; empty for the classical one."""
+        if self.cov_type == "nonrobust":
+            return ""
+        return f", covariance {self.cov_type} (heteroskedasticity-robust)"
+
+    def collinear(self, threshold: float = VIF_THRESHOLD) -> tuple[str, ...]:
+        """The features whose variance inflation factor exceeds ``threshold``.
+
+        Parameters
+        ----------
+        threshold : float, default 10
+            statsmodels' rule of thumb: above 10 a feature is nearly a combination of the others.
+
+        Returns
+        -------
+        tuple of str
+            Feature names in column order; empty with one feature.
+        """
+        if self.vif is None:
+            return ()
+        return tuple(name for name, v in zip(self.names, self.vif, strict=False) if v > threshold)
+
+    def notes(self) -> list[str]:
+        """One-line notes under the table: no residual dof; nearly collinear features (VIF > 10)."""
+        notes = [self.reason] if self.reason else []
+        if self.collinear() and self.vif is not None:
+            factors = ", ".join(f"{name} ({v:.3g})" for name, v in zip(self.names, self.vif, strict=False)
+                                if v > VIF_THRESHOLD)
+            notes.append(f"nearly collinear design: variance inflation factor above {VIF_THRESHOLD:g} for "
+                         f"{factors}; their standard errors are inflated and their coefficients unstable")
+        return notes
 
     def _repr_html_(self) -> str:
         """The same table for a notebook: escaped HTML."""
         header, rows = self._rows()
         foot = (f"{self.n} rows, {self.dof_resid} residual dof; R² {self.r2:.6f}, adj. R² {self.adj_r2:.6f}, "
                 f"residual std error {self.sigma:.6g}; F {self.f_stat:.6g}, p-value {format_p(self.f_p_value)}")
-        if self.reason:
-            foot += f"; note: {self.reason}"
-        return html_table(header, rows, caption="least-squares statistics (OLS at the exact optimum)", foot=foot)
+        for note in self.notes():
+            foot += f"; note: {note}"
+        return html_table(header, rows, caption=f"least-squares statistics (OLS at the exact optimum"
+                          f"{self._cov_words()})", foot=foot)
 
 
 @dataclass(frozen=True)
@@ -310,7 +353,8 @@ class IntervalModel:
 
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
               feature_names: tuple[str, ...] | None = None, level: float = 0.95,
-              rss: float | None = None) -> Summary:
+              rss: float | None = None, cov_type: str = "nonrobust",
+              rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None) -> Summary:
     """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
 
     Parameters
@@ -326,6 +370,14 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
         The line's residual sum of squares from a pass over the rows
         (:func:`slopefit.stats.residual_sum_of_squares`). Default ``n * stats.loss(...)``, which
         subtracts nearly equal sums and keeps few digits when the line fits almost exactly.
+    cov_type : "nonrobust" (default), "HC0", "HC1", "HC2" or "HC3"
+        The covariance of the parameters. "nonrobust": ``sigma^2 (A^T A)^-1``, t distribution.
+        HC0-HC3: the sandwich covariance of :func:`slopefit.robust.robust_covariance` (one pass
+        over ``rows``); then, as statsmodels' ``OLS.fit(cov_type=...)`` does, z statistics with
+        normal p-values and intervals, and F the Wald test that every slope is zero (F
+        distribution on ``dof_model`` and ``dof_resid``).
+    rows : callable () -> iterable of (X, y), optional
+        The rows behind ``stats``; needed for HC0-HC3.
 
     With ``n`` rows and as many parameters, sigma, standard errors, t, p, F and the intervals
     are NaN, and ``Summary.reason`` says why; nothing raises.
@@ -361,23 +413,47 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     if fit_intercept:
         var = np.append(var, sigma2 * (1.0 / n + float(x_mean @ cxx_inv @ x_mean)))
         params = np.append(coef, intercept)
+    robust = None
+    if cov_type != "nonrobust":
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}, got {cov_type!r}")
+        if rows is None:
+            raise ValueError(f"cov_type {cov_type!r} needs the rows (a residual pass): pass rows=")
+        robust = robust_covariance(stats, rows, coef, intercept, cxx_inv, cov_type=cov_type,
+                                   fit_intercept=fit_intercept)
+        var = np.diag(robust)
     std_err = np.sqrt(np.maximum(var, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = params / std_err
-    p_value = 2 * special.stdtr(dof_resid, -np.abs(t)) if dof_resid > 0 else np.full_like(t, math.nan)
-    q = special.stdtrit(dof_resid, 0.5 + level / 2) if dof_resid > 0 else math.nan
+    if dof_resid <= 0:
+        p_value, q = np.full_like(t, math.nan), math.nan
+    elif robust is None:
+        p_value, q = 2 * special.stdtr(dof_resid, -np.abs(t)), special.stdtrit(dof_resid, 0.5 + level / 2)
+    else:  # statsmodels' robust OLS: use_t=False, the normal distribution
+        p_value, q = 2 * special.ndtr(-np.abs(t)), special.ndtri(0.5 + level / 2)
     r2 = 1.0 - rss / total if total > 0 else math.nan
     adj = 1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / dof_resid if dof_resid > 0 else math.nan
     if dof_resid <= 0:
         f_stat = math.nan
     else:
         f_stat = ((total - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
+    if robust is not None and dof_resid > 0:
+        f_stat = _wald_f(coef, robust[:d, :d])
     f_p = float(special.fdtrc(dof_model, dof_resid, f_stat)) if dof_resid > 0 else math.nan
     return Summary(names=names, coef=params, std_err=std_err, t=t, p_value=p_value, ci_low=params - q * std_err,
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
                    rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
                    f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv,
-                   vif=variance_inflation(stats.centered()[0]))
+                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type)
+
+
+def _wald_f(coef: np.ndarray, cov: np.ndarray) -> float:
+    """The Wald F statistic that every slope is zero, ``coef^T cov^-1 coef / D`` (statsmodels'
+    robust ``fvalue``)."""
+    try:
+        return float(coef @ np.linalg.solve(cov, coef)) / coef.shape[0]
+    except np.linalg.LinAlgError:
+        return math.nan
 
 
 def variance_inflation(cxx: np.ndarray) -> np.ndarray | None:

@@ -7,8 +7,9 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
@@ -217,15 +218,31 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     return exact
 
 
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a Dataset or TableSource as a zero-argument callable yielding ``(X, y)`` chunks
+    (what residual passes take); picklable, unlike a closure, so a FitResult holding one pickles.
+
+    Examples
+    --------
+    >>> from slopefit.datasets import builtin
+    >>> [X.shape for X, _ in Rows(builtin("height-weight"))()]
+    [(5, 1)]
+    """
+
+    data: Dataset | TableSource
+
+    def __call__(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks."""
+        if isinstance(self.data, Dataset):
+            return [(self.data.X, self.data.y)]
+        return self.data.chunks()
+
+
 def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
     """The statistics' optimum refined by one residual pass over the rows (two when the
     normal matrix's condition number exceeds 1e8)."""
-    if isinstance(data, Dataset):
-        def chunks():
-            return [(data.X, data.y)]
-    else:
-        chunks = data.chunks
-    return refine(stats, chunks, stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
+    return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
                   passes=_refinement_passes(stats, fit_intercept))
 
 

@@ -6,7 +6,8 @@ Values only: the loop in :mod:`slopefit.loop` fills them, views read them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,8 @@ class FitResult:
     auto : str or None, what an automatic run chose and why (one line), None when lr was given
     seconds_stats, seconds_exact : float, wall time of the statistics pass and of the exact solve
     rows_dropped : int, rows with empty cells left out (``missing="drop"``; 0 otherwise)
+    rows : callable () -> iterable of (X, y), or None: the rows fitted on, for :meth:`summary`'s
+        robust covariance (one more pass over a file read in chunks); left out of equality and repr
 
     :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
     result shows as an HTML table of the line next to the exact one.
@@ -152,6 +155,8 @@ class FitResult:
     seconds_stats: float = 0.0
     seconds_exact: float = 0.0
     rows_dropped: int = 0
+    # () -> iterable of (X, y): the rows, for the residual pass of a robust summary; not compared or shown
+    rows: Callable[[], Iterable[tuple[Any, Any]]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def initial_loss(self) -> float:
@@ -199,7 +204,7 @@ class FitResult:
         """
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
 
-    def summary(self, *, level: float = 0.95):
+    def summary(self, *, level: float = 0.95, cov_type: str = "nonrobust"):
         """The least-squares summary (standard errors, t, p, intervals, R², F), statsmodels'
         numbers: computed at the exact optimum, whatever gradient descent reached, with the
         residual sum of squares of the optimum's own residuals.
@@ -210,6 +215,10 @@ class FitResult:
         ----------
         level : float, default 0.95
             Confidence level of the intervals, in (0, 1); keyword-only.
+        cov_type : "nonrobust" (default), "HC0", "HC1", "HC2" or "HC3"
+            Classical standard errors, or statsmodels' heteroskedasticity-robust ones
+            (``OLS.fit(cov_type=...)``: z statistics, normal p-values and intervals, robust Wald F),
+            from one residual pass over :attr:`rows`; keyword-only.
 
         Returns
         -------
@@ -218,19 +227,34 @@ class FitResult:
         Raises
         ------
         ValueError
-            When this result carries no statistics (``stats`` is None).
+            When this result carries no statistics (``stats`` is None), an unknown ``cov_type``, or a
+            robust one without :attr:`rows`.
+
+        Examples
+        --------
+        >>> from slopefit.datasets import builtin
+        >>> from slopefit.training import fit
+        >>> s = fit(builtin("height-weight")).summary(cov_type="HC1")
+        >>> s.cov_type, round(float(s.std_err[0]), 4)
+        ('HC1', 0.3137)
         """
         from slopefit.inference import summarize
 
         if self.stats is None:
             raise ValueError("this FitResult carries no statistics to summarise")
         return summarize(self.stats, self.exact.coef, self.exact.intercept, fit_intercept=self.config.fit_intercept,
-                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.n_samples)
+                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.n_samples,
+                         cov_type=cov_type, rows=self.rows)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, cov_type: str = "nonrobust") -> dict[str, Any]:
         """What ``slopefit fit`` prints, as JSON-ready values (``slopefit fit ... --json FILE``).
 
         NaN and infinite numbers become None (JSON null).
+
+        Parameters
+        ----------
+        cov_type : str, default "nonrobust"
+            The covariance of ``summary`` (see :meth:`summary`); keyword-only.
 
         Returns
         -------
@@ -289,7 +313,7 @@ class FitResult:
             "rows_used": int(self.n_samples),
             "rows_dropped": int(self.rows_dropped),
             "seconds": {"stats": self.seconds_stats, "exact": self.seconds_exact, "descent": self.seconds},
-            "summary": None if self.stats is None else self.summary().report_dict(),
+            "summary": None if self.stats is None else self.summary(cov_type=cov_type).report_dict(),
         }
         return _json_ready(payload)
 

@@ -27,7 +27,7 @@ from slopefit.exact import ExactSolution
 from slopefit.loop import LoopRecord, TorchRun, run_loop
 from slopefit.objective import mse_float64
 from slopefit.optimizers import make_optimizer
-from slopefit.preparation import gather_stats, reference_solution, solves_on_rows
+from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
@@ -154,7 +154,7 @@ def fit(
         feature_names=data.feature_names, target_name=data.target_name, baseline_loss=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
-        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0),
+        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data),
     )
 
 

@@ -415,6 +415,36 @@ def test_fit_json_writes_what_fit_prints_and_statsmodels_agrees(run_cli, tmp_pat
     assert [p.name for p in out.parent.iterdir()] == ["fit.json"]  # written atomically: no temporary left
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_fit_cov_prints_and_saves_robust_standard_errors(run_cli, tmp_path, stream):
+    import statsmodels.api as sm
+    from statsmodels.datasets import longley
+
+    frame = longley.load_pandas()
+    data_csv = tmp_path / "longley.csv"
+    frame.data.to_csv(data_csv, index=False, columns=[*frame.exog.columns, frame.endog.name])
+    out = tmp_path / "fit.json"
+    run = run_cli("fit", data_csv, "--cov", "HC3", "--json", out,
+                  *(["--stream", "--chunk-rows", "5"] if stream else []))
+    assert run.code == 0, run.err
+    printed = run.out.split("least-squares statistics")[1]
+    assert printed.startswith(" (OLS at the exact optimum, 16 rows, 9 residual dof, covariance HC3 "
+                              "(heteroskedasticity-robust)):")
+    assert "P>|z|" in printed and "robust Wald F" in printed
+    assert ("note: nearly collinear design: variance inflation factor above 10 for GNPDEFL (136), GNP (1.79e+03), "
+            "UNEMP (33.6), POP (399), YEAR (759)") in printed
+    summary = json.loads(out.read_text(encoding="utf-8"))["summary"]
+    ols = sm.OLS(frame.endog, sm.add_constant(frame.exog, prepend=False)).fit(cov_type="HC3")
+    assert summary["cov_type"] == "HC3"
+    np.testing.assert_allclose(summary["std_err"], ols.bse, rtol=1e-6)
+    assert summary["f"] == pytest.approx(ols.fvalue, rel=1e-6)
+
+
+def test_fit_cov_rejects_an_unknown_type(run_cli):
+    run = run_cli("fit", "height-weight", "--cov", "HC9")
+    assert run.code == 2 and "argument --cov: invalid choice: 'HC9'" in run.err
+
+
 def test_fit_json_of_a_run_with_lr_keeps_its_settings(run_cli, tmp_path):
     out = tmp_path / "fit.json"
     assert run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "40",

@@ -28,10 +28,11 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def fit_report(data, result, *, passes: int | None = None) -> str:
+def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonrobust") -> str:
     """What ``slopefit fit`` prints: settings, the line next to the exact one, the gap, the OLS block.
 
     ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
+    ``cov_type``: the OLS block's covariance, "nonrobust" or "HC0" ... "HC3".
     """
     from slopefit.config import AUTO_RTOL
     from slopefit.convergence import CONVERGED_GAP
@@ -92,7 +93,7 @@ def fit_report(data, result, *, passes: int | None = None) -> str:
                                       batch_size=None if batch == "full batch" else cfg.batch_size)
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
     return "\n".join(head + [table(("", "gradient descent", "exact (least squares)", "relative difference"), rows)]
-                     + tail + ["", summary_table(result.summary())])
+                     + tail + ["", summary_table(result.summary(cov_type=cov_type))])
 
 
 def summary_table(summary) -> str:

@@ -42,6 +42,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.add_argument("--json", metavar="FILE.json",
                    help="also write the results as JSON: the line, the exact one, the OLS summary, the settings")
+    p.add_argument("--cov", default="nonrobust", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3"),
+                   help="covariance of the OLS summary: nonrobust (default) or statsmodels' heteroskedasticity-"
+                        "robust HC0-HC3 (one more pass over the rows; z statistics, robust Wald F)")
     p.set_defaults(handler=cmd_fit)
 
     p = sub.add_parser("predict", help="predict with a saved model")
@@ -87,7 +90,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     bar.close()
     # a file read in chunks, or one held in memory for a second pass: say which
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
-    summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None)
+    summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None,
+                         cov_type=args.cov)
     summary = "\n".join([*reading_notes(data), summary])
     print(summary)
     if args.save:
@@ -95,7 +99,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
         print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
     if args.json:
-        print(f"results saved to {_write_json(result.to_dict(), args.json)}")
+        print(f"results saved to {_write_json(result.to_dict(cov_type=args.cov), args.json)}")
     figures: list[Path] = []
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
