@@ -26,15 +26,16 @@ from slopefit.stats import SufficientStats
 from slopefit.sweep import SweepResult, grid, sweep
 from slopefit.tables import TableSource, open_table
 from slopefit.training import fit
+from slopefit.validation import CrossValidation, cross_validate, holdout
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ConfigError", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult", "History",
-    "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError",
-    "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats", "fit",
-    "gather_stats", "grid", "load_dataset", "load_model", "make_synthetic", "model_from_result", "open_table",
-    "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
+    "ConfigError", "CrossValidation", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult",
+    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError",
+    "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats", "cross_validate",
+    "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic", "model_from_result",
+    "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
 ]
 
 

@@ -22,6 +22,31 @@ def default_lang() -> str:
     return "en"
 
 
+def folds(text: str) -> int:
+    """``--cv K``: an integer of at least 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of folds; give K >= 2, e.g. --cv 5") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"--cv {value} cannot both hold rows out and train on the rest; give K >= 2, "
+                                         "e.g. --cv 5")
+    return value
+
+
+def fraction(text: str) -> float:
+    """``--test-size F``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a fraction between 0 and 1, "
+                                         "e.g. --test-size 0.2") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not strictly between 0 and 1; give the fraction of rows to "
+                                         "hold out, e.g. --test-size 0.2")
+    return value
+
+
 def level(text: str) -> float:
     """argparse type: a confidence level strictly between 0 and 1."""
     try:
@@ -136,6 +161,8 @@ def load(args: argparse.Namespace):
     from slopefit.preparation import open_data
 
     rows = getattr(args, "engine", "auto") == "data" or getattr(args, "batch_size", None) is not None
+    # held-out scores train on subsets of the rows: they must be in memory
+    rows = rows or getattr(args, "cv", None) is not None or getattr(args, "test_size", None) is not None
     return open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
                      stream=getattr(args, "stream", False), rows=rows, sep=getattr(args, "sep", None),
                      decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"))

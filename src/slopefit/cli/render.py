@@ -4,6 +4,7 @@ each command prints. Pure formatting: every number comes from a library result.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from slopefit.texts import format_p, text_table
@@ -26,6 +27,23 @@ def numbers(values) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def heldout_table(cv) -> str:
+    """The held-out scores of ``slopefit fit --cv/--test-size``: one row a fold, then mean ± sd."""
+    def score(value: float, digits: str) -> str:
+        return format(value, digits) if math.isfinite(value) else "n/a"
+
+    title = (f"held-out scores: {cv.folds}-fold cross-validation (seed {cv.seed})" if cv.method == "kfold"
+             else f"held-out scores: one train/test split (seed {cv.seed})")
+    rows = [[str(i + 1), str(cv.rows[i]), score(cv.r2[i], ".4f"), score(cv.rmse[i], ".6g"), score(cv.mae[i], ".6g")]
+            for i in range(cv.folds)]
+    if cv.folds > 1:
+        rows.append(["mean ± sd", "",
+                     *(f"{score(cv.mean(name), digits)} ± {score(cv.sd(name), digits)}"
+                       for name, digits in (("r2", ".4f"), ("rmse", ".6g"), ("mae", ".6g")))])
+    note = "the line above is fitted on all rows; each fold's on the rows it did not hold out"
+    return "\n".join([title, table(["fold", "held-out rows", "R²", "RMSE", "MAE"], rows), note])
 
 
 def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonrobust") -> str:
