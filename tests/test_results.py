@@ -14,7 +14,8 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from slopefit.cli.render import summary_table
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset, builtin
-from slopefit.inference import Interval, variance_inflation
+from slopefit.inference import variance_inflation
+from slopefit.intervals import Interval
 from slopefit.training import fit
 
 DATASETS = {"longley": longley, "stackloss": stackloss}

@@ -129,7 +129,7 @@ class Model:
         return self._interval_model().reason
 
     def _interval_model(self):
-        from slopefit.inference import IntervalModel
+        from slopefit.intervals import IntervalModel
 
         if not isinstance(self.info.get("inference"), dict):
             raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
