@@ -8,6 +8,7 @@ shuffle within chunks and across neighbouring chunks (:func:`shuffled_chunks`).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,11 @@ class TableSource:
     dialect : Dialect, the separator and decimal mark of a CSV file
     missing : "error" | "drop", what rows with empty cells (or NaN) in the columns used are
     tally : dict, what the last whole pass found: ``"dropped"`` rows left out for empty cells
+    groups : tuple of int or None
+        A share of a Parquet file (:mod:`slopefit.shards`): only these row groups, in this order.
+    byte_range : (int, int) or None
+        A share of a CSV file: only the lines that start in ``[start, stop)`` bytes (the header
+        is read from the top); no quoted cell may span lines.
     """
 
     path: Path
@@ -66,6 +72,8 @@ class TableSource:
     dialect: Dialect = Dialect()
     missing: str = "error"
     tally: dict = field(default_factory=dict, repr=False, compare=False)
+    groups: tuple[int, ...] | None = None
+    byte_range: tuple[int, int] | None = None
 
     @property
     def dropped_rows(self) -> int:
@@ -127,13 +135,14 @@ class TableSource:
         try:
             if self.format == "parquet":
                 pf = _parquet(self.path)
+                order = order if order is not None else self.groups
                 if order is None:
                     yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
                     return
                 for group in order:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
-            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows, self.dialect),
+            yield from _rechunked(_open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect),
                                   self.chunk_rows)
         except DataError:
             raise
@@ -152,7 +161,7 @@ class TableSource:
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
-            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, self.dialect, as_text=True):
+            for batch in _open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect, as_text=True):
                 for name in names:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
                     if self.dialect.decimal == ",":
@@ -187,10 +196,16 @@ class TableSource:
         y = columns[-1].astype(dtype, copy=False)
         return X, y, empty
 
+    def _csv_input(self):
+        """What pyarrow reads a CSV file from: its path, or the lines of its ``byte_range``."""
+        return self.path if self.byte_range is None else _ByteRange(self.path, *self.byte_range)
+
     def row_groups(self) -> int:
         """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
         if self.format != "parquet":
             return 1
+        if self.groups is not None:
+            return len(self.groups)
         return _parquet(self.path).metadata.num_row_groups
 
     def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -204,6 +219,8 @@ class TableSource:
         order = None
         if self.format == "parquet":
             order = torch.randperm(self.row_groups(), generator=generator).tolist()
+            if self.groups is not None:
+                order = [self.groups[i] for i in order]
         held: tuple[np.ndarray, np.ndarray] | None = None
         for X, y, _ in self._complete(self._batches(order)):
             if held is not None:
@@ -342,7 +359,7 @@ def _rechunked(batches, rows: int):
         yield pa.Table.from_batches(pending)
 
 
-def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, dialect: Dialect, *,
+def _open_csv(path: Path | io.RawIOBase, encoding: str, columns: list[str] | None, chunk_rows: int, dialect: Dialect, *,
               as_text: bool = False):
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -358,6 +375,47 @@ def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: 
                                       decimal_point=dialect.decimal)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
                          parse_options=pcsv.ParseOptions(delimiter=dialect.sep), convert_options=convert)
+
+
+def line_start(fh, position: int) -> int:
+    """The offset of the first line that starts at or after byte ``position`` of the open binary
+    file ``fh`` (``position`` itself when a line starts there; the file's size when none does)."""
+    if position <= 0:
+        return 0
+    fh.seek(position - 1)
+    fh.readline()  # the rest of the line that holds byte position - 1
+    return fh.tell()
+
+
+class _ByteRange(io.RawIOBase):
+    """A CSV file's header line followed by its lines that start in ``[start, stop)``: what one
+    process of a distributed run reads of a file shared by byte ranges (:mod:`slopefit.shards`)."""
+
+    def __init__(self, path: Path, start: int, stop: int) -> None:
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._header = self._fh.readline()
+        begin = max(line_start(self._fh, start), len(self._header))
+        end = max(line_start(self._fh, stop), begin)
+        self._fh.seek(begin)
+        self._left = end - begin
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._header:
+            n = min(len(view), len(self._header))
+            view[:n], self._header = self._header[:n], self._header[n:]
+            return n
+        n = self._fh.readinto(view[:min(len(view), self._left)]) if self._left > 0 else 0
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _first_line(exc: BaseException) -> str:
