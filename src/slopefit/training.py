@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from slopefit.autostep import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
+from slopefit.checkpoint import Checkpointer, fingerprint
 from slopefit.config import AUTO_RTOL, TrainConfig, check_device
 from slopefit.convergence import coefficient_gap, gap_scale, loss_trend
 from slopefit.datasets import Dataset
@@ -41,6 +42,7 @@ def fit(
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -69,6 +71,8 @@ def fit(
         Called with the number of rows read so far during the statistics pass.
     stats : SufficientStats, optional
         The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
+    checkpoint : Checkpointer, optional
+        Saves the run between epochs and resumes it bit for bit (:mod:`slopefit.checkpoint`).
 
     Returns
     -------
@@ -126,9 +130,20 @@ def fit(
                    generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine)
     gap_target = _gap_target(config, asked.automatic and full_batch, exact, baseline, stats_engine, scaler)
     start = time.perf_counter()
-    record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
-                      tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
-                      gap_target=gap_target, callback=callback)
+    resumed = None
+    if checkpoint is not None:
+        world = checkpoint.group.world_size if checkpoint.group is not None else 1
+        steps = 1 if full_batch else -(-stats.n // int(config.batch_size or 1))
+        resumed = checkpoint.begin(run, fingerprint(config, data, stats, world_size=world), steps_per_epoch=steps,
+                                   agree_signals=not full_batch)
+    try:
+        record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
+                          tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
+                          gap_target=gap_target, callback=callback, start=resumed,
+                          on_epoch=checkpoint.at_epoch if checkpoint is not None else None)
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
     seconds = time.perf_counter() - start
     if record.stop_reason == "diverged":
         raise _divergence(record, config, lr_bound)
