@@ -271,8 +271,11 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
             total = sum(1 for u in units if u.file == i)
             if len(groups) < total:
                 rows = int(sum(u.weight for u in own))
-                span = f"{groups[0] + 1}" if len(groups) == 1 else f"s {groups[0] + 1}-{groups[-1] + 1}"
-                label = f"{src.name} (row group{span} of {total}, {rows} rows)"
+                before = [u for u in units if u.file == i and u.group is not None and u.group < groups[0]]
+                start_row = int(sum(u.weight for u in before))
+                span = f" {groups[0] + 1}" if len(groups) == 1 else f"s {groups[0] + 1}-{groups[-1] + 1}"
+                label = (f"{src.name} (row group{span} of {total}: its rows {start_row + 1}-{start_row + rows}, "
+                         "numbered from 1 here)")
                 src = replace(src, groups=groups, n_rows=rows, name=label)
         elif own[0].byte_range is not None:
             start, stop = own[0].byte_range[0], own[-1].byte_range[1]  # type: ignore[index]

@@ -135,6 +135,8 @@ def _fit(args: argparse.Namespace, group) -> int:
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
+    if group is not None and not group.leader:
+        return EXIT_OK  # process 0 alone prints and writes files
     # a file read in chunks, or one held in memory for a second pass: say which
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
     notes = reading_notes(data)
