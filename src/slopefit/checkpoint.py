@@ -31,7 +31,7 @@ from slopefit.errors import ConfigError, DataError, SlopefitError
 
 FORMAT = "slopefit-checkpoint"
 VERSION = 1
-EXIT_CODES = {signal.SIGTERM: 143, signal.SIGINT: 130}
+EXIT_CODES: dict[int, int] = {int(signal.SIGTERM): 143, int(signal.SIGINT): 130}
 
 
 class Stopped(SlopefitError):
@@ -234,7 +234,8 @@ class Checkpointer:
                 "params": torch.as_tensor(np.array(state.params, dtype=np.float64)),
                 "limit": None if state.limit is None else torch.as_tensor(np.asarray(state.limit, dtype=np.float64)),
                 "previous": float(state.previous), "active": torch.as_tensor(state.active),
-                "diverged_at": torch.as_tensor(state.diverged_at), "diverged_loss": torch.as_tensor(state.diverged_loss),
+                "diverged_at": torch.as_tensor(state.diverged_at),
+                "diverged_loss": torch.as_tensor(state.diverged_loss),
             },
         }
         from slopefit.atomic import atomic_path

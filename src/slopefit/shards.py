@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
 import numpy as np
 
 from slopefit.errors import DataError
@@ -72,7 +73,8 @@ def data_files(spec: str | os.PathLike[str]) -> list[Path]:
         files = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
         where = f"no file matches {text!r}"
     if not files:
-        raise DataError(f"{where}; give a data file, a directory of them, or a quoted pattern such as 'parts/*.parquet'")
+        raise DataError(f"{where}; give a data file, a directory of them, or a quoted pattern such as "
+                        "'parts/*.parquet'")
     kinds = {p.suffix.lower() in PARQUET_SUFFIXES for p in files}
     if len(kinds) > 1:
         raise DataError(f"{text} mixes Parquet and CSV files ({', '.join(p.name for p in files[:4])}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,7 @@ class TableSource:
             raise DataError(missing_cells(self.name, [(c, *found[c]) for c in names if c in found]))
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
-    def _batches(self, order: list[int] | None = None):
+    def _batches(self, order: Sequence[int] | None = None):
         columns = [*self.feature_names, self.target_name]
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
@@ -161,7 +161,8 @@ class TableSource:
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
-            for batch in _open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect, as_text=True):
+            for batch in _open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect,
+                                   as_text=True):
                 for name in names:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
                     if self.dialect.decimal == ",":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from dataclasses import replace
@@ -17,8 +16,10 @@ from slopefit.cli.arguments import (
     config_from,
     folds,
     fraction,
+    in_group,
     level,
     load,
+    load_share,
     optimizer_options,
     reading_notes,
     write_report,
@@ -76,15 +77,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from slopefit.distributed import launched, session
-    from slopefit.shards import is_many
-
-    if not launched() and not is_many(args.data):
-        return _fit(args, None)
-    with session(args.device) as group:
-        if group is not None and not group.leader:  # process 0 alone prints and writes
-            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
-        return _fit(args, group)
+    return in_group(_fit, args)
 
 
 def _fit(args: argparse.Namespace, group) -> int:
@@ -106,7 +99,10 @@ def _fit(args: argparse.Namespace, group) -> int:
     reference = None
     try:
         if group is not None or is_many(args.data):
-            data, stats, reference = _share_of(args, group, config, bar)
+            if group is not None and (args.cv is not None or args.test_size is not None or args.cov != "nonrobust"):
+                raise UsageError("slopefit fit: --cv, --test-size and --cov HC0-HC3 need every row in one process; "
+                                 "run them without torchrun")
+            data, stats, reference = load_share(args, group, fit_intercept=config.fit_intercept, on_rows=bar.rows)
             pass_seconds = 0.0
         else:
             data = load(args)
@@ -195,26 +191,6 @@ def _checkpointer(args: argparse.Namespace, group):
     steps, seconds = parse_every(args.checkpoint_every) if args.checkpoint else (None, None)
     return Checkpointer(args.checkpoint or args.resume, every_steps=steps, every_seconds=seconds,
                         resume=args.resume, group=group)
-
-
-def _share_of(args: argparse.Namespace, group, config, bar):
-    """This process's share of the data, and the statistics and exact optimum of every process's
-    rows (:mod:`slopefit.distributed`): under torchrun, or for a directory or pattern of files."""
-    from slopefit.distributed import gather_stats, reference
-    from slopefit.shards import is_many, open_share
-
-    if group is not None:
-        if not Path(args.data).exists() and not is_many(args.data):
-            raise UsageError(f"slopefit fit: under torchrun DATA must be a file, a directory or a pattern of files "
-                             f"each process reads a share of, not {args.data!r}")
-        if args.cv is not None or args.test_size is not None or args.cov != "nonrobust":
-            raise UsageError("slopefit fit: --cv, --test-size and --cov HC0-HC3 need every row in one process; "
-                             "run them without torchrun")
-    data = open_share(args.data, rank=group.rank if group else 0, world_size=group.world_size if group else 1,
-                      x=args.x, y=args.y, chunk_rows=args.chunk_rows, sep=args.sep, decimal=args.decimal,
-                      missing=args.missing)
-    stats = gather_stats(data, group, on_rows=bar.rows)
-    return data, stats, reference(data, stats, group, fit_intercept=config.fit_intercept)
 
 
 def _heldout(data, config, args: argparse.Namespace):
