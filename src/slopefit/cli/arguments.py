@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -171,14 +170,13 @@ def load(args: argparse.Namespace):
 
 def in_group(handler: Callable[[argparse.Namespace, object], int], args: argparse.Namespace) -> int:
     """``handler(args, group)``: inside torchrun's process group when started by torchrun
-    (:mod:`slopefit.distributed`; every process but 0 then writes nothing), else with None."""
+    (:mod:`slopefit.distributed`; :func:`slopefit.cli.main` has silenced every process but 0), else
+    with None."""
     from slopefit.distributed import launched, session
 
     if not launched():
         return handler(args, None)
     with session(getattr(args, "device", "cpu")) as group:
-        if group is not None and not group.leader:  # process 0 alone prints and writes
-            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
         return handler(args, group)
 
 

@@ -26,8 +26,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 def add_parsers(sub) -> None:
     p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
     add_training_options(p, epochs=200)
-    p.add_argument("--run", action="append", required=True, metavar='"NAME key=value ..."',
-                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
+    p.add_argument("--run", "--add-run", action="append", required=True, metavar='"NAME key=value ..."',
+                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable; under torchrun write --add-run, '
+                        "since torchrun reads --run as its own --run-path)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate of runs that do not set lr= (default: chosen from the data, as fit does)")
     p.add_argument("--plot", default="figures", metavar="DIR",
