@@ -111,9 +111,15 @@ def start(device: str = "cpu") -> Group | None:
     backend = "nccl" if device == "cuda" else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    timeout = timedelta(seconds=timeout_seconds())
     with collective("joining the process group"):
         if not dist.is_initialized():
-            dist.init_process_group(backend, timeout=timedelta(seconds=timeout_seconds()))
+            # torchrun keeps one store across the restarts of --max-restarts: a restarted round must not
+            # read the addresses the killed round left there, so each round keys its own
+            store, rank, world_size = next(dist.rendezvous("env://", timeout=timeout))
+            attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+            dist.init_process_group(backend, store=dist.PrefixStore(f"slopefit/attempt_{attempt}/", store),
+                                    rank=rank, world_size=world_size, timeout=timeout)
     return Group(rank=dist.get_rank(), world_size=dist.get_world_size(), backend=backend)
 
 
