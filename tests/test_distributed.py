@@ -214,7 +214,11 @@ def test_sigterm_saves_and_a_resumed_run_ends_bit_identical(data):
     want_coef, want_intercept = saved(data / "whole.json")
     assert np.array_equal(coef, want_coef) and intercept == want_intercept
     Xy = np.load(data / "Xy.npy")
-    assert np.allclose(coef, lstsq(Xy[:, :2], Xy[:, 2])[:2], rtol=1e-2)  # batch 1 ends near the optimum
+    best = lstsq(Xy[:, :2], Xy[:, 2])
+    loss_star = float(np.mean((Xy[:, 2] - Xy[:, :2] @ best[:2] - best[2]) ** 2))
+    loss = float(np.mean((Xy[:, 2] - Xy[:, :2] @ coef - intercept) ** 2))
+    # constant-step SGD on batches of 1 rests in a noise ball: excess loss about lr·σ²·tr(H)/4 ≈ 0.003 relative
+    assert loss_star <= loss < loss_star * 1.05
     foreign = run([*slopefit, "fit", "u.csv", *args[2:], "--resume", str(ckpt)], data)
     assert foreign.returncode == 1 and len(foreign.stderr.strip().splitlines()) == 1
     assert "is of another run (data u.parquet there, u.csv here" in foreign.stderr
