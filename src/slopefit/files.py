@@ -139,6 +139,7 @@ def load_file(
     sep: str | None = None,
     decimal: str | None = None,
     missing: str = "error",
+    formula: str | None = None,
 ) -> Dataset:
     """Load a CSV or Parquet file as a Dataset.
 
@@ -151,6 +152,9 @@ def load_file(
         (:func:`csv_dialect`)
     missing : "error" (default) or "drop": rows with an empty or NaN cell in the columns used
         are an error naming every such column, or are left out (counted in ``dropped_rows``)
+    formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
+        (:func:`slopefit.design.design_dataset`); text feature columns become indicator columns
+        either way
 
     Raises
     ------
@@ -165,18 +169,34 @@ def load_file(
     table = _read_arrow(p, dialect)
     columns: dict[str, np.ndarray] | None = None
     dtype: type = np.float64
+    describe = {"name": label, "description": {"ko": f"파일 {label}", "en": f"file {label}"},
+                "dialect": dialect.describe() if dialect else None}
     if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
+        if formula is not None:
+            return _designed(table.to_pandas(), label, describe, formula=formula, missing=missing)
         features, target = choose_columns(table.column_names, x=x, y=y, label=label)
         if all(_numeric_type(table.schema.field(c).type) for c in [*features, target]):
             columns, dtype = _typed_columns(table, [*features, target])
             del table
+        elif not all(_numeric_type(table.schema.field(c).type) or _text_type(table.schema.field(c).type)
+                     for c in features):
+            pass  # dates, lists...: named by the cell-by-cell read below
+        elif any(_text_type(table.schema.field(c).type) for c in features):  # categories, or a typo in numbers
+            return _designed(table.select([*features, target]).to_pandas(), label, describe, x=features, y=target,
+                             missing=missing)
     if columns is None:
         # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by
         # cell, so that the message names the column, a bad cell and its rows
         frame = read_table(path, dialect=dialect)
         names = [str(c) for c in frame.columns]
         frame.columns = names
+        if formula is not None:
+            return _designed(frame, label, describe, formula=formula, missing=missing)
         features, target = choose_columns(names, x=x, y=y, label=label)
+        from slopefit.design import needs_design
+
+        if needs_design(frame, features):
+            return _designed(frame[[*features, target]], label, describe, x=features, y=target, missing=missing)
         columns = {c: _numeric_column(frame[c], c, label) for c in [*features, target]}
     X, target_values, dropped = _complete_rows(columns, features, target, label, missing=missing, dtype=dtype)
     return check_dataset(Dataset(
@@ -184,6 +204,14 @@ def load_file(
         description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
         dialect=dialect.describe() if dialect else None,
     ))
+
+
+def _designed(frame, label: str, describe: dict, *, x=None, y=None, formula: str | None = None,
+              missing: str) -> Dataset:
+    """A table with text feature columns or a formula: its design matrix (:mod:`slopefit.design`)."""
+    from slopefit.design import design_dataset
+
+    return design_dataset(frame, x=x, y=y, formula=formula, label=label, missing=missing, **describe)
 
 
 MISSING = ("error", "drop")
@@ -262,6 +290,12 @@ def _numeric_type(kind) -> bool:
     import pyarrow.types as pat
 
     return bool(pat.is_integer(kind) or pat.is_floating(kind))
+
+
+def _text_type(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_string(kind) or pat.is_large_string(kind) or pat.is_dictionary(kind))
 
 
 def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type]:

@@ -128,6 +128,10 @@ TEXT: dict[str, dict[str, str]] = {
     "report.figures": {"ko": "그림", "en": "Figures"},
     "report.lesson.title": {"ko": "slopefit: 파이토치 선형 회귀 수업", "en": "slopefit: the PyTorch linear-regression lesson"},
     "lesson.saved": {"ko": "그림을 저장했습니다", "en": "Figures saved"},
+    "design.reference": {"ko": "{name}: 수준 {count}개, 기준 수준 {reference!r}",
+                         "en": "{name}: {count} levels, reference {reference!r}"},
+    "design.full": {"ko": "{name}: 수준 {count}개, 모두 열로 (절편 없음)",
+                    "en": "{name}: {count} levels, each its own column (no intercept)"},
 }
 
 
