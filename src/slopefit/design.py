@@ -119,6 +119,19 @@ class Design:
                    kinds=dict(data.get("kinds", {})), transforms=_decode(data.get("transforms", {})))
 
 
+def number_like(cell: Any) -> bool:
+    """Whether a text cell is made of digits and separators ("1;2", "1.5", "2024-01-05"): a number
+    misread, not a category."""
+    return bool(_NUMBER_LIKE.match(str(cell)))
+
+
+def chunked_message(column: str, label: str, example: Any = None) -> str:
+    """Why a file read in chunks cannot take a text column or a formula, and how to proceed."""
+    what = f"column {column!r} in {label} holds text" + (f" ({_plain(example)!r}, ...)" if example is not None else "")
+    return (f"{what}: categories and formulas are built on the whole table, and {label} is read in chunks "
+            "(--stream, or a file over 1 GiB); leave out --stream, or save the table with numeric columns only")
+
+
 def unseen_level(column: str, value: Any, levels: Sequence[Any]) -> str:
     """The message for a level the fit has not seen: the value and the known levels."""
     return (f"{column!r} value {_plain(value)!r} was not seen when the model was fitted; known levels: "
@@ -346,7 +359,7 @@ def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np
     if numeric and (not present or numbers.notna().all()):
         return pd.to_numeric(pd.Series([None if c == "" else c for c in stripped], dtype=object),
                              errors="coerce").to_numpy(dtype=np.float64)
-    if text_ok and not (numeric and any(_NUMBER_LIKE.match(str(c)) for c in present)):
+    if text_ok and not (numeric and any(number_like(c) for c in present)):
         return np.array([None if c is None or c == "" else str(c) for c in stripped], dtype=object)
     from slopefit.files import _numeric_column
 

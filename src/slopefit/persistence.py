@@ -84,7 +84,30 @@ class Model:
         """
         return self._rows(X) @ self.coef + self.intercept
 
+    @property
+    def design(self):
+        """How the features are built from a table's columns (:class:`slopefit.design.Design`: the
+        levels of text columns, a formula), or None when they are the table's numeric columns. With
+        a design, :meth:`predict`, :meth:`interval` and :meth:`outside_range` take the table's own
+        columns: a pandas DataFrame, a mapping of column -> values, or rows of one value per
+        ``design.inputs`` (text for categories).
+
+        Raises ModelFileError when the file's design record is damaged.
+        """
+        if self.info.get("design") is None:
+            return None
+        from slopefit.design import Design
+
+        try:
+            return Design.from_dict(self.info["design"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"this model file's design (categories, formula) is damaged (field {exc}); "
+                                 "refit it with slopefit fit ... --save") from None
+
     def _rows(self, X: np.ndarray) -> np.ndarray:
+        design = self.design
+        if design is not None:
+            X = design.matrix(X)  # (n_rows, n_features): the table's columns as the fit built them
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} feature(s) "
@@ -197,6 +220,8 @@ def model_from_result(result) -> Model:
     }
     if getattr(result, "stats", None) is not None:
         info["inference"] = result.summary().to_dict()
+    if getattr(result, "design", None) is not None:
+        info["design"] = result.design.to_dict()  # the levels and the formula: new rows get the same columns
     return Model(coef=np.asarray(result.coef, dtype=np.float64), intercept=float(result.intercept),
                  feature_names=tuple(result.feature_names), target_name=result.target_name,
                  feature_min=np.asarray(result.feature_min), feature_max=np.asarray(result.feature_max),

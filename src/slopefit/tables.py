@@ -236,6 +236,7 @@ def open_table(
     sep: str | None = None,
     decimal: str | None = None,
     missing: str = "error",
+    formula: str | None = None,
 ) -> TableSource:
     """Open a CSV or Parquet file for chunked reading, checking its columns up front.
 
@@ -248,11 +249,13 @@ def open_table(
     sep, decimal : str or None, default None: a CSV file's separator and decimal mark, else detected
     missing : "error" (default) or "drop": rows with empty cells in the columns used are an error
         naming every such column, or are left out (counted in ``dropped_rows`` after a pass)
+    formula : str or None: not for a file read in chunks (a DataError says how to proceed)
 
     Raises
     ------
     DataError
-        Missing file, unknown or non-numeric columns.
+        Missing file, unknown or non-numeric columns, a text column (categories) or a formula:
+        those need the whole table (:func:`slopefit.datasets.load_dataset`).
 
     Examples
     --------
@@ -262,6 +265,9 @@ def open_table(
     """
     p = check_file(path)
     check_missing(missing)
+    if formula is not None:
+        raise DataError(f"a formula is built on the whole table, and {p.name} is read in chunks (--stream, or a "
+                        "file over 1 GiB); leave out --stream, or save the formula's columns as numbers first")
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
     fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"
@@ -287,10 +293,39 @@ def open_table(
         for col in [*features, target]:
             kind = schema.field(col).type
             if not (pat.is_integer(kind) or pat.is_floating(kind)):
+                categories = col != target and (pat.is_string(kind) or pat.is_large_string(kind)
+                                                or pat.is_dictionary(kind))
+                hint = ("; text columns become categories when the table is read whole (leave out --stream)"
+                        if categories else "")
                 raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
-                                "choose numeric columns with --x/--y")
+                                f"choose numeric columns with --x/--y{hint}")
     return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
                        n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding, dialect=dialect, missing=missing)
+
+
+def category_columns(source: TableSource) -> list[str]:
+    """The feature columns of a file that hold text (categories: their levels need the whole table):
+    Parquet string columns; CSV columns whose cells in the first block are text, none of them
+    digits and separators (a misread number is not a category)."""
+    try:
+        if source.format == "parquet":
+            import pyarrow.types as pat
+
+            schema = _parquet(source.path).schema_arrow
+            return [c for c in source.feature_names
+                    if pat.is_string(schema.field(c).type) or pat.is_dictionary(schema.field(c).type)]
+        from slopefit.design import number_like
+
+        batch = next(iter(_open_csv(source.path, source.encoding, list(source.feature_names), 1024,
+                                    source.dialect, as_text=True)))
+    except Exception:  # noqa: BLE001 - an unreadable file is named by its first pass
+        return []
+    found = []
+    for name in source.feature_names:
+        cells = [c.strip() for c in batch.column(batch.schema.get_field_index(name)).to_pylist() if c and c.strip()]
+        if cells and not any(number_like(c) for c in cells):
+            found.append(name)
+    return found
 
 
 def hold_table(source: TableSource) -> TableSource:

@@ -72,7 +72,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
-    from slopefit.training import fit
+    from slopefit.training import fit, intercept_of
 
     options = optimizer_options(args.option)
     if args.momentum is not None:
@@ -81,6 +81,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         data = load(args)
+        config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
             from slopefit.validation import require_rows
 
@@ -104,7 +105,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
     summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None,
                          cov_type=args.cov)
-    summary = "\n".join([*reading_notes(data), summary])
+    summary = "\n".join([*reading_notes(data, args.lang), summary])
     print(summary)
     cv = None
     if args.cv is not None or args.test_size is not None:
