@@ -356,6 +356,23 @@ def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[
     return np.column_stack([_finite_column(_numeric_column(frame[c], c, label), c, label) for c in columns])
 
 
+def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                 sep: str | None = None, decimal: str | None = None) -> list[list]:
+    """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
+    text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.design`)."""
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
+
+
 def _numeric_column(series, name: str, label: str) -> np.ndarray:
     import pandas as pd
 

@@ -81,8 +81,12 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     values, resident = _file_size(path, x=x, y=y)
     if rows or values <= EXACT_ON_ROWS_MAX or formula is not None:
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing, formula=formula)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
-    if category_columns(table):  # text feature columns: their levels come from the whole table
+    try:
+        table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+        whole = bool(category_columns(table))  # text feature columns: their levels come from the whole table
+    except DataError:  # a Parquet text column (categories) or a column that is not there: as a whole load says
+        whole = True
+    if whole:
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 

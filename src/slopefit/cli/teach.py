@@ -52,7 +52,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     rows = []
     for name in builtin_names():
         ds = builtin(name)
-        rows.append((name, str(ds.n_samples), f"{', '.join(ds.feature_names)} -> {ds.target_name}",
+        columns = ds.design.inputs if ds.design is not None else ds.feature_names  # a text column, not its indicators
+        rows.append((name, str(ds.n_samples), f"{', '.join(columns)} -> {ds.target_name}",
                      ds.description[args.lang]))
     print(table(("name", "rows", "columns", "description"), rows))
     print("\nAlso: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a CSV/Parquet file.")

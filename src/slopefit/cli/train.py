@@ -162,22 +162,35 @@ def _write_json(payload: dict, path: str) -> Path:
     return Path(path)
 
 
-def _rows_from_values(values: list[str], model) -> list[list[float]]:
-    """VALUE arguments -> rows of the model's width, or UsageError naming the bad value."""
-    d = model.n_features
-    numbers = []
-    for text in values:
+def _rows_from_values(values: list[str], model) -> list[list]:
+    """VALUE arguments -> rows of the model's width, or UsageError naming the bad value. With a
+    design (categories, a formula) a row holds the table's columns, text for the text ones."""
+    design = model.design
+    columns = design.inputs if design is not None else model.feature_names
+    text = set(design.text) if design is not None else set()
+    d = len(columns)
+    numbers: list = []
+    for k, cell in enumerate(values):
+        if columns[k % d] in text:
+            numbers.append(cell)
+            continue
         try:
-            value = float(text)
+            value = float(cell)
         except ValueError:
-            raise UsageError(f"slopefit predict: {text!r} is not a number; give numeric values") from None
+            raise UsageError(f"slopefit predict: {cell!r} is not a number; give numeric values"
+                             + (f" ({columns[k % d]!r} is numeric)" if design is not None else "")) from None
         if not math.isfinite(value):
-            raise UsageError(f"slopefit predict: {text!r} is not a finite number; give finite values")
+            raise UsageError(f"slopefit predict: {cell!r} is not a finite number; give finite values")
         numbers.append(value)
     if len(numbers) % d:
-        raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
-                         f"({', '.join(model.feature_names)}); give a multiple of {d} values")
+        raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} "
+                         f"{'columns' if design is not None else 'features'} ({', '.join(columns)}); "
+                         f"give a multiple of {d} values")
     return [numbers[i:i + d] for i in range(0, len(numbers), d)]
+
+
+def _cell(value) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -186,15 +199,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if args.csv and args.values:
         raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
-    if args.csv:
+    design = model.design
+    columns = design.inputs if design is not None else model.feature_names
+    if args.csv and design is not None:
+        from slopefit.files import read_columns
+
+        X = read_columns(args.csv, columns, sep=args.sep, decimal=args.decimal)
+    elif args.csv:
         from slopefit.files import read_features
 
         X = read_features(args.csv, model.feature_names, sep=args.sep, decimal=args.decimal).tolist()
     elif args.values:
         X = _rows_from_values(args.values, model)
     else:
-        raise UsageError(f"slopefit predict: give values to predict ({model.n_features} per row: "
-                         f"{', '.join(model.feature_names)}) or --csv FILE")
+        raise UsageError(f"slopefit predict: give values to predict ({len(columns)} per row: "
+                         f"{', '.join(columns)}) or --csv FILE")
     outside = model.outside_range(X, per_feature=True).tolist()  # (n_rows, n_features) of bool
     flagged = [any(row) for row in outside]
     if args.interval:
@@ -204,11 +223,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         pct = f"{100 * args.level:g}%"
         rows = []
         for i, x in enumerate(X):
-            rows.append([*(f"{v:.6g}" for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
+            rows.append([*(_cell(v) for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
                          f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]"])
             if any(flagged):
                 rows[-1].append("extrapolation" if flagged[i] else "")
-        header = [*model.feature_names, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
+        header = [*columns, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
         print(table(header + (["range"] if any(flagged) else []), rows))
     else:
         for value in model.predict(X):
