@@ -17,7 +17,7 @@ from tests.conftest import HEIGHT_WEIGHT_CSV
 
 
 def test_builtins_are_the_lessons_tables():
-    assert builtin_names() == ("height-weight", "hours-ability")
+    assert builtin_names() == ("height-weight", "hours-ability", "grunfeld")
     hw = builtin("height-weight")
     np.testing.assert_array_equal(hw.X[:, 0], [166, 176, 171, 173, 169])
     np.testing.assert_array_equal(hw.y, [58.7, 75.7, 62.1, 70.4, 60.1])
@@ -25,6 +25,14 @@ def test_builtins_are_the_lessons_tables():
     assert "신장" in hw.description["ko"] and "height" in hw.description["en"]
     ha = builtin("hours-ability")
     np.testing.assert_array_equal(ha.y, [200, 400, 600])
+    import statsmodels.api as sm  # grunfeld: the table statsmodels ships, row for row
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    gr = builtin("grunfeld")
+    assert gr.design.inputs == ("value", "capital", "firm") and gr.target_name == "invest"
+    np.testing.assert_array_equal(gr.y, frame["invest"])
+    np.testing.assert_array_equal(gr.X[:, :2], frame[["value", "capital"]])
+    np.testing.assert_array_equal(gr.X[:, gr.feature_names.index("firm[T.IBM]")], frame["firm"] == "IBM")
 
 
 def test_synthetic_is_seeded_and_has_true_coefficients():
