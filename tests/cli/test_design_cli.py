@@ -106,3 +106,10 @@ def test_streamed_categories_say_how_to_proceed(grunfeld, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("slopefit: column 'firm' in g.csv holds text") and "leave out --stream" in err
     assert main(["fit", str(tmp_path / "g.csv"), "--y", "invest"]) == 0
+
+
+def test_lesson_part_categories_prints_exercise_3_alone(tmp_path, capsys):
+    assert main(["lesson", "--part", "categories", "--lang", "en", "--out", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    assert out.lstrip().startswith("== Exercise 3. Categories and a formula") and "01." not in out
+    assert "firm: 11 levels, reference 'American Steel'" in out and not (tmp_path / "figs").exists()
