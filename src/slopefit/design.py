@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -87,12 +87,36 @@ class Design:
         if bad:
             raise DataError(f"column {bad[0]!r} of {label} has empty cells in {row_numbers(empty[bad[0]])}; "
                             "give a value in every cell")
+        self._check_levels(columns)
+        return self.encode(columns)
+
+    def encode(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The design matrix (n_rows, len(columns)) of clean input columns: float64 arrays, and object
+        arrays of text for the text inputs (every level known)."""
         if self.formula is None:
             return _indicators(columns, self.inputs, self.levels)
-        self._check_levels(columns)
-        return _materialize(self, columns)
+        return np.ascontiguousarray(_materialize(self, columns)[list(self.columns)].to_numpy(dtype=np.float64))
+
+    def target_values(self, columns: Mapping[str, Any]) -> np.ndarray:
+        """The target of rows (``columns``: the table's columns, numeric), a formula's left side evaluated."""
+        if self.formula is None:
+            return np.asarray(columns[self.target], dtype=np.float64)
+        import pandas as pd
+        from formulaic import model_matrix
+
+        lhs = model_matrix(parse_formula(self.formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
+        return lhs.iloc[:, 0].to_numpy(dtype=np.float64)
+
+    def placeholder(self, column: str) -> Any:
+        """A known level of a text input: what an empty cell holds until its row is dropped or named."""
+        for factor, levels in self.levels.items():
+            if levels and (factor == column or _factor_variable(factor, self.inputs) == column):
+                return levels[0]
+        return ""
 
     def _check_levels(self, columns: Mapping[str, np.ndarray]) -> None:
+        if self.formula is None:
+            return  # named by _indicators, column by column
         for factor, levels in self.levels.items():
             variable = _factor_variable(factor, self.inputs)
             if variable is None:
@@ -195,13 +219,8 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         absent = sorted(v for v in parsed.required_variables if v not in names)
         if absent:
             raise DataError(absent_column(absent[0], label, names))
-        # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
-        # required_variables: a column named anywhere in the formula (not as a call) is used
-        named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}
-        used = [c for c in names if c in parsed.required_variables or c in named]  # the table's order
-        forced = {c for c in used if re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)}
+        used, inputs, forced = formula_columns(formula, names)
         columns = {c: _clean(frame[c], c, label, text_ok=True, numeric=c not in forced) for c in used}
-        inputs = [c for c in used if c not in _formula_targets(parsed, used)]
     else:
         features, target = choose_columns(names, x=x, y=y, label=label)
         columns = {c: _clean(frame[c], c, label, text_ok=c != target, numeric=True) for c in [*features, target]}
@@ -235,6 +254,18 @@ def parse_formula(formula: str):
         raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
                           "e.g. 'invest ~ value + capital'")
     return parsed
+
+
+def formula_columns(formula: str, names: Sequence[str]) -> tuple[list[str], list[str], set[str]]:
+    """The table's columns a formula reads (in the table's order), those of its right side (the
+    inputs of new rows), and those inside ``C(...)`` (categories even when they hold numbers)."""
+    parsed = parse_formula(formula)
+    # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
+    # required_variables: a column named anywhere in the formula (not as a call) is used
+    named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}
+    used = [c for c in names if c in parsed.required_variables or c in named]
+    forced = {c for c in used if re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)}
+    return used, [c for c in used if c not in _formula_targets(parsed, used)], forced
 
 
 def _formula_targets(parsed, used: list[str]) -> set[str]:
@@ -281,8 +312,8 @@ def _formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[s
     return design, X, lhs.iloc[:, 0].to_numpy(dtype=np.float64)
 
 
-def _materialize(design: Design, columns: dict[str, np.ndarray]) -> np.ndarray:
-    """The formula's columns for new rows with the fit's levels and transform state."""
+def _materialize(design: Design, columns: Mapping[str, np.ndarray]):
+    """The formula's columns (a DataFrame) for new rows with the fit's levels and transform state."""
     import warnings
 
     import pandas as pd
@@ -301,7 +332,63 @@ def _materialize(design: Design, columns: dict[str, np.ndarray]) -> np.ndarray:
         except (DataMismatchWarning, FormulaicError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise DataError(f"cannot apply the formula {design.formula!r} to the new rows: {first}") from None
-    return np.ascontiguousarray(matrix[list(design.columns)].to_numpy(dtype=np.float64))
+    return matrix
+
+
+def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list], *, inputs: Sequence[str],
+                    target: str, text: Sequence[str], formula: str | None, label: str) -> Design:
+    """The design of a table read in chunks, built on its first chunk with the levels of the whole file.
+
+    Parameters
+    ----------
+    first : column -> values of the first chunk (float64; object arrays of text for text columns)
+    levels : column -> its distinct values in the whole file (gathered by a first pass)
+    inputs, target : the feature columns (or a formula's right-side columns) and the target column
+    text : the text columns among ``inputs``
+    formula, label : the formula (or None) and the file's name in messages
+
+    Raises
+    ------
+    DataError
+        A text column with one value or too many; a formula with a stateful transform (``center``,
+        ``scale``, ``poly``: their state needs the whole table at once).
+    """
+    whole = {c: sorted(levels[c]) for c in levels}
+    if formula is None:
+        for c in text:
+            _check_level_count(c, whole[c], len(first[c]), label)
+            if len(whole[c]) == 1:
+                raise DataError(f"feature {c!r} has the same text {whole[c][0]!r} in every row: as a category it "
+                                "carries no information; leave it out with --x")
+        names = tuple(n for c in inputs for n in ([f"{c}[T.{lv}]" for lv in whole[c][1:]] if c in text else [c]))
+        return Design(target=target, columns=names, inputs=tuple(inputs), text=tuple(text),
+                      levels={c: whole[c] for c in text})
+    import pandas as pd
+    from formulaic import model_matrix
+
+    frame = pd.DataFrame({c: first[c] for c in first})
+    matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+    spec = matrices.rhs.model_spec
+    lhs_spec = matrices.lhs.model_spec
+    if spec.transform_state or lhs_spec.transform_state:
+        used = ", ".join(sorted({*spec.transform_state, *lhs_spec.transform_state}))
+        raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
+                        "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
+                        "(e.g. I(value - 988.6))")
+    categories = {}
+    for factor, (kind, _) in spec.encoder_state.items():
+        if kind.value == "categorical":
+            variable = _factor_variable(str(factor), inputs)
+            if variable is None or variable not in whole:
+                raise DataError(f"cannot tell which column the category term {factor!r} reads, and {label} is read "
+                                "in chunks; leave out --stream")
+            categories[str(factor)] = whole[variable]
+            _check_level_count(str(factor), whole[variable], len(frame), label)
+    design = Design(target=str(matrices.lhs.columns[0]), columns=(), inputs=tuple(inputs), text=tuple(text),
+                    levels=categories, formula=formula, intercept="Intercept" in matrices.rhs.columns,
+                    kinds={str(k): v[0].value for k, v in spec.encoder_state.items()})
+    names = tuple(str(c) for c in _materialize(design, frame).columns if c != "Intercept")
+    return replace(design, columns=names)
 
 
 def _column_design(columns: dict[str, np.ndarray], features: list[str], target: str,

@@ -70,23 +70,13 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     if not path.is_file():
         return load_dataset(source, x=x, y=y, formula=formula, missing=missing)
     if stream or path.stat().st_size > STREAM_BYTES:
-        source = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
-                            formula=formula)
-        text = category_columns(source)
-        if text:
-            from slopefit.design import chunked_message
-
-            raise DataError(chunked_message(text[0], source.name))
-        return source
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
+                          formula=formula)
     values, resident = _file_size(path, x=x, y=y)
     if rows or values <= EXACT_ON_ROWS_MAX or formula is not None:
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing, formula=formula)
-    try:
-        table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
-        whole = bool(category_columns(table))  # text feature columns: their levels come from the whole table
-    except DataError:  # a Parquet text column (categories) or a column that is not there: as a whole load says
-        whole = True
-    if whole:
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing, levels=False)
+    if category_columns(table):  # text feature columns (categories): read whole, no pass for their levels
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 

@@ -100,12 +100,16 @@ def test_datasets_lists_grunfeld_with_its_columns(capsys):
     assert "220" in line and "value, capital, firm -> invest" in line
 
 
-def test_streamed_categories_say_how_to_proceed(grunfeld, tmp_path, capsys):
+def test_streamed_categories_fit_like_a_whole_load(grunfeld, tmp_path, capsys):
     grunfeld.to_csv(tmp_path / "g.csv", index=False)
-    assert main(["fit", str(tmp_path / "g.csv"), "--y", "invest", "--stream"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert err.startswith("slopefit: column 'firm' in g.csv holds text") and "leave out --stream" in err
-    assert main(["fit", str(tmp_path / "g.csv"), "--y", "invest"]) == 0
+    assert main(["fit", str(tmp_path / "g.csv"), "--y", "invest", "--stream", "--chunk-rows", "50",
+                 "--json", str(tmp_path / "s.json")]) == 0
+    assert "firm: 11 levels, reference 'American Steel'" in capsys.readouterr().out
+    assert main(["fit", str(tmp_path / "g.csv"), "--y", "invest", "--json", str(tmp_path / "w.json")]) == 0
+    streamed, whole = (json.loads((tmp_path / f"{k}.json").read_text()) for k in "sw")
+    assert list(streamed["coef"]) == list(whole["coef"])
+    reference = smf.ols("invest ~ value + capital + C(firm) + year", grunfeld).fit()
+    assert streamed["exact"]["coef"]["firm[T.IBM]"] == pytest.approx(reference.params["C(firm)[T.IBM]"], rel=1e-9)
 
 
 def test_lesson_part_categories_prints_exercise_3_alone(tmp_path, capsys):
