@@ -173,7 +173,8 @@ def test_categories_in_parquet_and_in_a_large_file_are_read_whole(grunfeld, tmp_
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-@pytest.mark.parametrize("formula", [None, "invest ~ value + capital + C(firm) + I(value**2) + value:capital + C(year)"])
+@pytest.mark.parametrize("formula", [None, "invest ~ value + capital + C(firm) + I(value**2) + value:capital + "
+                                           "C(year)"], ids=["columns", "formula"])
 def test_categories_and_formulas_on_a_file_read_in_chunks(grunfeld, tmp_path, suffix, formula):
     from slopefit.preparation import open_data
 

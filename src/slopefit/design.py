@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -95,30 +95,34 @@ class Design:
         arrays of text for the text inputs (every level known)."""
         if self.formula is None:
             return _indicators(columns, self.inputs, self.levels)
-        return np.ascontiguousarray(_materialize(self, columns)[list(self.columns)].to_numpy(dtype=np.float64))
+        from slopefit.formulas import materialize
+
+        return np.ascontiguousarray(materialize(self, columns)[list(self.columns)].to_numpy(dtype=np.float64))
 
     def target_values(self, columns: Mapping[str, Any]) -> np.ndarray:
         """The target of rows (``columns``: the table's columns, numeric), a formula's left side evaluated."""
         if self.formula is None:
             return np.asarray(columns[self.target], dtype=np.float64)
-        import pandas as pd
-        from formulaic import model_matrix
+        from slopefit.formulas import formula_target
 
-        lhs = model_matrix(parse_formula(self.formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
-        return lhs.iloc[:, 0].to_numpy(dtype=np.float64)
+        return formula_target(self.formula, columns)
 
     def placeholder(self, column: str) -> Any:
         """A known level of a text input: what an empty cell holds until its row is dropped or named."""
+        from slopefit.formulas import factor_variable
+
         for factor, levels in self.levels.items():
-            if levels and (factor == column or _factor_variable(factor, self.inputs) == column):
+            if levels and (factor == column or factor_variable(factor, self.inputs) == column):
                 return levels[0]
         return ""
 
     def _check_levels(self, columns: Mapping[str, np.ndarray]) -> None:
         if self.formula is None:
             return  # named by _indicators, column by column
+        from slopefit.formulas import factor_variable
+
         for factor, levels in self.levels.items():
-            variable = _factor_variable(factor, self.inputs)
+            variable = factor_variable(factor, self.inputs)
             if variable is None:
                 continue
             known = set(levels)
@@ -128,32 +132,29 @@ class Design:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (what a model file keeps)."""
+        from slopefit.formulas import encode_state
+
         return {"target": self.target, "columns": list(self.columns), "inputs": list(self.inputs),
                 "text": list(self.text), "levels": {k: [_plain(v) for v in lv] for k, lv in self.levels.items()},
                 "formula": self.formula, "intercept": self.intercept, "kinds": dict(self.kinds),
-                "transforms": _encode(self.transforms)}
+                "transforms": encode_state(self.transforms)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Design:
         """The inverse of :meth:`to_dict` (KeyError/TypeError/ValueError on a damaged record)."""
+        from slopefit.formulas import decode_state
+
         return cls(target=str(data["target"]), columns=tuple(map(str, data["columns"])),
                    inputs=tuple(map(str, data["inputs"])), text=tuple(map(str, data.get("text", ()))),
                    levels={str(k): list(v) for k, v in dict(data.get("levels", {})).items()},
                    formula=data.get("formula"), intercept=bool(data.get("intercept", True)),
-                   kinds=dict(data.get("kinds", {})), transforms=_decode(data.get("transforms", {})))
+                   kinds=dict(data.get("kinds", {})), transforms=decode_state(data.get("transforms", {})))
 
 
 def number_like(cell: Any) -> bool:
     """Whether a text cell is made of digits and separators ("1;2", "1.5", "2024-01-05"): a number
     misread, not a category."""
     return bool(_NUMBER_LIKE.match(str(cell)))
-
-
-def chunked_message(column: str, label: str, example: Any = None) -> str:
-    """Why a file read in chunks cannot take a text column or a formula, and how to proceed."""
-    what = f"column {column!r} in {label} holds text" + (f" ({_plain(example)!r}, ...)" if example is not None else "")
-    return (f"{what}: categories and formulas are built on the whole table, and {label} is read in chunks "
-            "(--stream, or a file over 1 GiB); leave out --stream, or save the table with numeric columns only")
 
 
 def unseen_level(column: str, value: Any, levels: Sequence[Any]) -> str:
@@ -215,11 +216,9 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         if x or y:
             raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both; "
                               f"the formula {formula!r} names the target and the features")
-        parsed = parse_formula(formula)
-        absent = sorted(v for v in parsed.required_variables if v not in names)
-        if absent:
-            raise DataError(absent_column(absent[0], label, names))
-        used, inputs, forced = formula_columns(formula, names)
+        from slopefit.formulas import formula_columns, formula_design
+
+        used, inputs, forced = formula_columns(formula, names, label=label)
         columns = {c: _clean(frame[c], c, label, text_ok=True, numeric=c not in forced) for c in used}
     else:
         features, target = choose_columns(names, x=x, y=y, label=label)
@@ -227,112 +226,12 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         inputs = features
     columns, dropped = _complete(columns, label, missing)
     if formula is not None:
-        design, X, yv = _formula_design(formula, columns, inputs, label, names)
+        design, X, yv = formula_design(formula, columns, inputs, label, names)
     else:
         design, X = _column_design(columns, inputs, target, label)
         yv = columns[target].astype(np.float64)
     return check_dataset(Dataset(X=X, y=yv, feature_names=design.columns, target_name=design.target,
                                  name=dataset.pop("name", label), dropped_rows=dropped, design=design, **dataset))
-
-
-def absent_column(name: str, label: str, names: Sequence[str]) -> str:
-    """The message for a formula naming a column the table does not have."""
-    return f"the formula names column {name!r}, which is not in {label}; available columns: {', '.join(names)}"
-
-
-def parse_formula(formula: str):
-    """``formula`` parsed by formulaic, with a left side (the target); ConfigError otherwise."""
-    from formulaic import Formula
-    from formulaic.errors import FormulaicError
-
-    try:
-        parsed = Formula(formula)
-    except FormulaicError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'") from None
-    if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
-        raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
-                          "e.g. 'invest ~ value + capital'")
-    return parsed
-
-
-def formula_columns(formula: str, names: Sequence[str]) -> tuple[list[str], list[str], set[str]]:
-    """The table's columns a formula reads (in the table's order), those of its right side (the
-    inputs of new rows), and those inside ``C(...)`` (categories even when they hold numbers)."""
-    parsed = parse_formula(formula)
-    # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
-    # required_variables: a column named anywhere in the formula (not as a call) is used
-    named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}
-    used = [c for c in names if c in parsed.required_variables or c in named]
-    forced = {c for c in used if re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)}
-    return used, [c for c in used if c not in _formula_targets(parsed, used)], forced
-
-
-def _formula_targets(parsed, used: list[str]) -> set[str]:
-    """The table's columns the formula's left side reads (they are not inputs of new rows)."""
-    from formulaic import Formula
-
-    lhs = Formula(str(parsed.lhs))
-    return {c for c in used if c in lhs.required_variables}
-
-
-def _formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[str], label: str,
-                    names_in: Sequence[str]) -> tuple[Design, np.ndarray, np.ndarray]:
-    import pandas as pd
-    from formulaic import model_matrix
-    from formulaic.errors import FormulaicError
-
-    frame = pd.DataFrame(columns)
-    try:
-        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
-    except FormulaicError as exc:
-        first = str(exc).strip().splitlines()[0]
-        name = re.search(r"name '([^']+)' is not defined", first)
-        if name and name.group(1) not in frame.columns:
-            raise DataError(absent_column(name.group(1), label, list(names_in))) from None
-        raise DataError(f"cannot build the formula {formula!r} on {label}: {first}") from None
-    lhs, rhs = matrices.lhs, matrices.rhs
-    if lhs.shape[1] != 1:
-        raise DataError(f"the formula's left side gives {lhs.shape[1]} columns ({', '.join(map(str, lhs.columns))}); "
-                        "the target must be one numeric column")
-    spec = rhs.model_spec
-    intercept = "Intercept" in rhs.columns
-    names = tuple(str(c) for c in rhs.columns if c != "Intercept")
-    if not names:
-        raise DataError(f"the formula {formula!r} has no features right of '~'; add at least one column")
-    kinds = {str(k): v[0].value for k, v in spec.encoder_state.items()}
-    levels = {str(k): [_plain(c) for c in v[1]["categories"]] for k, v in spec.encoder_state.items()
-              if v[0].value == "categorical" and "categories" in v[1]}
-    for factor, values in levels.items():
-        _check_level_count(factor, values, len(frame), label)
-    text = tuple(c for c in inputs if columns[c].dtype == object)
-    design = Design(target=str(lhs.columns[0]), columns=names, inputs=tuple(inputs), text=text, levels=levels,
-                    formula=formula, intercept=intercept, kinds=kinds, transforms=dict(spec.transform_state))
-    X = np.ascontiguousarray(rhs[list(names)].to_numpy(dtype=np.float64))  # (n_rows, n_columns)
-    return design, X, lhs.iloc[:, 0].to_numpy(dtype=np.float64)
-
-
-def _materialize(design: Design, columns: Mapping[str, np.ndarray]):
-    """The formula's columns (a DataFrame) for new rows with the fit's levels and transform state."""
-    import warnings
-
-    import pandas as pd
-    from formulaic import ModelSpec
-    from formulaic.errors import DataMismatchWarning, FormulaicError
-    from formulaic.parser.types import Factor
-
-    encoder = {k: (Factor.Kind(kind), {"categories": design.levels[k]} if k in design.levels else {})
-               for k, kind in design.kinds.items()}
-    spec = ModelSpec(formula=parse_formula(design.formula or "").rhs, encoder_state=encoder,
-                     transform_state=design.transforms)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DataMismatchWarning)  # a level the fit has not seen: not a silent NaN
-        try:
-            matrix = spec.get_model_matrix(pd.DataFrame(columns), na_action="ignore")
-        except (DataMismatchWarning, FormulaicError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise DataError(f"cannot apply the formula {design.formula!r} to the new rows: {first}") from None
-    return matrix
 
 
 def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list], *, inputs: Sequence[str],
@@ -363,32 +262,9 @@ def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list],
         names = tuple(n for c in inputs for n in ([f"{c}[T.{lv}]" for lv in whole[c][1:]] if c in text else [c]))
         return Design(target=target, columns=names, inputs=tuple(inputs), text=tuple(text),
                       levels={c: whole[c] for c in text})
-    import pandas as pd
-    from formulaic import model_matrix
+    from slopefit.formulas import streamed_formula_design
 
-    frame = pd.DataFrame({c: first[c] for c in first})
-    matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
-    spec = matrices.rhs.model_spec
-    lhs_spec = matrices.lhs.model_spec
-    if spec.transform_state or lhs_spec.transform_state:
-        used = ", ".join(sorted({*spec.transform_state, *lhs_spec.transform_state}))
-        raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
-                        "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
-                        "(e.g. I(value - 988.6))")
-    categories = {}
-    for factor, (kind, _) in spec.encoder_state.items():
-        if kind.value == "categorical":
-            variable = _factor_variable(str(factor), inputs)
-            if variable is None or variable not in whole:
-                raise DataError(f"cannot tell which column the category term {factor!r} reads, and {label} is read "
-                                "in chunks; leave out --stream")
-            categories[str(factor)] = whole[variable]
-            _check_level_count(str(factor), whole[variable], len(frame), label)
-    design = Design(target=str(matrices.lhs.columns[0]), columns=(), inputs=tuple(inputs), text=tuple(text),
-                    levels=categories, formula=formula, intercept="Intercept" in matrices.rhs.columns,
-                    kinds={str(k): v[0].value for k, v in spec.encoder_state.items()})
-    names = tuple(str(c) for c in _materialize(design, frame).columns if c != "Intercept")
-    return replace(design, columns=names)
+    return streamed_formula_design(first, whole, inputs=inputs, text=text, formula=formula, label=label)
 
 
 def _column_design(columns: dict[str, np.ndarray], features: list[str], target: str,
@@ -503,39 +379,8 @@ def _as_frame(rows: Any, inputs: Sequence[str], label: str):
     return frame
 
 
-def _factor_variable(factor: str, inputs: Sequence[str]) -> str | None:
-    """The one input column a categorical factor (``firm``, ``C(firm)``) reads, or None."""
-    if factor in inputs:
-        return factor
-    found = [c for c in inputs if re.search(rf"(?<![\w.]){re.escape(c)}(?![\w])", factor)]
-    return found[0] if len(found) == 1 else None
-
-
 def _plain(value: Any) -> Any:
     """numpy scalars as Python ones (for JSON and messages)."""
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _encode(value: Any) -> Any:
-    """Transform state as JSON: arrays and dicts with non-text keys tagged, numpy scalars plain."""
-    if isinstance(value, np.ndarray):
-        return {"__array__": value.tolist()}
-    if isinstance(value, Mapping):
-        if all(isinstance(k, str) for k in value):
-            return {k: _encode(v) for k, v in value.items()}
-        return {"__items__": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    return _plain(value)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        if set(value) == {"__array__"}:
-            return np.asarray(value["__array__"], dtype=np.float64)
-        if set(value) == {"__items__"}:
-            return {_decode(k): _decode(v) for k, v in value["__items__"]}
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value

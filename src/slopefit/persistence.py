@@ -66,12 +66,13 @@ class Model:
         """The number of features the model takes."""
         return int(self.coef.shape[0])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Predictions in original units: ``X @ coef + intercept``.
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like, shape (n_samples, n_features); with a :attr:`design`, the table's columns
+            instead (a DataFrame, a mapping column -> values, or rows of ``design.inputs``)
 
         Returns
         -------
@@ -104,7 +105,7 @@ class Model:
             raise ModelFileError(f"this model file's design (categories, formula) is damaged (field {exc}); "
                                  "refit it with slopefit fit ... --save") from None
 
-    def _rows(self, X: np.ndarray) -> np.ndarray:
+    def _rows(self, X: Any) -> np.ndarray:
         design = self.design
         if design is not None:
             X = design.matrix(X)  # (n_rows, n_features): the table's columns as the fit built them
@@ -114,7 +115,7 @@ class Model:
                              f"({', '.join(self.feature_names)}), got shape {X.shape}")
         return X
 
-    def interval(self, X: np.ndarray, *, level: float | None = None):
+    def interval(self, X: Any, *, level: float | None = None):
         """``(mean, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
         the mean and the prediction interval of a new observation (see :mod:`slopefit.inference`).
 
@@ -163,7 +164,7 @@ class Model:
             raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
                                  "refit it with slopefit fit ... --save") from None
 
-    def outside_range(self, X: np.ndarray, *, per_feature: bool = False) -> np.ndarray:
+    def outside_range(self, X: Any, *, per_feature: bool = False) -> np.ndarray:
         """Which rows lie outside the training range (extrapolation) in any feature.
 
         Parameters

@@ -9,7 +9,6 @@ shuffle within chunks and across neighbouring chunks (:func:`shuffled_chunks`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -303,17 +302,17 @@ def open_table(
     source, schema, names = _unnamed_source(p, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     fmt = source.format
     if formula is not None:
-        from slopefit.design import formula_columns
         from slopefit.errors import ConfigError
+        from slopefit.formulas import formula_columns
 
         if x or y:
             raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both")
-        used, inputs, _ = formula_columns(formula, names)
-        return _with_design(source, used, inputs, target=None, formula=formula, names=names)
+        used, inputs, forced = formula_columns(formula, names, label=p.name)
+        return _with_design(source, used, inputs, target=None, formula=formula, forced=forced)
     features, target = choose_columns(names, x=x, y=y, label=p.name)
     source = replace(source, feature_names=tuple(features), target_name=target)
     if levels and category_columns(source):  # text columns: categories, levels from a first pass
-        return _with_design(source, [*features, target], features, target=target, formula=None, names=names)
+        return _with_design(source, [*features, target], features, target=target, formula=None)
     if fmt == "parquet":
         import pyarrow.types as pat
 
@@ -379,23 +378,16 @@ def _is_text(kind) -> bool:
 
 
 def _with_design(source: TableSource, used: list[str], inputs: list[str], *, target: str | None,
-                 formula: str | None, names: list[str]) -> TableSource:
+                 formula: str | None, forced: set[str] | frozenset = frozenset()) -> TableSource:
     """``source`` reading ``used`` through a design: one first pass gathers the levels of its text
-    columns (and of numeric columns inside ``C(...)``); the design is built on the first chunk."""
-    from slopefit.design import absent_column, parse_formula, streamed_design
+    columns (and of numeric columns inside ``C(...)``, ``forced``); the design is built on the first chunk."""
+    from slopefit.design import streamed_design
 
-    if formula is not None:
-        absent = sorted(v for v in parse_formula(formula).required_variables if v not in names)
-        if absent:
-            raise DataError(absent_column(absent[0], source.name, names))
-    probe = replace(source, feature_names=tuple(inputs), target_name=target or "")
-    text = category_columns(probe) if inputs else []
-    forced = [c for c in inputs if formula is not None and c not in text
-              and re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)]
-    levels: dict[str, set] = {c: set() for c in [*text, *forced]}
+    text = category_columns(replace(source, feature_names=tuple(inputs), target_name=target or "")) if inputs else []
+    levels: dict[str, set] = {c: set() for c in [*text, *(c for c in inputs if c in forced and c not in text)]}
     first: dict[str, np.ndarray] | None = None
     reader = replace(source, columns=tuple(used))
-    try:
+    try:  # pyarrow's conversion and I/O errors as one line
         for batch in _plain_batches(reader, text):
             if first is None:
                 first = {c: (np.array(batch.column(c).to_pylist(), dtype=object) if c in text
@@ -404,9 +396,7 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
                 levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
                 if len(levels[c]) > 1000:
                     break
-    except DataError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - pyarrow's conversion and I/O errors
+    except Exception as exc:  # noqa: BLE001
         raise DataError(f"cannot read {source.name}: {_first_line(exc)}") from None
     if first is None:
         raise DataError(f"{source.name} has no data rows")

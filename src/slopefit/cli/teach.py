@@ -67,7 +67,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from slopefit.lesson import run_lesson, save_figures
     from slopefit.texts import text
 
-    shown = []
+    shown: list = []
     if args.part != "categories":
         lesson = run_lesson(args.lang)
         shown += lesson.sections
