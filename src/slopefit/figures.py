@@ -138,18 +138,19 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
                                for i in range(len(t))],
                        xlabel=text("diag.fitted", lang), ylabel=text("diag.resid", lang),
                        title=f"{name}: {text('diag.resid.title', lang)}", note=note,
-                       trend_label=text("diag.trend", lang)),
+                       trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang)),
         plot_qq(quantiles, s.student[shown], out / "qq.png",
                 marked=[Marked(float(quantiles[rank[int(i)]]), float(s.student[i]), str(int(s.rows[i]) + 1))
                         for i in top],
                 xlabel=text("diag.quantile", lang), ylabel=text("diag.student", lang),
-                title=f"{name}: {text('diag.qq.title', lang)}", note=note, line_label="y = x"),
+                title=f"{name}: {text('diag.qq.title', lang)}", note=note, line_label="y = x",
+                marked_label=text("diag.top_resid", lang)),
         plot_leverage(s.leverage, s.student, out / "leverage.png", n_params=diag.n_params, levels=COOK_LEVELS,
                       marked=[Marked(float(c.leverage[i]), float(c.student[i]), str(int(c.rows[i]) + 1))
                               for c in [diag.top_cooks] for i in range(len(c))],
                       xlabel=text("diag.leverage", lang), ylabel=text("diag.student", lang),
                       title=f"{name}: {text('diag.leverage.title', lang)}", note=note,
-                      contour_label=text("diag.cooks", lang)),
+                      contour_label=text("diag.cooks", lang), marked_label=text("diag.top_cooks", lang)),
     ]
 
 

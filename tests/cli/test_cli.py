@@ -77,7 +77,8 @@ def test_fit_save_predict(run_cli, tmp_path):
     assert float(rows["intercept"][1]) == pytest.approx(HW_INTERCEPT, rel=1e-9)
     assert "R^2" in run.out and "relative gap" in run.out and "epochs         500" in run.out
     assert json.loads(model.read_text())["feature_names"] == ["height"]
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "gap.png", "loss.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "gap.png", "leverage.png", "loss.png",
+                                                                     "qq.png", "residuals.png"]
 
     run = run_cli("predict", model, "170", "175")
     assert run.code == 0, run.err

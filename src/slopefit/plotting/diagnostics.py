@@ -42,9 +42,10 @@ def _points(ax, x: np.ndarray, y: np.ndarray) -> None:
     ax.scatter(x, y, s=size, alpha=alpha, color="C0", edgecolors="none")
 
 
-def _mark(ax, marked: Sequence[Marked]) -> None:
-    for point in marked:
-        ax.scatter([point.x], [point.y], s=40, facecolors="none", edgecolors="red", linewidths=1.2, zorder=3)
+def _mark(ax, marked: Sequence[Marked], label: str) -> None:
+    for i, point in enumerate(marked):
+        ax.scatter([point.x], [point.y], s=40, facecolors="none", edgecolors="red", linewidths=1.2, zorder=3,
+                   label=label if i == 0 and label else None)
         ax.annotate(point.label, (point.x, point.y), xytext=(4, 3), textcoords="offset points", fontsize=8,
                     color="darkred")
 
@@ -54,7 +55,8 @@ def _titled(ax, title: str, note: str) -> None:
 
 
 def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] | None, marked: Sequence[Marked],
-                   xlabel: str, ylabel: str, title: str, note: str = "", trend_label: str) -> Path:
+                   marked_label: str = "", xlabel: str, ylabel: str, title: str, note: str = "",
+                   trend_label: str) -> Path:
     """Residuals against fitted values, the zero line and a trend (a pattern means a missed curve).
 
     Parameters
@@ -67,6 +69,8 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
         The trend line (e.g. binned means), drawn in red; None for none; keyword-only.
     marked : sequence of Marked
         Rows to highlight and name; keyword-only.
+    marked_label : str, default ""
+        The legend's words for them ("" for none); keyword-only.
     xlabel, ylabel, title, note, trend_label : str
         Shown as given; ``note`` (e.g. which rows are drawn) goes under the title; keyword-only.
 
@@ -88,15 +92,16 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
         ax.axhline(0.0, linestyle="--", color="gray", linewidth=1)
         if trend is not None and len(trend[0]) > 1:
             ax.plot(trend[0], trend[1], "-", color="red", linewidth=1.5, label=trend_label)
+        _mark(ax, marked, marked_label)
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
-        _mark(ax, marked)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
         return _save(fig, path)
 
 
-def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], xlabel: str, ylabel: str, title: str,
-            note: str = "", line_label: str) -> Path:
+def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_label: str = "", xlabel: str,
+            ylabel: str, title: str, note: str = "", line_label: str) -> Path:
     """A normal Q-Q plot: ordered standardized residuals against normal quantiles, with y = x.
 
     Parameters
@@ -109,6 +114,8 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], xlabel: str
         The PNG to write (atomically).
     marked : sequence of Marked
         Points to highlight and name; keyword-only.
+    marked_label : str, default ""
+        The legend's words for them ("" for none); keyword-only.
     xlabel, ylabel, title, note, line_label : str
         Shown as given; keyword-only.
 
@@ -129,20 +136,20 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], xlabel: str
     with matplotlib.rc_context(rc_params()):
         fig, ax = _new_figure()
         _points(ax, theoretical, ordered)
-        finite = ordered[np.isfinite(ordered)]
         if len(theoretical):
-            lo = min(float(theoretical[0]), float(finite.min()) if len(finite) else 0.0)
-            hi = max(float(theoretical[-1]), float(finite.max()) if len(finite) else 0.0)
+            lo, hi = float(theoretical[0]), float(theoretical[-1])
             ax.plot([lo, hi], [lo, hi], "--", color="gray", linewidth=1, label=line_label)
+        _mark(ax, marked, marked_label)
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, loc="upper left")
-        _mark(ax, marked)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
         return _save(fig, path)
 
 
 def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[float], marked: Sequence[Marked],
-                  xlabel: str, ylabel: str, title: str, note: str = "", contour_label: str) -> Path:
+                  marked_label: str = "", xlabel: str, ylabel: str, title: str, note: str = "",
+                  contour_label: str) -> Path:
     """Studentized residuals against leverage, with the Cook's distance contours ``D = level``:
     rows beyond them move the line most.
 
@@ -158,6 +165,8 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
         Cook's distances of the contours, e.g. (0.5, 1); keyword-only.
     marked : sequence of Marked
         Rows to highlight and name; keyword-only.
+    marked_label : str, default ""
+        The legend's words for them ("" for none); keyword-only.
     xlabel, ylabel, title, note, contour_label : str
         Shown as given; keyword-only.
 
@@ -195,7 +204,7 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
             if r[-1] < ytop:  # the level, at the right end of its contour where it is in view
                 ax.annotate(f"{level:g}", (h[-1], r[-1]), xytext=(2, 0), textcoords="offset points", fontsize=8,
                             color="red", va="center")
-        _mark(ax, marked)
+        _mark(ax, marked, marked_label)
         ax.set_xlim(0.0, right * 1.04)
         ax.set_ylim(-ytop, ytop)
         ax.set(xlabel=xlabel, ylabel=ylabel)
