@@ -40,7 +40,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--stop-gap", type=float, default=None, metavar="GAP",
                    help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
-    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*) and fit.png in DIR")
+    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*), fit.png and the diagnostics "
+                   "residuals.png, qq.png, leverage.png (Cook's distance) in DIR")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.add_argument("--json", metavar="FILE.json",
                    help="also write the results as JSON: the line, the exact one, the OLS summary, the settings")
