@@ -83,9 +83,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     try:
         data = load(args)
         if args.cv is not None or args.test_size is not None:
-            from slopefit.validation import require_rows
+            from slopefit.validation import check_heldout, require_rows
 
-            require_rows(data)  # before the full fit: a file read in chunks cannot be dealt into folds
+            # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
+            try:
+                check_heldout(require_rows(data).n_samples, k=args.cv, test_size=args.test_size)
+            except ValueError as exc:
+                raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
         stats = gather_stats(data, on_rows=bar.rows)
         pass_seconds = time.perf_counter() - started
