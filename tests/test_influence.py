@@ -155,3 +155,18 @@ def test_sampled_figures_say_how_many_rows(tmp_path, drawn):
     ax = drawn().axes[0]
     assert "2,000 of 12,000 rows (random, seed 0)" in ax.get_title()
     assert sum(len(c.get_offsets()) for c in ax.collections) >= 2_000
+
+
+def test_an_exact_fit_names_no_row_and_says_why(tmp_path, drawn):
+    """hours-ability lies on a line: its residuals are float64 rounding, nothing to standardize."""
+    from slopefit.datasets import builtin
+    from slopefit.figures import diagnostic_figures
+    from slopefit.texts import text
+
+    result = fit(builtin("hours-ability"))
+    assert not influence_of(result).standardized
+    assert influence_of(fit(_shipped("stackloss")[0])).standardized
+    diagnostic_figures("hours-ability", result, tmp_path, "ko")
+    ax = drawn().axes[0]
+    assert text("diag.undefined", "ko") in ax.get_title()
+    assert [t.get_text() for t in ax.texts if t.get_color() == "darkred"] == []

@@ -126,16 +126,19 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
             else text("diag.all", lang, n=diag.n))
     if result.rows_dropped:
         note += text("diag.dropped", lang, k=result.rows_dropped)
+    if not diag.standardized:
+        note += "\n" + text("diag.undefined", lang)
     order = np.argsort(s.student, kind="stable")
     shown = order[np.isfinite(s.student[order])]
-    top = shown[np.argsort(-np.abs(s.student[shown]), kind="stable")[:TOP_ROWS]]  # the sample's largest |r|
-    rank = {int(i): k for k, i in enumerate(shown)}
     quantiles = normal_quantiles(len(shown))
-    t = diag.top_student
+    rank = {int(i): k for k, i in enumerate(shown)}
+    named = TOP_ROWS if diag.standardized else 0  # no row stands out when the residuals are rounding
+    top = shown[np.argsort(-np.abs(s.student[shown]), kind="stable")[:named]]  # the sample's largest |r|
+    t, c = diag.top_student, diag.top_cooks
     return [
         plot_residuals(s.fitted, s.resid, out / "residuals.png", trend=local_trend(s.fitted, s.resid),
                        marked=[Marked(float(t.fitted[i]), float(t.resid[i]), str(int(t.rows[i]) + 1))
-                               for i in range(len(t))],
+                               for i in range(min(named, len(t)))],
                        xlabel=text("diag.fitted", lang), ylabel=text("diag.resid", lang),
                        title=f"{name}: {text('diag.resid.title', lang)}", note=note,
                        trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang)),
@@ -147,7 +150,7 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
                 marked_label=text("diag.top_resid", lang)),
         plot_leverage(s.leverage, s.student, out / "leverage.png", n_params=diag.n_params, levels=COOK_LEVELS,
                       marked=[Marked(float(c.leverage[i]), float(c.student[i]), str(int(c.rows[i]) + 1))
-                              for c in [diag.top_cooks] for i in range(len(c))],
+                              for i in range(min(named, len(c)))],
                       xlabel=text("diag.leverage", lang), ylabel=text("diag.student", lang),
                       title=f"{name}: {text('diag.leverage.title', lang)}", note=note,
                       contour_label=text("diag.cooks", lang), marked_label=text("diag.top_cooks", lang)),

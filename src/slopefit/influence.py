@@ -105,6 +105,8 @@ class Influence:
         Residual standard error ``sqrt(RSS / (n - p))`` (NaN with no residual degrees of freedom).
     seed : int
         The seed of the sample.
+    y_scale : float, default nan
+        The target's root mean square (what float64 rounding of a residual is relative to).
     """
 
     sample: RowDiagnostics
@@ -114,11 +116,19 @@ class Influence:
     n_params: int
     sigma: float
     seed: int
+    y_scale: float = math.nan
 
     @property
     def sampled(self) -> bool:
         """Whether :attr:`sample` holds fewer rows than were fitted."""
         return len(self.sample) < self.n
+
+    @property
+    def standardized(self) -> bool:
+        """Whether studentized residuals and Cook's distances mean anything: False with no residual
+        degrees of freedom, or when the line fits every row to float64 rounding (sigma within
+        ``64 eps`` of the target's scale, so the residuals are rounding)."""
+        return math.isfinite(self.sigma) and not self.sigma <= 64 * np.finfo(np.float64).eps * self.y_scale
 
 
 def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any]]], coef: np.ndarray,
@@ -224,8 +234,9 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     sample = finish(_join(parts)) if parts else _empty()
     top_cooks = finish(_join(best_cooks)) if best_cooks else _empty()
     top_student = finish(_join(best_resid)) if best_resid else _empty()
+    y_scale = math.sqrt(stats.target_variance + stats.y_mean ** 2)
     return Influence(sample=sample, top_cooks=top_cooks, top_student=top_student, n=n, n_params=p, sigma=sigma,
-                     seed=seed)
+                     seed=seed, y_scale=y_scale)
 
 
 def influence_of(result, *, limit: int = SAMPLE_ROWS, seed: int | None = None, top: int = TOP_ROWS) -> Influence:

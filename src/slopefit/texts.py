@@ -137,6 +137,7 @@ TEXT: dict[str, dict[str, str]] = {
     "diag.cooks": {"ko": "쿡의 거리", "en": "Cook's distance"},
     "diag.all": {"ko": "{n:,}행 전체, 정확한 최소제곱 해에서", "en": "all {n:,} rows, at the exact least-squares optimum"},
     "diag.sampled": {"ko": "{n:,}행 중 무작위 {m:,}행 (seed {seed}), 정확한 최소제곱 해에서", "en": "{m:,} of {n:,} rows (random, seed {seed}), at the exact least-squares optimum"},
+    "diag.undefined": {"ko": "잔차 분산 0 (정확히 맞음 또는 자유도 0): 표준화 잔차는 의미 없음", "en": "no residual variance (exact fit or no dof): standardized residuals mean nothing"},
     "diag.top_resid": {"ko": "표준화 잔차가 가장 큰 행 (행 번호)", "en": "largest |standardized residual| (row number)"},
     "diag.top_cooks": {"ko": "쿡의 거리가 가장 큰 행 (행 번호)", "en": "largest Cook's distance (row number)"},
     "diag.dropped": {"ko": "; 행 번호는 빈 칸이 있어 뺀 {k:,}행을 빼고 셈", "en": "; rows numbered after the {k:,} dropped"},
