@@ -50,6 +50,12 @@ def _mark(ax, marked: Sequence[Marked], label: str) -> None:
                     color="darkred")
 
 
+def _legend(fig, ax) -> None:
+    """The legend under the axes, where it hides no point and no row number."""
+    if ax.get_legend_handles_labels()[0]:
+        fig.legend(loc="outside lower center", ncols=2, fontsize=8)
+
+
 def _titled(ax, title: str, note: str) -> None:
     ax.set_title(f"{title}\n{note}" if note else title, fontsize=10)
 
@@ -93,8 +99,7 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
         if trend is not None and len(trend[0]) > 1:
             ax.plot(trend[0], trend[1], "-", color="red", linewidth=1.5, label=trend_label)
         _mark(ax, marked, marked_label)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+        _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
         return _save(fig, path)
@@ -140,8 +145,7 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
             lo, hi = float(theoretical[0]), float(theoretical[-1])
             ax.plot([lo, hi], [lo, hi], "--", color="gray", linewidth=1, label=line_label)
         _mark(ax, marked, marked_label)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, loc="upper left")
+        _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
         return _save(fig, path)
@@ -208,6 +212,6 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
         ax.set_xlim(0.0, right * 1.04)
         ax.set_ylim(-ytop, ytop)
         ax.set(xlabel=xlabel, ylabel=ylabel)
-        ax.legend(fontsize=8, loc="lower left")
+        _legend(fig, ax)
         _titled(ax, title, note)
         return _save(fig, path)
