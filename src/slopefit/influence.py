@@ -200,7 +200,7 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
             xc = X[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - x_mean  # (rows, n_features)
             yc = y[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - y_mean
             e = yc - xc @ coef - offset
-            h = np.einsum("ij,jk,ik->i", xc, cxx_inv, xc) + (1.0 / n if fit_intercept else 0.0)
+            h = np.einsum("ij,ij->i", xc @ cxx_inv, xc) + (1.0 / n if fit_intercept else 0.0)
             fitted = (yc - e) + y_mean
             index = np.arange(done, done + xc.shape[0])
             rss_pass += float(e @ e)
@@ -383,5 +383,9 @@ def _resid_key(cols: tuple[np.ndarray, ...]) -> np.ndarray:
 def _largest(cols: tuple[np.ndarray, ...], key: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """The ``k`` entries of ``cols`` with the largest ``key`` (NaN last), largest first, ties by row."""
     key = np.where(np.isnan(key), -np.inf, key)
+    if len(key) > k:  # the k largest (and any tied with the k-th) first, in linear time; then sorted
+        kth = np.partition(key, len(key) - k)[len(key) - k]
+        near = np.flatnonzero(key >= kth)
+        cols, key = tuple(c[near] for c in cols), key[near]
     order = np.lexsort((cols[0], -key))[:k]
     return tuple(c[order] for c in cols)
