@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.errors import MAX_ROWS_LISTED, ConfigError, DataError, missing_cells, row_numbers
+from slopefit.errors import ConfigError, DataError, EmptyCells, row_numbers
 
 MAX_LEVELS = 1000  # more distinct text values than this in one column is an identifier, not a category
 _NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05": not a category
@@ -336,22 +336,22 @@ def _is_numeric_dtype(series) -> bool:
 def _empty(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
         return np.array([v is None for v in values], dtype=bool)
-    return ~np.isfinite(values)
+    return np.isnan(values)
 
 
 def _complete(columns: dict[str, np.ndarray], label: str, missing: str) -> tuple[dict[str, np.ndarray], int]:
-    """The columns with rows holding empty cells dropped (``missing="drop"``) or named in an error."""
+    """The columns with rows holding empty or NaN cells dropped (``missing="drop"``), or one error
+    naming every such column (:class:`slopefit.errors.EmptyCells`, as the other readers word it);
+    infinite cells are named when the Dataset is checked."""
     empty = {c: _empty(v) for c, v in columns.items()}
     if missing == "drop":
         keep = ~np.logical_or.reduce(list(empty.values()))
         return {c: v[keep] for c, v in columns.items()}, int((~keep).sum())
-    found = [(c, np.flatnonzero(m)[:MAX_ROWS_LISTED].tolist(), int(m.sum())) for c, m in empty.items() if m.any()]
-    if len(found) > 1:
-        raise DataError(missing_cells(label, found))
+    found = EmptyCells()
+    for c, mask in empty.items():
+        found.add(c, mask)
     if found:
-        name = found[0][0]
-        raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {row_numbers(empty[name])}; "
-                        "fill or drop those rows")
+        raise DataError(found.message(label, list(columns)))
     return columns, 0
 
 

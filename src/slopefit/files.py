@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from slopefit.datasets import Dataset, builtin_names, check_dataset
-from slopefit.errors import MAX_ROWS_LISTED, DataError, missing_cells, row_numbers
+from slopefit.errors import DataError, EmptyCells, row_numbers
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -225,9 +225,9 @@ def check_missing(missing: str) -> None:
 def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: str, label: str, *,
                    missing: str, dtype) -> tuple[np.ndarray, np.ndarray, int]:
     """X (n_rows, n_features), y and the rows dropped, from columns whose empty cells are NaN:
-    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN in two
-    or more columns is one error naming them all, and NaN or infinite cells in one column an error
-    naming its rows."""
+    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN cells are
+    one error naming every such column (:class:`slopefit.errors.EmptyCells`, as a file read in chunks
+    words it). Infinite cells are an error naming their column and rows."""
     names = [*features, target]
     empty = {c: np.isnan(columns[c]) for c in names}
     keep = None
@@ -236,10 +236,11 @@ def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: 
         if incomplete.any():
             keep = ~incomplete
     else:
-        found = [(c, np.flatnonzero(empty[c])[:MAX_ROWS_LISTED].tolist(), int(empty[c].sum()))
-                 for c in names if empty[c].any()]
-        if len(found) > 1:
-            raise DataError(missing_cells(label, found))
+        found = EmptyCells()
+        for c in names:
+            found.add(c, empty[c])
+        if found:
+            raise DataError(found.message(label, names))
     n_rows = len(columns[target]) if keep is None else int(keep.sum())
     X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
     for j, name in enumerate(features):
@@ -387,11 +388,12 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
 
 
 def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
-    """``values`` if every one is finite (empty cells arrive as NaN), else DataError naming their rows."""
+    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
+    the rows of the infinite ones."""
     bad = ~np.isfinite(values)
     if bad.any():
-        raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {row_numbers(bad)}; "
-                        "fill or drop those rows")
+        raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
+                        "fix or drop those rows")
     return values
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.errors import MAX_ROWS_LISTED, DataError, listed_rows, missing_cells
+from slopefit.errors import MAX_ROWS_LISTED, DataError, EmptyCells, listed_rows
 from slopefit.files import (
     NULL_VALUES,
     Dialect,
@@ -95,38 +95,28 @@ class TableSource:
             yield X, y
 
     def _complete(self, batches) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-        """``(X, y, rows read so far)`` of each batch with the rows that have empty cells left out
-        (``missing="drop"``, counted in ``tally``), or, once a batch has some, none: the rest are
-        read to name every such column, with counts and first rows, in one DataError."""
+        """``(X, y, rows read so far)`` of each batch with the rows that have empty or NaN cells left out
+        (``missing="drop"``, counted in ``tally``), or, once a batch has some, none: the rest are read to
+        name every such column, with counts and first rows, in one DataError worded as a whole load
+        words it (:class:`slopefit.errors.EmptyCells`)."""
         names = self.read_columns
-        found: dict[str, tuple[list[int], int]] = {}  # column -> (first 0-based rows, count)
+        found = EmptyCells()
         done = dropped = 0
         for batch in batches:
             X, y, empty = self._arrays(batch)
             if empty:
                 if self.missing == "drop":
-                    keep = ~np.logical_or.reduce([*empty.values(), np.isnan(X).any(axis=1), np.isnan(y)])
+                    keep = ~np.logical_or.reduce(list(empty.values()))
                     X, y = X[keep], y[keep]
                     dropped += len(keep) - len(y)
                 else:
                     for name, mask in empty.items():
-                        first, count = found.get(name, ([], 0))
-                        rows = (np.flatnonzero(mask)[:MAX_ROWS_LISTED] + done).tolist()
-                        found[name] = ((first + rows)[:MAX_ROWS_LISTED], count + int(mask.sum()))
-            elif self.missing == "drop" and len(y):
-                keep = ~(np.isnan(X).any(axis=1) | np.isnan(y))  # NaN cells of a Parquet file
-                if not keep.all():
-                    X, y = X[keep], y[keep]
-                    dropped += len(keep) - len(y)
+                        found.add(name, mask, done)
             done += batch.num_rows
             if not found:
                 yield X, y, done
-        if len(found) == 1:
-            name, (first, count) = next(iter(found.items()))
-            raise DataError(f"column {name!r} in {self.name} has empty cells in {listed_rows(first, count)}; "
-                            "fill or drop those rows")
         if found:
-            raise DataError(missing_cells(self.name, [(c, *found[c]) for c in names if c in found]))
+            raise DataError(found.message(self.name, names))
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
     def _batches(self, order: list[int] | None = None):
@@ -184,18 +174,24 @@ class TableSource:
         return None
 
     def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """X (rows, n_features), y (rows,), and the empty cells of each column that has some."""
+        """X (rows, n_features), y (rows,), and the empty or NaN cells of each column that has some."""
         if self.design is not None:
             return self._designed(batch)
         columns, empty = [], {}
         for name in [*self.feature_names, self.target_name]:
-            col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                empty[name] = col.is_null().to_numpy(zero_copy_only=False)
-            columns.append(col.to_numpy(zero_copy_only=False))
+            # empty cells arrive as NaN; a column's sum is NaN exactly when it holds a NaN (or both
+            # infinities), so only those columns are searched cell by cell
+            values = batch.column(batch.schema.get_field_index(name)).to_numpy(zero_copy_only=False)
+            if values.dtype.kind == "f":
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if np.isnan(values.sum()):
+                        mask = np.isnan(values)
+                        if mask.any():
+                            empty[name] = mask
+            columns.append(values)
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
-        # NaN and infinite cells are caught by the statistics pass, which names their rows.
+        # Infinite cells are caught by the statistics pass, which names their rows.
         X = np.stack(columns[:-1]).astype(dtype, copy=False).T
         y = columns[-1].astype(dtype, copy=False)
         return X, y, empty
@@ -206,13 +202,15 @@ class TableSource:
         design, columns, empty = self.design, {}, {}
         for name in self.read_columns:
             col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                empty[name] = col.is_null().to_numpy(zero_copy_only=False)
             if name in design.text:
+                if col.null_count:
+                    empty[name] = col.is_null().to_numpy(zero_copy_only=False)
                 filler = design.placeholder(name)
                 columns[name] = np.array([filler if v is None else v for v in col.to_pylist()], dtype=object)
             else:
-                columns[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
+                columns[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)  # empty cells: NaN
+                if np.isnan(columns[name]).any():
+                    empty[name] = np.isnan(columns[name])
         X = design.encode({c: columns[c] for c in design.inputs})  # (rows, n_features)
         return X, design.target_values(columns), empty
 

@@ -40,7 +40,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--stop-gap", type=float, default=None, metavar="GAP",
                    help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
-    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*) and fit.png in DIR")
+    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*), fit.png and the diagnostics "
+                   "residuals.png, qq.png, leverage.png (Cook's distance) in DIR")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.add_argument("--json", metavar="FILE.json",
                    help="also write the results as JSON: the line, the exact one, the OLS summary, the settings")
@@ -83,9 +84,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
         data = load(args)
         config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
-            from slopefit.validation import require_rows
+            from slopefit.validation import check_heldout, require_rows
 
-            require_rows(data)  # before the full fit: a file read in chunks cannot be dealt into folds
+            # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
+            try:
+                check_heldout(require_rows(data).n_samples, k=args.cv, test_size=args.test_size)
+            except ValueError as exc:
+                raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
         stats = gather_stats(data, on_rows=bar.rows)
         pass_seconds = time.perf_counter() - started
