@@ -125,6 +125,8 @@ class FitResult:
     rows_dropped : int, rows with empty cells left out (``missing="drop"``; 0 otherwise)
     rows : callable () -> iterable of (X, y), or None: the rows fitted on, for :meth:`summary`'s
         robust covariance (one more pass over a file read in chunks); left out of equality and repr
+    design : slopefit.design.Design or None, how the features were built from a table's columns
+        (categories, a formula); in :meth:`to_dict` as ``design`` (None without one)
 
     :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
     result shows as an HTML table of the line next to the exact one.
@@ -157,6 +159,7 @@ class FitResult:
     rows_dropped: int = 0
     # () -> iterable of (X, y): the rows, for the residual pass of a robust summary; not compared or shown
     rows: Callable[[], Iterable[tuple[Any, Any]]] | None = field(default=None, compare=False, repr=False)
+    design: Any = field(default=None, compare=False, repr=False)  # slopefit.design.Design of a table's columns
 
     @property
     def initial_loss(self) -> float:
@@ -314,6 +317,7 @@ class FitResult:
             "rows_dropped": int(self.rows_dropped),
             "seconds": {"stats": self.seconds_stats, "exact": self.seconds_exact, "descent": self.seconds},
             "summary": None if self.stats is None else self.summary(cov_type=cov_type).report_dict(),
+            "design": None if self.design is None else self.design.to_dict(),
         }
         return _json_ready(payload)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from slopefit.errors import DataError
-from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, open_table
+from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, category_columns, open_table
 
 DATA_SUFFIXES = (*PARQUET_SUFFIXES, ".csv", ".tsv", ".txt")  # the files of a directory that are read
 
@@ -253,8 +253,12 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
     """
     files = data_files(spec)
     sources = [open_table(f, x=list(x) if x else None, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal,
-                          missing=missing) for f in files]
+                          missing=missing, levels=False) for f in files]
     first = sources[0]
+    text = category_columns(first)
+    if text:
+        raise DataError(f"column {text[0]!r} of {first.name} holds text (categories): their levels need one process "
+                        "reading the whole table; run without torchrun on one file, or choose numeric columns with --x")
     for src in sources[1:]:
         if (src.feature_names, src.target_name) != (first.feature_names, first.target_name):
             raise DataError(f"{src.name} has features {', '.join(src.feature_names)} -> {src.target_name} but "

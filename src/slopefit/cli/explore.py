@@ -157,6 +157,7 @@ def _sweep(args: argparse.Namespace, group) -> int:
     from slopefit.progress import ProgressBar
     from slopefit.shards import is_many
     from slopefit.sweep import grid, sweep
+    from slopefit.training import intercept_of
 
     lrs = _values(args.lr, "--lr", log=True)
     momenta = _values(args.momentum, "--momentum", log=False) if args.momentum else [0.0]
@@ -173,6 +174,7 @@ def _sweep(args: argparse.Namespace, group) -> int:
             result = sweep(data, configs, gap=args.gap, stats=stats, reference=reference)
         else:
             data = load(args)
+            configs = [intercept_of(getattr(data, "design", None), c) for c in configs]  # a formula's "- 1"
             result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
     except KeyboardInterrupt:
         bar.close()
