@@ -30,6 +30,7 @@ from slopefit.objective import mse_float64
 from slopefit.optimizers import make_optimizer
 from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
+from slopefit.shards import Share
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
 
@@ -108,7 +109,7 @@ def fit(
     import torch
 
     config = config or TrainConfig()
-    if formula is not None or not isinstance(data, (Dataset, TableSource)):
+    if formula is not None or not isinstance(data, (Dataset, TableSource, Share)):  # Share: slopefit.shards
         from slopefit.datasets import load_dataset
 
         data = load_dataset(data, formula=formula)  # type: ignore[arg-type]
