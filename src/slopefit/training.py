@@ -41,6 +41,7 @@ def fit(
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
+    start: tuple[float, ...] | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -69,6 +70,9 @@ def fit(
         Called with the number of rows read so far during the statistics pass.
     stats : SufficientStats, optional
         The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
+    start : tuple of float, optional
+        ``(W..., B)`` in the scaled units of ``config.scaling`` to start from (B left out without
+        an intercept), instead of ``config.init`` everywhere (the playground's click on the contours).
 
     Returns
     -------
@@ -118,8 +122,12 @@ def fit(
     engine_name = config.resolved_engine()
     engine = make_engine(engine_name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
 
-    W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
-    B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
+    first = [float(config.init)] * (stats.n_features + config.fit_intercept) if start is None else list(start)
+    if len(first) != stats.n_features + config.fit_intercept or not all(np.isfinite(first)):
+        raise ConfigError(f"start must give {stats.n_features + config.fit_intercept} finite values (W..., B), "
+                          f"got {start!r}")
+    W = torch.tensor(first[:stats.n_features], dtype=dtype, device=device, requires_grad=True)
+    B = (torch.tensor(first[stats.n_features:], dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
