@@ -111,6 +111,14 @@ class Playground:
         self.uploads = UploadStore()
         self.runs = RunStore()
 
+    def check_source(self, params: dict[str, Any]) -> None:
+        """ConfigError unless ``params`` name a built-in data set or an upload kept here (no reading yet)."""
+        name = str(params.get("dataset", "hours-ability"))
+        if name == "upload":
+            self.uploads.get(str(params.get("upload", "")))
+        else:
+            playground.builtin_data(name)
+
     def data(self, params: dict[str, Any]):
         """The data a request names: a built-in name, or ``upload`` with its token and columns."""
         name = str(params.get("dataset", "hours-ability"))
@@ -162,6 +170,7 @@ class Playground:
         try:
             body = await _json(request)
             run = playground.parse_run(body)
+            self.check_source(body)
             job = self.jobs.open()
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
@@ -243,6 +252,7 @@ class Playground:
     @contextlib.asynccontextmanager
     async def lifespan(self, app) -> AsyncIterator[None]:
         self.jobs.executor.submit(web_font)  # made before the first page asks for it
+        self.jobs.executor.submit(playground.warm_up)
         try:
             yield
         finally:

@@ -244,6 +244,13 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     })
 
 
+def warm_up() -> None:
+    """One tiny run, so that the first learner does not wait for torch's first-optimizer imports."""
+    from slopefit.training import fit
+
+    fit(builtin("hours-ability"), TrainConfig(lr=0.01, epochs=2, scaling="none"))
+
+
 def lesson_format(loss: float) -> str:
     """A loss as the lesson's loop prints it (``epoch = 200 loss = 0.0013``): four decimals."""
     return f"{loss:.4f}"

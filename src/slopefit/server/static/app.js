@@ -265,7 +265,7 @@ function drawLegend() {
     $("legend").appendChild(s);
   });
   const s = document.createElement("span");
-  s.textContent = "╌ " + T.exact + " · ┈ loss − loss*";
+  s.textContent = "- - " + T.exact + "   ··· loss − loss*";
   $("legend").appendChild(s);
 }
 function drawAll() { drawLine(); drawContour(); drawLoss(); drawLegend(); }
@@ -424,6 +424,7 @@ async function cancel() {
 // ---------------------------------------------------------------- uploads
 async function upload(file) {
   showError(null);
+  $("upload-name").textContent = file.name;
   const res = await fetch("/api/upload?name=" + encodeURIComponent(file.name), { method: "POST", body: file });
   const body = await res.json();
   if (!res.ok) { showError(body.error); document.body.dataset.state = "error"; return; }
