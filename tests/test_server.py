@@ -97,8 +97,8 @@ def server():
 
 def post(url: str, body, *, timeout: float = 60, raw: bool = False):
     data = body if raw else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/octet-stream" if raw else "application/json"})
+    kind = "application/octet-stream" if raw else "application/json"
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": kind})
     return urllib.request.urlopen(request, timeout=timeout)
 
 
@@ -140,6 +140,20 @@ def test_bad_requests_are_named(body, message):
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_run(body)
+
+
+def test_fit_starts_where_it_is_told():
+    from slopefit.config import TrainConfig
+    from slopefit.datasets import builtin
+    from slopefit.errors import ConfigError
+    from slopefit.training import fit
+
+    config = TrainConfig(lr=0.01, epochs=1, scaling="none", record_params=True)
+    result = fit(builtin("hours-ability"), config, init_params=(150.0, 80.0))
+    assert result.history.params[0] == (150.0, 80.0)
+    assert result.history.losses[0] == pytest.approx(float(np.mean((150.0 * HOURS + 80.0 - ABILITY) ** 2)), rel=1e-12)
+    with pytest.raises(ConfigError, match=re.escape("init_params must give 2 finite values (W..., B), got (1.0,)")):
+        fit(builtin("hours-ability"), config, init_params=(1.0,))
 
 
 # ---------------------------------------------------------------- the API
@@ -194,7 +208,8 @@ def test_a_cancelled_run_stops(server):
 
 
 def test_bad_requests_get_one_line_and_the_server_stays_up(server):
-    for body in (b"not json", json.dumps({"lr": -1}).encode(), json.dumps({"lr": 0.1, "dataset": "/etc/passwd"}).encode()):
+    bodies = (b"not json", json.dumps({"lr": -1}).encode(), json.dumps({"lr": 0.1, "dataset": "/etc/passwd"}).encode())
+    for body in bodies:
         try:
             post(server + "api/train", body, raw=True, timeout=30).read()
         except urllib.error.HTTPError as exc:
@@ -319,7 +334,8 @@ def test_thirty_learners_at_once(server):
 def browser():
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (make test installs Debian's chromium with apt-get when it can)")
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[test])")
+    playwright = pytest.importorskip("playwright.sync_api",
+                                     reason="playwright is not installed (pip install -e .[test])")
     with playwright.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, timeout=60_000)
         try:

@@ -289,6 +289,8 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "lesson.load": {"ko": "이 설정으로 학습", "en": "Train this"},
     "lesson.step": {"ko": "손으로 한 걸음: autograd의 W.grad, B.grad와 공식 (2/N)·Σ(Yp−Y)·X",
                     "en": "One step by hand: autograd's W.grad, B.grad next to the formula (2/N)·Σ(Yp−Y)·X"},
+    "lesson.data": {"ko": "01 데이터: 키와 몸무게 그대로 (none)", "en": "01 The data: heights and weights as they are (none)"},
+    "lesson.center": {"ko": "중심화 (center): 그릇 모양과 안정 한계가 바뀝니다", "en": "Centered (center): the bowl and the stable bound change"},
     "lesson.loop": {"ko": "200 에포크 반복 (SGD lr=0.01)", "en": "The 200-epoch loop (SGD lr=0.01)"},
     "lesson.slip": {"ko": "B/b 실수: 노트북의 반복문은 B를 0.998에 고정한 채 멈춥니다",
                     "en": "The B/b slip: the notebook's loop leaves B frozen at 0.998"},

@@ -41,7 +41,7 @@ def fit(
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
-    start: tuple[float, ...] | None = None,
+    init_params: tuple[float, ...] | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -70,7 +70,7 @@ def fit(
         Called with the number of rows read so far during the statistics pass.
     stats : SufficientStats, optional
         The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
-    start : tuple of float, optional
+    init_params : tuple of float, optional
         ``(W..., B)`` in the scaled units of ``config.scaling`` to start from (B left out without
         an intercept), instead of ``config.init`` everywhere (the playground's click on the contours).
 
@@ -122,10 +122,10 @@ def fit(
     engine_name = config.resolved_engine()
     engine = make_engine(engine_name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
 
-    first = [float(config.init)] * (stats.n_features + config.fit_intercept) if start is None else list(start)
-    if len(first) != stats.n_features + config.fit_intercept or not all(np.isfinite(first)):
-        raise ConfigError(f"start must give {stats.n_features + config.fit_intercept} finite values (W..., B), "
-                          f"got {start!r}")
+    n_params = stats.n_features + config.fit_intercept
+    first = [float(config.init)] * n_params if init_params is None else [float(v) for v in init_params]
+    if len(first) != n_params or not all(np.isfinite(first)):
+        raise ConfigError(f"init_params must give {n_params} finite values (W..., B), got {init_params!r}")
     W = torch.tensor(first[:stats.n_features], dtype=dtype, device=device, requires_grad=True)
     B = (torch.tensor(first[stats.n_features:], dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)

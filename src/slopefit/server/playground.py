@@ -320,7 +320,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
         emit(finite(event))
 
     try:
-        result = fit(data, config, callback=progress, stats=stats, reference=reference, start=start)
+        result = fit(data, config, callback=progress, stats=stats, reference=reference, init_params=start)
     except DivergenceError as exc:
         emit(finite({"type": "error", "kind": "diverged", "message": f"slopefit: {exc}", "epoch": exc.epoch,
                      "bound": info["bound"]["lr"], "landscape": landscape(stats, scaler, path_w[:1], path_b[:1])}))
@@ -406,6 +406,12 @@ def lesson(lang: str) -> dict:
                    "formula_W": float(s.formula_W[0]), "formula_B": s.formula_B,
                    "W_next": float(s.W_next[0]), "B_next": s.B_next} for s in steps],
         "slip": {"w": replay.seed_w, "b": replay.seed_b, "loss": float(replay.seed_hist[-1, 1])},
+        "views": {  # settings shown without a run: the data, raw and centered
+            "data": {"dataset": "height-weight", "scale": "none", "optimizer": "sgd", "lr": 0.001, "momentum": 0,
+                     "epochs": 200, "batch_size": ""},
+            "center": {"dataset": "height-weight", "scale": "center", "optimizer": "sgd", "lr": 0.001, "momentum": 0,
+                       "epochs": 200, "batch_size": ""},
+        },
         "runs": {
             "loop": {**hours, "momentum": 0},
             "exercise1": {**hours, "momentum": 0.9},

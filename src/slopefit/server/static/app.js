@@ -531,10 +531,11 @@ async function loadLesson() {
   const slip = document.createElement("p");
   slip.textContent = T["lesson.slip"] + ": W = " + fmt(L.slip.w, 7) + ", B = " + fmt(L.slip.b, 4) + ", loss = " + L.slip.loss.toFixed(4);
   $("lesson-steps").appendChild(slip);
-  const buttons = [["lesson.loop", L.runs.loop], ["lesson.ex1", L.runs.exercise1], ["lesson.ex2", L.runs.exercise2]];
-  $("lesson-runs").replaceChildren(...buttons.map(([key, settings]) => {
+  const buttons = [["lesson.data", L.views.data, false], ["lesson.center", L.views.center, false],
+                   ["lesson.loop", L.runs.loop, true], ["lesson.ex1", L.runs.exercise1, true], ["lesson.ex2", L.runs.exercise2, true]];
+  $("lesson-runs").replaceChildren(...buttons.map(([key, settings, train]) => {
     const b = document.createElement("button"); b.type = "button"; b.textContent = T[key];
-    b.addEventListener("click", () => { applySettings(settings); run(); });
+    b.addEventListener("click", () => { applySettings(settings); if (train) run(); else { state.runs = []; loadBowl(); } });
     return b;
   }));
 }
