@@ -333,7 +333,7 @@ function bowlSoon(clearRuns) {
 async function run() {
   if (state.job) return;
   showError(null);
-  $("final-loss").textContent = ""; $("final-loss-full").textContent = ""; $("summary").textContent = "";
+  $("final-loss").textContent = ""; $("final-loss-full").textContent = ""; $("summary").textContent = T.busy;
   $("downloads").hidden = true;
   document.body.dataset.state = "running";
   $("run").disabled = true; $("cancel").disabled = false;
@@ -342,7 +342,7 @@ async function run() {
   const color = COLORS[state.runs.length % MAX_RUNS];
   if (state.runs.length >= MAX_RUNS) state.runs.shift();
   const entry = { color, label: "", e: [], loss: [], w: [], b: [], slope: [], icpt: [], shown: 0, total: Number(params.epochs),
-                  done: false, end: null, status: "", t0: performance.now() };
+                  done: false, end: null, status: "", t0: performance.now(), pressed: performance.now() };
   state.runs.push(entry);
   state.start = null;
   animate(entry);
@@ -369,12 +369,13 @@ async function run() {
 function handle(entry, ev) {
   if (ev.type === "job") { state.job = ev.id; entry.job = ev.id; }
   else if (ev.type === "start") {
-    entry.label = ev.config + ", " + ev.scaling; entry.total = ev.epochs;
+    entry.label = ev.config + ", " + ev.scaling; entry.total = ev.epochs; entry.t0 = performance.now();
     state.bowl = ev; state.landscape = ev.landscape; showAdvice();
   } else if (ev.type === "epoch") {
     entry.e.push(ev.e); entry.loss.push(ev.loss);
     if (ev.w !== undefined) { entry.w.push(ev.w); entry.b.push(ev.b); entry.slope.push(ev.slope); entry.icpt.push(ev.intercept); }
   } else if (ev.type === "done" || ev.type === "error") { entry.end = ev; }
+  if (ev.type === "start") $("summary").textContent = "";
 }
 // draws the epochs as they arrive, paced so that a whole run takes about ANIMATION_MS to draw
 const ANIMATION_MS = 1200;
@@ -413,7 +414,7 @@ function finish(entry) {
     if (!entry.e.length) state.runs = state.runs.filter((r) => r !== entry);
   }
   entry.drawnAt = performance.now();
-  document.body.dataset.lastRunMs = String(Math.round(entry.drawnAt - entry.t0));
+  document.body.dataset.lastRunMs = String(Math.round(entry.drawnAt - entry.pressed));
   drawAll();
   document.body.dataset.state = ev.type === "done" ? "done" : "error";
 }
