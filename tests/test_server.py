@@ -179,6 +179,11 @@ def test_exercise_1_streams_every_epoch_and_ends_at_the_seed_loss(server):
 
 
 def test_a_click_on_the_contours_starts_there(server):
+    with urllib.request.urlopen(server + "api/bowl?dataset=hours-ability&scale=none&lr=0.01&start=150,80",
+                                timeout=60) as response:
+        bowl = json.loads(response.read())
+    window = bowl["landscape"]
+    assert window["w"][0] <= 150.0 <= window["w"][1] and window["b"][0] <= 80.0 <= window["b"][1]
     events = train_events(server, {**EXERCISE_1, "epochs": 5, "start": [150.0, 80.0]})
     first = next(e for e in events if e["type"] == "epoch")
     assert (first["w"], first["b"]) == (150.0, 80.0)
@@ -453,3 +458,32 @@ def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path,
     page.wait_for_function("!document.getElementById('error').hidden")
     assert page.inner_text("#error") == expected
     assert expected.startswith("slopefit: column 'ability' in bad.csv is not numeric: 'abc' in row 2")
+
+
+def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
+    open_page(page, server + "?lang=en")
+    page.select_option("#scale", "none")
+    page.fill("#lr", "0.01")
+    page.fill("#momentum", "0.9")
+    page.fill("#epochs", "50")
+    page.wait_for_timeout(300)  # the bowl for scale none
+    box = page.locator("#contour-canvas").bounding_box()
+    page.locator("#contour-canvas").click(position={"x": 0.3 * box["width"], "y": 0.3 * box["height"]})
+    page.wait_for_function("state.start !== null")
+    clicked = page.evaluate("state.start")
+    run_and_wait(page)
+    w, b, loss = page.evaluate("[state.runs.at(-1).w[0], state.runs.at(-1).b[0], state.runs.at(-1).loss[0]]")
+    assert (w, b) == pytest.approx(tuple(clicked), rel=1e-12)
+    assert loss == pytest.approx(float(np.mean((w * HOURS + b - ABILITY) ** 2)), rel=1e-12)
+    page.click("#sweep-run")
+    page.wait_for_function("document.getElementById('sweep-canvas').hidden === false")
+    cells = page.evaluate("[state.sweep.lrs, state.sweep.momenta]")
+    geometry = page.evaluate("document.getElementById('sweep-canvas')._cells")
+    i, m = 2, 1  # the third lr, the second momentum
+    page.evaluate("document.body.dataset.state = 'ready'")
+    page.locator("#sweep-canvas").click(position={"x": geometry["box"]["l"] + (i + 0.5) * geometry["cw"],
+                                                  "y": geometry["box"]["b"] - (m + 0.5) * geometry["ch"]})
+    page.wait_for_function("['done', 'error'].includes(document.body.dataset.state)")
+    assert float(page.input_value("#lr")) == pytest.approx(cells[0][i], rel=1e-12)
+    assert float(page.input_value("#momentum")) == cells[1][m]
+    assert page.evaluate("state.runs.at(-1).label").startswith(f"sgd lr={cells[0][i]:g} momentum={cells[1][m]:g}")

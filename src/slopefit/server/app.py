@@ -157,7 +157,8 @@ class Playground:
             job = self.jobs.open()
 
             def work(job) -> dict:
-                run = playground.parse_run({**params, "epochs": 1, "lr": params.get("lr") or 1.0})
+                settings = {k: v for k, v in params.items() if k != "start"}  # a query's start is "W,B"
+                run = playground.parse_run({**settings, "epochs": 1, "lr": params.get("lr") or 1.0})
                 return playground.bowl(self.data(params), run.scaling, optimizer=run.optimizer,
                                        lr=float(params["lr"]) if params.get("lr") else None, momentum=run.momentum,
                                        start=_start(params))
