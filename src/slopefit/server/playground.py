@@ -198,7 +198,7 @@ def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict |
 
 
 def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | None = None,
-         momentum: float = 0.0, start: tuple[float, float] | None = None) -> dict:
+         momentum: float = 0.0, start: tuple[float, float] | None = None, stats=None, exact=None) -> dict:
     """The data, the exact line, the advisor's numbers and the loss bowl for ``scaling``: what
     the page shows before a run (and beside it).
 
@@ -208,6 +208,7 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     scaling : "none" | "center" | "standardize"
     optimizer, lr, momentum : the settings to judge against the bound (lr None: no judgement)
     start : (W, B) in scaled units, or None for zeros
+    stats, exact : the data's statistics and exact optimum when already computed, else None
 
     Returns
     -------
@@ -220,8 +221,8 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, reference_solution
 
-    stats = gather_stats(data)
-    exact = reference_solution(data, stats=stats)
+    stats = stats or gather_stats(data)
+    exact = exact or reference_solution(data, stats=stats)
     scaler = stats.scaler(scaling)
     advice = advise(stats, scaling=scaling)
     options = {"momentum": momentum} if momentum and optimizer == "sgd" else {}
@@ -301,7 +302,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
     if start is not None and (stats.n_features != 1):
         raise ConfigError("a starting point (W, B) needs data with one feature")
     info = bowl(data, config.scaling, optimizer=config.optimizer, lr=config.lr, momentum=request.momentum,
-                start=start)
+                start=start, stats=stats, exact=reference)
     emit({"type": "start", "config": config.describe(), "epochs": config.budget, **info})
     one = stats.n_features == 1
     path_w: list[float] = []
@@ -317,7 +318,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
             path_w.append(w)
             path_b.append(b)
             event.update(w=w, b=b, slope=float(coef[0]), intercept=float(intercept))
-        emit(finite(event))
+        emit(event)  # made JSON-ready (NaN and infinities as null) by the stream
 
     try:
         result = fit(data, config, callback=progress, stats=stats, reference=reference, init_params=start)
