@@ -204,6 +204,14 @@ def test_serve_warns_off_loopback_and_opens_the_browser(run_cli, monkeypatch):
 
 # ---------------------------------------------------------------- the API
 
+def test_a_port_in_use_is_one_line(server, run_cli):
+    port = server.rstrip("/").rsplit(":", 1)[1]
+    result = run_cli("serve", "--port", port)
+    assert result.code == 2
+    assert result.err == (f"slopefit serve: cannot listen on 127.0.0.1:{port}: Address already in use; "
+                          "choose another --port (or --host)\n")
+
+
 def test_exercise_1_streams_every_epoch_and_ends_at_the_seed_loss(server):
     events = train_events(server, EXERCISE_1)
     kinds = [e["type"] for e in events]

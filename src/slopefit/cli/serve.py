@@ -47,5 +47,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(host=args.host, port=args.port, workers=args.workers, on_ready=ready)
     except OSError as exc:
         raise UsageError(f"slopefit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
-                         "choose another --port") from None
+                         "choose another --port (or --host)") from None
     return EXIT_OK

@@ -29,28 +29,45 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, max_jo
         Runs at a time, running or waiting.
     on_ready : callable, optional
         Called with the page's URL once the server listens (the CLI opens the browser there).
+
+    Raises
+    ------
+    OSError
+        The address cannot be bound (a port in use, an unknown host).
     """
     import asyncio
+    import socket
 
     import torch
     import uvicorn
 
     from slopefit.server.app import create_app
 
+    # bound here, before uvicorn, so that a port in use is one OSError for the caller to word
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
     torch.set_num_threads(1)  # many small runs side by side: threads inside one run only contend
-    config = uvicorn.Config(create_app(workers=workers, max_jobs=max_jobs), host=host, port=port,
-                            log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    config = uvicorn.Config(create_app(workers=workers, max_jobs=max_jobs), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
 
     async def main() -> None:
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
-        if server.started:
-            bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        if server.started and on_ready is not None:
+            bound = sock.getsockname()[1]
             shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-            if on_ready is not None:
-                on_ready(f"http://{shown if ':' not in shown else f'[{shown}]'}:{bound}/")
+            on_ready(f"http://{shown if ':' not in shown else f'[{shown}]'}:{bound}/")
         await task
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        sock.close()

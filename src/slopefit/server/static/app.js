@@ -262,6 +262,13 @@ function drawLegend() {
     const s = document.createElement("span");
     s.style.color = r.color;
     s.textContent = "━ " + r.label + (r.status ? " (" + r.status + ")" : "");
+    if (r.job && r.end && r.end.type === "done") {  // every finished run keeps its downloads
+      [["model.json", "JSON"], ["report.html?lang=" + BOOT.lang, "HTML"]].forEach(([path, name]) => {
+        const a = document.createElement("a");
+        a.href = "/api/runs/" + r.job + "/" + path; a.textContent = name; a.download = ""; a.style.marginLeft = "0.4rem";
+        s.appendChild(a);
+      });
+    }
     $("legend").appendChild(s);
   });
   const s = document.createElement("span");
