@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(workers: int | None) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "serve", "--port", "0"], stdout=subprocess.PIPE,
+    extra = ["--workers", str(workers)] if workers else []
+    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "serve", "--port", "0", *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
@@ -74,8 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=None, help="the server's --workers (default: its own)")
     args = parser.parse_args()
-    proc, base = start_server()
+    proc, base = start_server(args.workers)
     try:
         train(base, args.epochs)  # torch's first-optimizer imports, out of the figures
         alone = statistics.median(train(base, args.epochs) for _ in range(5))
