@@ -280,7 +280,8 @@ def test_bad_requests_get_one_line_and_the_server_stays_up(server):
     too_big = b"x," * (1 << 20) + b"\n"
     with pytest.raises(urllib.error.HTTPError) as caught:
         post(server + "api/upload?name=big.csv", too_big, raw=True, timeout=30)
-    assert "at most 2 MiB" in json.loads(caught.value.read())["error"]
+    assert json.loads(caught.value.read())["error"] == ("slopefit: the upload is over 2 MiB, the playground's "
+                                                        "limit: use slopefit fit on the command line for larger tables")
     assert train_events(server, EXERCISE_1)[-1]["type"] == "done"
 
 
@@ -542,3 +543,23 @@ def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
     assert float(page.input_value("#lr")) == pytest.approx(cells[0][i], rel=1e-12)
     assert float(page.input_value("#momentum")) == cells[1][m]
     assert page.evaluate("state.runs.at(-1).label").startswith(f"sgd lr={cells[0][i]:g} momentum={cells[1][m]:g}")
+
+
+def test_the_lessons_runs_show_its_digits(page, server):
+    open_page(page, server + "?lang=ko")
+    page.wait_for_function("document.querySelectorAll('#lesson-runs button').length === 5")
+    shown = {}
+    for k, name in ((3, "loop"), (4, "exercise 1"), (5, "exercise 2")):
+        page.evaluate("document.body.dataset.state = 'ready'")
+        page.click(f"#lesson-runs button:nth-child({k})")
+        page.wait_for_function("document.body.dataset.state === 'done'")
+        shown[name] = page.inner_text("#final-loss")
+    # the lesson's loop written out here in float64 (the notebook's float32 arithmetic prints 297.6650:
+    # its loss evaluation rounds by 1.2e-6 of the value; slopefit evaluates the last loss in float64)
+    assert shown["loop"] == f"{seed_loop(lr=0.01, momentum=0.0, epochs=200):.4f}" == "297.6649"
+    assert shown["exercise 1"] == f"{seed_loop(lr=0.01, momentum=0.9, epochs=200):.4f}" == "0.0013"
+    # exercise 2 reaches least squares: numpy's loss to four decimals
+    x = np.array([166.0, 176.0, 171.0, 173.0, 169.0])
+    y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
+    coef, intercept = np.polyfit(x, y, 1)
+    assert shown["exercise 2"] == f"{np.mean((coef * x + intercept - y) ** 2):.4f}" == "4.5390"

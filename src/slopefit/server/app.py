@@ -38,6 +38,7 @@ from slopefit.server.webfont import web_font
 log = logging.getLogger("slopefit.server")
 
 MAX_JSON_BYTES = 64 << 10
+DRAIN_BYTES = 64 << 20  # the most of a too-large body read (and dropped) before the answer
 STATIC = Path(str(resources.files("slopefit.server") / "static"))
 
 
@@ -87,19 +88,21 @@ async def _json(request: Request) -> dict[str, Any]:
     return value
 
 
-async def _read(request: Request, limit: int) -> bytes:
-    """The body, or ConfigError once it passes ``limit`` bytes (read no further)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise DataError(f"the upload is {int(declared)} bytes; the playground takes at most {limit >> 20 or 1} "
-                        f"{'MiB' if limit >> 20 else 'KiB'}: use slopefit fit on the command line for larger tables")
+async def _read(request: Request, limit: int, what: str = "the request") -> bytes:
+    """The body, or DataError once it passes ``limit`` bytes. The rest of a body up to
+    :data:`DRAIN_BYTES` is read and dropped first, so that the client gets the answer instead
+    of a connection closed in the middle of its upload; a larger one is cut off."""
+    unit = f"{limit >> 20} MiB" if limit >> 20 else f"{limit >> 10} KiB"
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise DataError(f"the upload is over {limit >> 20 or 1} {'MiB' if limit >> 20 else 'KiB'}, the "
-                            "playground's limit: use slopefit fit on the command line for larger tables")
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif size > DRAIN_BYTES:
+            break
+    if size > limit:
+        raise DataError(f"{what} is over {unit}, the playground's limit"
+                        + (": use slopefit fit on the command line for larger tables" if what == "the upload" else ""))
     return b"".join(chunks)
 
 
@@ -191,7 +194,7 @@ class Playground:
     async def upload(self, request: Request) -> Response:
         name = request.query_params.get("name", "upload.csv")
         try:
-            content = await _read(request, MAX_UPLOAD_BYTES)
+            content = await _read(request, MAX_UPLOAD_BYTES, "the upload")
             job = self.jobs.open()
 
             def work(job) -> dict:
