@@ -45,6 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         serve(host=args.host, port=args.port, workers=args.workers, on_ready=ready)
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not a failure
+        print("slopefit serve: stopped", file=sys.stderr)
     except OSError as exc:
         raise UsageError(f"slopefit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
                          "choose another --port (or --host)") from None

@@ -389,11 +389,20 @@ def sweep_grid(data: Dataset, body: Mapping[str, Any], cancelled: threading.Even
     })
 
 
-@lru_cache(maxsize=2)
+_LESSON_LOCK = threading.Lock()
+
+
 def lesson(lang: str) -> dict:
     """The lesson replayed (:func:`slopefit.lesson.run_lesson`) and its first manual step
     (:func:`slopefit.trace.trace_steps`: ``W.grad``/``B.grad`` next to the formula), with the
-    settings of each run the page can load into its controls."""
+    settings of each run the page can load into its controls; replayed once per language, a
+    class opening the page at once waits for that one replay."""
+    with _LESSON_LOCK:
+        return _lesson(lang)
+
+
+@lru_cache(maxsize=2)
+def _lesson(lang: str) -> dict:
     from slopefit.lesson import run_lesson
     from slopefit.trace import trace_steps
 
