@@ -5,7 +5,7 @@ Starts ``slopefit serve --port 0`` on 127.0.0.1, then measures in the same run:
 * alone: one 1000-epoch run (height-weight, center, sgd lr 0.01 momentum 0.9), request to last
   event, median of 5; the page (``GET /?lang=ko``), median of 20;
 * together: 30 such runs started at once (threads), each one's request-to-last-event time,
-  and page loads every 50 ms meanwhile;
+  and, every 50 ms meanwhile, a page load and its bowl (``/api/bowl``: data, advice, contours);
 
 and reports the ratios (a run among 30 / alone; a page under load / idle). Run:
 
@@ -71,6 +71,13 @@ def page(base: str) -> float:
     return time.perf_counter() - start
 
 
+def bowl(base: str) -> float:
+    start = time.perf_counter()
+    with urllib.request.urlopen(base + "api/bowl?dataset=height-weight&scale=center", timeout=60) as response:
+        response.read()
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=30)
@@ -82,13 +89,16 @@ def main() -> None:
         train(base, args.epochs)  # torch's first-optimizer imports, out of the figures
         alone = statistics.median(train(base, args.epochs) for _ in range(5))
         idle = statistics.median(page(base) for _ in range(20))
+        bowl_idle = statistics.median(bowl(base) for _ in range(20))
         runs: list[float] = []
         pages: list[float] = []
+        bowls: list[float] = []
         finished = threading.Event()
 
         def visitor() -> None:
             while not finished.is_set():
                 pages.append(page(base))
+                bowls.append(bowl(base))
                 time.sleep(0.05)
 
         learners = [threading.Thread(target=lambda: runs.append(train(base, args.epochs)))
@@ -115,6 +125,9 @@ def main() -> None:
     print(f"page load idle (median of 20)      {1000 * idle:.1f} ms")
     print(f"page load under load: median / max {1000 * statistics.median(pages):.1f} ms / {1000 * max(pages):.1f} ms"
           f"  = {statistics.median(pages) / idle:.1f} x / {max(pages) / idle:.1f} x idle ({len(pages)} loads)")
+    print(f"its bowl (/api/bowl) idle (median)  {1000 * bowl_idle:.1f} ms")
+    print(f"its bowl under load: median / max  {1000 * statistics.median(bowls):.1f} ms / {1000 * max(bowls):.1f} ms"
+          f"  = {statistics.median(bowls) / bowl_idle:.1f} x / {max(bowls) / bowl_idle:.1f} x idle")
 
 
 if __name__ == "__main__":

@@ -358,12 +358,17 @@ def test_thirty_learners_at_once(server):
         except BaseException as exc:  # noqa: B036 - collected and reported below
             errors.append(exc)
 
-    def visitor() -> None:
+    bowl_times: list[float] = []
+
+    def visitor() -> None:  # a page opened meanwhile: the HTML, then its bowl (data, advice, contours)
         while not done.is_set() and len(page_times) < 200:
             start = time.perf_counter()
             with urllib.request.urlopen(server + "?lang=ko", timeout=30) as response:
                 response.read()
             page_times.append(time.perf_counter() - start)
+            with urllib.request.urlopen(server + "api/bowl?dataset=height-weight&scale=center", timeout=30) as answer:
+                assert json.loads(answer.read())["exact"]["coef"][0] == pytest.approx(coef, rel=1e-9)
+            bowl_times.append(time.perf_counter() - start - page_times[-1])
             time.sleep(0.05)
 
     threads = [threading.Thread(target=learner) for _ in range(30)]
@@ -386,7 +391,8 @@ def test_thirty_learners_at_once(server):
     seconds = sorted(s for s, _ in results)
     print(f"\n30 learners x 1000 epochs: all done in {wall:.2f} s; per run median {statistics.median(seconds):.2f} s, "
           f"max {seconds[-1]:.2f} s; page loads meanwhile: {len(page_times)}, median "
-          f"{1000 * statistics.median(page_times):.0f} ms, max {1000 * max(page_times):.0f} ms")
+          f"{1000 * statistics.median(page_times):.0f} ms, max {1000 * max(page_times):.0f} ms; its bowl median "
+          f"{1000 * statistics.median(bowl_times):.0f} ms, max {1000 * max(bowl_times):.0f} ms")
 
 
 # ---------------------------------------------------------------- the page in Chromium

@@ -148,7 +148,7 @@ class Playground:
     async def font(self, request: Request) -> Response:
         import asyncio
 
-        ttf, packed = await asyncio.get_running_loop().run_in_executor(self.jobs.executor, web_font)
+        ttf, packed = await asyncio.get_running_loop().run_in_executor(self.jobs.quick, web_font)
         headers = {"Cache-Control": "max-age=86400", "Vary": "Accept-Encoding"}
         if "gzip" in request.headers.get("accept-encoding", ""):
             return Response(packed, media_type="font/ttf", headers={**headers, "Content-Encoding": "gzip"})
@@ -166,7 +166,7 @@ class Playground:
                                        lr=float(params["lr"]) if params.get("lr") else None, momentum=run.momentum,
                                        start=_start(params))
 
-            return JSONResponse(await self.jobs.call(job, work))
+            return JSONResponse(await self.jobs.call(job, work, quick=True))
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
 
@@ -208,7 +208,7 @@ class Playground:
                 return {"token": upload.token, "name": upload.name, "columns": list(upload.columns),
                         "x": x, "y": y, "error": error}
 
-            return JSONResponse(await self.jobs.call(job, work))
+            return JSONResponse(await self.jobs.call(job, work, quick=True))
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
 
@@ -225,7 +225,7 @@ class Playground:
         lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
         try:
             job = self.jobs.open()
-            return JSONResponse(await self.jobs.call(job, lambda job: playground.lesson(lang)))
+            return JSONResponse(await self.jobs.call(job, lambda job: playground.lesson(lang), quick=True))
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
 
@@ -255,7 +255,7 @@ class Playground:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app) -> AsyncIterator[None]:
-        self.jobs.executor.submit(web_font)  # made before the first page asks for it
+        self.jobs.quick.submit(web_font)  # made before the first page asks for it
         self.jobs.executor.submit(playground.warm_up)
         try:
             yield

@@ -69,6 +69,9 @@ class JobPool:
 
     def __init__(self, *, workers: int = 2, max_jobs: int = 64, max_seconds: float = 60.0) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slopefit-run")
+        # what a page needs to show itself (the bowl, an upload's columns, the lesson, the font) does
+        # not queue behind a class's training runs
+        self.quick = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slopefit-page")
         self.max_seconds = max_seconds
         self._slots = threading.BoundedSemaphore(max_jobs)
         self._jobs: dict[str, Job] = {}
@@ -99,8 +102,9 @@ class JobPool:
         job.cancelled.set()
         return True
 
-    async def call(self, job: Job, work: Callable[[Job], Any]) -> Any:
-        """``work(job)`` on a worker thread; the job's slot is released when it ends."""
+    async def call(self, job: Job, work: Callable[[Job], Any], *, quick: bool = False) -> Any:
+        """``work(job)`` on a training thread (``quick``: on one of the page's own two threads);
+        the job's slot is released when it ends."""
         loop = asyncio.get_running_loop()
 
         def run() -> Any:
@@ -110,7 +114,7 @@ class JobPool:
                 self.close(job)
 
         try:
-            return await loop.run_in_executor(self.executor, run)
+            return await loop.run_in_executor(self.quick if quick else self.executor, run)
         finally:
             job.cancelled.set()
 
@@ -164,3 +168,4 @@ class JobPool:
         for job in jobs:
             job.cancelled.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.quick.shutdown(wait=False, cancel_futures=True)
