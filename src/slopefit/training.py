@@ -214,7 +214,9 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: St
                     "coefficient, or to √rows standard errors where that is larger)")
         else:
             stop = f"runs its {config.budget} epochs (minibatch noise keeps a constant step off the exact optimum)"
-        auto = replace(auto, reason=f"{auto.reason}; {stop}")
+        reason = auto.reason if config.penalty is None else auto.reason.replace(
+            "of the MSE Hessian", "of the penalised objective's Hessian (its smooth part)")
+        auto = replace(auto, reason=f"{reason}; {stop}")
     return replace(config, lr=lr, options=options, epochs=config.budget, dtype=config.resolved_dtype()), auto
 
 
