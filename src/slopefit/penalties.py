@@ -350,7 +350,7 @@ def optimality(stats: SufficientStats, penalty: Penalty, coef: np.ndarray, *, fi
     total = stats.total
     sd = np.sqrt(np.diag(cxx) / total)
     beta = np.asarray(coef, dtype=np.float64) * sd
-    grad = 2.0 * ((cxx @ coef - cxy) / total) * sd + 2.0 * penalty.l2(total) / sd * beta
+    grad = 2.0 * ((cxx @ coef - cxy) / total) / sd + 2.0 * penalty.l2(total) / sd ** 2 * beta  # d/d beta
     l1 = penalty.l1(total) / sd
     sub = np.where(beta != 0, grad + l1 * np.sign(beta), np.sign(grad) * np.maximum(np.abs(grad) - l1, 0.0))
     return float(np.abs(sub).max()) if sub.size else 0.0
