@@ -123,7 +123,14 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
     features, target = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
     # the weights in the target's slot: read as numbers, named by row when they are not
-    ds = load_file(path, x=[*features, target], y=weights, sep=sep, decimal=decimal, missing=missing)
+    try:
+        ds = load_file(path, x=[*features, target], y=weights, sep=sep, decimal=decimal, missing=missing)
+    except DataError as exc:  # a bad cell in the weights: the reader's words, with the weights' fix
+        text = str(exc)
+        if not text.startswith(f"column {weights!r}"):
+            raise
+        raise DataError(f"weight {text.rsplit('; ', 1)[0]}; give every row a number >= 0 (or --missing drop "
+                        "for empty cells)") from None
     w = check_weights(ds.y, name=weights, label=path.name)
     return Dataset(X=ds.X[:, :-1], y=ds.X[:, -1], feature_names=tuple(features), target_name=target,
                    name=ds.name, description=ds.description, dropped_rows=ds.dropped_rows, dialect=ds.dialect,
