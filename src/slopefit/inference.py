@@ -131,7 +131,15 @@ class Summary:
         Interval
             ``(mean, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,), by name or
             unpacked; the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
+
+        Raises
+        ------
+        ValueError
+            For a weighted summary (a new row's variance depends on its weight; not provided).
         """
+        if self.weighted:
+            raise ValueError("intervals for new rows of a weighted fit are not available: a new row's variance "
+                             "depends on its weight")
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
@@ -104,10 +105,11 @@ def fit(
     config = config or TrainConfig()
     device = check_device(config.device)
     clock = time.perf_counter()
-    weighted = isinstance(data, Dataset) and data.weights is not None
-    if weighted and (config.batch_size is not None or config.engine == "data"):
-        raise ConfigError(f"sample weights ({data.weights_name or 'sample_weight'}) are trained full batch on the "
-                          "stats engine; drop --batch-size and --engine data")
+    weighted = data if isinstance(data, Dataset) and data.weights is not None else None  # the rows with weights
+    weights_name = None if weighted is None else (weighted.weights_name or "sample_weight")
+    if weighted is not None and (config.batch_size is not None or config.engine == "data"):
+        raise ConfigError(f"sample weights ({weights_name}) are trained full batch on the stats engine; drop "
+                          "--batch-size and --engine data")
     stats = stats or gather_stats(data, on_rows=on_rows)
     seconds_stats, clock = time.perf_counter() - clock, time.perf_counter()
     scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
@@ -130,13 +132,15 @@ def fit(
     assert config.lr is not None  # resolved
     dtype = getattr(torch, config.dtype)
     engine_name = config.resolved_engine()
-    engine = make_engine(engine_name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
+    # a PenaltyEngine answers what make_engine asks of a StatsEngine (loss, whole_loss, gap, q)
+    engine = make_engine(engine_name, data, scaler, cast(StatsEngine, stats_engine), full_batch=full_batch,
+                         dtype=dtype, device=device)
 
     W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
     B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
-    prox = stats_engine.prox if penalty is not None and penalty.has_l1 else None
+    prox = stats_engine.prox if isinstance(stats_engine, PenaltyEngine) and penalty and penalty.has_l1 else None
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
                    generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine, prox=prox)
     gap_target = _gap_target(config, asked.automatic and full_batch, exact, baseline, stats_engine, scaler)
@@ -156,8 +160,8 @@ def fit(
     coef, intercept = scaler.to_original(w_scaled, b_scaled)
     if not config.fit_intercept:
         intercept = 0.0
-    if weighted:
-        final_loss = weighted_mse(data.X, data.y, data.weights, coef, intercept)
+    if weighted is not None and weighted.weights is not None:
+        final_loss = weighted_mse(weighted.X, weighted.y, weighted.weights, coef, intercept)
     elif solves_on_rows(data):
         final_loss = mse_float64(data.X, data.y, coef, intercept, fit_intercept=config.fit_intercept)
     else:
@@ -174,7 +178,7 @@ def fit(
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
         rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data),
-        weights_name=(data.weights_name or "sample_weight") if weighted else None,
+        weights_name=weights_name,
     )
 
 

@@ -79,8 +79,8 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         else:
             head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}")
     if cfg.penalty is not None:
-        head.append(f"penalty: {cfg.penalty.describe()} (scikit-learn's {_SKLEARN[cfg.penalty.kind]}); gradient descent "
-                    f"minimises {result.loss_label().split(' (', 1)[1][:-1]}, N = "
+        head.append(f"penalty: {cfg.penalty.describe()} (scikit-learn's {_SKLEARN[cfg.penalty.kind]}); gradient "
+                    f"descent minimises {result.loss_label().split(' (', 1)[1][:-1]}, N = "
                     f"{'the sum of the weights' if result.weights_name else 'rows'}, the intercept unpenalised")
     if result.weights_name:
         head.append(f"weights: column {result.weights_name!r} (weighted least squares; not a feature)")
