@@ -518,6 +518,7 @@ class PenaltyEngine:
         with torch.no_grad():
             threshold = (lr * self._l1).to(W.dtype)
             W.copy_(torch.sign(W) * torch.clamp_min(W.abs() - threshold, 0.0))
+            W.add_(0.0)  # -0.0 + 0.0 is +0.0: a zero prints as 0
             buffer = optimizer.state.get(W, {}).get("momentum_buffer")
             if buffer is not None:
                 buffer.copy_((before - W) / lr)
