@@ -33,10 +33,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "CrossValidation", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult",
-    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty", "Progress", "Scaler", "SlopefitError",
-    "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats", "cross_validate",
-    "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic", "model_from_result",
-    "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
+    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty", "Progress", "Scaler",
+    "SlopefitError", "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats",
+    "cross_validate", "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic",
+    "model_from_result", "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
 ]
 
 
