@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset
@@ -141,7 +141,13 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
-        weights = None if sample_weight is None else check_weights(sample_weight, n_rows=X.shape[0])
+        weights = None
+        if sample_weight is not None:  # scikit-learn's own checks and words first (shape, dtype), then ours
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if not weights.sum() > 0:
+                raise ValueError("Sample weights must contain at least one non-zero number; give some rows a "
+                                 "weight > 0")
+            weights = check_weights(weights, n_rows=X.shape[0])
         data = Dataset(X=X, y=y, feature_names=tuple(f"x{j}" for j in range(X.shape[1])), target_name="y",
                        name="array", weights=weights)
         if self.solver == "exact" and (weights is not None or self.penalty is not None):

@@ -47,6 +47,7 @@ from slopefit.stats import SufficientStats
 PENALTIES = ("ridge", "lasso", "elasticnet")
 CD_MAX_SWEEPS = 100_000  # coordinate-descent sweeps before the active set is taken as found anyway
 CD_SETTLE = 1e-10  # relative change per sweep below which the active set is tried in a linear solve
+CD_STEADY = 10  # sweeps with the same signs after which the active set is tried (and at 10x, 100x multiples)
 
 
 @dataclass(frozen=True)
@@ -287,27 +288,31 @@ def _lasso_cd(corr: np.ndarray, r: np.ndarray, l1: np.ndarray, l2: np.ndarray) -
     d = r.shape[0]
     beta = np.zeros(d)
     diag = np.diag(corr) + l2
-    settle, sweeps = CD_SETTLE, 0
-    while True:
-        g = corr @ beta  # R @ beta, kept up to date coordinate by coordinate
-        change = math.inf
-        while sweeps < CD_MAX_SWEEPS and change > settle:
-            change = 0.0
-            for j in range(d):
-                z = r[j] - g[j] + corr[j, j] * beta[j]
-                new = math.copysign(max(abs(z) - l1[j] / 2.0, 0.0), z) / diag[j]
-                if new != beta[j]:
-                    g += corr[:, j] * (new - beta[j])
-                    change = max(change, abs(new - beta[j]))
-                    beta[j] = new
-            change /= max(float(np.abs(beta).max()), 1e-300)
-            sweeps += 1
-        polished = _active_set_solve(corr, r, l1, l2, beta)
-        if polished is not None:
-            return polished
-        if sweeps >= CD_MAX_SWEEPS:
-            return beta
-        settle /= 100.0  # the active set is not settled yet: sweep on, tighter
+    g = np.zeros(d)  # R @ beta, kept up to date coordinate by coordinate
+    pattern, steady = np.zeros(d), 0
+    for sweep in range(CD_MAX_SWEEPS):
+        change = 0.0
+        for j in range(d):
+            z = r[j] - g[j] + corr[j, j] * beta[j]
+            new = math.copysign(max(abs(z) - l1[j] / 2.0, 0.0), z) / diag[j]
+            if new != beta[j]:
+                g += corr[:, j] * (new - beta[j])
+                change = max(change, abs(new - beta[j]))
+                beta[j] = new
+        change /= max(float(np.abs(beta).max()), 1e-300)
+        signs = np.sign(beta)
+        steady = steady + 1 if np.array_equal(signs, pattern) else 0
+        pattern = signs
+        # the signs have held for a while (or descent has settled): try the active set's linear solve
+        if change <= CD_SETTLE or steady in (CD_STEADY, 10 * CD_STEADY) or steady % (100 * CD_STEADY) == 0 < steady:
+            polished = _active_set_solve(corr, r, l1, l2, beta)
+            if polished is not None:
+                return polished
+            if change == 0.0:  # a fixed point the solve does not confirm: nothing more to gain
+                return beta
+        if sweep % 1000 == 999:
+            g = corr @ beta  # against drift in the running products
+    return beta
 
 
 def _active_set_solve(corr: np.ndarray, r: np.ndarray, l1: np.ndarray, l2: np.ndarray,

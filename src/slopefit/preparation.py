@@ -17,7 +17,7 @@ import numpy as np
 
 from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
-from slopefit.errors import DataError, count_of
+from slopefit.errors import ConfigError, DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats
@@ -62,7 +62,7 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     path = Path(source)
     if weights is not None:
         if stream:
-            raise DataError(f"--weights {weights!r} reads the file whole; drop --stream")
+            raise ConfigError(f"--weights {weights!r} reads the file whole; drop --stream")
         from slopefit.weights import load_weighted
 
         return load_weighted(source, weights=weights, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
