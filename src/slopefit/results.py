@@ -173,6 +173,16 @@ class FitResult:
         total = self.stats.total if self.stats is not None else float(self.n_samples)
         return penalty.value(self.coef, total)
 
+    def exact_label(self) -> str:
+        """What the exact column is: ``"exact (least squares)"``, ``"exact (weighted least squares)"``,
+        ``"exact (Lasso optimum)"`` (scikit-learn's estimator of the penalty)."""
+        penalty = self.config.penalty
+        weighted = "weighted " if self.weights_name else ""
+        if penalty is None:
+            return f"exact ({weighted}least squares)"
+        name = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}[penalty.kind]
+        return f"exact ({weighted}{name} optimum)"
+
     def loss_label(self) -> str:
         """What the losses are: ``"loss (MSE)"``, ``"loss (weighted MSE)"``, or the penalised objective
         (``"objective (MSE + 2α‖w‖₁)"``, N being the rows or the sum of the weights)."""
@@ -359,7 +369,7 @@ class FitResult:
         rows.append((self.loss_label(), f"{self.final_loss:.10g}", f"{self.exact.loss:.10g}"))
         foot = (f"{self.config.describe()}: {self.epochs_run} epochs ({self.stop_reason}), relative gap "
                 f"{self.relative_gap:.3g}, R² {self.r2:.6f}")
-        return html_table(("", "gradient descent", "exact (least squares)"), rows,
+        return html_table(("", "gradient descent", self.exact_label()), rows,
                           caption=f"slopefit fit: {self.target_name} on {self.n_samples} rows", foot=foot)
 
 

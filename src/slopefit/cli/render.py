@@ -120,11 +120,9 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         from slopefit.results import penalized_note
 
         inference = f"note: {penalized_note(cfg.penalty)}"
-        exact = f"exact ({'weighted ' if result.weights_name else ''}{_SKLEARN[cfg.penalty.kind]} optimum)"
     else:
         inference = summary_table(result.summary(cov_type=cov_type))
-        exact = "exact (weighted least squares)" if result.weights_name else "exact (least squares)"
-    return "\n".join(head + [table(("", "gradient descent", exact, "relative difference"), rows)]
+    return "\n".join(head + [table(("", "gradient descent", result.exact_label(), "relative difference"), rows)]
                      + tail + ["", inference])
 
 
