@@ -21,7 +21,14 @@ from slopefit.errors import ConfigError, DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats
-from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
+from slopefit.tables import (
+    DEFAULT_CHUNK_ROWS,
+    PARQUET_SUFFIXES,
+    TableSource,
+    category_columns,
+    hold_table,
+    open_table,
+)
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
@@ -34,7 +41,8 @@ RESIDENT_BYTES = 448 << 20
 def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
               y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
               rows: bool = False, sep: str | None = None, decimal: str | None = None,
-              missing: str = "error", weights: str | None = None) -> Dataset | TableSource:
+              missing: str = "error", formula: str | None = None,
+              weights: str | None = None) -> Dataset | TableSource:
     """The data a run names, read the cheapest way the run allows.
 
     * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
@@ -58,6 +66,8 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
     weights : str or None, default None, a column of the file holding sample weights (not a feature):
         the file is then read whole (:func:`slopefit.weights.load_weighted`)
+    formula : str or None, the target and the terms (:mod:`slopefit.design`); a table with a formula
+        or text feature columns (categories) is read whole
     """
     path = Path(source)
     if weights is not None:
@@ -65,15 +75,19 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
             raise ConfigError(f"--weights {weights!r} reads the file whole; drop --stream")
         from slopefit.weights import load_weighted
 
-        return load_weighted(source, weights=weights, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
+        return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
+                             missing=missing)
     if not path.is_file():
-        return load_dataset(source, x=x, y=y)
+        return load_dataset(source, x=x, y=y, formula=formula, missing=missing)
     if stream or path.stat().st_size > STREAM_BYTES:
-        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
+                          formula=formula)
     values, resident = _file_size(path, x=x, y=y)
-    if rows or values <= EXACT_ON_ROWS_MAX:
+    if rows or values <= EXACT_ON_ROWS_MAX or formula is not None:
+        return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing, formula=formula)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing, levels=False)
+    if category_columns(table):  # text feature columns (categories): read whole, no pass for their levels
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 

@@ -130,6 +130,8 @@ class FitResult:
     With ``config.penalty`` the losses (``final_loss``, ``exact.loss``, the history) are the penalised
     objective :meth:`loss_label` names, ``exact`` is its exact minimiser, and :meth:`summary` (the
     OLS inference) does not apply. With weights, the MSE is the weighted one.
+    design : slopefit.design.Design or None, how the features were built from a table's columns
+        (categories, a formula); in :meth:`to_dict` as ``design`` (None without one)
 
     :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
     result shows as an HTML table of the line next to the exact one.
@@ -162,6 +164,7 @@ class FitResult:
     rows_dropped: int = 0
     # () -> iterable of (X, y): the rows, for the residual pass of a robust summary; not compared or shown
     rows: Callable[[], Iterable[tuple[Any, Any]]] | None = field(default=None, compare=False, repr=False)
+    design: Any = field(default=None, compare=False, repr=False)  # slopefit.design.Design of a table's columns
     weights_name: str | None = None
 
     @property
@@ -355,6 +358,7 @@ class FitResult:
             "penalty": cfg.penalty.to_dict() if cfg.penalty is not None else None,
             "loss_label": self.loss_label(),
             "weights": self.weights_name,
+            "design": None if self.design is None else self.design.to_dict(),
         }
         return _json_ready(payload)
 

@@ -45,6 +45,7 @@ def fit(
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
+    formula: str | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -73,6 +74,10 @@ def fit(
         Called with the number of rows read so far during the statistics pass.
     stats : SufficientStats, optional
         The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
+    formula : str, optional
+        ``"invest ~ value + capital + C(firm)"``: the target and the terms of ``data`` given as a
+        table (a built-in name, a path, a pandas DataFrame; see :func:`slopefit.datasets.load_dataset`);
+        ``- 1`` fits no intercept.
 
     Returns
     -------
@@ -103,6 +108,11 @@ def fit(
     import torch
 
     config = config or TrainConfig()
+    if formula is not None or not isinstance(data, (Dataset, TableSource)):
+        from slopefit.datasets import load_dataset
+
+        data = load_dataset(data, formula=formula)  # type: ignore[arg-type]
+    config = intercept_of(getattr(data, "design", None), config)
     device = check_device(config.device)
     clock = time.perf_counter()
     weighted = data if isinstance(data, Dataset) and data.weights is not None else None  # the rows with weights
@@ -177,9 +187,22 @@ def fit(
         feature_names=data.feature_names, target_name=data.target_name, baseline_loss=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
-        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data),
+        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data), design=getattr(data, "design", None),
         weights_name=weights_name,
     )
+
+
+def intercept_of(design, config: TrainConfig) -> TrainConfig:
+    """``config`` with the intercept a formula asks for: ``- 1`` (or ``+ 0``) fits none; a formula
+    with an intercept and ``fit_intercept=False`` is a ConfigError (the formula says it)."""
+    if design is None or design.formula is None:
+        return config
+    if not design.intercept:
+        return replace(config, fit_intercept=False)
+    if not config.fit_intercept:
+        raise ConfigError(f"the formula {design.formula!r} has an intercept but the line is asked to have none "
+                          "(--no-intercept / fit_intercept=False); write '- 1' in the formula instead")
+    return config
 
 
 def _gap_target(config: TrainConfig, automatic: bool, exact: ExactSolution, baseline: float,

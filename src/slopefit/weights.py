@@ -80,13 +80,15 @@ def check_weights(weights, *, name: str = "sample_weight", label: str = "the dat
     return values
 
 
-def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=None, sep: str | None = None,
-                  decimal: str | None = None, missing: str = "error") -> Dataset:
+def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=None, formula: str | None = None,
+                  sep: str | None = None, decimal: str | None = None, missing: str = "error") -> Dataset:
     """A CSV/Parquet file as a Dataset whose ``weights`` come from the column ``weights``.
 
-    The weight column is never a feature: without ``x`` the features are every column but the
-    target and the weights; without ``y`` the target is the last column that is not the weights.
-    Rows dropped for empty cells (``missing="drop"``) are dropped in the weights too.
+    The weight column is never a feature: without ``x`` (and without a formula) the features are
+    every column but the target and the weights; without ``y`` the target is the last column that is
+    not the weights. Features are read as :func:`slopefit.files.load_file` reads them (text columns as
+    categories, a formula's terms). Every row needs a weight: an empty cell there is an error, and so
+    are rows dropped for empty cells elsewhere (``missing="drop"``), whose weights could not follow.
 
     Parameters
     ----------
@@ -94,7 +96,7 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
         A CSV or Parquet file.
     weights : str
         The weight column; keyword-only (as are all below).
-    x, y : feature columns and target column, as for :func:`slopefit.files.load_file`
+    x, y, formula : the features and the target, as for :func:`slopefit.files.load_file`
     sep, decimal, missing : how the file is read (see :func:`slopefit.files.load_file`)
 
     Returns
@@ -105,11 +107,12 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     Raises
     ------
     ConfigError
-        The weight column is also named as a feature or as the target.
+        The weight column is also named as a feature or as the target; rows dropped for empty cells.
     DataError
         Not a file, an unknown column, bad weights (see :func:`check_weights`).
     """
-    from slopefit.files import choose_columns, load_file
+    from slopefit.files import choose_columns, csv_dialect, load_file, read_table
+    from slopefit.tables import PARQUET_SUFFIXES
 
     path = Path(source)
     if not path.is_file():
@@ -121,20 +124,32 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     names = column_names(path, sep=sep, decimal=decimal)
     if weights not in names:
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
-    features, target = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
-    # the weights in the target's slot: read as numbers, named by row when they are not
-    try:
-        ds = load_file(path, x=[*features, target], y=weights, sep=sep, decimal=decimal, missing=missing)
-    except DataError as exc:  # a bad cell in the weights: the reader's words, with the weights' fix
-        text = str(exc)
-        if not text.startswith(f"column {weights!r}"):
-            raise
-        raise DataError(f"weight {text.rsplit('; ', 1)[0]}; give every row a number >= 0 (or --missing drop "
-                        "for empty cells)") from None
-    w = check_weights(ds.y, name=weights, label=path.name)
-    return Dataset(X=ds.X[:, :-1], y=ds.X[:, -1], feature_names=tuple(features), target_name=target,
-                   name=ds.name, description=ds.description, dropped_rows=ds.dropped_rows, dialect=ds.dialect,
-                   weights=w, weights_name=weights)
+    if formula is None:
+        x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
+    ds = load_file(path, x=x, y=y, formula=formula, sep=sep, decimal=decimal, missing=missing)
+    if ds.dropped_rows:
+        raise ConfigError(f"--missing drop left out {ds.dropped_rows} rows of {path.name} with empty cells, and "
+                          f"their weights ({weights!r}) cannot follow them here; fill those cells or drop the rows "
+                          "from the file")
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
+    frame = read_table(path, dialect=None if parquet else csv_dialect(path, sep=sep, decimal=decimal))
+    w = _numeric_weights(frame[weights], weights, path.name)
+    from dataclasses import replace
+
+    return replace(ds, weights=check_weights(w, name=weights, label=path.name, n_rows=ds.n_samples),
+                   weights_name=weights)
+
+
+def _numeric_weights(series, name: str, label: str) -> np.ndarray:
+    """The weight column as float64; a cell that is not a number is named with its rows."""
+    import pandas as pd
+
+    numeric = pd.to_numeric(series, errors="coerce")
+    text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
+    if text.any():
+        raise DataError(f"weights {name!r} of {label} are not numbers in {row_numbers(text.to_numpy())} (first: "
+                        f"{series[text].iloc[0]!r}); give every row a number >= 0")
+    return numeric.to_numpy(dtype=np.float64)
 
 
 def column_names(path: Path, *, sep: str | None = None, decimal: str | None = None) -> list[str]:

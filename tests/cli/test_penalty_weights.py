@@ -114,9 +114,10 @@ def test_usage_errors(run_cli, grunfeld_csv, args, message):
 @pytest.mark.parametrize("weights, message", [
     ("1,-2,1,1,1,1", "slopefit: weights 'w' of data.csv are negative in row 2 (data rows, header not counted) "
                      "(first: -2); weights must be >= 0"),
-    ("1,x,1,1,1,1", "slopefit: weight column 'w' in data.csv is not numeric: 'x' in row 2"),
-    ("1,,1,1,1,1", "slopefit: weight column 'w' in data.csv has empty, NaN or infinite cells in row 2"),
-    ("1,nan,1,1,1,1", "slopefit: weight column 'w' in data.csv has empty, NaN or infinite cells in row 2"),
+    ("1,x,1,1,1,1", "slopefit: weights 'w' of data.csv are not numbers in row 2 (data rows, header not counted) "
+                    "(first: 'x'); give every row a number >= 0"),
+    ("1,,1,1,1,1", "slopefit: weights 'w' of data.csv have NaN or infinite values in row 2"),
+    ("1,nan,1,1,1,1", "slopefit: weights 'w' of data.csv have NaN or infinite values in row 2"),
     ("0,0,0,0,0,0", "slopefit: weights 'w' of data.csv sum to 0: no row counts"),
 ])
 def test_bad_weight_cells(run_cli, write_csv, weights, message):
@@ -133,3 +134,31 @@ def test_weight_column_missing_or_not_a_file(run_cli, grunfeld_csv):
                                                 "columns: value, w, capital, invest")
     run = run_cli("fit", "height-weight", "--weights", "w")
     assert run.code == 1 and "needs a CSV or Parquet file holding that column" in run.err
+
+
+def test_weights_with_dropped_rows_are_refused(run_cli, write_csv):
+    path = write_csv("a,w,y\n1,1,2\n2,1,\n3,2,7\n4,1,9\n5,1,9\n")
+    run = run_cli("fit", path, "--weights", "w", "--missing", "drop")
+    assert run.code == 2
+    assert run.err.startswith("slopefit: --missing drop left out 1 rows of data.csv with empty cells, and their "
+                              "weights ('w') cannot follow them here")
+
+
+def test_weights_with_categories_equal_statsmodels(run_cli, tmp_path):
+    """grunfeld with its text column firm (indicators, reference 'American Steel') and weights: statsmodels'
+    WLS on the same design."""
+    import statsmodels.formula.api as smf
+
+    frame = sm.datasets.grunfeld.load_pandas().data[["firm", "value", "capital", "invest"]].copy()
+    frame.insert(1, "w", np.random.default_rng(5).uniform(0.5, 2.0, len(frame)))
+    frame.to_csv(tmp_path / "g.csv", index=False, float_format="%.17g")
+    ref = smf.wls("invest ~ value + capital + C(firm)", data=frame, weights=frame["w"]).fit()
+    run = run_cli("fit", tmp_path / "g.csv", "--weights", "w", "--json", tmp_path / "r.json")
+    assert run.code == 0, run.err
+    summary = json.loads((tmp_path / "r.json").read_text())["summary"]
+    ours = dict(zip(summary["names"], zip(summary["coef"], summary["std_err"], strict=True), strict=True))
+    assert len(ours) == len(ref.params) == 13
+    for name, value in ref.params.items():
+        key = "intercept" if name == "Intercept" else name.replace("C(firm)", "firm")
+        assert ours[key][0] == pytest.approx(value, rel=1e-6, abs=1e-6 * abs(ref.params).max())
+        assert ours[key][1] == pytest.approx(ref.bse[name], rel=1e-6)

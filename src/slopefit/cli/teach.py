@@ -26,6 +26,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language (default: from locale)")
     p.add_argument("--out", default="figures", metavar="DIR", help="where to save figures (default ./figures)")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
+    p.add_argument("--part", choices=("notebook", "categories", "all"), default="notebook",
+                   help="notebook (default): the lesson as the notebook has it; categories: exercise 3, a text "
+                        "column and a formula on the Grunfeld data (no figures); all: both")
     p.set_defaults(handler=cmd_lesson)
 
     p = sub.add_parser("advise", help="eigenvalues, condition numbers and stable learning rates of the data's MSE")
@@ -61,7 +64,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     rows = []
     for name in builtin_names():
         ds = builtin(name)
-        rows.append((name, str(ds.n_samples), f"{', '.join(ds.feature_names)} -> {ds.target_name}",
+        columns = ds.design.inputs if ds.design is not None else ds.feature_names  # a text column, not its indicators
+        rows.append((name, str(ds.n_samples), f"{', '.join(columns)} -> {ds.target_name}",
                      ds.description[args.lang]))
     print(table(("name", "rows", "columns", "description"), rows))
     print("\nAlso: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a CSV/Parquet file.")
@@ -72,18 +76,26 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from slopefit.lesson import run_lesson, save_figures
     from slopefit.texts import text
 
-    lesson = run_lesson(args.lang)
-    for section in lesson.sections:
+    shown: list = []
+    if args.part != "categories":
+        lesson = run_lesson(args.lang)
+        shown += lesson.sections
+    if args.part != "notebook":
+        from slopefit.lesson import run_categories
+
+        shown.append(run_categories(args.lang))
+    for section in shown:
         print(f"\n== {section.title} ==")
         print("\n".join(section.lines))
-    paths = save_figures(lesson, args.out)
-    print(f"\n{text('lesson.saved', args.lang)} ({len(paths)}):")
+    paths = save_figures(lesson, args.out) if args.part != "categories" else []
+    if paths:
+        print(f"\n{text('lesson.saved', args.lang)} ({len(paths)}):")
     for path in paths:
         print(f"  {path}")
     if args.report:
         from slopefit.report import Section, write_report
 
-        sections = [Section(s.title, "\n".join(s.lines)) for s in lesson.sections]
+        sections = [Section(s.title, "\n".join(s.lines)) for s in shown]
         sections.append(Section(text("report.figures", args.lang), images=paths))
         page = write_report(args.report, title=text("report.lesson.title", args.lang), sections=sections,
                             lang=args.lang)
