@@ -95,6 +95,8 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.epoch": {"ko": "에포크 (epoch)", "en": "epoch"},
     "fig.loss": {"ko": "손실 (MSE)", "en": "loss (MSE)"},
     "fig.loss_log": {"ko": "손실 (MSE, 로그 눈금)", "en": "loss (MSE, log scale)"},
+    "fig.loss_log.weighted": {"ko": "손실 (가중 MSE, 로그 눈금)", "en": "loss (weighted MSE, log scale)"},
+    "fig.loss_log.penalty": {"ko": "목적함수 (MSE + 벌점, 로그 눈금)", "en": "objective (MSE + penalty, log scale)"},
     "fig.seed.title": {"ko": "학습 곡선 (노트북의 반복문, B 고정)", "en": "Loss curve (the notebook's loop, B frozen)"},
     "fig.compare.title": {"ko": "SGD와 momentum 비교 (W, b 모두 학습)", "en": "SGD vs momentum (both W and b trained)"},
     "fig.sgd": {"ko": "SGD lr=0.01", "en": "SGD lr=0.01"},
@@ -110,6 +112,8 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.hw.title": {"ko": "신장으로 체중 예측: 경사하강법과 정확한 해", "en": "Weight from height: gradient descent and exact"},
     "fig.gd": {"ko": "경사하강법", "en": "gradient descent"},
     "fig.exact": {"ko": "정확한 최소제곱 해", "en": "exact least squares"},
+    "fig.exact.weighted": {"ko": "정확한 가중 최소제곱 해", "en": "exact weighted least squares"},
+    "fig.exact.penalty": {"ko": "벌점 목적함수의 정확한 최적해", "en": "exact penalised optimum"},
     # figure and table texts of the commands
     "fig.loss_gap_log": {"ko": "손실 - 최솟값 (로그 눈금)", "en": "loss - loss* (log scale)"},
     "fig.compare.curves": {"ko": "손실 곡선 비교", "en": "loss curves"},

@@ -162,3 +162,10 @@ def test_weights_with_categories_equal_statsmodels(run_cli, tmp_path):
         key = "intercept" if name == "Intercept" else name.replace("C(firm)", "firm")
         assert ours[key][0] == pytest.approx(value, rel=1e-6, abs=1e-6 * abs(ref.params).max())
         assert ours[key][1] == pytest.approx(ref.bse[name], rel=1e-6)
+
+
+def test_plot_of_a_penalised_fit(run_cli, tmp_path):
+    """The loss axis names the objective; no least-squares diagnostics for a penalised line."""
+    run = run_cli("fit", "height-weight", "--ridge", "20", "--plot", tmp_path, "--lang", "ko")
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "loss.png"]
