@@ -247,7 +247,8 @@ class Summary:
                 f"residual std error {self.sigma:.6g}; F {self.f_stat:.6g}, p-value {format_p(self.f_p_value)}")
         for note in self.notes():
             foot += f"; note: {note}"
-        return html_table(header, rows, caption=f"least-squares statistics (OLS at the exact optimum"
+        kind = "WLS" if self.weighted else "OLS"
+        return html_table(header, rows, caption=f"least-squares statistics ({kind} at the exact optimum"
                           f"{self._cov_words()})", foot=foot)
 
 
