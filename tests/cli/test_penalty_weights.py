@@ -103,6 +103,8 @@ def test_advise_with_ridge(run_cli, diabetes_csv):
     (["--weights", "w", "--y", "w"], "slopefit: column 'w' is the weights (--weights); it cannot also be the target"),
     (["--weights", "w", "--batch-size", "10"], "sample weights (w) are trained full batch on the stats engine"),
     (["--weights", "w", "--stream"], "slopefit: --weights 'w' reads the file whole; drop --stream"),
+    (["--weights", "w", "--x", "w", "value"], "slopefit: column 'w' is the weights (--weights); it cannot also be a "
+                                             "feature"),
 ])
 def test_usage_errors(run_cli, grunfeld_csv, args, message):
     path, _ = grunfeld_csv
