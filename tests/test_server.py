@@ -569,3 +569,23 @@ def test_the_lessons_runs_show_its_digits(page, server):
     y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     coef, intercept = np.polyfit(x, y, 1)
     assert shown["exercise 2"] == f"{np.mean((coef * x + intercept - y) ** 2):.4f}" == "4.5390"
+
+
+def test_several_features_show_actual_against_predicted(page, server):
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    ols = smf.ols("invest ~ value + capital + C(firm)", data=frame).fit()
+    open_page(page, server + "?lang=ko")
+    page.select_option("#dataset", "grunfeld")
+    page.select_option("#scale", "standardize")
+    page.fill("#lr", "0.1")
+    page.fill("#momentum", "0.9")
+    page.fill("#epochs", "300")
+    run_and_wait(page)
+    predicted = page.evaluate("state.runs.at(-1).end.predicted")
+    assert predicted["actual"] == pytest.approx(frame["invest"].tolist(), rel=1e-12)
+    assert predicted["exact"] == pytest.approx(ols.fittedvalues.tolist(), rel=1e-8, abs=1e-8 * frame["invest"].std())
+    assert page.evaluate("state.landscape") is None  # twelve parameters: no (W, B) contours
+    assert page.is_hidden("#error")

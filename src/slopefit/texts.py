@@ -361,7 +361,10 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "start": {"ko": "시작", "en": "start"},
     "minimum": {"ko": "최솟값", "en": "minimum"},
     "busy": {"ko": "계산 중…", "en": "computing…"},
-    "multi": {"ko": "특성이 둘 이상이라 직선과 등고선은 그리지 않습니다", "en": "More than one feature: no line or contour panel"},
+    "multi": {"ko": "특성이 둘 이상: 학습이 끝나면 실제값과 예측값을 그립니다 (등고선 없음)",
+              "en": "More than one feature: actual against predicted once a run ends (no contours)"},
+    "actual": {"ko": "실제값", "en": "actual"},
+    "predicted": {"ko": "예측값", "en": "predicted"},
     "lang.switch": {"ko": "English", "en": "한국어"},
 }
 

@@ -166,12 +166,22 @@ def finite(value: Any) -> Any:
     return value
 
 
-def _points(data: Dataset) -> dict:
-    """The rows to draw (a sample of :data:`POINTS_SHOWN` for a large table), one feature only."""
-    from slopefit.figures import plot_sample
+def _shown_rows(data: Dataset) -> np.ndarray:
+    """The rows drawn: all of a small table, else :data:`POINTS_SHOWN` evenly spaced ones."""
+    return np.unique(np.linspace(0, data.n_samples - 1, min(data.n_samples, POINTS_SHOWN)).astype(int))
 
-    sample = plot_sample(data, POINTS_SHOWN)
-    return {"x": sample.X[:, 0].tolist(), "y": sample.y.tolist()}
+
+def _points(data: Dataset) -> dict:
+    """The rows to draw over the line (one feature)."""
+    rows = _shown_rows(data)
+    return {"x": data.X[rows, 0].tolist(), "y": data.y[rows].tolist()}
+
+
+def _predicted(data: Dataset, result) -> dict:
+    """Actual against predicted for the rows drawn, by the run's line and by the exact one (several features)."""
+    rows = _shown_rows(data)
+    return {"actual": data.y[rows].tolist(), "predicted": result.predict(data.X[rows]).tolist(),
+            "exact": result.exact.predict(data.X[rows]).tolist()}
 
 
 def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict | None:
@@ -333,6 +343,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
         "intercept": result.intercept, "loss_gap": result.loss_gap, "relative_gap": result.relative_gap,
         "converged": bool(result.converged), "seconds": result.seconds, "stop_reason": result.stop_reason,
         "landscape": landscape(stats, scaler, path_w, path_b) if one else None,
+        "predicted": None if one else _predicted(data, result),
     }))
     return result
 

@@ -87,7 +87,7 @@ function drawLine() {
   const bowl = state.bowl;
   if (!bowl) return;
   const d = bowl.data;
-  if (!d.x) { ctx.fillStyle = "#4b5b6c"; ctx.fillText(T.multi, 20, 30); return; }
+  if (!d.x) { drawPredicted(ctx, w, h); return; }
   const box = { l: 58, r: w - 10, t: 10, b: h - 40 };
   const span = (v) => { const lo = Math.min(...v), hi = Math.max(...v), m = (hi - lo) * 0.12 || 1; return [lo - m, hi + m]; };
   const [x0, x1] = span(d.x), [y0, y1] = span(d.y);
@@ -106,6 +106,24 @@ function drawLine() {
   });
   ctx.fillStyle = "#1d2733";
   d.x.forEach((x, i) => { ctx.beginPath(); ctx.arc(xa.map(x), ya.map(d.y[i]), 3.5, 0, 2 * Math.PI); ctx.fill(); });
+  ctx.restore();
+}
+
+// several features: actual against predicted once a run is done (the diagonal is a perfect fit)
+function drawPredicted(ctx, w, h) {
+  const last = state.runs.filter((r) => r.end && r.end.predicted && r.shown >= r.e.length).at(-1);
+  if (!last) { ctx.fillStyle = "#4b5b6c"; ctx.fillText(T.multi, 20, 30); return; }
+  const p = last.end.predicted;
+  const box = { l: 58, r: w - 10, t: 10, b: h - 40 };
+  const all = [...p.actual, ...p.predicted];
+  const lo = Math.min(...all), hi = Math.max(...all), m = (hi - lo) * 0.05 || 1;
+  const xa = axis(lo - m, hi + m, box.l, box.r), ya = axis(lo - m, hi + m, box.b, box.t);
+  frame(ctx, box, xa, ya, state.bowl.data.target + " (" + T.actual + ")", T.predicted);
+  clip(ctx, box);
+  ctx.strokeStyle = "#222"; ctx.setLineDash([6, 4]); ctx.beginPath();
+  ctx.moveTo(xa.map(lo - m), ya.map(lo - m)); ctx.lineTo(xa.map(hi + m), ya.map(hi + m)); ctx.stroke(); ctx.setLineDash([]);
+  ctx.fillStyle = last.color;
+  p.actual.forEach((a, i) => { ctx.beginPath(); ctx.arc(xa.map(a), ya.map(p.predicted[i]), 2.5, 0, 2 * Math.PI); ctx.fill(); });
   ctx.restore();
 }
 
