@@ -58,8 +58,9 @@ class StatsAccumulator:
         self._ones = torch.ones(chunk_rows, **f64)
         self._min: Any = None
         self._max: Any = None
+        self._weight_total: float | None = None  # the sum of the sample weights, once any are given
 
-    def add(self, X, y) -> None:
+    def add(self, X, y, weights=None) -> None:
         """Add rows to the sums.
 
         Parameters
@@ -68,10 +69,18 @@ class StatsAccumulator:
             Features, any float dtype (accumulated in float64).
         y : ndarray or Tensor, shape (rows,)
             Target.
+        weights : ndarray or Tensor, shape (rows,), or None, default None
+            Sample weights, >= 0 (checked by the caller): each shifted row is multiplied by
+            ``sqrt(weight)`` before the same products, so the sums become weighted sums and
+            the count the sum of the weights. Give them for every chunk or for none.
         """
         import torch
 
         X, y = as_tensor(X, self.device), as_tensor(y, self.device)
+        root = None
+        if weights is not None:
+            root = as_tensor(weights, self.device).to(torch.float64).sqrt()  # (rows,)
+            self._weight_total = (self._weight_total or 0.0) + float(root @ root)
         if X.shape[0] == 0:
             return
         if self._x_shift is None:  # the first rows' means: close enough to center every later chunk
@@ -86,20 +95,27 @@ class StatsAccumulator:
             by, ones = self._by[:m], self._ones[:m]
             by.copy_(yb)  # a float32 y minus a Python float would be rounded to float32
             by.sub_(self._y_shift)
+            if root is not None:  # weighted: every product of the chunk carries sqrt(w) twice
+                ones = root[start:start + self.chunk_rows]
+                by.mul_(ones)
             if column_major:  # shift in the source's layout: (n_features, m), no transposing copy
                 bxt = self._bx.view(-1)[:m * self.n_features].view(self.n_features, m)
                 torch.sub(xb.T, self._x_shift[:, None], out=bxt)
+                if root is not None:
+                    bxt.mul_(ones)
                 self._xx.addmm_(bxt, bxt.T)
                 self._xy.addmv_(bxt, by)
                 self._x1.addmv_(bxt, ones)
             else:
                 bx = self._bx[:m]
                 torch.sub(xb, self._x_shift, out=bx)  # (m, n_features), float64
+                if root is not None:
+                    bx.mul_(ones[:, None])
                 self._xx.addmm_(bx.T, bx)
                 self._xy.addmv_(bx.T, by)
                 self._x1.addmv_(bx.T, ones)
             self._yy.add_(by @ by)
-            self._y1.add_(by.sum())
+            self._y1.add_(by @ ones)
             low, high = _column_range(xb)
             torch.minimum(self._min, low, out=self._min)
             torch.maximum(self._max, high, out=self._max)
@@ -133,9 +149,11 @@ class StatsAccumulator:
         gram[:d, d + 1] = gram[d + 1, :d] = self._x1.cpu().numpy()
         gram[d, d] = float(self._yy)
         gram[d, d + 1] = gram[d + 1, d] = float(self._y1)
-        gram[d + 1, d + 1] = self.n
+        weighted = self._weight_total is not None
+        gram[d + 1, d + 1] = self._weight_total if weighted else self.n
         return SufficientStats(n=self.n, x_shift=self._x_shift.cpu().numpy(), y_shift=self._y_shift,
-                               gram=gram, x_min=self._min.cpu().numpy(), x_max=self._max.cpu().numpy())
+                               gram=gram, x_min=self._min.cpu().numpy(), x_max=self._max.cpu().numpy(),
+                               weighted=weighted)
 
 
 def as_tensor(array, device: str = "cpu"):
@@ -194,7 +212,8 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
 
     Parameters
     ----------
-    chunks : iterable of (X, y), X (rows, n_features) numpy or torch, row- or column-major
+    chunks : iterable of (X, y) or (X, y, weights), X (rows, n_features) numpy or torch, row- or
+        column-major; weights (rows,) >= 0 make the statistics weighted (see :meth:`StatsAccumulator.add`)
     n_features : int
     names : the feature names and then the target's, for error messages
     label : what the data is called in error messages ("data.csv")
@@ -213,9 +232,9 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     (5, 1.82069)
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
-    for X, y in chunks:
+    for X, y, *weights in chunks:
         rows_before = acc.n
-        acc.add(X, y)
+        acc.add(X, y, weights[0] if weights else None)
         if not acc.finite():
             _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()

@@ -33,6 +33,8 @@ class Dataset:
     true_coef, true_intercept : known generating coefficients (synthetic data only)
     dropped_rows : int, rows of the file left out for empty cells (``missing="drop"``)
     dialect : str or None, how a CSV file was read when not the plain comma ("separator ';', decimal comma")
+    weights : ndarray of shape (n_samples,) or None, sample weights >= 0 (weighted least squares)
+    weights_name : str or None, the column the weights came from
     design : slopefit.design.Design or None, how the columns of ``X`` were built from a table's columns
         (text columns as indicators, a formula's terms); None when they are the table's numeric columns
     """
@@ -47,6 +49,8 @@ class Dataset:
     true_intercept: float | None = None
     dropped_rows: int = 0
     dialect: str | None = None
+    weights: np.ndarray | None = None
+    weights_name: str | None = None
     design: Any = None
 
     def __post_init__(self) -> None:
@@ -75,6 +79,11 @@ class Dataset:
         if len(self.feature_names) != X.shape[1]:
             raise DataError(f"{count_of(X.shape[1], 'feature column')} but {count_of(len(self.feature_names), 'name')} "
                             f"({', '.join(self.feature_names)}); give one name per column")
+        if self.weights is not None:
+            from slopefit.weights import check_weights
+
+            object.__setattr__(self, "weights", check_weights(self.weights, name=self.weights_name or "sample_weight",
+                                                              label=self.name, n_rows=X.shape[0]))
 
     @property
     def n_samples(self) -> int:

@@ -69,15 +69,18 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
 
     out = Path(out)
     sample = plot_sample(data)
+    # a penalised or weighted fit minimised another loss than the MSE: say which
+    kind = ".penalty" if result.config.penalty is not None else ".weighted" if result.weights_name else ""
     curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
-    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
+    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang),
+                          ylabel=text("fig.loss_log" + kind, lang),
                           title=sample.name, log_y=True),
              _gap_figure(curve, result, out / "gap.png", sample.name, lang)]
     if sample.n_features == 1:
         paths.append(plot_lines(
             sample.X[:, 0], sample.y,
             [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
-             Line(text("fig.exact", lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
+             Line(text("fig.exact" + kind, lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
             out / "fit.png", xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
             data_label=text("fig.data", lang)))
     else:
@@ -85,7 +88,8 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
                                     xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
                                     ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
                                     title=sample.name))
-    if result.stats is not None and result.rows is not None:
+    # the diagnostics are those of the (unweighted) least-squares line: not drawn for a penalised or weighted fit
+    if result.stats is not None and result.rows is not None and not kind:
         paths.extend(diagnostic_figures(data.name, result, out, lang))
     return paths
 

@@ -233,10 +233,12 @@ def run_loop(
         if epoch % log_every == 0 or is_last or converged or close_enough:
             seen_epochs.append(epoch)
             seen_losses.append(loss)
-            if record_params:
-                seen_params.append(stepper.judged())
+            params = stepper.judged() if record_params else None
+            if params is not None:
+                seen_params.append(params)
             if callback is not None:
-                callback(Progress(epoch=epoch, epochs=epochs, loss=current))
+                callback(Progress(epoch=epoch, epochs=epochs, loss=current,
+                                  params=None if params is None else tuple(float(v) for v in params[0])))
         if converged or close_enough:
             stop_reason, last = ("tol" if converged else "gap"), epoch
             if not is_last:
@@ -280,9 +282,13 @@ class TorchRun:
         Draws the minibatch shuffles; keyword-only.
     stats_engine : StatsEngine or None, default None
         Gives the gap to the optimum at any parameters (needed by :meth:`judged_gap`); keyword-only.
+    prox : callable or None, default None
+        ``prox(W, W_before, optimizer)`` after each full-batch step: the proximal step of a
+        non-smooth penalty (:meth:`slopefit.penalties.PenaltyEngine.prox`); keyword-only.
     """
 
-    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None) -> None:
+    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None,
+                 prox=None) -> None:
         self.engine = engine
         self.stats_engine = stats_engine  # a StatsEngine: the gap to the optimum at any parameters
         self.W, self.B = W, B
@@ -290,6 +296,7 @@ class TorchRun:
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.generator = generator
+        self.prox = prox
         self._kept: list = []
 
     def _closure(self):
@@ -302,6 +309,11 @@ class TorchRun:
         """The loss at the current parameters, then one epoch of steps: see :meth:`Stepper.advance` (K = 1)."""
         self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
         if self.batch_size is None:
+            if step and self.prox is not None:
+                before = self.W.detach().clone()
+                loss = float(self.optimizer.step(self._closure).detach())
+                self.prox(self.W, before, self.optimizer)
+                return np.array([loss]), None
             if step:
                 return np.array([float(self.optimizer.step(self._closure).detach())]), None
             return np.array([self.engine.whole_loss(self.W, self.B)]), None

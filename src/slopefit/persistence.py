@@ -155,6 +155,13 @@ class Model:
     def _interval_model(self):
         from slopefit.intervals import IntervalModel
 
+        if self.info.get("penalty"):
+            raise ModelFileError(f"intervals do not apply to a penalised fit ({self.info['penalty'].get('kind')} "
+                                 f"alpha={self.info['penalty'].get('alpha')}): the penalty biases the line; predict "
+                                 "without --interval, or refit without the penalty")
+        if self.info.get("weights"):
+            raise ModelFileError(f"intervals for a weighted fit (weights {self.info['weights']!r}) are not available: "
+                                 "a new row's variance depends on its weight; predict without --interval")
         if not isinstance(self.info.get("inference"), dict):
             raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
                                  "refit it with slopefit fit ... --save")
@@ -217,9 +224,11 @@ def model_from_result(result) -> Model:
         "r2": result.r2,
         "rows_used": int(result.n_samples),
         "rows_dropped": int(getattr(result, "rows_dropped", 0)),
+        "weights": getattr(result, "weights_name", None),
+        "penalty": result.config.penalty.to_dict() if result.config.penalty is not None else None,
         "slopefit_version": __version__,
     }
-    if getattr(result, "stats", None) is not None:
+    if getattr(result, "stats", None) is not None and info["penalty"] is None and info["weights"] is None:
         info["inference"] = result.summary().to_dict()
     if getattr(result, "design", None) is not None:
         info["design"] = result.design.to_dict()  # the levels and the formula: new rows get the same columns

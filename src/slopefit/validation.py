@@ -217,7 +217,7 @@ def _score_folds(data: Dataset, config: TrainConfig | None, splits: list[tuple[n
     r2, rmse, mae, rows = [], [], [], []
     for i, (train, test) in enumerate(splits):
         part = replace(data, X=data.X[train], y=data.y[train], name=f"{data.name} (fold {i + 1} training rows)",
-                       dropped_rows=0)
+                       dropped_rows=0, weights=None if data.weights is None else data.weights[train])
         try:
             result = fit(part, config)
         except DataError as exc:

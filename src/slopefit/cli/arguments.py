@@ -95,6 +95,28 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
                    help="decimal mark of a CSV file (default: ',' with the ';' separator when cells have commas)")
 
 
+def add_penalty_options(p: argparse.ArgumentParser) -> None:
+    """``--ridge``, ``--lasso``, ``--elastic-net`` with ``--l1-ratio`` (scikit-learn's alphas), and ``--weights``."""
+    p.add_argument("--ridge", type=float, metavar="ALPHA",
+                   help="ridge penalty, scikit-learn's Ridge: ||y - Xw - b||² + ALPHA·||w||² (intercept unpenalised)")
+    p.add_argument("--lasso", type=float, metavar="ALPHA",
+                   help="lasso penalty, scikit-learn's Lasso: ||y - Xw - b||²/(2n) + ALPHA·||w||₁ (exact zeros)")
+    p.add_argument("--elastic-net", type=float, metavar="ALPHA",
+                   help="elastic net, scikit-learn's ElasticNet: ||y - Xw - b||²/(2n) + ALPHA·R·||w||₁ "
+                        "+ ALPHA·(1-R)/2·||w||² with R = --l1-ratio")
+    p.add_argument("--l1-ratio", type=float, metavar="R", help="the elastic net's L1 share R in [0, 1] (default 0.5)")
+    p.add_argument("--weights", metavar="COL",
+                   help="column of sample weights >= 0 (weighted least squares, statsmodels' WLS); not a feature")
+
+
+def penalty_of(args: argparse.Namespace):
+    """The :class:`slopefit.penalties.Penalty` the options ask for, or None (ConfigError: exit 2)."""
+    from slopefit.penalties import penalty_from
+
+    return penalty_from(ridge=getattr(args, "ridge", None), lasso=getattr(args, "lasso", None),
+                        elastic_net=getattr(args, "elastic_net", None), l1_ratio=getattr(args, "l1_ratio", None))
+
+
 def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
     """The options of every training command; ``epochs`` is the default with an explicit lr."""
     add_data_options(p)
@@ -154,7 +176,7 @@ def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, opti
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
                        log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
                        stop_gap=getattr(args, "stop_gap", None),
-                       engine=args.engine, device=args.device)
+                       engine=args.engine, device=args.device, penalty=penalty_of(args))
 
 
 def load(args: argparse.Namespace):
@@ -173,7 +195,7 @@ def load(args: argparse.Namespace):
     data = open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
                      stream=getattr(args, "stream", False), rows=rows, sep=getattr(args, "sep", None),
                      decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"),
-                     formula=formula)
+                     formula=formula, weights=getattr(args, "weights", None))
     design = getattr(data, "design", None)
     if design is not None and design.formula is not None and not design.intercept:
         args.no_intercept = True  # "- 1" in the formula: the reference of every run has no intercept either
@@ -198,9 +220,10 @@ def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=
     from slopefit.distributed import gather_stats, reference
     from slopefit.shards import is_many, open_share
 
-    if getattr(args, "formula", None) is not None:
-        raise UsageError("slopefit: --formula needs one process reading one table; under torchrun or on several "
-                         "files give numeric columns with --x and --y")
+    for flag in ("formula", "weights"):
+        if getattr(args, flag, None) is not None:
+            raise UsageError(f"slopefit: --{flag} needs one process reading one table; under torchrun or on several "
+                             "files give numeric columns with --x and --y, unweighted")
     if group is not None and not Path(args.data).exists() and not is_many(args.data):
         raise UsageError(f"slopefit: under torchrun DATA must be a file, a directory or a pattern of files that "
                          f"each process reads a share of, not {args.data!r}")

@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 import math
 
-from slopefit.cli.arguments import add_data_options, add_stream_options, default_lang, load, positive_int
+from slopefit.cli.arguments import (
+    add_data_options,
+    add_penalty_options,
+    add_stream_options,
+    default_lang,
+    load,
+    penalty_of,
+    positive_int,
+)
 from slopefit.cli.render import numbers, table
 from slopefit.errors import ConfigError
 
@@ -31,6 +39,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--tol", type=float, default=1e-6, help="relative gap to reach (default 1e-6)")
     p.add_argument("--max-epochs", type=positive_int, default=100_000, help="budget of the measured run")
     p.add_argument("--no-intercept", action="store_true")
+    add_penalty_options(p)
     add_stream_options(p)
     p.set_defaults(handler=cmd_advise)
 
@@ -104,17 +113,23 @@ def cmd_advise(args: argparse.Namespace) -> int:
         raise ConfigError(f"--tol must be between 0 and 1 (a relative gap), got {args.tol}; try 1e-6")
     if args.momentum is not None and not 0 <= args.momentum < 1:
         raise ConfigError(f"--momentum must be in [0, 1), got {args.momentum:g}; try 0.9")
+    penalty = penalty_of(args)
     data = load(args)
     stats = gather_stats(data)
     fit_intercept = not args.no_intercept
-    adv = advise(stats, scaling=args.scale, fit_intercept=fit_intercept)
+    adv = advise(stats, scaling=args.scale, fit_intercept=fit_intercept, penalty=penalty)
     lr = args.lr if args.lr is not None else adv.best_lr
     run = predict_and_measure(data, stats, adv, lr=lr, momentum=args.momentum or 0.0, tol=args.tol,
-                              max_epochs=args.max_epochs, fit_intercept=fit_intercept)
+                              max_epochs=args.max_epochs, fit_intercept=fit_intercept, penalty=penalty)
     lam = adv.eigenvalues
     shown = ", ".join(f"{v:.6g}" for v in (lam if len(lam) <= 8 else [*lam[:3], *lam[-3:]]))
     print(f"slopefit advise: {data.name} ({stats.n} rows, {stats.n_features} feature"
           f"{'s' if stats.n_features > 1 else ''}), scale={args.scale}")
+    if penalty is not None:
+        print(f"penalty: {penalty.describe()}; the objective is {penalty.objective()}, its smooth part's Hessian "
+              "below (a ridge part adds 2·l2/s² to the diagonal; an L1 part adds no curvature)")
+    if getattr(data, "weights", None) is not None:
+        print(f"weights: column {data.weights_name!r} (weighted MSE, N = sum of the weights)")
     print(f"Hessian of the MSE, (2/N)·AᵀA with A = [X, 1], in scaled units: eigenvalues {shown}"
           + (" (smallest and largest three)" if len(lam) > 8 else ""))
     print("condition number λmax/λmin:  " + "   ".join(f"{k} {v:.4g}" for k, v in adv.condition.items()))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from slopefit.cli.arguments import (
     UsageError,
+    add_penalty_options,
     add_reading_options,
     add_training_options,
     config_from,
@@ -32,6 +33,7 @@ EXIT_OK, EXIT_INTERRUPTED = 0, 130
 def add_parsers(sub) -> None:
     p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
     add_training_options(p, epochs=1000)
+    add_penalty_options(p)
     p.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad or lbfgs (default sgd)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: chosen from the curvature of the data, and the run stops once "
@@ -95,6 +97,9 @@ def _fit(args: argparse.Namespace, group) -> int:
     if args.momentum is not None:
         options["momentum"] = args.momentum
     config = config_from(args, args.optimizer, args.lr, options)
+    if args.weights is not None and args.cov != "nonrobust":
+        raise UsageError(f"slopefit fit: --cov {args.cov} is not available with --weights; the WLS summary's "
+                         "standard errors are the classical ones (drop --cov)")
     checkpoint = _checkpointer(args, group)
     bar = ProgressBar()
     reference = None
@@ -121,8 +126,10 @@ def _fit(args: argparse.Namespace, group) -> int:
             stats = gather_stats(data, on_rows=bar.rows)
             pass_seconds = time.perf_counter() - started
         if config.batch_size is None and config.lr is not None:
+            from slopefit.penalties import lr_bound
+
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-            lam_max = 2.0 / stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
+            lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
             warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
