@@ -63,8 +63,64 @@ def test_saves_every_n_steps(tmp_path):
     config = TrainConfig(lr=0.01, batch_size=100, epochs=9)  # 4 steps an epoch
     ck = Checkpointer(tmp_path / "c.ckpt", every_steps=10)
     fit(DATA, config, checkpoint=ck)
-    assert [epoch for epoch, _, _ in ck.saves] == [3, 6, 9]  # first epoch boundaries after 10, 20, 30 steps
+    assert [steps for steps, _, _ in ck.saves] == [10, 20, 30]  # inside the passes of epochs 3, 5 and 8
     assert all(size > 0 and seconds < 5 for _, seconds, size in ck.saves)
+    full = Checkpointer(tmp_path / "f.ckpt", every_steps=4)
+    fit(DATA, TrainConfig(lr=0.05, epochs=10), checkpoint=full)  # full batch: one step an epoch
+    assert [steps for steps, _, _ in full.saves] == [4, 8]
+
+
+class SignalAt(Checkpointer):
+    """A checkpointer that receives ``signum`` just before its ``at``-th minibatch step is judged."""
+
+    def __init__(self, path, *, at: int, signum=signal.SIGTERM, **kwargs) -> None:
+        super().__init__(path, **kwargs)
+        self.at, self.signum = at, signum
+
+    def at_step(self, run) -> None:
+        if self._steps + 1 == self.at:
+            self._on_signal(self.signum, None)
+        super().at_step(run)
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(optimizer="sgd", lr=0.02, options={"momentum": 0.9}, batch_size=32, epochs=12, seed=7),
+    TrainConfig(optimizer="adam", lr=0.01, batch_size=50, epochs=10, dtype="float64", seed=1, tol=1e-9,
+                record_params=True),
+], ids=["sgd-momentum-float32", "adam-tol-params"])
+def test_a_run_stopped_inside_an_epoch_resumes_bit_identical(tmp_path, config):
+    whole = fit(DATA, config)
+    steps = -(-DATA.n_samples // int(config.batch_size))  # 13 or 8 an epoch
+    at = 3 * steps + 5  # step 5 of the fourth pass
+    path = tmp_path / "mid.ckpt"
+    first = SignalAt(path, at=at)
+    with pytest.raises(Stopped) as stop:
+        fit(DATA, config, checkpoint=first)
+    assert stop.value.exit_code == 143 and (stop.value.epoch, stop.value.within) == (3, 5)
+    assert "stopped by SIGTERM after step 5 of epoch 4" in str(stop.value)
+    assert [s for s, _, _ in first.saves] == [at]
+    again = SignalAt(path, at=at + 2 * steps, resume=str(path))  # stopped a second time, two passes on
+    with pytest.raises(Stopped):
+        fit(DATA, config, checkpoint=again)
+    resumed = fit(DATA, config, checkpoint=Checkpointer(path, resume=str(path)))
+    assert np.array_equal(resumed.coef, whole.coef) and resumed.intercept == whole.intercept
+    assert resumed.history == whole.history and resumed.epochs_run == whole.epochs_run
+    assert resumed.final_loss == whole.final_loss and resumed.stop_reason == whole.stop_reason
+    if config.optimizer == "sgd":  # it reaches the optimum's noise ball: its loss within 1 % of lstsq's
+        A = np.column_stack([DATA.X, np.ones(DATA.n_samples)])
+        best = np.mean((DATA.y - A @ np.linalg.lstsq(A, DATA.y, rcond=None)[0]) ** 2)
+        assert best <= resumed.final_loss < 1.01 * best
+
+
+def test_every_save_inside_the_epochs_resumes_bit_identical(tmp_path):
+    config = TrainConfig(lr=0.01, batch_size=64, epochs=6, seed=3)  # 7 steps an epoch: saves fall mid-pass
+    whole = fit(DATA, config)
+    path = tmp_path / "every.ckpt"
+    ck = Checkpointer(path, every_steps=9)
+    fit(DATA, config, checkpoint=ck)
+    assert [s for s, _, _ in ck.saves] == [9, 18, 27, 36]
+    resumed = fit(DATA, config, checkpoint=Checkpointer(path, resume=str(path)))  # from step 36: epoch 6's pass
+    assert np.array_equal(resumed.coef, whole.coef) and resumed.history == whole.history
 
 
 def test_resume_auto_starts_fresh_without_a_file_and_goes_on_with_one(tmp_path):
@@ -100,3 +156,27 @@ def test_parse_every():
     for bad in ("0", "-3s", "soon", "2d"):
         with pytest.raises(ConfigError, match="--checkpoint-every"):
             parse_every(bad)
+
+
+def test_a_file_streamed_in_chunks_resumes_inside_an_epoch_bit_identical(tmp_path):
+    from slopefit.tables import open_table
+    from tests.test_shards import lstsq, table, write_parquet
+
+    X, y = table(1200, seed=4)
+    path = write_parquet(tmp_path / "t.parquet", X, y, [500, 400, 300])
+    config = TrainConfig(lr=0.03, batch_size=64, epochs=5, dtype="float64", seed=9)  # ~20 steps a pass
+
+    def source():
+        return open_table(path, chunk_rows=250)
+
+    whole = fit(source(), config)
+    ckpt = tmp_path / "s.ckpt"
+    with pytest.raises(Stopped) as stop:
+        fit(source(), config, checkpoint=SignalAt(ckpt, at=2 * 20 + 7))
+    assert stop.value.epoch == 2 and 0 < stop.value.within < 20  # inside the third pass, past its first chunk
+    resumed = fit(source(), config, checkpoint=Checkpointer(ckpt, resume=str(ckpt)))
+    assert np.array_equal(resumed.coef, whole.coef) and resumed.intercept == whole.intercept
+    assert resumed.history == whole.history
+    best = lstsq(X, y)
+    A = np.column_stack([X, np.ones(len(y))])
+    assert np.mean((y - A @ best) ** 2) <= resumed.final_loss < 1.01 * np.mean((y - A @ best) ** 2)  # its noise ball

@@ -1,14 +1,16 @@
-"""Checkpoints: a run saved between epochs and resumed bit for bit.
+"""Checkpoints: a run saved between two optimizer steps and resumed bit for bit.
 
 A :class:`Checkpointer` given to :func:`slopefit.training.fit` saves, between two epochs of
-the training loop (:func:`slopefit.loop.run_loop`'s ``on_epoch``), everything the rest of
-the run depends on: the parameters, the optimizer's state, the epoch and step, the state of
-the generator that draws the minibatch shuffles (the data position: the next epoch's shuffle
-comes from it), the loop's records so far (history, divergence limit, last loss) and a
-*fingerprint* of the settings and of the data. It saves every ``every_steps`` optimizer steps
-or ``every_seconds`` seconds (at the first epoch boundary after), and when SIGTERM or SIGINT
-arrives (then the run stops with :class:`Stopped`: exit 143 or 130). Files are written
-atomically (:mod:`slopefit.atomic`) by process 0 alone.
+the training loop (:func:`slopefit.loop.run_loop`'s ``on_epoch``) and, with minibatches,
+between two steps of an epoch's pass (:attr:`slopefit.loop.TorchRun.on_step`), everything the
+rest of the run depends on: the parameters, the optimizer's state, the epoch and step, the
+state of the generator that draws the minibatch shuffles and the steps taken in the pass
+under way (the data position: the pass's shuffle is drawn again from that state and its
+first steps passed over), the loop's records so far (history, divergence limit, last loss)
+and a *fingerprint* of the settings and of the data. It saves once ``every_steps`` optimizer
+steps or ``every_seconds`` seconds have gone by (at the next step), and when SIGTERM or
+SIGINT arrives (at the next step; then the run stops with :class:`Stopped`: exit 143 or 130).
+Files are written atomically (:mod:`slopefit.atomic`) by process 0 alone.
 
 Resuming restores all of it, so the run ends bit-identical to one never stopped (same
 parameters, history and epochs). A checkpoint whose fingerprint differs from the run's (other
@@ -30,7 +32,7 @@ import numpy as np
 from slopefit.errors import ConfigError, DataError, SlopefitError
 
 FORMAT = "slopefit-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: saves inside an epoch's pass ("within", "pass"); 1 (between epochs only) is still read
 EXIT_CODES: dict[int, int] = {int(signal.SIGTERM): 143, int(signal.SIGINT): 130}
 
 
@@ -42,13 +44,17 @@ class Stopped(SlopefitError):
     exit_code : int
         128 + the signal: 143 for SIGTERM, 130 for SIGINT.
     epoch : int
-        The epoch the run stopped before (where a resumed run goes on).
+        The epoch the run stopped before (where a resumed run goes on), or the epoch whose
+        pass it stopped in.
+    within : int
+        The steps of that epoch's pass taken before the stop (0: stopped between epochs).
     """
 
-    def __init__(self, message: str, *, exit_code: int, epoch: int) -> None:
+    def __init__(self, message: str, *, exit_code: int, epoch: int, within: int = 0) -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.epoch = epoch
+        self.within = within
 
 
 def parse_every(text: str) -> tuple[int | None, float | None]:
@@ -113,16 +119,16 @@ def fingerprint(config, data, stats, *, world_size: int = 1) -> dict[str, Any]:
 
 
 class Checkpointer:
-    """Saves a run between epochs and resumes it (see the module docstring).
+    """Saves a run between steps and resumes it (see the module docstring).
 
     Parameters
     ----------
     path : str or os.PathLike
         The checkpoint file (written atomically by process 0).
     every_steps : int or None, default None
-        Save once this many optimizer steps have been taken since the last save; keyword-only.
+        Save once this many optimizer steps have been taken since the last save (at that step); keyword-only.
     every_seconds : float or None, default None
-        Save once this many seconds have passed since the last save; keyword-only.
+        Save once this many seconds have passed since the last save (at the next step); keyword-only.
     resume : str or None, default None
         A checkpoint file to go on from, ``"auto"`` (``path`` when it exists, else a fresh
         start), or None (a fresh start, ``path`` overwritten); keyword-only.
@@ -133,8 +139,9 @@ class Checkpointer:
     ----------
     resumed_from : Path or None
         The file the run went on from, once :meth:`begin` ran.
-    saves : list of (epoch, seconds, bytes)
-        Every save of this run: the epoch, how long it took, the file's size.
+    saves : list of (steps, seconds, bytes)
+        Every save of this run: the optimizer steps taken since the run began, how long the
+        save took, the file's size.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, every_steps: int | None = None,
@@ -148,8 +155,9 @@ class Checkpointer:
         self.saves: list[tuple[int, float, int]] = []
         self._run: Any = None
         self._fingerprint: dict[str, Any] = {}
-        self._steps_per_epoch = 1
-        self._agree_signals = False
+        self._minibatch = False
+        self._state: Any = None  # the loop's state before the epoch under way
+        self._steps = 0  # optimizer steps taken since the run began
         self._last_steps = 0
         self._last_time = time.monotonic()
         self._signal: int | None = None
@@ -160,7 +168,7 @@ class Checkpointer:
         """Whether this process writes the file (process 0, or a run of one)."""
         return self.group is None or self.group.rank == 0
 
-    def begin(self, run, fingerprint: dict[str, Any], *, steps_per_epoch: int, agree_signals: bool = False):
+    def begin(self, run, fingerprint: dict[str, Any], *, minibatch: bool):
         """Bind the run, restore it from the checkpoint to resume, and catch SIGTERM and SIGINT.
 
         Parameters
@@ -169,65 +177,101 @@ class Checkpointer:
             The stepper (its W, B, optimizer and generator are saved and restored).
         fingerprint : dict
             From :func:`fingerprint`.
-        steps_per_epoch : int
-            Optimizer steps an epoch takes (1 full batch), for ``every_steps``; keyword-only.
-        agree_signals : bool, default False
-            Whether the processes must stop at the same epoch (minibatches: they step together),
-            which costs one all-reduce an epoch; keyword-only.
+        minibatch : bool
+            Whether an epoch is a pass of minibatch steps (then the run may be saved and stopped
+            between two of them, and the processes of a distributed run agree on a signal at every
+            step, within the step's own all-reduce) or one full-batch step; keyword-only.
 
         Returns
         -------
-        slopefit.loop.LoopState or None
-            Where the loop goes on from, or None for a fresh start.
+        slopefit.loop.LoopState
+            Where the loop goes on from (epoch 0 for a fresh start).
 
         Raises
         ------
         DataError
             The checkpoint to resume is missing, unreadable, not a checkpoint, or of another run.
         """
-        self._run, self._fingerprint = run, fingerprint
-        self._steps_per_epoch, self._agree_signals = max(int(steps_per_epoch), 1), agree_signals
+        from slopefit.loop import LoopState
+
+        self._run, self._fingerprint, self._minibatch = run, fingerprint, bool(minibatch)
         source = self.path if self.resume == "auto" else (Path(self.resume) if self.resume else None)
-        state = None
+        state = LoopState.fresh(1)
         if source is not None and (self.resume != "auto" or source.exists()):
             state = self._restore(source)
             self.resumed_from = source
-            self._last_steps = state.epoch * self._steps_per_epoch
+        self._state = state
+        self._last_steps = self._steps
+        if minibatch:
+            run.on_step = self.at_step
+            if self.group is not None and hasattr(run.engine, "votes"):
+                run.engine.votes = self._votes  # the processes agree on a signal in each step's all-reduce
         self._catch()
         return state
 
     def at_epoch(self, state) -> None:
         """Between two epochs: save when due or when a signal came; after a signal, raise :class:`Stopped`."""
+        self._state = state
+        if not self._minibatch:
+            self._steps = state.epoch  # one step an epoch
         stop = self._signal
-        if self._agree_signals and self.group is not None:
+        if self._minibatch and self.group is not None:
             from slopefit.distributed import all_sum
 
             stop = int(all_sum(self.group, np.array([stop or 0]), op="max")[0]) or None
-        steps = state.epoch * self._steps_per_epoch
-        due = ((self.every_steps is not None and steps - self._last_steps >= self.every_steps)
-               or (self.every_seconds is not None and time.monotonic() - self._last_time >= self.every_seconds))
-        if due or stop:
+        if self._due() or stop:
             self.save(state)
         if stop:
-            name = signal.Signals(stop).name
-            raise Stopped(f"stopped by {name} before epoch {state.epoch}; checkpoint saved to {self.path} "
-                          f"(go on with --resume {self.path})", exit_code=EXIT_CODES.get(stop, 128 + stop),
-                          epoch=state.epoch)
+            self._stop(stop, f"before epoch {state.epoch}", state.epoch, 0)
 
-    def save(self, state) -> None:
-        """Write the run as it stands before ``state.epoch`` (process 0 only), atomically."""
+    def at_step(self, run) -> None:
+        """After a minibatch step: save when due or when a signal came (the pass's position with it);
+        after a signal, raise :class:`Stopped`. The processes of a distributed run agree on the
+        signal in the step's own all-reduce (:attr:`slopefit.distributed.ShardEngine.votes`)."""
+        self._steps += 1
+        agreed = getattr(run.engine, "agreed", None) if self.group is not None else None
+        stop = self._signal if agreed is None else agreed
+        if self._due() or stop:
+            self.save(self._state, run)
+        if stop:
+            epoch = self._state.epoch
+            self._stop(stop, f"after step {run.pass_steps} of epoch {epoch + 1}", epoch, run.pass_steps)
+
+    def _due(self) -> bool:
+        return ((self.every_steps is not None and self._steps - self._last_steps >= self.every_steps)
+                or (self.every_seconds is not None and time.monotonic() - self._last_time >= self.every_seconds))
+
+    def _votes(self) -> tuple[float, float]:
+        """This process's signal as (SIGTERM, SIGINT) flags, added up by a step's all-reduce."""
+        return float(self._signal == signal.SIGTERM), float(self._signal == signal.SIGINT)
+
+    def _stop(self, signum: int, where: str, epoch: int, within: int) -> None:
+        name = signal.Signals(signum).name
+        raise Stopped(f"stopped by {name} {where}; checkpoint saved to {self.path} (go on with --resume {self.path})",
+                      exit_code=EXIT_CODES.get(signum, 128 + signum), epoch=epoch, within=within)
+
+    def save(self, state, run=None) -> None:
+        """Write the run as it stands before ``state.epoch`` or, given ``run`` (the stepper in a
+        minibatch pass), after ``run.pass_steps`` steps of that epoch's pass; process 0 only, atomically."""
         import torch
 
-        self._last_steps, self._last_time = state.epoch * self._steps_per_epoch, time.monotonic()
+        self._last_steps, self._last_time = self._steps, time.monotonic()
         if not self.leader:
             return
         started = time.perf_counter()
+        within = 0 if run is None else int(run.pass_steps)
         run = self._run
+        kept = None
+        if within and run._kept is not run.params:
+            kept = [p.detach().clone() for p in run._kept]
         payload = {
             "format": FORMAT, "version": VERSION, "fingerprint": self._fingerprint,
-            "epoch": int(state.epoch), "steps": int(state.epoch * self._steps_per_epoch),
+            "epoch": int(state.epoch), "steps": int(self._steps), "within": within,
+            "pass": None if not within else {"loss": float(run.pass_loss), "worst": float(run.pass_worst),
+                                             "kept": kept},
             "W": run.W.detach().clone(), "B": None if run.B is None else run.B.detach().clone(),
-            "optimizer": run.optimizer.state_dict(), "generator": run.generator.get_state(),
+            "optimizer": run.optimizer.state_dict(),
+            "generator": run.pass_start if within else run.generator.get_state(),
             "loop": {
                 "epochs": [int(e) for e in state.epochs],
                 "losses": torch.as_tensor(np.array(state.losses, dtype=np.float64)),
@@ -242,7 +286,7 @@ class Checkpointer:
 
         with atomic_path(self.path) as tmp:
             torch.save(payload, tmp)
-        self.saves.append((int(state.epoch), time.perf_counter() - started, self.path.stat().st_size))
+        self.saves.append((int(self._steps), time.perf_counter() - started, self.path.stat().st_size))
 
     def close(self) -> None:
         """Give SIGTERM and SIGINT back their previous handlers."""
@@ -278,7 +322,7 @@ class Checkpointer:
         except Exception as exc:  # noqa: BLE001 - torch reports a bad file with many types
             raise DataError(f"{str(source)!r} is not a readable slopefit checkpoint ({type(exc).__name__}); "
                             "give a file saved with --checkpoint") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") != VERSION:
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, VERSION):
             raise DataError(f"{str(source)!r} is not a slopefit checkpoint of version {VERSION}; give a file saved "
                             "with --checkpoint by this slopefit")
         differs = [f"{key} {_show(payload['fingerprint'].get(key))} there, {_show(value)} here"
@@ -293,6 +337,11 @@ class Checkpointer:
                 run.B.copy_(payload["B"])
         run.optimizer.load_state_dict(payload["optimizer"])
         run.generator.set_state(payload["generator"])
+        self._steps = int(payload["steps"])
+        within = int(payload.get("within", 0))
+        if within:
+            inside = payload["pass"]
+            run.resume_pass(inside["loss"], within, inside["worst"], inside["kept"])
         loop = payload["loop"]
         losses, params = loop["losses"].numpy(), loop["params"].numpy()
         return LoopState(epoch=int(payload["epoch"]), epochs=list(loop["epochs"]),

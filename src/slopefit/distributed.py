@@ -21,6 +21,7 @@ instead of hanging it. Each process then reads only its share of the data
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -385,6 +386,14 @@ class ShardEngine:
     stats_engine : StatsEngine
         The whole-data loss of each epoch.
     group : Group or None
+
+    Attributes
+    ----------
+    votes : callable or None
+        ``votes() -> (a, b)``: two flags of this process added to each step's all-reduce (a
+        checkpoint's signals: the processes learn of one at the same step, at no extra cost).
+    agreed : int or None
+        After a step with ``votes``: SIGTERM's or SIGINT's number when any process voted for it, else None.
     """
 
     def __init__(self, X, y, stats_engine, group: Group | None) -> None:
@@ -395,6 +404,8 @@ class ShardEngine:
         self.first = sum(counts[: group.rank]) if group is not None else 0  # global index of the first local row
         self.n = sum(counts)
         self._rows = 0  # rows of the global batch being stepped
+        self.votes: Callable[[], tuple[float, float]] | None = None
+        self.agreed: int | None = None
 
     def loss(self, W, B):
         """The full-data MSE from the statistics (:meth:`StatsEngine.loss`)."""
@@ -423,19 +434,25 @@ class ShardEngine:
         """The closure of one step (see :func:`slopefit.loop.batch_closure`), with the sums all-reduced."""
         import torch
 
-        rows, group = self._rows, self.group
+        rows, group, votes = self._rows, self.group, self.votes
 
         def closure():
             with torch.no_grad():
                 residual = Xb @ W - yb if B is None else torch.addmv(B - yb, Xb, W)  # (local batch,) Yp - Y
                 parts = [Xb.T @ residual, *([residual.sum(dim=0, keepdim=True)] if B is not None else []),
                          (residual @ residual).reshape(1)]
+                if votes is not None:
+                    parts.append(torch.tensor(votes(), dtype=residual.dtype, device=residual.device))
                 sums = torch.cat(parts)
                 if group is not None:
                     import torch.distributed as dist
 
                     with collective("adding up a minibatch gradient"):
                         dist.all_reduce(sums)
+                if votes is not None:
+                    term, interrupt = sums[-2:].tolist()
+                    self.agreed = int(signal.SIGTERM) if term else (int(signal.SIGINT) if interrupt else None)
+                    sums = sums[:-2]
                 scale = 2.0 / rows
                 d = W.shape[0]
                 W.grad = sums[:d].mul(scale)

@@ -298,6 +298,12 @@ class TorchRun:
         self.generator = generator
         self.prox = prox
         self._kept: list = []
+        self.on_step: Callable[[TorchRun], None] | None = None  # after every minibatch step (a checkpoint's hook)
+        self.pass_start: Any = None  # the generator's state that drew the shuffle of the pass under way
+        self.pass_loss = math.nan  # the whole-data loss taken before that pass
+        self.pass_steps = 0  # its steps taken so far
+        self.pass_worst = -math.inf  # the largest batch loss of those steps
+        self._resume: tuple[float, int, float] | None = None  # (loss, steps, worst) of a pass to go on with
 
     def _closure(self):
         self.optimizer.zero_grad()
@@ -307,6 +313,10 @@ class TorchRun:
 
     def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The loss at the current parameters, then one epoch of steps: see :meth:`Stepper.advance` (K = 1)."""
+        if self._resume is not None:  # a pass stopped between two steps: its loss was taken before the save
+            loss, done, worst = self._resume
+            self._resume = None  # the parameters the loss was taken at are kept since (resume_pass)
+            return np.array([loss]), np.array([self._minibatch_epoch(loss, skip=done, worst=worst)])
         self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
         if self.batch_size is None:
             if step and self.prox is not None:
@@ -318,8 +328,29 @@ class TorchRun:
                 return np.array([float(self.optimizer.step(self._closure).detach())]), None
             return np.array([self.engine.whole_loss(self.W, self.B)]), None
         loss = self.engine.whole_loss(self.W, self.B)
-        worst = self._minibatch_epoch() if step else None
+        worst = self._minibatch_epoch(loss) if step else None
         return np.array([loss]), (None if worst is None else np.array([worst]))
+
+    def resume_pass(self, loss: float, steps: int, worst: float, kept: list | None) -> None:
+        """Go on, at the next :meth:`advance`, with a pass stopped after ``steps`` of its steps.
+
+        The generator must hold the state that drew the pass's shuffle (:attr:`pass_start`) and
+        W, B and the optimizer the state after those steps; the pass is drawn again and its first
+        ``steps`` batches passed over, so the run goes on as if never stopped.
+
+        Parameters
+        ----------
+        loss : float
+            The whole-data loss taken before the pass (:attr:`pass_loss`).
+        steps : int
+            Steps of the pass already taken, >= 0.
+        worst : float
+            The largest batch loss of those steps (:attr:`pass_worst`).
+        kept : list of Tensor or None
+            The parameters the loss was taken at (None: the loop keeps none).
+        """
+        self._resume = (float(loss), int(steps), float(worst))
+        self._kept = self.params if kept is None else list(kept)
 
     def judged(self) -> np.ndarray:
         """The parameters the last loss was taken at, shape (1, n_params), float64: see :meth:`Stepper.judged`."""
@@ -341,26 +372,34 @@ class TorchRun:
     def freeze(self, mask: np.ndarray) -> None:
         """A single run that diverged ends the loop; nothing to hold still."""
 
-    def _minibatch_epoch(self) -> float:
+    def _minibatch_epoch(self, loss: float, *, skip: int = 0, worst: float = -math.inf) -> float:
         """One pass over a fresh seeded shuffle; returns the largest batch loss (divergence shows there first).
 
         The batch gradient is the lesson's formula written out, ``dL/dW = (2/n) X^T (Yp - Y)``
         and ``dL/dB = (2/n) sum(Yp - Y)``, set on ``W.grad`` and ``B.grad`` directly: the same
         numbers autograd gives (a test holds them together) at half the cost of a graph per batch.
+        The first ``skip`` batches are drawn but not stepped (a pass resumed after them).
         """
-        worst = -math.inf
         W, B = self.W, self.B
+        self.pass_start, self.pass_loss, self.pass_steps, self.pass_worst = self.generator.get_state(), loss, 0, worst
+        on_step = self.on_step
 
         closure_of = getattr(self.engine, "batch_closure", batch_closure)  # a ShardEngine all-reduces its sums
 
         def step(Xb, yb) -> None:
-            nonlocal worst
+            if self.pass_steps < skip:
+                self.pass_steps += 1
+                return
             loss = float(self.optimizer.step(closure_of(Xb, yb, W, B)))
+            worst = self.pass_worst
             if not math.isnan(worst) and (math.isnan(loss) or loss > worst):  # NaN, once seen, stays
-                worst = loss
+                self.pass_worst = loss
+            self.pass_steps += 1
+            if on_step is not None:
+                on_step(self)
 
         self.engine.minibatch_epoch(step, self.batch_size, self.generator)
-        return worst
+        return self.pass_worst
 
 
 def batch_closure(Xb, yb, W, B):

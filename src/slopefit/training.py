@@ -86,7 +86,7 @@ def fit(
         ``(W..., B)`` in the scaled units of ``config.scaling`` to start from (B left out without
         an intercept), instead of ``config.init`` everywhere (the playground's click on the contours).
     checkpoint : Checkpointer, optional
-        Saves the run between epochs and resumes it bit for bit (:mod:`slopefit.checkpoint`).
+        Saves the run between steps and resumes it bit for bit (:mod:`slopefit.checkpoint`).
 
     Returns
     -------
@@ -171,9 +171,7 @@ def fit(
     resumed = None
     if checkpoint is not None:
         world = checkpoint.group.world_size if checkpoint.group is not None else 1
-        steps = 1 if full_batch else -(-stats.n // int(config.batch_size or 1))
-        resumed = checkpoint.begin(run, fingerprint(config, data, stats, world_size=world), steps_per_epoch=steps,
-                                   agree_signals=not full_batch)
+        resumed = checkpoint.begin(run, fingerprint(config, data, stats, world_size=world), minibatch=not full_batch)
     try:
         record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
                           tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,

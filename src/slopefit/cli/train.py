@@ -53,10 +53,12 @@ def add_parsers(sub) -> None:
                    help="covariance of the OLS summary: nonrobust (default) or statsmodels' heteroskedasticity-"
                         "robust HC0-HC3 (one more pass over the rows; z statistics, robust Wald F)")
     p.add_argument("--checkpoint", metavar="FILE",
-                   help="save the run between epochs to FILE (every --checkpoint-every, and on SIGTERM/SIGINT, "
-                        "which then exit 143/130): parameters, optimizer state, RNG state, history")
+                   help="save the run to FILE between two optimizer steps (every --checkpoint-every, and on "
+                        "SIGTERM/SIGINT at the next step, which then exit 143/130): parameters, optimizer state, "
+                        "RNG state, position in the epoch, history")
     p.add_argument("--checkpoint-every", default="60s", metavar="N|TIME",
-                   help="optimizer steps (e.g. 500) or time (30s, 5m, 1h) between checkpoints (default 60s)")
+                   help="optimizer steps (e.g. 500; minibatch steps count inside an epoch) or time (30s, 5m, 1h) "
+                        "between checkpoints (default 60s)")
     p.add_argument("--resume", metavar="FILE|auto",
                    help="go on from a checkpoint, ending bit-identical to a run never stopped; auto: from "
                         "--checkpoint FILE when it exists, else start fresh (for torchrun --max-restarts)")
