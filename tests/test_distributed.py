@@ -223,3 +223,32 @@ def test_sigterm_saves_and_a_resumed_run_ends_bit_identical(data):
     foreign = run([*slopefit, "fit", "u.csv", *args[2:], "--resume", str(ckpt)], data)
     assert foreign.returncode == 1 and len(foreign.stderr.strip().splitlines()) == 1
     assert "is of another run (data u.parquet there, u.csv here" in foreign.stderr
+
+
+def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_identical(data):
+    import torch
+
+    ckpt = data / "term2.ckpt"
+    args = ["fit", "u.parquet", "--batch-size", "10", "--lr", "0.002", "--epochs", "3", "--dtype", "float64",
+            "--checkpoint", str(ckpt)]
+    whole = run(torchrun(2, *args[:-2], "--save", "whole2.json"), data)  # 300 steps a pass, never stopped
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    agent = subprocess.Popen(torchrun(2, *args, "--checkpoint-every", "45", "--save", "never2.json"), cwd=data,
+                             env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ckpt, agent, time.monotonic() + TIMEOUT)  # saved at step 45, inside the first pass
+        agent.send_signal(signal.SIGTERM)  # torchrun passes it on to every worker
+        out, err = agent.communicate(timeout=TIMEOUT)
+    finally:
+        agent.kill()
+    assert agent.returncode != 0 and not (data / "never2.json").exists()
+    lines = own_lines(err)  # process 0's line; both processes stopped at the same step, none lost the other
+    assert len(lines) == 1 and re.search(r"stopped by SIGTERM (after step \d+ of|before) epoch \d", lines[0]), err
+    state = torch.load(ckpt, weights_only=True)
+    assert state["steps"] > 45 and state["steps"] == state["epoch"] * 300 + state["within"]
+    proc = run(torchrun(2, *args, "--resume", str(ckpt), "--save", "term2.json"), data)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert np.array_equal(saved(data / "term2.json")[0], saved(data / "whole2.json")[0])
+    assert saved(data / "term2.json")[1] == saved(data / "whole2.json")[1]
+    one = one_process(data, TrainConfig(lr=0.002, batch_size=10, epochs=3, dtype="float64"))
+    assert np.allclose(saved(data / "term2.json")[0], one.coef, rtol=1e-10, atol=0)

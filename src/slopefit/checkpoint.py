@@ -229,8 +229,14 @@ class Checkpointer:
         after a signal, raise :class:`Stopped`. The processes of a distributed run agree on the
         signal in the step's own all-reduce (:attr:`slopefit.distributed.ShardEngine.votes`)."""
         self._steps += 1
-        agreed = getattr(run.engine, "agreed", None) if self.group is not None else None
-        stop = self._signal if agreed is None else agreed
+        stop = self._signal
+        if self.group is not None:
+            if getattr(run.engine, "votes", None) is not None:
+                stop = run.engine.agreed
+            else:  # an engine that adds up no votes: one all-reduce of the signal
+                from slopefit.distributed import all_sum
+
+                stop = int(all_sum(self.group, np.array([stop or 0]), op="max")[0]) or None
         if self._due() or stop:
             self.save(self._state, run)
         if stop:
