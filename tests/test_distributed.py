@@ -252,3 +252,46 @@ def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_
     assert saved(data / "term2.json")[1] == saved(data / "whole2.json")[1]
     one = one_process(data, TrainConfig(lr=0.002, batch_size=10, epochs=3, dtype="float64"))
     assert np.allclose(saved(data / "term2.json")[0], one.coef, rtol=1e-10, atol=0)
+
+
+WORKER = """
+import json, sys
+import torch.distributed as dist
+from slopefit.distributed import gather_stats, session
+from slopefit.shards import open_share
+from slopefit.tally import RowTally
+
+with session() as group:
+    share = open_share("u.parquet", rank=group.rank, world_size=group.world_size, chunk_rows=200)
+    seen = []
+    stats = gather_stats(share, group, on_rows=seen.append)
+    # the store itself: the others read their shares first, then process 0 reads its own and adds theirs
+    live = []
+    tally = RowTally(group, live.append, interval=0.0)
+    if not group.leader:
+        rows = 0
+        for X, y in share.chunks():
+            rows += len(y)
+            tally.read(rows)
+    dist.barrier()
+    if group.leader:
+        rows = 0
+        for X, y in share.chunks():
+            rows += len(y)
+            tally.read(rows)
+        json.dump({"seen": seen, "n": stats.n, "own": rows, "live": live}, open(sys.argv[1], "w"))
+    else:
+        assert seen == [] and live == []
+"""
+
+
+def test_process_0_counts_the_rows_of_every_process(data):
+    (data / "count_rows.py").write_text(WORKER)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "3", "--master-addr", "127.0.0.1",
+           "--master-port", str(free_port()), "count_rows.py", "counted.json"]
+    proc = run(cmd, data)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    counted = json.loads((data / "counted.json").read_text())
+    assert counted["seen"][-1] == counted["n"] == len(pd.read_parquet(data / "u.parquet")) == 3000
+    assert counted["seen"] == sorted(counted["seen"]) and counted["own"] == 1500  # row group 1 of 4
+    assert counted["live"][0] == 200 + 1500 and counted["live"][-1] == 3000  # process 2's 1500 rows came first

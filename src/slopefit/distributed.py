@@ -119,9 +119,18 @@ def start(device: str = "cpu") -> Group | None:
             # read the addresses the killed round left there, so each round keys its own
             store, rank, world_size = next(dist.rendezvous("env://", timeout=timeout))
             attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
-            dist.init_process_group(backend, store=dist.PrefixStore(f"slopefit/attempt_{attempt}/", store),
-                                    rank=rank, world_size=world_size, timeout=timeout)
+            keyed = dist.PrefixStore(f"slopefit/attempt_{attempt}/", store)
+            dist.init_process_group(backend, store=keyed, rank=rank, world_size=world_size, timeout=timeout)
+            _STORE[:] = [keyed]
     return Group(rank=dist.get_rank(), world_size=dist.get_world_size(), backend=backend)
+
+
+_STORE: list = []  # the key-value store of the group this process started (slopefit.tally)
+
+
+def store():
+    """The key-value store of the process group :func:`start` joined, or None (none joined, or joined elsewhere)."""
+    return _STORE[0] if _STORE else None
 
 
 def stop(group: Group | None) -> None:
@@ -130,6 +139,7 @@ def stop(group: Group | None) -> None:
         return
     import torch.distributed as dist
 
+    _STORE.clear()
     if dist.is_initialized():
         dist.destroy_process_group()
 
@@ -252,7 +262,8 @@ def gather_stats(share, group: Group | None, *, on_rows: Callable[[int], None] |
     group : Group or None
         None: a run of one (a directory or pattern read by one process).
     on_rows : callable, optional
-        Called with the rows this process has read so far; keyword-only.
+        Called with the rows every process has read so far, in process 0 only (:class:`slopefit.tally.RowTally`),
+        at last with the rows of the statistics; keyword-only.
 
     Returns
     -------
@@ -266,8 +277,11 @@ def gather_stats(share, group: Group | None, *, on_rows: Callable[[int], None] |
     from slopefit.accumulation import compute_stats
     from slopefit.preparation import check_stats
 
+    from slopefit.tally import RowTally
+
     d = share.n_features
-    counted = _Counted(share.chunks(on_rows=on_rows))
+    tally = RowTally(group, on_rows)
+    counted = _Counted(share.chunks(on_rows=tally.read))
     local: SufficientStats | None = None
     error: SlopefitError | None = None
     label = share.parts[0].name if len(share.parts) == 1 else f"{share.name} (process {share.rank}'s share)"
@@ -292,6 +306,7 @@ def gather_stats(share, group: Group | None, *, on_rows: Callable[[int], None] |
     share.tally["dropped"] = int(all_sum(group, np.array([share.local_dropped()]))[0])
     stats = SufficientStats(n=int(round(gram[d + 1, d + 1])), x_shift=np.asarray(x_shift, dtype=np.float64),
                             y_shift=float(y_shift), gram=gram, x_min=low, x_max=high)
+    tally.done(stats.n)
     check_stats(stats, share)
     return stats
 

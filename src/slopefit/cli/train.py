@@ -104,6 +104,7 @@ def _fit(args: argparse.Namespace, group) -> int:
                          "standard errors are the classical ones (drop --cov)")
     checkpoint = _checkpointer(args, group)
     bar = ProgressBar()
+    bar.enabled = bar.enabled and (group is None or group.leader)  # process 0 alone draws
     reference = None
     try:
         if group is not None or is_many(args.data):
