@@ -328,7 +328,7 @@ class Checkpointer:
         except Exception as exc:  # noqa: BLE001 - torch reports a bad file with many types
             raise DataError(f"{str(source)!r} is not a readable slopefit checkpoint ({type(exc).__name__}); "
                             "give a file saved with --checkpoint") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, VERSION):
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, 2):
             raise DataError(f"{str(source)!r} is not a slopefit checkpoint of version {VERSION}; give a file saved "
                             "with --checkpoint by this slopefit")
         differs = [f"{key} {_show(payload['fingerprint'].get(key))} there, {_show(value)} here"

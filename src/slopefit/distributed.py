@@ -276,7 +276,6 @@ def gather_stats(share, group: Group | None, *, on_rows: Callable[[int], None] |
     """
     from slopefit.accumulation import compute_stats
     from slopefit.preparation import check_stats
-
     from slopefit.tally import RowTally
 
     d = share.n_features

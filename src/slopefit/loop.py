@@ -314,9 +314,9 @@ class TorchRun:
     def advance(self, epoch: int, *, step: bool, keep: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The loss at the current parameters, then one epoch of steps: see :meth:`Stepper.advance` (K = 1)."""
         if self._resume is not None:  # a pass stopped between two steps: its loss was taken before the save
-            loss, done, worst = self._resume
+            taken, done, so_far = self._resume
             self._resume = None  # the parameters the loss was taken at are kept since (resume_pass)
-            return np.array([loss]), np.array([self._minibatch_epoch(loss, skip=done, worst=worst)])
+            return np.array([taken]), np.array([self._minibatch_epoch(taken, skip=done, worst=so_far)])
         self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
         if self.batch_size is None:
             if step and self.prox is not None:
@@ -327,9 +327,9 @@ class TorchRun:
             if step:
                 return np.array([float(self.optimizer.step(self._closure).detach())]), None
             return np.array([self.engine.whole_loss(self.W, self.B)]), None
-        loss = self.engine.whole_loss(self.W, self.B)
-        worst = self._minibatch_epoch(loss) if step else None
-        return np.array([loss]), (None if worst is None else np.array([worst]))
+        whole = float(self.engine.whole_loss(self.W, self.B))
+        worst = self._minibatch_epoch(whole) if step else None
+        return np.array([whole]), (None if worst is None else np.array([worst]))
 
     def resume_pass(self, loss: float, steps: int, worst: float, kept: list | None) -> None:
         """Go on, at the next :meth:`advance`, with a pass stopped after ``steps`` of its steps.

@@ -56,6 +56,7 @@ class RowTally:
             self.on_rows(int(rows))
 
     def _others(self) -> int:
+        kv = self._store
+        assert kv is not None
         keys = [f"rows/{r}" for r in range(1, self.group.world_size)]
-        written = [k for k in keys if self._store.check([k])]
-        return sum(int(self._store.get(k)) for k in written)
+        return sum((int(kv.get(k)) for k in keys if kv.check([k])), 0)
