@@ -295,3 +295,70 @@ def test_process_0_counts_the_rows_of_every_process(data):
     assert counted["seen"][-1] == counted["n"] == len(pd.read_parquet(data / "u.parquet")) == 3000
     assert counted["seen"] == sorted(counted["seen"]) and counted["own"] == 1500  # row group 1 of 4
     assert counted["live"][0] == 200 + 1500 and counted["live"][-1] == 3000  # process 2's 1500 rows came first
+
+
+@pytest.fixture(scope="module")
+def grunfeld(tmp_path_factory) -> Path:
+    """statsmodels' grunfeld (220 rows, sorted by firm) as g.parquet (row groups of 100, 60, 40, 20 rows:
+    each process sees only some firms) and as g.csv."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import statsmodels.api as sm
+
+    root = tmp_path_factory.mktemp("grunfeld")
+    frame = sm.datasets.grunfeld.load_pandas().data
+    frame["firm"] = frame["firm"].astype(str)
+    t = pa.Table.from_pandas(frame, preserve_index=False)
+    with pq.ParquetWriter(root / "g.parquet", t.schema) as w:
+        start = 0
+        for size in (100, 60, 40, 20):
+            w.write_table(t.slice(start, size))
+            start += size
+    frame.to_csv(root / "g.csv", index=False)
+    return root
+
+
+def statsmodels_line(formula: str) -> dict[str, float]:
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    frame["firm"] = frame["firm"].astype(str)
+    model = smf.ols(formula, frame).fit()
+    return {plain(k): float(v) for k, v in model.params.items()}, float(np.linalg.cond(model.model.exog))
+
+
+def plain(name: str) -> str:
+    """A coefficient's name with ``C(firm)`` written ``firm`` (a text column's indicators are named so)."""
+    return str(name).replace("C(firm)", "firm")
+
+
+@pytest.mark.parametrize(("data_file", "columns", "sm_formula"), [
+    ("g.parquet", ["--y", "invest", "--x", "value", "capital", "firm"], "invest ~ value + capital + C(firm)"),
+    ("g.csv", ["--formula", "invest ~ value + capital + C(firm) + C(year)"],
+     "invest ~ value + capital + C(firm) + C(year)"),
+    ("g.parquet", ["--formula", "invest ~ value + I(value * capital) + C(firm) - 1"],
+     "invest ~ value + I(value * capital) + C(firm) - 1"),
+], ids=["parquet-text-column", "csv-formula-year-categories", "parquet-formula-no-intercept"])
+def test_categories_and_formulas_over_two_processes_match_one_process_and_statsmodels(grunfeld, data_file, columns,
+                                                                                      sm_formula):
+    from slopefit.preparation import open_data
+
+    name = f"{data_file.replace('.', '_')}_{len(columns)}"
+    proc = run(torchrun(2, "fit", data_file, *columns, "--json", f"{name}.json"), grunfeld)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    two = json.loads((grunfeld / f"{name}.json").read_text())
+    want, cond = statsmodels_line(sm_formula)
+    exact = {plain(k): v for k, v in two["exact"]["coef"].items()}
+    if two["fit_intercept"]:
+        exact["Intercept"] = two["exact"]["intercept"]
+    assert sorted(exact) == sorted(want)  # the same indicator columns, named alike
+    scale = max(abs(v) for v in want.values())
+    # either solver's error grows with the design's condition number (I(value * capital): about 2.5e7)
+    assert max(abs(exact[k] - want[k]) for k in want) <= max(1e-10, 10 * cond * np.finfo(float).eps) * scale
+    formula = columns[1] if columns[0] == "--formula" else None
+    one = fit(open_data(str(grunfeld / data_file), formula=formula) if formula else
+              open_data(str(grunfeld / data_file), y="invest", x=["value", "capital", "firm"]), TrainConfig())
+    assert list(one.feature_names) == list(two["coef"]) and one.config.fit_intercept == two["fit_intercept"]
+    assert np.allclose(list(two["coef"].values()), one.coef, rtol=1e-9, atol=1e-9 * scale)
+    assert np.allclose(list(one.exact.coef), list(two["exact"]["coef"].values()), rtol=1e-12, atol=1e-12 * scale)

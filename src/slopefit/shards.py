@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -176,6 +177,8 @@ class Share:
         This process and how many there are.
     files : int
         Files in the whole run.
+    design : slopefit.design.Design or None
+        How text columns or a formula make the features (alike in every process), or None.
     tally : dict
         Filled by the statistics pass: ``"dropped"`` rows left out for empty cells by every process.
     """
@@ -187,6 +190,7 @@ class Share:
     rank: int = 0
     world_size: int = 1
     files: int = 1
+    design: Any = field(default=None, repr=False, compare=False)
     tally: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -229,7 +233,8 @@ class Share:
 
 def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int = 1,
                x: Sequence[str] | None = None, y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-               sep: str | None = None, decimal: str | None = None, missing: str = "error") -> Share:
+               sep: str | None = None, decimal: str | None = None, missing: str = "error",
+               formula: str | None = None, group=None) -> Share:
     """The share of the data that process ``rank`` of ``world_size`` reads.
 
     Parameters
@@ -238,8 +243,12 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         A file, a directory of files or a glob pattern (see :func:`data_files`).
     rank, world_size : int
         This process and how many there are; keyword-only.
-    x, y, chunk_rows, sep, decimal, missing
+    x, y, chunk_rows, sep, decimal, missing, formula
         As :func:`slopefit.tables.open_table`; every file must have the columns used.
+    group : slopefit.distributed.Group or None, default None
+        The run's processes: text columns (categories) and a formula get the levels of every
+        process's share (:func:`slopefit.sharedesign.share_design`, a collective: every process
+        calls it); None: ``rank`` reads alone (only ``world_size`` 1 may then have categories).
 
     Returns
     -------
@@ -252,13 +261,18 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         columns differ.
     """
     files = data_files(spec)
+    if formula is not None and (x or y):
+        from slopefit.errors import ConfigError
+
+        raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both")
     sources = [open_table(f, x=list(x) if x else None, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal,
                           missing=missing, levels=False) for f in files]
     first = sources[0]
     text = category_columns(first)
-    if text:
-        raise DataError(f"column {text[0]!r} of {first.name} holds text (categories): their levels need one process "
-                        "reading the whole table; run without torchrun on one file, or choose numeric columns with --x")
+    if (text or formula is not None) and group is None and world_size > 1:
+        raise DataError(f"column {text[0]!r} of {first.name} holds text (categories): their levels need every "
+                        "process's share; give open_share the group" if text else
+                        "a formula's levels need every process's share; give open_share the group")
     for src in sources[1:]:
         if (src.feature_names, src.target_name) != (first.feature_names, first.target_name):
             raise DataError(f"{src.name} has features {', '.join(src.feature_names)} -> {src.target_name} but "
@@ -291,6 +305,25 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
     label = os.fspath(spec) if len(files) > 1 or Path(os.fspath(spec)).is_dir() else first.name
     if len(files) > 1:
         label = f"{label} ({len(files)} files)"
-    return Share(parts=tuple(parts), feature_names=first.feature_names, target_name=first.target_name, name=label,
-                 rank=rank, world_size=world_size, files=len(files))
+    features, target = first.feature_names, first.target_name
+    if text or formula is not None:
+        from slopefit.sharedesign import share_design
+
+        if formula is not None:
+            from slopefit.formulas import formula_columns
+
+            names = [*first.feature_names, first.target_name]
+            used, inputs, forced = formula_columns(formula, names, label=first.name)
+            text = category_columns(replace(first, feature_names=tuple(inputs), target_name=""))
+            design = share_design(parts, group, used=used, inputs=inputs, text=text, forced=sorted(forced),
+                                  target=None, formula=formula, label=label)
+        else:
+            used = [*features, target]
+            design = share_design(parts, group, used=used, inputs=features, text=text, target=target, formula=None,
+                                  label=label)
+        parts = [replace(p, feature_names=design.columns, target_name=design.target, design=design, columns=tuple(used))
+                 for p in parts]
+        features, target = design.columns, design.target
+    return Share(parts=tuple(parts), feature_names=features, target_name=target, name=label,
+                 rank=rank, world_size=world_size, files=len(files), design=design if text or formula else None)
 

@@ -220,16 +220,23 @@ def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=
     from slopefit.distributed import gather_stats, reference
     from slopefit.shards import is_many, open_share
 
-    for flag in ("formula", "weights"):
-        if getattr(args, flag, None) is not None:
-            raise UsageError(f"slopefit: --{flag} needs one process reading one table; under torchrun or on several "
-                             "files give numeric columns with --x and --y, unweighted")
+    formula = getattr(args, "formula", None)
+    if formula is not None and (args.x or args.y):
+        raise UsageError(f"slopefit: --formula names the target and the features; leave out "
+                         f"{'--x' if args.x else '--y'} (the formula {formula!r})")
+    if getattr(args, "weights", None) is not None:
+        raise UsageError("slopefit: --weights needs one process reading one table; under torchrun or on several "
+                         "files fit unweighted")
     if group is not None and not Path(args.data).exists() and not is_many(args.data):
         raise UsageError(f"slopefit: under torchrun DATA must be a file, a directory or a pattern of files that "
                          f"each process reads a share of, not {args.data!r}")
     data = open_share(args.data, rank=group.rank if group else 0, world_size=group.world_size if group else 1,
                       x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144), sep=args.sep,
-                      decimal=args.decimal, missing=getattr(args, "missing", "error"))
+                      decimal=args.decimal, missing=getattr(args, "missing", "error"),
+                      formula=formula, group=group)
+    if data.design is not None and data.design.formula is not None and not data.design.intercept:
+        fit_intercept = False  # "- 1" in the formula, as in load
+        args.no_intercept = True
     stats = gather_stats(data, group, on_rows=on_rows)
     return data, stats, reference(data, stats, group, fit_intercept=fit_intercept)
 

@@ -115,7 +115,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             pass_seconds = 0.0
         else:
             data = load(args)
-            config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
+        config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
             from slopefit.validation import check_heldout, require_rows
 
