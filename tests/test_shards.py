@@ -160,3 +160,28 @@ def test_a_run_of_one_on_a_directory_is_the_run_on_the_whole_table(tmp_path):
     want = lstsq(X, y)
     automatic = fit(share, TrainConfig(), stats=stats, reference=exact)
     assert np.allclose(automatic.coef, want[:2], rtol=1e-8, atol=0)
+
+
+def test_a_directory_of_csv_files_with_a_text_column_and_a_formula_in_one_process(tmp_path):
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    frame["firm"] = frame["firm"].astype(str)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k, (start, stop) in enumerate([(0, 90), (90, 150), (150, 220)]):  # each file holds only some firms
+        frame.iloc[start:stop].to_csv(parts / f"part-{k}.csv", index=False)
+    formula = "invest ~ value + capital + C(firm) + C(year)"
+    share = open_share(parts, formula=formula)
+    assert share.design is not None and len(share.design.levels["C(firm)"]) == 11
+    result = fit(share, TrainConfig())
+    model = smf.ols(formula, frame).fit()
+    want = dict(zip(model.params.index, model.params, strict=True))
+    got = dict(zip(share.feature_names, result.exact.coef, strict=True), Intercept=result.exact.intercept)
+    assert sorted(got) == sorted(want)
+    scale = max(abs(v) for v in want.values())
+    cond = np.linalg.cond(model.model.exog)
+    assert max(abs(got[k] - want[k]) for k in want) <= max(1e-10, 10 * cond * np.finfo(float).eps) * scale
+    text = open_share(parts, y="invest", x=["value", "capital", "firm"])
+    assert [n for n in text.feature_names if n.startswith("firm")][0] == "firm[T.Atlantic Refining]"
