@@ -128,6 +128,12 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.sweep.colorbar": {"ko": "최종 상대 오차 (log10)", "en": "final relative gap (log10)"},
     "fig.diverged": {"ko": "발산", "en": "diverged"},
     "fig.sweep.boundary": {"ko": "이론상 안정 한계", "en": "stability bound in theory"},
+    # which Hessian a stable bound is read from (messages._bound_text)
+    "hessian.mse": {"ko": "MSE 헤세 행렬", "en": "the MSE Hessian"},
+    "hessian.l1": {"ko": "MSE 헤세 행렬 (L1 항은 곡률을 더하지 않음)",
+                   "en": "the MSE Hessian; the L1 part adds no curvature"},
+    "hessian.penalised": {"ko": "벌점 목적함수의 매끄러운 부분(MSE + L2 항)의 헤세 행렬",
+                          "en": "the Hessian of the penalised objective's smooth part, MSE + L2 term"},
     # regression diagnostics (figures.diagnostic_figures)
     "diag.resid.title": {"ko": "잔차 대 적합값", "en": "Residuals vs fitted"},
     "diag.fitted": {"ko": "적합값", "en": "fitted value"},

@@ -104,7 +104,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
-            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
+            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr,
+                                          penalty=config.penalty)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
         result = replace(fit(data, config, callback=bar, stats=stats), seconds_stats=pass_seconds)
