@@ -109,6 +109,7 @@ def test_a_runaway_final_line_is_a_divergence_error():
                         stop_reason="epochs", diverged_at=np.array([-1]), diverged_loss=np.array([np.nan]))
     cfg = TrainConfig(lr=0.1, penalty=Penalty("lasso", 0.1))
     _check_final(record, np.array([1.0, 2.0]), 0.5, 4.0, cfg, 0.2, 10.0)  # a sane line passes
-    for coef, loss in (([1e300, 2.0], 1e300), ([1e300, 2.0], np.inf), ([1.0, np.nan], 4.0), ([1.0, 2.0], 5.0 * 1e8 * 2)):
+    runaway = (([1e300, 2.0], 1e300), ([1e300, 2.0], np.inf), ([1.0, np.nan], 4.0), ([1.0, 2.0], 5.0 * 1e8 * 2))
+    for coef, loss in runaway:
         with pytest.raises(DivergenceError, match="training diverged at epoch 10"):
             _check_final(record, np.array(coef), 0.5, loss, cfg, 0.2, 10.0)
