@@ -171,3 +171,13 @@ def test_plot_of_a_penalised_fit(run_cli, tmp_path):
     run = run_cli("fit", "height-weight", "--ridge", "20", "--plot", tmp_path, "--lang", "ko")
     assert run.code == 0, run.err
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "loss.png"]
+    assert "note: 잔차·Q–Q·레버리지 그림은 그리지 않음: ridge alpha=20의 해는" in run.out
+
+
+def test_plot_of_a_weighted_fit_draws_the_wls_diagnostics(run_cli, grunfeld_csv, tmp_path):
+    path, _ = grunfeld_csv
+    run = run_cli("fit", path, "--weights", "w", "--plot", tmp_path)
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "leverage.png", "loss.png",
+                                                               "qq.png", "residuals.png"]
+    assert "no residual, Q–Q or leverage figures" not in run.out

@@ -71,7 +71,7 @@ def add_parsers(sub) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.cli.render import fit_report
-    from slopefit.figures import fit_figures
+    from slopefit.figures import diagnostics_note, fit_figures
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
@@ -148,6 +148,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             figures = figures or fit_figures(data, result, scratch, args.lang)
             print(f"report saved to {write_report(args, 'fit', summary, figures)}")
+    if (args.plot or args.report) and (why := diagnostics_note(result, args.lang)) is not None:
+        print(f"note: {why}")
     return EXIT_OK
 
 
