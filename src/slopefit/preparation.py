@@ -17,7 +17,7 @@ import numpy as np
 
 from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
-from slopefit.errors import ConfigError, DataError, count_of
+from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.refinement import refine
 from slopefit.stats import SufficientStats
@@ -65,15 +65,18 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     sep, decimal : str or None, default None, a CSV file's separator and decimal mark (else detected)
     missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
     weights : str or None, default None, a column of the file holding sample weights (not a feature):
-        the file is then read whole (:func:`slopefit.weights.load_weighted`)
+        with ``stream`` (or a file over ``STREAM_BYTES``) read in chunks of ``(X, y, w)``
+        (:func:`slopefit.weights.open_weighted_table`), else read whole (:func:`slopefit.weights.load_weighted`)
     formula : str or None, the target and the terms (:mod:`slopefit.design`); a table with a formula
         or text feature columns (categories) is read whole
     """
     path = Path(source)
     if weights is not None:
-        if stream:
-            raise ConfigError(f"--weights {weights!r} reads the file whole; drop --stream")
-        from slopefit.weights import load_weighted
+        from slopefit.weights import load_weighted, open_weighted_table
+
+        if not rows and formula is None and path.is_file() and (stream or path.stat().st_size > STREAM_BYTES):
+            return open_weighted_table(path, weights=weights, x=x, y=y, chunk_rows=chunk_rows, sep=sep,
+                                       decimal=decimal, missing=missing)
 
         return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
                              missing=missing)
@@ -120,7 +123,7 @@ def _file_size(path: Path, *, x, y) -> tuple[int, int]:
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
     """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
     or a table too large to solve on its rows) the residual passes of the refined reference."""
-    if solves_on_rows(data):
+    if solves_on_rows(data) or getattr(data, "weights_name", None):
         return 1
     return 1 + _refinement_passes(stats, fit_intercept)
 
@@ -240,6 +243,8 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         exact = weighted_exact(data.X, data.y, data.weights, fit_intercept=fit_intercept)
     elif solves_on_rows(data):
         exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    elif getattr(data, "weights_name", None):  # a weighted file read in chunks: the weighted normal equations
+        exact = stats.solve(fit_intercept=fit_intercept)
     else:
         exact = _refined(data, stats, fit_intercept)
     if exact.rank < stats.n_features:

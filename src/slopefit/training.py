@@ -117,8 +117,9 @@ def fit(
     device = check_device(config.device)
     clock = time.perf_counter()
     weighted = data if isinstance(data, Dataset) and data.weights is not None else None  # the rows with weights
-    weights_name = None if weighted is None else (weighted.weights_name or "sample_weight")
-    if weighted is not None and (config.batch_size is not None or config.engine == "data"):
+    weights_name = (None if weighted is None else (weighted.weights_name or "sample_weight")) \
+        or getattr(data, "weights_name", None)  # or a weighted file read in chunks
+    if weights_name is not None and (config.batch_size is not None or config.engine == "data"):
         raise ConfigError(f"sample weights ({weights_name}) are trained full batch on the stats engine; drop "
                           "--batch-size and --engine data")
     stats = stats or gather_stats(data, on_rows=on_rows)

@@ -102,7 +102,8 @@ def test_advise_with_ridge(run_cli, diabetes_csv):
     (["--weights", "w", "--cov", "HC1"], "slopefit fit: --cov HC1 is not available with --weights"),
     (["--weights", "w", "--y", "w"], "slopefit: column 'w' is the weights (--weights); it cannot also be the target"),
     (["--weights", "w", "--batch-size", "10"], "sample weights (w) are trained full batch on the stats engine"),
-    (["--weights", "w", "--stream"], "slopefit: --weights 'w' reads the file whole; drop --stream"),
+    (["--weights", "w", "--stream", "--batch-size", "10"], "sample weights (w) are trained full batch on the "
+                                                          "stats engine"),
     (["--weights", "w", "--x", "w", "value"], "slopefit: column 'w' is the weights (--weights); it cannot also be a "
                                              "feature"),
 ])
