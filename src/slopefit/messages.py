@@ -151,6 +151,9 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
         return (f"minibatches of {batch_size} rows give noisy steps, and a constant lr settles at a distance set "
                 "by that noise: a smaller --lr, a larger --batch-size, or full batch (leave --batch-size out)")
     if automatic and scaling != "standardize" and kappa is not None and kappa > ILL_CONDITIONED:
+        if not math.isfinite(kappa):
+            return (f"with scale={scaling} the columns' units leave the Hessian singular to float64 rounding; "
+                    "use --scale standardize")
         return (f"with scale={scaling} the columns' units leave the Hessian a condition number κ={kappa:.2g}, "
                 f"so even the heavy ball needs about √κ/2 = {math.sqrt(kappa) / 2:.2g} epochs per factor e; "
                 "use --scale standardize (or raise --epochs)")
