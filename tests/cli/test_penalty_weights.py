@@ -182,3 +182,12 @@ def test_plot_of_a_weighted_fit_draws_the_wls_diagnostics(run_cli, grunfeld_csv,
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "leverage.png", "loss.png",
                                                                "qq.png", "residuals.png"]
     assert "no residual, Q–Q or leverage figures" not in run.out
+
+
+def test_report_of_a_penalised_fit_says_why_no_diagnostics(run_cli, tmp_path):
+    page = tmp_path / "r.html"
+    run = run_cli("fit", "height-weight", "--lasso", "0.5", "--report", page)
+    assert run.code == 0, run.err
+    note = "no residual, Q–Q or leverage figures: the lasso alpha=0.5 optimum is not least squares"
+    assert note in run.out and note in page.read_text(encoding="utf-8")
+    assert run.out.count(note) == 1

@@ -138,6 +138,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             payload["cv"] = cv.to_dict()
         print(f"results saved to {_write_json(payload, args.json)}")
     figures: list[Path] = []
+    why = diagnostics_note(result, args.lang) if args.plot or args.report else None  # no diagnostics drawn
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
         for path in figures:
@@ -147,8 +148,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
         with tempfile.TemporaryDirectory() as scratch:
             figures = figures or fit_figures(data, result, scratch, args.lang)
-            print(f"report saved to {write_report(args, 'fit', summary, figures)}")
-    if (args.plot or args.report) and (why := diagnostics_note(result, args.lang)) is not None:
+            page = summary if why is None else f"{summary}\n\nnote: {why}"
+            print(f"report saved to {write_report(args, 'fit', page, figures)}")
+    if why is not None:
         print(f"note: {why}")
     return EXIT_OK
 
