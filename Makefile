@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install browser lint bench bench-scale bench-load clean
+.PHONY: demo test install browser lint bench bench-scale bench-load bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -52,6 +52,10 @@ bench-scale: $(STAMP)
 # fitting a file against reading it with pyarrow (1M and 5M rows, CSV and Parquet; files in /tmp)
 bench-load: $(STAMP)
 	$(PY) benchmarks/bench_load.py
+
+# 30 learners training at once against one alone, and the page's load time meanwhile
+bench-playground: $(STAMP)
+	$(PY) benchmarks/bench_playground.py
 
 clean:
 	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache
