@@ -200,3 +200,37 @@ def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, An
         return None
     return (f"lr={lr:g} is past the stable bound of full-batch {optimizer} on this data, "
             f"{_bound_text(lam_max, optimizer, options, penalty)}; expect divergence (see slopefit advise)")
+
+
+def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
+    """A warning before an automatic run whose scaling leaves the Hessian so ill-conditioned that
+    even the heavy ball (about √κ/2 epochs per factor e of the error) cannot converge in ``budget``.
+
+    Parameters
+    ----------
+    kappa : float
+        ``λmax/λmin`` of the Hessian in the run's scaled units (inf: singular to rounding).
+    scaling : str
+        The run's scaling (never "standardize" here: the advice is to standardize).
+    budget : int
+        The run's epoch budget.
+
+    Returns
+    -------
+    str or None
+        None when about 30 factors e (1e-13) fit in the budget, or κ is at most ``ILL_CONDITIONED``.
+
+    Examples
+    --------
+    >>> slow_scaling_warning(1e4, "center", 100_000) is None
+    True
+    >>> slow_scaling_warning(1e14, "center", 100_000).split(":")[0]
+    'with scale=center the Hessian has κ=1e+14'
+    """
+    if not kappa > ILL_CONDITIONED:
+        return None
+    if math.isfinite(kappa) and 30 * math.sqrt(kappa) / 2 <= budget:
+        return None
+    epochs = f"about {30 * math.sqrt(kappa) / 2:.2g} epochs" if math.isfinite(kappa) else "more epochs than any budget"
+    return (f"with scale={scaling} the Hessian has κ={kappa:.2g}: even the heavy ball needs {epochs} to reach the "
+            f"optimum, beyond the budget of {budget}; use --scale standardize")

@@ -39,6 +39,9 @@ def test_unstandardized_lasso_says_to_standardize(run_cli, units_csv, scale):
     path, frame = units_csv
     run = run_cli("fit", path, "--y", "target", "--lasso", "0.1", "--scale", scale, "--epochs", "2000")
     assert run.code == 0, run.err
+    warning = [line for line in run.err.splitlines() if line.startswith("warning:")]  # before training
+    assert len(warning) == 1 and warning[0].startswith(f"warning: with scale={scale} the Hessian has κ=")
+    assert warning[0].endswith("use --scale standardize")
     chosen = next(line for line in run.out.splitlines() if line.startswith("chosen:"))
     momentum = re.search(r"momentum=1-([0-9.e+-]+)", chosen)
     assert momentum, chosen  # not printed as "momentum=1"
@@ -123,3 +126,8 @@ def test_not_converged_advice_by_condition():
     for scaling, kappa in (("standardize", 1e12), ("center", 1e3)):
         assert not_converged_advice(4.0, "sgd", None, 0.1, automatic=True, scaling=scaling,
                                     kappa=kappa) == "the budget ran out first: raise --epochs"
+
+
+def test_no_scaling_warning_where_the_budget_suffices(run_cli):
+    run = run_cli("fit", "height-weight", "--scale", "center")  # the lesson's scaling: κ about 12
+    assert run.code == 0 and "warning" not in run.err

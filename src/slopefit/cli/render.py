@@ -131,12 +131,16 @@ def _condition(result) -> float | None:
     """``λmax/λmin`` of the run's Hessian in its scaled units (the smooth part's with a penalty), or None."""
     if result.stats is None:
         return None
+    return condition(result.stats, result.scaler, result.config.penalty, fit_intercept=result.config.fit_intercept)
+
+
+def condition(stats, scaler, penalty, *, fit_intercept: bool) -> float:
+    """``λmax/λmin`` of the Hessian (its smooth part with a penalty) in ``scaler``'s units; inf when singular."""
     import numpy as np
 
     from slopefit.penalties import curvature
 
-    cfg = result.config
-    lam = np.linalg.eigvalsh(curvature(result.stats, result.scaler, cfg.penalty, fit_intercept=cfg.fit_intercept))
+    lam = np.linalg.eigvalsh(curvature(stats, scaler, penalty, fit_intercept=fit_intercept))
     return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
 
 

@@ -108,6 +108,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
                                           penalty=config.penalty)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
+        elif config.batch_size is None and config.scaling != "standardize":
+            from slopefit.cli.render import condition
+            from slopefit.messages import slow_scaling_warning
+
+            scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
+            kappa = condition(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
+            warning = slow_scaling_warning(kappa, config.scaling, config.budget)
+            if warning:
+                print(f"warning: {warning}", file=sys.stderr)
         result = replace(fit(data, config, callback=bar, stats=stats), seconds_stats=pass_seconds)
     except KeyboardInterrupt:
         bar.close()
