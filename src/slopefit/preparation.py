@@ -19,7 +19,7 @@ from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
 from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
-from slopefit.refinement import refine
+from slopefit.refinement import refine, refine_in_pass
 from slopefit.stats import SufficientStats
 from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
 
@@ -97,10 +97,11 @@ def _file_size(path: Path, *, x, y) -> tuple[int, int]:
 
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
     """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
-    or a table too large to solve on its rows) the residual passes of the refined reference."""
+    or a table too large to solve on its rows) the residual passes of the refined reference that
+    the statistics pass's own residual moments leave due."""
     if solves_on_rows(data):
         return 1
-    return 1 + _refinement_passes(stats, fit_intercept)
+    return 1 + _residual_passes(stats, fit_intercept)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -181,8 +182,11 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
     precision residuals). Otherwise the normal equations of the sufficient statistics
     (``stats`` if already gathered), refined by residual passes over the rows
-    (:func:`slopefit.refinement.refine`): one pass, two where the normal equations' condition
-    number exceeds 1e8, so that the answer keeps about ``16 - log10(cond)`` digits.
+    (:func:`slopefit.refinement.refine`) so that the answer keeps about ``16 - log10(cond)``
+    digits: with an intercept, the residual moments of a provisional line gathered in the
+    statistics pass give the first correction (:func:`slopefit.refinement.refine_in_pass`) and
+    a pass is made only where its rounding may exceed that; otherwise one pass, two where the
+    normal equations' condition number exceeds 1e8.
 
     Parameters
     ----------
@@ -240,10 +244,26 @@ class Rows:
 
 
 def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
-    """The statistics' optimum refined by one residual pass over the rows (two when the
-    normal matrix's condition number exceeds 1e8)."""
-    return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
+    """The statistics' optimum refined by residual passes over the rows: none where the moments
+    gathered in the statistics pass suffice (:func:`slopefit.refinement.refine_in_pass`), else one
+    (two when the normal matrix's condition number exceeds 1e8)."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None:
+        solution, enough = in_pass
+        if enough:
+            return solution
+    else:
+        solution = stats.solve(fit_intercept=fit_intercept)
+    return refine(stats, Rows(data), solution, fit_intercept=fit_intercept,
                   passes=_refinement_passes(stats, fit_intercept))
+
+
+def _residual_passes(stats: SufficientStats, fit_intercept: bool) -> int:
+    """Residual passes over the rows :func:`_refined` makes."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None and in_pass[1]:
+        return 0
+    return _refinement_passes(stats, fit_intercept)
 
 
 def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:

@@ -26,6 +26,30 @@ from slopefit.scaling import Scaler
 
 
 @dataclass(frozen=True)
+class LineResiduals:
+    """Moments of the residual ``r = (y - y_shift) - (X - x_shift) @ coef - offset`` of one line,
+    summed over the same rows as the statistics, in float64.
+
+    Attributes
+    ----------
+    coef : ndarray (n_features,), offset : float
+        The line, in the statistics' shifted coordinates.
+    ax_r : ndarray (n_features,)
+        ``(X - x_shift)^T r``.
+    sum_r : float
+        ``sum r``.
+    rss : float
+        ``sum r^2``, from the residuals themselves.
+    """
+
+    coef: np.ndarray
+    offset: float
+    ax_r: np.ndarray
+    sum_r: float
+    rss: float
+
+
+@dataclass(frozen=True)
 class SufficientStats:
     """The moments of a table after one pass.
 
@@ -40,6 +64,10 @@ class SufficientStats:
         (last column) and ``n`` (last entry).
     x_min, x_max : ndarray (n_features,)
         The range of every feature, for extrapolation warnings.
+    residuals : LineResiduals or None, default None
+        The residual moments of a provisional line gathered in the same pass (the first
+        rows' least-squares line): :func:`slopefit.refinement.refine_in_pass` refines the
+        optimum from them without another pass over the rows. None: not gathered.
     """
 
     n: int
@@ -48,6 +76,7 @@ class SufficientStats:
     gram: np.ndarray
     x_min: np.ndarray
     x_max: np.ndarray
+    residuals: LineResiduals | None = None
 
     @property
     def n_features(self) -> int:
