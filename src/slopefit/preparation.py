@@ -246,15 +246,12 @@ class Rows:
 def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
     """The statistics' optimum refined by residual passes over the rows: none where the moments
     gathered in the statistics pass suffice (:func:`slopefit.refinement.refine_in_pass`), else one
-    (two when the normal matrix's condition number exceeds 1e8)."""
+    from the normal equations' solution (two when the normal matrix's condition number exceeds 1e8)."""
     in_pass = refine_in_pass(stats) if fit_intercept else None
-    if in_pass is not None:
-        solution, enough = in_pass
-        if enough:
-            return solution
-    else:
-        solution = stats.solve(fit_intercept=fit_intercept)
-    return refine(stats, Rows(data), solution, fit_intercept=fit_intercept,
+    if in_pass is not None and in_pass[1]:
+        return in_pass[0]
+    # as without the moments: from the normal equations' solution (the provisional line was far)
+    return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
                   passes=_refinement_passes(stats, fit_intercept))
 
 
