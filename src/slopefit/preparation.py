@@ -19,6 +19,7 @@ from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
 from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
+from slopefit.prefetch import read_ahead
 from slopefit.refinement import refine, refine_in_pass
 from slopefit.stats import SufficientStats
 from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
@@ -132,8 +133,9 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
-        with _reader_threads():
-            stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
+        with _reader_threads():  # the file decoded on a reader thread while this one accumulates
+            stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
+                                  label=data.name)
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -146,8 +148,8 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
 
 @contextmanager
 def _reader_threads() -> Iterator[None]:
-    """Torch on one thread over the chunks of a file: pyarrow parses the next blocks on the other
-    cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
+    """Torch on one thread over the chunks of a file: the reader thread (:mod:`slopefit.prefetch`) and
+    pyarrow decode the next chunks on the other cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
     threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
     thread is as fast as two. The previous setting is restored."""
     import torch
@@ -237,10 +239,10 @@ class Rows:
     data: Dataset | TableSource
 
     def __call__(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks."""
+        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks (read ahead on a thread)."""
         if isinstance(self.data, Dataset):
             return [(self.data.X, self.data.y)]
-        return self.data.chunks()
+        return read_ahead(self.data.chunks)
 
 
 def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
