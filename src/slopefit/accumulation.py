@@ -53,7 +53,6 @@ class StatsAccumulator:
         self.n = 0
         self._x_shift: Any = None  # tensor (n_features,) once the first rows are seen
         self._y_shift = 0.0
-        self._t: Any = None  # tensor (1,): the y shift (a 0-d tensor would not lift float32 y to float64)
         self._minus_c: Any = None  # tensor (n_features,): minus the provisional line's coefficients
         self._xx = torch.zeros(d, d, **f64)  # sum (x - s)(x - s)^T
         self._xo = torch.zeros(d, 3, **f64)  # sum (x - s)[y - t, 1, r]
@@ -63,8 +62,8 @@ class StatsAccumulator:
         self._bo[1] = 1.0
         self._wide_min: Any = None  # (RANGE_FOLD * d,): minima of row-major rows folded RANGE_FOLD to a line
         self._wide_max: Any = None
-        self._min: Any = None
-        self._max: Any = None
+        self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
+        self._max = torch.full((d,), -np.inf, **f64)
 
     def add(self, X, y) -> None:
         """Add rows to the sums.
@@ -91,17 +90,15 @@ class StatsAccumulator:
         self.n += int(X.shape[0])
 
     def _start(self, X, y) -> None:
-        """The shift (the first rows' means), the provisional line (their least-squares line,
-        through their means) and the first range, from the leading rows."""
+        """The shift (the first rows' means) and the provisional line (their least-squares line,
+        through their means), from the leading rows."""
         import torch
 
         head = max(self.chunk_rows, SHIFT_ROWS)
         head_x, head_y = X[:head].to(torch.float64), y[:head].to(torch.float64)
         self._x_shift, self._y_shift = head_x.mean(dim=0), float(head_y.mean())
-        self._t = torch.tensor([self._y_shift], dtype=torch.float64, device=self.device)
-        coef = _provisional_line((head_x - self._x_shift).cpu().numpy(), (head_y - self._y_shift).cpu().numpy())
+        coef = _provisional_line(head_x - self._x_shift, head_y - self._y_shift)
         self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
-        self._min, self._max = head_x.amin(dim=0), head_x.amax(dim=0)
 
     def _add_rows(self, xb, yb) -> None:
         """One slice of a row-major chunk."""
@@ -110,7 +107,7 @@ class StatsAccumulator:
         m, d = xb.shape
         bx, bo = self._bx[:m * d].view(m, d), self._bo[:, :m]
         bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
-        torch.sub(yb, self._t, out=bo[0])
+        bo[0].copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
         torch.addmv(bo[0], bx, self._minus_c, out=bo[2])
         self._xx.addmm_(bx.T, bx)
         self._xo.addmm_(bx.T, bo.T)
@@ -125,7 +122,7 @@ class StatsAccumulator:
         m, d = xb.shape
         bx, bo = self._bx[:m * d].view(d, m), self._bo[:, :m]
         bx.copy_(xb.T).sub_(self._x_shift[:, None])
-        torch.sub(yb, self._t, out=bo[0])
+        bo[0].copy_(yb).sub_(self._y_shift)
         torch.addmv(bo[0], bx.T, self._minus_c, out=bo[2])
         self._xx.addmm_(bx, bx.T)
         self._xo.addmm_(bx, bo.T)
@@ -171,7 +168,7 @@ class StatsAccumulator:
         DataError
             When no rows were added.
         """
-        if self.n == 0 or self._x_shift is None or self._min is None or self._max is None:
+        if self.n == 0 or self._x_shift is None:
             raise DataError("the table has no rows; a line needs at least 2 rows of data")
         d = self.n_features
         xx, xo, oo = self._xx.cpu().numpy(), self._xo.cpu().numpy(), self._oo.cpu().numpy()
@@ -192,15 +189,15 @@ class StatsAccumulator:
                                residuals=residuals)
 
 
-def _provisional_line(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _provisional_line(xs, ys) -> np.ndarray:
     """The coefficients of the least-squares line of a few rows whose columns are centered
-    (shifted by their own means, so the line passes through 0), from their correlation-scaled
-    normal equations. It only needs to be near the table's line (its residual moments are
-    corrected exactly): minimum-norm when the rows do not determine it, zero when they are not
-    finite."""
-    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+    (float64 tensors shifted by their own means, so the line passes through 0), from their
+    correlation-scaled normal equations. It only needs to be near the table's line (its residual
+    moments are corrected exactly): minimum-norm when the rows do not determine it, zero when
+    they are not finite."""
+    cxx, cxy = (xs.T @ xs).cpu().numpy(), (xs.T @ ys).cpu().numpy()
+    if not (np.isfinite(cxx).all() and np.isfinite(cxy).all()):
         return np.zeros(xs.shape[1])
-    cxx, cxy = xs.T @ xs, xs.T @ ys
     spread = np.sqrt(np.diag(cxx))
     spread = np.where(spread > 0, spread, 1.0)
     beta = np.linalg.lstsq(cxx / np.outer(spread, spread), cxy / spread, rcond=None)[0]
