@@ -9,9 +9,8 @@ seconds. Baseline and candidate alternate (ABBA) ``--repeat`` times; each line g
 of the paired ratios and their range (min..max), which says how noisy the machine was.
 
 1. ``compute_stats`` on n x d float32 rows <= 1.2 x a plain numpy float64 pass: shift by a
-   per-column value, then one ``A.T @ A`` per cache-sized chunk (8192 rows) of ``[X - s, y - t, 1]``;
-   with torch's default threads (in-memory tables) and with one thread (files: the reader
-   thread takes the other core).
+   per-column value, then one ``A.T @ A`` per cache-sized chunk (8192 rows) of ``[X - s, y - t, 1]``
+   (numpy and its BLAS as they come; the pass runs torch on one thread, see ``one_torch_thread``).
 2. ``sf.fit`` to a 1e-6 relative gap (stats engine, sgd momentum 0.9, the reference included)
    <= 1.4 x the same numpy pass.
 3. a streamed Parquet fit (``open_table``, chunks read ahead on a thread) <= 1 x reading the file
@@ -58,7 +57,8 @@ def _seconds(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def paired(baseline: Callable[[], object], candidate: Callable[[], object], repeat: int) -> tuple[float, float, np.ndarray]:
+def paired(baseline: Callable[[], object], candidate: Callable[[], object],
+           repeat: int) -> tuple[float, float, np.ndarray]:
     """Median seconds of each and the paired ratios candidate / baseline, run ABBA-interleaved."""
     base, cand = [], []
     for k in range(repeat):
@@ -80,22 +80,14 @@ def report(name: str, base: float, cand: float, ratios: np.ndarray, limit: float
 
 
 def stats_target(X: np.ndarray, y: np.ndarray, repeat: int) -> None:
-    import torch
-
     from slopefit.accumulation import compute_stats
 
     d = X.shape[1]
     compute_stats([(X[:20_000], y[:20_000])], d)  # one-off set-up costs, untimed
     numpy_pass(X[:20_000], y[:20_000])
     print(f"\n1. compute_stats on {X.shape[0]} x {d} float32 rows against the numpy float64 pass", flush=True)
-    threads = torch.get_num_threads()
-    for label, count in ((f"torch threads {threads} (default)", threads), ("torch threads 1 (as for files)", 1)):
-        torch.set_num_threads(count)
-        try:
-            base, cand, ratios = paired(lambda: numpy_pass(X, y), lambda: compute_stats([(X, y)], d), repeat)
-        finally:
-            torch.set_num_threads(threads)
-        report(f"compute_stats / numpy pass, {label}", base, cand, ratios, 1.2, "numpy pass")
+    base, cand, ratios = paired(lambda: numpy_pass(X, y), lambda: compute_stats([(X, y)], d), repeat)
+    report("compute_stats / numpy pass", base, cand, ratios, 1.2, "numpy pass")
 
 
 def fit_target(data, repeat: int) -> None:
@@ -120,7 +112,6 @@ def fit_target(data, repeat: int) -> None:
 def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import torch
 
     from slopefit.accumulation import compute_stats
     from slopefit.config import TrainConfig
@@ -138,7 +129,8 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> None:
         with pq.ParquetWriter(part, pa.schema([(c, pa.float32()) for c in names])) as writer:
             for start in range(0, rows, 1_000_000):
                 m = min(1_000_000, rows - start)
-                X = (10.0 * np.arange(1, d + 1) + rng.standard_normal((m, d)) * np.linspace(0.5, 5, d)).astype(np.float32)
+                X = 10.0 * np.arange(1, d + 1) + rng.standard_normal((m, d)) * np.linspace(0.5, 5, d)
+                X = X.astype(np.float32)
                 y = (X @ coef + 1.0 + rng.standard_normal(m)).astype(np.float32)
                 writer.write_table(pa.table([*X.T, y], names=names))
         part.rename(path)
@@ -146,12 +138,7 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> None:
     source = open_table(path)
 
     def sequential() -> None:  # read, then accumulate, chunk after chunk, on one thread
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            compute_stats(source.chunks(), d)
-        finally:
-            torch.set_num_threads(threads)
+        compute_stats(source.chunks(), d)
 
     results = []
     print(f"\n3. streamed Parquet fit, {rows} x {d} float32 ({path.stat().st_size / 2**20:.0f} MiB), "
@@ -217,7 +204,8 @@ def minibatch_target(data, batch: int, repeat: int) -> None:
     print(f"  {'minibatch epoch / (X @ w)':<44} {epoch / matvec:6.2f} (target <= 4) {status:<6}  epoch {epoch:.3f} s, "
           f"{epoch / steps * 1e6:.0f} us a step", flush=True)
     for name, seconds in parts.items():
-        print(f"     {name:<36} {seconds:.3f} s  {seconds / matvec:6.2f} x (X @ w)  {seconds / steps * 1e6:6.1f} us a step")
+        print(f"     {name:<36} {seconds:.3f} s  {seconds / matvec:6.2f} x (X @ w)  "
+              f"{seconds / steps * 1e6:6.1f} us a step")
 
 
 def main() -> None:
@@ -237,7 +225,8 @@ def main() -> None:
     from slopefit.bench import bench_data
 
     print(f"slopefit statistics pass: {args.n} x {args.d} float32 in memory, {args.parquet_rows} rows of Parquet; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.repeat} interleaved repeats", flush=True)
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.repeat} interleaved repeats",
+          flush=True)
     data = bench_data(args.n, args.d) if {"stats", "fit", "minibatch"} & set(args.only) else None
     if "stats" in args.only:
         stats_target(data.X, data.y, args.repeat)

@@ -10,7 +10,8 @@ minima and maxima come in the same pass. NaN and infinite cells are named by col
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -230,10 +231,29 @@ def as_tensor(array, device: str = "cpu"):
         return torch.as_tensor(array, device=device)
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch's CPU ops on the calling thread alone, for the pass; the previous setting is restored.
+
+    The pass is a stream of small products (one cache-sized slice each): split across torch's
+    worker threads, every op waits for all of them, and one worker descheduled by any other busy
+    process stalls it (measured 5-12 x slower than one thread on a loaded 2-core machine). A file's
+    reader thread (:mod:`slopefit.prefetch`) and pyarrow's decoding use the other cores meanwhile.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cpu",
                   chunk_rows: int = DEFAULT_CHUNK_ROWS, names: Sequence[str] | None = None,
                   label: str = "the data") -> SufficientStats:
-    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`.
+    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`, torch on one thread (:func:`one_torch_thread`).
 
     Parameters
     ----------
@@ -256,11 +276,12 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     (5, 1.82069)
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
-    for X, y in chunks:
-        rows_before = acc.n
-        acc.add(X, y)
-        if not acc.finite():
-            _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
+    with one_torch_thread():
+        for X, y in chunks:
+            rows_before = acc.n
+            acc.add(X, y)
+            if not acc.finite():
+                _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()
     if not np.isfinite(stats.gram).all():
         raise DataError(f"{label} has values too large to square in float64; express them in larger units")

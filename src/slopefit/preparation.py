@@ -7,8 +7,7 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
@@ -133,9 +132,9 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
-        with _reader_threads():  # the file decoded on a reader thread while this one accumulates
-            stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
-                                  label=data.name)
+        # the file decoded on a reader thread while this one accumulates
+        stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
+                              label=data.name)
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -144,22 +143,6 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
     return stats
-
-
-@contextmanager
-def _reader_threads() -> Iterator[None]:
-    """Torch on one thread over the chunks of a file: the reader thread (:mod:`slopefit.prefetch`) and
-    pyarrow decode the next chunks on the other cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
-    threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
-    thread is as fast as two. The previous setting is restored."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
