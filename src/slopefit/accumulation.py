@@ -58,7 +58,7 @@ class StatsAccumulator:
         self._xx = torch.zeros(d, d, **f64)  # sum (x - s)(x - s)^T
         self._xo = torch.zeros(d, 3, **f64)  # sum (x - s)[y - t, 1, r]
         self._oo = torch.zeros(3, 3, **f64)  # sum [y - t, 1, r]^T [y - t, 1, r]
-        self._bx = torch.zeros(chunk_rows * d, **f64)  # X - s: viewed (rows, d), or (d, rows) for columns
+        self._bx = torch.zeros(chunk_rows * d, **f64)  # X - s, viewed (rows, d)
         self._bo = torch.zeros(3, chunk_rows, **f64)  # [y - t, 1, r] as rows: each contiguous
         self._bo[1] = 1.0
         self._wide_min: Any = None  # (RANGE_FOLD * d,): minima of row-major rows folded RANGE_FOLD to a line
@@ -84,10 +84,7 @@ class StatsAccumulator:
         column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
-            if column_major:
-                self._add_columns(xb, yb)
-            else:
-                self._add_rows(xb, yb)
+            self._add_slice(xb, yb, column_major)
         self.n += int(X.shape[0])
 
     def _start(self, X, y) -> None:
@@ -101,8 +98,9 @@ class StatsAccumulator:
         coef = _provisional_line(head_x - self._x_shift, head_y - self._y_shift)
         self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
 
-    def _add_rows(self, xb, yb) -> None:
-        """One slice of a row-major chunk."""
+    def _add_slice(self, xb, yb, column_major: bool) -> None:
+        """One slice of rows: converted and shifted into the row-major buffers (a column-major
+        slice is transposed by the copy, which costs less than products on a transposed buffer)."""
         import torch
 
         m, d = xb.shape
@@ -113,23 +111,11 @@ class StatsAccumulator:
         self._xx.addmm_(bx.T, bx)
         self._xo.addmm_(bx.T, bo.T)
         self._oo.addmm_(bo, bo.T)
-        self._range_rows(xb)
-
-    def _add_columns(self, xb, yb) -> None:
-        """One slice of a column-major chunk: each column of X is a row of the buffer, so the
-        conversion reads and writes contiguously (no transposing copy)."""
-        import torch
-
-        m, d = xb.shape
-        bx, bo = self._bx[:m * d].view(d, m), self._bo[:, :m]
-        bx.copy_(xb.T).sub_(self._x_shift[:, None])
-        bo[0].copy_(yb).sub_(self._y_shift)
-        torch.addmv(bo[0], bx.T, self._minus_c, out=bo[2])
-        self._xx.addmm_(bx, bx.T)
-        self._xo.addmm_(bx, bo.T)
-        self._oo.addmm_(bo, bo.T)
-        torch.minimum(self._min, xb.T.amin(dim=1), out=self._min)
-        torch.maximum(self._max, xb.T.amax(dim=1), out=self._max)
+        if column_major:  # each column contiguous: reduced directly
+            torch.minimum(self._min, xb.T.amin(dim=1), out=self._min)
+            torch.maximum(self._max, xb.T.amax(dim=1), out=self._max)
+        else:
+            self._range_rows(xb)
 
     def _range_rows(self, xb) -> None:
         """Column minima and maxima of a row-major slice. Reducing a tall row-major block over its
@@ -233,12 +219,13 @@ def as_tensor(array, device: str = "cpu"):
 
 @contextmanager
 def one_torch_thread() -> Iterator[None]:
-    """Torch's CPU ops on the calling thread alone, for the pass; the previous setting is restored.
+    """Torch's CPU ops on the calling thread alone, for a stream of small ops (the statistics pass,
+    minibatch steps); the previous setting is restored.
 
-    The pass is a stream of small products (one cache-sized slice each): split across torch's
-    worker threads, every op waits for all of them, and one worker descheduled by any other busy
-    process stalls it (measured 5-12 x slower than one thread on a loaded 2-core machine). A file's
-    reader thread (:mod:`slopefit.prefetch`) and pyarrow's decoding use the other cores meanwhile.
+    Split across torch's worker threads, every small op (one cache-sized slice, one batch) waits
+    for all of them, and one worker descheduled by any other busy process stalls it: measured 5-12 x
+    slower than one thread on a loaded 2-core machine. A file's reader thread
+    (:mod:`slopefit.prefetch`) and pyarrow's decoding use the other cores meanwhile.
     """
     import torch
 
