@@ -60,7 +60,7 @@ def drawn(monkeypatch):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from slopefit import plotting
-    from slopefit.plotting import landscape
+    from slopefit.plotting import diagnostics, landscape
 
     figures = []
     save = plotting._save
@@ -71,6 +71,7 @@ def drawn(monkeypatch):
 
     monkeypatch.setattr(plotting, "_save", keep)
     monkeypatch.setattr(landscape, "_save", keep)
+    monkeypatch.setattr(diagnostics, "_save", keep)
 
     def last():
         fig = figures[-1]

@@ -17,7 +17,7 @@ from tests.conftest import HEIGHT_WEIGHT_CSV
 
 
 def test_builtins_are_the_lessons_tables():
-    assert builtin_names() == ("height-weight", "hours-ability")
+    assert builtin_names() == ("height-weight", "hours-ability", "grunfeld")
     hw = builtin("height-weight")
     np.testing.assert_array_equal(hw.X[:, 0], [166, 176, 171, 173, 169])
     np.testing.assert_array_equal(hw.y, [58.7, 75.7, 62.1, 70.4, 60.1])
@@ -25,6 +25,14 @@ def test_builtins_are_the_lessons_tables():
     assert "신장" in hw.description["ko"] and "height" in hw.description["en"]
     ha = builtin("hours-ability")
     np.testing.assert_array_equal(ha.y, [200, 400, 600])
+    import statsmodels.api as sm  # grunfeld: the table statsmodels ships, row for row
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    gr = builtin("grunfeld")
+    assert gr.design.inputs == ("value", "capital", "firm") and gr.target_name == "invest"
+    np.testing.assert_array_equal(gr.y, frame["invest"])
+    np.testing.assert_array_equal(gr.X[:, :2], frame[["value", "capital"]])
+    np.testing.assert_array_equal(gr.X[:, gr.feature_names.index("firm[T.IBM]")], frame["firm"] == "IBM")
 
 
 def test_synthetic_is_seeded_and_has_true_coefficients():
@@ -65,9 +73,9 @@ def test_parquet(tmp_path):
     ("height,weight\n166,58.7\n176,heavy\n171,62.1\n", {},
      "column 'weight' in data.csv is not numeric: 'heavy' in row 2"),
     ("height,weight\n166,58.7\n176,\n171,62.1\n170,nan\n", {},
-     "column 'weight' in data.csv has empty, NaN or infinite cells in rows 2, 4"),
+     "data.csv has empty or NaN cells: 'weight' 2 (rows 2, 4); fill them or use --missing drop"),
     ("height,weight\n166,inf\n176,2\n171,62.1\n", {},
-     "has empty, NaN or infinite cells in row 1"),
+     "column 'weight' in data.csv has infinite cells in row 1 (data rows, header not counted)"),
     ("height,weight\n166,58.7\n", {}, "data.csv has 1 row; a line needs at least 2 rows of data"),
     ("height,weight\n", {}, "data.csv has 0 rows; a line needs at least 2 rows of data"),
     ("height,age,weight\n166,30,58.7\n176,30,75.7\n171,30,62.1\n", {},

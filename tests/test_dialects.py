@@ -112,3 +112,36 @@ def test_only_the_columns_used_drop_rows(tmp_path):
     frame, path = _stackloss_with_holes(tmp_path)
     data = load_file(path, x=["ACIDCONC"], y="AIRFLOW", missing="drop")
     assert data.dropped_rows == 1 and data.n_samples == 20
+
+
+@pytest.mark.parametrize("holes", [{"AIRFLOW": [3]}, {"AIRFLOW": [3], "WATERTEMP": [7, 8], "STACKLOSS": [8]}])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_read_in_chunks_names_empty_and_nan_cells_as_a_whole_load_does(tmp_path, holes, suffix):
+    """One wording for missing cells, whole or in chunks, one column or several: in a Parquet file
+    they are float NaN (not null), which the chunked reader used to leave to the statistics pass."""
+    import statsmodels.datasets.stackloss as stackloss
+
+    frame = stackloss.load_pandas().data[["AIRFLOW", "WATERTEMP", "ACIDCONC", "STACKLOSS"]].copy()
+    for column, rows in holes.items():
+        frame.loc[rows, column] = np.nan
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table({c: pa.array(frame[c].to_numpy(), from_pandas=False) for c in frame.columns})
+        assert table.column("AIRFLOW").null_count == 0  # float NaN, not a null (pandas would write nulls)
+        pq.write_table(table, path)
+    else:
+        frame.to_csv(path, index=False)
+    # the rows and counts by hand: 1-based data rows of the NaN cells, columns in the table's order
+    parts = [f"'{c}' {len(holes[c])} ({'row' if len(holes[c]) == 1 else 'rows'} "
+             f"{', '.join(str(r + 1) for r in holes[c])})" for c in frame.columns if c in holes]
+    message = f"data{suffix} has empty or NaN cells: {', '.join(parts)}; fill them or use --missing drop"
+    with pytest.raises(DataError) as whole:
+        load_file(path)
+    assert str(whole.value) == message
+    for chunk_rows in (4, 1000):
+        with pytest.raises(DataError) as streamed:
+            gather_stats(open_data(path, stream=True, chunk_rows=chunk_rows))
+        assert str(streamed.value) == message

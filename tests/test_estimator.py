@@ -16,7 +16,9 @@ from slopefit.datasets import make_synthetic
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # array-API check needs SCIPY_ARRAY_API
 def test_passes_scikit_learn_checks():
-    results = check_estimator(LinearRegressor(), on_fail=None)
+    # that check fits 30 features on fewer distinct rows, which slopefit refuses (no unique line), weighted or not
+    underdetermined = {"check_sample_weight_equivalence_on_dense_data": "fewer rows than parameters is an error"}
+    results = check_estimator(LinearRegressor(), on_fail=None, expected_failed_checks=underdetermined)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
     assert failed == []
     assert len(results) > 40

@@ -149,3 +149,26 @@ def test_korean_text_uses_the_bundled_font():
     charmap = FT2Font(str(FONT_FILE)).get_charmap()
     korean = {ch for key, t in TEXT.items() if key.startswith("fig.") for ch in t["ko"] if ord(ch) > 127}
     assert korean and all(ord(ch) in charmap for ch in korean)
+
+
+def test_the_categories_exercise_prints_statsmodels_numbers():
+    import re
+
+    import pandas as pd
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    from slopefit.lesson import CATEGORY_FORMULA, run_categories
+
+    frame = sm.datasets.grunfeld.load_pandas().data
+    plain = smf.ols("invest ~ value + capital + C(firm)", frame).fit().params
+    square = smf.ols(CATEGORY_FORMULA, frame).fit()
+    ibm = float(square.predict(pd.DataFrame({"value": [3000.0], "capital": [200.0], "firm": ["IBM"]}))[0])
+    for lang in ("ko", "en"):
+        text = "\n".join(run_categories(lang).lines)
+        assert "'American Steel'" in text and "firm[T.IBM]" in text
+        assert f"{plain['value']:.4f}" in text and f"{plain['capital']:.4f}" in text
+        assert f"{plain['C(firm)[T.IBM]']:+.2f}" in text and f"{plain['C(firm)[T.US Steel]']:+.2f}" in text
+        assert f"R² {square.rsquared:.4f}" in text and f"{ibm:.2f}" in text
+        assert float(re.search(r"(\d\.\de-\d\d)", text).group(1)) < 1e-6  # gradient descent against the exact line
+    assert "기준 수준 'American Steel'" in "\n".join(run_categories("ko").lines)

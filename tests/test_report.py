@@ -37,8 +37,23 @@ def test_fit_report(run_cli, tmp_path):
     res = run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "300", "--lang", "ko",
                   "--report", page)
     assert res.code == 0, res.err
-    dom = _check(page, tmp_path, images=3)  # loss, gap to the optimum, the line
+    dom = _check(page, tmp_path, images=6)  # loss, gap to the optimum, the line, then the three diagnostics
     assert "least-squares statistics" in dom and "1.820689655" in dom  # the exact slope, 1.8206896551...
+
+
+def test_fit_report_holds_the_diagnostics(run_cli, tmp_path):
+    """Without a browser: the page inlines the six figures, the diagnostics among them, as PNGs of the
+    files --plot writes, and the Korean titles' glyphs travel in the page's font."""
+    import base64
+
+    page, figures = tmp_path / "fit.html", tmp_path / "figs"
+    res = run_cli("fit", "height-weight", "--lang", "ko", "--report", page, "--plot", figures)
+    assert res.code == 0, res.err
+    html = page.read_text(encoding="utf-8")
+    images = {alt: data for data, alt in re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)">', html)}
+    assert list(images) == ["loss", "gap", "fit", "residuals", "qq", "leverage"]
+    for name in ("residuals", "qq", "leverage"):
+        assert base64.b64decode(images[name]) == (figures / f"{name}.png").read_bytes()
 
 
 def test_lesson_report_in_korean(run_cli, tmp_path):

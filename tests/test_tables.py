@@ -95,7 +95,7 @@ def test_korean_cp949_csv_streams(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a,b\n1,2\n,3\n4,5\n", "column 'a' in data.csv has empty cells in row 2"),
+    ("a,b\n1,2\n,3\n4,5\n", r"data.csv has empty or NaN cells: 'a' 1 \(row 2\); fill them or use --missing drop"),
     ("a,b\n1,2\nx,3\n", "cannot read data.csv: "),
     ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in row 2"),
 ])
@@ -115,7 +115,7 @@ def test_unknown_columns_and_non_numeric_parquet_columns(tmp_path):
     with pytest.raises(DataError, match="column 'z' is not in t.parquet; available columns: x, name, y"):
         open_table(path, x=["z"])
     with pytest.raises(DataError, match="column 'name' in t.parquet is not numeric"):
-        open_table(path)
+        open_table(path, y="name")  # a text target (a text feature is a category: tests/test_design.py)
     with pytest.raises(DataError, match="does not exist"):
         open_table(tmp_path / "nothing.parquet")
 
@@ -199,7 +199,7 @@ def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
 
 @pytest.mark.parametrize("cell, message", [
     ("heavy", r"cannot read bad.csv: column 'weight' is not numeric: 'heavy' in rows 2, 9 \(data rows"),
-    ("", r"column 'weight' in bad.csv has empty cells in rows 2, 9 \(data rows"),
+    ("", r"bad.csv has empty or NaN cells: 'weight' 2 \(rows 2, 9\); fill them or use --missing drop"),
 ])
 def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatch, cell, message):
     from slopefit import preparation

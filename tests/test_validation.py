@@ -148,11 +148,15 @@ def test_fit_test_size_scores_one_split(run_cli):
     (["--test-size", "1.5"], "1.5 is not strictly between 0 and 1"),
     (["--test-size", "0"], "0 is not strictly between 0 and 1"),
     (["--cv", "5", "--test-size", "0.2"], "argument --test-size: not allowed with argument --cv"),
-    (["--cv", "5"], "k=5 on 5 rows leaves fewer than 2 held-out rows"),
+    (["--cv", "5"], "k=5 on 5 rows leaves fewer than 2 held-out rows in a fold; give k <= 2"),
+    (["--cv", "9"], "k=9 on 5 rows leaves fewer than 2 held-out rows in a fold; give k <= 2"),
+    (["--test-size", "0.1"], "0.1 of 5 rows holds out 1; keep at least 2 rows on each side"),
 ])
 def test_fit_heldout_usage_errors_exit_2(run_cli, args, message):
+    """One line on stderr, and nothing printed before it: no full fit for folds that cannot be dealt."""
     run = run_cli("fit", "height-weight", *args)
     assert run.code == 2 and message in run.err and "Traceback" not in run.err
+    assert run.out == "" and run.err.strip().count("\n") == 0
 
 
 def test_fit_cv_of_a_streamed_file_is_one_line_before_the_fit(run_cli, write_csv):

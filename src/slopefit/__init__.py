@@ -18,6 +18,7 @@ from slopefit.errors import (
     SlopefitError,
 )
 from slopefit.exact import ExactSolution, solve_exact
+from slopefit.penalties import Penalty
 from slopefit.persistence import Model, load_model, model_from_result, save_model
 from slopefit.preparation import gather_stats, reference_solution
 from slopefit.results import FitResult, History, Progress
@@ -32,10 +33,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "CrossValidation", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult",
-    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Progress", "Scaler", "SlopefitError",
-    "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats", "cross_validate",
-    "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic", "model_from_result",
-    "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
+    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty", "Progress", "Scaler",
+    "SlopefitError", "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats",
+    "cross_validate", "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic",
+    "model_from_result", "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
 ]
 
 

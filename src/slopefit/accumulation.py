@@ -65,8 +65,10 @@ class StatsAccumulator:
         self._wide_max: Any = None
         self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
         self._max = torch.full((d,), -np.inf, **f64)
+        self._weight_total: float | None = None  # the sum of the sample weights, once any are given
+        self._ones_row_weighted = False  # whether _bo[1] holds sqrt(weights) instead of ones
 
-    def add(self, X, y) -> None:
+    def add(self, X, y, weights=None) -> None:
         """Add rows to the sums.
 
         Parameters
@@ -75,8 +77,18 @@ class StatsAccumulator:
             Features, any float dtype (accumulated in float64), row- or column-major.
         y : ndarray or Tensor, shape (rows,)
             Target.
+        weights : ndarray or Tensor, shape (rows,), or None, default None
+            Sample weights, >= 0 (checked by the caller): each shifted row is multiplied by
+            ``sqrt(weight)`` before the same products, so the sums become weighted sums and
+            the count the sum of the weights. Give them for every chunk or for none.
         """
+        import torch
+
         X, y = as_tensor(X, self.device), as_tensor(y, self.device)
+        root = None
+        if weights is not None:
+            root = as_tensor(weights, self.device).to(torch.float64).sqrt()  # (rows,)
+            self._weight_total = (self._weight_total or 0.0) + float(root @ root)
         if X.shape[0] == 0:
             return
         if self._x_shift is None:
@@ -84,7 +96,7 @@ class StatsAccumulator:
         column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
-            self._add_slice(xb, yb, column_major)
+            self._add_slice(xb, yb, column_major, None if root is None else root[start:start + self.chunk_rows])
         self.n += int(X.shape[0])
 
     def _start(self, X, y) -> None:
@@ -98,16 +110,25 @@ class StatsAccumulator:
         coef = _provisional_line(head_x - self._x_shift, head_y - self._y_shift)
         self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
 
-    def _add_slice(self, xb, yb, column_major: bool) -> None:
+    def _add_slice(self, xb, yb, column_major: bool, root=None) -> None:
         """One slice of rows: converted and shifted into the row-major buffers (a column-major
-        slice is transposed by the copy, which costs less than products on a transposed buffer)."""
+        slice is transposed by the copy, which costs less than products on a transposed buffer);
+        weighted, every row of M is multiplied by ``root`` (sqrt of its weight)."""
         import torch
 
         m, d = xb.shape
         bx, bo = self._bx[:m * d].view(m, d), self._bo[:, :m]
         bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
         bo[0].copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
-        torch.addmv(bo[0], bx, self._minus_c, out=bo[2])
+        if root is not None:
+            bx.mul_(root[:, None])
+            bo[0].mul_(root)
+            bo[1].copy_(root)
+            self._ones_row_weighted = True
+        elif self._ones_row_weighted:
+            self._bo[1] = 1.0
+            self._ones_row_weighted = False
+        torch.addmv(bo[0], bx, self._minus_c, out=bo[2])  # r, times sqrt(weight) where weighted
         self._xx.addmm_(bx.T, bx)
         self._xo.addmm_(bx.T, bo.T)
         self._oo.addmm_(bo, bo.T)
@@ -162,7 +183,8 @@ class StatsAccumulator:
         whole = np.block([[xx, xo], [xo.T, oo]])  # M^T M, M = [X - s, y - t, 1, r]
         whole = (whole + whole.T) / 2.0  # general products: their two triangles may differ in the last bit
         gram = whole[:d + 2, :d + 2].copy()
-        gram[d + 1, d + 1] = self.n
+        weighted = self._weight_total is not None
+        gram[d + 1, d + 1] = self._weight_total if weighted else self.n
         x_min, x_max = self._min.cpu().numpy(), self._max.cpu().numpy()
         if self._wide_min is not None:
             x_min = np.minimum(x_min, self._wide_min.cpu().numpy().reshape(RANGE_FOLD, d).min(axis=0))
@@ -173,7 +195,7 @@ class StatsAccumulator:
                                       sum_r=float(whole[d + 1, d + 2]), rss=float(whole[d + 2, d + 2]))
         return SufficientStats(n=self.n, x_shift=self._x_shift.cpu().numpy(), y_shift=self._y_shift,
                                gram=gram, x_min=x_min.astype(np.float64), x_max=x_max.astype(np.float64),
-                               residuals=residuals)
+                               weighted=weighted, residuals=residuals)
 
 
 def _provisional_line(xs, ys) -> np.ndarray:
@@ -244,7 +266,8 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
 
     Parameters
     ----------
-    chunks : iterable of (X, y), X (rows, n_features) numpy or torch, row- or column-major
+    chunks : iterable of (X, y) or (X, y, weights), X (rows, n_features) numpy or torch, row- or
+        column-major; weights (rows,) >= 0 make the statistics weighted (see :meth:`StatsAccumulator.add`)
     n_features : int
     names : the feature names and then the target's, for error messages
     label : what the data is called in error messages ("data.csv")
@@ -264,9 +287,9 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
     with one_torch_thread():
-        for X, y in chunks:
+        for X, y, *weights in chunks:
             rows_before = acc.n
-            acc.add(X, y)
+            acc.add(X, y, weights[0] if weights else None)
             if not acc.finite():
                 _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()

@@ -227,8 +227,13 @@ class Advice:
         return math.log(target / start_gap) / (2.0 * math.log(rho)) if rho > 0 else 1.0
 
 
-def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercept: bool = True) -> Advice:
+def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercept: bool = True,
+           penalty=None) -> Advice:
     """Eigenvalues, condition numbers, bounds and the best settings for full-batch SGD.
+
+    With a penalty the Hessian is that of the objective's smooth part: a ridge part adds
+    ``2 l2 / s_j^2`` to the diagonal (:func:`slopefit.penalties.curvature`); an L1 part has
+    no curvature (its proximal step does not move the bound).
 
     Parameters
     ----------
@@ -238,6 +243,8 @@ def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercep
         The scaling the advice is for (condition numbers are given for all three); keyword-only.
     fit_intercept : bool, default True
         Whether the model has an intercept; keyword-only.
+    penalty : slopefit.penalties.Penalty or None, default None
+        The penalty whose curvature is added; keyword-only.
 
     Returns
     -------
@@ -257,8 +264,10 @@ def advise(stats: SufficientStats, *, scaling: str = "standardize", fit_intercep
     0.0862
     """
 
+    from slopefit.penalties import curvature
+
     def eigen(method: str) -> np.ndarray:
-        q = stats.curvature(stats.scaler(method, fit_intercept=fit_intercept), fit_intercept=fit_intercept)
+        q = curvature(stats, stats.scaler(method, fit_intercept=fit_intercept), penalty, fit_intercept=fit_intercept)
         return np.clip(2.0 * np.linalg.eigvalsh(q), 0.0, None)
 
     condition = {}
@@ -309,7 +318,8 @@ class Prediction:
 
 
 def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: float, momentum: float = 0.0,
-                        tol: float = 1e-6, max_epochs: int = 100_000, fit_intercept: bool = True) -> Prediction:
+                        tol: float = 1e-6, max_epochs: int = 100_000, fit_intercept: bool = True,
+                        penalty=None) -> Prediction:
     """Run full-batch sgd at ``lr`` (and ``momentum``) on the stats engine, from zeros as
     :func:`slopefit.training.fit` starts, and set the epochs it took next to the prediction.
 
@@ -331,6 +341,8 @@ def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: flo
         The run's budget, >= 1.
     fit_intercept : bool, default True
         Whether the model has an intercept.
+    penalty : slopefit.penalties.Penalty or None, default None
+        The run minimises the penalised objective (the gap is to its optimum).
 
     Returns
     -------
@@ -345,11 +357,22 @@ def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: flo
     scaler = stats.scaler(advice.scaling, fit_intercept=fit_intercept)
     q, theta_star, loss_star = stats.quadratic(scaler, fit_intercept=fit_intercept)
     start_gap = float(theta_star @ q @ theta_star)  # every scaled parameter 0
+    if penalty is not None:
+        import torch
+
+        from slopefit.penalties import PenaltyEngine, solve_penalized
+
+        ols = stats.solve(fit_intercept=fit_intercept)
+        optimum = solve_penalized(stats, penalty, fit_intercept=fit_intercept, ols=ols)
+        engine = PenaltyEngine(stats, scaler, penalty, fit_intercept=fit_intercept, ols=ols, optimum=optimum)
+        zero = torch.zeros(stats.n_features, dtype=torch.float64)
+        start_gap = engine.gap(zero, torch.zeros(1, dtype=torch.float64) if fit_intercept else None)
+        loss_star = optimum.loss
     scale = gap_scale(loss_star, stats.baseline_loss(fit_intercept=fit_intercept))
     predicted = advice.predicted_epochs(lr, momentum=momentum, start_gap=start_gap, loss_star=scale, tol=tol)
     config = TrainConfig(lr=lr, options={"momentum": momentum} if momentum else {}, epochs=max_epochs,
                          scaling=advice.scaling, fit_intercept=fit_intercept, stop_gap=tol, dtype="float64",
-                         log_every=max_epochs, engine="stats")
+                         log_every=max_epochs, engine="stats", penalty=penalty)
     try:
         result = fit(data, config, stats=stats)
     except DivergenceError as exc:

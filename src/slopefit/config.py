@@ -15,6 +15,7 @@ import numpy as np
 
 from slopefit.errors import ConfigError
 from slopefit.optimizers import check_options
+from slopefit.penalties import Penalty, check_run
 from slopefit.scaling import check_scaling
 
 DTYPES = ("auto", "float32", "float64")
@@ -72,6 +73,10 @@ class TrainConfig:
         Where the tensors live (availability is checked by :func:`check_device`, not here).
     record_params : bool, default False
         Keep (W, B) at every recorded epoch in :attr:`slopefit.results.History.params` (for paths).
+    penalty : Penalty or None, default None
+        A penalty on the coefficients in original units (:class:`slopefit.penalties.Penalty`,
+        scikit-learn's Ridge, Lasso or ElasticNet objective; a mapping is read by ``from_dict``):
+        gradient descent then minimises the penalised objective, full batch on the stats engine.
 
     Raises
     ------
@@ -104,6 +109,7 @@ class TrainConfig:
     engine: str = "auto"  # "stats" (full batch, O(D^2) an epoch) | "data" (the rows) | "auto": stats if full batch
     device: str = "cpu"  # "cpu" | "cuda" | "mps"
     record_params: bool = False  # keep (W, B) at every recorded epoch in History.params (for paths)
+    penalty: Penalty | None = None  # ridge / lasso / elastic net on the coefficients (sklearn's alphas)
 
     def __post_init__(self) -> None:
         if self.lr is not None and not (isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool)
@@ -155,6 +161,12 @@ class TrainConfig:
             raise ConfigError("dampening=1 stops sgd's momentum buffer from taking in new gradients, so no lr "
                               "converges and none can be chosen; leave dampening out (torch's default 0)")
         object.__setattr__(self, "options", options)
+        if isinstance(self.penalty, Mapping):
+            object.__setattr__(self, "penalty", Penalty.from_dict(self.penalty))
+        if self.penalty is not None and not isinstance(self.penalty, Penalty):
+            raise ConfigError(f"penalty must be a slopefit.penalties.Penalty or None, got {self.penalty!r}")
+        check_run(self.penalty, optimizer=self.optimizer, options=options, batch_size=self.batch_size,
+                  engine=self.engine)
 
     @property
     def automatic(self) -> bool:
@@ -201,7 +213,8 @@ class TrainConfig:
                 "batch_size": self.batch_size, "scaling": self.scaling, "fit_intercept": self.fit_intercept,
                 "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,
                 "dtype": self.dtype, "init": self.init, "engine": self.engine, "device": self.device,
-                "record_params": self.record_params}
+                "record_params": self.record_params,
+                "penalty": self.penalty.to_dict() if self.penalty is not None else None}
 
 
 def _is_number(value: Any) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +33,10 @@ class Dataset:
     true_coef, true_intercept : known generating coefficients (synthetic data only)
     dropped_rows : int, rows of the file left out for empty cells (``missing="drop"``)
     dialect : str or None, how a CSV file was read when not the plain comma ("separator ';', decimal comma")
+    weights : ndarray of shape (n_samples,) or None, sample weights >= 0 (weighted least squares)
+    weights_name : str or None, the column the weights came from
+    design : slopefit.design.Design or None, how the columns of ``X`` were built from a table's columns
+        (text columns as indicators, a formula's terms); None when they are the table's numeric columns
     """
 
     X: np.ndarray
@@ -43,6 +49,9 @@ class Dataset:
     true_intercept: float | None = None
     dropped_rows: int = 0
     dialect: str | None = None
+    weights: np.ndarray | None = None
+    weights_name: str | None = None
+    design: Any = None
 
     def __post_init__(self) -> None:
         """Shapes are checked when a Dataset is made (by a reader or by hand); values (NaN, a
@@ -70,6 +79,11 @@ class Dataset:
         if len(self.feature_names) != X.shape[1]:
             raise DataError(f"{count_of(X.shape[1], 'feature column')} but {count_of(len(self.feature_names), 'name')} "
                             f"({', '.join(self.feature_names)}); give one name per column")
+        if self.weights is not None:
+            from slopefit.weights import check_weights
+
+            object.__setattr__(self, "weights", check_weights(self.weights, name=self.weights_name or "sample_weight",
+                                                              label=self.name, n_rows=X.shape[0]))
 
     @property
     def n_samples(self) -> int:
@@ -106,9 +120,35 @@ _BUILTINS: dict[str, dict] = {
 }
 
 
+# tables shipped as files in slopefit/data (their source and license: slopefit/data/README.md)
+_FILES: dict[str, dict] = {
+    "grunfeld": dict(
+        file="grunfeld.csv", x=("value", "capital", "firm"), y="invest",
+        description={
+            "ko": "Grunfeld 투자 자료 (statsmodels, 공공 영역): 11개 기업 × 20년, 기업(firm)은 범주",
+            "en": "Grunfeld investment data (statsmodels, public domain): 11 firms x 20 years, firm is a category",
+        },
+    ),
+}
+
+
 def builtin_names() -> tuple[str, ...]:
     """Names of the built-in datasets, in display order."""
-    return tuple(_BUILTINS)
+    return (*_BUILTINS, *_FILES)
+
+
+def _builtin_file(name: str, *, x=None, y=None, formula: str | None = None, missing: str = "error") -> Dataset:
+    """A built-in table shipped as a file: its default columns unless ``x``, ``y`` or ``formula`` say otherwise."""
+    from dataclasses import replace
+
+    from slopefit.files import load_file
+
+    spec = _FILES[name]
+    if formula is None:
+        x = x or (list(spec["x"]) if y is None or y == spec["y"] else None)
+        y = y or spec["y"]
+    ds = load_file(Path(__file__).parent / "data" / spec["file"], x=x, y=y, formula=formula, missing=missing)
+    return replace(ds, name=name, description=dict(spec["description"]))
 
 
 def builtin(name: str) -> Dataset:
@@ -119,6 +159,8 @@ def builtin(name: str) -> Dataset:
     DataError
         If ``name`` is not a built-in dataset.
     """
+    if name in _FILES:
+        return _builtin_file(name)
     if name not in _BUILTINS:
         raise DataError(
             f"unknown built-in dataset {name!r}; choose one of {', '.join(_BUILTINS)} "
@@ -267,18 +309,41 @@ def load_dataset(
     *,
     x: list[str] | tuple[str, ...] | None = None,
     y: str | None = None,
+    formula: str | None = None,
     **reading,
 ) -> Dataset:
-    """Load data from a built-in name, ``synthetic[:options]``, or a CSV/Parquet path.
+    """Load data from a built-in name, ``synthetic[:options]``, a CSV/Parquet path or a pandas DataFrame.
 
-    ``reading``: ``sep``, ``decimal`` and ``missing`` of a file (:func:`slopefit.files.load_file`).
+    ``formula`` (``"invest ~ value + capital + C(firm)"``): the target and the terms, instead of
+    ``x`` and ``y`` (:func:`slopefit.design.design_dataset`). Text columns among the features become
+    indicator columns (``firm[T.IBM]``). ``reading``: ``sep``, ``decimal`` and ``missing`` of a file
+    (:func:`slopefit.files.load_file`).
 
     Examples
     --------
     >>> load_dataset("height-weight").feature_names
     ('height',)
+    >>> load_dataset("grunfeld", formula="invest ~ value + C(firm)").feature_names[:2]
+    ('value', 'C(firm)[T.Atlantic Refining]')
     """
+    if hasattr(source, "columns") and hasattr(source, "iloc"):  # a pandas DataFrame
+        from slopefit.design import design_dataset
+
+        return design_dataset(source, x=x, y=y, formula=formula, label="DataFrame", name="DataFrame",
+                              missing=reading.get("missing", "error"))
     text = os.fspath(source)
+    if text in _FILES:
+        return _builtin_file(text, x=x, y=y, formula=formula, missing=reading.get("missing", "error"))
+    if formula is not None and (text in _BUILTINS or text == "synthetic" or text.startswith("synthetic:")):
+        import pandas as pd
+
+        from slopefit.design import design_dataset
+
+        whole = builtin(text) if text in _BUILTINS else parse_synthetic(text)
+        frame = pd.DataFrame({**{c: whole.X[:, j] for j, c in enumerate(whole.feature_names)},
+                              whole.target_name: whole.y})
+        return design_dataset(frame, x=x, y=y, formula=formula, label=whole.name, name=whole.name,
+                              description=whole.description)
     if text in _BUILTINS:
         ds = builtin(text)
     elif text == "synthetic" or text.startswith("synthetic:"):
@@ -286,7 +351,7 @@ def load_dataset(
     else:
         from slopefit.files import load_file
 
-        return load_file(text, x=x, y=y, **reading)
+        return load_file(text, x=x, y=y, formula=formula, **reading)
     if x or y:
         ds = _select_builtin(ds, x, y)
     return check_dataset(ds)

@@ -87,8 +87,41 @@ def count_of(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+class EmptyCells:
+    """Empty or NaN cells per column, gathered chunk by chunk: each column's first rows and count.
+
+    The one way both readers (a whole file, a file read in chunks) word missing cells:
+    ``add`` each column's mask, then raise ``DataError(found.message(label, columns))`` if any.
+
+    Examples
+    --------
+    >>> found = EmptyCells()
+    >>> found.add("a", np.array([False, True]), offset=10); found.add("b", np.array([False, False]))
+    >>> bool(found), found.message("t.csv", ["a", "b"])
+    (True, "t.csv has empty or NaN cells: 'a' 1 (row 12); fill them or use --missing drop")
+    """
+
+    def __init__(self) -> None:
+        self.found: dict[str, tuple[list[int], int]] = {}  # column -> (first 0-based rows, count)
+
+    def add(self, name: str, mask: np.ndarray, offset: int = 0) -> None:
+        """Count the cells ``mask`` marks in column ``name`` of a chunk starting ``offset`` rows in."""
+        count = int(np.count_nonzero(mask))
+        if count:
+            first, seen = self.found.get(name, ([], 0))
+            rows = (np.flatnonzero(mask)[:MAX_ROWS_LISTED] + offset).tolist()
+            self.found[name] = ((first + rows)[:MAX_ROWS_LISTED], seen + count)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def message(self, label: str, columns) -> str:
+        """:func:`missing_cells` for the columns found, in the order of ``columns``."""
+        return missing_cells(label, [(c, *self.found[c]) for c in columns if c in self.found])
+
+
 def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
-    """The message for empty or NaN cells in several columns: each column, how many, its first rows.
+    """The message for empty or NaN cells in one or more columns: each column, how many, its first rows.
 
     ``found`` holds (column, first 0-based rows, count) per column, in the table's order.
     """

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset
 from slopefit.exact import solve_exact
+from slopefit.penalties import Penalty, solve_penalized
+from slopefit.preparation import gather_stats, reference_solution
 from slopefit.training import fit
+from slopefit.weights import check_weights
 
 SOLVERS = ("gd", "exact")
 
@@ -57,6 +60,14 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         epoch); ``"data"`` on the rows; ``"auto"`` picks stats unless ``batch_size`` is set.
     device : {"cpu", "cuda", "mps"}, default "cpu"
         Where the tensors live.
+    penalty : {None, "ridge", "lasso", "elasticnet"}, default None
+        A penalty on the coefficients with scikit-learn's objective and ``alpha``: ``Ridge``,
+        ``Lasso`` or ``ElasticNet`` (see :mod:`slopefit.penalties`); the intercept is unpenalised.
+        Gradient descent minimises it (proximal sgd steps for the L1 part: exact zeros).
+    alpha : float, default 1.0
+        The penalty's strength, >= 0 (scikit-learn's ``alpha``); unused without a penalty.
+    l1_ratio : float, default 0.5
+        The elastic net's L1 share, in [0, 1] (scikit-learn's ``l1_ratio``).
 
     Attributes
     ----------
@@ -80,7 +91,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
                  momentum: float | None = None, epochs: int | None = None, batch_size: int | None = None,
                  scaling: str = "standardize", tol: float | None = None, fit_intercept: bool = True,
                  optimizer_options: dict | None = None, dtype: str = "auto",
-                 random_state: int | None = None, engine: str = "auto", device: str = "cpu") -> None:
+                 random_state: int | None = None, engine: str = "auto", device: str = "cpu",
+                 penalty: str | None = None, alpha: float = 1.0, l1_ratio: float = 0.5) -> None:
         self.solver = solver
         self.optimizer = optimizer
         self.lr = lr
@@ -95,8 +107,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.engine = engine
         self.device = device
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to X of shape (n_samples, n_features) and y of shape (n_samples,).
 
         Parameters
@@ -105,6 +120,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             Training features, n_samples >= 2, finite.
         y : array-like, shape (n_samples,)
             Training target, numeric.
+        sample_weight : array-like, shape (n_samples,), or None, default None
+            Weights >= 0 of the rows (weighted least squares, statsmodels' ``WLS``); with a penalty
+            they weight the squares as scikit-learn's ``sample_weight`` does.
 
         Returns
         -------
@@ -123,13 +141,26 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=2)
+        weights = None
+        if sample_weight is not None:  # scikit-learn's own checks and words first (shape, dtype), then ours
+            weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if not weights.sum() > 0:
+                raise ValueError("Sample weights must contain at least one non-zero number; give some rows a "
+                                 "weight > 0")
+            weights = check_weights(weights, n_rows=X.shape[0])
+        data = Dataset(X=X, y=y, feature_names=tuple(f"x{j}" for j in range(X.shape[1])), target_name="y",
+                       name="array", weights=weights)
+        if self.solver == "exact" and (weights is not None or self.penalty is not None):
+            solution = _exact(data, self._penalty(), self.fit_intercept)
+            self.coef_, self.intercept_ = solution.coef, float(solution.intercept)
+            self.history_, self.n_iter_, self.result_ = None, 0, None
+            return self
         if self.solver == "exact":
             solution = solve_exact(X, y, fit_intercept=self.fit_intercept)
             self.coef_, self.intercept_ = solution.coef, float(solution.intercept)
             self.history_, self.n_iter_, self.result_ = None, 0, None
             return self
-        result = fit(Dataset(X=X, y=y, feature_names=tuple(f"x{j}" for j in range(X.shape[1])),
-                             target_name="y", name="array"), self._config())
+        result = fit(data, self._config())
         self.coef_, self.intercept_ = result.coef, float(result.intercept)
         self.history_, self.n_iter_, self.result_ = result.history, result.epochs_run, result
         return self
@@ -148,7 +179,10 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         return TrainConfig(optimizer=self.optimizer, lr=self.lr, epochs=self.epochs, options=options,
                            batch_size=self.batch_size, scaling=self.scaling, fit_intercept=self.fit_intercept,
                            tol=self.tol, seed=seed, dtype=self.dtype, log_every=1, engine=self.engine,
-                           device=self.device)
+                           device=self.device, penalty=self._penalty())
+
+    def _penalty(self) -> Penalty | None:
+        return None if self.penalty is None else Penalty(self.penalty, self.alpha, l1_ratio=self.l1_ratio)
 
     def predict(self, X) -> np.ndarray:
         """Predictions ``X @ coef_ + intercept_``.
@@ -170,3 +204,10 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
+
+
+def _exact(data: Dataset, penalty: Penalty | None, fit_intercept: bool):
+    """The exact weighted and/or penalised optimum (what ``solver="exact"`` returns)."""
+    stats = gather_stats(data)
+    ols = reference_solution(data, fit_intercept=fit_intercept, stats=stats)
+    return ols if penalty is None else solve_penalized(stats, penalty, fit_intercept=fit_intercept, ols=ols)

@@ -1,5 +1,5 @@
 """The figures each command saves, composed from its results: loss curves, the fitted line,
-the loss landscape with the runs' paths, the sweep's heatmap.
+the regression diagnostics, the loss landscape with the runs' paths, the sweep's heatmap.
 
 :mod:`slopefit.plotting` draws; this module decides what is drawn, with which labels (from
 :mod:`slopefit.texts`, Korean or English), and returns the paths of the files it wrote.
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from slopefit.datasets import Dataset
+from slopefit.influence import SAMPLE_ROWS, TOP_ROWS
 from slopefit.results import FitResult
 from slopefit.stats import SufficientStats
 from slopefit.texts import text
@@ -44,8 +45,9 @@ def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
 
 
 def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str) -> list[Path]:
-    """``loss.png`` (the history, log scale), ``gap.png`` (loss - loss*: what "converged" means)
-    and ``fit.png`` (the line over the data, or predicted against actual for several features).
+    """``loss.png`` (the history, log scale), ``gap.png`` (loss - loss*: what "converged" means),
+    ``fit.png`` (the line over the data, or predicted against actual for several features), and the
+    diagnostics of :func:`diagnostic_figures` when the result carries its statistics and rows.
 
     Parameters
     ----------
@@ -61,21 +63,24 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
     Returns
     -------
     list of Path
-        The three PNG files: loss, gap, fit.
+        The PNG files: loss, gap, fit, then residuals, qq, leverage.
     """
     from slopefit.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
 
     out = Path(out)
     sample = plot_sample(data)
+    # a penalised or weighted fit minimised another loss than the MSE: say which
+    kind = ".penalty" if result.config.penalty is not None else ".weighted" if result.weights_name else ""
     curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
-    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log", lang),
+    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang),
+                          ylabel=text("fig.loss_log" + kind, lang),
                           title=sample.name, log_y=True),
              _gap_figure(curve, result, out / "gap.png", sample.name, lang)]
     if sample.n_features == 1:
         paths.append(plot_lines(
             sample.X[:, 0], sample.y,
             [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
-             Line(text("fig.exact", lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
+             Line(text("fig.exact" + kind, lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
             out / "fit.png", xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
             data_label=text("fig.data", lang)))
     else:
@@ -83,7 +88,77 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
                                     xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
                                     ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
                                     title=sample.name))
+    # the diagnostics are those of the (unweighted) least-squares line: not drawn for a penalised or weighted fit
+    if result.stats is not None and result.rows is not None and not kind:
+        paths.extend(diagnostic_figures(data.name, result, out, lang))
     return paths
+
+
+def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str], lang: str, *,
+                       limit: int = SAMPLE_ROWS) -> list[Path]:
+    """``residuals.png`` (residuals against fitted values, with a local-linear trend), ``qq.png``
+    (normal Q-Q plot of the standardized residuals) and ``leverage.png`` (standardized residuals
+    against leverage, Cook's distance contours 0.5 and 1), at the exact least-squares optimum.
+
+    The most influential rows of the whole table are named by their 1-based row number (of the rows
+    fitted); beyond ``limit`` rows a seeded random sample is drawn, and each figure says so.
+
+    Parameters
+    ----------
+    name : str
+        The data's name, for the titles.
+    result : FitResult
+        The fit, carrying its statistics and rows.
+    out : str or os.PathLike
+        The directory to write to (created if missing).
+    lang : {"ko", "en"}
+        The language of the labels.
+    limit : int, default ``SAMPLE_ROWS`` (5000)
+        The most points drawn; keyword-only.
+
+    Returns
+    -------
+    list of Path
+        The three PNG files.
+    """
+    from slopefit.influence import COOK_LEVELS, influence_of, local_trend, normal_quantiles
+    from slopefit.plotting.diagnostics import Marked, plot_leverage, plot_qq, plot_residuals
+
+    diag = influence_of(result, limit=limit)
+    s, out = diag.sample, Path(out)
+    note = (text("diag.sampled", lang, m=len(s), n=diag.n, seed=diag.seed) if diag.sampled
+            else text("diag.all", lang, n=diag.n))
+    if result.rows_dropped:
+        note += text("diag.dropped", lang, k=result.rows_dropped)
+    if not diag.standardized:
+        note += "\n" + text("diag.undefined", lang)
+    order = np.argsort(s.student, kind="stable")
+    shown = order[np.isfinite(s.student[order])]
+    quantiles = normal_quantiles(len(shown))
+    rank = {int(i): k for k, i in enumerate(shown)}
+    named = TOP_ROWS if diag.standardized else 0  # no row stands out when the residuals are rounding
+    top = shown[np.argsort(-np.abs(s.student[shown]), kind="stable")[:named]]  # the sample's largest |r|
+    t, c = diag.top_student, diag.top_cooks
+    return [
+        plot_residuals(s.fitted, s.resid, out / "residuals.png", trend=local_trend(s.fitted, s.resid),
+                       marked=[Marked(float(t.fitted[i]), float(t.resid[i]), str(int(t.rows[i]) + 1))
+                               for i in range(min(named, len(t)))],
+                       xlabel=text("diag.fitted", lang), ylabel=text("diag.resid", lang),
+                       title=f"{name}: {text('diag.resid.title', lang)}", note=note,
+                       trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang)),
+        plot_qq(quantiles, s.student[shown], out / "qq.png",
+                marked=[Marked(float(quantiles[rank[int(i)]]), float(s.student[i]), str(int(s.rows[i]) + 1))
+                        for i in top],
+                xlabel=text("diag.quantile", lang), ylabel=text("diag.student", lang),
+                title=f"{name}: {text('diag.qq.title', lang)}", note=note, line_label="y = x",
+                marked_label=text("diag.top_resid", lang)),
+        plot_leverage(s.leverage, s.student, out / "leverage.png", n_params=diag.n_params, levels=COOK_LEVELS,
+                      marked=[Marked(float(c.leverage[i]), float(c.student[i]), str(int(c.rows[i]) + 1))
+                              for i in range(min(named, len(c)))],
+                      xlabel=text("diag.leverage", lang), ylabel=text("diag.student", lang),
+                      title=f"{name}: {text('diag.leverage.title', lang)}", note=note,
+                      contour_label=text("diag.cooks", lang), marked_label=text("diag.top_cooks", lang)),
+    ]
 
 
 def _gap_figure(curves, result: FitResult, path: Path, name: str, lang: str) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from slopefit.datasets import Dataset, builtin_names, check_dataset
-from slopefit.errors import MAX_ROWS_LISTED, DataError, missing_cells, row_numbers
+from slopefit.errors import DataError, EmptyCells, row_numbers
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -139,6 +139,7 @@ def load_file(
     sep: str | None = None,
     decimal: str | None = None,
     missing: str = "error",
+    formula: str | None = None,
 ) -> Dataset:
     """Load a CSV or Parquet file as a Dataset.
 
@@ -151,6 +152,9 @@ def load_file(
         (:func:`csv_dialect`)
     missing : "error" (default) or "drop": rows with an empty or NaN cell in the columns used
         are an error naming every such column, or are left out (counted in ``dropped_rows``)
+    formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
+        (:func:`slopefit.design.design_dataset`); text feature columns become indicator columns
+        either way
 
     Raises
     ------
@@ -165,18 +169,34 @@ def load_file(
     table = _read_arrow(p, dialect)
     columns: dict[str, np.ndarray] | None = None
     dtype: type = np.float64
+    describe = {"name": label, "description": {"ko": f"파일 {label}", "en": f"file {label}"},
+                "dialect": dialect.describe() if dialect else None}
     if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
+        if formula is not None:
+            return _designed(table.to_pandas(), label, describe, formula=formula, missing=missing)
         features, target = choose_columns(table.column_names, x=x, y=y, label=label)
         if all(_numeric_type(table.schema.field(c).type) for c in [*features, target]):
             columns, dtype = _typed_columns(table, [*features, target])
             del table
+        elif not all(_numeric_type(table.schema.field(c).type) or _text_type(table.schema.field(c).type)
+                     for c in features):
+            pass  # dates, lists...: named by the cell-by-cell read below
+        elif any(_text_type(table.schema.field(c).type) for c in features):  # categories, or a typo in numbers
+            return _designed(table.select([*features, target]).to_pandas(), label, describe, x=features, y=target,
+                             missing=missing)
     if columns is None:
         # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by
         # cell, so that the message names the column, a bad cell and its rows
         frame = read_table(path, dialect=dialect)
         names = [str(c) for c in frame.columns]
         frame.columns = names
+        if formula is not None:
+            return _designed(frame, label, describe, formula=formula, missing=missing)
         features, target = choose_columns(names, x=x, y=y, label=label)
+        from slopefit.design import needs_design
+
+        if needs_design(frame, features):
+            return _designed(frame[[*features, target]], label, describe, x=features, y=target, missing=missing)
         columns = {c: _numeric_column(frame[c], c, label) for c in [*features, target]}
     X, target_values, dropped = _complete_rows(columns, features, target, label, missing=missing, dtype=dtype)
     return check_dataset(Dataset(
@@ -184,6 +204,14 @@ def load_file(
         description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
         dialect=dialect.describe() if dialect else None,
     ))
+
+
+def _designed(frame, label: str, describe: dict, *, x=None, y=None, formula: str | None = None,
+              missing: str) -> Dataset:
+    """A table with text feature columns or a formula: its design matrix (:mod:`slopefit.design`)."""
+    from slopefit.design import design_dataset
+
+    return design_dataset(frame, x=x, y=y, formula=formula, label=label, missing=missing, **describe)
 
 
 MISSING = ("error", "drop")
@@ -197,9 +225,9 @@ def check_missing(missing: str) -> None:
 def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: str, label: str, *,
                    missing: str, dtype) -> tuple[np.ndarray, np.ndarray, int]:
     """X (n_rows, n_features), y and the rows dropped, from columns whose empty cells are NaN:
-    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN in two
-    or more columns is one error naming them all, and NaN or infinite cells in one column an error
-    naming its rows."""
+    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN cells are
+    one error naming every such column (:class:`slopefit.errors.EmptyCells`, as a file read in chunks
+    words it). Infinite cells are an error naming their column and rows."""
     names = [*features, target]
     empty = {c: np.isnan(columns[c]) for c in names}
     keep = None
@@ -208,10 +236,11 @@ def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: 
         if incomplete.any():
             keep = ~incomplete
     else:
-        found = [(c, np.flatnonzero(empty[c])[:MAX_ROWS_LISTED].tolist(), int(empty[c].sum()))
-                 for c in names if empty[c].any()]
-        if len(found) > 1:
-            raise DataError(missing_cells(label, found))
+        found = EmptyCells()
+        for c in names:
+            found.add(c, empty[c])
+        if found:
+            raise DataError(found.message(label, names))
     n_rows = len(columns[target]) if keep is None else int(keep.sum())
     X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
     for j, name in enumerate(features):
@@ -262,6 +291,12 @@ def _numeric_type(kind) -> bool:
     import pyarrow.types as pat
 
     return bool(pat.is_integer(kind) or pat.is_floating(kind))
+
+
+def _text_type(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_string(kind) or pat.is_large_string(kind) or pat.is_dictionary(kind))
 
 
 def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type]:
@@ -322,6 +357,23 @@ def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[
     return np.column_stack([_finite_column(_numeric_column(frame[c], c, label), c, label) for c in columns])
 
 
+def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                 sep: str | None = None, decimal: str | None = None) -> list[list]:
+    """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
+    text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.design`)."""
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
+
+
 def _numeric_column(series, name: str, label: str) -> np.ndarray:
     import pandas as pd
 
@@ -336,11 +388,12 @@ def _numeric_column(series, name: str, label: str) -> np.ndarray:
 
 
 def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
-    """``values`` if every one is finite (empty cells arrive as NaN), else DataError naming their rows."""
+    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
+    the rows of the infinite ones."""
     bad = ~np.isfinite(values)
     if bad.any():
-        raise DataError(f"column {name!r} in {label} has empty, NaN or infinite cells in {row_numbers(bad)}; "
-                        "fill or drop those rows")
+        raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
+                        "fix or drop those rows")
     return values
 
 

@@ -76,6 +76,9 @@ class Summary:
         The covariance behind the standard errors: "nonrobust" (t statistics), or statsmodels'
         heteroskedasticity-consistent "HC0" to "HC3" (z statistics, normal p-values and intervals,
         F the robust Wald test). Intervals for new rows (:meth:`interval`) stay the classical ones.
+    weighted : bool, default False
+        Weighted least squares (statsmodels' ``WLS``): the sums of squares are weighted, ``n`` and the
+        degrees of freedom still count rows.
 
     ``str(summary)`` is the statsmodels-style table ``slopefit fit`` prints; :meth:`report_dict`
     the same numbers for JSON; in a notebook it shows as an HTML table.
@@ -106,6 +109,7 @@ class Summary:
     cxx_inv: np.ndarray
     vif: np.ndarray | None = None
     cov_type: str = "nonrobust"
+    weighted: bool = False
 
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
                  level: float | None = None) -> Interval:
@@ -127,7 +131,15 @@ class Summary:
         Interval
             ``(mean, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,), by name or
             unpacked; the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
+
+        Raises
+        ------
+        ValueError
+            For a weighted summary (a new row's variance depends on its weight; not provided).
         """
+        if self.weighted:
+            raise ValueError("intervals for new rows of a weighted fit are not available: a new row's variance "
+                             "depends on its weight")
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
     @property
@@ -184,7 +196,8 @@ class Summary:
     def __str__(self) -> str:
         """The statsmodels-style block ``slopefit fit`` prints: coefficients with standard errors,
         t, p and intervals, then R², the residual standard error and F."""
-        lines = [f"least-squares statistics (OLS at the exact optimum, {self.n} rows, {self.dof_resid} "
+        lines = [f"least-squares statistics ({'WLS' if self.weighted else 'OLS'} at the exact optimum, {self.n} rows, "
+                 f"{self.dof_resid} "
                  f"residual dof{self._cov_words()}):",
                  text_table(*self._rows()),
                  f"R^2 {self.r2:.6f}   adj. R^2 {self.adj_r2:.6f}   residual std error {self.sigma:.6g} "
@@ -234,7 +247,8 @@ class Summary:
                 f"residual std error {self.sigma:.6g}; F {self.f_stat:.6g}, p-value {format_p(self.f_p_value)}")
         for note in self.notes():
             foot += f"; note: {note}"
-        return html_table(header, rows, caption=f"least-squares statistics (OLS at the exact optimum"
+        kind = "WLS" if self.weighted else "OLS"
+        return html_table(header, rows, caption=f"least-squares statistics ({kind} at the exact optimum"
                           f"{self._cov_words()})", foot=foot)
 
 
@@ -284,13 +298,13 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     from scipy import special
 
     coef = np.asarray(coef, dtype=np.float64)
-    d, n = stats.n_features, stats.n
+    d, n, total = stats.n_features, stats.n, stats.total  # total: rows, or the sum of the weights
     names = tuple(feature_names or (f"x{j}" for j in range(d))) + (("intercept",) if fit_intercept else ())
-    cxx, _, total = stats.centered() if fit_intercept else stats.raw()
+    cxx, _, tss = stats.centered() if fit_intercept else stats.raw()
     x_mean = stats.x_mean if fit_intercept else np.zeros(d)
     cxx_inv = _inverse(cxx)
     if rss is None:
-        rss = n * stats.loss(coef, intercept, fit_intercept=fit_intercept)
+        rss = total * stats.loss(coef, intercept, fit_intercept=fit_intercept)
     rss = float(rss)
     dof_model = d
     dof_resid = n - d - (1 if fit_intercept else 0)
@@ -298,7 +312,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     var = sigma2 * np.diag(cxx_inv)
     params = coef
     if fit_intercept:
-        var = np.append(var, sigma2 * (1.0 / n + float(x_mean @ cxx_inv @ x_mean)))
+        var = np.append(var, sigma2 * (1.0 / total + float(x_mean @ cxx_inv @ x_mean)))
         params = np.append(coef, intercept)
     robust = None
     if cov_type != "nonrobust":
@@ -306,6 +320,9 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
             raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}, got {cov_type!r}")
         if rows is None:
             raise ValueError(f"cov_type {cov_type!r} needs the rows (a residual pass): pass rows=")
+        if stats.weighted:
+            raise ValueError(f"cov_type {cov_type!r} is not available for a weighted fit here; use the classical "
+                             "(nonrobust) WLS standard errors")
         robust = robust_covariance(stats, rows, coef, intercept, cxx_inv, cov_type=cov_type,
                                    fit_intercept=fit_intercept)
         var = np.diag(robust)
@@ -318,12 +335,12 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
         p_value, q = 2 * special.stdtr(dof_resid, -np.abs(t)), special.stdtrit(dof_resid, 0.5 + level / 2)
     else:  # statsmodels' robust OLS: use_t=False, the normal distribution
         p_value, q = 2 * special.ndtr(-np.abs(t)), special.ndtri(0.5 + level / 2)
-    r2 = 1.0 - rss / total if total > 0 else math.nan
+    r2 = 1.0 - rss / tss if tss > 0 else math.nan
     adj = 1.0 - (1.0 - r2) * (n - (1 if fit_intercept else 0)) / dof_resid if dof_resid > 0 else math.nan
     if dof_resid <= 0:
         f_stat = math.nan
     else:
-        f_stat = ((total - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
+        f_stat = ((tss - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
     if robust is not None and dof_resid > 0:
         f_stat = _wald_f(coef, robust[:d, :d])
     f_p = float(special.fdtrc(dof_model, dof_resid, f_stat)) if dof_resid > 0 else math.nan
@@ -331,7 +348,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
                    rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
                    f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv,
-                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type)
+                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type, weighted=stats.weighted)
 
 
 def _wald_f(coef: np.ndarray, cov: np.ndarray) -> float:

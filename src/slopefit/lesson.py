@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.results import FitResult
-from slopefit.texts import LANGS, pad, text
+from slopefit.texts import LANGS, pad, text, text_table
 
 NOTEBOOK_EPOCHS = 200  # the notebook's num_epochs
 
@@ -156,6 +156,59 @@ def run_lesson(lang: str = "ko") -> Lesson:
     )))
     return Lesson(lang=lang, sections=tuple(sections), seed_hist=hist, sgd=sgd, momentum=momentum,
                   seed_w=float(Wl.item()), seed_b=float(B.item()), height_weight=hw)
+
+
+CATEGORY_FORMULA = "invest ~ value + capital + C(firm) + I(value**2) + value:capital"
+
+
+def run_categories(lang: str = "ko") -> Section:
+    """The exercise after the notebook: a text column (the firm) and a formula on the Grunfeld data.
+
+    Parameters
+    ----------
+    lang : {"ko", "en"}, default "ko"
+
+    Returns
+    -------
+    Section
+        What it printed: the levels and the reference, the indicator columns of three firms,
+        the line by gradient descent next to the exact one, the firm effects, a formula with a
+        square and an interaction, and a prediction for a firm given by its name.
+    """
+    if lang not in LANGS:
+        from slopefit.errors import ConfigError
+
+        raise ConfigError(f"unknown language {lang!r}; choose ko or en")
+    from slopefit.datasets import builtin, load_dataset
+    from slopefit.persistence import model_from_result
+    from slopefit.training import fit
+
+    data = builtin("grunfeld")
+    design = data.design
+    result = fit(data)
+    firms = ("American Steel", "IBM", "US Steel")
+    columns = [c for c in data.feature_names if c.startswith("firm[")][:2] + ["firm[T.IBM]", "firm[T.US Steel]"]
+    indicator = {f: [float(design.matrix([[0.0, 0.0, f]])[0, data.feature_names.index(c)]) for c in columns]
+                 for f in firms}
+    effect = {c: float(result.coef[data.feature_names.index(c)]) for c in ("firm[T.IBM]", "firm[T.US Steel]")}
+    formula = fit(load_dataset("grunfeld", formula=CATEGORY_FORMULA))
+    model = model_from_result(formula)
+    ibm = float(model.predict([[3000.0, 200.0, "IBM"]])[0])
+    worst = float(np.max(np.abs(result.coef - result.exact.coef) / np.abs(result.exact.coef)))
+    lines = [
+        text("s7.intro", lang, rows=data.n_samples),
+        text("s7.coding", lang, levels=design.describe(lang)[0], count=len(design.levels["firm"]) - 1),
+        *("  " + line for line in text_table(("firm", *columns),
+                                              [(f, *(f"{v:g}" for v in indicator[f])) for f in firms]).splitlines()),
+        text("s7.fit", lang, value=result.coef[0], capital=result.coef[1], epochs=result.epochs_run, worst=worst,
+             r2=result.r2),
+        text("s7.effect", lang, ibm=effect["firm[T.IBM]"], us=effect["firm[T.US Steel]"]),
+        text("s7.formula", lang, formula=CATEGORY_FORMULA, columns=len(formula.feature_names), r2=formula.r2,
+             names=", ".join(formula.feature_names[-2:])),
+        text("s7.predict", lang, pred=ibm),
+        text("s7.cli", lang),
+    ]
+    return Section(text("s7", lang), tuple(lines))
 
 
 def save_figures(lesson: Lesson, out_dir: str | os.PathLike[str]) -> list[Path]:

@@ -238,9 +238,13 @@ class TorchRun:
         Draws the minibatch shuffles; keyword-only.
     stats_engine : StatsEngine or None, default None
         Gives the gap to the optimum at any parameters (needed by :meth:`judged_gap`); keyword-only.
+    prox : callable or None, default None
+        ``prox(W, W_before, optimizer)`` after each full-batch step: the proximal step of a
+        non-smooth penalty (:meth:`slopefit.penalties.PenaltyEngine.prox`); keyword-only.
     """
 
-    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None) -> None:
+    def __init__(self, engine, W, B, optimizer, *, batch_size: int | None, generator, stats_engine=None,
+                 prox=None) -> None:
         self.engine = engine
         self.stats_engine = stats_engine  # a StatsEngine: the gap to the optimum at any parameters
         self.W, self.B = W, B
@@ -248,6 +252,7 @@ class TorchRun:
         self.optimizer = optimizer
         self.batch_size = batch_size
         self.generator = generator
+        self.prox = prox
         self._kept: list = []
 
     def _closure(self):
@@ -260,6 +265,11 @@ class TorchRun:
         """The loss at the current parameters, then one epoch of steps: see :meth:`Stepper.advance` (K = 1)."""
         self._kept = [p.detach().clone() for p in self.params] if keep and step else self.params
         if self.batch_size is None:
+            if step and self.prox is not None:
+                before = self.W.detach().clone()
+                loss = float(self.optimizer.step(self._closure).detach())
+                self.prox(self.W, before, self.optimizer)
+                return np.array([loss]), None
             if step:
                 return np.array([float(self.optimizer.step(self._closure).detach())]), None
             return np.array([self.engine.whole_loss(self.W, self.B)]), None

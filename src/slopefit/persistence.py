@@ -66,12 +66,13 @@ class Model:
         """The number of features the model takes."""
         return int(self.coef.shape[0])
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Predictions in original units: ``X @ coef + intercept``.
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
+        X : array-like, shape (n_samples, n_features); with a :attr:`design`, the table's columns
+            instead (a DataFrame, a mapping column -> values, or rows of ``design.inputs``)
 
         Returns
         -------
@@ -84,14 +85,37 @@ class Model:
         """
         return self._rows(X) @ self.coef + self.intercept
 
-    def _rows(self, X: np.ndarray) -> np.ndarray:
+    @property
+    def design(self):
+        """How the features are built from a table's columns (:class:`slopefit.design.Design`: the
+        levels of text columns, a formula), or None when they are the table's numeric columns. With
+        a design, :meth:`predict`, :meth:`interval` and :meth:`outside_range` take the table's own
+        columns: a pandas DataFrame, a mapping of column -> values, or rows of one value per
+        ``design.inputs`` (text for categories).
+
+        Raises ModelFileError when the file's design record is damaged.
+        """
+        if self.info.get("design") is None:
+            return None
+        from slopefit.design import Design
+
+        try:
+            return Design.from_dict(self.info["design"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"this model file's design (categories, formula) is damaged (field {exc}); "
+                                 "refit it with slopefit fit ... --save") from None
+
+    def _rows(self, X: Any) -> np.ndarray:
+        design = self.design
+        if design is not None:
+            X = design.matrix(X)  # (n_rows, n_features): the table's columns as the fit built them
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} feature(s) "
                              f"({', '.join(self.feature_names)}), got shape {X.shape}")
         return X
 
-    def interval(self, X: np.ndarray, *, level: float | None = None):
+    def interval(self, X: Any, *, level: float | None = None):
         """``(mean, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
         the mean and the prediction interval of a new observation (see :mod:`slopefit.inference`).
 
@@ -131,6 +155,13 @@ class Model:
     def _interval_model(self):
         from slopefit.intervals import IntervalModel
 
+        if self.info.get("penalty"):
+            raise ModelFileError(f"intervals do not apply to a penalised fit ({self.info['penalty'].get('kind')} "
+                                 f"alpha={self.info['penalty'].get('alpha')}): the penalty biases the line; predict "
+                                 "without --interval, or refit without the penalty")
+        if self.info.get("weights"):
+            raise ModelFileError(f"intervals for a weighted fit (weights {self.info['weights']!r}) are not available: "
+                                 "a new row's variance depends on its weight; predict without --interval")
         if not isinstance(self.info.get("inference"), dict):
             raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
                                  "refit it with slopefit fit ... --save")
@@ -140,7 +171,7 @@ class Model:
             raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
                                  "refit it with slopefit fit ... --save") from None
 
-    def outside_range(self, X: np.ndarray, *, per_feature: bool = False) -> np.ndarray:
+    def outside_range(self, X: Any, *, per_feature: bool = False) -> np.ndarray:
         """Which rows lie outside the training range (extrapolation) in any feature.
 
         Parameters
@@ -193,10 +224,14 @@ def model_from_result(result) -> Model:
         "r2": result.r2,
         "rows_used": int(result.n_samples),
         "rows_dropped": int(getattr(result, "rows_dropped", 0)),
+        "weights": getattr(result, "weights_name", None),
+        "penalty": result.config.penalty.to_dict() if result.config.penalty is not None else None,
         "slopefit_version": __version__,
     }
-    if getattr(result, "stats", None) is not None:
+    if getattr(result, "stats", None) is not None and info["penalty"] is None and info["weights"] is None:
         info["inference"] = result.summary().to_dict()
+    if getattr(result, "design", None) is not None:
+        info["design"] = result.design.to_dict()  # the levels and the formula: new rows get the same columns
     return Model(coef=np.asarray(result.coef, dtype=np.float64), intercept=float(result.intercept),
                  feature_names=tuple(result.feature_names), target_name=result.target_name,
                  feature_min=np.asarray(result.feature_min), feature_max=np.asarray(result.feature_max),

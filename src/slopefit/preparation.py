@@ -16,12 +16,19 @@ import numpy as np
 
 from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
-from slopefit.errors import DataError, count_of
+from slopefit.errors import ConfigError, DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
 from slopefit.prefetch import read_ahead
 from slopefit.refinement import refine, refine_in_pass
 from slopefit.stats import SufficientStats
-from slopefit.tables import DEFAULT_CHUNK_ROWS, PARQUET_SUFFIXES, TableSource, hold_table, open_table
+from slopefit.tables import (
+    DEFAULT_CHUNK_ROWS,
+    PARQUET_SUFFIXES,
+    TableSource,
+    category_columns,
+    hold_table,
+    open_table,
+)
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
@@ -34,7 +41,8 @@ RESIDENT_BYTES = 448 << 20
 def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] | None = None,
               y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
               rows: bool = False, sep: str | None = None, decimal: str | None = None,
-              missing: str = "error") -> Dataset | TableSource:
+              missing: str = "error", formula: str | None = None,
+              weights: str | None = None) -> Dataset | TableSource:
     """The data a run names, read the cheapest way the run allows.
 
     * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
@@ -56,16 +64,30 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     rows : bool, default False, the run needs the rows in memory as a Dataset
     sep, decimal : str or None, default None, a CSV file's separator and decimal mark (else detected)
     missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
+    weights : str or None, default None, a column of the file holding sample weights (not a feature):
+        the file is then read whole (:func:`slopefit.weights.load_weighted`)
+    formula : str or None, the target and the terms (:mod:`slopefit.design`); a table with a formula
+        or text feature columns (categories) is read whole
     """
     path = Path(source)
+    if weights is not None:
+        if stream:
+            raise ConfigError(f"--weights {weights!r} reads the file whole; drop --stream")
+        from slopefit.weights import load_weighted
+
+        return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
+                             missing=missing)
     if not path.is_file():
-        return load_dataset(source, x=x, y=y)
+        return load_dataset(source, x=x, y=y, formula=formula, missing=missing)
     if stream or path.stat().st_size > STREAM_BYTES:
-        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
+                          formula=formula)
     values, resident = _file_size(path, x=x, y=y)
-    if rows or values <= EXACT_ON_ROWS_MAX:
+    if rows or values <= EXACT_ON_ROWS_MAX or formula is not None:
+        return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing, formula=formula)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing, levels=False)
+    if category_columns(table):  # text feature columns (categories): read whole, no pass for their levels
         return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 
@@ -128,7 +150,8 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     if isinstance(data, Dataset):
         if data.n_samples < 2:
             raise DataError(f"{data.name} has {count_of(data.n_samples, 'row')}; a line needs at least 2 rows of data")
-        stats = compute_stats([(data.X, data.y)], data.n_features, names=names, label=data.name)
+        chunk = (data.X, data.y) if data.weights is None else (data.X, data.y, data.weights)
+        stats = compute_stats([chunk], data.n_features, names=names, label=data.name)
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
@@ -155,9 +178,11 @@ def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
     Returns
     -------
     bool
-        True for a :class:`Dataset` of at most ``EXACT_ON_ROWS_MAX`` values (rows x features).
+        True for a :class:`Dataset` of at most ``EXACT_ON_ROWS_MAX`` values (rows x features), and
+        for every weighted one (the residual passes of the statistics' reference are unweighted).
     """
-    return isinstance(data, Dataset) and data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
+    return isinstance(data, Dataset) and (data.n_samples * data.n_features <= EXACT_ON_ROWS_MAX
+                                          or data.weights is not None)
 
 
 def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
@@ -198,7 +223,11 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         raise DataError(f"{data.name} has {stats.n} rows for {n_params} parameters ({stats.n_features} features"
                         f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
                         f"use at least {n_params} rows, or fewer features with --x")
-    if solves_on_rows(data):
+    if solves_on_rows(data) and data.weights is not None:
+        from slopefit.weights import weighted_exact
+
+        exact = weighted_exact(data.X, data.y, data.weights, fit_intercept=fit_intercept)
+    elif solves_on_rows(data):
         exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
     else:
         exact = _refined(data, stats, fit_intercept)

@@ -144,7 +144,7 @@ def refine_in_pass(stats: SufficientStats) -> tuple[ExactSolution, bool] | None:
     scale = float(np.linalg.norm(coef * spread)) + np.sqrt(cyy)
     enough = bool(ENOUGH_MARGIN * np.sqrt(cond) * float(np.linalg.norm(d_coef * spread)) <= scale)
     intercept = offset + stats.y_shift - float(stats.x_shift @ coef)
-    return ExactSolution(coef=coef, intercept=intercept, loss=max(rss, 0.0) / stats.n, rank=int(rank)), enough
+    return ExactSolution(coef=coef, intercept=intercept, loss=max(rss, 0.0) / stats.total, rank=int(rank)), enough
 
 
 def _corrected(stats: SufficientStats, fit_intercept: bool, coef: np.ndarray, offset: float, rss: float,
@@ -152,7 +152,7 @@ def _corrected(stats: SufficientStats, fit_intercept: bool, coef: np.ndarray, of
     """One correction of the line ``(coef, offset)`` (shifted coordinates; no offset without an
     intercept) from its residual moments ``rss = sum r^2``, ``ax_r = A^T r``, ``sum_r``:
     ``(coef, offset, rss, rank, d_coef)`` of the corrected line."""
-    n, d = stats.n, stats.n_features
+    n, d = stats.total, stats.n_features  # the rows, or the sum of the weights
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]  # (n_features, n_features)
     spread = np.sqrt(np.diag(cxx))
     spread = np.where(spread > 0, spread, 1.0)

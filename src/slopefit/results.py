@@ -125,6 +125,13 @@ class FitResult:
     rows_dropped : int, rows with empty cells left out (``missing="drop"``; 0 otherwise)
     rows : callable () -> iterable of (X, y), or None: the rows fitted on, for :meth:`summary`'s
         robust covariance (one more pass over a file read in chunks); left out of equality and repr
+    weights_name : str or None, the column of sample weights (weighted least squares), None unweighted
+
+    With ``config.penalty`` the losses (``final_loss``, ``exact.loss``, the history) are the penalised
+    objective :meth:`loss_label` names, ``exact`` is its exact minimiser, and :meth:`summary` (the
+    OLS inference) does not apply. With weights, the MSE is the weighted one.
+    design : slopefit.design.Design or None, how the features were built from a table's columns
+        (categories, a formula); in :meth:`to_dict` as ``design`` (None without one)
 
     :meth:`to_dict` gives what ``slopefit fit`` prints as JSON-ready values; in a notebook a
     result shows as an HTML table of the line next to the exact one.
@@ -157,6 +164,36 @@ class FitResult:
     rows_dropped: int = 0
     # () -> iterable of (X, y): the rows, for the residual pass of a robust summary; not compared or shown
     rows: Callable[[], Iterable[tuple[Any, Any]]] | None = field(default=None, compare=False, repr=False)
+    design: Any = field(default=None, compare=False, repr=False)  # slopefit.design.Design of a table's columns
+    weights_name: str | None = None
+
+    @property
+    def penalty_value(self) -> float:
+        """What the penalty adds to the MSE at the fitted coefficients (0 without a penalty)."""
+        penalty = self.config.penalty
+        if penalty is None:
+            return 0.0
+        total = self.stats.total if self.stats is not None else float(self.n_samples)
+        return penalty.value(self.coef, total)
+
+    def exact_label(self) -> str:
+        """What the exact column is: ``"exact (least squares)"``, ``"exact (weighted least squares)"``,
+        ``"exact (Lasso optimum)"`` (scikit-learn's estimator of the penalty)."""
+        penalty = self.config.penalty
+        weighted = "weighted " if self.weights_name else ""
+        if penalty is None:
+            return f"exact ({weighted}least squares)"
+        name = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}[penalty.kind]
+        return f"exact ({weighted}{name} optimum)"
+
+    def loss_label(self) -> str:
+        """What the losses are: ``"loss (MSE)"``, ``"loss (weighted MSE)"``, or the penalised objective
+        (``"objective (MSE + 2α‖w‖₁)"``, N being the rows or the sum of the weights)."""
+        mse = "weighted MSE" if self.weights_name else "MSE"
+        penalty = self.config.penalty
+        if penalty is None:
+            return f"loss ({mse})"
+        return f"objective ({penalty.objective().replace('MSE', mse)})"
 
     @property
     def initial_loss(self) -> float:
@@ -187,8 +224,9 @@ class FitResult:
 
     @property
     def r2(self) -> float:
-        """Coefficient of determination of the fitted line on the training data."""
-        return 1.0 - self.final_loss / self.baseline_loss if self.baseline_loss > 0 else float("nan")
+        """Coefficient of determination of the fitted line on the training data (weighted with weights)."""
+        mse = self.final_loss - self.penalty_value
+        return 1.0 - mse / self.baseline_loss if self.baseline_loss > 0 else float("nan")
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions in original units: ``X @ coef + intercept``.
@@ -242,8 +280,10 @@ class FitResult:
 
         if self.stats is None:
             raise ValueError("this FitResult carries no statistics to summarise")
+        if self.config.penalty is not None:
+            raise ValueError(penalized_note(self.config.penalty))
         return summarize(self.stats, self.exact.coef, self.exact.intercept, fit_intercept=self.config.fit_intercept,
-                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.n_samples,
+                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.stats.total,
                          cov_type=cov_type, rows=self.rows)
 
     def to_dict(self, *, cov_type: str = "nonrobust") -> dict[str, Any]:
@@ -313,7 +353,12 @@ class FitResult:
             "rows_used": int(self.n_samples),
             "rows_dropped": int(self.rows_dropped),
             "seconds": {"stats": self.seconds_stats, "exact": self.seconds_exact, "descent": self.seconds},
-            "summary": None if self.stats is None else self.summary(cov_type=cov_type).report_dict(),
+            "summary": (None if self.stats is None or cfg.penalty is not None
+                        else self.summary(cov_type=cov_type).report_dict()),
+            "penalty": cfg.penalty.to_dict() if cfg.penalty is not None else None,
+            "loss_label": self.loss_label(),
+            "weights": self.weights_name,
+            "design": None if self.design is None else self.design.to_dict(),
         }
         return _json_ready(payload)
 
@@ -325,11 +370,18 @@ class FitResult:
         gd = [*self.coef, *([self.intercept] if self.config.fit_intercept else [])]
         ls = [*self.exact.coef, *([self.exact.intercept] if self.config.fit_intercept else [])]
         rows = [(name, f"{c:.10g}", f"{e:.10g}") for name, c, e in zip(names, gd, ls, strict=True)]
-        rows.append(("loss (MSE)", f"{self.final_loss:.10g}", f"{self.exact.loss:.10g}"))
+        rows.append((self.loss_label(), f"{self.final_loss:.10g}", f"{self.exact.loss:.10g}"))
         foot = (f"{self.config.describe()}: {self.epochs_run} epochs ({self.stop_reason}), relative gap "
                 f"{self.relative_gap:.3g}, R² {self.r2:.6f}")
-        return html_table(("", "gradient descent", "exact (least squares)"), rows,
+        return html_table(("", "gradient descent", self.exact_label()), rows,
                           caption=f"slopefit fit: {self.target_name} on {self.n_samples} rows", foot=foot)
+
+
+def penalized_note(penalty) -> str:
+    """Why a penalised fit has no OLS summary, in one line."""
+    return (f"no standard errors, t, p or confidence intervals for a penalised fit ({penalty.describe()}): "
+            "the penalty biases the coefficients and the OLS formulas do not hold for them; refit without the "
+            "penalty for least-squares inference")
 
 
 def _json_ready(value: Any) -> Any:

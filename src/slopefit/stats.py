@@ -64,10 +64,13 @@ class SufficientStats:
         (last column) and ``n`` (last entry).
     x_min, x_max : ndarray (n_features,)
         The range of every feature, for extrapolation warnings.
+    weighted : bool, default False
+        Whether each row's products were multiplied by its sample weight: the moments are then
+        weighted ones and :attr:`total` (the last entry of ``gram``) is the sum of the weights.
     residuals : LineResiduals or None, default None
         The residual moments of a provisional line gathered in the same pass (the first
-        rows' least-squares line): :func:`slopefit.refinement.refine_in_pass` refines the
-        optimum from them without another pass over the rows. None: not gathered.
+        rows' least-squares line; weighted as the rest): :func:`slopefit.refinement.refine_in_pass`
+        refines the optimum from them without another pass over the rows. None: not gathered.
     """
 
     n: int
@@ -76,6 +79,7 @@ class SufficientStats:
     gram: np.ndarray
     x_min: np.ndarray
     x_max: np.ndarray
+    weighted: bool = False
     residuals: LineResiduals | None = None
 
     @property
@@ -83,19 +87,24 @@ class SufficientStats:
         """The number of feature columns."""
         return int(self.x_shift.shape[0])
 
+    @property
+    def total(self) -> float:
+        """``N`` of every mean and of the MSE: the rows, or the sum of the sample weights."""
+        return float(self.gram[-1, -1])
+
     # --- moments ------------------------------------------------------------------------
 
     @property
     def x_mean(self) -> np.ndarray:
         """The features' means, shape (n_features,)."""
         d = self.n_features
-        return self.x_shift + self.gram[:d, d + 1] / self.n
+        return self.x_shift + self.gram[:d, d + 1] / self.total
 
     @property
     def y_mean(self) -> float:
         """The target's mean."""
         d = self.n_features
-        return self.y_shift + float(self.gram[d, d + 1]) / self.n
+        return self.y_shift + float(self.gram[d, d + 1]) / self.total
 
     def centered(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(Cxx, Cxy, Cyy)``: sums of products of the centered columns, float64.
@@ -105,7 +114,7 @@ class SufficientStats:
         """
         d = self.n_features
         sums = self.gram[: d + 1, d + 1]  # (n_features + 1,): sums of X - x_shift, then y - y_shift
-        c = self.gram[: d + 1, : d + 1] - np.outer(sums, sums) / self.n
+        c = self.gram[: d + 1, : d + 1] - np.outer(sums, sums) / self.total
         c = (c + c.T) / 2.0
         return c[:d, :d], c[:d, d], max(float(c[d, d]), 0.0)
 
@@ -115,13 +124,13 @@ class SufficientStats:
         shift = np.append(self.x_shift, self.y_shift)  # (n_features + 1,)
         sums = self.gram[: d + 1, d + 1]
         g = self.gram[: d + 1, : d + 1] + np.outer(sums, shift) + np.outer(shift, sums) \
-            + self.n * np.outer(shift, shift)
+            + self.total * np.outer(shift, shift)
         return g[:d, :d], g[:d, d], float(g[d, d])
 
     @property
     def target_variance(self) -> float:
         """The target's (population) variance, ``Cyy / n``."""
-        return self.centered()[2] / self.n
+        return self.centered()[2] / self.total
 
     def baseline_loss(self, *, fit_intercept: bool = True) -> float:
         """The loss of the constant model: the target's variance, or its mean square without
@@ -138,7 +147,7 @@ class SufficientStats:
         float
             >= 0.
         """
-        return self.target_variance if fit_intercept else self.raw()[2] / self.n
+        return self.target_variance if fit_intercept else self.raw()[2] / self.total
 
     # --- what the statistics determine --------------------------------------------------
 
@@ -161,7 +170,7 @@ class SufficientStats:
         ConfigError
             When ``method`` is not a known scaling.
         """
-        second = np.diag(self.centered()[0] if fit_intercept else self.raw()[0]) / self.n
+        second = np.diag(self.centered()[0] if fit_intercept else self.raw()[0]) / self.total
         return Scaler.from_moments(method, x_mean=self.x_mean, x_second=second, y_mean=self.y_mean,
                                    fit_intercept=fit_intercept)
 
@@ -191,7 +200,7 @@ class SufficientStats:
         beta, _, rank, _ = np.linalg.lstsq(corr, cxy / spread, rcond=None)
         coef = beta / spread
         intercept = self.y_mean - float(self.x_mean @ coef) if fit_intercept else 0.0
-        loss = max(cyy - float(cxy @ coef), 0.0) / self.n  # residual sum of squares / N
+        loss = max(cyy - float(cxy @ coef), 0.0) / self.total  # residual sum of squares / N
         return ExactSolution(coef=coef, intercept=intercept, loss=loss, rank=int(rank))
 
     def loss(self, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
@@ -220,7 +229,7 @@ class SufficientStats:
         optimum = optimum or self.solve(fit_intercept=fit_intercept)
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
         dw = np.asarray(coef, dtype=np.float64) - optimum.coef
-        value = optimum.loss + float(dw @ cxx @ dw) / self.n
+        value = optimum.loss + float(dw @ cxx @ dw) / self.total
         if fit_intercept:  # the line's error at the centroid
             value += (float(intercept) - optimum.intercept + float(self.x_mean @ dw)) ** 2
         return value
@@ -294,7 +303,7 @@ class SufficientStats:
         """
         cxx = self.centered()[0] if fit_intercept else self.raw()[0]
         s = scaler.x_scale
-        q_ww = cxx / np.outer(s, s) / self.n  # (n_features, n_features)
+        q_ww = cxx / np.outer(s, s) / self.total  # (n_features, n_features)
         if not fit_intercept:
             return q_ww
         a = (self.x_mean - scaler.x_mean) / s  # the scaled features' means (0 once centered)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.errors import MAX_ROWS_LISTED, DataError, listed_rows, missing_cells
+from slopefit.errors import MAX_ROWS_LISTED, DataError, EmptyCells, listed_rows
 from slopefit.files import (
     NULL_VALUES,
     Dialect,
@@ -52,6 +52,9 @@ class TableSource:
     dialect : Dialect, the separator and decimal mark of a CSV file
     missing : "error" | "drop", what rows with empty cells (or NaN) in the columns used are
     tally : dict, what the last whole pass found: ``"dropped"`` rows left out for empty cells
+    design : slopefit.design.Design or None, how text columns (categories) or a formula make the
+        features (``feature_names`` are then its columns), with the levels of the whole file
+    columns : tuple of str, the file's columns read (default: the features and the target)
     """
 
     path: Path
@@ -66,6 +69,13 @@ class TableSource:
     dialect: Dialect = Dialect()
     missing: str = "error"
     tally: dict = field(default_factory=dict, repr=False, compare=False)
+    design: Any = field(default=None, repr=False, compare=False)
+    columns: tuple[str, ...] = ()
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The file's columns a pass reads: the features and the target, or those a design needs."""
+        return list(self.columns) or [*self.feature_names, self.target_name]
 
     @property
     def dropped_rows(self) -> int:
@@ -85,42 +95,32 @@ class TableSource:
             yield X, y
 
     def _complete(self, batches) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-        """``(X, y, rows read so far)`` of each batch with the rows that have empty cells left out
-        (``missing="drop"``, counted in ``tally``), or, once a batch has some, none: the rest are
-        read to name every such column, with counts and first rows, in one DataError."""
-        names = [*self.feature_names, self.target_name]
-        found: dict[str, tuple[list[int], int]] = {}  # column -> (first 0-based rows, count)
+        """``(X, y, rows read so far)`` of each batch with the rows that have empty or NaN cells left out
+        (``missing="drop"``, counted in ``tally``), or, once a batch has some, none: the rest are read to
+        name every such column, with counts and first rows, in one DataError worded as a whole load
+        words it (:class:`slopefit.errors.EmptyCells`)."""
+        names = self.read_columns
+        found = EmptyCells()
         done = dropped = 0
         for batch in batches:
             X, y, empty = self._arrays(batch)
             if empty:
                 if self.missing == "drop":
-                    keep = ~np.logical_or.reduce([*empty.values(), np.isnan(X).any(axis=1), np.isnan(y)])
+                    keep = ~np.logical_or.reduce(list(empty.values()))
                     X, y = X[keep], y[keep]
                     dropped += len(keep) - len(y)
                 else:
                     for name, mask in empty.items():
-                        first, count = found.get(name, ([], 0))
-                        rows = (np.flatnonzero(mask)[:MAX_ROWS_LISTED] + done).tolist()
-                        found[name] = ((first + rows)[:MAX_ROWS_LISTED], count + int(mask.sum()))
-            elif self.missing == "drop" and len(y):
-                keep = ~(np.isnan(X).any(axis=1) | np.isnan(y))  # NaN cells of a Parquet file
-                if not keep.all():
-                    X, y = X[keep], y[keep]
-                    dropped += len(keep) - len(y)
+                        found.add(name, mask, done)
             done += batch.num_rows
             if not found:
                 yield X, y, done
-        if len(found) == 1:
-            name, (first, count) = next(iter(found.items()))
-            raise DataError(f"column {name!r} in {self.name} has empty cells in {listed_rows(first, count)}; "
-                            "fill or drop those rows")
         if found:
-            raise DataError(missing_cells(self.name, [(c, *found[c]) for c in names if c in found]))
+            raise DataError(found.message(self.name, names))
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
     def _batches(self, order: list[int] | None = None):
-        columns = [*self.feature_names, self.target_name]
+        columns = self.read_columns
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
             return
@@ -133,8 +133,9 @@ class TableSource:
                 for group in order:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
-            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows, self.dialect),
-                                  self.chunk_rows)
+            text = self.design.text if self.design is not None else ()
+            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows, self.dialect,
+                                            text=text), self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
@@ -148,7 +149,7 @@ class TableSource:
         import pandas as pd
         import pyarrow as pa
 
-        names = [*self.feature_names, self.target_name]
+        names = [c for c in self.read_columns if self.design is None or c not in self.design.text]
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
@@ -173,19 +174,45 @@ class TableSource:
         return None
 
     def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """X (rows, n_features), y (rows,), and the empty cells of each column that has some."""
+        """X (rows, n_features), y (rows,), and the empty or NaN cells of each column that has some."""
+        if self.design is not None:
+            return self._designed(batch)
         columns, empty = [], {}
         for name in [*self.feature_names, self.target_name]:
-            col = batch.column(batch.schema.get_field_index(name))
-            if col.null_count:
-                empty[name] = col.is_null().to_numpy(zero_copy_only=False)
-            columns.append(col.to_numpy(zero_copy_only=False))
+            # empty cells arrive as NaN; a column's sum is NaN exactly when it holds a NaN (or both
+            # infinities), so only those columns are searched cell by cell
+            values = batch.column(batch.schema.get_field_index(name)).to_numpy(zero_copy_only=False)
+            if values.dtype.kind == "f":
+                with np.errstate(over="ignore", invalid="ignore"):
+                    if np.isnan(values.sum()):
+                        mask = np.isnan(values)
+                        if mask.any():
+                            empty[name] = mask
+            columns.append(values)
         dtype = np.float32 if all(c.dtype == np.float32 for c in columns) else np.float64
         # the columns side by side (contiguous copies); X is the (rows, n_features) transposed view.
-        # NaN and infinite cells are caught by the statistics pass, which names their rows.
+        # Infinite cells are caught by the statistics pass, which names their rows.
         X = np.stack(columns[:-1]).astype(dtype, copy=False).T
         y = columns[-1].astype(dtype, copy=False)
         return X, y, empty
+
+    def _designed(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """X, y and empty cells of a batch through the design: text cells encoded with the whole
+        file's levels (an empty one holds a known level until its row is dropped or named)."""
+        design, columns, empty = self.design, {}, {}
+        for name in self.read_columns:
+            col = batch.column(batch.schema.get_field_index(name))
+            if name in design.text:
+                if col.null_count:
+                    empty[name] = col.is_null().to_numpy(zero_copy_only=False)
+                filler = design.placeholder(name)
+                columns[name] = np.array([filler if v is None else v for v in col.to_pylist()], dtype=object)
+            else:
+                columns[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)  # empty cells: NaN
+                if np.isnan(columns[name]).any():
+                    empty[name] = np.isnan(columns[name])
+        X = design.encode({c: columns[c] for c in design.inputs})  # (rows, n_features)
+        return X, design.target_values(columns), empty
 
     def row_groups(self) -> int:
         """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
@@ -224,7 +251,7 @@ class TableSource:
             X=np.concatenate([p[0] for p in parts]), y=np.concatenate([p[1] for p in parts]),
             feature_names=self.feature_names, target_name=self.target_name, name=self.name,
             description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}, dropped_rows=self.dropped_rows,
-            dialect=self.dialect.describe() if self.format == "csv" else None))
+            dialect=self.dialect.describe() if self.format == "csv" else None, design=self.design))
 
 
 def open_table(
@@ -236,6 +263,8 @@ def open_table(
     sep: str | None = None,
     decimal: str | None = None,
     missing: str = "error",
+    formula: str | None = None,
+    levels: bool = True,
 ) -> TableSource:
     """Open a CSV or Parquet file for chunked reading, checking its columns up front.
 
@@ -248,11 +277,15 @@ def open_table(
     sep, decimal : str or None, default None: a CSV file's separator and decimal mark, else detected
     missing : "error" (default) or "drop": rows with empty cells in the columns used are an error
         naming every such column, or are left out (counted in ``dropped_rows`` after a pass)
+    formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
+        (:mod:`slopefit.design`; stateful transforms such as ``center`` need a whole load)
+    levels : bool, default True: text feature columns (categories) get their levels in a first
+        pass and are encoded chunk by chunk (``design``); False leaves them to the caller
 
     Raises
     ------
     DataError
-        Missing file, unknown or non-numeric columns.
+        Missing file, unknown or non-numeric columns, a formula with a stateful transform.
 
     Examples
     --------
@@ -264,6 +297,34 @@ def open_table(
     check_missing(missing)
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    source, schema, names = _unnamed_source(p, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+    fmt = source.format
+    if formula is not None:
+        from slopefit.errors import ConfigError
+        from slopefit.formulas import formula_columns
+
+        if x or y:
+            raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both")
+        used, inputs, forced = formula_columns(formula, names, label=p.name)
+        return _with_design(source, used, inputs, target=None, formula=formula, forced=forced)
+    features, target = choose_columns(names, x=x, y=y, label=p.name)
+    source = replace(source, feature_names=tuple(features), target_name=target)
+    if levels and category_columns(source):  # text columns: categories, levels from a first pass
+        return _with_design(source, [*features, target], features, target=target, formula=None)
+    if fmt == "parquet":
+        import pyarrow.types as pat
+
+        for col in [*features, target]:
+            kind = schema.field(col).type
+            if not (pat.is_integer(kind) or pat.is_floating(kind) or (not levels and _is_text(kind))):
+                raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
+                                "choose numeric columns with --x/--y")
+    return source
+
+
+def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str | None,
+                    missing: str) -> tuple[TableSource, Any, list[str]]:
+    """A TableSource of the file with no columns chosen yet, its schema and its column names."""
     fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"
     encoding, n_rows, dialect = "utf8", None, Dialect()
     try:
@@ -280,17 +341,78 @@ def open_table(
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{_first_line(exc)}") from None
     index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
-    features, target = choose_columns([str(c) for c in schema.names if c not in index], x=x, y=y, label=p.name)
-    if fmt == "parquet":
-        import pyarrow.types as pat
+    names = [str(c) for c in schema.names if c not in index]
+    source = TableSource(path=p, feature_names=(), target_name="", name=p.name, format=fmt, n_rows=n_rows,
+                         chunk_rows=chunk_rows, encoding=encoding, dialect=dialect, missing=missing)
+    return source, schema, names
 
-        for col in [*features, target]:
-            kind = schema.field(col).type
-            if not (pat.is_integer(kind) or pat.is_floating(kind)):
-                raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
-                                "choose numeric columns with --x/--y")
-    return TableSource(path=p, feature_names=tuple(features), target_name=target, name=p.name, format=fmt,
-                       n_rows=n_rows, chunk_rows=chunk_rows, encoding=encoding, dialect=dialect, missing=missing)
+
+def category_columns(source: TableSource) -> list[str]:
+    """The feature columns of a file that hold text (categories: their levels need the whole table):
+    Parquet string columns; CSV columns whose cells in the first block are text, none of them
+    digits and separators (a misread number is not a category)."""
+    try:
+        if source.format == "parquet":
+            schema = _parquet(source.path).schema_arrow
+            return [c for c in source.feature_names if _is_text(schema.field(c).type)]
+        from slopefit.design import number_like
+
+        batch = next(iter(_open_csv(source.path, source.encoding, list(source.feature_names), 1024,
+                                    source.dialect, as_text=True)))
+    except Exception:  # noqa: BLE001 - an unreadable file is named by its first pass
+        return []
+    found = []
+    for name in source.feature_names:
+        cells = [c.strip() for c in batch.column(batch.schema.get_field_index(name)).to_pylist() if c and c.strip()]
+        if cells and not any(number_like(c) for c in cells):
+            found.append(name)
+    return found
+
+
+def _is_text(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_string(kind) or pat.is_large_string(kind) or pat.is_dictionary(kind))
+
+
+def _with_design(source: TableSource, used: list[str], inputs: list[str], *, target: str | None,
+                 formula: str | None, forced: set[str] | frozenset = frozenset()) -> TableSource:
+    """``source`` reading ``used`` through a design: one first pass gathers the levels of its text
+    columns (and of numeric columns inside ``C(...)``, ``forced``); the design is built on the first chunk."""
+    from slopefit.design import streamed_design
+
+    text = category_columns(replace(source, feature_names=tuple(inputs), target_name=target or "")) if inputs else []
+    levels: dict[str, set] = {c: set() for c in [*text, *(c for c in inputs if c in forced and c not in text)]}
+    first: dict[str, np.ndarray] | None = None
+    reader = replace(source, columns=tuple(used))
+    try:  # pyarrow's conversion and I/O errors as one line
+        for batch in _plain_batches(reader, text):
+            if first is None:
+                first = {c: (np.array(batch.column(c).to_pylist(), dtype=object) if c in text
+                             else batch.column(c).to_numpy(zero_copy_only=False).astype(np.float64)) for c in used}
+            for c in levels:
+                levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
+                if len(levels[c]) > 1000:
+                    break
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"cannot read {source.name}: {_first_line(exc)}") from None
+    if first is None:
+        raise DataError(f"{source.name} has no data rows")
+    for c in text:
+        first[c] = np.array([v if v not in (None, "") else None for v in first[c]], dtype=object)
+    design = streamed_design(first, {c: list(v) for c, v in levels.items()}, inputs=inputs,
+                             target=target or "", text=text, formula=formula, label=source.name)
+    return replace(source, feature_names=design.columns, target_name=design.target, design=design,
+                   columns=tuple(used))
+
+
+def _plain_batches(source: TableSource, text: list[str]):
+    """The record batches of ``source.columns``, text columns as text, before any design exists."""
+    if source.format == "parquet":
+        yield from _parquet(source.path).iter_batches(batch_size=source.chunk_rows, columns=list(source.columns))
+        return
+    yield from _open_csv(source.path, source.encoding, list(source.columns), source.chunk_rows, source.dialect,
+                         text=text)
 
 
 def hold_table(source: TableSource) -> TableSource:
@@ -299,6 +421,8 @@ def hold_table(source: TableSource) -> TableSource:
     every later pass slices them instead of reading the file again. Where the whole read fails
     (a text cell, an unreadable file), ``source`` is returned as it was: its first pass then
     names the problem as a chunked read does."""
+    if source.design is not None:  # text columns: read in chunks with the whole file's levels
+        return source
     columns = [*source.feature_names, source.target_name]
     try:
         if source.format == "parquet":
@@ -343,7 +467,7 @@ def _rechunked(batches, rows: int):
 
 
 def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, dialect: Dialect, *,
-              as_text: bool = False):
+              as_text: bool = False, text: tuple[str, ...] | list[str] = ()):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -353,7 +477,8 @@ def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: 
     convert = None
     if columns is not None:
         kind = pa.string() if as_text else pa.float64()
-        convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: kind for c in columns},
+        convert = pcsv.ConvertOptions(include_columns=columns,
+                                      column_types={c: pa.string() if c in text else kind for c in columns},
                                       strings_can_be_null=True, null_values=NULL_VALUES,
                                       decimal_point=dialect.decimal)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),

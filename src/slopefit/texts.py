@@ -95,6 +95,8 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.epoch": {"ko": "에포크 (epoch)", "en": "epoch"},
     "fig.loss": {"ko": "손실 (MSE)", "en": "loss (MSE)"},
     "fig.loss_log": {"ko": "손실 (MSE, 로그 눈금)", "en": "loss (MSE, log scale)"},
+    "fig.loss_log.weighted": {"ko": "손실 (가중 MSE, 로그 눈금)", "en": "loss (weighted MSE, log scale)"},
+    "fig.loss_log.penalty": {"ko": "목적함수 (MSE + 벌점, 로그 눈금)", "en": "objective (MSE + penalty, log scale)"},
     "fig.seed.title": {"ko": "학습 곡선 (노트북의 반복문, B 고정)", "en": "Loss curve (the notebook's loop, B frozen)"},
     "fig.compare.title": {"ko": "SGD와 momentum 비교 (W, b 모두 학습)", "en": "SGD vs momentum (both W and b trained)"},
     "fig.sgd": {"ko": "SGD lr=0.01", "en": "SGD lr=0.01"},
@@ -110,6 +112,8 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.hw.title": {"ko": "신장으로 체중 예측: 경사하강법과 정확한 해", "en": "Weight from height: gradient descent and exact"},
     "fig.gd": {"ko": "경사하강법", "en": "gradient descent"},
     "fig.exact": {"ko": "정확한 최소제곱 해", "en": "exact least squares"},
+    "fig.exact.weighted": {"ko": "정확한 가중 최소제곱 해", "en": "exact weighted least squares"},
+    "fig.exact.penalty": {"ko": "벌점 목적함수의 정확한 최적해", "en": "exact penalised optimum"},
     # figure and table texts of the commands
     "fig.loss_gap_log": {"ko": "손실 - 최솟값 (로그 눈금)", "en": "loss - loss* (log scale)"},
     "fig.compare.curves": {"ko": "손실 곡선 비교", "en": "loss curves"},
@@ -124,10 +128,60 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.sweep.colorbar": {"ko": "최종 상대 오차 (log10)", "en": "final relative gap (log10)"},
     "fig.diverged": {"ko": "발산", "en": "diverged"},
     "fig.sweep.boundary": {"ko": "이론상 안정 한계", "en": "stability bound in theory"},
+    # regression diagnostics (figures.diagnostic_figures)
+    "diag.resid.title": {"ko": "잔차 대 적합값", "en": "Residuals vs fitted"},
+    "diag.fitted": {"ko": "적합값", "en": "fitted value"},
+    "diag.resid": {"ko": "잔차", "en": "residual"},
+    "diag.trend": {"ko": "추세 (국소 선형, lowess)", "en": "trend (local linear, lowess)"},
+    "diag.qq.title": {"ko": "표준화 잔차의 정규 Q–Q 그림", "en": "Normal Q–Q plot of standardized residuals"},
+    "diag.quantile": {"ko": "정규분포 이론 분위수", "en": "theoretical normal quantile"},
+    "diag.student": {"ko": "표준화 잔차", "en": "standardized residual"},
+    "diag.leverage.title": {"ko": "잔차 대 레버리지", "en": "Residuals vs leverage"},
+    "diag.leverage": {"ko": "레버리지 (h_ii)", "en": "leverage (h_ii)"},
+    "diag.cooks": {"ko": "쿡의 거리", "en": "Cook's distance"},
+    "diag.all": {"ko": "{n:,}행 전체, 정확한 최소제곱 해에서", "en": "all {n:,} rows, at the exact least-squares optimum"},
+    "diag.sampled": {"ko": "{n:,}행 중 무작위 {m:,}행 (seed {seed}), 정확한 최소제곱 해에서", "en": "{m:,} of {n:,} rows (random, seed {seed}), at the exact least-squares optimum"},
+    "diag.undefined": {"ko": "잔차 분산 0 (정확히 맞음 또는 자유도 0): 표준화 잔차는 의미 없음", "en": "no residual variance (exact fit or no dof): standardized residuals mean nothing"},
+    "diag.top_resid": {"ko": "표준화 잔차가 가장 큰 행 (행 번호)", "en": "largest |standardized residual| (row number)"},
+    "diag.top_cooks": {"ko": "쿡의 거리가 가장 큰 행 (행 번호)", "en": "largest Cook's distance (row number)"},
+    "diag.dropped": {"ko": "; 행 번호는 빈 칸이 있어 뺀 {k:,}행을 빼고 셈", "en": "; rows numbered after the {k:,} dropped"},
     "report.result": {"ko": "결과", "en": "Result"},
     "report.figures": {"ko": "그림", "en": "Figures"},
     "report.lesson.title": {"ko": "slopefit: 파이토치 선형 회귀 수업", "en": "slopefit: the PyTorch linear-regression lesson"},
     "lesson.saved": {"ko": "그림을 저장했습니다", "en": "Figures saved"},
+    "design.reference": {"ko": "{name}: 수준 {count}개, 기준 수준 {reference!r}",
+                         "en": "{name}: {count} levels, reference {reference!r}"},
+    "design.full": {"ko": "{name}: 수준 {count}개, 모두 열로 (절편 없음)",
+                    "en": "{name}: {count} levels, each its own column (no intercept)"},
+    "s7": {"ko": "실습 3. 범주형 특성과 수식: Grunfeld 투자 자료", "en": "Exercise 3. Categories and a formula: the Grunfeld investment data"},
+    "s7.intro": {
+        "ko": "11개 기업의 20년(1935-1954) 자료 {rows}행: 투자(invest), 시장가치(value), 자본(capital), 기업(firm). 기업 이름은 글자라서 그대로는 곱할 수 없습니다.",
+        "en": "{rows} rows, 11 firms over 20 years (1935-1954): investment (invest), market value (value), capital (capital) and the firm. A firm's name is text: it cannot be multiplied by a weight as it is.",
+    },
+    "s7.coding": {
+        "ko": "그래서 기준 수준 하나를 빼고 나머지 수준마다 0/1 열을 만듭니다 (treatment coding, statsmodels와 같은 규칙: 수준을 정렬해 첫째가 기준). {levels} → 열 {count}개:",
+        "en": "So every level but a reference gets a 0/1 column (treatment coding, statsmodels' rule: levels sorted, the first is the reference). {levels} -> {count} columns:",
+    },
+    "s7.fit": {
+        "ko": "경사하강법(자동 설정, {epochs} epoch): value 기울기 {value:.4f}, capital 기울기 {capital:.4f}; 정확한 최소제곱해와의 최대 상대 차이 {worst:.1e}, R² {r2:.4f}",
+        "en": "Gradient descent (automatic settings, {epochs} epochs): value slope {value:.4f}, capital slope {capital:.4f}; largest relative difference from the exact least squares {worst:.1e}, R² {r2:.4f}",
+    },
+    "s7.effect": {
+        "ko": "기업 열의 계수는 기준 기업(American Steel)과의 차이입니다: value와 capital이 같을 때 IBM은 {ibm:+.2f}, US Steel은 {us:+.2f}만큼 투자가 다릅니다.",
+        "en": "A firm's coefficient is its difference from the reference firm (American Steel) at the same value and capital: IBM {ibm:+.2f}, US Steel {us:+.2f}.",
+    },
+    "s7.formula": {
+        "ko": "수식으로는 '{formula}': 제곱항 I(value**2)와 상호작용 value:capital까지 열 {columns}개 ({names} 포함), R² {r2:.4f}",
+        "en": "As a formula, '{formula}': with the square I(value**2) and the interaction value:capital that is {columns} columns (ending {names}), R² {r2:.4f}",
+    },
+    "s7.predict": {
+        "ko": "저장한 모델은 같은 변환을 다시 적용합니다: IBM, value 3000, capital 200 → invest 예측 {pred:.2f}",
+        "en": "A saved model applies the same transforms again: IBM, value 3000, capital 200 -> predicted invest {pred:.2f}",
+    },
+    "s7.cli": {
+        "ko": "명령줄에서: slopefit fit grunfeld,  slopefit fit grunfeld --formula \"invest ~ value + capital + C(firm)\" --save m.json,  slopefit predict m.json 3000 200 IBM",
+        "en": "On the command line: slopefit fit grunfeld,  slopefit fit grunfeld --formula \"invest ~ value + capital + C(firm)\" --save m.json,  slopefit predict m.json 3000 200 IBM",
+    },
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
@@ -27,10 +28,13 @@ from slopefit.exact import ExactSolution
 from slopefit.loop import LoopRecord, TorchRun, run_loop
 from slopefit.objective import mse_float64
 from slopefit.optimizers import make_optimizer
+from slopefit.penalties import PenaltyEngine, solve_penalized
+from slopefit.penalties import lr_bound as penalized_lr_bound
 from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
+from slopefit.weights import weighted_mse
 
 
 def fit(
@@ -41,6 +45,7 @@ def fit(
     reference: ExactSolution | None = None,
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
+    formula: str | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -69,6 +74,10 @@ def fit(
         Called with the number of rows read so far during the statistics pass.
     stats : SufficientStats, optional
         The statistics of ``data`` if already gathered (:func:`gather_stats`): no pass is made.
+    formula : str, optional
+        ``"invest ~ value + capital + C(firm)"``: the target and the terms of ``data`` given as a
+        table (a built-in name, a path, a pandas DataFrame; see :func:`slopefit.datasets.load_dataset`);
+        ``- 1`` fits no intercept.
 
     Returns
     -------
@@ -99,31 +108,51 @@ def fit(
     import torch
 
     config = config or TrainConfig()
+    if formula is not None or not isinstance(data, (Dataset, TableSource)):
+        from slopefit.datasets import load_dataset
+
+        data = load_dataset(data, formula=formula)  # type: ignore[arg-type]
+    config = intercept_of(getattr(data, "design", None), config)
     device = check_device(config.device)
     clock = time.perf_counter()
+    weighted = data if isinstance(data, Dataset) and data.weights is not None else None  # the rows with weights
+    weights_name = None if weighted is None else (weighted.weights_name or "sample_weight")
+    if weighted is not None and (config.batch_size is not None or config.engine == "data"):
+        raise ConfigError(f"sample weights ({weights_name}) are trained full batch on the stats engine; drop "
+                          "--batch-size and --engine data")
     stats = stats or gather_stats(data, on_rows=on_rows)
     seconds_stats, clock = time.perf_counter() - clock, time.perf_counter()
     scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-    exact = reference or reference_solution(data, fit_intercept=config.fit_intercept, stats=stats)
+    ols = reference or reference_solution(data, fit_intercept=config.fit_intercept, stats=stats)
+    penalty = config.penalty
+    exact = ols if penalty is None else solve_penalized(stats, penalty, fit_intercept=config.fit_intercept, ols=ols)
     seconds_exact = time.perf_counter() - clock
-    lr_bound = stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
+    lr_bound = penalized_lr_bound(stats, scaler, penalty, fit_intercept=config.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=config.fit_intercept)
     # the quadratic about the exact optimum: gradient descent on the stats engine converges to it
-    stats_engine = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
+    stats_engine: StatsEngine | PenaltyEngine
+    if penalty is None:
+        stats_engine = StatsEngine(stats, scaler, fit_intercept=config.fit_intercept, device=device, optimum=exact)
+    else:
+        stats_engine = PenaltyEngine(stats, scaler, penalty, fit_intercept=config.fit_intercept, device=device,
+                                     ols=ols, optimum=exact)
     full_batch = config.batch_size is None or config.batch_size >= stats.n
     asked = config
     config, auto = _resolve(config, data, stats, stats_engine, full_batch=full_batch)
     assert config.lr is not None  # resolved
     dtype = getattr(torch, config.dtype)
     engine_name = config.resolved_engine()
-    engine = make_engine(engine_name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
+    # a PenaltyEngine answers what make_engine asks of a StatsEngine (loss, whole_loss, gap, q)
+    engine = make_engine(engine_name, data, scaler, cast(StatsEngine, stats_engine), full_batch=full_batch,
+                         dtype=dtype, device=device)
 
     W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
     B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
+    prox = stats_engine.prox if isinstance(stats_engine, PenaltyEngine) and penalty and penalty.has_l1 else None
     run = TorchRun(engine, W, B, optimizer, batch_size=None if full_batch else config.batch_size,
-                   generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine)
+                   generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine, prox=prox)
     gap_target = _gap_target(config, asked.automatic and full_batch, exact, baseline, stats_engine, scaler)
     start = time.perf_counter()
     record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
@@ -141,10 +170,14 @@ def fit(
     coef, intercept = scaler.to_original(w_scaled, b_scaled)
     if not config.fit_intercept:
         intercept = 0.0
-    if solves_on_rows(data):
+    if weighted is not None and weighted.weights is not None:
+        final_loss = weighted_mse(weighted.X, weighted.y, weighted.weights, coef, intercept)
+    elif solves_on_rows(data):
         final_loss = mse_float64(data.X, data.y, coef, intercept, fit_intercept=config.fit_intercept)
     else:
-        final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=exact)
+        final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=ols)
+    if penalty is not None:  # the objective gradient descent minimised
+        final_loss += penalty.value(coef, stats.total)
     history = History(record.epochs, tuple(float(v) for v in record.losses[:, 0]),
                       tuple(tuple(float(v) for v in p[0]) for p in record.params))
     return FitResult(
@@ -154,12 +187,26 @@ def fit(
         feature_names=data.feature_names, target_name=data.target_name, baseline_loss=baseline,
         feature_min=stats.x_min, feature_max=stats.x_max, engine=engine_name, n_samples=stats.n, stats=stats,
         auto=auto.reason if auto is not None else None, seconds_stats=seconds_stats, seconds_exact=seconds_exact,
-        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data),
+        rows_dropped=int(getattr(data, "dropped_rows", 0) or 0), rows=Rows(data), design=getattr(data, "design", None),
+        weights_name=weights_name,
     )
 
 
+def intercept_of(design, config: TrainConfig) -> TrainConfig:
+    """``config`` with the intercept a formula asks for: ``- 1`` (or ``+ 0``) fits none; a formula
+    with an intercept and ``fit_intercept=False`` is a ConfigError (the formula says it)."""
+    if design is None or design.formula is None:
+        return config
+    if not design.intercept:
+        return replace(config, fit_intercept=False)
+    if not config.fit_intercept:
+        raise ConfigError(f"the formula {design.formula!r} has an intercept but the line is asked to have none "
+                          "(--no-intercept / fit_intercept=False); write '- 1' in the formula instead")
+    return config
+
+
 def _gap_target(config: TrainConfig, automatic: bool, exact: ExactSolution, baseline: float,
-                stats_engine: StatsEngine, scaler) -> float | None:
+                stats_engine: StatsEngine | PenaltyEngine, scaler) -> float | None:
     """The gap ``loss - loss*`` at which the run stops: ``stop_gap`` of the gap scale; for an
     automatic run, the gap that puts every coefficient within AUTO_RTOL of the optimum; else None."""
     scale = gap_scale(exact.loss, baseline)
@@ -172,7 +219,7 @@ def _gap_target(config: TrainConfig, automatic: bool, exact: ExactSolution, base
                            loss_scale=scale, rtol=AUTO_RTOL)
 
 
-def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: StatsEngine, *,
+def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: StatsEngine | PenaltyEngine, *,
              full_batch: bool) -> tuple[TrainConfig, AutoStep | None]:
     """The config with every automatic setting made concrete: lr (and momentum) from the
     curvature, the epoch budget, the dtype. An adaptive optimizer with no lr gets ConfigError
@@ -194,7 +241,9 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: St
                     "coefficient, or to √rows standard errors where that is larger)")
         else:
             stop = f"runs its {config.budget} epochs (minibatch noise keeps a constant step off the exact optimum)"
-        auto = replace(auto, reason=f"{auto.reason}; {stop}")
+        reason = auto.reason if config.penalty is None else auto.reason.replace(
+            "of the MSE Hessian", "of the penalised objective's Hessian (its smooth part)")
+        auto = replace(auto, reason=f"{reason}; {stop}")
     return replace(config, lr=lr, options=options, epochs=config.budget, dtype=config.resolved_dtype()), auto
 
 

@@ -75,13 +75,51 @@ def kfold_indices(n: int, k: int, *, seed: int) -> list[tuple[np.ndarray, np.nda
     ValueError
         ``k`` below 2, or so many folds that one would hold fewer than 2 rows.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"Invalid number of folds: {k!r}; give k >= 2")
-    if n // k < MIN_TEST_ROWS:
-        raise ValueError(f"Invalid number of folds: k={k} on {n} rows leaves fewer than {MIN_TEST_ROWS} "
-                         f"held-out rows in a fold; give k <= {max(n // MIN_TEST_ROWS, 1)}")
+    check_heldout(n, k=k)
     order = np.random.default_rng(seed).permutation(n)
     return [(np.setdiff1d(order, test), test) for test in np.array_split(order, k)]
+
+
+def check_heldout(n: int, *, k: int | None = None, test_size: float | None = None) -> None:
+    """Whether ``k`` folds, or holding out ``test_size`` of the rows, can be dealt from ``n`` rows: what
+    :func:`kfold_indices` and :func:`holdout_indices` check, without dealing (a caller checks this
+    before a long full fit).
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    k : int or None, default None
+        Folds; keyword-only.
+    test_size : float or None, default None
+        The fraction held out; keyword-only.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 2 or leaving fewer than 2 rows in a fold; ``test_size`` not strictly between 0 and 1,
+        or leaving fewer than 2 rows on either side.
+
+    Examples
+    --------
+    >>> check_heldout(21, k=25)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid number of folds: k=25 on 21 rows leaves fewer than 2 held-out rows in a fold; give k <= 10
+    """
+    if k is not None:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+            raise ValueError(f"Invalid number of folds: {k!r}; give k >= 2")
+        if n // k < MIN_TEST_ROWS:
+            raise ValueError(f"Invalid number of folds: k={k} on {n} rows leaves fewer than {MIN_TEST_ROWS} "
+                             f"held-out rows in a fold; give k <= {max(n // MIN_TEST_ROWS, 1)}")
+    if test_size is not None:
+        if not 0.0 < float(test_size) < 1.0:
+            raise ValueError(f"Invalid test size: {test_size!r}; give a fraction strictly between 0 and 1, e.g. 0.2")
+        n_test = math.ceil(test_size * n)
+        if n_test < MIN_TEST_ROWS or n - n_test < MIN_TEST_ROWS:
+            raise ValueError(f"Invalid test size: {test_size:g} of {n} rows holds out {n_test}; "
+                             f"keep at least {MIN_TEST_ROWS} rows on each side")
 
 
 def holdout_indices(n: int, test_size: float, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,12 +131,8 @@ def holdout_indices(n: int, test_size: float, *, seed: int) -> tuple[np.ndarray,
     ValueError
         ``test_size`` not strictly between 0 and 1, or fewer than 2 rows held out or left to train on.
     """
-    if not 0.0 < float(test_size) < 1.0:
-        raise ValueError(f"Invalid test size: {test_size!r}; give a fraction strictly between 0 and 1, e.g. 0.2")
+    check_heldout(n, test_size=test_size)
     n_test = math.ceil(test_size * n)
-    if n_test < MIN_TEST_ROWS or n - n_test < MIN_TEST_ROWS:
-        raise ValueError(f"Invalid test size: {test_size:g} of {n} rows holds out {n_test}; "
-                         f"keep at least {MIN_TEST_ROWS} rows on each side")
     order = np.random.default_rng(seed).permutation(n)
     return np.sort(order[n_test:]), order[:n_test]
 
@@ -183,7 +217,7 @@ def _score_folds(data: Dataset, config: TrainConfig | None, splits: list[tuple[n
     r2, rmse, mae, rows = [], [], [], []
     for i, (train, test) in enumerate(splits):
         part = replace(data, X=data.X[train], y=data.y[train], name=f"{data.name} (fold {i + 1} training rows)",
-                       dropped_rows=0)
+                       dropped_rows=0, weights=None if data.weights is None else data.weights[train])
         try:
             result = fit(part, config)
         except DataError as exc:

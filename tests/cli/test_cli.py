@@ -77,7 +77,8 @@ def test_fit_save_predict(run_cli, tmp_path):
     assert float(rows["intercept"][1]) == pytest.approx(HW_INTERCEPT, rel=1e-9)
     assert "R^2" in run.out and "relative gap" in run.out and "epochs         500" in run.out
     assert json.loads(model.read_text())["feature_names"] == ["height"]
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "gap.png", "loss.png"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["fit.png", "gap.png", "leverage.png", "loss.png",
+                                                                     "qq.png", "residuals.png"]
 
     run = run_cli("predict", model, "170", "175")
     assert run.code == 0, run.err
@@ -131,7 +132,7 @@ ERRORS = [
     (["fit", "missing.csv"], 1, "data file 'missing.csv' does not exist"),
     (["fit", "{csv}", "--x", "age"], 1, "column 'age' is not in data.csv; available columns: height, weight"),
     (["fit", "{bad}"], 1, "column 'weight' in bad.csv is not numeric: 'heavy' in row 2"),
-    (["fit", "{nan}"], 1, "has empty, NaN or infinite cells in rows 2, 3"),
+    (["fit", "{nan}"], 1, "nan.csv has empty or NaN cells: 'weight' 2 (rows 2, 3); fill them or use --missing drop"),
     (["fit", "{one}"], 1, "one.csv has 1 row; a line needs at least 2 rows of data"),
     (["fit", "{const}"], 1, "feature 'age' is constant (every row is 30)"),
     (["fit", "height-weight", "--lr", "0"], 2, "learning rate must be a positive number, got lr=0.0"),
@@ -161,7 +162,8 @@ ERRORS = [
     (["fit", "height-weight", "--engine", "stats", "--batch-size", "2"], 2,
      "the stats engine computes full-batch losses only, but batch_size=2; use engine='data'"),
     (["fit", "{bad}", "--stream"], 1, "cannot read bad.csv: "),
-    (["fit", "{nan}", "--stream"], 1, "column 'weight' in nan.csv has empty cells in rows 2, 3"),
+    (["fit", "{nan}", "--stream"], 1,
+     "nan.csv has empty or NaN cells: 'weight' 2 (rows 2, 3); fill them or use --missing drop"),
     (["fit", "{const}", "--stream"], 1, "feature 'age' is constant (every row is 30)"),
     (["fit", "{one}", "--stream"], 1, "one.csv has 1 row; a line needs at least 2 rows of data"),
     (["fit", "height-weight", "--stop-gap", "0"], 2, "stop_gap must be > 0 (or None), got stop_gap=0.0"),
@@ -171,7 +173,7 @@ ERRORS = [
     (["step", "missing.csv"], 1, "data file 'missing.csv' does not exist"),
     (["advise", "height-weight", "--lr", "0"], 2, "learning rate must be a positive number, got lr=0.0"),
     (["advise", "height-weight", "--tol", "2"], 2, "--tol must be between 0 and 1"),
-    (["advise", "{nan}"], 1, "has empty, NaN or infinite cells in rows 2, 3"),
+    (["advise", "{nan}"], 1, "nan.csv has empty or NaN cells: 'weight' 2 (rows 2, 3)"),
     (["predict", "{model}", "1", "--interval"], 1, "this model file has no interval information"),
     (["predict", "{model}", "1", "--interval", "--level", "95"], 2, "'95' must be between 0 and 1"),
     (["sweep", "height-weight", "--optimizer", "adam", "--batch-size", "4"], 2, "a sweep trains full batch"),

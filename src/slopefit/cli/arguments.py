@@ -95,6 +95,28 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
                    help="decimal mark of a CSV file (default: ',' with the ';' separator when cells have commas)")
 
 
+def add_penalty_options(p: argparse.ArgumentParser) -> None:
+    """``--ridge``, ``--lasso``, ``--elastic-net`` with ``--l1-ratio`` (scikit-learn's alphas), and ``--weights``."""
+    p.add_argument("--ridge", type=float, metavar="ALPHA",
+                   help="ridge penalty, scikit-learn's Ridge: ||y - Xw - b||² + ALPHA·||w||² (intercept unpenalised)")
+    p.add_argument("--lasso", type=float, metavar="ALPHA",
+                   help="lasso penalty, scikit-learn's Lasso: ||y - Xw - b||²/(2n) + ALPHA·||w||₁ (exact zeros)")
+    p.add_argument("--elastic-net", type=float, metavar="ALPHA",
+                   help="elastic net, scikit-learn's ElasticNet: ||y - Xw - b||²/(2n) + ALPHA·R·||w||₁ "
+                        "+ ALPHA·(1-R)/2·||w||² with R = --l1-ratio")
+    p.add_argument("--l1-ratio", type=float, metavar="R", help="the elastic net's L1 share R in [0, 1] (default 0.5)")
+    p.add_argument("--weights", metavar="COL",
+                   help="column of sample weights >= 0 (weighted least squares, statsmodels' WLS); not a feature")
+
+
+def penalty_of(args: argparse.Namespace):
+    """The :class:`slopefit.penalties.Penalty` the options ask for, or None (ConfigError: exit 2)."""
+    from slopefit.penalties import penalty_from
+
+    return penalty_from(ridge=getattr(args, "ridge", None), lasso=getattr(args, "lasso", None),
+                        elastic_net=getattr(args, "elastic_net", None), l1_ratio=getattr(args, "l1_ratio", None))
+
+
 def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
     """The options of every training command; ``epochs`` is the default with an explicit lr."""
     add_data_options(p)
@@ -113,6 +135,9 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
                    help="training precision (default auto: float64 on the stats engine, float32 on the rows)")
     p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
+    p.add_argument("--formula", metavar='"Y ~ TERMS"',
+                   help='the target and the terms instead of --x/--y, e.g. "invest ~ value + capital + C(firm) + '
+                        'I(value**2) + value:capital" (formulaic; "- 1" fits no intercept)')
     add_engine_options(p)
     add_stream_options(p)
 
@@ -151,7 +176,7 @@ def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, opti
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
                        log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
                        stop_gap=getattr(args, "stop_gap", None),
-                       engine=args.engine, device=args.device)
+                       engine=args.engine, device=args.device, penalty=penalty_of(args))
 
 
 def load(args: argparse.Namespace):
@@ -163,14 +188,23 @@ def load(args: argparse.Namespace):
     rows = getattr(args, "engine", "auto") == "data" or getattr(args, "batch_size", None) is not None
     # held-out scores train on subsets of the rows: they must be in memory
     rows = rows or getattr(args, "cv", None) is not None or getattr(args, "test_size", None) is not None
-    return open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
+    formula = getattr(args, "formula", None)
+    if formula is not None and (args.x or args.y):
+        raise UsageError(f"slopefit: --formula names the target and the features; leave out "
+                         f"{'--x' if args.x else '--y'} (the formula {formula!r})")
+    data = open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
                      stream=getattr(args, "stream", False), rows=rows, sep=getattr(args, "sep", None),
-                     decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"))
+                     decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"),
+                     formula=formula, weights=getattr(args, "weights", None))
+    design = getattr(data, "design", None)
+    if design is not None and design.formula is not None and not design.intercept:
+        args.no_intercept = True  # "- 1" in the formula: the reference of every run has no intercept either
+    return data
 
 
-def reading_notes(data) -> list[str]:
+def reading_notes(data, lang: str = "en") -> list[str]:
     """The lines that say how a file was read, when not plainly: its CSV dialect, the rows dropped
-    for empty cells (known after a pass over a file read in chunks)."""
+    for empty cells (known after a pass over a file read in chunks), each text column's levels."""
     notes = []
     if getattr(data, "dialect", None) is not None:
         dialect = data.dialect if isinstance(data.dialect, str) else data.dialect.describe()
@@ -181,6 +215,8 @@ def reading_notes(data) -> list[str]:
         kept = data.n_samples if hasattr(data, "n_samples") else data.tally.get("rows", 0)
         notes.append(f"dropped {dropped} {'row' if dropped == 1 else 'rows'} with empty cells "
                      f"({kept + dropped} -> {kept} rows)")
+    if getattr(data, "design", None) is not None:
+        notes.extend(data.design.describe(lang))  # "firm: 11 levels, reference 'American Steel'"
     return notes
 
 

@@ -137,6 +137,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from slopefit.figures import sweep_figure
     from slopefit.progress import ProgressBar
     from slopefit.sweep import grid, sweep
+    from slopefit.training import intercept_of
 
     lrs = _values(args.lr, "--lr", log=True)
     momenta = _values(args.momentum, "--momentum", log=False) if args.momentum else [0.0]
@@ -149,6 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         data = load(args)
+        configs = [intercept_of(getattr(data, "design", None), c) for c in configs]  # a formula's "- 1"
         result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
     except KeyboardInterrupt:
         bar.close()

@@ -78,6 +78,12 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
                         "not held in memory")
         else:
             head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}")
+    if cfg.penalty is not None:
+        head.append(f"penalty: {cfg.penalty.describe()} (scikit-learn's {_SKLEARN[cfg.penalty.kind]}); gradient "
+                    f"descent minimises {result.loss_label().split(' (', 1)[1][:-1]}, N = "
+                    f"{'the sum of the weights' if result.weights_name else 'rows'}, the intercept unpenalised")
+    if result.weights_name:
+        head.append(f"weights: column {result.weights_name!r} (weighted least squares; not a feature)")
     if result.auto:
         head.append(f"chosen: {result.auto} (give --lr to set the step yourself)")
     head.append("")
@@ -87,7 +93,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
     ls = [*result.exact.coef, *([result.exact.intercept] if cfg.fit_intercept else [])]
     for name, c, e in zip(names, gd, ls, strict=True):
         rows.append((name, f"{c:.10g}", f"{e:.10g}", f"{abs(c - e) / abs(e):.2g}" if e else f"{abs(c - e):.2g}"))
-    rows.append(("loss (MSE)", f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}", ""))
+    rows.append((result.loss_label(), f"{result.final_loss:.10g}", f"{result.exact.loss:.10g}", ""))
     stopped = {"tol": "tolerance reached", "gap": f"within --stop-gap {cfg.stop_gap} of the optimum",
                "converged": f"every coefficient within {AUTO_RTOL:g} of the optimum",
                "epochs": "budget spent before converging" if budgeted else "all epochs run"}[result.stop_reason]
@@ -110,8 +116,17 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
                                       automatic=result.auto is not None,
                                       batch_size=None if batch == "full batch" else cfg.batch_size)
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
-    return "\n".join(head + [table(("", "gradient descent", "exact (least squares)", "relative difference"), rows)]
-                     + tail + ["", summary_table(result.summary(cov_type=cov_type))])
+    if cfg.penalty is not None:
+        from slopefit.results import penalized_note
+
+        inference = f"note: {penalized_note(cfg.penalty)}"
+    else:
+        inference = summary_table(result.summary(cov_type=cov_type))
+    return "\n".join(head + [table(("", "gradient descent", result.exact_label(), "relative difference"), rows)]
+                     + tail + ["", inference])
+
+
+_SKLEARN = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}  # the estimator each penalty matches
 
 
 def summary_table(summary) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 import math
 
-from slopefit.cli.arguments import add_data_options, add_stream_options, default_lang, load, positive_int
+from slopefit.cli.arguments import (
+    add_data_options,
+    add_penalty_options,
+    add_stream_options,
+    default_lang,
+    load,
+    penalty_of,
+    positive_int,
+)
 from slopefit.cli.render import numbers, table
 from slopefit.errors import ConfigError
 
@@ -18,6 +26,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language (default: from locale)")
     p.add_argument("--out", default="figures", metavar="DIR", help="where to save figures (default ./figures)")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
+    p.add_argument("--part", choices=("notebook", "categories", "all"), default="notebook",
+                   help="notebook (default): the lesson as the notebook has it; categories: exercise 3, a text "
+                        "column and a formula on the Grunfeld data (no figures); all: both")
     p.set_defaults(handler=cmd_lesson)
 
     p = sub.add_parser("advise", help="eigenvalues, condition numbers and stable learning rates of the data's MSE")
@@ -28,6 +39,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--tol", type=float, default=1e-6, help="relative gap to reach (default 1e-6)")
     p.add_argument("--max-epochs", type=positive_int, default=100_000, help="budget of the measured run")
     p.add_argument("--no-intercept", action="store_true")
+    add_penalty_options(p)
     add_stream_options(p)
     p.set_defaults(handler=cmd_advise)
 
@@ -52,7 +64,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     rows = []
     for name in builtin_names():
         ds = builtin(name)
-        rows.append((name, str(ds.n_samples), f"{', '.join(ds.feature_names)} -> {ds.target_name}",
+        columns = ds.design.inputs if ds.design is not None else ds.feature_names  # a text column, not its indicators
+        rows.append((name, str(ds.n_samples), f"{', '.join(columns)} -> {ds.target_name}",
                      ds.description[args.lang]))
     print(table(("name", "rows", "columns", "description"), rows))
     print("\nAlso: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a CSV/Parquet file.")
@@ -63,18 +76,26 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     from slopefit.lesson import run_lesson, save_figures
     from slopefit.texts import text
 
-    lesson = run_lesson(args.lang)
-    for section in lesson.sections:
+    shown: list = []
+    if args.part != "categories":
+        lesson = run_lesson(args.lang)
+        shown += lesson.sections
+    if args.part != "notebook":
+        from slopefit.lesson import run_categories
+
+        shown.append(run_categories(args.lang))
+    for section in shown:
         print(f"\n== {section.title} ==")
         print("\n".join(section.lines))
-    paths = save_figures(lesson, args.out)
-    print(f"\n{text('lesson.saved', args.lang)} ({len(paths)}):")
+    paths = save_figures(lesson, args.out) if args.part != "categories" else []
+    if paths:
+        print(f"\n{text('lesson.saved', args.lang)} ({len(paths)}):")
     for path in paths:
         print(f"  {path}")
     if args.report:
         from slopefit.report import Section, write_report
 
-        sections = [Section(s.title, "\n".join(s.lines)) for s in lesson.sections]
+        sections = [Section(s.title, "\n".join(s.lines)) for s in shown]
         sections.append(Section(text("report.figures", args.lang), images=paths))
         page = write_report(args.report, title=text("report.lesson.title", args.lang), sections=sections,
                             lang=args.lang)
@@ -92,17 +113,23 @@ def cmd_advise(args: argparse.Namespace) -> int:
         raise ConfigError(f"--tol must be between 0 and 1 (a relative gap), got {args.tol}; try 1e-6")
     if args.momentum is not None and not 0 <= args.momentum < 1:
         raise ConfigError(f"--momentum must be in [0, 1), got {args.momentum:g}; try 0.9")
+    penalty = penalty_of(args)
     data = load(args)
     stats = gather_stats(data)
     fit_intercept = not args.no_intercept
-    adv = advise(stats, scaling=args.scale, fit_intercept=fit_intercept)
+    adv = advise(stats, scaling=args.scale, fit_intercept=fit_intercept, penalty=penalty)
     lr = args.lr if args.lr is not None else adv.best_lr
     run = predict_and_measure(data, stats, adv, lr=lr, momentum=args.momentum or 0.0, tol=args.tol,
-                              max_epochs=args.max_epochs, fit_intercept=fit_intercept)
+                              max_epochs=args.max_epochs, fit_intercept=fit_intercept, penalty=penalty)
     lam = adv.eigenvalues
     shown = ", ".join(f"{v:.6g}" for v in (lam if len(lam) <= 8 else [*lam[:3], *lam[-3:]]))
     print(f"slopefit advise: {data.name} ({stats.n} rows, {stats.n_features} feature"
           f"{'s' if stats.n_features > 1 else ''}), scale={args.scale}")
+    if penalty is not None:
+        print(f"penalty: {penalty.describe()}; the objective is {penalty.objective()}, its smooth part's Hessian "
+              "below (a ridge part adds 2·l2/s² to the diagonal; an L1 part adds no curvature)")
+    if getattr(data, "weights", None) is not None:
+        print(f"weights: column {data.weights_name!r} (weighted MSE, N = sum of the weights)")
     print(f"Hessian of the MSE, (2/N)·AᵀA with A = [X, 1], in scaled units: eigenvalues {shown}"
           + (" (smallest and largest three)" if len(lam) > 8 else ""))
     print("condition number λmax/λmin:  " + "   ".join(f"{k} {v:.4g}" for k, v in adv.condition.items()))

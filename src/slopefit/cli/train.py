@@ -11,6 +11,7 @@ from pathlib import Path
 
 from slopefit.cli.arguments import (
     UsageError,
+    add_penalty_options,
     add_reading_options,
     add_training_options,
     config_from,
@@ -30,6 +31,7 @@ EXIT_OK, EXIT_INTERRUPTED = 0, 130
 def add_parsers(sub) -> None:
     p = sub.add_parser("fit", help="fit a line by gradient descent and compare it with the exact answer")
     add_training_options(p, epochs=1000)
+    add_penalty_options(p)
     p.add_argument("--optimizer", default="sgd", help="sgd, adam, adamw, rmsprop, adagrad or lbfgs (default sgd)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: chosen from the curvature of the data, and the run stops once "
@@ -40,7 +42,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--stop-gap", type=float, default=None, metavar="GAP",
                    help="stop once the relative gap to the exact optimum is <= GAP, e.g. 1e-6")
     p.add_argument("--save", metavar="MODEL.json", help="save the fitted model as JSON")
-    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*) and fit.png in DIR")
+    p.add_argument("--plot", metavar="DIR", help="save loss.png, gap.png (loss - loss*), fit.png and the diagnostics "
+                   "residuals.png, qq.png, leverage.png (Cook's distance) in DIR")
     p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML page")
     p.add_argument("--json", metavar="FILE.json",
                    help="also write the results as JSON: the line, the exact one, the OLS summary, the settings")
@@ -72,25 +75,35 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
-    from slopefit.training import fit
+    from slopefit.training import fit, intercept_of
 
     options = optimizer_options(args.option)
     if args.momentum is not None:
         options["momentum"] = args.momentum
     config = config_from(args, args.optimizer, args.lr, options)
+    if args.weights is not None and args.cov != "nonrobust":
+        raise UsageError(f"slopefit fit: --cov {args.cov} is not available with --weights; the WLS summary's "
+                         "standard errors are the classical ones (drop --cov)")
     bar = ProgressBar()
     try:
         data = load(args)
+        config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
-            from slopefit.validation import require_rows
+            from slopefit.validation import check_heldout, require_rows
 
-            require_rows(data)  # before the full fit: a file read in chunks cannot be dealt into folds
+            # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
+            try:
+                check_heldout(require_rows(data).n_samples, k=args.cv, test_size=args.test_size)
+            except ValueError as exc:
+                raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
         stats = gather_stats(data, on_rows=bar.rows)
         pass_seconds = time.perf_counter() - started
         if config.batch_size is None and config.lr is not None:
+            from slopefit.penalties import lr_bound
+
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-            lam_max = 2.0 / stats.lr_bound(scaler, fit_intercept=config.fit_intercept)
+            lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
             warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -104,7 +117,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
     summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None,
                          cov_type=args.cov)
-    summary = "\n".join([*reading_notes(data), summary])
+    summary = "\n".join([*reading_notes(data, args.lang), summary])
     print(summary)
     cv = None
     if args.cv is not None or args.test_size is not None:
@@ -161,22 +174,35 @@ def _write_json(payload: dict, path: str) -> Path:
     return Path(path)
 
 
-def _rows_from_values(values: list[str], model) -> list[list[float]]:
-    """VALUE arguments -> rows of the model's width, or UsageError naming the bad value."""
-    d = model.n_features
-    numbers = []
-    for text in values:
+def _rows_from_values(values: list[str], model) -> list[list]:
+    """VALUE arguments -> rows of the model's width, or UsageError naming the bad value. With a
+    design (categories, a formula) a row holds the table's columns, text for the text ones."""
+    design = model.design
+    columns = design.inputs if design is not None else model.feature_names
+    text = set(design.text) if design is not None else set()
+    d = len(columns)
+    numbers: list = []
+    for k, cell in enumerate(values):
+        if columns[k % d] in text:
+            numbers.append(cell)
+            continue
         try:
-            value = float(text)
+            value = float(cell)
         except ValueError:
-            raise UsageError(f"slopefit predict: {text!r} is not a number; give numeric values") from None
+            raise UsageError(f"slopefit predict: {cell!r} is not a number; give numeric values"
+                             + (f" ({columns[k % d]!r} is numeric)" if design is not None else "")) from None
         if not math.isfinite(value):
-            raise UsageError(f"slopefit predict: {text!r} is not a finite number; give finite values")
+            raise UsageError(f"slopefit predict: {cell!r} is not a finite number; give finite values")
         numbers.append(value)
     if len(numbers) % d:
-        raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} features "
-                         f"({', '.join(model.feature_names)}); give a multiple of {d} values")
+        raise UsageError(f"slopefit predict: {len(numbers)} values do not fill whole rows of {d} "
+                         f"{'columns' if design is not None else 'features'} ({', '.join(columns)}); "
+                         f"give a multiple of {d} values")
     return [numbers[i:i + d] for i in range(0, len(numbers), d)]
+
+
+def _cell(value) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -185,15 +211,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if args.csv and args.values:
         raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
-    if args.csv:
+    design = model.design
+    columns = design.inputs if design is not None else model.feature_names
+    if args.csv and design is not None:
+        from slopefit.files import read_columns
+
+        X = read_columns(args.csv, columns, sep=args.sep, decimal=args.decimal)
+    elif args.csv:
         from slopefit.files import read_features
 
         X = read_features(args.csv, model.feature_names, sep=args.sep, decimal=args.decimal).tolist()
     elif args.values:
         X = _rows_from_values(args.values, model)
     else:
-        raise UsageError(f"slopefit predict: give values to predict ({model.n_features} per row: "
-                         f"{', '.join(model.feature_names)}) or --csv FILE")
+        raise UsageError(f"slopefit predict: give values to predict ({len(columns)} per row: "
+                         f"{', '.join(columns)}) or --csv FILE")
     outside = model.outside_range(X, per_feature=True).tolist()  # (n_rows, n_features) of bool
     flagged = [any(row) for row in outside]
     if args.interval:
@@ -203,11 +235,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         pct = f"{100 * args.level:g}%"
         rows = []
         for i, x in enumerate(X):
-            rows.append([*(f"{v:.6g}" for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
+            rows.append([*(_cell(v) for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
                          f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]"])
             if any(flagged):
                 rows[-1].append("extrapolation" if flagged[i] else "")
-        header = [*model.feature_names, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
+        header = [*columns, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
         print(table(header + (["range"] if any(flagged) else []), rows))
     else:
         for value in model.predict(X):
