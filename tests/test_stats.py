@@ -256,3 +256,21 @@ def test_a_far_provisional_line_gets_its_residual_passes(order, monkeypatch):
     refined = reference_solution(data, stats=stats)
     assert _digits(refined.coef, oracle.coef) >= 16 - np.log10(cond) - 2.5
     assert refined.loss == pytest.approx(oracle.loss, rel=1e-10)
+
+
+def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
+    import statsmodels.api as sm
+
+    from slopefit.refinement import refine_in_pass
+
+    data = make_synthetic(50_000, 3, seed=8, offset=40.0)
+    w = np.random.default_rng(4).uniform(0.1, 3.0, 50_000)
+    chunks = [(data.X[i:i + 9000], data.y[i:i + 9000], w[i:i + 9000]) for i in range(0, 50_000, 9000)]
+    stats = compute_stats(chunks, 3)
+    refined, enough = refine_in_pass(stats)
+    oracle = sm.WLS(data.y, sm.add_constant(data.X), weights=w).fit()  # QR on sqrt(w)-scaled rows
+    assert enough and stats.weighted and stats.total == pytest.approx(w.sum(), rel=1e-14)
+    # both near the float64 floor of this well-conditioned design (cond ~1; offsets 40: ~2 digits of cancellation)
+    np.testing.assert_allclose(refined.coef, oracle.params[1:], rtol=1e-11)
+    assert refined.intercept == pytest.approx(oracle.params[0], rel=1e-11)
+    assert refined.loss == pytest.approx(float(w @ oracle.resid ** 2) / w.sum(), rel=1e-11)
