@@ -274,30 +274,3 @@ def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
     np.testing.assert_allclose(refined.coef, oracle.params[1:], rtol=1e-11)
     assert refined.intercept == pytest.approx(oracle.params[0], rel=1e-11)
     assert refined.loss == pytest.approx(float(w @ oracle.resid ** 2) / w.sum(), rel=1e-11)
-
-
-@pytest.mark.parametrize("layout", ["rows", "columns"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_a_large_block_split_over_two_threads_gives_the_same_statistics(layout, weighted, monkeypatch):
-    from slopefit import accumulation
-
-    data = make_synthetic(40_000, 5, seed=41, offset=25.0, dtype=np.float32)
-    X = np.asfortranarray(data.X) if layout == "columns" else data.X
-    w = np.random.default_rng(5).uniform(0.5, 2.0, 40_000) if weighted else None
-    chunk = (X, data.y) if w is None else (X, data.y, w)
-    whole = compute_stats([chunk], 5, chunk_rows=1000)
-    monkeypatch.setattr(accumulation, "SPLIT_ROWS", 5000)  # 40000 rows >= 2 x 5000: two threads
-    split = compute_stats([chunk], 5, chunk_rows=1000)
-    # the same products, summed in two groups then added: sums of N terms in another order differ by
-    # <= N u sum|terms| (N = 4e4: 4.4e-12 of the largest Gram entry bounds every entry)
-    np.testing.assert_allclose(split.gram, whole.gram, rtol=0, atol=5e-12 * np.abs(whole.gram).max())
-    np.testing.assert_array_equal(split.x_min, data.X.min(axis=0))
-    np.testing.assert_array_equal(split.x_max, data.X.max(axis=0))
-    assert split.n == 40_000 and split.total == pytest.approx(whole.total, rel=1e-15)
-    assert split.residuals is not None and whole.residuals is not None
-    assert split.residuals.rss == pytest.approx(whole.residuals.rss, rel=1e-12)
-    # and against numpy's float64 sums of the same rows
-    xs = data.X.astype(np.float64) - split.x_shift
-    weights = np.ones(40_000) if w is None else w
-    np.testing.assert_allclose(split.gram[:5, :5], (xs * weights[:, None]).T @ xs, rtol=1e-12,
-                               atol=1e-12 * np.abs(split.gram[:5, :5]).max())

@@ -10,7 +10,6 @@ minima and maxima come in the same pass. NaN and infinite cells are named by col
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -23,7 +22,6 @@ from slopefit.stats import LineResiduals, SufficientStats
 DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1.2 MB at 16 features, stays in cache
 SHIFT_ROWS = 65_536  # leading rows whose means become the shift and whose least-squares line the provisional one
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
-SPLIT_ROWS = 1 << 20  # blocks of at least twice this many rows are accumulated as two halves on two threads
 
 
 class StatsAccumulator:
@@ -95,61 +93,11 @@ class StatsAccumulator:
             return
         if self._x_shift is None:
             self._start(X, y)
-        rows = int(X.shape[0])
-        if self.device == "cpu" and rows >= 2 * SPLIT_ROWS:
-            self._add_split(X, y, root)
-        else:
-            self._add_rows(X, y, root)
-        self.n += rows
-
-    def _add_rows(self, X, y, root) -> None:
-        """Every slice of the rows, in order."""
         column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
             self._add_slice(xb, yb, column_major, None if root is None else root[start:start + self.chunk_rows])
-
-    def _add_split(self, X, y, root) -> None:
-        """A large block's two halves on two threads, each with its own buffers and sums (same
-        shift, same provisional line), then added: both cores work, and no op waits for the other
-        thread (unlike torch's worker threads, see :func:`one_torch_thread`)."""
-        half = X.shape[0] // 2 // self.chunk_rows * self.chunk_rows  # a whole number of slices first
-        other = StatsAccumulator(self.n_features, device=self.device, chunk_rows=self.chunk_rows)
-        other._x_shift, other._y_shift, other._minus_c = self._x_shift, self._y_shift, self._minus_c
-        failed: list[BaseException] = []
-
-        def second_half() -> None:
-            try:
-                with one_torch_thread():  # the setting is the calling thread's own
-                    other._add_rows(X[half:], y[half:], None if root is None else root[half:])
-            except BaseException as error:  # noqa: BLE001 - raised again on the calling thread
-                failed.append(error)
-
-        worker = threading.Thread(target=second_half, name="slopefit-pass", daemon=True)
-        worker.start()
-        try:
-            self._add_rows(X[:half], y[:half], None if root is None else root[:half])
-        finally:
-            worker.join()
-        if failed:
-            raise failed[0]
-        self._merge(other)
-
-    def _merge(self, other: StatsAccumulator) -> None:
-        """Add the sums, minima and maxima of ``other`` (same shift and provisional line)."""
-        import torch
-
-        self._xx += other._xx
-        self._xo += other._xo
-        self._oo += other._oo
-        torch.minimum(self._min, other._min, out=self._min)
-        torch.maximum(self._max, other._max, out=self._max)
-        if other._wide_min is not None:
-            if self._wide_min is None:
-                self._wide_min, self._wide_max = other._wide_min, other._wide_max
-            else:
-                torch.minimum(self._wide_min, other._wide_min, out=self._wide_min)
-                torch.maximum(self._wide_max, other._wide_max, out=self._wide_max)
+        self.n += int(X.shape[0])
 
     def _start(self, X, y) -> None:
         """The shift (the first rows' means) and the provisional line (their least-squares line,
@@ -201,7 +149,7 @@ class StatsAccumulator:
         if whole:
             wide = xb[:whole].reshape(-1, RANGE_FOLD * d)
             if self._wide_min is None:
-                self._wide_min, self._wide_max = wide.amin(dim=0).double(), wide.amax(dim=0).double()
+                self._wide_min, self._wide_max = wide.amin(dim=0), wide.amax(dim=0)
             else:
                 torch.minimum(self._wide_min, wide.amin(dim=0), out=self._wide_min)
                 torch.maximum(self._wide_max, wide.amax(dim=0), out=self._wide_max)
