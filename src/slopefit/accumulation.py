@@ -149,7 +149,7 @@ class StatsAccumulator:
         if whole:
             wide = xb[:whole].reshape(-1, RANGE_FOLD * d)
             if self._wide_min is None:
-                self._wide_min, self._wide_max = wide.amin(dim=0), wide.amax(dim=0)
+                self._wide_min, self._wide_max = wide.amin(dim=0).double(), wide.amax(dim=0).double()
             else:
                 torch.minimum(self._wide_min, wide.amin(dim=0), out=self._wide_min)
                 torch.maximum(self._wide_max, wide.amax(dim=0), out=self._wide_max)
