@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install browser lint bench bench-scale bench-load bench-pass clean
+.PHONY: demo test install browser lint bench bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -57,6 +57,10 @@ bench-load: $(STAMP)
 # epoch, each as a ratio against a baseline measured in the same run; PASS_ARGS="--n 200000" runs small
 bench-pass: $(STAMP)
 	$(PY) benchmarks/bench_pass.py $(PASS_ARGS)
+
+# 30 learners training at once against one alone, and the page's load time meanwhile
+bench-playground: $(STAMP)
+	$(PY) benchmarks/bench_playground.py
 
 clean:
 	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache

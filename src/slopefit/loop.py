@@ -191,10 +191,12 @@ def run_loop(
         if epoch % log_every == 0 or is_last or converged or close_enough:
             seen_epochs.append(epoch)
             seen_losses.append(loss)
-            if record_params:
-                seen_params.append(stepper.judged())
+            params = stepper.judged() if record_params else None
+            if params is not None:
+                seen_params.append(params)
             if callback is not None:
-                callback(Progress(epoch=epoch, epochs=epochs, loss=current))
+                callback(Progress(epoch=epoch, epochs=epochs, loss=current,
+                                  params=None if params is None else tuple(float(v) for v in params[0])))
         if converged or close_enough:
             stop_reason, last = ("tol" if converged else "gap"), epoch
             if not is_last:

@@ -79,11 +79,15 @@ class Progress:
         The epochs the run may take in all (its budget).
     loss : float
         The loss at ``epoch``.
+    params : tuple of float or None, default None
+        ``(W..., B)`` in scaled units at ``epoch`` when the run records its parameters
+        (``record_params``), else None: what a live view draws the line and the path from.
     """
 
     epoch: int
     epochs: int
     loss: float
+    params: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)

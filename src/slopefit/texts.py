@@ -293,3 +293,88 @@ def html_table(header, rows, *, caption: str = "", foot: str = "") -> str:
     if foot:
         parts.append(f"<p>{html.escape(foot)}</p>")
     return "".join(parts)
+
+
+# The playground's page (slopefit serve): labels, buttons and sentences, sent to the page as one table.
+PAGE_TEXT: dict[str, dict[str, str]] = {
+    "title": {"ko": "slopefit 놀이터: 경사하강법을 직접 돌려 보기", "en": "slopefit playground: gradient descent, hands on"},
+    "subtitle": {"ko": "모든 숫자는 이 컴퓨터의 파이토치가 계산하고, 정확한 최소제곱 해와 비교합니다.",
+                 "en": "Every number is computed by PyTorch on this computer and checked against the exact least-squares answer."},
+    "data": {"ko": "데이터", "en": "Data"},
+    "upload": {"ko": "CSV 올리기", "en": "Upload a CSV"},
+    "uploaded": {"ko": "올린 파일", "en": "uploaded file"},
+    "x": {"ko": "입력 x", "en": "input x"},
+    "y": {"ko": "목표 y", "en": "target y"},
+    "scale": {"ko": "스케일링", "en": "Scaling"},
+    "scale.none": {"ko": "없음 (none)", "en": "none"},
+    "scale.center": {"ko": "중심화 (center)", "en": "center"},
+    "scale.standardize": {"ko": "표준화 (standardize)", "en": "standardize"},
+    "optimizer": {"ko": "옵티마이저", "en": "Optimizer"},
+    "lr": {"ko": "학습률 lr", "en": "learning rate lr"},
+    "momentum": {"ko": "모멘텀", "en": "momentum"},
+    "epochs": {"ko": "에포크", "en": "epochs"},
+    "batch": {"ko": "배치 크기 (비우면 전체)", "en": "batch size (empty: full batch)"},
+    "run": {"ko": "학습 시작", "en": "Run"},
+    "cancel": {"ko": "멈추기", "en": "Stop"},
+    "clear": {"ko": "겹친 실행 지우기", "en": "Clear overlaid runs"},
+    "final": {"ko": "마지막 에포크의 손실", "en": "loss at the last epoch"},
+    "fit.line": {"ko": "데이터 위의 직선", "en": "The line over the data"},
+    "fit.contour": {"ko": "손실 등고선 위의 경로 (클릭: 시작점)", "en": "The path on the loss contours (click: start here)"},
+    "fit.curve": {"ko": "손실 곡선 (로그 척도, 점선: 최솟값 손실)", "en": "Loss curve (log scale, dashed: the optimum's loss)"},
+    "exact": {"ko": "정확한 해 (최소제곱)", "en": "exact (least squares)"},
+    "gd": {"ko": "경사하강법", "en": "gradient descent"},
+    "advice": {"ko": "곡률이 말해 주는 것 (slopefit advise)", "en": "What the curvature says (slopefit advise)"},
+    "advice.eig": {"ko": "헤세 행렬 고윳값", "en": "Hessian eigenvalues"},
+    "advice.cond": {"ko": "조건수", "en": "condition number"},
+    "advice.bound": {"ko": "안정한 학습률 상한", "en": "stable learning-rate bound"},
+    "advice.best": {"ko": "가장 빠른 lr (모멘텀 없이)", "en": "fastest lr (no momentum)"},
+    "advice.heavy": {"ko": "가장 빠른 모멘텀 설정", "en": "fastest momentum setting"},
+    "advice.own": {"ko": "이 설정의 상한", "en": "this setting's bound"},
+    "advice.none": {"ko": "이 옵티마이저에는 닫힌 형태의 상한이 없습니다", "en": "this optimizer has no closed-form bound"},
+    "result.epochs": {"ko": "에포크", "en": "epochs"},
+    "result.gap": {"ko": "최솟값까지의 차이 loss − loss*", "en": "gap to the optimum loss − loss*"},
+    "result.rel": {"ko": "상대 차이", "en": "relative gap"},
+    "result.line": {"ko": "직선", "en": "line"},
+    "result.converged": {"ko": "수렴", "en": "converged"},
+    "result.notconverged": {"ko": "아직 수렴하지 않음", "en": "not converged yet"},
+    "download.model": {"ko": "모델 JSON 받기", "en": "Download model JSON"},
+    "download.report": {"ko": "HTML 보고서 받기", "en": "Download HTML report"},
+    "lesson": {"ko": "수업 따라가기", "en": "Walk the lesson"},
+    "lesson.load": {"ko": "이 설정으로 학습", "en": "Train this"},
+    "lesson.step": {"ko": "손으로 한 걸음: autograd의 W.grad, B.grad와 공식 (2/N)·Σ(Yp−Y)·X",
+                    "en": "One step by hand: autograd's W.grad, B.grad next to the formula (2/N)·Σ(Yp−Y)·X"},
+    "lesson.data": {"ko": "01 데이터: 키와 몸무게 그대로 (none)", "en": "01 The data: heights and weights as they are (none)"},
+    "lesson.center": {"ko": "중심화 (center): 그릇 모양과 안정 한계가 바뀝니다", "en": "Centered (center): the bowl and the stable bound change"},
+    "lesson.loop": {"ko": "200 에포크 반복 (SGD lr=0.01)", "en": "The 200-epoch loop (SGD lr=0.01)"},
+    "lesson.slip": {"ko": "B/b 실수: 노트북의 반복문은 B를 0.998에 고정한 채 멈춥니다",
+                    "en": "The B/b slip: the notebook's loop leaves B frozen at 0.998"},
+    "lesson.ex1": {"ko": "실습 1: momentum=0.9", "en": "Exercise 1: momentum=0.9"},
+    "lesson.ex2": {"ko": "실습 2: 키 → 몸무게", "en": "Exercise 2: height → weight"},
+    "lesson.show": {"ko": "수업 전체 출력 보기", "en": "Show the whole lesson's output"},
+    "sweep": {"ko": "lr × 모멘텀 스윕 (칸을 누르면 그 설정으로 학습)", "en": "lr × momentum sweep (click a cell to train it)"},
+    "sweep.run": {"ko": "스윕 실행", "en": "Run the sweep"},
+    "sweep.boundary": {"ko": "이론상 안정 한계 2(1+m)/λmax", "en": "stability bound in theory 2(1+m)/λmax"},
+    "sweep.diverged": {"ko": "발산", "en": "diverged"},
+    "sweep.color": {"ko": "색: 최종 상대 차이 (log10)", "en": "colour: final relative gap (log10)"},
+    "epoch": {"ko": "에포크", "en": "epoch"},
+    "loss": {"ko": "손실", "en": "loss"},
+    "start": {"ko": "시작", "en": "start"},
+    "minimum": {"ko": "최솟값", "en": "minimum"},
+    "busy": {"ko": "계산 중…", "en": "computing…"},
+    "multi": {"ko": "특성이 둘 이상: 학습이 끝나면 실제값과 예측값을 그립니다 (등고선 없음)",
+              "en": "More than one feature: actual against predicted once a run ends (no contours)"},
+    "actual": {"ko": "실제값", "en": "actual"},
+    "predicted": {"ko": "예측값", "en": "predicted"},
+    "lang.switch": {"ko": "English", "en": "한국어"},
+}
+
+
+def page_texts(lang: str) -> dict[str, str]:
+    """Every text of the playground's page in ``lang`` ("ko" or "en"), by key.
+
+    Examples
+    --------
+    >>> page_texts("ko")["run"]
+    '학습 시작'
+    """
+    return {key: values[lang] for key, values in PAGE_TEXT.items()}

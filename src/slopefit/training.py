@@ -46,6 +46,7 @@ def fit(
     on_rows: Callable[[int], None] | None = None,
     stats: SufficientStats | None = None,
     formula: str | None = None,
+    init_params: tuple[float, ...] | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -78,6 +79,9 @@ def fit(
         ``"invest ~ value + capital + C(firm)"``: the target and the terms of ``data`` given as a
         table (a built-in name, a path, a pandas DataFrame; see :func:`slopefit.datasets.load_dataset`);
         ``- 1`` fits no intercept.
+    init_params : tuple of float, optional
+        ``(W..., B)`` in the scaled units of ``config.scaling`` to start from (B left out without
+        an intercept), instead of ``config.init`` everywhere (the playground's click on the contours).
 
     Returns
     -------
@@ -146,8 +150,12 @@ def fit(
     engine = make_engine(engine_name, data, scaler, cast(StatsEngine, stats_engine), full_batch=full_batch,
                          dtype=dtype, device=device)
 
-    W = torch.full((stats.n_features,), float(config.init), dtype=dtype, device=device, requires_grad=True)
-    B = (torch.full((1,), float(config.init), dtype=dtype, device=device, requires_grad=True)
+    n_params = stats.n_features + config.fit_intercept
+    first = [float(config.init)] * n_params if init_params is None else [float(v) for v in init_params]
+    if len(first) != n_params or not all(np.isfinite(first)):
+        raise ConfigError(f"init_params must give {n_params} finite values (W..., B), got {init_params!r}")
+    W = torch.tensor(first[:stats.n_features], dtype=dtype, device=device, requires_grad=True)
+    B = (torch.tensor(first[stats.n_features:], dtype=dtype, device=device, requires_grad=True)
          if config.fit_intercept else None)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     prox = stats_engine.prox if isinstance(stats_engine, PenaltyEngine) and penalty and penalty.has_l1 else None

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from slopefit.cli import bench, explore, teach, train
+from slopefit.cli import bench, explore, serve, teach, train
 from slopefit.cli.arguments import UsageError
 from slopefit.errors import ConfigError, SlopefitError
 
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parsers(sub)
     explore.add_parsers(sub)
     bench.add_parsers(sub)
+    serve.add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,53 @@
+"""``slopefit serve``: the playground, a local web page where the lesson can be played with."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from slopefit.cli.arguments import UsageError
+
+EXIT_OK = 0
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("serve", help="the playground: the lesson as a web page a class can play with")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; another address lets others in)")
+    p.add_argument("--open", action="store_true", help="open the page in the web browser")
+    p.add_argument("--workers", type=int, default=2, help="threads that train (default 2)")
+    p.set_defaults(handler=cmd_serve, needs_torch=False)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"slopefit serve: --port must be 0..65535, got {args.port}")
+    if args.workers < 1:
+        raise UsageError(f"slopefit serve: --workers must be >= 1, got {args.workers}")
+    if args.host not in LOOPBACK:
+        print(f"slopefit serve: warning: --host {args.host} lets other machines on the network use this "
+              "playground (and this computer's CPU); leave --host out to keep it to this machine", file=sys.stderr)
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError("slopefit serve needs starlette and uvicorn: pip install -e . (they are dependencies)") \
+            from None
+    from slopefit.server import serve
+
+    def ready(url: str) -> None:
+        print(f"slopefit serve: the playground is at {url} (Ctrl-C stops it)", flush=True)
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    try:
+        serve(host=args.host, port=args.port, workers=args.workers, on_ready=ready)
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not a failure
+        print("slopefit serve: stopped", file=sys.stderr)
+    except OSError as exc:
+        raise UsageError(f"slopefit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                         "choose another --port (or --host)") from None
+    return EXIT_OK
