@@ -1,11 +1,12 @@
 """The one pass: :class:`SufficientStats` accumulated chunk by chunk, in float64, on shifted columns.
 
-Each slice of rows is converted into one cache-sized float64 buffer ``M = [X - s, y - t, 1, r]``
+Each slice of rows is converted into cache-sized float64 buffers holding ``M = [X - s, y - t, 1, r]``
 (``s``, ``t``: the first rows' means, so offsets such as heights near 170 cost no digits; ``r``:
-the residual of the first rows' least-squares line) and one BLAS product adds ``M^T M`` in
-place: the cross products, the products with y, the sums, and the residual moments from which
-:func:`slopefit.refinement.refine_in_pass` refines the optimum without a second pass. Column
-minima and maxima come in the same pass. NaN and infinite cells are named by column and row.
+the residual of the first rows' least-squares line) and three BLAS products add the blocks of
+``M^T M`` in place: the cross products, the products with y, the sums, and the residual moments
+from which :func:`slopefit.refinement.refine_in_pass` refines the optimum without a second pass.
+Column minima and maxima come in the same pass. NaN and infinite cells are named by column and row.
+Torch runs the pass on one thread (:func:`one_torch_thread`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ class StatsAccumulator:
     """Accumulates :class:`SufficientStats` over chunks of rows, with torch, in float64.
 
     Each slice of ``chunk_rows`` rows is converted into two preallocated, cache-sized float64
-    buffers, ``X - s`` and the rows ``[y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual of the
-    provisional line ``c``, the least-squares line of the first rows, which passes through their
-    means ``(s, t)``); three BLAS products then add the blocks of ``M^T M``, ``M = [X - s, y - t,
-    1, r]``, in place: no per-chunk allocation, no Python work per row.
+    buffers, ``X - s`` and the rows ``[y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual
+    of the provisional line ``c``, the least-squares line of the first rows, which passes through
+    their means ``(s, t)``); three BLAS products then add the blocks of ``M^T M``, ``M = [X - s,
+    y - t, 1, r]``, in place: no per-chunk allocation, no Python work per row.
 
     Parameters
     ----------
