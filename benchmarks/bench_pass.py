@@ -213,7 +213,7 @@ def minibatch_target(data, batch: int, repeat: int) -> None:
     status = "MET" if epoch / matvec <= 4 else "MISSED"
     print(f"  {'minibatch epoch / (X @ w)':<44} {epoch / matvec:6.2f} (target <= 4) {status:<6}  epoch {epoch:.3f} s, "
           f"{epoch / steps * 1e6:.0f} us a step", flush=True)
-    parts["the rest (step wrappers, float(loss), closures)"] = epoch - sum(parts.values())
+    parts["epoch minus the parts above (noise: may be < 0)"] = epoch - sum(parts.values())
     for name, seconds in parts.items():
         print(f"     {name:<48} {seconds:.3f} s  {seconds / matvec:6.2f} x (X @ w)  "
               f"{seconds / steps * 1e6:6.1f} us a step")
