@@ -158,6 +158,23 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         # the file decoded on a reader thread while this one accumulates
         stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
                               label=data.name)
+    check_stats(stats, data)
+    return stats
+
+
+def check_stats(stats: SufficientStats, data) -> None:
+    """The checks every statistics pass ends with: at least 2 rows, no constant feature.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+    data : Dataset, TableSource or Share
+        Gives the names in the message.
+
+    Raises
+    ------
+    DataError
+    """
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -165,7 +182,6 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
-    return stats
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
@@ -186,7 +202,7 @@ def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
 
 
 def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
-                       stats: SufficientStats | None = None) -> ExactSolution:
+                       stats: SufficientStats | None = None, reduce: Callable | None = None) -> ExactSolution:
     """The float64 optimum :func:`slopefit.training.fit` compares with, its loss from the residuals.
 
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
@@ -206,6 +222,9 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         Whether the line has an intercept; keyword-only.
     stats : SufficientStats or None, default None
         The statistics of ``data`` if already gathered; None gathers them (one pass); keyword-only.
+    reduce : callable or None, default None
+        Adds each residual pass's sums over the processes of a distributed run (see
+        :func:`slopefit.refinement.refine`); keyword-only.
 
     Returns
     -------
@@ -230,7 +249,7 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     elif solves_on_rows(data):
         exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
     else:
-        exact = _refined(data, stats, fit_intercept)
+        exact = _refined(data, stats, fit_intercept, reduce)
     if exact.rank < stats.n_features:
         raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
     return exact
@@ -257,16 +276,19 @@ class Rows:
         return read_ahead(self.data.chunks)
 
 
-def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
+def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool,
+             reduce: Callable | None = None) -> ExactSolution:
     """The statistics' optimum refined by residual passes over the rows: none where the moments
     gathered in the statistics pass suffice (:func:`slopefit.refinement.refine_in_pass`), else one
-    from the normal equations' solution (two when the normal matrix's condition number exceeds 1e8)."""
+    from the normal equations' solution (two when the normal matrix's condition number exceeds 1e8).
+    ``reduce`` sums a pass over every process (torchrun); statistics all-reduced that way carry no
+    residual moments, so their passes are always made."""
     in_pass = refine_in_pass(stats) if fit_intercept else None
     if in_pass is not None and in_pass[1]:
         return in_pass[0]
     # as without the moments: from the normal equations' solution (the provisional line was far)
     return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
-                  passes=_refinement_passes(stats, fit_intercept))
+                  passes=_refinement_passes(stats, fit_intercept), reduce=reduce)
 
 
 def _residual_passes(stats: SufficientStats, fit_intercept: bool) -> int:
