@@ -7,8 +7,7 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
@@ -19,7 +18,8 @@ from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
 from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
-from slopefit.refinement import refine
+from slopefit.prefetch import read_ahead
+from slopefit.refinement import refine, refine_in_pass
 from slopefit.stats import SufficientStats
 from slopefit.tables import (
     DEFAULT_CHUNK_ROWS,
@@ -77,7 +77,6 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
         if not rows and formula is None and path.is_file() and (stream or path.stat().st_size > STREAM_BYTES):
             return open_weighted_table(path, weights=weights, x=x, y=y, chunk_rows=chunk_rows, sep=sep,
                                        decimal=decimal, missing=missing)
-
         return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
                              missing=missing)
     if not path.is_file():
@@ -122,10 +121,11 @@ def _file_size(path: Path, *, x, y) -> tuple[int, int]:
 
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
     """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
-    or a table too large to solve on its rows) the residual passes of the refined reference."""
+    or a table too large to solve on its rows) the residual passes of the refined reference that
+    the statistics pass's own residual moments leave due (none for a weighted file read in chunks)."""
     if solves_on_rows(data) or getattr(data, "weights_name", None):
         return 1
-    return 1 + _refinement_passes(stats, fit_intercept)
+    return 1 + _residual_passes(stats, fit_intercept)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -157,8 +157,26 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
-        with _reader_threads():
-            stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
+        # the file decoded on a reader thread while this one accumulates
+        stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
+                              label=data.name)
+    check_stats(stats, data)
+    return stats
+
+
+def check_stats(stats: SufficientStats, data) -> None:
+    """The checks every statistics pass ends with: at least 2 rows, no constant feature.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+    data : Dataset, TableSource or Share
+        Gives the names in the message.
+
+    Raises
+    ------
+    DataError
+    """
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -166,23 +184,6 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
-    return stats
-
-
-@contextmanager
-def _reader_threads() -> Iterator[None]:
-    """Torch on one thread over the chunks of a file: pyarrow parses the next blocks on the other
-    cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
-    threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
-    thread is as fast as two. The previous setting is restored."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
@@ -203,14 +204,17 @@ def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
 
 
 def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
-                       stats: SufficientStats | None = None) -> ExactSolution:
+                       stats: SufficientStats | None = None, reduce: Callable | None = None) -> ExactSolution:
     """The float64 optimum :func:`slopefit.training.fit` compares with, its loss from the residuals.
 
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
     precision residuals). Otherwise the normal equations of the sufficient statistics
     (``stats`` if already gathered), refined by residual passes over the rows
-    (:func:`slopefit.refinement.refine`): one pass, two where the normal equations' condition
-    number exceeds 1e8, so that the answer keeps about ``16 - log10(cond)`` digits.
+    (:func:`slopefit.refinement.refine`) so that the answer keeps about ``16 - log10(cond)``
+    digits: with an intercept, the residual moments of a provisional line gathered in the
+    statistics pass give the first correction (:func:`slopefit.refinement.refine_in_pass`) and
+    a pass is made only where its rounding may exceed that; otherwise one pass, two where the
+    normal equations' condition number exceeds 1e8.
 
     Parameters
     ----------
@@ -220,6 +224,9 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         Whether the line has an intercept; keyword-only.
     stats : SufficientStats or None, default None
         The statistics of ``data`` if already gathered; None gathers them (one pass); keyword-only.
+    reduce : callable or None, default None
+        Adds each residual pass's sums over the processes of a distributed run (see
+        :func:`slopefit.refinement.refine`); keyword-only.
 
     Returns
     -------
@@ -246,7 +253,7 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     elif getattr(data, "weights_name", None):  # a weighted file read in chunks: the weighted normal equations
         exact = stats.solve(fit_intercept=fit_intercept)
     else:
-        exact = _refined(data, stats, fit_intercept)
+        exact = _refined(data, stats, fit_intercept, reduce)
     if exact.rank < stats.n_features:
         raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
     return exact
@@ -267,17 +274,33 @@ class Rows:
     data: Dataset | TableSource
 
     def __call__(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks."""
+        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks (read ahead on a thread)."""
         if isinstance(self.data, Dataset):
             return [(self.data.X, self.data.y)]
-        return self.data.chunks()
+        return read_ahead(self.data.chunks)
 
 
-def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
-    """The statistics' optimum refined by one residual pass over the rows (two when the
-    normal matrix's condition number exceeds 1e8)."""
+def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool,
+             reduce: Callable | None = None) -> ExactSolution:
+    """The statistics' optimum refined by residual passes over the rows: none where the moments
+    gathered in the statistics pass suffice (:func:`slopefit.refinement.refine_in_pass`), else one
+    from the normal equations' solution (two when the normal matrix's condition number exceeds 1e8).
+    ``reduce`` sums a pass over every process (torchrun); statistics all-reduced that way carry no
+    residual moments, so their passes are always made."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None and in_pass[1]:
+        return in_pass[0]
+    # as without the moments: from the normal equations' solution (the provisional line was far)
     return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
-                  passes=_refinement_passes(stats, fit_intercept))
+                  passes=_refinement_passes(stats, fit_intercept), reduce=reduce)
+
+
+def _residual_passes(stats: SufficientStats, fit_intercept: bool) -> int:
+    """Residual passes over the rows :func:`_refined` makes."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None and in_pass[1]:
+        return 0
+    return _refinement_passes(stats, fit_intercept)
 
 
 def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:

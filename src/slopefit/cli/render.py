@@ -72,7 +72,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         over = f"{passes} pass{'es' if passes != 1 else ''} ({why})"
         if getattr(data, "table", None) is not None:
             head.append(f"read whole into pyarrow's columns: {result.n_samples:,} rows held in memory, {over}; "
-                        "a larger file is read twice in chunks instead")
+                        "a larger file is read in chunks instead")
         elif hasattr(data, "chunk_rows"):
             head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, {over}, "
                         "not held in memory")
