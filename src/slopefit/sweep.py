@@ -32,8 +32,8 @@ from slopefit.engines import StatsEngine
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution
 from slopefit.loop import run_loop
+from slopefit.penalized_exact import solve_penalized
 from slopefit.penalties import lr_bound as penalized_lr_bound
-from slopefit.penalties import solve_penalized
 from slopefit.preparation import gather_stats, reference_solution
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource

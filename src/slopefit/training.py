@@ -30,7 +30,8 @@ from slopefit.exact import ExactSolution
 from slopefit.loop import LoopRecord, TorchRun, run_loop
 from slopefit.objective import mse_float64
 from slopefit.optimizers import make_optimizer
-from slopefit.penalties import PenaltyEngine, solve_penalized
+from slopefit.penalized_exact import solve_penalized
+from slopefit.penalties import PenaltyEngine
 from slopefit.penalties import lr_bound as penalized_lr_bound
 from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
