@@ -208,7 +208,8 @@ def test_sigterm_saves_and_a_resumed_run_ends_bit_identical(data):
     finally:
         proc.kill()
     assert proc.returncode == 143 and out == ""
-    assert len(err.strip().splitlines()) == 1 and "stopped by SIGTERM before epoch" in err
+    assert len(err.strip().splitlines()) == 1  # 3000 steps a pass: the signal lands inside one
+    assert re.search(r"stopped by SIGTERM (after step \d+ of|before) epoch \d+", err), err
     resumed = run([*slopefit, *args, "--resume", str(ckpt), "--save", "resumed.json"], data)
     assert resumed.returncode == 0, resumed.stderr
     coef, intercept = saved(data / "resumed.json")
