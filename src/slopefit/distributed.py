@@ -196,18 +196,6 @@ def gather_objects(group: Group | None, item: Any) -> list[Any]:
     return out
 
 
-def broadcast_object(group: Group | None, item: Any, *, source: int) -> Any:
-    """Process ``source``'s ``item`` (picklable), in every process; ``item`` itself for a run of one."""
-    if group is None:
-        return item
-    import torch.distributed as dist
-
-    box = [item if group.rank == source else None]
-    with collective("exchanging what each read"):
-        dist.broadcast_object_list(box, src=source)
-    return box[0]
-
-
 _ERRORS: dict[str, type[SlopefitError]] = {"DataError": DataError, "ConfigError": ConfigError}
 
 

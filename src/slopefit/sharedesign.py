@@ -55,7 +55,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
         level or too many, a stateful formula transform.
     """
     from slopefit.design import MAX_LEVELS, Design, streamed_design
-    from slopefit.distributed import agree, broadcast_object, gather_objects
+    from slopefit.distributed import agree, gather_objects
     from slopefit.tables import _first_line
 
     names = [*text, *(c for c in inputs if c in forced and c not in text)]
@@ -83,10 +83,24 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
     holder = next((rank for rank, (_, has) in enumerate(gathered) if has), None)
     if holder is None:
         raise DataError(f"{label} has no data rows")
-    first = broadcast_object(group, first, source=holder)
+    first = _broadcast(group, first, source=holder)
     assert first is not None
     whole = {c: sorted({v for found, _ in gathered for v in found[c]}) for c in names}
     for c in text:
         first[c] = np.array([v if v not in (None, "") else None for v in first[c]], dtype=object)
     return streamed_design(first, whole, inputs=inputs, target=target or "", text=text, formula=formula,
                            label=label)
+
+
+def _broadcast(group, item, *, source: int):
+    """Process ``source``'s ``item`` (picklable), in every process; ``item`` itself for a run of one."""
+    if group is None:
+        return item
+    import torch.distributed as dist
+
+    from slopefit.distributed import collective
+
+    box = [item if group.rank == source else None]
+    with collective("exchanging what each read"):
+        dist.broadcast_object_list(box, src=source)
+    return box[0]
