@@ -34,6 +34,10 @@ CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser")
 HOURS = np.array([1.0, 2.0, 3.0])
 ABILITY = np.array([200.0, 400.0, 600.0])
 START_SECONDS = 60
+# what the seed notebook printed under its training loop (cell 54, B frozen at 0.998), epochs 0, 10, ..., 200
+SEED_LOOP = ("185869.2656", "26191.6309", "3690.8821", "520.2183", "73.4279", "10.4696", "1.5975", "0.3473",
+             "0.1712", "0.1464", "0.1429", "0.1424", "0.1423", "0.1423", "0.1423",
+             "0.1423", "0.1423", "0.1423", "0.1423", "0.1423", "0.1423")
 
 
 # ---------------------------------------------------------------- independent answers
@@ -55,6 +59,35 @@ def seed_loop(*, lr: float, momentum: float, epochs: int) -> float:
         optimizer.step()
     with torch.no_grad():
         return float(((W * X + b - Y) ** 2).mean())
+
+
+def notebook_loop(*, slip: bool, momentum: float = 0.0) -> list[str]:
+    """The notebook's cell 54 written out here, float32 as the notebook: the lines it prints
+    (``epoch = E loss = L`` every 10 epochs, 201 steps). ``slip``: predict with section 02's B
+    (1 - 0.001 * B.grad = 0.998), as the notebook does; else with the trained b."""
+    import torch
+
+    X = torch.FloatTensor([[1], [2], [3]])
+    Y = torch.FloatTensor([[200], [400], [600]])
+    B = torch.tensor(1.0) - 0.001 * torch.tensor(2.0)  # section 02's one manual step (B.grad = 2.0)
+    W = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=0.01, momentum=momentum)
+    lines = []
+    for epoch in range(200 + 1):
+        Yp = W * X + (B if slip else b)
+        loss = ((Yp - Y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if epoch % 10 == 0:
+            lines.append(f"epoch = {epoch} loss = {loss:.4f}")
+    return lines
+
+
+def test_the_notebook_loop_written_here_prints_the_seeds_lines():
+    """The float32 loop the lesson's runs are checked against prints what the seed notebook printed."""
+    assert notebook_loop(slip=True) == [f"epoch = {10 * k} loss = {v}" for k, v in enumerate(SEED_LOOP)]
 
 
 def raw_bound(x: np.ndarray) -> float:
@@ -175,6 +208,72 @@ def test_job_slots_are_bounded_and_released():
         pool.close(third)
     finally:
         pool.shutdown()
+
+
+def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
+    """One worker process: a page that leaves frees it within a second or so; a killed worker ends its
+    run with one error line and is replaced; every finished run ends at numpy's least squares."""
+    import asyncio
+    import signal
+
+    from slopefit.datasets import builtin
+    from slopefit.server.jobs import JobPool
+    from slopefit.server.playground import parse_run
+
+    data = builtin("height-weight")
+    coef, intercept = np.polyfit(data.X[:, 0], data.y, 1)
+    long_run = parse_run({"scale": "center", "lr": 0.001, "epochs": 5000, "batch_size": 1})
+    short_run = parse_run({"scale": "center", "lr": 0.01, "momentum": 0.9, "epochs": 1000})
+
+    async def lines(stream, until=None) -> list[dict]:
+        events: list[dict] = []
+        async for chunk in stream:
+            events += [json.loads(line) for line in chunk.decode().splitlines()]
+            if until is not None and until(events):
+                break
+        return events
+
+    async def scenario() -> dict:
+        pool = JobPool(workers=1, max_jobs=4)
+        pool.start()
+        kept: list = []
+        try:
+            # a page that leaves after the first epochs: its worker stops and takes the next run
+            job = pool.open()
+            stream = pool.stream(job, lambda: (data, long_run), kept.append)
+            first = await asyncio.wait_for(lines(stream, lambda ev: any(e["type"] == "epoch" for e in ev)), 120)
+            await stream.aclose()
+            left = time.perf_counter()
+            job = pool.open()
+            second = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 60)
+            freed = time.perf_counter() - left
+            # a worker killed in the middle of a run: one error line, then a new worker trains the next
+            job = pool.open()
+            stream = pool.stream(job, lambda: (data, long_run), kept.append)
+            await asyncio.wait_for(lines(stream, lambda ev: any(e["type"] == "epoch" for e in ev)), 60)
+            os.kill(job.worker.process.pid, signal.SIGKILL)
+            crashed = await asyncio.wait_for(lines(stream), 30)
+            job = pool.open()
+            third = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 120)
+            return {"first": first, "second": second, "freed": freed, "crashed": crashed, "third": third,
+                    "kept": kept, "started": pool.processes.started}
+        finally:
+            pool.shutdown()
+
+    out = asyncio.run(scenario())
+    assert out["first"][0]["type"] == "job" and out["first"][-1]["type"] == "epoch"
+    assert out["freed"] < 30  # the left run stopped at its next epoch, not after its 5000 (~60 s on one core)
+    assert [e for e in out["crashed"] if e["type"] == "error"] == [out["crashed"][-1]]
+    assert re.fullmatch(r"slopefit: the process running this run stopped \(exit code -9\); run it again",
+                        out["crashed"][-1]["message"])
+    assert out["started"] == 2  # the killed worker was replaced
+    for events in (out["second"], out["third"]):
+        done = events[-1]
+        assert done["type"] == "done", done
+        assert done["coef"][0] == pytest.approx(coef, rel=1e-9)
+        assert done["intercept"] == pytest.approx(intercept, rel=1e-9)
+        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(1001))  # the start, then every epoch
+    assert len(out["kept"]) == 2  # the two finished runs were kept (for their downloads)
 
 
 def test_serve_warns_off_loopback_and_opens_the_browser(run_cli, monkeypatch):
@@ -560,10 +659,13 @@ def test_the_lessons_runs_show_its_digits(page, server):
         page.click(f"#lesson-runs button:nth-child({k})")
         page.wait_for_function("document.body.dataset.state === 'done'")
         shown[name] = page.inner_text("#final-loss")
-    # the lesson's loop written out here in float64 (the notebook's float32 arithmetic prints 297.6650:
-    # its loss evaluation rounds by 1.2e-6 of the value; slopefit evaluates the last loss in float64)
-    assert shown["loop"] == f"{seed_loop(lr=0.01, momentum=0.0, epochs=200):.4f}" == "297.6649"
-    assert shown["exercise 1"] == f"{seed_loop(lr=0.01, momentum=0.9, epochs=200):.4f}" == "0.0013"
+    # the notebook's own loop in float32 (its printing checked against the seed's lines above), training b:
+    # the loss it prints at epoch 200, as `slopefit lesson` and the README print it
+    assert f"epoch = 200 loss = {shown['loop']}" == notebook_loop(slip=False)[-1] == "epoch = 200 loss = 297.6650"
+    assert f"epoch = 200 loss = {shown['exercise 1']}" == notebook_loop(slip=False, momentum=0.9)[-1] \
+        == "epoch = 200 loss = 0.0013"
+    full = page.inner_text("#final-loss-full")
+    assert full.startswith("(slopefit lesson: epoch = 200 loss = ") or shown["exercise 2"] in full
     # exercise 2 reaches least squares: numpy's loss to four decimals
     x = np.array([166.0, 176.0, 171.0, 173.0, 169.0])
     y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])

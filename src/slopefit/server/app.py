@@ -1,5 +1,6 @@
 """The playground's routes (Starlette): thin functions over :mod:`.playground`, with bounds and
-validation at the edge and every computation on :class:`.jobs.JobPool`'s threads.
+validation at the edge and every computation off the event loop (:class:`.jobs.JobPool`: runs on
+worker processes, the rest on threads).
 
 ``GET /``                     the page, in ``?lang=ko|en`` or the browser's language
 ``GET /static/...``           its script, style sheet and font (shipped in the package)
@@ -174,18 +175,23 @@ class Playground:
         try:
             body = await _json(request)
             run = playground.parse_run(body)
+            if run.dataset is not None:  # one of the lesson's runs: the lesson's data set
+                body = {"dataset": run.dataset}
             self.check_source(body)
             job = self.jobs.open()
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
 
-        def work(job, emit) -> None:
-            data = self.data(body)
-            result = playground.train(data, run, emit, job.cancelled, deadline=job.deadline)
-            if result is not None:
-                self.runs.add(job.id, data, result)
+        data: list = []
 
-        return StreamingResponse(self.jobs.stream(job, work), media_type="application/x-ndjson",
+        def prepare() -> tuple:
+            data.append(self.data(body))
+            return data[0], run
+
+        def keep(result) -> None:
+            self.runs.add(job.id, data[0], result)
+
+        return StreamingResponse(self.jobs.stream(job, prepare, keep), media_type="application/x-ndjson",
                                  headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
     async def cancel(self, request: Request) -> Response:
@@ -257,6 +263,7 @@ class Playground:
     async def lifespan(self, app) -> AsyncIterator[None]:
         self.jobs.quick.submit(web_font)  # made before the first page asks for it
         self.jobs.executor.submit(playground.warm_up)
+        self.jobs.start()  # the worker processes: torch imported once each, not per run
         try:
             yield
         finally:
@@ -298,7 +305,7 @@ def create_app(*, workers: int = 2, max_jobs: int = 64) -> Starlette:
     Parameters
     ----------
     workers : int, default 2
-        Threads that train.
+        Worker processes that train (one per core).
     max_jobs : int, default 64
         Runs at a time (running or waiting); one more is answered 503 "busy".
 
