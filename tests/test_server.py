@@ -276,6 +276,28 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     assert len(out["kept"]) == 2  # the two finished runs were kept (for their downloads)
 
 
+def test_workers_that_cannot_start_are_not_restarted_forever():
+    """A worker process that dies while starting is started again at most twice; then a run gets one line."""
+    import asyncio
+
+    from slopefit.server.workers import MAX_FAILED_STARTS, ProcessPool, WorkersBroken
+
+    async def scenario() -> tuple[str, int]:
+        pool = ProcessPool(1, target=sys.exit)  # sys.exit(tasks, events, cancel): a TypeError, exit code 1
+        pool.start()
+        try:
+            with pytest.raises(WorkersBroken) as caught:
+                await asyncio.wait_for(pool.acquire(), 60)
+            return str(caught.value), pool.started
+        finally:
+            pool.shutdown()
+
+    message, started = asyncio.run(scenario())
+    assert started == MAX_FAILED_STARTS == 3
+    assert message == ("slopefit: the playground's worker processes cannot start (exit code 1, 3 times in a row); "
+                       "see the server's log and restart slopefit serve")
+
+
 def test_serve_warns_off_loopback_and_opens_the_browser(run_cli, monkeypatch):
     import webbrowser
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from slopefit.errors import ConfigError, DataError, SlopefitError
 from slopefit.server.playground import Cancelled
-from slopefit.server.workers import ProcessPool, Task
+from slopefit.server.workers import ProcessPool, Task, WorkersBroken
 
 log = logging.getLogger("slopefit.server")
 
@@ -150,7 +150,11 @@ class JobPool:
             except Exception as exc:
                 yield (json.dumps(error_event(exc), ensure_ascii=False) + "\n").encode("utf-8")
                 return
-            worker = await self.processes.acquire()
+            try:
+                worker = await self.processes.acquire()
+            except WorkersBroken as exc:
+                yield (json.dumps({"type": "error", "kind": "internal", "message": str(exc)}) + "\n").encode("utf-8")
+                return
             if job.cancelled.is_set():
                 self.processes.release(worker)
                 yield (json.dumps(error_event(Cancelled())) + "\n").encode("utf-8")

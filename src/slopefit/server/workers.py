@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,11 @@ log = logging.getLogger("slopefit.server")
 
 FLUSH_SECONDS = 0.02  # a run's events are sent in chunks at most this far apart
 GRACE_SECONDS = 5.0  # past a run's time limit, its process is killed after this long
-START_SECONDS = 120.0  # a process that has not started after this long is given up on
+MAX_FAILED_STARTS = 3  # processes in a row dead before they were ready: no more are started
+
+
+class WorkersBroken(Exception):
+    """No worker process can start (each died while starting); its message is the page's one line."""
 
 
 @dataclass
@@ -67,10 +72,12 @@ def _serve(tasks, events, cancel) -> None:
         try:
             task = tasks.recv()
         except (EOFError, OSError):
-            return
+            break
         if task is None:
-            return
+            break
         events.send(("end", _run(events, cancel, *task)))
+    events.close()
+    os._exit(0)  # nothing left to flush: skip the interpreter's teardown (a second or more with torch loaded)
 
 
 def _run(events, cancel, data, request, seconds: float) -> Any:
@@ -113,8 +120,9 @@ class Worker:
         self.events, events_child = ctx.Pipe(duplex=False)
         self.cancel = ctx.Event()
         self.task: Task | None = None
+        self.ready = False  # torch imported and warmed up: it reads its tasks
         self.deadline = 0.0
-        self.process = ctx.Process(target=_serve, args=(tasks_child, events_child, self.cancel),
+        self.process = ctx.Process(target=pool.target, args=(tasks_child, events_child, self.cancel),
                                    name=f"slopefit-worker-{index}", daemon=True)
         self.process.start()
         tasks_child.close()
@@ -142,22 +150,29 @@ class Worker:
                 log.exception("a worker's message could not be read", exc_info=exc)
                 self.process.kill()
                 break
-            if kind == "ready":
-                self.pool._ready(self)
-            elif kind == "chunk" and self.task is not None:
-                self.task.deliver(value)
-            elif kind == "end" and self.task is not None:
-                ended, self.task = self.task, None
-                ended.finish(value)
-                self.pool._ready(self)
+            try:
+                if kind == "ready":
+                    self.ready = True
+                    self.pool._ready(self)
+                elif kind == "chunk" and self.task is not None:
+                    self.task.deliver(value)
+                elif kind == "end" and self.task is not None:
+                    ended, self.task = self.task, None
+                    ended.finish(value)
+                    self.pool._ready(self)
+            except RuntimeError:  # the event loop closed under us: the server is stopping
+                return
         self.process.join(timeout=5)
         task, self.task = self.task, None
-        if task is not None:
-            code = self.process.exitcode
-            task.deliver(json.dumps({"type": "error", "kind": "internal", "message": (
-                f"slopefit: the process running this run stopped (exit code {code}); run it again")}) + "\n")
-            task.finish(None)
-        self.pool._died(self)
+        try:
+            if task is not None:
+                code = self.process.exitcode
+                task.deliver(json.dumps({"type": "error", "kind": "internal", "message": (
+                    f"slopefit: the process running this run stopped (exit code {code}); run it again")}) + "\n")
+                task.finish(None)
+            self.pool._died(self)
+        except RuntimeError:  # the event loop closed under us: the server is stopping
+            return
 
 
 class ProcessPool:
@@ -168,9 +183,13 @@ class ProcessPool:
     ----------
     size : int
         Worker processes (one per core is right: a run keeps its core busy).
+    target : callable, optional
+        What each process runs, ``target(tasks, events, cancel)``; the worker loop by default
+        (tests give one that fails).
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, target: Callable[..., None] | None = None) -> None:
+        self.target = target or _serve
         self.context = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self.size = size
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -178,6 +197,8 @@ class ProcessPool:
         self.workers: list[Worker] = []
         self.closed = False
         self.started = 0  # processes started, replacements included
+        self.failed_starts = 0  # processes in a row that died before they were ready
+        self.broken: str | None = None  # why no process can start (runs are refused with it)
         self._watch: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -199,19 +220,28 @@ class ProcessPool:
         self.workers.append(worker)
 
     def _ready(self, worker: Worker) -> None:  # on a reader thread
+        self.failed_starts = 0
         if self.loop is not None and not self.closed:
             self.loop.call_soon_threadsafe(self.idle.put_nowait, worker)  # type: ignore[union-attr]
 
     def _died(self, worker: Worker) -> None:  # on the dead worker's reader thread
         if self.closed or self.loop is None:
             return
-        log.warning("worker process %s stopped (exit code %s); starting another",
-                    worker.process.pid, worker.process.exitcode)
+        code = worker.process.exitcode
+        if not worker.ready:
+            self.failed_starts += 1
+        if self.failed_starts >= MAX_FAILED_STARTS:  # it would die again: no endless restarts
+            self.broken = (f"slopefit: the playground's worker processes cannot start (exit code {code}, "
+                           f"{self.failed_starts} times in a row); see the server's log and restart slopefit serve")
+            log.error("worker process %s died before it was ready (exit code %s), %d times in a row; "
+                      "no more are started", worker.process.pid, code, self.failed_starts)
+        else:
+            log.warning("worker process %s stopped (exit code %s); starting another", worker.process.pid, code)
 
         def replace() -> None:
             if worker in self.workers:
                 self.workers.remove(worker)
-            if not self.closed:
+            if not self.closed and self.broken is None:
                 self._spawn(worker.index)
 
         self.loop.call_soon_threadsafe(replace)
@@ -220,7 +250,12 @@ class ProcessPool:
         """A free, live worker (waits for one)."""
         assert self.idle is not None, "ProcessPool.start() first"
         while True:
-            worker = await self.idle.get()
+            if self.broken is not None:
+                raise WorkersBroken(self.broken)
+            try:
+                worker = await asyncio.wait_for(self.idle.get(), timeout=1.0)
+            except TimeoutError:
+                continue
             if worker.process.is_alive() and worker in self.workers:
                 return worker
 
@@ -238,12 +273,16 @@ class ProcessPool:
                 worker.process.kill()
 
     def shutdown(self, timeout: float = 3.0) -> None:
-        """Stop every process: asked first, killed after ``timeout`` seconds."""
+        """Stop every process: asked first (a run stops at its next epoch), killed after ``timeout``
+        seconds; one still starting (importing torch) is stopped at once."""
         self.closed = True
         if self._watch is not None:
             self._watch.cancel()
         for worker in self.workers:
             worker.cancel.set()
+            if not worker.ready:
+                worker.process.terminate()
+                continue
             try:
                 worker.tasks.send(None)
             except (OSError, ValueError):
