@@ -436,6 +436,44 @@ def test_an_uploaded_table_trains_to_numpy_least_squares(server):
     assert done["intercept"] == pytest.approx(intercept, rel=1e-8)
 
 
+def several_columns_csv() -> tuple[str, np.ndarray, np.ndarray]:
+    """A table with three numeric columns and a target: its CSV text, the columns a, b (as written) and y."""
+    rng = np.random.default_rng(11)
+    a, b, c = rng.uniform(0, 10, 60), rng.uniform(-5, 5, 60), rng.normal(0, 1, 60)
+    y = 2.0 * a - 3.0 * b + 1.0 + rng.normal(0, 0.3, 60)
+    rows = "".join(f"{p:.6f},{q:.6f},{r:.6f},{t:.6f}\n" for p, q, r, t in zip(a, b, c, y, strict=True))
+    X = np.column_stack([np.round(a, 6), np.round(b, 6)])
+    return "a,b,c,y\n" + rows, X, np.round(y, 6)
+
+
+def test_an_upload_trains_on_several_chosen_columns_to_numpy_lstsq(server):
+    content, X, y = several_columns_csv()
+    with post(server + "api/upload?name=several.csv", content.encode(), raw=True) as response:
+        answer = json.loads(response.read())
+    assert answer["columns"] == ["a", "b", "c", "y"] and answer["x"] == ["a"] and answer["error"] is None
+    A = np.column_stack([X, np.ones(len(y))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    query = f"api/bowl?dataset=upload&upload={answer['token']}&x=a&x=b&y=y&scale=standardize"
+    with urllib.request.urlopen(server + query, timeout=30) as response:
+        bowl = json.loads(response.read())
+    assert bowl["data"]["features"] == ["a", "b"] and bowl["landscape"] is None
+    assert bowl["exact"]["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-9)
+    events = train_events(server, {"dataset": "upload", "upload": answer["token"], "x": ["a", "b"], "y": "y",
+                                   "scale": "standardize", "optimizer": "sgd", "lr": 0.5, "momentum": 0.5,
+                                   "epochs": 500})
+    done = events[-1]
+    assert done["type"] == "done", done
+    assert done["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-8)
+    assert done["intercept"] == pytest.approx(solution[2], rel=1e-8)
+    assert done["predicted"]["exact"] == pytest.approx((A @ solution).tolist(), rel=1e-9)
+    assert done["predicted"]["actual"] == pytest.approx(y.tolist(), rel=1e-12)
+    # a column named twice, or a text column among them: one line each, and the server stays up
+    with pytest.raises(urllib.error.HTTPError) as twice:
+        urllib.request.urlopen(server + query.replace("x=b", "x=a"), timeout=30)
+    assert json.loads(twice.value.read())["error"] == \
+        "slopefit: x names a column twice: a, a; choose each feature column once"
+
+
 def test_the_sweep_marks_what_diverged_by_the_bound(server):
     with post(server + "api/sweep", {"dataset": "hours-ability", "scale": "none", "epochs": 200, "lr_min": 0.01,
                                      "lr_max": 1.0, "lr_count": 9, "momenta": [0, 0.9]}) as response:
@@ -693,6 +731,29 @@ def test_the_lessons_runs_show_its_digits(page, server):
     y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     coef, intercept = np.polyfit(x, y, 1)
     assert shown["exercise 2"] == f"{np.mean((coef * x + intercept - y) ** 2):.4f}" == "4.5390"
+
+
+def test_several_uploaded_columns_chosen_in_the_page(page, server, tmp_path):
+    content, X, y = several_columns_csv()
+    path = tmp_path / "several.csv"
+    path.write_text(content, encoding="utf-8")
+    open_page(page, server + "?lang=en")
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("document.body.dataset.state === 'ready' && state.bowl !== null")
+    page.select_option("#x", ["a", "b"])
+    page.wait_for_function("state.bowl && state.bowl.data.features.length === 2")
+    page.select_option("#scale", "standardize")
+    page.fill("#lr", "0.5")
+    page.fill("#momentum", "0.5")
+    page.fill("#epochs", "500")
+    run_and_wait(page)
+    end = page.evaluate("state.runs.at(-1).end")
+    A = np.column_stack([X, np.ones(len(y))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    assert end["type"] == "done", end
+    assert end["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-8)
+    assert end["predicted"]["predicted"] == pytest.approx((A @ solution).tolist(), rel=1e-8)
+    assert page.is_hidden("#error")
 
 
 def test_several_features_show_actual_against_predicted(page, server):

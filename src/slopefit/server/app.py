@@ -127,7 +127,7 @@ class Playground:
         """The data a request names: a built-in name, or ``upload`` with its token and columns."""
         name = str(params.get("dataset", "hours-ability"))
         if name == "upload":
-            data = self.uploads.dataset(str(params.get("upload", "")), x=params.get("x") or None,
+            data = self.uploads.dataset(str(params.get("upload", "")), x=_columns(params.get("x")),
                                         y=params.get("y") or None)
         else:
             data = playground.builtin_data(name)
@@ -156,7 +156,8 @@ class Playground:
         return Response(ttf, media_type="font/ttf", headers=headers)
 
     async def bowl(self, request: Request) -> Response:
-        params = dict(request.query_params)
+        params: dict[str, Any] = dict(request.query_params)
+        params["x"] = request.query_params.getlist("x")  # x=A&x=B: several feature columns
         try:
             job = self.jobs.open()
 
@@ -212,7 +213,7 @@ class Playground:
                 except (DataError, ConfigError) as exc:
                     error = f"slopefit: {exc}"
                 return {"token": upload.token, "name": upload.name, "columns": list(upload.columns),
-                        "x": x, "y": y, "error": error}
+                        "x": [x], "y": y, "error": error}
 
             return JSONResponse(await self.jobs.call(job, work, quick=True))
         except (SlopefitError, ValueError, Busy) as exc:
@@ -285,6 +286,18 @@ class Playground:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         return Starlette(routes=routes, lifespan=self.lifespan)
+
+
+def _columns(value: Any) -> list[str] | None:
+    """The feature columns a request names: one name, a list of names, or none (None)."""
+    if value is None or value == "" or value == []:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"x must be a column name or a list of column names, got {value!r}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"x names a column twice: {', '.join(names)}; choose each feature column once")
+    return names
 
 
 def _start(params: dict[str, Any]) -> tuple[float, float] | None:

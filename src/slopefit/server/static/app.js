@@ -321,7 +321,10 @@ function showAdvice() {
 // ---------------------------------------------------------------- requests
 function dataParams() {
   const p = { dataset: $("dataset").value };
-  if (p.dataset === "upload" && state.upload) { p.upload = state.upload.token; p.x = $("x").value; p.y = $("y").value; }
+  if (p.dataset === "upload" && state.upload) {
+    p.upload = state.upload.token; p.y = $("y").value;
+    p.x = Array.from($("x").selectedOptions, (o) => o.value);  // one feature column or several
+  }
   return p;
 }
 function runParams() {
@@ -337,7 +340,7 @@ async function loadBowl() {
   const serial = ++bowlSerial;
   const p = runParams();
   const q = new URLSearchParams({ dataset: p.dataset, scale: p.scale, optimizer: p.optimizer, lr: p.lr, momentum: p.momentum });
-  if (p.upload) { q.set("upload", p.upload); q.set("x", p.x); q.set("y", p.y); }
+  if (p.upload) { q.set("upload", p.upload); p.x.forEach((x) => q.append("x", x)); q.set("y", p.y); }
   if (state.start) q.set("start", state.start.join(","));
   const res = await fetch("/api/bowl?" + q);
   const body = await res.json();
@@ -466,7 +469,7 @@ async function upload(file) {
   ["x", "y"].forEach((id) => {
     $(id).replaceChildren(...body.columns.map((c) => { const o = document.createElement("option"); o.value = o.textContent = c; return o; }));
   });
-  $("x").value = body.x; $("y").value = body.y;
+  Array.from($("x").options).forEach((o) => { o.selected = body.x.includes(o.value); }); $("y").value = body.y;
   $("columns").hidden = false;
   state.runs = []; state.start = null;
   if (body.error) { showError(body.error); state.bowl = null; state.landscape = null; drawAll(); document.body.dataset.state = "error"; return; }
