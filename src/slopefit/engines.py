@@ -346,9 +346,14 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
         file read whole (full batch), else a :class:`StreamEngine` over the file.
     """
     from slopefit.datasets import Dataset
+    from slopefit.shards import Share
 
     if name == "stats":
         return stats_engine
+    if isinstance(data, Share):  # this process's share of a run of several (slopefit.distributed)
+        from slopefit.distributed import share_engine
+
+        return share_engine(name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
     if isinstance(data, Dataset):
         return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, stats_engine=stats_engine)
     if full_batch:  # the loss on every row at every epoch: the file has to fit in memory

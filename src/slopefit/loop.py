@@ -103,6 +103,42 @@ class LoopRecord:
     diverged_loss: np.ndarray
 
 
+@dataclass
+class LoopState:
+    """Where the loop stands before judging ``epoch``: what a checkpoint keeps of it (:mod:`slopefit.checkpoint`).
+
+    Attributes
+    ----------
+    epoch : int
+        The next epoch to judge (updates made so far, full batch; passes, minibatches).
+    epochs, losses, params : list
+        The records so far (as in :class:`LoopRecord`).
+    limit : ndarray or None
+        The divergence limit, set at epoch 0.
+    previous : float
+        The loss of run 0 at the last epoch (for ``tol``).
+    active, diverged_at, diverged_loss : ndarray, shape (K,)
+        Which runs still step, and where and how the others diverged.
+    """
+
+    epoch: int
+    epochs: list[int]
+    losses: list[np.ndarray]
+    params: list[np.ndarray]
+    limit: Any
+    previous: float
+    active: np.ndarray
+    diverged_at: np.ndarray
+    diverged_loss: np.ndarray
+
+    @classmethod
+    def fresh(cls, runs: int) -> LoopState:
+        """The state before epoch 0 of ``runs`` runs."""
+        return cls(epoch=0, epochs=[], losses=[], params=[], limit=None, previous=math.nan,
+                   active=np.ones(runs, dtype=bool), diverged_at=np.full(runs, -1),
+                   diverged_loss=np.full(runs, math.nan))
+
+
 def run_loop(
     stepper: Stepper,
     *,
@@ -115,6 +151,8 @@ def run_loop(
     record_params: bool = False,
     every_epoch_judged: bool = True,
     callback: Callable[[Progress], None] | None = None,
+    start: LoopState | None = None,
+    on_epoch: Callable[[LoopState], None] | None = None,
 ) -> LoopRecord:
     """Run ``epochs`` epochs of ``stepper`` and record the losses.
 
@@ -144,6 +182,10 @@ def run_loop(
         a rule needs it.
     callback : callable or None, default None
         Called with :class:`Progress` at every record (the loss of run 0).
+    start : LoopState or None, default None
+        Where to go on from (a run resumed from a checkpoint, its stepper restored to match); None: epoch 0.
+    on_epoch : callable or None, default None
+        Called with the :class:`LoopState` before every epoch after the first (a checkpoint saves it there).
 
     Returns
     -------
@@ -153,14 +195,10 @@ def run_loop(
     """
     may_stop = tol is not None or gap_target is not None
     keep = may_stop or record_params
-    active = np.ones(runs, dtype=bool)
-    diverged_at = np.full(runs, -1)
-    diverged_loss = np.full(runs, math.nan)
-    seen_epochs: list[int] = []
-    seen_losses: list[np.ndarray] = []
-    seen_params: list[np.ndarray] = []
-    limit: Any = None
-    previous = math.nan
+    state = start or LoopState.fresh(runs)
+    active, diverged_at, diverged_loss = state.active, state.diverged_at, state.diverged_loss
+    seen_epochs, seen_losses, seen_params = state.epochs, state.losses, state.params
+    limit, previous = state.limit, state.previous
     stop_reason, last = "epochs", epochs
 
     def diverge(mask: np.ndarray, epoch: int, loss: np.ndarray) -> None:
@@ -169,7 +207,11 @@ def run_loop(
         active[mask] = False
         stepper.freeze(mask)
 
-    for epoch in range(epochs + 1):
+    for epoch in range(state.epoch, epochs + 1):
+        if on_epoch is not None and epoch > state.epoch:
+            on_epoch(LoopState(epoch=epoch, epochs=seen_epochs, losses=seen_losses, params=seen_params,
+                               limit=limit, previous=previous, active=active, diverged_at=diverged_at,
+                               diverged_loss=diverged_loss))
         is_last = epoch == epochs
         judge = every_epoch_judged or may_stop or is_last or epoch % log_every == 0
         loss, worst = stepper.advance(epoch, step=not is_last, keep=keep)
@@ -309,9 +351,11 @@ class TorchRun:
         worst = -math.inf
         W, B = self.W, self.B
 
+        closure_of = getattr(self.engine, "batch_closure", batch_closure)  # a ShardEngine all-reduces its sums
+
         def step(Xb, yb) -> None:
             nonlocal worst
-            loss = float(self.optimizer.step(batch_closure(Xb, yb, W, B)))
+            loss = float(self.optimizer.step(closure_of(Xb, yb, W, B)))
             if not math.isnan(worst) and (math.isnan(loss) or loss > worst):  # NaN, once seen, stays
                 worst = loss
 

@@ -156,6 +156,23 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     else:
         with _reader_threads():
             stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
+    check_stats(stats, data)
+    return stats
+
+
+def check_stats(stats: SufficientStats, data) -> None:
+    """The checks every statistics pass ends with: at least 2 rows, no constant feature.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+    data : Dataset, TableSource or Share
+        Gives the names in the message.
+
+    Raises
+    ------
+    DataError
+    """
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
@@ -163,7 +180,6 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out with --x")
-    return stats
 
 
 @contextmanager
@@ -200,7 +216,7 @@ def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
 
 
 def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = True,
-                       stats: SufficientStats | None = None) -> ExactSolution:
+                       stats: SufficientStats | None = None, reduce: Callable | None = None) -> ExactSolution:
     """The float64 optimum :func:`slopefit.training.fit` compares with, its loss from the residuals.
 
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
@@ -217,6 +233,9 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         Whether the line has an intercept; keyword-only.
     stats : SufficientStats or None, default None
         The statistics of ``data`` if already gathered; None gathers them (one pass); keyword-only.
+    reduce : callable or None, default None
+        Adds each residual pass's sums over the processes of a distributed run (see
+        :func:`slopefit.refinement.refine`); keyword-only.
 
     Returns
     -------
@@ -241,7 +260,7 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     elif solves_on_rows(data):
         exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
     else:
-        exact = _refined(data, stats, fit_intercept)
+        exact = _refined(data, stats, fit_intercept, reduce)
     if exact.rank < stats.n_features:
         raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
     return exact
@@ -268,11 +287,12 @@ class Rows:
         return self.data.chunks()
 
 
-def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool) -> ExactSolution:
+def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool,
+             reduce: Callable | None = None) -> ExactSolution:
     """The statistics' optimum refined by one residual pass over the rows (two when the
     normal matrix's condition number exceeds 1e8)."""
     return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
-                  passes=_refinement_passes(stats, fit_intercept))
+                  passes=_refinement_passes(stats, fit_intercept), reduce=reduce)
 
 
 def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:

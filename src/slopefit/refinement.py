@@ -22,7 +22,8 @@ ChunkSource = Callable[[], Iterable[tuple[Any, Any]]]  # () -> iterable of (X (r
 
 
 def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution | None = None, *,
-           fit_intercept: bool = True, passes: int = 2) -> ExactSolution:
+           fit_intercept: bool = True, passes: int = 2,
+           reduce: Callable[..., tuple[int, float, np.ndarray, float]] | None = None) -> ExactSolution:
     """The optimum of a large table to ``16 - log10(cond)`` digits: iterative refinement of
     :meth:`SufficientStats.solve` with residual passes over the rows.
 
@@ -46,6 +47,10 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     fit_intercept : bool, default True
     passes : int, default 2
         Passes over the rows, >= 1; two reach the float64 floor unless ``cond`` exceeds ~1e6.
+    reduce : callable or None, default None
+        ``reduce(n, rss, ax_r, sum_r) -> (n, rss, ax_r, sum_r)``: a pass's sums over this
+        process's rows -> the sums over every process's (a distributed run, where ``chunks``
+        yields one share of the rows).
 
     Returns
     -------
@@ -87,6 +92,8 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     rank = solution.rank
     for _ in range(passes):
         n, rss, ax_r, sum_r = _residual_pass(chunks(), coef, offset, x_shift, y_shift, gradient=True)
+        if reduce is not None:
+            n, rss, ax_r, sum_r = reduce(n, rss, ax_r, sum_r)
         if n != stats.n:
             raise ValueError(f"chunks() yielded {n} rows but the statistics hold {stats.n}; pass the "
                              "callable that yields the rows the statistics were computed from")

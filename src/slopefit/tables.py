@@ -8,8 +8,9 @@ shuffle within chunks and across neighbouring chunks (:func:`shuffled_chunks`).
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ class TableSource:
     design : slopefit.design.Design or None, how text columns (categories) or a formula make the
         features (``feature_names`` are then its columns), with the levels of the whole file
     columns : tuple of str, the file's columns read (default: the features and the target)
+    groups : tuple of int or None
+        A share of a Parquet file (:mod:`slopefit.shards`): only these row groups, in this order.
+    byte_range : (int, int) or None
+        A share of a CSV file: only the lines that start in ``[start, stop)`` bytes (the header
+        is read from the top); no quoted cell may span lines.
     """
 
     path: Path
@@ -71,6 +77,8 @@ class TableSource:
     tally: dict = field(default_factory=dict, repr=False, compare=False)
     design: Any = field(default=None, repr=False, compare=False)
     columns: tuple[str, ...] = ()
+    groups: tuple[int, ...] | None = None
+    byte_range: tuple[int, int] | None = None
 
     @property
     def read_columns(self) -> list[str]:
@@ -119,7 +127,7 @@ class TableSource:
             raise DataError(found.message(self.name, names))
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
-    def _batches(self, order: list[int] | None = None):
+    def _batches(self, order: Sequence[int] | None = None):
         columns = self.read_columns
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
@@ -127,6 +135,7 @@ class TableSource:
         try:
             if self.format == "parquet":
                 pf = _parquet(self.path)
+                order = order if order is not None else self.groups
                 if order is None:
                     yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
                     return
@@ -134,7 +143,7 @@ class TableSource:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
             text = self.design.text if self.design is not None else ()
-            yield from _rechunked(_open_csv(self.path, self.encoding, columns, self.chunk_rows, self.dialect,
+            yield from _rechunked(_open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect,
                                             text=text), self.chunk_rows)
         except DataError:
             raise
@@ -153,7 +162,8 @@ class TableSource:
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
-            for batch in _open_csv(self.path, self.encoding, names, self.chunk_rows, self.dialect, as_text=True):
+            for batch in _open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect,
+                                   as_text=True):
                 for name in names:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
                     if self.dialect.decimal == ",":
@@ -196,6 +206,10 @@ class TableSource:
         y = columns[-1].astype(dtype, copy=False)
         return X, y, empty
 
+    def _csv_input(self):
+        """What pyarrow reads a CSV file from: its path, or the lines of its ``byte_range``."""
+        return self.path if self.byte_range is None else _ByteRange(self.path, *self.byte_range)
+
     def _designed(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """X, y and empty cells of a batch through the design: text cells encoded with the whole
         file's levels (an empty one holds a known level until its row is dropped or named)."""
@@ -218,6 +232,8 @@ class TableSource:
         """Blocks that can be read in any order: Parquet row groups (1 for CSV, read in order)."""
         if self.format != "parquet":
             return 1
+        if self.groups is not None:
+            return len(self.groups)
         return _parquet(self.path).metadata.num_row_groups
 
     def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -231,6 +247,8 @@ class TableSource:
         order = None
         if self.format == "parquet":
             order = torch.randperm(self.row_groups(), generator=generator).tolist()
+            if self.groups is not None:
+                order = [self.groups[i] for i in order]
         held: tuple[np.ndarray, np.ndarray] | None = None
         for X, y, _ in self._complete(self._batches(order)):
             if held is not None:
@@ -466,8 +484,8 @@ def _rechunked(batches, rows: int):
         yield pa.Table.from_batches(pending)
 
 
-def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: int, dialect: Dialect, *,
-              as_text: bool = False, text: tuple[str, ...] | list[str] = ()):
+def _open_csv(path: Path | io.RawIOBase, encoding: str, columns: list[str] | None, chunk_rows: int,
+              dialect: Dialect, *, as_text: bool = False, text: tuple[str, ...] | list[str] = ()):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -483,6 +501,47 @@ def _open_csv(path: Path, encoding: str, columns: list[str] | None, chunk_rows: 
                                       decimal_point=dialect.decimal)
     return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
                          parse_options=pcsv.ParseOptions(delimiter=dialect.sep), convert_options=convert)
+
+
+def line_start(fh, position: int) -> int:
+    """The offset of the first line that starts at or after byte ``position`` of the open binary
+    file ``fh`` (``position`` itself when a line starts there; the file's size when none does)."""
+    if position <= 0:
+        return 0
+    fh.seek(position - 1)
+    fh.readline()  # the rest of the line that holds byte position - 1
+    return fh.tell()
+
+
+class _ByteRange(io.RawIOBase):
+    """A CSV file's header line followed by its lines that start in ``[start, stop)``: what one
+    process of a distributed run reads of a file shared by byte ranges (:mod:`slopefit.shards`)."""
+
+    def __init__(self, path: Path, start: int, stop: int) -> None:
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._header = self._fh.readline()
+        begin = max(line_start(self._fh, start), len(self._header))
+        end = max(line_start(self._fh, stop), begin)
+        self._fh.seek(begin)
+        self._left = end - begin
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._header:
+            n = min(len(view), len(self._header))
+            view[:n], self._header = self._header[:n], self._header[n:]
+            return n
+        n = self._fh.readinto(view[:min(len(view), self._left)]) if self._left > 0 else 0
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from typing import cast
 import numpy as np
 
 from slopefit.autostep import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
+from slopefit.checkpoint import Checkpointer, fingerprint
 from slopefit.config import AUTO_RTOL, TrainConfig, check_device
 from slopefit.convergence import coefficient_gap, gap_scale, loss_trend
 from slopefit.datasets import Dataset
@@ -32,6 +33,7 @@ from slopefit.penalties import PenaltyEngine, solve_penalized
 from slopefit.penalties import lr_bound as penalized_lr_bound
 from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
+from slopefit.shards import Share
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
 from slopefit.weights import weighted_mse
@@ -47,6 +49,7 @@ def fit(
     stats: SufficientStats | None = None,
     formula: str | None = None,
     init_params: tuple[float, ...] | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> FitResult:
     """Fit ``Yp = X @ W + B`` to ``data`` by gradient descent on MSE.
 
@@ -82,6 +85,8 @@ def fit(
     init_params : tuple of float, optional
         ``(W..., B)`` in the scaled units of ``config.scaling`` to start from (B left out without
         an intercept), instead of ``config.init`` everywhere (the playground's click on the contours).
+    checkpoint : Checkpointer, optional
+        Saves the run between epochs and resumes it bit for bit (:mod:`slopefit.checkpoint`).
 
     Returns
     -------
@@ -112,7 +117,7 @@ def fit(
     import torch
 
     config = config or TrainConfig()
-    if formula is not None or not isinstance(data, (Dataset, TableSource)):
+    if formula is not None or not isinstance(data, (Dataset, TableSource, Share)):  # Share: slopefit.shards
         from slopefit.datasets import load_dataset
 
         data = load_dataset(data, formula=formula)  # type: ignore[arg-type]
@@ -163,9 +168,20 @@ def fit(
                    generator=torch.Generator().manual_seed(int(config.seed)), stats_engine=stats_engine, prox=prox)
     gap_target = _gap_target(config, asked.automatic and full_batch, exact, baseline, stats_engine, scaler)
     start = time.perf_counter()
-    record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
-                      tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
-                      gap_target=gap_target, callback=callback)
+    resumed = None
+    if checkpoint is not None:
+        world = checkpoint.group.world_size if checkpoint.group is not None else 1
+        steps = 1 if full_batch else -(-stats.n // int(config.batch_size or 1))
+        resumed = checkpoint.begin(run, fingerprint(config, data, stats, world_size=world), steps_per_epoch=steps,
+                                   agree_signals=not full_batch)
+    try:
+        record = run_loop(run, runs=1, epochs=config.budget, baseline=baseline, log_every=config.log_every,
+                          tol=config.tol, record_params=config.record_params, every_epoch_judged=full_batch,
+                          gap_target=gap_target, callback=callback, start=resumed,
+                          on_epoch=checkpoint.at_epoch if checkpoint is not None else None)
+    finally:
+        if checkpoint is not None:
+            checkpoint.close()
     seconds = time.perf_counter() - start
     if record.stop_reason == "diverged":
         raise _divergence(record, config, lr_bound)

@@ -70,6 +70,8 @@ def _import_torch() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    if os.environ.get("RANK", "0") != "0" and "WORLD_SIZE" in os.environ:  # torchrun: process 0 alone writes
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     try:
         args = build_parser().parse_args(argv)
         if getattr(args, "needs_torch", True):  # the commands that train import torch first

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -200,6 +200,38 @@ def load(args: argparse.Namespace):
     if design is not None and design.formula is not None and not design.intercept:
         args.no_intercept = True  # "- 1" in the formula: the reference of every run has no intercept either
     return data
+
+
+def in_group(handler: Callable[[argparse.Namespace, object], int], args: argparse.Namespace) -> int:
+    """``handler(args, group)``: inside torchrun's process group when started by torchrun
+    (:mod:`slopefit.distributed`; :func:`slopefit.cli.main` has silenced every process but 0), else
+    with None."""
+    from slopefit.distributed import launched, session
+
+    if not launched():
+        return handler(args, None)
+    with session(getattr(args, "device", "cpu")) as group:
+        return handler(args, group)
+
+
+def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=None):
+    """``(data, stats, reference)`` of a run under torchrun or on several files: this process's share
+    (:func:`slopefit.shards.open_share`), and the statistics and exact optimum of every process's rows."""
+    from slopefit.distributed import gather_stats, reference
+    from slopefit.shards import is_many, open_share
+
+    for flag in ("formula", "weights"):
+        if getattr(args, flag, None) is not None:
+            raise UsageError(f"slopefit: --{flag} needs one process reading one table; under torchrun or on several "
+                             "files give numeric columns with --x and --y, unweighted")
+    if group is not None and not Path(args.data).exists() and not is_many(args.data):
+        raise UsageError(f"slopefit: under torchrun DATA must be a file, a directory or a pattern of files that "
+                         f"each process reads a share of, not {args.data!r}")
+    data = open_share(args.data, rank=group.rank if group else 0, world_size=group.world_size if group else 1,
+                      x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144), sep=args.sep,
+                      decimal=args.decimal, missing=getattr(args, "missing", "error"))
+    stats = gather_stats(data, group, on_rows=on_rows)
+    return data, stats, reference(data, stats, group, fit_intercept=fit_intercept)
 
 
 def reading_notes(data, lang: str = "en") -> list[str]:

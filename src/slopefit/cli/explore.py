@@ -11,7 +11,9 @@ from slopefit.cli.arguments import (
     UsageError,
     add_training_options,
     config_from,
+    in_group,
     load,
+    load_share,
     optimizer_options,
     write_report,
 )
@@ -24,8 +26,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 def add_parsers(sub) -> None:
     p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
     add_training_options(p, epochs=200)
-    p.add_argument("--run", action="append", required=True, metavar='"NAME key=value ..."',
-                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable)')
+    p.add_argument("--run", "--add-run", action="append", required=True, metavar='"NAME key=value ..."',
+                   help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable; under torchrun write --add-run, '
+                        "since torchrun reads --run as its own --run-path)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate of runs that do not set lr= (default: chosen from the data, as fit does)")
     p.add_argument("--plot", default="figures", metavar="DIR",
@@ -51,6 +54,10 @@ def add_parsers(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    return in_group(_compare, args)
+
+
+def _compare(args: argparse.Namespace, group) -> int:
     from dataclasses import replace
 
     from slopefit.advise import stable_bound
@@ -58,6 +65,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from slopefit.figures import compare_figures, landscape_figures
     from slopefit.optimizers import parse_run
     from slopefit.preparation import gather_stats, reference_solution
+    from slopefit.shards import is_many
     from slopefit.training import fit
 
     views = args.landscape or args.animate
@@ -70,13 +78,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError(f"lr={lr_text!r} in run {spec!r} is not a number; give a number or lr=auto") from None
         runs.append(replace(config_from(args, name, lr, raw), record_params=views))
-    data = load(args)
-    stats = gather_stats(data)  # one pass and one exact solve for every run
+    shared = group is not None or is_many(args.data)
+    if shared:  # this process's share; the statistics and optimum of every process's rows
+        data, stats, reference = load_share(args, group, fit_intercept=not args.no_intercept)
+    else:
+        data = load(args)
+        stats = gather_stats(data)  # one pass and one exact solve for every run
     if views and (stats.n_features != 1 or args.no_intercept):
         raise UsageError(f"slopefit compare: --landscape and --animate draw the loss over (W, B), so they need one "
                          f"feature and an intercept; {data.name} has {stats.n_features} features"
                          + (" and --no-intercept" if args.no_intercept else "") + "; pick one with --x")
-    reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
+    if not shared:
+        reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
     rows, results = [], []
     for config in runs:
         try:
@@ -90,6 +103,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         rows.append((result.config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
                      f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
                      "converged" if result.converged else "not converged"))
+    if group is not None and not group.leader:
+        return EXIT_OK if results else EXIT_FAILURE  # process 0 alone prints and writes
     budget = (f"{args.epochs} epochs" if args.epochs else
               f"{args.epochs_with_lr} epochs for runs given an lr, until converged for the others")
     text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {budget}, "
@@ -134,8 +149,13 @@ def _values(spec: str, flag: str, *, log: bool) -> list[float]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    return in_group(_sweep, args)
+
+
+def _sweep(args: argparse.Namespace, group) -> int:
     from slopefit.figures import sweep_figure
     from slopefit.progress import ProgressBar
+    from slopefit.shards import is_many
     from slopefit.sweep import grid, sweep
     from slopefit.training import intercept_of
 
@@ -149,14 +169,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     configs = grid(base, lrs, momenta)
     bar = ProgressBar()
     try:
-        data = load(args)
-        configs = [intercept_of(getattr(data, "design", None), c) for c in configs]  # a formula's "- 1"
-        result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
+        if group is not None or is_many(args.data):  # shares: the statistics of every process's rows
+            data, stats, reference = load_share(args, group, fit_intercept=base.fit_intercept, on_rows=bar.rows)
+            result = sweep(data, configs, gap=args.gap, stats=stats, reference=reference)
+        else:
+            data = load(args)
+            configs = [intercept_of(getattr(data, "design", None), c) for c in configs]  # a formula's "- 1"
+            result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
     except KeyboardInterrupt:
         bar.close()
         print("slopefit sweep: interrupted; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
+    if group is not None and not group.leader:
+        return EXIT_OK  # process 0 alone prints and writes
     second = "beta1" if args.optimizer in ("adam", "adamw") else "momentum"
     rows = []
     for k, config in enumerate(configs):

@@ -17,8 +17,10 @@ from slopefit.cli.arguments import (
     config_from,
     folds,
     fraction,
+    in_group,
     level,
     load,
+    load_share,
     optimizer_options,
     reading_notes,
     write_report,
@@ -50,6 +52,14 @@ def add_parsers(sub) -> None:
     p.add_argument("--cov", default="nonrobust", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3"),
                    help="covariance of the OLS summary: nonrobust (default) or statsmodels' heteroskedasticity-"
                         "robust HC0-HC3 (one more pass over the rows; z statistics, robust Wald F)")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="save the run between epochs to FILE (every --checkpoint-every, and on SIGTERM/SIGINT, "
+                        "which then exit 143/130): parameters, optimizer state, RNG state, history")
+    p.add_argument("--checkpoint-every", default="60s", metavar="N|TIME",
+                   help="optimizer steps (e.g. 500) or time (30s, 5m, 1h) between checkpoints (default 60s)")
+    p.add_argument("--resume", metavar="FILE|auto",
+                   help="go on from a checkpoint, ending bit-identical to a run never stopped; auto: from "
+                        "--checkpoint FILE when it exists, else start fresh (for torchrun --max-restarts)")
     heldout = p.add_mutually_exclusive_group()
     heldout.add_argument("--cv", type=folds, metavar="K",
                          help="also score K-fold cross-validation (rows dealt by --seed): held-out R², RMSE, MAE "
@@ -70,11 +80,17 @@ def add_parsers(sub) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    return in_group(_fit, args)
+
+
+def _fit(args: argparse.Namespace, group) -> int:
+    from slopefit.checkpoint import Stopped
     from slopefit.cli.render import fit_report
     from slopefit.figures import fit_figures
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
+    from slopefit.shards import is_many
     from slopefit.training import fit, intercept_of
 
     options = optimizer_options(args.option)
@@ -84,10 +100,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.weights is not None and args.cov != "nonrobust":
         raise UsageError(f"slopefit fit: --cov {args.cov} is not available with --weights; the WLS summary's "
                          "standard errors are the classical ones (drop --cov)")
+    checkpoint = _checkpointer(args, group)
     bar = ProgressBar()
+    reference = None
     try:
-        data = load(args)
-        config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
+        if group is not None or is_many(args.data):
+            if group is not None and (args.cv is not None or args.test_size is not None or args.cov != "nonrobust"):
+                raise UsageError("slopefit fit: --cv, --test-size and --cov HC0-HC3 need every row in one process; "
+                                 "run them without torchrun")
+            data, stats, reference = load_share(args, group, fit_intercept=config.fit_intercept, on_rows=bar.rows)
+            pass_seconds = 0.0
+        else:
+            data = load(args)
+            config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
             from slopefit.validation import check_heldout, require_rows
 
@@ -97,8 +122,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
-        stats = gather_stats(data, on_rows=bar.rows)
-        pass_seconds = time.perf_counter() - started
+        if reference is None:
+            stats = gather_stats(data, on_rows=bar.rows)
+            pass_seconds = time.perf_counter() - started
         if config.batch_size is None and config.lr is not None:
             from slopefit.penalties import lr_bound
 
@@ -107,17 +133,30 @@ def cmd_fit(args: argparse.Namespace) -> int:
             warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
-        result = replace(fit(data, config, callback=bar, stats=stats), seconds_stats=pass_seconds)
+        result = fit(data, config, callback=bar, stats=stats, reference=reference, checkpoint=checkpoint)
+        result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
+    except Stopped as stop:
+        bar.close()
+        print(f"slopefit fit: {stop}", file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         bar.close()
         print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
+    if group is not None and not group.leader:
+        return EXIT_OK  # process 0 alone prints and writes files
     # a file read in chunks, or one held in memory for a second pass: say which
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
-    summary = fit_report(data, result, passes=passes if passes > 1 or hasattr(data, "chunk_rows") else None,
-                         cov_type=args.cov)
-    summary = "\n".join([*reading_notes(data, args.lang), summary])
+    notes = reading_notes(data, args.lang)
+    if reference is not None:  # shares read by one process each (slopefit.shards)
+        passes, world = row_passes(data, stats, fit_intercept=config.fit_intercept), data.world_size
+        notes.append(f"read in {plural(world, 'share')} by {world} process{'es' if world > 1 else ''}: "
+                     f"{result.n_samples:,} rows, {passes} pass{'es' if passes > 1 else ''} over each share; "
+                     f"process 0 read {data.describe()}")
+    summary = fit_report(data, result, passes=passes if reference is None and (passes > 1 or hasattr(
+        data, "chunk_rows")) else None, cov_type=args.cov)
+    summary = "\n".join([*notes, summary])
     print(summary)
     cv = None
     if args.cv is not None or args.test_size is not None:
@@ -127,10 +166,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
             print("slopefit fit: interrupted while scoring held-out rows; nothing was saved", file=sys.stderr)
             return EXIT_INTERRUPTED
         print(f"\n{heldout_table(cv)}")
+    if checkpoint is not None and checkpoint.resumed_from is not None:
+        print(f"resumed from {checkpoint.resumed_from}")
     if args.save:
         from slopefit.persistence import model_from_result, save_model
 
-        print(f"\nmodel saved to {save_model(model_from_result(result), args.save)}")
+        model = model_from_result(result)
+        model.info["training"]["world_size"] = group.world_size if group is not None else 1
+        print(f"\nmodel saved to {save_model(model, args.save)}")
     if args.json:
         payload = result.to_dict(cov_type=args.cov)
         if cv is not None:
@@ -148,6 +191,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
             figures = figures or fit_figures(data, result, scratch, args.lang)
             print(f"report saved to {write_report(args, 'fit', summary, figures)}")
     return EXIT_OK
+
+
+def _checkpointer(args: argparse.Namespace, group):
+    """The :class:`Checkpointer` that --checkpoint, --checkpoint-every and --resume ask for, or None."""
+    if not args.checkpoint and not args.resume:
+        return None
+    from slopefit.checkpoint import Checkpointer, parse_every
+
+    if args.resume == "auto" and not args.checkpoint:
+        raise UsageError("slopefit fit: --resume auto goes on from the --checkpoint file; give --checkpoint FILE too")
+    steps, seconds = parse_every(args.checkpoint_every) if args.checkpoint else (None, None)
+    return Checkpointer(args.checkpoint or args.resume, every_steps=steps, every_seconds=seconds,
+                        resume=args.resume, group=group)
 
 
 def _heldout(data, config, args: argparse.Namespace):

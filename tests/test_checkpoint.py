@@ -1,0 +1,102 @@
+"""Checkpoints (slopefit.checkpoint): a run stopped by a signal and resumed ends bit-identical to a
+run never stopped; a checkpoint of another run is refused, naming what differs."""
+
+from __future__ import annotations
+
+import signal
+
+import numpy as np
+import pytest
+
+from slopefit.checkpoint import Checkpointer, Stopped, parse_every
+from slopefit.config import TrainConfig
+from slopefit.datasets import make_synthetic
+from slopefit.errors import ConfigError, DataError
+from slopefit.training import fit
+
+DATA = make_synthetic(400, 3, noise=0.3, seed=5)
+
+
+def stopped_then_resumed(tmp_path, config, *, at: int, signum=signal.SIGTERM, every: int | None = None):
+    """The run stopped by ``signum`` once epoch ``at`` was recorded, and the run that resumes it."""
+    path = tmp_path / "run.ckpt"
+    first = Checkpointer(path, every_steps=every)
+
+    def send(progress) -> None:
+        if progress.epoch == at:
+            first._on_signal(signum, None)
+
+    with pytest.raises(Stopped) as stop:
+        fit(DATA, config, checkpoint=first, callback=send)
+    resumed = Checkpointer(path, resume=str(path))
+    return stop.value, first, fit(DATA, config, checkpoint=resumed), resumed
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(optimizer="sgd", lr=0.02, options={"momentum": 0.9}, batch_size=32, epochs=12, seed=7),
+    TrainConfig(optimizer="adam", lr=0.01, batch_size=50, epochs=10, dtype="float64", seed=1),
+    TrainConfig(),  # automatic: heavy ball on the statistics, stops once converged
+    TrainConfig(optimizer="lbfgs", lr=1.0, epochs=6),
+], ids=["sgd-momentum-minibatch-float32", "adam-minibatch", "automatic", "lbfgs"])
+def test_a_stopped_run_resumed_ends_bit_identical(tmp_path, config):
+    whole = fit(DATA, config)
+    at = 3
+    stop, first, resumed, again = stopped_then_resumed(tmp_path, config, at=at)
+    assert stop.exit_code == 143 and stop.epoch == at + 1
+    assert "stopped by SIGTERM before epoch 4" in str(stop) and "--resume" in str(stop)
+    assert again.resumed_from is not None and len(first.saves) == 1
+    assert np.array_equal(resumed.coef, whole.coef) and resumed.intercept == whole.intercept
+    assert np.array_equal(resumed.coef_scaled, whole.coef_scaled)
+    assert resumed.history == whole.history and resumed.epochs_run == whole.epochs_run
+    assert resumed.final_loss == whole.final_loss and resumed.stop_reason == whole.stop_reason
+    exact = np.linalg.lstsq(np.column_stack([DATA.X, np.ones(DATA.n_samples)]), DATA.y, rcond=None)[0]
+    if config.automatic:  # the independent answer, where the run converges to it
+        assert np.allclose(resumed.coef, exact[:-1], rtol=1e-8, atol=1e-9)
+
+
+def test_sigint_stops_with_130(tmp_path):
+    stop, *_ = stopped_then_resumed(tmp_path, TrainConfig(lr=0.05, epochs=20), at=5, signum=signal.SIGINT)
+    assert stop.exit_code == 130 and "SIGINT" in str(stop)
+
+
+def test_saves_every_n_steps(tmp_path):
+    config = TrainConfig(lr=0.01, batch_size=100, epochs=9)  # 4 steps an epoch
+    ck = Checkpointer(tmp_path / "c.ckpt", every_steps=10)
+    fit(DATA, config, checkpoint=ck)
+    assert [epoch for epoch, _, _ in ck.saves] == [3, 6, 9]  # first epoch boundaries after 10, 20, 30 steps
+    assert all(size > 0 and seconds < 5 for _, seconds, size in ck.saves)
+
+
+def test_resume_auto_starts_fresh_without_a_file_and_goes_on_with_one(tmp_path):
+    path = tmp_path / "auto.ckpt"
+    config = TrainConfig(lr=0.05, epochs=30)
+    ck = Checkpointer(path, every_steps=7, resume="auto")
+    plain = fit(DATA, config, checkpoint=ck)
+    assert ck.resumed_from is None and path.exists()
+    again = Checkpointer(path, resume="auto")
+    assert fit(DATA, config, checkpoint=again).history == plain.history and again.resumed_from == path
+
+
+def test_a_checkpoint_of_another_run_is_refused_naming_what_differs(tmp_path):
+    path = tmp_path / "c.ckpt"
+    config = TrainConfig(lr=0.05, epochs=10)
+    fit(DATA, config, checkpoint=Checkpointer(path, every_steps=2))
+    with pytest.raises(DataError, match=r"of another run \(lr 0.05 there, 0.01 here\); refusing to resume"):
+        fit(DATA, TrainConfig(lr=0.01, epochs=10), checkpoint=Checkpointer(path, resume=str(path)))
+    other = make_synthetic(401, 3, noise=0.3, seed=5)
+    with pytest.raises(DataError, match=r"rows 400 there, 401 here; values [0-9a-f]+ there, [0-9a-f]+ here"):
+        fit(other, config, checkpoint=Checkpointer(path, resume=str(path)))
+    with pytest.raises(DataError, match="does not exist"):
+        fit(DATA, config, checkpoint=Checkpointer(tmp_path / "none.ckpt", resume=str(tmp_path / "none.ckpt")))
+    junk = tmp_path / "junk.ckpt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(DataError, match="not a readable slopefit checkpoint"):
+        fit(DATA, config, checkpoint=Checkpointer(junk, resume=str(junk)))
+
+
+def test_parse_every():
+    assert parse_every("250") == (250, None)
+    assert parse_every("1.5m") == (None, 90.0)
+    for bad in ("0", "-3s", "soon", "2d"):
+        with pytest.raises(ConfigError, match="--checkpoint-every"):
+            parse_every(bad)

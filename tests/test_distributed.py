@@ -1,0 +1,225 @@
+"""``slopefit fit`` under real torchrun: gloo on 127.0.0.1, 2-3 processes, uneven shares, a two-node
+rendezvous, an error in one process, a worker killed and recovered, a run stopped by SIGTERM and resumed.
+
+Every process is bounded in time (TIMEOUT); the answers are checked against numpy's lstsq and one
+process reading everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from slopefit.config import TrainConfig
+from slopefit.datasets import load_dataset
+from slopefit.training import fit
+from tests.test_shards import lstsq, table, write_parquet
+
+TIMEOUT = 150  # seconds for one command: torch starts slowly on a busy 2-core machine
+MINIBATCH = ["--batch-size", "100", "--lr", "0.01", "--epochs", "60", "--dtype", "float64", "--seed", "2"]
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on 127.0.0.1 and POSIX signals")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "SLOPEFIT_DIST_TIMEOUT": "60", "OMP_NUM_THREADS": "1"}
+
+
+def torchrun(nproc: int, *args: str, launcher: tuple[str, ...] = ()) -> list[str]:
+    rendezvous = launcher or ("--master-addr", "127.0.0.1", "--master-port", str(free_port()))
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(nproc), *rendezvous,
+            "-m", "slopefit", *map(str, args)]
+
+
+def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=env(), capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def own_lines(stderr: str) -> list[str]:
+    """What slopefit itself wrote to stderr (torchrun's own log lines and failure report left out)."""
+    return [line for line in stderr.splitlines() if line.startswith(("slopefit:", "slopefit fit:"))]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """u.parquet (row groups of 1500, 1400, 50, 50 rows: with 3 processes, process 1 reads none),
+    u.csv (the same rows) and bad.parquet (an empty cell in the last row group)."""
+    root = tmp_path_factory.mktemp("dist")
+    X, y = table()
+    write_parquet(root / "u.parquet", X, y, [1500, 1400, 50, 50])
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_csv(root / "u.csv", index=False)
+    bad = X.copy()
+    bad[2990, 1] = np.nan
+    write_parquet(root / "bad.parquet", bad, y, [1500, 1400, 50, 50])
+    np.save(root / "Xy.npy", np.column_stack([X, y]))
+    return root
+
+
+def one_process(root: Path, config: TrainConfig):
+    """The same fit in this process, on every row: what torchrun must reproduce."""
+    return fit(load_dataset(str(root / "u.parquet")), config)
+
+
+def saved(path: Path) -> tuple[np.ndarray, float]:
+    model = json.loads(path.read_text())
+    return np.array(model["coef"]), float(model["intercept"])
+
+
+def test_three_processes_with_uneven_shares_give_the_one_process_answer(data):
+    proc = run(torchrun(3, "fit", "u.parquet", "--save", "m3.json"), data)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("slopefit fit: u.parquet (3000 rows") == 1  # process 0 alone prints
+    assert "read in 3 shares by 3 processes" in proc.stdout and own_lines(proc.stderr) == []
+    coef, intercept = saved(data / "m3.json")
+    assert json.loads((data / "m3.json").read_text())["training"]["world_size"] == 3
+    one = one_process(data, TrainConfig())
+    assert np.allclose(coef, one.coef, rtol=1e-12, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-12)
+    Xy = np.load(data / "Xy.npy")
+    want = lstsq(Xy[:, :2], Xy[:, 2])
+    assert np.allclose(coef, want[:2], rtol=1e-8, atol=0) and intercept == pytest.approx(want[2], rel=1e-8)
+
+
+@pytest.fixture(scope="module")
+def minibatch_two(data) -> Path:
+    """Two processes, minibatches, never stopped: the answer the recovered run must equal bit for bit."""
+    proc = run(torchrun(2, "fit", "u.parquet", *MINIBATCH, "--save", "mb2.json"), data)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return data / "mb2.json"
+
+
+def test_minibatches_split_over_processes_follow_the_one_process_sequence(data, minibatch_two):
+    coef, intercept = saved(minibatch_two)
+    one = one_process(data, TrainConfig(lr=0.01, batch_size=100, epochs=60, dtype="float64", seed=2))
+    assert np.allclose(coef, one.coef, rtol=1e-10, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-10)
+
+
+def test_csv_byte_ranges_in_two_processes(data):
+    proc = run(torchrun(2, "fit", "u.csv", "--batch-size", "100", "--lr", "0.01", "--epochs", "5",
+                        "--dtype", "float64", "--save", "csv2.json"), data)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "process 0 read u.csv (lines starting in bytes 0-" in proc.stdout
+    coef, intercept = saved(data / "csv2.json")
+    one = one_process(data, TrainConfig(lr=0.01, batch_size=100, epochs=5, dtype="float64"))
+    assert np.allclose(coef, one.coef, rtol=1e-10, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-10)
+
+
+def test_an_error_in_one_process_ends_every_process_with_one_line(data):
+    started = time.monotonic()
+    proc = run(torchrun(3, "fit", "bad.parquet", "--save", "never.json"), data)
+    assert proc.returncode != 0 and time.monotonic() - started < TIMEOUT
+    assert proc.stdout == "" and not (data / "never.json").exists()
+    lines = own_lines(proc.stderr)
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert "bad.parquet (row groups 2-4 of 4: its rows 1501-3000, numbered from 1 here)" in lines[0]
+    assert re.search(r"'b'.*\brow 1491\b", lines[0]) and "[rank" not in proc.stderr  # no traceback from any process
+
+
+def test_two_nodes_meet_at_one_rendezvous(data):
+    endpoint = f"127.0.0.1:{free_port()}"
+    launcher = ("--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", "two-nodes")
+    nodes = [subprocess.Popen(torchrun(1, "fit", "u.parquet", "--save", f"node{k}.json", launcher=launcher), cwd=data,
+                              env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in (0, 1)]
+    try:
+        outs = [node.communicate(timeout=TIMEOUT) for node in nodes]
+    finally:
+        for node in nodes:
+            node.kill()
+    assert [node.returncode for node in nodes] == [0, 0], outs[0][1][-1500:] + outs[1][1][-1500:]
+    written = [k for k in (0, 1) if (data / f"node{k}.json").exists()]
+    assert len(written) == 1 and sum(bool(out) for out, _ in outs) == 1  # one process 0, on one node
+    assert "read in 2 shares by 2 processes" in outs[written[0]][0]
+    coef, intercept = saved(data / f"node{written[0]}.json")
+    one = one_process(data, TrainConfig())
+    assert np.allclose(coef, one.coef, rtol=1e-12, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-12)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for(path: Path, proc: subprocess.Popen, deadline: float) -> None:
+    while not path.exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint in time"
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers in /proc")
+def test_a_killed_worker_is_restarted_and_the_run_ends_bit_identical(data, minibatch_two):
+    ckpt = data / "kill.ckpt"
+    # the rendezvous the README recommends for restarts; each round keys its own addresses in torchrun's store
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--max-restarts", "1",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{free_port()}", "-m", "slopefit", "fit",
+           "u.parquet", *MINIBATCH, "--checkpoint", str(ckpt), "--checkpoint-every", "100", "--resume", "auto",
+           "--save", "recovered.json"]
+    agent = subprocess.Popen(cmd, cwd=data, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ckpt, agent, time.monotonic() + TIMEOUT)
+        workers = children(agent.pid)
+        assert workers, "no worker found"
+        os.kill(workers[-1], signal.SIGKILL)
+        out, err = agent.communicate(timeout=TIMEOUT)
+    finally:
+        agent.kill()
+    assert agent.returncode == 0, err[-3000:]
+    assert f"resumed from {ckpt}" in out
+    coef, intercept = saved(data / "recovered.json")
+    want_coef, want_intercept = saved(minibatch_two)
+    assert np.array_equal(coef, want_coef) and intercept == want_intercept
+
+
+def test_sigterm_saves_and_a_resumed_run_ends_bit_identical(data):
+    args = ["fit", "u.parquet", "--batch-size", "1", "--lr", "0.002", "--epochs", "25", "--dtype", "float64"]
+    slopefit = [sys.executable, "-m", "slopefit"]
+    whole = run([*slopefit, *args, "--save", "whole.json"], data)
+    assert whole.returncode == 0, whole.stderr
+    ckpt = data / "term.ckpt"
+    proc = subprocess.Popen([*slopefit, *args, "--checkpoint", str(ckpt), "--checkpoint-every", "3000"], cwd=data,
+                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ckpt, proc, time.monotonic() + TIMEOUT)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "stopped by SIGTERM before epoch" in err
+    resumed = run([*slopefit, *args, "--resume", str(ckpt), "--save", "resumed.json"], data)
+    assert resumed.returncode == 0, resumed.stderr
+    coef, intercept = saved(data / "resumed.json")
+    want_coef, want_intercept = saved(data / "whole.json")
+    assert np.array_equal(coef, want_coef) and intercept == want_intercept
+    Xy = np.load(data / "Xy.npy")
+    best = lstsq(Xy[:, :2], Xy[:, 2])
+    loss_star = float(np.mean((Xy[:, 2] - Xy[:, :2] @ best[:2] - best[2]) ** 2))
+    loss = float(np.mean((Xy[:, 2] - Xy[:, :2] @ coef - intercept) ** 2))
+    # constant-step SGD on batches of 1 rests in a noise ball: excess loss about lr·σ²·tr(H)/4 ≈ 0.003 relative
+    assert loss_star <= loss < loss_star * 1.05
+    foreign = run([*slopefit, "fit", "u.csv", *args[2:], "--resume", str(ckpt)], data)
+    assert foreign.returncode == 1 and len(foreign.stderr.strip().splitlines()) == 1
+    assert "is of another run (data u.parquet there, u.csv here" in foreign.stderr
