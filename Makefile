@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install browser lint bench bench-scale bench-load bench-playground clean
+.PHONY: demo test install browser lint bench bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -52,6 +52,11 @@ bench-scale: $(STAMP)
 # fitting a file against reading it with pyarrow (1M and 5M rows, CSV and Parquet; files in /tmp)
 bench-load: $(STAMP)
 	$(PY) benchmarks/bench_load.py
+
+# the statistics pass at its floor (issue 11): compute_stats, fit, a streamed Parquet fit and a minibatch
+# epoch, each as a ratio against a baseline measured in the same run; PASS_ARGS="--n 200000" runs small
+bench-pass: $(STAMP)
+	$(PY) benchmarks/bench_pass.py $(PASS_ARGS)
 
 # 30 learners training at once against one alone, and the page's load time meanwhile
 bench-playground: $(STAMP)

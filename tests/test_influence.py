@@ -170,3 +170,59 @@ def test_an_exact_fit_names_no_row_and_says_why(tmp_path, drawn):
     ax = drawn().axes[0]
     assert text("diag.undefined", "ko") in ax.get_title()
     assert [t.get_text() for t in ax.texts if t.get_color() == "darkred"] == []
+
+
+def _grunfeld_weighted():
+    frame = sm.datasets.grunfeld.load_pandas().data
+    X, y = frame[["value", "capital"]].to_numpy(np.float64), frame["invest"].to_numpy(np.float64)
+    w = np.random.default_rng(7).uniform(0.1, 5.0, len(y))
+    data = Dataset(X=X, y=y, feature_names=("value", "capital"), target_name="invest", name="grunfeld",
+                   weights=w, weights_name="w")
+    wls = sm.WLS(y, sm.add_constant(X), weights=w).fit()
+    # this statsmodels' WLS results have no get_influence; WLS is OLS on the rows sqrt(w) [1, x], sqrt(w) y,
+    # and statsmodels' OLSInfluence of that model is the WLS influence (hat matrix of W^1/2 A)
+    root = np.sqrt(w)
+    ref = OLSInfluence(sm.OLS(root * y, root[:, None] * sm.add_constant(X)).fit())
+    assert np.allclose(ref.results.params, wls.params, rtol=1e-10)
+    return data, ref
+
+
+def test_weighted_diagnostics_equal_statsmodels_wls():
+    data, ref = _grunfeld_weighted()
+    inf = influence_of(fit(data))
+    s = inf.sample
+    assert _rel(s.leverage, ref.hat_matrix_diag) < 1e-8
+    assert _rel(s.student, ref.resid_studentized_internal) < 1e-8
+    assert _rel(s.cooks, ref.cooks_distance[0]) < 1e-8
+    assert _rel(s.resid, ref.resid) < 1e-8  # the whitened (Pearson) residual sqrt(w) e
+    assert inf.top_cooks.rows.tolist() == np.argsort(-ref.cooks_distance[0])[:3].tolist()
+    assert inf.sigma == pytest.approx(np.sqrt(ref.results.scale), rel=1e-10)
+    # and the hat matrix written out: W^1/2 A (A^T W A)^-1 A^T W^1/2, numpy
+    A = np.column_stack([np.ones(data.n_samples), data.X])
+    root = np.sqrt(data.weights)
+    hat = np.einsum("ij,ij->i", (root[:, None] * A) @ np.linalg.inv(A.T @ (data.weights[:, None] * A)),
+                    root[:, None] * A)
+    assert _rel(s.leverage, hat) < 1e-8
+
+
+def test_a_penalised_fit_has_no_diagnostics():
+    from slopefit.config import TrainConfig
+    from slopefit.penalties import Penalty
+
+    data, _ = _shipped("stackloss")
+    with pytest.raises(ValueError, match="penalised"):
+        influence_of(fit(data, TrainConfig(penalty=Penalty("ridge", 1.0))))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_weighted_diagnostic_figures(tmp_path, drawn, lang):
+    from slopefit.figures import fit_figures
+    from slopefit.texts import text
+
+    data, ref = _grunfeld_weighted()
+    paths = fit_figures(data, fit(data), tmp_path, lang)
+    assert [p.name for p in paths][-3:] == ["residuals.png", "qq.png", "leverage.png"]
+    ax = drawn().axes[0]
+    assert text("diag.weighted", lang, name="w") in ax.get_title()
+    names = sorted(t.get_text() for t in ax.texts if t.get_color() == "darkred")
+    assert names == sorted(str(r + 1) for r in np.argsort(-ref.cooks_distance[0])[:3])

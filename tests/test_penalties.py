@@ -13,7 +13,8 @@ from slopefit.advise import advise
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset
 from slopefit.errors import ConfigError
-from slopefit.penalties import Penalty, lr_bound, optimality, penalty_from, solve_penalized
+from slopefit.penalized_exact import optimality, solve_penalized
+from slopefit.penalties import Penalty, lr_bound, penalty_from
 from slopefit.training import fit
 
 RTOL = 1e-5  # the bar against scikit-learn; both sides are far tighter (gd stops at 1e-9)

@@ -194,3 +194,83 @@ def test_residual_sum_of_squares_matches_rational_arithmetic():
     without = sum((Fraction(float(t)) - sum(Fraction(float(v)) * Fraction(float(c)) for v, c in
                                             zip(row, coef, strict=True))) ** 2 for row, t in zip(X, y, strict=True))
     assert residual_sum_of_squares(pieces, coef, 99.0, fit_intercept=False) == pytest.approx(float(without), rel=1e-12)
+
+
+# --- the residual moments gathered in the statistics pass (issue 11 item 3) ------------------
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_statistics_pass_gathers_the_residuals_of_the_first_rows_line(layout):
+    data = make_synthetic(30_000, 4, seed=23, offset=50.0, dtype=np.float32)
+    X = np.asfortranarray(data.X) if layout == "columns" else data.X
+    stats = compute_stats(((X[i:i + 7000], data.y[i:i + 7000]) for i in range(0, 30_000, 7000)), 4, chunk_rows=3000)
+    line = stats.residuals
+    assert line is not None and line.offset == 0.0
+    # the provisional line is the least-squares line of the first rows (the first chunk: fewer than SHIFT_ROWS)
+    np.testing.assert_allclose(line.coef, solve_exact(data.X[:7000], data.y[:7000]).coef, rtol=1e-9)
+    # its residual moments, summed here in one numpy float64 pass of its own
+    xs = data.X.astype(np.float64) - stats.x_shift
+    r = (data.y.astype(np.float64) - stats.y_shift) - xs @ line.coef
+    # sums of N products in another order: |error| <= N u sum|terms| (N = 3e4: 3.3e-12); 1e-12 of sum|terms| holds
+    np.testing.assert_allclose(line.ax_r, xs.T @ r, rtol=0, atol=1e-12 * float((np.abs(xs).T @ np.abs(r)).max()))
+    assert line.sum_r == pytest.approx(float(r.sum()), abs=1e-12 * float(np.abs(r).sum()))
+    assert line.rss == pytest.approx(float(r @ r), rel=1e-12)
+
+
+def test_reference_refined_in_the_statistics_pass_matches_the_exact_solver():
+    from slopefit.preparation import reference_solution, row_passes
+    from slopefit.refinement import refine_in_pass
+
+    data = make_synthetic(200_000, 6, seed=3, offset=170.0, dtype=np.float32)  # 1.2M values: solved from the stats
+    stats = compute_stats([(data.X, data.y)], 6)
+    refined, enough = refine_in_pass(stats)
+    assert enough and row_passes(data, stats) == 1  # the statistics pass alone
+    reference = reference_solution(data, stats=stats)
+    np.testing.assert_array_equal(reference.coef, refined.coef)  # the same line: no pass changed it
+    oracle = solve_exact(data.X, data.y)
+    cond = np.linalg.cond((data.X - data.X.mean(0)) / data.X.std(0))
+    # one correction keeps ~16 - log10(cond) digits (cond ~1 here) less ~2.5 for the residuals' cancellation
+    assert _digits(refined.coef, oracle.coef) >= 16 - np.log10(cond) - 2.5
+    assert refined.intercept == pytest.approx(oracle.intercept, rel=1e-12)
+    assert refined.loss == pytest.approx(oracle.loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("order", ["as drawn", "sorted"])
+def test_a_far_provisional_line_gets_its_residual_passes(order, monkeypatch):
+    from slopefit import preparation
+    from slopefit.datasets import Dataset
+    from slopefit.preparation import reference_solution, row_passes
+    from slopefit.refinement import refine_in_pass
+
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 1000)  # solved from the statistics, as large tables are
+    X, y = near_collinear()
+    if order == "sorted":  # the first rows see a narrow slice of the third feature
+        keep = np.argsort(X[:, 2])
+        X, y = X[keep], y[keep]
+    data = Dataset(X=X, y=y, feature_names=("a", "b", "c"), target_name="y", name="t", description={})
+    stats = compute_stats([(X, y)], 3)
+    # the first rows barely determine the collinear direction: the correction is too large to trust
+    assert refine_in_pass(stats)[1] is False
+    assert row_passes(data, stats) == 3  # cond(corr) ~1.6e9 > 1e8: two residual passes, as before
+    oracle, cond = solve_exact(X, y), np.linalg.cond((X - X.mean(0)) / X.std(0))
+    refined = reference_solution(data, stats=stats)
+    assert _digits(refined.coef, oracle.coef) >= 16 - np.log10(cond) - 2.5
+    assert refined.loss == pytest.approx(oracle.loss, rel=1e-10)
+
+
+def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
+    import statsmodels.api as sm
+
+    from slopefit.refinement import refine_in_pass
+
+    data = make_synthetic(50_000, 3, seed=8, offset=40.0)
+    w = np.random.default_rng(4).uniform(0.1, 3.0, 50_000)
+    chunks = [(data.X[i:i + 9000], data.y[i:i + 9000], w[i:i + 9000]) for i in range(0, 50_000, 9000)]
+    stats = compute_stats(chunks, 3)
+    refined, enough = refine_in_pass(stats)
+    oracle = sm.WLS(data.y, sm.add_constant(data.X), weights=w).fit()  # QR on sqrt(w)-scaled rows
+    assert enough and stats.weighted and stats.total == pytest.approx(w.sum(), rel=1e-14)
+    # both near the float64 floor of this well-conditioned design (cond ~1; offsets 40: ~2 digits of cancellation)
+    np.testing.assert_allclose(refined.coef, oracle.params[1:], rtol=1e-11)
+    assert refined.intercept == pytest.approx(oracle.params[0], rel=1e-11)
+    assert refined.loss == pytest.approx(float(w @ oracle.resid ** 2) / w.sum(), rel=1e-11)

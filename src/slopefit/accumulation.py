@@ -1,32 +1,38 @@
 """The one pass: :class:`SufficientStats` accumulated chunk by chunk, in float64, on shifted columns.
 
-Each chunk is converted into a cache-sized float64 buffer, shifted by the first rows' means
-(so offsets such as heights near 170 cost no digits), and BLAS adds its cross products,
-its products with y and its sums in place; column minima and maxima come in the same pass.
-NaN and infinite cells are named by column and row.
+Each slice of rows is converted into cache-sized float64 buffers holding ``M = [X - s, y - t, 1, r]``
+(``s``, ``t``: the first rows' means, so offsets such as heights near 170 cost no digits; ``r``:
+the residual of the first rows' least-squares line) and three BLAS products add the blocks of
+``M^T M`` in place: the cross products, the products with y, the sums, and the residual moments
+from which :func:`slopefit.refinement.refine_in_pass` refines the optimum without a second pass.
+Column minima and maxima come in the same pass. NaN and infinite cells are named by column and row.
+Torch runs the pass on one thread (:func:`one_torch_thread`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from slopefit.errors import DataError
-from slopefit.stats import SufficientStats
+from slopefit.stats import LineResiduals, SufficientStats
 
-DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1 MB at 16 features, stays in cache
-SHIFT_ROWS = 65_536  # leading rows whose means become the shift
+DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1.2 MB at 16 features, stays in cache
+SHIFT_ROWS = 65_536  # leading rows whose means become the shift and whose least-squares line the provisional one
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
 
 
 class StatsAccumulator:
     """Accumulates :class:`SufficientStats` over chunks of rows, with torch, in float64.
 
-    Each slice of ``chunk_rows`` rows is shifted into one preallocated, cache-sized float64
-    buffer; BLAS then adds its cross products, its products with y and its sums in place:
-    no per-chunk allocation, no Python work per row.
+    Each slice of ``chunk_rows`` rows is converted into two preallocated, cache-sized float64
+    buffers, ``X - s`` and the rows ``[y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual
+    of the provisional line ``c``, the least-squares line of the first rows, which passes through
+    their means ``(s, t)``); three BLAS products then add the blocks of ``M^T M``, ``M = [X - s,
+    y - t, 1, r]``, in place: no per-chunk allocation, no Python work per row.
 
     Parameters
     ----------
@@ -35,30 +41,33 @@ class StatsAccumulator:
     device : str, default "cpu"
         Where the sums are accumulated; keyword-only.
     chunk_rows : int, default ``DEFAULT_CHUNK_ROWS``
-        Rows per slice of the working buffer, >= 1; keyword-only.
+        Rows per slice of the working buffers, >= 1; keyword-only.
     """
 
     def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
         import torch
 
         f64: dict[str, Any] = {"dtype": torch.float64, "device": device}
+        d = n_features
         self.n_features = n_features
         self.device = device
         self.chunk_rows = chunk_rows
         self.n = 0
         self._x_shift: Any = None  # tensor (n_features,) once the first rows are seen
         self._y_shift = 0.0
-        self._xx = torch.zeros(n_features, n_features, **f64)  # sum (x - s)(x - s)^T
-        self._xy = torch.zeros(n_features, **f64)  # sum (x - s)(y - t)
-        self._x1 = torch.zeros(n_features, **f64)  # sum (x - s)
-        self._yy = torch.zeros((), **f64)
-        self._y1 = torch.zeros((), **f64)
-        self._bx = torch.empty(chunk_rows, n_features, **f64)
-        self._by = torch.empty(chunk_rows, **f64)
-        self._ones = torch.ones(chunk_rows, **f64)
-        self._min: Any = None
-        self._max: Any = None
+        self._minus_c: Any = None  # tensor (n_features,): minus the provisional line's coefficients
+        self._xx = torch.zeros(d, d, **f64)  # sum (x - s)(x - s)^T
+        self._xo = torch.zeros(d, 3, **f64)  # sum (x - s)[y - t, 1, r]
+        self._oo = torch.zeros(3, 3, **f64)  # sum [y - t, 1, r]^T [y - t, 1, r]
+        self._bx = torch.zeros(chunk_rows * d, **f64)  # X - s, viewed (rows, d)
+        self._bo = torch.zeros(3, chunk_rows, **f64)  # [y - t, 1, r] as rows: each contiguous
+        self._bo[1] = 1.0
+        self._wide_min: Any = None  # (RANGE_FOLD * d,): minima of row-major rows folded RANGE_FOLD to a line
+        self._wide_max: Any = None
+        self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
+        self._max = torch.full((d,), -np.inf, **f64)
         self._weight_total: float | None = None  # the sum of the sample weights, once any are given
+        self._ones_row_weighted = False  # whether _bo[1] holds sqrt(weights) instead of ones
 
     def add(self, X, y, weights=None) -> None:
         """Add rows to the sums.
@@ -66,7 +75,7 @@ class StatsAccumulator:
         Parameters
         ----------
         X : ndarray or Tensor, shape (rows, n_features)
-            Features, any float dtype (accumulated in float64).
+            Features, any float dtype (accumulated in float64), row- or column-major.
         y : ndarray or Tensor, shape (rows,)
             Target.
         weights : ndarray or Tensor, shape (rows,), or None, default None
@@ -83,49 +92,77 @@ class StatsAccumulator:
             self._weight_total = (self._weight_total or 0.0) + float(root @ root)
         if X.shape[0] == 0:
             return
-        if self._x_shift is None:  # the first rows' means: close enough to center every later chunk
-            head = max(self.chunk_rows, SHIFT_ROWS)
-            head_x, head_y = X[:head].to(torch.float64), y[:head].to(torch.float64)
-            self._x_shift, self._y_shift = head_x.mean(dim=0), float(head_y.mean())
-            self._min, self._max = head_x.amin(dim=0), head_x.amax(dim=0)
+        if self._x_shift is None:
+            self._start(X, y)
         column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
-            m = xb.shape[0]
-            by, ones = self._by[:m], self._ones[:m]
-            by.copy_(yb)  # a float32 y minus a Python float would be rounded to float32
-            by.sub_(self._y_shift)
-            if root is not None:  # weighted: every product of the chunk carries sqrt(w) twice
-                ones = root[start:start + self.chunk_rows]
-                by.mul_(ones)
-            if column_major:  # shift in the source's layout: (n_features, m), no transposing copy
-                bxt = self._bx.view(-1)[:m * self.n_features].view(self.n_features, m)
-                torch.sub(xb.T, self._x_shift[:, None], out=bxt)
-                if root is not None:
-                    bxt.mul_(ones)
-                self._xx.addmm_(bxt, bxt.T)
-                self._xy.addmv_(bxt, by)
-                self._x1.addmv_(bxt, ones)
-            else:
-                bx = self._bx[:m]
-                torch.sub(xb, self._x_shift, out=bx)  # (m, n_features), float64
-                if root is not None:
-                    bx.mul_(ones[:, None])
-                self._xx.addmm_(bx.T, bx)
-                self._xy.addmv_(bx.T, by)
-                self._x1.addmv_(bx.T, ones)
-            self._yy.add_(by @ by)
-            self._y1.add_(by @ ones)
-            low, high = _column_range(xb)
-            torch.minimum(self._min, low, out=self._min)
-            torch.maximum(self._max, high, out=self._max)
+            self._add_slice(xb, yb, column_major, None if root is None else root[start:start + self.chunk_rows])
         self.n += int(X.shape[0])
+
+    def _start(self, X, y) -> None:
+        """The shift (the first rows' means) and the provisional line (their least-squares line,
+        through their means), from the leading rows."""
+        import torch
+
+        head = max(self.chunk_rows, SHIFT_ROWS)
+        head_x, head_y = X[:head].to(torch.float64), y[:head].to(torch.float64)
+        self._x_shift, self._y_shift = head_x.mean(dim=0), float(head_y.mean())
+        coef = _provisional_line(head_x - self._x_shift, head_y - self._y_shift)
+        self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
+
+    def _add_slice(self, xb, yb, column_major: bool, root=None) -> None:
+        """One slice of rows: converted and shifted into the row-major buffers (a column-major
+        slice is transposed by the copy, which costs less than products on a transposed buffer);
+        weighted, every row of M is multiplied by ``root`` (sqrt of its weight)."""
+        import torch
+
+        m, d = xb.shape
+        bx, bo = self._bx[:m * d].view(m, d), self._bo[:, :m]
+        bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
+        bo[0].copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
+        if root is not None:
+            bx.mul_(root[:, None])
+            bo[0].mul_(root)
+            bo[1].copy_(root)
+            self._ones_row_weighted = True
+        elif self._ones_row_weighted:
+            self._bo[1] = 1.0
+            self._ones_row_weighted = False
+        torch.addmv(bo[0], bx, self._minus_c, out=bo[2])  # r, times sqrt(weight) where weighted
+        self._xx.addmm_(bx.T, bx)
+        self._xo.addmm_(bx.T, bo.T)
+        self._oo.addmm_(bo, bo.T)
+        if column_major:  # each column contiguous: reduced directly
+            torch.minimum(self._min, xb.T.amin(dim=1), out=self._min)
+            torch.maximum(self._max, xb.T.amax(dim=1), out=self._max)
+        else:
+            self._range_rows(xb)
+
+    def _range_rows(self, xb) -> None:
+        """Column minima and maxima of a row-major slice. Reducing a tall row-major block over its
+        rows is slow in torch (a short inner loop per row), so whole groups of ``RANGE_FOLD`` rows
+        are folded into wide lines whose running minima and maxima are kept; the rest directly."""
+        import torch
+
+        rows, d = xb.shape
+        whole = rows // RANGE_FOLD * RANGE_FOLD
+        if whole:
+            wide = xb[:whole].reshape(-1, RANGE_FOLD * d)
+            if self._wide_min is None:
+                self._wide_min, self._wide_max = wide.amin(dim=0).double(), wide.amax(dim=0).double()
+            else:
+                torch.minimum(self._wide_min, wide.amin(dim=0), out=self._wide_min)
+                torch.maximum(self._wide_max, wide.amax(dim=0), out=self._wide_max)
+        if whole < rows:
+            torch.minimum(self._min, xb[whole:].amin(dim=0), out=self._min)
+            torch.maximum(self._max, xb[whole:].amax(dim=0), out=self._max)
 
     def finite(self) -> bool:
         """Whether every value added so far was finite (NaN and inf reach the sums)."""
         import torch
 
-        return bool(torch.isfinite(self._x1).all()) and bool(torch.isfinite(self._y1))
+        return bool(torch.isfinite(self._xo[:, 1]).all()) and bool(torch.isfinite(self._oo[0, 1]))
 
     def result(self) -> SufficientStats:
         """The statistics of every row added so far.
@@ -133,27 +170,48 @@ class StatsAccumulator:
         Returns
         -------
         SufficientStats
+            With the residual moments of the provisional line (``residuals``) when they are finite.
 
         Raises
         ------
         DataError
             When no rows were added.
         """
-        if self.n == 0 or self._x_shift is None or self._min is None or self._max is None:
+        if self.n == 0 or self._x_shift is None:
             raise DataError("the table has no rows; a line needs at least 2 rows of data")
         d = self.n_features
-        gram = np.empty((d + 2, d + 2))
-        xx = self._xx.cpu().numpy()
-        gram[:d, :d] = (xx + xx.T) / 2.0
-        gram[:d, d] = gram[d, :d] = self._xy.cpu().numpy()
-        gram[:d, d + 1] = gram[d + 1, :d] = self._x1.cpu().numpy()
-        gram[d, d] = float(self._yy)
-        gram[d, d + 1] = gram[d + 1, d] = float(self._y1)
+        xx, xo, oo = self._xx.cpu().numpy(), self._xo.cpu().numpy(), self._oo.cpu().numpy()
+        whole = np.block([[xx, xo], [xo.T, oo]])  # M^T M, M = [X - s, y - t, 1, r]
+        whole = (whole + whole.T) / 2.0  # general products: their two triangles may differ in the last bit
+        gram = whole[:d + 2, :d + 2].copy()
         weighted = self._weight_total is not None
         gram[d + 1, d + 1] = self._weight_total if weighted else self.n
+        x_min, x_max = self._min.cpu().numpy(), self._max.cpu().numpy()
+        if self._wide_min is not None:
+            x_min = np.minimum(x_min, self._wide_min.cpu().numpy().reshape(RANGE_FOLD, d).min(axis=0))
+            x_max = np.maximum(x_max, self._wide_max.cpu().numpy().reshape(RANGE_FOLD, d).max(axis=0))
+        residuals = None
+        if np.isfinite(whole[:, d + 2]).all():
+            residuals = LineResiduals(coef=-self._minus_c.cpu().numpy(), offset=0.0, ax_r=whole[:d, d + 2].copy(),
+                                      sum_r=float(whole[d + 1, d + 2]), rss=float(whole[d + 2, d + 2]))
         return SufficientStats(n=self.n, x_shift=self._x_shift.cpu().numpy(), y_shift=self._y_shift,
-                               gram=gram, x_min=self._min.cpu().numpy(), x_max=self._max.cpu().numpy(),
-                               weighted=weighted)
+                               gram=gram, x_min=x_min.astype(np.float64), x_max=x_max.astype(np.float64),
+                               weighted=weighted, residuals=residuals)
+
+
+def _provisional_line(xs, ys) -> np.ndarray:
+    """The coefficients of the least-squares line of a few rows whose columns are centered
+    (float64 tensors shifted by their own means, so the line passes through 0), from their
+    correlation-scaled normal equations. It only needs to be near the table's line (its residual
+    moments are corrected exactly): minimum-norm when the rows do not determine it, zero when
+    they are not finite."""
+    cxx, cxy = (xs.T @ xs).cpu().numpy(), (xs.T @ ys).cpu().numpy()
+    if not (np.isfinite(cxx).all() and np.isfinite(cxy).all()):
+        return np.zeros(xs.shape[1])
+    spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)
+    beta = np.linalg.lstsq(cxx / np.outer(spread, spread), cxy / spread, rcond=None)[0]
+    return beta / spread
 
 
 def as_tensor(array, device: str = "cpu"):
@@ -182,33 +240,30 @@ def as_tensor(array, device: str = "cpu"):
         return torch.as_tensor(array, device=device)
 
 
-def _column_range(X):
-    """Per-column min and max of ``X`` (rows, n_features).
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch's CPU ops on the calling thread alone, for a stream of small ops (the statistics pass,
+    minibatch steps); the previous setting is restored.
 
-    Reducing a tall row-major block over its rows is slow in torch (a short inner loop per
-    row), so rows are folded into wide lines of ``RANGE_FOLD`` rows first.
+    Split across torch's worker threads, every small op (one cache-sized slice, one batch) waits
+    for all of them, and one worker descheduled by any other busy process stalls it: measured 5-12 x
+    slower than one thread on a loaded 2-core machine. A file's reader thread
+    (:mod:`slopefit.prefetch`) and pyarrow's decoding use the other cores meanwhile.
     """
     import torch
 
-    if X.stride(0) == 1 and X.shape[1] > 1:  # column-major chunks (from files): each column is contiguous
-        return X.T.amin(dim=1), X.T.amax(dim=1)
-    rows, d = X.shape
-    whole = rows // RANGE_FOLD * RANGE_FOLD
-    lows, highs = [], []
-    if whole:
-        wide = X[:whole].reshape(-1, RANGE_FOLD * d)  # (rows / fold, fold * n_features)
-        lows.append(wide.amin(dim=0).reshape(RANGE_FOLD, d).amin(dim=0))
-        highs.append(wide.amax(dim=0).reshape(RANGE_FOLD, d).amax(dim=0))
-    if whole < rows:
-        lows.append(X[whole:].amin(dim=0))
-        highs.append(X[whole:].amax(dim=0))
-    return torch.stack(lows).amin(dim=0), torch.stack(highs).amax(dim=0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cpu",
                   chunk_rows: int = DEFAULT_CHUNK_ROWS, names: Sequence[str] | None = None,
                   label: str = "the data") -> SufficientStats:
-    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`.
+    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`, torch on one thread (:func:`one_torch_thread`).
 
     Parameters
     ----------
@@ -232,11 +287,12 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     (5, 1.82069)
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
-    for X, y, *weights in chunks:
-        rows_before = acc.n
-        acc.add(X, y, weights[0] if weights else None)
-        if not acc.finite():
-            _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
+    with one_torch_thread():
+        for X, y, *weights in chunks:
+            rows_before = acc.n
+            acc.add(X, y, weights[0] if weights else None)
+            if not acc.finite():
+                _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()
     if not np.isfinite(stats.gram).all():
         raise DataError(f"{label} has values too large to square in float64; express them in larger units")

@@ -360,7 +360,8 @@ def predict_and_measure(data, stats: SufficientStats, advice: Advice, *, lr: flo
     if penalty is not None:
         import torch
 
-        from slopefit.penalties import PenaltyEngine, solve_penalized
+        from slopefit.penalized_exact import solve_penalized
+        from slopefit.penalties import PenaltyEngine
 
         ols = stats.solve(fit_intercept=fit_intercept)
         optimum = solve_penalized(stats, penalty, fit_intercept=fit_intercept, ols=ols)

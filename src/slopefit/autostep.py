@@ -40,6 +40,19 @@ class AutoStep:
     reason: str
 
 
+def near_one(value: float) -> str:
+    """``value`` with 4 significant digits, or as ``1-4.8e-06`` when those would round it to 1.
+
+    Examples
+    --------
+    >>> near_one(0.9), near_one(0.9999952), near_one(1.0)
+    ('0.9', '1-4.8e-06', '1')
+    """
+    if value < 1.0 and f"{value:.4g}" == "1":
+        return f"1-{1.0 - value:.2g}"
+    return f"{value:.4g}"
+
+
 def _spectrum(q: np.ndarray) -> tuple[float, float]:
     """Smallest non-zero and largest eigenvalue of the Hessian ``2 Q``, widened by SPECTRUM_MARGIN."""
     lam = np.clip(2.0 * np.linalg.eigvalsh(q), 0.0, None)
@@ -102,6 +115,10 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
                           f"alone; give --lr (lr=...)")
     lo, hi = _spectrum(q)
     where = f"λmin={lo * SPECTRUM_MARGIN:.4g}, λmax={hi / SPECTRUM_MARGIN:.4g} of the MSE Hessian, scaled units"
+    flat = int(np.sum(2.0 * np.linalg.eigvalsh(q) < lo * SPECTRUM_MARGIN))
+    if flat:  # below 1e-12 λmax: planned for as flat, and too slow for any step to reach
+        where += (f"; {flat} smaller eigenvalue{'s' if flat > 1 else ''} under 1e-12 λmax "
+                  f"{'are' if flat > 1 else 'is'} taken as flat")
     decay = float(options.get("weight_decay", 0.0))
     if decay:  # weight decay adds wd to every eigenvalue of the Hessian
         lo, hi = lo + decay, hi + decay
@@ -125,8 +142,9 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
                             f"lr = 1/λmax = {lr:.4g} ({where})")
         lr = 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2 / (1.0 - dampening)
         contraction = rate(lr * (1.0 - dampening), np.array([lo, hi]), beta)
-        return AutoStep(lr, options, f"heavy ball from the curvature: lr={lr:.4g}, momentum={beta:.4g} "
-                        f"(the fastest for {where}{damp}, spectrum widened 5%; error × {contraction:.4g} per epoch)")
+        return AutoStep(lr, options, f"heavy ball from the curvature: lr={lr:.4g}, momentum={near_one(beta)} "
+                        f"(the fastest for {where}{damp}, spectrum widened 5%; error × {near_one(contraction)} "
+                        "per epoch)")
     if options.get("nesterov"):
         lr = 1.0 / hi
         return AutoStep(lr, options, f"sgd with nesterov momentum {beta:g}: lr = 1/λmax = {lr:.4g} ({where})")

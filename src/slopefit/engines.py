@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.accumulation import as_tensor
+from slopefit.accumulation import as_tensor, one_torch_thread
 from slopefit.objective import mse, predict
 from slopefit.scaling import Scaler
 from slopefit.stats import SufficientStats
@@ -256,8 +256,9 @@ class DataEngine:
         Xs, ys = self._shuffled
         torch.index_select(self.X, 0, order, out=Xs)  # one gather; the batches are then contiguous slices
         torch.index_select(self.y, 0, order, out=ys)
-        for start in range(0, n_samples, batch_size):
-            step(Xs[start:start + batch_size], ys[start:start + batch_size])
+        with one_torch_thread():  # small per-batch ops: worker threads would stall them (see one_torch_thread)
+            for start in range(0, n_samples, batch_size):
+                step(Xs[start:start + batch_size], ys[start:start + batch_size])
 
 
 class StreamEngine:
@@ -311,8 +312,9 @@ class StreamEngine:
         for X, y in self.source.shuffled_chunks(generator):
             Xt = torch.as_tensor(self.scaler.transform_X(X), dtype=self.dtype, device=self.device)
             yt = torch.as_tensor(self.scaler.transform_y(y), dtype=self.dtype, device=self.device)
-            for start in range(0, len(yt), batch_size):
-                step(Xt[start:start + batch_size], yt[start:start + batch_size])
+            with one_torch_thread():
+                for start in range(0, len(yt), batch_size):
+                    step(Xt[start:start + batch_size], yt[start:start + batch_size])
 
 
 def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, full_batch: bool, dtype,

@@ -14,7 +14,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from slopefit.config import TrainConfig
 from slopefit.datasets import Dataset
 from slopefit.exact import solve_exact
-from slopefit.penalties import Penalty, solve_penalized
+from slopefit.penalized_exact import solve_penalized
+from slopefit.penalties import Penalty
 from slopefit.preparation import gather_stats, reference_solution
 from slopefit.training import fit
 from slopefit.weights import check_weights

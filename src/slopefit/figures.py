@@ -88,17 +88,35 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
                                     xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
                                     ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
                                     title=sample.name))
-    # the diagnostics are those of the (unweighted) least-squares line: not drawn for a penalised or weighted fit
-    if result.stats is not None and result.rows is not None and not kind:
+    # the diagnostics of the least-squares (or WLS) line: not drawn for a penalised fit (see diagnostics_note)
+    if result.stats is not None and result.rows is not None and result.config.penalty is None:
         paths.extend(diagnostic_figures(data.name, result, out, lang))
     return paths
+
+
+def diagnostics_note(result: FitResult, lang: str) -> str | None:
+    """Why :func:`fit_figures` drew no diagnostics for ``result`` (a penalised fit), or None when it drew them.
+
+    Parameters
+    ----------
+    result : FitResult
+    lang : {"ko", "en"}
+
+    Returns
+    -------
+    str or None
+    """
+    if result.config.penalty is None:
+        return None
+    return text("diag.penalised", lang, penalty=result.config.penalty.describe())
 
 
 def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str], lang: str, *,
                        limit: int = SAMPLE_ROWS) -> list[Path]:
     """``residuals.png`` (residuals against fitted values, with a local-linear trend), ``qq.png``
     (normal Q-Q plot of the standardized residuals) and ``leverage.png`` (standardized residuals
-    against leverage, Cook's distance contours 0.5 and 1), at the exact least-squares optimum.
+    against leverage, Cook's distance contours 0.5 and 1), at the exact least-squares optimum; for
+    a weighted fit those of the rows ``√w·x`` with Pearson residuals ``√w·e`` (statsmodels' WLS).
 
     The most influential rows of the whole table are named by their 1-based row number (of the rows
     fitted); beyond ``limit`` rows a seeded random sample is drawn, and each figure says so.
@@ -130,6 +148,8 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
             else text("diag.all", lang, n=diag.n))
     if result.rows_dropped:
         note += text("diag.dropped", lang, k=result.rows_dropped)
+    if result.weights_name:
+        note += "\n" + text("diag.weighted", lang, name=result.weights_name)
     if not diag.standardized:
         note += "\n" + text("diag.undefined", lang)
     order = np.argsort(s.student, kind="stable")
@@ -143,7 +163,8 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
         plot_residuals(s.fitted, s.resid, out / "residuals.png", trend=local_trend(s.fitted, s.resid),
                        marked=[Marked(float(t.fitted[i]), float(t.resid[i]), str(int(t.rows[i]) + 1))
                                for i in range(min(named, len(t)))],
-                       xlabel=text("diag.fitted", lang), ylabel=text("diag.resid", lang),
+                       xlabel=text("diag.fitted", lang),
+                       ylabel=text("diag.resid.weighted" if result.weights_name else "diag.resid", lang),
                        title=f"{name}: {text('diag.resid.title', lang)}", note=note,
                        trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang)),
         plot_qq(quantiles, s.student[shown], out / "qq.png",

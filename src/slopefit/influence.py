@@ -8,7 +8,10 @@ For a line fitted to N rows with p parameters (D features and the intercept), wi
     D_i = r_i^2 h_i / (p (1 - h_i))                                            Cook's distance
 
 (without an intercept ``h_i = x_i^T (X^T X)^-1 x_i``): statsmodels' ``OLSInfluence``
-``hat_matrix_diag``, ``resid_studentized_internal`` and ``cooks_distance[0]``. ``Cxx^-1`` comes
+``hat_matrix_diag``, ``resid_studentized_internal`` and ``cooks_distance[0]``. With sample weights
+``w_i`` the same formulas hold for the rows of ``W^1/2 A`` (statsmodels' ``WLS(...).get_influence()``):
+``h_i = w_i (1/sum(w) + (x_i - xbar_w)^T Cxx_w^-1 (x_i - xbar_w))`` with the weighted means and
+cross products, the residual is the Pearson residual ``sqrt(w_i) e_i`` and ``RSS = sum_i w_i e_i^2``. ``Cxx^-1`` comes
 from the sufficient statistics of every row, so the numbers of any row are exact even when only a
 sample of a large table is kept: one float64 pass over the rows computes them for each chunk,
 keeps a seeded random sample of at most ``limit`` rows (chosen before the pass, so memory stays
@@ -45,7 +48,7 @@ class RowDiagnostics:
     fitted : ndarray
         ``x_i @ coef + intercept``.
     resid : ndarray
-        ``y_i - fitted_i``.
+        ``y_i - fitted_i``; with sample weights the Pearson residual ``sqrt(w_i) (y_i - fitted_i)``.
     leverage : ndarray
         ``h_i``, in [0, 1].
     student : ndarray
@@ -139,15 +142,16 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     Parameters
     ----------
     stats : SufficientStats
-        The statistics of the rows ``rows`` yields.
-    rows : callable () -> iterable of (X, y)
-        Yields the rows once, in a fixed order: ``X`` of shape (rows, n_features), ``y`` of shape (rows,).
+        The statistics of the rows ``rows`` yields (weighted ones when the rows carry weights).
+    rows : callable () -> iterable of (X, y) or (X, y, w)
+        Yields the rows once, in a fixed order: ``X`` of shape (rows, n_features), ``y`` of shape (rows,),
+        and with sample weights ``w`` of shape (rows,) (the weighted leverage and Pearson residuals).
     coef : ndarray, shape (n_features,); intercept : float
         The line: the least-squares optimum for statsmodels' numbers.
     fit_intercept : bool, default True; keyword-only
     rss : float, optional
-        The line's residual sum of squares (e.g. ``n * exact.loss`` from a residual pass); default the sum
-        of the squared residuals of this pass; keyword-only.
+        The line's (weighted) residual sum of squares (e.g. ``total * exact.loss`` from a residual pass);
+        default the sum of the (weighted) squared residuals of this pass; keyword-only.
     limit : int, default 5000
         The most rows kept in :attr:`Influence.sample`, >= 1; keyword-only.
     seed : int, default 0
@@ -189,19 +193,25 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     y_mean = stats.y_mean if fit_intercept else 0.0
     # the line on centered columns: y - y_mean = (X - x_mean) @ coef + offset
     offset = float(intercept) + float(x_mean @ coef) - y_mean if fit_intercept else 0.0
+    inv_total = 1.0 / stats.total if fit_intercept else 0.0  # 1/n, or 1/sum(w)
     chosen = np.arange(n) if n <= limit else np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
     parts: list[tuple[np.ndarray, ...]] = []  # (rows, fitted, resid, leverage) of the sampled rows
     best_cooks: list[tuple[np.ndarray, ...]] = []
     best_resid: list[tuple[np.ndarray, ...]] = []
     done, rss_pass = 0, 0.0
-    for X, y in rows():
-        X, y = _as_numpy(X), _as_numpy(y)
+    for chunk in rows():
+        X, y = _as_numpy(chunk[0]), _as_numpy(chunk[1])
+        weights = _as_numpy(chunk[2]) if len(chunk) > 2 else None
         for start in range(0, X.shape[0], DEFAULT_CHUNK_ROWS):
             xc = X[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - x_mean  # (rows, n_features)
             yc = y[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - y_mean
             e = yc - xc @ coef - offset
-            h = np.einsum("ij,ij->i", xc @ cxx_inv, xc) + (1.0 / n if fit_intercept else 0.0)
+            h = np.einsum("ij,ij->i", xc @ cxx_inv, xc) + inv_total
             fitted = (yc - e) + y_mean
+            if weights is not None:  # the rows of W^1/2 A: leverage times w, the Pearson residual
+                w = weights[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64)
+                h = h * w
+                e = e * np.sqrt(w)
             index = np.arange(done, done + xc.shape[0])
             rss_pass += float(e @ e)
             lo, hi = np.searchsorted(chosen, [done, done + xc.shape[0]])
@@ -261,8 +271,19 @@ def influence_of(result, *, limit: int = SAMPLE_ROWS, seed: int | None = None, t
     """
     if result.stats is None or result.rows is None:
         raise ValueError("this FitResult carries no statistics or rows to compute diagnostics from")
-    return influence(result.stats, result.rows, result.exact.coef, result.exact.intercept,
-                     fit_intercept=result.config.fit_intercept, rss=result.exact.loss * result.n_samples,
+    rows = result.rows
+    weights = getattr(getattr(rows, "data", None), "weights", None)
+    if weights is not None:  # the weighted rows of a Dataset: leverage of W^1/2 A, Pearson residuals
+        data = rows.data
+
+        def rows():
+            return [(data.X, data.y, weights)]
+
+    # the exact loss is RSS / N (N = sum of the weights with weights); a penalised optimum's loss includes its penalty
+    if result.config.penalty is not None:
+        raise ValueError("no least-squares diagnostics for a penalised fit: its optimum is not least squares")
+    return influence(result.stats, rows, result.exact.coef, result.exact.intercept,
+                     fit_intercept=result.config.fit_intercept, rss=result.exact.loss * result.stats.total,
                      limit=limit, seed=result.config.seed if seed is None else seed, top=top)
 
 

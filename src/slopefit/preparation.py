@@ -7,8 +7,7 @@ an SVD with refinement); files read in chunks and large tables from the sufficie
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
@@ -17,9 +16,10 @@ import numpy as np
 
 from slopefit.accumulation import compute_stats
 from slopefit.datasets import Dataset, load_dataset
-from slopefit.errors import ConfigError, DataError, count_of
+from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
-from slopefit.refinement import refine
+from slopefit.prefetch import read_ahead
+from slopefit.refinement import refine, refine_in_pass
 from slopefit.stats import SufficientStats
 from slopefit.tables import (
     DEFAULT_CHUNK_ROWS,
@@ -65,16 +65,18 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     sep, decimal : str or None, default None, a CSV file's separator and decimal mark (else detected)
     missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
     weights : str or None, default None, a column of the file holding sample weights (not a feature):
-        the file is then read whole (:func:`slopefit.weights.load_weighted`)
+        with ``stream`` (or a file over ``STREAM_BYTES``) read in chunks of ``(X, y, w)``
+        (:func:`slopefit.weights.open_weighted_table`), else read whole (:func:`slopefit.weights.load_weighted`)
     formula : str or None, the target and the terms (:mod:`slopefit.design`); a table with a formula
         or text feature columns (categories) is read whole
     """
     path = Path(source)
     if weights is not None:
-        if stream:
-            raise ConfigError(f"--weights {weights!r} reads the file whole; drop --stream")
-        from slopefit.weights import load_weighted
+        from slopefit.weights import load_weighted, open_weighted_table
 
+        if not rows and formula is None and path.is_file() and (stream or path.stat().st_size > STREAM_BYTES):
+            return open_weighted_table(path, weights=weights, x=x, y=y, chunk_rows=chunk_rows, sep=sep,
+                                       decimal=decimal, missing=missing)
         return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
                              missing=missing)
     if not path.is_file():
@@ -119,10 +121,11 @@ def _file_size(path: Path, *, x, y) -> tuple[int, int]:
 
 def row_passes(data: Dataset | TableSource, stats: SufficientStats, *, fit_intercept: bool = True) -> int:
     """Passes over the rows a fit of ``data`` reads: the statistics, then (for a file read in chunks
-    or a table too large to solve on its rows) the residual passes of the refined reference."""
-    if solves_on_rows(data):
+    or a table too large to solve on its rows) the residual passes of the refined reference that
+    the statistics pass's own residual moments leave due (none for a weighted file read in chunks)."""
+    if solves_on_rows(data) or getattr(data, "weights_name", None):
         return 1
-    return 1 + _refinement_passes(stats, fit_intercept)
+    return 1 + _residual_passes(stats, fit_intercept)
 
 
 def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] | None = None) -> SufficientStats:
@@ -154,8 +157,9 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
         if on_rows is not None:
             on_rows(data.n_samples)
     else:
-        with _reader_threads():
-            stats = compute_stats(data.chunks(on_rows=on_rows), data.n_features, names=names, label=data.name)
+        # the file decoded on a reader thread while this one accumulates
+        stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
+                              label=data.name)
     check_stats(stats, data)
     return stats
 
@@ -182,22 +186,6 @@ def check_stats(stats: SufficientStats, data) -> None:
                         "information and makes the fit ill-posed; leave it out with --x")
 
 
-@contextmanager
-def _reader_threads() -> Iterator[None]:
-    """Torch on one thread over the chunks of a file: pyarrow parses the next blocks on the other
-    cores meanwhile, and torch's worker threads (small per-chunk products) would spin against its
-    threads and any other busy process (6-12 x slower on 2 cores); from memory (a held table) one
-    thread is as fast as two. The previous setting is restored."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
     """Whether the reference comes from the rows (small in-memory tables: more digits) or the statistics.
 
@@ -222,8 +210,11 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     Small in-memory tables: :func:`solve_exact` on the rows (an SVD refined with extended-
     precision residuals). Otherwise the normal equations of the sufficient statistics
     (``stats`` if already gathered), refined by residual passes over the rows
-    (:func:`slopefit.refinement.refine`): one pass, two where the normal equations' condition
-    number exceeds 1e8, so that the answer keeps about ``16 - log10(cond)`` digits.
+    (:func:`slopefit.refinement.refine`) so that the answer keeps about ``16 - log10(cond)``
+    digits: with an intercept, the residual moments of a provisional line gathered in the
+    statistics pass give the first correction (:func:`slopefit.refinement.refine_in_pass`) and
+    a pass is made only where its rounding may exceed that; otherwise one pass, two where the
+    normal equations' condition number exceeds 1e8.
 
     Parameters
     ----------
@@ -259,6 +250,8 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         exact = weighted_exact(data.X, data.y, data.weights, fit_intercept=fit_intercept)
     elif solves_on_rows(data):
         exact = solve_exact(data.X, data.y, fit_intercept=fit_intercept)
+    elif getattr(data, "weights_name", None):  # a weighted file read in chunks: the weighted normal equations
+        exact = stats.solve(fit_intercept=fit_intercept)
     else:
         exact = _refined(data, stats, fit_intercept, reduce)
     if exact.rank < stats.n_features:
@@ -281,18 +274,33 @@ class Rows:
     data: Dataset | TableSource
 
     def __call__(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks."""
+        """One pass over the rows: the whole Dataset as one chunk, or the file's chunks (read ahead on a thread)."""
         if isinstance(self.data, Dataset):
             return [(self.data.X, self.data.y)]
-        return self.data.chunks()
+        return read_ahead(self.data.chunks)
 
 
 def _refined(data: Dataset | TableSource, stats: SufficientStats, fit_intercept: bool,
              reduce: Callable | None = None) -> ExactSolution:
-    """The statistics' optimum refined by one residual pass over the rows (two when the
-    normal matrix's condition number exceeds 1e8)."""
+    """The statistics' optimum refined by residual passes over the rows: none where the moments
+    gathered in the statistics pass suffice (:func:`slopefit.refinement.refine_in_pass`), else one
+    from the normal equations' solution (two when the normal matrix's condition number exceeds 1e8).
+    ``reduce`` sums a pass over every process (torchrun); statistics all-reduced that way carry no
+    residual moments, so their passes are always made."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None and in_pass[1]:
+        return in_pass[0]
+    # as without the moments: from the normal equations' solution (the provisional line was far)
     return refine(stats, Rows(data), stats.solve(fit_intercept=fit_intercept), fit_intercept=fit_intercept,
                   passes=_refinement_passes(stats, fit_intercept), reduce=reduce)
+
+
+def _residual_passes(stats: SufficientStats, fit_intercept: bool) -> int:
+    """Residual passes over the rows :func:`_refined` makes."""
+    in_pass = refine_in_pass(stats) if fit_intercept else None
+    if in_pass is not None and in_pass[1]:
+        return 0
+    return _refinement_passes(stats, fit_intercept)
 
 
 def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:

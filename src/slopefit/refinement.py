@@ -4,7 +4,9 @@ residual sums of squares, by passes over the rows.
 The normal equations of :mod:`slopefit.stats` square the design's condition number; a pass
 that computes the residuals of the current line in float64 and solves for a correction with
 the same normal matrix wins those digits back. The same pass gives the residual sum of
-squares from the residuals themselves, never as ``y^T y - ...``, which cancels.
+squares from the residuals themselves, never as ``y^T y - ...``, which cancels. The statistics
+pass itself gathers the residual moments of a provisional line (:class:`slopefit.stats.LineResiduals`),
+so the first correction usually needs no pass of its own (:func:`refine_in_pass`).
 """
 
 from __future__ import annotations
@@ -80,11 +82,6 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
     d = stats.n_features
     x_shift = stats.x_shift if fit_intercept else np.zeros(d)
     y_shift = stats.y_shift if fit_intercept else 0.0
-    cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]  # (n_features, n_features)
-    spread = np.sqrt(np.diag(cxx))
-    spread = np.where(spread > 0, spread, 1.0)
-    corr = cxx / np.outer(spread, spread)  # the matrix stats.solve() solves with: unit diagonal
-    x_sums = stats.gram[:d, d + 1] if fit_intercept else np.zeros(d)  # (n_features,): sums of X - x_shift
     coef = np.asarray(solution.coef, dtype=np.float64).copy()
     # The line in shifted coordinates: y - y_shift = (X - x_shift) @ coef + offset
     offset = float(solution.intercept) + float(x_shift @ coef) - y_shift if fit_intercept else 0.0
@@ -97,17 +94,85 @@ def refine(stats: SufficientStats, chunks: ChunkSource, solution: ExactSolution 
         if n != stats.n:
             raise ValueError(f"chunks() yielded {n} rows but the statistics hold {stats.n}; pass the "
                              "callable that yields the rows the statistics were computed from")
-        rhs = ax_r - x_sums * (sum_r / n)  # the centered normal equations' right-hand side
-        beta, _, rank, _ = np.linalg.lstsq(corr, rhs / spread, rcond=None)
-        d_coef = beta / spread
-        d_offset = (sum_r - float(x_sums @ d_coef)) / n if fit_intercept else 0.0
-        # RSS(theta + delta) = RSS - 2 delta^T A^T r + delta^T A^T A delta, A^T A in centered form
-        rss += -2.0 * (float(d_coef @ ax_r) + d_offset * sum_r) + float(d_coef @ cxx @ d_coef) \
-            + (n * (d_offset + float(x_sums @ d_coef) / n) ** 2 if fit_intercept else 0.0)
-        coef += d_coef
-        offset += d_offset
+        coef, offset, rss, rank, _ = _corrected(stats, fit_intercept, coef, offset, rss, ax_r, sum_r)
     intercept = offset + y_shift - float(x_shift @ coef) if fit_intercept else 0.0
     return ExactSolution(coef=coef, intercept=intercept, loss=max(rss, 0.0) / stats.n, rank=int(rank))
+
+
+ENOUGH_MARGIN = 64.0  # the rounding of a correction, in units of u * cond(corr) * |correction| (a margin)
+
+
+def refine_in_pass(stats: SufficientStats) -> tuple[ExactSolution, bool] | None:
+    """The optimum refined from the residual moments gathered in the statistics pass: one
+    correction of the provisional line (:attr:`SufficientStats.residuals`), no pass over the rows.
+
+    The provisional line is the first rows' least-squares line; the statistics pass summed, in
+    float64, its residual ``r`` with ``A^T r`` and ``sum r^2`` beside the Gram matrix. The
+    correction ``delta`` solves the same correlation-scaled normal equations as
+    :func:`refine`'s passes do, so the result is what one residual pass from that line gives.
+    Its rounding error is about ``u cond |delta|`` (``cond``: condition number of the
+    correlation matrix, ``u = 2^-53``); a residual pass from the normal equations' solution
+    reaches ``u sqrt(cond) (|beta| + sqrt(Cyy))`` (standardized units). ``enough`` says whether
+    the first is below the second with a margin of ``ENOUGH_MARGIN``: if not, a residual pass
+    from the returned line is still due.
+
+    Parameters
+    ----------
+    stats : SufficientStats
+        Statistics with an intercept model in mind (the shifted coordinates are the centered ones).
+
+    Returns
+    -------
+    (ExactSolution, bool) or None
+        The refined line with ``loss`` from the residuals (``sum r^2`` carried to the line by the
+        exact change of the quadratic), and ``enough``; None when the statistics carry no
+        residual moments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from slopefit.accumulation import compute_stats
+    >>> X = np.array([[166.], [176.], [171.], [173.], [169.]]); y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
+    >>> sol, enough = refine_in_pass(compute_stats([(X, y)], 1))
+    >>> round(float(sol.coef[0]), 6), round(sol.loss, 6), enough
+    (1.82069, 4.539034, True)
+    """
+    line = stats.residuals
+    if line is None:
+        return None
+    coef, offset, rss, rank, d_coef = _corrected(stats, True, line.coef.astype(np.float64), float(line.offset),
+                                                 line.rss, line.ax_r, line.sum_r)
+    cxx, _, cyy = stats.centered()
+    spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)
+    corr = cxx / np.outer(spread, spread)
+    lam = np.linalg.eigvalsh(corr)
+    cond = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
+    scale = float(np.linalg.norm(coef * spread)) + np.sqrt(cyy)
+    enough = bool(ENOUGH_MARGIN * np.sqrt(cond) * float(np.linalg.norm(d_coef * spread)) <= scale)
+    intercept = offset + stats.y_shift - float(stats.x_shift @ coef)
+    return ExactSolution(coef=coef, intercept=intercept, loss=max(rss, 0.0) / stats.total, rank=int(rank)), enough
+
+
+def _corrected(stats: SufficientStats, fit_intercept: bool, coef: np.ndarray, offset: float, rss: float,
+               ax_r: np.ndarray, sum_r: float) -> tuple[np.ndarray, float, float, int, np.ndarray]:
+    """One correction of the line ``(coef, offset)`` (shifted coordinates; no offset without an
+    intercept) from its residual moments ``rss = sum r^2``, ``ax_r = A^T r``, ``sum_r``:
+    ``(coef, offset, rss, rank, d_coef)`` of the corrected line."""
+    n, d = stats.total, stats.n_features  # the rows, or the sum of the weights
+    cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]  # (n_features, n_features)
+    spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)
+    corr = cxx / np.outer(spread, spread)  # the matrix stats.solve() solves with: unit diagonal
+    x_sums = stats.gram[:d, d + 1] if fit_intercept else np.zeros(d)  # (n_features,): sums of X - x_shift
+    rhs = ax_r - x_sums * (sum_r / n)  # the centered normal equations' right-hand side
+    beta, _, rank, _ = np.linalg.lstsq(corr, rhs / spread, rcond=None)
+    d_coef = beta / spread
+    d_offset = (sum_r - float(x_sums @ d_coef)) / n if fit_intercept else 0.0
+    # RSS(theta + delta) = RSS - 2 delta^T A^T r + delta^T A^T A delta, A^T A in centered form
+    rss += -2.0 * (float(d_coef @ ax_r) + d_offset * sum_r) + float(d_coef @ cxx @ d_coef) \
+        + (n * (d_offset + float(x_sums @ d_coef) / n) ** 2 if fit_intercept else 0.0)
+    return coef + d_coef, offset + d_offset, rss, int(rank), d_coef
 
 
 def residual_sum_of_squares(data: ChunkSource | Iterable[tuple[Any, Any]] | tuple[Any, Any], coef: np.ndarray,

@@ -26,6 +26,30 @@ from slopefit.scaling import Scaler
 
 
 @dataclass(frozen=True)
+class LineResiduals:
+    """Moments of the residual ``r = (y - y_shift) - (X - x_shift) @ coef - offset`` of one line,
+    summed over the same rows as the statistics, in float64.
+
+    Attributes
+    ----------
+    coef : ndarray (n_features,), offset : float
+        The line, in the statistics' shifted coordinates.
+    ax_r : ndarray (n_features,)
+        ``(X - x_shift)^T r``.
+    sum_r : float
+        ``sum r``.
+    rss : float
+        ``sum r^2``, from the residuals themselves.
+    """
+
+    coef: np.ndarray
+    offset: float
+    ax_r: np.ndarray
+    sum_r: float
+    rss: float
+
+
+@dataclass(frozen=True)
 class SufficientStats:
     """The moments of a table after one pass.
 
@@ -43,6 +67,10 @@ class SufficientStats:
     weighted : bool, default False
         Whether each row's products were multiplied by its sample weight: the moments are then
         weighted ones and :attr:`total` (the last entry of ``gram``) is the sum of the weights.
+    residuals : LineResiduals or None, default None
+        The residual moments of a provisional line gathered in the same pass (the first
+        rows' least-squares line; weighted as the rest): :func:`slopefit.refinement.refine_in_pass`
+        refines the optimum from them without another pass over the rows. None: not gathered.
     """
 
     n: int
@@ -52,6 +80,7 @@ class SufficientStats:
     x_min: np.ndarray
     x_max: np.ndarray
     weighted: bool = False
+    residuals: LineResiduals | None = None
 
     @property
     def n_features(self) -> int:

@@ -32,13 +32,15 @@ from slopefit.engines import StatsEngine
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.exact import ExactSolution
 from slopefit.loop import run_loop
+from slopefit.penalized_exact import solve_penalized
+from slopefit.penalties import lr_bound as penalized_lr_bound
 from slopefit.preparation import gather_stats, reference_solution
 from slopefit.stats import SufficientStats
 from slopefit.tables import TableSource
 from slopefit.training import fit
 
 VECTORISED = ("sgd", "adam", "adamw")
-SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device")  # one value per sweep
+SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device", "penalty")  # one per sweep
 
 
 @dataclass(frozen=True)
@@ -207,15 +209,18 @@ def sweep(
     base = _check_sweep(configs)
     check_device(base.device)
     stats = stats or gather_stats(data, on_rows=on_rows)
-    exact = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)
-    optimum = exact
+    optimum = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)  # least squares
+    penalty = base.penalty  # with one, the runs minimise F = MSE + penalty; its optimum is the exact answer
+    exact = optimum if penalty is None else solve_penalized(stats, penalty, fit_intercept=base.fit_intercept,
+                                                            ols=optimum)
     scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
-    stats_engine = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device, optimum=optimum)
-    lam_max = 2.0 * float(np.linalg.eigvalsh(stats_engine.q.cpu().numpy())[-1])
+    lam_max = 2.0 / penalized_lr_bound(stats, scaler, penalty, fit_intercept=base.fit_intercept)
     baseline = stats.baseline_loss(fit_intercept=base.fit_intercept)
 
     start = time.perf_counter()
-    if base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
+    if penalty is None and base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
+        stats_engine = StatsEngine(stats, scaler, fit_intercept=base.fit_intercept, device=base.device,
+                                   optimum=optimum)
         stacked = StackedRun(stats_engine, configs)
         record = run_loop(stacked, runs=len(configs), epochs=base.budget, baseline=baseline)
         losses = np.full((len(configs), base.budget + 1), np.nan)  # (K, epochs + 1); NaN once diverged
@@ -223,12 +228,12 @@ def sweep(
         theta = stacked.theta.detach().double().cpu().numpy()
         vectorised = True
     else:
-        losses, theta = _train_one_by_one(data, configs, stats, exact)
+        losses, theta, failed = _train_one_by_one(data, configs, stats, optimum)  # fit() takes a penalty's prox steps
         vectorised = False
     seconds = time.perf_counter() - start
 
     diverged_at = np.array([int(np.argmax(~np.isfinite(row))) if not np.isfinite(row).all() else -1
-                            for row in losses])
+                            for row in losses]) if vectorised else failed
     d = stats.n_features
     coef = np.full((len(configs), d), np.nan)
     intercept = np.full(len(configs), np.nan)
@@ -239,6 +244,8 @@ def sweep(
         coef[k], b = scaler.to_original(row[:d], row[d] if base.fit_intercept else 0.0)
         intercept[k] = b if base.fit_intercept else 0.0
         final[k] = stats.loss(coef[k], intercept[k], fit_intercept=base.fit_intercept, optimum=optimum)
+        if penalty is not None:
+            final[k] += penalty.value(coef[k], stats.total)
     relative = relative_gap(final, exact.loss, baseline)
     reached = relative_gap(losses, exact.loss, baseline) <= gap
     epochs_to_gap = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
@@ -387,17 +394,21 @@ class StackedRun:
 
 
 def _train_one_by_one(data, configs, stats, exact):
+    """Each config through :func:`slopefit.training.fit`: the losses (K, epochs + 1), the final scaled
+    parameters (K, n_params) and the epoch each run diverged at (-1: it did not)."""
     losses = np.full((len(configs), configs[0].budget + 1), np.nan)
     theta = np.zeros((len(configs), stats.n_features + (1 if configs[0].fit_intercept else 0)))
+    failed = np.full(len(configs), -1)
     for k, config in enumerate(configs):
         try:
             result = fit(data, replace(config, log_every=1, tol=None), stats=stats, reference=exact)
         except DivergenceError as exc:
             losses[k, exc.epoch:] = np.inf
+            failed[k] = exc.epoch
             continue
         losses[k, :len(result.history.losses)] = result.history.losses
         theta[k] = np.append(result.coef_scaled, result.intercept_scaled)[:theta.shape[1]]
-    return losses, theta
+    return losses, theta, failed
 
 
 def value_range(low: float, high: float, count: int, *, log: bool = True) -> list[float]:

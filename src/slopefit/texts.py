@@ -128,6 +128,12 @@ TEXT: dict[str, dict[str, str]] = {
     "fig.sweep.colorbar": {"ko": "최종 상대 오차 (log10)", "en": "final relative gap (log10)"},
     "fig.diverged": {"ko": "발산", "en": "diverged"},
     "fig.sweep.boundary": {"ko": "이론상 안정 한계", "en": "stability bound in theory"},
+    # which Hessian a stable bound is read from (messages._bound_text)
+    "hessian.mse": {"ko": "MSE 헤세 행렬", "en": "the MSE Hessian"},
+    "hessian.l1": {"ko": "MSE 헤세 행렬 (L1 항은 곡률을 더하지 않음)",
+                   "en": "the MSE Hessian; the L1 part adds no curvature"},
+    "hessian.penalised": {"ko": "벌점 목적함수의 매끄러운 부분(MSE + L2 항)의 헤세 행렬",
+                          "en": "the Hessian of the penalised objective's smooth part, MSE + L2 term"},
     # regression diagnostics (figures.diagnostic_figures)
     "diag.resid.title": {"ko": "잔차 대 적합값", "en": "Residuals vs fitted"},
     "diag.fitted": {"ko": "적합값", "en": "fitted value"},
@@ -145,6 +151,14 @@ TEXT: dict[str, dict[str, str]] = {
     "diag.top_resid": {"ko": "표준화 잔차가 가장 큰 행 (행 번호)", "en": "largest |standardized residual| (row number)"},
     "diag.top_cooks": {"ko": "쿡의 거리가 가장 큰 행 (행 번호)", "en": "largest Cook's distance (row number)"},
     "diag.dropped": {"ko": "; 행 번호는 빈 칸이 있어 뺀 {k:,}행을 빼고 셈", "en": "; rows numbered after the {k:,} dropped"},
+    "diag.weighted": {"ko": "가중치 {name!r}: √w·x 행의 레버리지, 피어슨 잔차 √w·e (가중 최소제곱)",
+                      "en": "weights {name!r}: leverage of the rows √w·x, Pearson residuals √w·e (WLS)"},
+    "diag.resid.weighted": {"ko": "피어슨 잔차 (√w·e)", "en": "Pearson residual (√w·e)"},
+    "diag.penalised": {"ko": "잔차·Q–Q·레버리지 그림은 그리지 않음: {penalty}의 해는 최소제곱 해가 아니어서 "
+                             "레버리지와 쿡의 거리가 성립하지 않음 (벌점 없이 다시 맞추면 그려짐)",
+                       "en": "no residual, Q–Q or leverage figures: the {penalty} optimum is not least squares, "
+                             "so leverage and Cook's distance do not hold for it (refit without the penalty "
+                             "to draw them)"},
     "report.result": {"ko": "결과", "en": "Result"},
     "report.figures": {"ko": "그림", "en": "Figures"},
     "report.lesson.title": {"ko": "slopefit: 파이토치 선형 회귀 수업", "en": "slopefit: the PyTorch linear-regression lesson"},

@@ -11,6 +11,7 @@ the result are in the data's own units and sit next to the exact least-squares a
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +22,7 @@ import numpy as np
 from slopefit.autostep import SUGGEST_EPOCHS, SUGGEST_LRS, AutoStep, auto_step, suggest_lr
 from slopefit.checkpoint import Checkpointer, fingerprint
 from slopefit.config import AUTO_RTOL, TrainConfig, check_device
-from slopefit.convergence import coefficient_gap, gap_scale, loss_trend
+from slopefit.convergence import coefficient_gap, divergence_limit, gap_scale, has_diverged, loss_trend
 from slopefit.datasets import Dataset
 from slopefit.engines import StatsEngine, make_engine
 from slopefit.errors import ConfigError, DataError, DivergenceError
@@ -29,7 +30,8 @@ from slopefit.exact import ExactSolution
 from slopefit.loop import LoopRecord, TorchRun, run_loop
 from slopefit.objective import mse_float64
 from slopefit.optimizers import make_optimizer
-from slopefit.penalties import PenaltyEngine, solve_penalized
+from slopefit.penalized_exact import solve_penalized
+from slopefit.penalties import PenaltyEngine
 from slopefit.penalties import lr_bound as penalized_lr_bound
 from slopefit.preparation import Rows, gather_stats, reference_solution, solves_on_rows
 from slopefit.results import FitResult, History, Progress
@@ -125,8 +127,9 @@ def fit(
     device = check_device(config.device)
     clock = time.perf_counter()
     weighted = data if isinstance(data, Dataset) and data.weights is not None else None  # the rows with weights
-    weights_name = None if weighted is None else (weighted.weights_name or "sample_weight")
-    if weighted is not None and (config.batch_size is not None or config.engine == "data"):
+    weights_name = (None if weighted is None else (weighted.weights_name or "sample_weight")) \
+        or getattr(data, "weights_name", None)  # or a weighted file read in chunks
+    if weights_name is not None and (config.batch_size is not None or config.engine == "data"):
         raise ConfigError(f"sample weights ({weights_name}) are trained full batch on the stats engine; drop "
                           "--batch-size and --engine data")
     stats = stats or gather_stats(data, on_rows=on_rows)
@@ -202,6 +205,7 @@ def fit(
         final_loss = stats.loss(coef, intercept, fit_intercept=config.fit_intercept, optimum=ols)
     if penalty is not None:  # the objective gradient descent minimised
         final_loss += penalty.value(coef, stats.total)
+    _check_final(record, coef, intercept, final_loss, config, lr_bound, baseline)
     history = History(record.epochs, tuple(float(v) for v in record.losses[:, 0]),
                       tuple(tuple(float(v) for v in p[0]) for p in record.params))
     return FitResult(
@@ -271,6 +275,21 @@ def _resolve(config: TrainConfig, data, stats: SufficientStats, stats_engine: St
     return replace(config, lr=lr, options=options, epochs=config.budget, dtype=config.resolved_dtype()), auto
 
 
+def _check_final(record: LoopRecord, coef: np.ndarray, intercept: float, final_loss: float, config: TrainConfig,
+                 lr_bound: float, baseline: float) -> None:
+    """Raise DivergenceError when the line a run ends with is not finite or its loss (recomputed from
+    the final coefficients in original units) is past the divergence limit of its start: such a line
+    is never reported as a result, whatever the loop's own losses said."""
+    start = float(record.losses[0, 0]) if record.losses.size else math.nan
+    limit = divergence_limit(start, baseline) if math.isfinite(start) else math.inf
+    if np.all(np.isfinite(coef)) and math.isfinite(intercept) and not has_diverged(final_loss, limit):
+        return
+    epoch = record.epochs_run
+    bad = replace(record, diverged_at=np.array([max(epoch, 1)]), diverged_loss=np.array([
+        final_loss if math.isfinite(final_loss) else math.inf]))
+    raise _divergence(bad, config, lr_bound)
+
+
 def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exception:
     """The error for a run the loop stopped as diverged, with the advisor's reason."""
     from slopefit.messages import divergence_advice
@@ -283,6 +302,6 @@ def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exc
                          "or express the target in larger units")
     lam_max = 2.0 / lr_bound if lr_bound > 0 else 0.0
     advice = divergence_advice(lam_max, config.optimizer, config.options, lr, scaling=config.scaling,
-                               batch_size=config.batch_size)
+                               batch_size=config.batch_size, penalty=config.penalty)
     return DivergenceError(f"training diverged at epoch {epoch}: the loss {loss_trend(loss)} with "
                            f"{config.describe()}; {advice}", epoch=epoch, lr=lr, bound=lr_bound)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ import numpy as np
 from slopefit.datasets import Dataset
 from slopefit.errors import ConfigError, DataError, row_numbers
 from slopefit.exact import ExactSolution, solve_exact
+from slopefit.tables import TableSource
 
 
 def check_weights(weights, *, name: str = "sample_weight", label: str = "the data", n_rows: int | None = None
@@ -220,3 +223,121 @@ def weighted_mse(X: np.ndarray, y: np.ndarray, weights: np.ndarray, coef: np.nda
     residual = np.asarray(y, dtype=np.float64) - np.asarray(X, dtype=np.float64) @ np.asarray(coef) - intercept
     w = np.asarray(weights, dtype=np.float64)
     return float(w @ (residual * residual)) / float(w.sum())
+
+
+# --- a file read in chunks, with its weight column ------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightedTable(TableSource):
+    """A CSV or Parquet file read in chunks whose column ``weights_name`` holds sample weights.
+
+    :meth:`chunks` yields ``(X, y, w)``: the statistics pass (:func:`slopefit.accumulation.compute_stats`)
+    weights each row's products, exactly as for weights held in memory. The weight column is read in
+    the same pass as the features (never a feature); a row dropped for an empty cell
+    (``missing="drop"``) takes its weight with it; an empty weight is named as any empty cell is.
+    Only full-batch runs on the statistics train on it (no minibatch shuffles).
+    """
+
+    weights_name: str = ""
+
+    @property
+    def read_columns(self) -> list[str]:
+        """The features and the target, then the weight column."""
+        return [*super().read_columns, self.weights_name]
+
+    def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """X with the weights as one more column (so that rows dropped for empty cells drop their
+        weights too), y, and the empty cells (the weight column's included), float64."""
+        X, y, empty = super()._arrays(batch)
+        w = batch.column(batch.schema.get_field_index(self.weights_name)).to_numpy(zero_copy_only=False)
+        w = w.astype(np.float64)
+        if np.isnan(w).any():
+            empty[self.weights_name] = np.isnan(w)
+        return np.column_stack([X.astype(np.float64, copy=False), w]), y.astype(np.float64, copy=False), empty
+
+    def chunks(self, *, on_rows: Callable[[int], None] | None = None  # type: ignore[override]
+               ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(X, y, w)`` in file order, float64; a negative or infinite weight is named with its
+        rows, and weights summing to 0 are refused at the end of the pass."""
+        done, total = 0, 0.0
+        for X, y in super().chunks(on_rows=on_rows):
+            w = X[:, -1]
+            bad = ~np.isfinite(w) | (w < 0)
+            if bad.any():
+                raise DataError(f"weights {self.weights_name!r} of {self.name} are negative or infinite in "
+                                f"{row_numbers(bad, offset=done)} (first: {w[bad][0]:g}); weights must be "
+                                "finite and >= 0")
+            total += float(w.sum())
+            done += len(y)
+            yield X[:, :-1], y, w
+        if done and not total > 0:
+            raise DataError(f"weights {self.weights_name!r} of {self.name} sum to 0: no row counts; give some "
+                            "rows a weight > 0")
+
+    def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Not for a weighted table: weights train full batch on the statistics."""
+        raise ConfigError(f"sample weights ({self.weights_name}) are trained full batch on the stats engine; "
+                          "drop --batch-size and --engine data")
+
+    def read_all(self) -> Dataset:
+        """The whole table as a weighted :class:`slopefit.datasets.Dataset` (it must fit)."""
+        from slopefit.datasets import check_dataset
+
+        parts = list(self.chunks())
+        X, y, w = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        return check_dataset(Dataset(
+            X=X, y=y, feature_names=self.feature_names, target_name=self.target_name, name=self.name,
+            description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}, dropped_rows=self.dropped_rows,
+            dialect=self.dialect.describe() if self.format == "csv" else None, weights=w,
+            weights_name=self.weights_name))
+
+
+def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y=None, chunk_rows: int,
+                        sep: str | None = None, decimal: str | None = None, missing: str = "error"):
+    """A CSV or Parquet file read in chunks of ``(X, y, w)``, the weights from its column ``weights``.
+
+    Parameters
+    ----------
+    path : path
+        A CSV or Parquet file.
+    weights : str
+        The weight column (not a feature); keyword-only (as are all below).
+    x, y : the features and the target; default every column but the target and the weights, and the
+        last column that is not the weights
+    chunk_rows, sep, decimal, missing : as for :func:`slopefit.tables.open_table`
+
+    Returns
+    -------
+    WeightedTable
+        A :class:`slopefit.tables.TableSource` whose chunks carry the weights.
+
+    Raises
+    ------
+    ConfigError
+        The weight column named as a feature or the target; text columns or a formula (categories are
+        read whole with weights: drop --stream).
+    DataError
+        Not a file, an unknown column.
+    """
+    from dataclasses import fields
+
+    from slopefit.files import choose_columns
+    from slopefit.tables import open_table
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"--weights {weights!r} needs a CSV or Parquet file holding that column; {path} is not a file")
+    if y == weights or (x and weights in x):
+        raise ConfigError(f"column {weights!r} is the weights (--weights); it cannot also be "
+                          f"{'the target' if y == weights else 'a feature'}")
+    names = column_names(path, sep=sep, decimal=decimal)
+    if weights not in names:
+        raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
+    x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+    if table.design is not None:
+        raise ConfigError(f"--weights {weights!r} on a file read in chunks takes numeric columns only; "
+                          f"{path.name} has text columns ({', '.join(table.design.text)}): drop --stream to read "
+                          "it whole")
+    return WeightedTable(**{f.name: getattr(table, f.name) for f in fields(table)}, weights_name=weights)

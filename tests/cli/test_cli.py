@@ -386,13 +386,26 @@ def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch)
     assert whole.code == 0 and "read in chunks" not in whole.out
     monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 10)
     held = run_cli("fit", path)
-    assert "read whole into pyarrow's columns: 50 rows held in memory, 2 passes (the statistics, then" in held.out
+    # one pass: the residuals of the first rows' line, gathered with the statistics, refine the optimum
+    assert "read whole into pyarrow's columns: 50 rows held in memory, 1 pass (the statistics);" in held.out
     monkeypatch.setattr(preparation, "RESIDENT_BYTES", 100)
     streamed = run_cli("fit", path, "--chunk-rows", "16")
     assert streamed.code == 0
-    assert "read in chunks of 16 rows: 50 rows, 2 passes (the statistics, then the residuals" in streamed.out
+    assert "read in chunks of 16 rows: 50 rows, 1 pass (the statistics), not held in memory" in streamed.out
     same = [line for line in streamed.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
     assert same == [line for line in whole.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
+    # first rows unlike the rest (the first chunk's slope is -2, the others' +2): the refinement reads the
+    # file again (the first chunk, ~6000 rows, is what the first 64 KB of CSV text hold)
+    odd = tmp_path / "odd.csv"
+    odd.write_text("x,y\n" + "\n".join(f"{x % 97},{(-2 if x < 8000 else 2) * (x % 97) + (x % 3) * 0.1}"
+                                         for x in range(20_000)))
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 10**6)
+    odd_whole = run_cli("fit", odd)
+    monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 10)
+    odd_streamed = run_cli("fit", odd, "--chunk-rows", "1000")
+    assert "read in chunks of 1,000 rows: 20,000 rows, 2 passes (the statistics, then the residuals" in odd_streamed.out
+    same = [line for line in odd_streamed.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
+    assert same == [line for line in odd_whole.out.splitlines() if line.startswith(("x ", "intercept", "R^2 "))]
 
 
 def test_fit_json_writes_what_fit_prints_and_statsmodels_agrees(run_cli, tmp_path):

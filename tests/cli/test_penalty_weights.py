@@ -102,7 +102,8 @@ def test_advise_with_ridge(run_cli, diabetes_csv):
     (["--weights", "w", "--cov", "HC1"], "slopefit fit: --cov HC1 is not available with --weights"),
     (["--weights", "w", "--y", "w"], "slopefit: column 'w' is the weights (--weights); it cannot also be the target"),
     (["--weights", "w", "--batch-size", "10"], "sample weights (w) are trained full batch on the stats engine"),
-    (["--weights", "w", "--stream"], "slopefit: --weights 'w' reads the file whole; drop --stream"),
+    (["--weights", "w", "--stream", "--batch-size", "10"], "sample weights (w) are trained full batch on the "
+                                                          "stats engine"),
     (["--weights", "w", "--x", "w", "value"], "slopefit: column 'w' is the weights (--weights); it cannot also be a "
                                              "feature"),
 ])
@@ -171,3 +172,22 @@ def test_plot_of_a_penalised_fit(run_cli, tmp_path):
     run = run_cli("fit", "height-weight", "--ridge", "20", "--plot", tmp_path, "--lang", "ko")
     assert run.code == 0, run.err
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "loss.png"]
+    assert "note: 잔차·Q–Q·레버리지 그림은 그리지 않음: ridge alpha=20의 해는" in run.out
+
+
+def test_plot_of_a_weighted_fit_draws_the_wls_diagnostics(run_cli, grunfeld_csv, tmp_path):
+    path, _ = grunfeld_csv
+    run = run_cli("fit", path, "--weights", "w", "--plot", tmp_path)
+    assert run.code == 0, run.err
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "leverage.png", "loss.png",
+                                                               "qq.png", "residuals.png"]
+    assert "no residual, Q–Q or leverage figures" not in run.out
+
+
+def test_report_of_a_penalised_fit_says_why_no_diagnostics(run_cli, tmp_path):
+    page = tmp_path / "r.html"
+    run = run_cli("fit", "height-weight", "--lasso", "0.5", "--report", page)
+    assert run.code == 0, run.err
+    note = "no residual, Q–Q or leverage figures: the lasso alpha=0.5 optimum is not least squares"
+    assert note in run.out and note in page.read_text(encoding="utf-8")
+    assert run.out.count(note) == 1

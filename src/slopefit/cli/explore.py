@@ -9,6 +9,7 @@ from pathlib import Path
 
 from slopefit.cli.arguments import (
     UsageError,
+    add_penalty_options,
     add_training_options,
     config_from,
     in_group,
@@ -26,6 +27,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 def add_parsers(sub) -> None:
     p = sub.add_parser("compare", help="train several optimizers from the same start and plot their losses")
     add_training_options(p, epochs=200)
+    add_penalty_options(p)
     p.add_argument("--run", "--add-run", action="append", required=True, metavar='"NAME key=value ..."',
                    help='a run, e.g. "sgd lr=0.01 momentum=0.9" (repeatable; under torchrun write --add-run, '
                         "since torchrun reads --run as its own --run-path)")
@@ -42,6 +44,7 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("sweep", help="train a grid of lr x momentum settings in one vectorised run")
     add_training_options(p, epochs=200)
+    add_penalty_options(p)
     p.add_argument("--optimizer", default="sgd", help="sgd, adam or adamw run vectorised; others one by one")
     p.add_argument("--lr", default="1e-4:1:13", metavar="START:STOP:COUNT|a,b,..",
                    help="learning rates: COUNT log-spaced values, or a list (default 1e-4:1:13)")
@@ -108,7 +111,7 @@ def _compare(args: argparse.Namespace, group) -> int:
     budget = (f"{args.epochs} epochs" if args.epochs else
               f"{args.epochs_with_lr} epochs for runs given an lr, until converged for the others")
     text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {budget}, "
-            "same start (zeros) for every run\n\n"
+            f"same start (zeros) for every run\n{_objective_line(runs[0].penalty, args.weights)}\n"
             + table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
     figures = []
     if results:
@@ -124,6 +127,19 @@ def _compare(args: argparse.Namespace, group) -> int:
         images = [path for path in figures if path.suffix == ".png"]  # the animation has its own page
         print(f"report saved to {write_report(args, 'compare', text, images)}")
     return EXIT_OK if results else EXIT_FAILURE
+
+
+def _objective_line(penalty, weights: str | None) -> str:
+    """What every run minimises, when not the MSE: ``"penalty: lasso alpha=0.1 (...)"``, the weights; else ""."""
+    lines = []
+    if penalty is not None:
+        from slopefit.cli.render import _SKLEARN
+
+        lines.append(f"penalty: {penalty.describe()} (scikit-learn's {_SKLEARN[penalty.kind]}): every loss below is "
+                     f"the objective {penalty.objective()}, loss* its exact optimum\n")
+    if weights is not None:
+        lines.append(f"weights: column {weights!r} (weighted least squares; not a feature)\n")
+    return "".join(lines)
 
 
 def _values(spec: str, flag: str, *, log: bool) -> list[float]:
@@ -194,9 +210,11 @@ def _sweep(args: argparse.Namespace, group) -> int:
         rows.append((f"{config.lr:.4g}", f"{m:g}", f"{result.final_loss[k]:.6g}", f"{result.relative_gap[k]:.3g}",
                      str(reached) if reached >= 0 else "-",
                      "converged" if result.relative_gap[k] <= args.gap else "not converged"))
-    how = "one vectorised run" if result.vectorised else "one run at a time (not vectorised for this optimizer)"
+    how = ("one vectorised run" if result.vectorised else "one run at a time (a penalty's runs take fit's steps)"
+           if base.penalty is not None else "one run at a time (not vectorised for this optimizer)")
     print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {base.budget} epochs in "
           f"{result.seconds:.3f} s ({how}); scale={args.scale}, {base.resolved_dtype()}")
+    print(_objective_line(base.penalty, args.weights), end="")
     print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
     print()
     print(table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))

@@ -72,7 +72,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         over = f"{passes} pass{'es' if passes != 1 else ''} ({why})"
         if getattr(data, "table", None) is not None:
             head.append(f"read whole into pyarrow's columns: {result.n_samples:,} rows held in memory, {over}; "
-                        "a larger file is read twice in chunks instead")
+                        "a larger file is read in chunks instead")
         elif hasattr(data, "chunk_rows"):
             head.append(f"read in chunks of {data.chunk_rows:,} rows: {result.n_samples:,} rows, {over}, "
                         "not held in memory")
@@ -114,7 +114,8 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
     if not result.converged:
         advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
                                       automatic=result.auto is not None,
-                                      batch_size=None if batch == "full batch" else cfg.batch_size)
+                                      batch_size=None if batch == "full batch" else cfg.batch_size,
+                                      penalty=cfg.penalty, scaling=cfg.scaling, kappa=_condition(result))
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
     if cfg.penalty is not None:
         from slopefit.results import penalized_note
@@ -124,6 +125,23 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         inference = summary_table(result.summary(cov_type=cov_type))
     return "\n".join(head + [table(("", "gradient descent", result.exact_label(), "relative difference"), rows)]
                      + tail + ["", inference])
+
+
+def _condition(result) -> float | None:
+    """``λmax/λmin`` of the run's Hessian in its scaled units (the smooth part's with a penalty), or None."""
+    if result.stats is None:
+        return None
+    return condition(result.stats, result.scaler, result.config.penalty, fit_intercept=result.config.fit_intercept)
+
+
+def condition(stats, scaler, penalty, *, fit_intercept: bool) -> float:
+    """``λmax/λmin`` of the Hessian (its smooth part with a penalty) in ``scaler``'s units; inf when singular."""
+    import numpy as np
+
+    from slopefit.penalties import curvature
+
+    lam = np.linalg.eigvalsh(curvature(stats, scaler, penalty, fit_intercept=fit_intercept))
+    return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
 
 
 _SKLEARN = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}  # the estimator each penalty matches

@@ -86,7 +86,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace, group) -> int:
     from slopefit.checkpoint import Stopped
     from slopefit.cli.render import fit_report
-    from slopefit.figures import fit_figures
+    from slopefit.figures import diagnostics_note, fit_figures
     from slopefit.messages import unstable_lr_warning
     from slopefit.preparation import gather_stats, row_passes
     from slopefit.progress import ProgressBar
@@ -130,7 +130,17 @@ def _fit(args: argparse.Namespace, group) -> int:
 
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
-            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr)
+            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr,
+                                          penalty=config.penalty)
+            if warning:
+                print(f"warning: {warning}", file=sys.stderr)
+        elif config.batch_size is None and config.scaling != "standardize":
+            from slopefit.cli.render import condition
+            from slopefit.messages import slow_scaling_warning
+
+            scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
+            kappa = condition(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
+            warning = slow_scaling_warning(kappa, config.scaling, config.budget)
             if warning:
                 print(f"warning: {warning}", file=sys.stderr)
         result = fit(data, config, callback=bar, stats=stats, reference=reference, checkpoint=checkpoint)
@@ -180,6 +190,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             payload["cv"] = cv.to_dict()
         print(f"results saved to {_write_json(payload, args.json)}")
     figures: list[Path] = []
+    why = diagnostics_note(result, args.lang) if args.plot or args.report else None  # no diagnostics drawn
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
         for path in figures:
@@ -189,7 +200,10 @@ def _fit(args: argparse.Namespace, group) -> int:
 
         with tempfile.TemporaryDirectory() as scratch:
             figures = figures or fit_figures(data, result, scratch, args.lang)
-            print(f"report saved to {write_report(args, 'fit', summary, figures)}")
+            page = summary if why is None else f"{summary}\n\nnote: {why}"
+            print(f"report saved to {write_report(args, 'fit', page, figures)}")
+    if why is not None:
+        print(f"note: {why}")
     return EXIT_OK
 
 
