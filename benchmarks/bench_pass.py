@@ -10,7 +10,8 @@ of the paired ratios and their range (min..max), which says how noisy the machin
 
 1. ``compute_stats`` on n x d float32 rows <= 1.2 x a plain numpy float64 pass: shift by a
    per-column value, then one ``A.T @ A`` per cache-sized chunk (8192 rows) of ``[X - s, y - t, 1]``
-   (numpy and its BLAS as they come; the pass runs torch on one thread, see ``one_torch_thread``).
+   (numpy and its BLAS as they come; the pass deals a large block to torch's thread count, one torch
+   thread each, see ``StatsAccumulator._add_parts``).
 2. ``sf.fit`` to a 1e-6 relative gap (stats engine, sgd momentum 0.9, the reference included)
    <= 1.4 x the same numpy pass.
 3. a streamed Parquet fit (``open_table``, chunks read ahead on a thread) <= 1 x reading the file

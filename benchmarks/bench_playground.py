@@ -5,6 +5,7 @@ Starts ``slopefit serve --port 0`` on 127.0.0.1, then measures in the same run:
 * alone: one 1000-epoch run (height-weight, center, sgd lr 0.01 momentum 0.9), request to last
   event, median of 5; the page (``GET /?lang=ko``), median of 20;
 * together: 30 such runs started at once (threads), each one's request-to-last-event time,
+  the CPU time the server and its worker processes used meanwhile (cores busy = CPU time / wall),
   and, every 50 ms meanwhile, a page load and its bowl (``/api/bowl``: data, advice, contours);
 
 and reports the ratios (a run among 30 / alone; a page under load / idle). Run:
@@ -49,6 +50,19 @@ def start_server(workers: int | None) -> tuple[subprocess.Popen, str]:
             return proc, found.group(1)
     proc.kill()
     raise SystemExit("the server did not start in 60 s")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of ``pid`` and its live descendants so far, from /proc; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, ValueError, IndexError):
+        return None
+    for child in children:
+        total += cpu_seconds(int(child)) or 0.0
+    return total
 
 
 def train(base: str, epochs: int) -> float:
@@ -104,6 +118,7 @@ def main() -> None:
         learners = [threading.Thread(target=lambda: runs.append(train(base, args.epochs)))
                     for _ in range(args.clients)]
         watcher = threading.Thread(target=visitor)
+        cpu = cpu_seconds(proc.pid)
         wall = time.perf_counter()
         watcher.start()
         for thread in learners:
@@ -111,6 +126,7 @@ def main() -> None:
         for thread in learners:
             thread.join(timeout=600)
         wall = time.perf_counter() - wall
+        cpu = None if cpu is None else (cpu_seconds(proc.pid) or 0.0) - cpu
         finished.set()
         watcher.join(timeout=60)
     finally:
@@ -122,6 +138,9 @@ def main() -> None:
     print(f"all {args.clients} together, wall            {wall:.2f} s  = {wall / alone:.1f} x one run alone")
     print(f"a run among them: median / max     {statistics.median(runs):.2f} s / {runs[-1]:.2f} s"
           f"  = {statistics.median(runs) / alone:.1f} x / {runs[-1] / alone:.1f} x alone")
+    if cpu is not None:
+        print(f"server CPU while they ran          {cpu:.2f} s = {cpu / wall:.2f} cores busy on average "
+              f"(of {os.cpu_count()}; load average {os.getloadavg()[0]:.2f})")
     print(f"page load idle (median of 20)      {1000 * idle:.1f} ms")
     print(f"page load under load: median / max {1000 * statistics.median(pages):.1f} ms / {1000 * max(pages):.1f} ms"
           f"  = {statistics.median(pages) / idle:.1f} x / {max(pages) / idle:.1f} x idle ({len(pages)} loads)")

@@ -34,6 +34,10 @@ CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser")
 HOURS = np.array([1.0, 2.0, 3.0])
 ABILITY = np.array([200.0, 400.0, 600.0])
 START_SECONDS = 60
+# what the seed notebook printed under its training loop (cell 54, B frozen at 0.998), epochs 0, 10, ..., 200
+SEED_LOOP = ("185869.2656", "26191.6309", "3690.8821", "520.2183", "73.4279", "10.4696", "1.5975", "0.3473",
+             "0.1712", "0.1464", "0.1429", "0.1424", "0.1423", "0.1423", "0.1423",
+             "0.1423", "0.1423", "0.1423", "0.1423", "0.1423", "0.1423")
 
 
 # ---------------------------------------------------------------- independent answers
@@ -55,6 +59,45 @@ def seed_loop(*, lr: float, momentum: float, epochs: int) -> float:
         optimizer.step()
     with torch.no_grad():
         return float(((W * X + b - Y) ** 2).mean())
+
+
+def notebook_loop(*, slip: bool, momentum: float = 0.0) -> list[tuple[int, float]]:
+    """The notebook's cell 54 written out here, float32 as the notebook: (epoch, loss) every 10
+    epochs of its 201 steps, as it prints them. ``slip``: predict with section 02's B
+    (1 - 0.001 * B.grad = 0.998), as the notebook does; else with the trained b."""
+    import torch
+
+    X = torch.FloatTensor([[1], [2], [3]])
+    Y = torch.FloatTensor([[200], [400], [600]])
+    B = torch.tensor(1.0) - 0.001 * torch.tensor(2.0)  # section 02's one manual step (B.grad = 2.0)
+    W = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=0.01, momentum=momentum)
+    printed = []
+    for epoch in range(200 + 1):
+        Yp = W * X + (B if slip else b)
+        loss = ((Yp - Y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if epoch % 10 == 0:
+            printed.append((epoch, loss.item()))
+    return printed
+
+
+def float32_close(printed: str, value: float) -> bool:
+    """``printed`` (four decimals) is ``value`` up to the print's half unit and 4 float32 ulps of it: the
+    mean of the three squares is summed in an order that depends on the CPU (vectorised or not), and
+    each order rounds differently by an ulp or two, carried into the next steps."""
+    return abs(float(printed) - value) <= 0.5e-4 + 4 * float(np.spacing(np.float32(abs(value))))
+
+
+def test_the_notebook_loop_written_here_prints_the_seeds_lines():
+    """The float32 loop the lesson's runs are checked against prints what the seed notebook printed."""
+    ours = notebook_loop(slip=True)
+    assert [epoch for epoch, _ in ours] == list(range(0, 201, 10))
+    for (epoch, loss), seed in zip(ours, SEED_LOOP, strict=True):
+        assert float32_close(seed, loss), (epoch, seed, loss)
 
 
 def raw_bound(x: np.ndarray) -> float:
@@ -175,6 +218,94 @@ def test_job_slots_are_bounded_and_released():
         pool.close(third)
     finally:
         pool.shutdown()
+
+
+def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
+    """One worker process: a page that leaves frees it within a second or so; a killed worker ends its
+    run with one error line and is replaced; every finished run ends at numpy's least squares."""
+    import asyncio
+    import signal
+
+    from slopefit.datasets import builtin
+    from slopefit.server.jobs import JobPool
+    from slopefit.server.playground import parse_run
+
+    data = builtin("height-weight")
+    coef, intercept = np.polyfit(data.X[:, 0], data.y, 1)
+    long_run = parse_run({"scale": "center", "lr": 0.001, "epochs": 5000, "batch_size": 1})
+    short_run = parse_run({"scale": "center", "lr": 0.01, "momentum": 0.9, "epochs": 1000})
+
+    async def lines(stream, until=None) -> list[dict]:
+        events: list[dict] = []
+        async for chunk in stream:
+            events += [json.loads(line) for line in chunk.decode().splitlines()]
+            if until is not None and until(events):
+                break
+        return events
+
+    async def scenario() -> dict:
+        pool = JobPool(workers=1, max_jobs=4)
+        pool.start()
+        kept: list = []
+        try:
+            # a page that leaves after the first epochs: its worker stops and takes the next run
+            job = pool.open()
+            stream = pool.stream(job, lambda: (data, long_run), kept.append)
+            first = await asyncio.wait_for(lines(stream, lambda ev: any(e["type"] == "epoch" for e in ev)), 120)
+            await stream.aclose()
+            left = time.perf_counter()
+            job = pool.open()
+            second = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 60)
+            freed = time.perf_counter() - left
+            # a worker killed in the middle of a run: one error line, then a new worker trains the next
+            job = pool.open()
+            stream = pool.stream(job, lambda: (data, long_run), kept.append)
+            await asyncio.wait_for(lines(stream, lambda ev: any(e["type"] == "epoch" for e in ev)), 60)
+            os.kill(job.worker.process.pid, signal.SIGKILL)
+            crashed = await asyncio.wait_for(lines(stream), 30)
+            job = pool.open()
+            third = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 120)
+            return {"first": first, "second": second, "freed": freed, "crashed": crashed, "third": third,
+                    "kept": kept, "started": pool.processes.started}
+        finally:
+            pool.shutdown()
+
+    out = asyncio.run(scenario())
+    assert out["first"][0]["type"] == "job" and out["first"][-1]["type"] == "epoch"
+    assert out["freed"] < 30  # the left run stopped at its next epoch, not after its 5000 (~60 s on one core)
+    assert [e for e in out["crashed"] if e["type"] == "error"] == [out["crashed"][-1]]
+    assert re.fullmatch(r"slopefit: the process running this run stopped \(exit code -9\); run it again",
+                        out["crashed"][-1]["message"])
+    assert out["started"] == 2  # the killed worker was replaced
+    for events in (out["second"], out["third"]):
+        done = events[-1]
+        assert done["type"] == "done", done
+        assert done["coef"][0] == pytest.approx(coef, rel=1e-9)
+        assert done["intercept"] == pytest.approx(intercept, rel=1e-9)
+        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(1001))  # the start, then every epoch
+    assert len(out["kept"]) == 2  # the two finished runs were kept (for their downloads)
+
+
+def test_workers_that_cannot_start_are_not_restarted_forever():
+    """A worker process that dies while starting is started again at most twice; then a run gets one line."""
+    import asyncio
+
+    from slopefit.server.workers import MAX_FAILED_STARTS, ProcessPool, WorkersBroken
+
+    async def scenario() -> tuple[str, int]:
+        pool = ProcessPool(1, target=sys.exit)  # sys.exit(tasks, events, cancel): a TypeError, exit code 1
+        pool.start()
+        try:
+            with pytest.raises(WorkersBroken) as caught:
+                await asyncio.wait_for(pool.acquire(), 60)
+            return str(caught.value), pool.started
+        finally:
+            pool.shutdown()
+
+    message, started = asyncio.run(scenario())
+    assert started == MAX_FAILED_STARTS == 3
+    assert message == ("slopefit: the playground's worker processes cannot start (exit code 1, 3 times in a row); "
+                       "see the server's log and restart slopefit serve")
 
 
 def test_serve_warns_off_loopback_and_opens_the_browser(run_cli, monkeypatch):
@@ -313,6 +444,44 @@ def test_an_uploaded_table_trains_to_numpy_least_squares(server):
     assert done["type"] == "done"
     assert done["coef"][0] == pytest.approx(coef, rel=1e-8)
     assert done["intercept"] == pytest.approx(intercept, rel=1e-8)
+
+
+def several_columns_csv() -> tuple[str, np.ndarray, np.ndarray]:
+    """A table with three numeric columns and a target: its CSV text, the columns a, b (as written) and y."""
+    rng = np.random.default_rng(11)
+    a, b, c = rng.uniform(0, 10, 60), rng.uniform(-5, 5, 60), rng.normal(0, 1, 60)
+    y = 2.0 * a - 3.0 * b + 1.0 + rng.normal(0, 0.3, 60)
+    rows = "".join(f"{p:.6f},{q:.6f},{r:.6f},{t:.6f}\n" for p, q, r, t in zip(a, b, c, y, strict=True))
+    X = np.column_stack([np.round(a, 6), np.round(b, 6)])
+    return "a,b,c,y\n" + rows, X, np.round(y, 6)
+
+
+def test_an_upload_trains_on_several_chosen_columns_to_numpy_lstsq(server):
+    content, X, y = several_columns_csv()
+    with post(server + "api/upload?name=several.csv", content.encode(), raw=True) as response:
+        answer = json.loads(response.read())
+    assert answer["columns"] == ["a", "b", "c", "y"] and answer["x"] == ["a"] and answer["error"] is None
+    A = np.column_stack([X, np.ones(len(y))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    query = f"api/bowl?dataset=upload&upload={answer['token']}&x=a&x=b&y=y&scale=standardize"
+    with urllib.request.urlopen(server + query, timeout=30) as response:
+        bowl = json.loads(response.read())
+    assert bowl["data"]["features"] == ["a", "b"] and bowl["landscape"] is None
+    assert bowl["exact"]["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-9)
+    events = train_events(server, {"dataset": "upload", "upload": answer["token"], "x": ["a", "b"], "y": "y",
+                                   "scale": "standardize", "optimizer": "sgd", "lr": 0.5, "momentum": 0.5,
+                                   "epochs": 500})
+    done = events[-1]
+    assert done["type"] == "done", done
+    assert done["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-8)
+    assert done["intercept"] == pytest.approx(solution[2], rel=1e-8)
+    assert done["predicted"]["exact"] == pytest.approx((A @ solution).tolist(), rel=1e-9)
+    assert done["predicted"]["actual"] == pytest.approx(y.tolist(), rel=1e-12)
+    # a column named twice, or a text column among them: one line each, and the server stays up
+    with pytest.raises(urllib.error.HTTPError) as twice:
+        urllib.request.urlopen(server + query.replace("x=b", "x=a"), timeout=30)
+    assert json.loads(twice.value.read())["error"] == \
+        "slopefit: x names a column twice: a, a; choose each feature column once"
 
 
 def test_the_sweep_marks_what_diverged_by_the_bound(server):
@@ -554,21 +723,51 @@ def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
 def test_the_lessons_runs_show_its_digits(page, server):
     open_page(page, server + "?lang=ko")
     page.wait_for_function("document.querySelectorAll('#lesson-runs button').length === 5")
-    shown = {}
+    from slopefit.lesson import run_lesson
+
+    shown, full = {}, {}
     for k, name in ((3, "loop"), (4, "exercise 1"), (5, "exercise 2")):
         page.evaluate("document.body.dataset.state = 'ready'")
         page.click(f"#lesson-runs button:nth-child({k})")
         page.wait_for_function("document.body.dataset.state === 'done'")
         shown[name] = page.inner_text("#final-loss")
-    # the lesson's loop written out here in float64 (the notebook's float32 arithmetic prints 297.6650:
-    # its loss evaluation rounds by 1.2e-6 of the value; slopefit evaluates the last loss in float64)
-    assert shown["loop"] == f"{seed_loop(lr=0.01, momentum=0.0, epochs=200):.4f}" == "297.6649"
-    assert shown["exercise 1"] == f"{seed_loop(lr=0.01, momentum=0.9, epochs=200):.4f}" == "0.0013"
+        full[name] = page.inner_text("#final-loss-full")
+    # what `slopefit lesson` prints (297.6650 and 0.0013 here: float32, as the notebook; float64 gives 297.6649)
+    lesson = "\n".join(line for section in run_lesson("ko").sections for line in section.lines)
+    assert f"epoch 200 손실 = {shown['loop']}, W" in lesson
+    assert f"momentum=0.9: epoch 200 손실 = {shown['exercise 1']}, W" in lesson
+    assert full["loop"].startswith(f"(slopefit lesson: epoch = 200 loss = {shown['loop']}; slopefit fit: final loss ")
+    # against the notebook's own loop in float32 (its printing checked against the seed's lines), training b
+    assert float32_close(shown["loop"], notebook_loop(slip=False)[-1][1])
+    assert float32_close(shown["exercise 1"], notebook_loop(slip=False, momentum=0.9)[-1][1])
     # exercise 2 reaches least squares: numpy's loss to four decimals
     x = np.array([166.0, 176.0, 171.0, 173.0, 169.0])
     y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
     coef, intercept = np.polyfit(x, y, 1)
     assert shown["exercise 2"] == f"{np.mean((coef * x + intercept - y) ** 2):.4f}" == "4.5390"
+
+
+def test_several_uploaded_columns_chosen_in_the_page(page, server, tmp_path):
+    content, X, y = several_columns_csv()
+    path = tmp_path / "several.csv"
+    path.write_text(content, encoding="utf-8")
+    open_page(page, server + "?lang=en")
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("document.body.dataset.state === 'ready' && state.bowl !== null")
+    page.select_option("#x", ["a", "b"])
+    page.wait_for_function("state.bowl && state.bowl.data.features.length === 2")
+    page.select_option("#scale", "standardize")
+    page.fill("#lr", "0.5")
+    page.fill("#momentum", "0.5")
+    page.fill("#epochs", "500")
+    run_and_wait(page)
+    end = page.evaluate("state.runs.at(-1).end")
+    A = np.column_stack([X, np.ones(len(y))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    assert end["type"] == "done", end
+    assert end["coef"] == pytest.approx(solution[:2].tolist(), rel=1e-8)
+    assert end["predicted"]["predicted"] == pytest.approx((A @ solution).tolist(), rel=1e-8)
+    assert page.is_hidden("#error")
 
 
 def test_several_features_show_actual_against_predicted(page, server):

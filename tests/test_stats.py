@@ -274,3 +274,40 @@ def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
     np.testing.assert_allclose(refined.coef, oracle.params[1:], rtol=1e-11)
     assert refined.intercept == pytest.approx(oracle.params[0], rel=1e-11)
     assert refined.loss == pytest.approx(float(w @ oracle.resid ** 2) / w.sum(), rel=1e-11)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_block_dealt_to_several_threads_gives_the_statistics_of_one(weighted, monkeypatch):
+    import slopefit.accumulation as accumulation
+    from slopefit.errors import DataError
+
+    monkeypatch.setattr(accumulation, "SPLIT_ROWS", 1000)  # parts of >= 1000 rows: 5000 rows in 3 parts
+    dealt = []
+    add_parts = accumulation.StatsAccumulator._add_parts
+    monkeypatch.setattr(accumulation.StatsAccumulator, "_add_parts",
+                        lambda self, X, y, root, parts: (dealt.append(parts), add_parts(self, X, y, root, parts)))
+    rng = np.random.default_rng(5)
+    X = rng.normal(170.0, [5.0, 50.0, 0.5], size=(5000, 3)).astype(np.float32)
+    y = (X @ np.array([1.5, -0.2, 3.0]) + rng.normal(size=5000)).astype(np.float32)
+    w = rng.uniform(0.0, 2.0, 5000) if weighted else None
+    chunk = (X, y) if w is None else (X, y, w)
+    one = compute_stats([chunk], 3, chunk_rows=256, threads=1)
+    three = compute_stats([chunk], 3, chunk_rows=256, threads=3)
+    assert dealt == [3]
+    # the independent answer: least squares on the same float64 rows (weighted: rows times sqrt(w))
+    root = np.ones(5000) if w is None else np.sqrt(w)
+    A = np.c_[X.astype(np.float64), np.ones(5000)] * root[:, None]
+    want = np.linalg.lstsq(A, y.astype(np.float64) * root, rcond=None)[0]
+    cond = np.linalg.cond(A)
+    for stats in (one, three):
+        # normal equations on shifted columns: error about u * cond(A)^2 with the shift taking most of it
+        np.testing.assert_allclose(stats.solve().coef, want[:3], rtol=1e3 * np.finfo(float).eps * cond)
+        np.testing.assert_array_equal(stats.x_min, X.min(axis=0))
+        np.testing.assert_array_equal(stats.x_max, X.max(axis=0))
+        assert stats.n == 5000
+    # same sums added in another order: equal to rounding of float64 sums over 5000 rows
+    np.testing.assert_allclose(three.centered()[0], one.centered()[0], rtol=5000 * np.finfo(float).eps)
+    bad = X.copy()
+    bad[4321, 1] = np.nan  # in the last part, accumulated on a worker thread
+    with pytest.raises(DataError, match="row 4322"):
+        compute_stats([(bad, y)], 3, chunk_rows=256, threads=3, names=["a", "b", "c", "y"])

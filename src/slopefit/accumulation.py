@@ -6,11 +6,14 @@ the residual of the first rows' least-squares line) and three BLAS products add 
 ``M^T M`` in place: the cross products, the products with y, the sums, and the residual moments
 from which :func:`slopefit.refinement.refine_in_pass` refines the optimum without a second pass.
 Column minima and maxima come in the same pass. NaN and infinite cells are named by column and row.
-Torch runs the pass on one thread (:func:`one_torch_thread`).
+A large block is dealt to as many threads as torch is set to use, each on its own rows with one
+torch thread, and their sums added (a pass fed by a reader thread leaves it a core:
+:func:`threads_beside_a_reader`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +25,7 @@ from slopefit.stats import LineResiduals, SufficientStats
 
 DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1.2 MB at 16 features, stays in cache
 SHIFT_ROWS = 65_536  # leading rows whose means become the shift and whose least-squares line the provisional one
+SPLIT_ROWS = 1 << 18  # a block is dealt to several threads in parts of at least this many rows
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
 
 
@@ -68,6 +72,7 @@ class StatsAccumulator:
         self._max = torch.full((d,), -np.inf, **f64)
         self._weight_total: float | None = None  # the sum of the sample weights, once any are given
         self._ones_row_weighted = False  # whether _bo[1] holds sqrt(weights) instead of ones
+        self.parts = 1  # threads a large block is dealt to (:meth:`_add_parts`); compute_stats sets it
 
     def add(self, X, y, weights=None) -> None:
         """Add rows to the sums.
@@ -94,11 +99,74 @@ class StatsAccumulator:
             return
         if self._x_shift is None:
             self._start(X, y)
+        rows = int(X.shape[0])
+        parts = min(self.parts, rows // SPLIT_ROWS) if self.device == "cpu" else 1
+        if parts > 1:
+            self._add_parts(X, y, root, parts)
+        else:
+            self._add_rows(X, y, root)
+        self.n += rows
+
+    def _add_rows(self, X, y, root) -> None:
+        """Every slice of the rows, in order, on the calling thread."""
         column_major = X.stride(0) == 1 and X.shape[1] > 1  # chunks from files come this way
         for start in range(0, X.shape[0], self.chunk_rows):
             xb, yb = X[start:start + self.chunk_rows], y[start:start + self.chunk_rows]
             self._add_slice(xb, yb, column_major, None if root is None else root[start:start + self.chunk_rows])
-        self.n += int(X.shape[0])
+
+    def _add_parts(self, X, y, root, parts: int) -> None:
+        """A large block dealt in ``parts`` runs of whole slices to as many threads, each with its own
+        buffers and sums (same shift, same provisional line) and one torch thread, then added in
+        order. Torch's own worker threads would meet at a barrier after every small op of every
+        slice, and one worker descheduled by another busy process stalls them all (measured 4-8x
+        slower on a loaded 2-core machine); these threads never wait for each other."""
+        bounds = [int(X.shape[0]) * k // parts // self.chunk_rows * self.chunk_rows for k in range(parts)]
+        bounds.append(int(X.shape[0]))
+        others = [self._sibling() for _ in range(parts - 1)]
+        failed: list[BaseException] = []
+
+        def run(acc: StatsAccumulator, lo: int, hi: int) -> None:
+            try:
+                with one_torch_thread():  # the setting is each thread's own
+                    acc._add_rows(X[lo:hi], y[lo:hi], None if root is None else root[lo:hi])
+            except BaseException as error:  # noqa: BLE001 - raised again on the calling thread
+                failed.append(error)
+
+        workers = [threading.Thread(target=run, args=(acc, bounds[k + 1], bounds[k + 2]), name="slopefit-pass",
+                                    daemon=True) for k, acc in enumerate(others)]
+        for worker in workers:
+            worker.start()
+        try:
+            run(self, bounds[0], bounds[1])
+        finally:
+            for worker in workers:
+                worker.join()
+        if failed:
+            raise failed[0]
+        for acc in others:
+            self._merge(acc)
+
+    def _sibling(self) -> StatsAccumulator:
+        """An empty accumulator with this one's shift and provisional line."""
+        other = StatsAccumulator(self.n_features, device=self.device, chunk_rows=self.chunk_rows)
+        other._x_shift, other._y_shift, other._minus_c = self._x_shift, self._y_shift, self._minus_c
+        return other
+
+    def _merge(self, other: StatsAccumulator) -> None:
+        """Add the sums, minima and maxima of a sibling (same shift and provisional line)."""
+        import torch
+
+        self._xx += other._xx
+        self._xo += other._xo
+        self._oo += other._oo
+        torch.minimum(self._min, other._min, out=self._min)
+        torch.maximum(self._max, other._max, out=self._max)
+        if other._wide_min is not None:
+            if self._wide_min is None:
+                self._wide_min, self._wide_max = other._wide_min, other._wide_max
+            else:
+                torch.minimum(self._wide_min, other._wide_min, out=self._wide_min)
+                torch.maximum(self._wide_max, other._wide_max, out=self._wide_max)
 
     def _start(self, X, y) -> None:
         """The shift (the first rows' means) and the provisional line (their least-squares line,
@@ -241,29 +309,53 @@ def as_tensor(array, device: str = "cpu"):
 
 
 @contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Torch's CPU ops on the calling thread alone, for a stream of small ops (the statistics pass,
-    minibatch steps); the previous setting is restored.
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Torch's CPU ops on ``threads`` threads for the block (None: as they are); the previous
+    setting is restored.
 
-    Split across torch's worker threads, every small op (one cache-sized slice, one batch) waits
-    for all of them, and one worker descheduled by any other busy process stalls it: measured 5-12 x
-    slower than one thread on a loaded 2-core machine. A file's reader thread
-    (:mod:`slopefit.prefetch`) and pyarrow's decoding use the other cores meanwhile.
+    Parameters
+    ----------
+    threads : int or None
+        Intra-op threads, >= 1; None leaves torch's setting (``torch.set_num_threads``,
+        ``OMP_NUM_THREADS``) alone.
     """
     import torch
 
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if threads is not None:
+        torch.set_num_threads(max(1, int(threads)))
     try:
         yield
     finally:
         torch.set_num_threads(before)
 
 
+def one_torch_thread():
+    """Torch's CPU ops on the calling thread alone, for a stream of tiny ops (minibatch steps).
+
+    Split across torch's worker threads, every small op (one batch of a few thousand rows) waits
+    for all of them, and one worker descheduled by any other busy process stalls it.
+    """
+    return torch_threads(1)
+
+
+def threads_beside_a_reader() -> int:
+    """Torch threads for a pass that a reader thread feeds (:mod:`slopefit.prefetch`): one core
+    is left to the reader and pyarrow's decoding, at least one thread for the pass.
+
+    On 2 cores, 4M x 16 float32 rows of Parquet: 0.98 x reading then accumulating with 1 torch
+    thread, 1.27 x with 2 (the reader starved); in memory, 2 threads take 0.73 x the time of 1
+    (``benchmarks/bench_pass.py``).
+    """
+    import torch
+
+    return max(1, torch.get_num_threads() - 1)
+
+
 def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cpu",
                   chunk_rows: int = DEFAULT_CHUNK_ROWS, names: Sequence[str] | None = None,
-                  label: str = "the data") -> SufficientStats:
-    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`, torch on one thread (:func:`one_torch_thread`).
+                  label: str = "the data", threads: int | None = None) -> SufficientStats:
+    """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`.
 
     Parameters
     ----------
@@ -272,6 +364,9 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     n_features : int
     names : the feature names and then the target's, for error messages
     label : what the data is called in error messages ("data.csv")
+    threads : int or None, default None
+        Threads for the pass, each on its own rows with one torch thread (a large block is dealt
+        in parts); None: torch's setting (``torch.get_num_threads()``, ``OMP_NUM_THREADS``).
 
     Raises
     ------
@@ -287,6 +382,7 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     (5, 1.82069)
     """
     acc = StatsAccumulator(n_features, device=device, chunk_rows=chunk_rows)
+    acc.parts = _threads_wanted(threads)
     with one_torch_thread():
         for X, y, *weights in chunks:
             rows_before = acc.n
@@ -297,6 +393,15 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
     if not np.isfinite(stats.gram).all():
         raise DataError(f"{label} has values too large to square in float64; express them in larger units")
     return stats
+
+
+def _threads_wanted(threads: int | None) -> int:
+    """``threads``, or torch's own intra-op setting when None; at least 1."""
+    if threads is None:
+        import torch
+
+        threads = torch.get_num_threads()
+    return max(1, int(threads))
 
 
 def _raise_non_finite(X: np.ndarray, y: np.ndarray, rows_before: int, names, label: str) -> None:

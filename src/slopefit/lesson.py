@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,52 @@ from slopefit.results import FitResult
 from slopefit.texts import LANGS, pad, text, text_table
 
 NOTEBOOK_EPOCHS = 200  # the notebook's num_epochs
+RUNS = ("loop", "exercise1", "exercise2")  # the lesson's own runs, as :func:`lesson_run` names them
+
+
+def lesson_run(name: str):
+    """The data set and the TrainConfig of one of the lesson's runs, as :func:`run_lesson` trains it.
+
+    Parameters
+    ----------
+    name : {"loop", "exercise1", "exercise2"}
+        The corrected 200-epoch loop (hours → ability, plain SGD), exercise 1 (the same with
+        momentum 0.9), exercise 2 (height → weight, centered, momentum 0.9, 300 epochs).
+
+    Returns
+    -------
+    (str, TrainConfig)
+        The built-in data set's name and the configuration: the rows themselves (the data
+        engine, float32 as the notebook), and for the loop the notebook's 201 steps
+        (``range(num_epochs + 1)``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown name.
+    """
+    from slopefit.config import TrainConfig
+
+    if name in ("loop", "exercise1"):
+        # the notebook makes 201 steps, each on the rows themselves (the data engine, as the lesson writes it)
+        options = {"momentum": 0.9} if name == "exercise1" else {}
+        return "hours-ability", TrainConfig(lr=0.01, epochs=NOTEBOOK_EPOCHS + 1, scaling="none", engine="data",
+                                            options=options)
+    if name == "exercise2":
+        return "height-weight", TrainConfig(lr=0.01, epochs=300, scaling="center", options={"momentum": 0.9},
+                                            engine="data")
+    from slopefit.errors import ConfigError
+
+    raise ConfigError(f"unknown lesson run {name!r}; choose one of {', '.join(RUNS)}")
+
+
+def printed_loss(name: str, result: FitResult) -> float:
+    """The loss the lesson prints for its run ``name`` (see :func:`lesson_run`): the loss the loop
+    computed at epoch 200 (in float32, as the notebook's ``loss = {loss:.4f}``) for the loop and
+    exercise 1, the final loss for exercise 2."""
+    if name in ("loop", "exercise1"):
+        return result.history.loss_at(NOTEBOOK_EPOCHS)
+    return result.final_loss
 
 
 @dataclass(frozen=True)
@@ -99,22 +144,17 @@ def run_lesson(lang: str = "ko") -> Lesson:
         from slopefit.errors import ConfigError
 
         raise ConfigError(f"unknown language {lang!r}; choose ko or en")
-    from slopefit.config import TrainConfig
     from slopefit.datasets import builtin
     from slopefit.training import fit
 
-    num_epochs = NOTEBOOK_EPOCHS
     first, second, B = _first_steps(lang)
     hist, Wl, loop_lines = _notebook_loop(B)
     loop_section = Section(text("s3", lang), (text("s3.intro", lang), ">>> X, Y", repr(_hours_tensors()), *loop_lines))
     sections = [first, second, loop_section]
 
     # 04 ---------------------------------------------------------------------------------
-    hours = builtin("hours-ability")
-    # the notebook makes 201 steps, each on the rows themselves (the data engine, as the lesson writes it)
-    loop: dict[str, Any] = dict(lr=0.01, epochs=num_epochs + 1, scaling="none", engine="data")
-    sgd = fit(hours, TrainConfig(**loop))
-    momentum = fit(hours, TrainConfig(**loop, options={"momentum": 0.9}))
+    sgd = fit(builtin(lesson_run("loop")[0]), lesson_run("loop")[1])
+    momentum = fit(builtin(lesson_run("exercise1")[0]), lesson_run("exercise1")[1])
     sections.append(Section(text("s4", lang), (
         ">>> hist", repr(hist),
         ">>> print(\"W = \", W.data.numpy())", "W =  " + str(Wl.data.numpy()),
@@ -122,7 +162,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
         text("s4.initial", lang, loss=hist[0, 1]),
         text("s4.final", lang, loss=hist[-1, 1]),
         text("s4.slip", lang, loss=hist[-1, 1]),
-        text("s4.fixed", lang, loss=sgd.history.loss_at(num_epochs), w=sgd.coef[0], b=sgd.intercept),
+        text("s4.fixed", lang, loss=printed_loss("loop", sgd), w=sgd.coef[0], b=sgd.intercept),
         text("s4.why", lang, bound=sgd.lr_bound),
     )))
 
@@ -130,17 +170,16 @@ def run_lesson(lang: str = "ko") -> Lesson:
     four = np.array([[4.0]])
     sections.append(Section(text("s5", lang), (
         ">>> optimizer = optim.SGD([W, b], lr=0.01, momentum=0.9)",
-        text("s5.result", lang, loss=momentum.history.loss_at(num_epochs), w=momentum.coef[0],
-             b=momentum.intercept,
-             ratio=sgd.history.loss_at(num_epochs) / momentum.history.loss_at(num_epochs)),
+        text("s5.result", lang, loss=printed_loss("exercise1", momentum), w=momentum.coef[0],
+             b=momentum.intercept, ratio=printed_loss("loop", sgd) / printed_loss("exercise1", momentum)),
         text("s5.answer", lang, pred=float(momentum.predict(four)[0]),
              exact=float(momentum.exact.predict(four)[0])),
     )))
 
     # 실습 2 ------------------------------------------------------------------------------
-    epochs = 300
-    hw = fit(builtin("height-weight"),
-             TrainConfig(lr=0.01, epochs=epochs, scaling="center", options={"momentum": 0.9}, engine="data"))
+    hw_name, hw_config = lesson_run("exercise2")
+    epochs = hw_config.epochs
+    hw = fit(builtin(hw_name), hw_config)
 
     def row(what: str, gd: str, exact: str) -> str:
         return pad(what, 18) + pad(gd, 14, right=True) + pad(exact, 14, right=True)
@@ -150,7 +189,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
         row(what="", gd=text("s6.gd", lang), exact=text("s6.exact", lang)),
         row(what=text("s6.slope", lang), gd=f"{hw.coef[0]:.4f}", exact=f"{hw.exact.coef[0]:.4f}"),
         row(what=text("s6.intercept", lang), gd=f"{hw.intercept:.2f}", exact=f"{hw.exact.intercept:.2f}"),
-        row(what=text("s6.loss", lang), gd=f"{hw.final_loss:.4f}", exact=f"{hw.exact.loss:.4f}"),
+        row(what=text("s6.loss", lang), gd=f"{printed_loss('exercise2', hw):.4f}", exact=f"{hw.exact.loss:.4f}"),
         text("s6.gap", lang, gap=hw.loss_gap, rel=hw.relative_gap, dist=hw.param_distance),
         text("s6.read", lang, slope=hw.coef[0], pred=float(hw.predict(np.array([[175.0]]))[0])),
     )))

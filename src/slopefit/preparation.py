@@ -14,7 +14,7 @@ from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.accumulation import compute_stats
+from slopefit.accumulation import compute_stats, threads_beside_a_reader
 from slopefit.datasets import Dataset, load_dataset
 from slopefit.errors import DataError, count_of
 from slopefit.exact import ExactSolution, solve_exact
@@ -159,7 +159,7 @@ def gather_stats(data: Dataset | TableSource, *, on_rows: Callable[[int], None] 
     else:
         # the file decoded on a reader thread while this one accumulates
         stats = compute_stats(read_ahead(data.chunks, on_rows=on_rows), data.n_features, names=names,
-                              label=data.name)
+                              label=data.name, threads=threads_beside_a_reader())
     check_stats(stats, data)
     return stats
 

@@ -317,7 +317,7 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "data": {"ko": "데이터", "en": "Data"},
     "upload": {"ko": "CSV 올리기", "en": "Upload a CSV"},
     "uploaded": {"ko": "올린 파일", "en": "uploaded file"},
-    "x": {"ko": "입력 x", "en": "input x"},
+    "x": {"ko": "입력 x (여러 개: Ctrl/Cmd+클릭)", "en": "input x (several: Ctrl/Cmd-click)"},
     "y": {"ko": "목표 y", "en": "target y"},
     "scale": {"ko": "스케일링", "en": "Scaling"},
     "scale.none": {"ko": "없음 (none)", "en": "none"},

@@ -17,14 +17,15 @@ def add_parsers(sub) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; another address lets others in)")
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
-    p.add_argument("--workers", type=int, default=2, help="threads that train (default 2)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes that train, one run each at a time (default: one per CPU core)")
     p.set_defaults(handler=cmd_serve, needs_torch=False)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"slopefit serve: --port must be 0..65535, got {args.port}")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise UsageError(f"slopefit serve: --workers must be >= 1, got {args.workers}")
     if args.host not in LOOPBACK:
         print(f"slopefit serve: warning: --host {args.host} lets other machines on the network use this "

@@ -13,7 +13,17 @@ from collections.abc import Callable
 __all__ = ["serve"]
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, max_jobs: int = 64,
+def cpu_count() -> int:
+    """The CPU cores this process may run on (at least 1)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, max_jobs: int = 64,
           on_ready: Callable[[str], None] | None = None) -> None:
     """Serve the playground with uvicorn until interrupted.
 
@@ -23,8 +33,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, max_jo
         The address to bind (loopback: only this machine can reach it).
     port : int, default 8000
         The TCP port, 1..65535 (0: any free port).
-    workers : int, default 2
-        Threads that train.
+    workers : int or None
+        Worker processes that train, each one run at a time; None: one per CPU core
+        (:func:`cpu_count`).
     max_jobs : int, default 64
         Runs at a time, running or waiting.
     on_ready : callable, optional
@@ -52,9 +63,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, max_jo
     except OSError:
         sock.close()
         raise
-    torch.set_num_threads(1)  # many small runs side by side: threads inside one run only contend
-    config = uvicorn.Config(create_app(workers=workers, max_jobs=max_jobs), log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=2)
+    torch.set_num_threads(1)  # the sweep's threads beside the worker processes: one core each
+    app = create_app(workers=workers or cpu_count(), max_jobs=max_jobs)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
 
     async def main() -> None:

@@ -1,5 +1,6 @@
 """The playground's routes (Starlette): thin functions over :mod:`.playground`, with bounds and
-validation at the edge and every computation on :class:`.jobs.JobPool`'s threads.
+validation at the edge and every computation off the event loop (:class:`.jobs.JobPool`: runs on
+worker processes, the rest on threads).
 
 ``GET /``                     the page, in ``?lang=ko|en`` or the browser's language
 ``GET /static/...``           its script, style sheet and font (shipped in the package)
@@ -126,7 +127,7 @@ class Playground:
         """The data a request names: a built-in name, or ``upload`` with its token and columns."""
         name = str(params.get("dataset", "hours-ability"))
         if name == "upload":
-            data = self.uploads.dataset(str(params.get("upload", "")), x=params.get("x") or None,
+            data = self.uploads.dataset(str(params.get("upload", "")), x=_columns(params.get("x")),
                                         y=params.get("y") or None)
         else:
             data = playground.builtin_data(name)
@@ -155,7 +156,8 @@ class Playground:
         return Response(ttf, media_type="font/ttf", headers=headers)
 
     async def bowl(self, request: Request) -> Response:
-        params = dict(request.query_params)
+        params: dict[str, Any] = dict(request.query_params)
+        params["x"] = request.query_params.getlist("x")  # x=A&x=B: several feature columns
         try:
             job = self.jobs.open()
 
@@ -174,18 +176,23 @@ class Playground:
         try:
             body = await _json(request)
             run = playground.parse_run(body)
+            if run.dataset is not None:  # one of the lesson's runs: the lesson's data set
+                body = {"dataset": run.dataset}
             self.check_source(body)
             job = self.jobs.open()
         except (SlopefitError, ValueError, Busy) as exc:
             return _error(exc)
 
-        def work(job, emit) -> None:
-            data = self.data(body)
-            result = playground.train(data, run, emit, job.cancelled, deadline=job.deadline)
-            if result is not None:
-                self.runs.add(job.id, data, result)
+        data: list = []
 
-        return StreamingResponse(self.jobs.stream(job, work), media_type="application/x-ndjson",
+        def prepare() -> tuple:
+            data.append(self.data(body))
+            return data[0], run
+
+        def keep(result) -> None:
+            self.runs.add(job.id, data[0], result)
+
+        return StreamingResponse(self.jobs.stream(job, prepare, keep), media_type="application/x-ndjson",
                                  headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
     async def cancel(self, request: Request) -> Response:
@@ -206,7 +213,7 @@ class Playground:
                 except (DataError, ConfigError) as exc:
                     error = f"slopefit: {exc}"
                 return {"token": upload.token, "name": upload.name, "columns": list(upload.columns),
-                        "x": x, "y": y, "error": error}
+                        "x": [x], "y": y, "error": error}
 
             return JSONResponse(await self.jobs.call(job, work, quick=True))
         except (SlopefitError, ValueError, Busy) as exc:
@@ -257,6 +264,7 @@ class Playground:
     async def lifespan(self, app) -> AsyncIterator[None]:
         self.jobs.quick.submit(web_font)  # made before the first page asks for it
         self.jobs.executor.submit(playground.warm_up)
+        self.jobs.start()  # the worker processes: torch imported once each, not per run
         try:
             yield
         finally:
@@ -280,6 +288,18 @@ class Playground:
         return Starlette(routes=routes, lifespan=self.lifespan)
 
 
+def _columns(value: Any) -> list[str] | None:
+    """The feature columns a request names: one name, a list of names, or none (None)."""
+    if value is None or value == "" or value == []:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"x must be a column name or a list of column names, got {value!r}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"x names a column twice: {', '.join(names)}; choose each feature column once")
+    return names
+
+
 def _start(params: dict[str, Any]) -> tuple[float, float] | None:
     """``start=W,B`` of a query, or None."""
     text = params.get("start")
@@ -298,7 +318,7 @@ def create_app(*, workers: int = 2, max_jobs: int = 64) -> Starlette:
     Parameters
     ----------
     workers : int, default 2
-        Threads that train.
+        Worker processes that train (one per core).
     max_jobs : int, default 64
         Runs at a time (running or waiting); one more is answered 503 "busy".
 

@@ -1,9 +1,11 @@
-"""Runs off the event loop: a small thread pool, a bounded number of jobs, cancellation, and
-the stream of a job's events as JSON lines.
+"""Work off the event loop: a bounded number of jobs, training runs on worker processes
+(:mod:`.workers`) streamed as JSON lines, other work on threads, and cancellation.
 
-The web server's event loop never trains: each run is a job in a pool of a few threads (the
-computation is torch's), at most ``max_jobs`` exist at a time (a request beyond gets "busy"),
-and a job stops at its next epoch once cancelled (by its id, a closed page, or its time limit).
+The web server's event loop never trains: each training run is a job for one of the worker
+processes (one per core, so a class's runs use every core), the sweep and the downloads run on
+a small thread pool, what a page needs to show itself on two threads of its own; at most
+``max_jobs`` jobs exist at a time (a request beyond gets "busy"), and a run stops at its next
+epoch once cancelled (by its id, a closed page, or its time limit).
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slopefit.errors import ConfigError, DataError, SlopefitError
-from slopefit.server.playground import Cancelled, finite
+from slopefit.server.playground import Cancelled
+from slopefit.server.workers import ProcessPool, Task, WorkersBroken
 
 log = logging.getLogger("slopefit.server")
-
-FLUSH_SECONDS = 0.02  # events are sent in chunks at most this far apart
 
 
 class Busy(Exception):
@@ -38,6 +39,8 @@ class Job:
     id: str
     deadline: float
     cancelled: threading.Event = field(default_factory=threading.Event)
+    worker: Any = None  # the worker process running it, once handed to one
+    task: Any = None
 
 
 def error_event(exc: BaseException) -> dict:
@@ -55,20 +58,25 @@ def error_event(exc: BaseException) -> dict:
 
 
 class JobPool:
-    """A few worker threads and at most ``max_jobs`` jobs at a time.
+    """Worker processes that train, a few threads, and at most ``max_jobs`` jobs at a time.
 
     Parameters
     ----------
     workers : int, default 2
-        Threads that train (one per core is plenty: each run is small).
+        Worker processes that train (started by :meth:`start`; one per core).
     max_jobs : int, default 64
         Jobs running or waiting; one more gets :class:`Busy`.
     max_seconds : float, default 60
         A job's wall-time limit, waiting included.
+    threads : int, default 2
+        Threads for the sweep and the downloads.
     """
 
-    def __init__(self, *, workers: int = 2, max_jobs: int = 64, max_seconds: float = 60.0) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slopefit-run")
+    def __init__(self, *, workers: int = 2, max_jobs: int = 64, max_seconds: float = 60.0,
+                 threads: int = 2) -> None:
+        self.process_count = workers
+        self.processes: ProcessPool | None = None
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slopefit-run")
         # what a page needs to show itself (the bowl, an upload's columns, the lesson, the font) does
         # not queue behind a class's training runs
         self.quick = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slopefit-page")
@@ -100,6 +108,7 @@ class JobPool:
         if job is None:
             return False
         job.cancelled.set()
+        self._stop_worker(job)
         return True
 
     async def call(self, job: Job, work: Callable[[Job], Any], *, quick: bool = False) -> Any:
@@ -118,54 +127,78 @@ class JobPool:
         finally:
             job.cancelled.set()
 
-    async def stream(self, job: Job, work: Callable[[Job, Callable[[dict], None]], Any]) -> AsyncIterator[bytes]:
-        """Run ``work(job, emit)`` on a worker thread and yield what it emits as JSON lines.
+    async def stream(self, job: Job, prepare: Callable[[], tuple],
+                     on_result: Callable[[Any], None]) -> AsyncIterator[bytes]:
+        """A training run on a worker process, its events yielded as JSON lines.
 
-        The first line is ``{"type": "job", "id": ...}`` (the id to cancel with); an exception
-        of ``work`` becomes one ``error`` event. Closing the stream (the page went away) cancels
-        the job.
+        ``prepare()`` (on one of the page's threads) gives ``(data, request)``; the run waits for
+        a free worker process (:class:`.workers.ProcessPool`), which trains it and streams its
+        events; ``on_result(result)`` keeps a finished run (called on a reader thread). The first
+        line is ``{"type": "job", "id": ...}`` (the id to cancel with); a failure is one
+        ``error`` event. Closing the stream (the page went away) cancels the run; the job's slot
+        is free once its worker is.
         """
+        if self.processes is None:
+            raise RuntimeError("JobPool.start() first: no worker processes")
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[str | None] = asyncio.Queue()
-        pending: list[str] = [json.dumps({"type": "job", "id": job.id}) + "\n"]
-        last = [0.0]
-
-        def flush() -> None:
-            if pending:
-                chunk = "".join(pending)
-                pending.clear()
-                loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            last[0] = time.monotonic()
-
-        def emit(event: dict) -> None:
-            pending.append(json.dumps(finite(event), allow_nan=False, ensure_ascii=False) + "\n")
-            if time.monotonic() - last[0] >= FLUSH_SECONDS:
-                flush()
-
-        def run() -> None:
-            try:
-                work(job, emit)
-            except BaseException as exc:  # noqa: B036 - every failure becomes one event, never a dead server
-                emit(error_event(exc))
-            finally:
-                self.close(job)  # the slot is free once the thread is, not when the page leaves
-                flush()
-                loop.call_soon_threadsafe(queue.put_nowait, None)
-
-        future = loop.run_in_executor(self.executor, run)
+        handed = False
         try:
+            yield (json.dumps({"type": "job", "id": job.id}) + "\n").encode("utf-8")
+            try:
+                data, request = await loop.run_in_executor(self.quick, prepare)
+            except Exception as exc:
+                yield (json.dumps(error_event(exc), ensure_ascii=False) + "\n").encode("utf-8")
+                return
+            try:
+                worker = await self.processes.acquire()
+            except WorkersBroken as exc:
+                yield (json.dumps({"type": "error", "kind": "internal", "message": str(exc)}) + "\n").encode("utf-8")
+                return
+            if job.cancelled.is_set():
+                self.processes.release(worker)
+                yield (json.dumps(error_event(Cancelled())) + "\n").encode("utf-8")
+                return
+
+            def finish(result: Any) -> None:
+                try:
+                    if result is not None:
+                        on_result(result)
+                finally:
+                    self.close(job)
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+            task = Task(payload=(data, request, max(0.0, job.deadline - time.monotonic())),
+                        deliver=lambda chunk: loop.call_soon_threadsafe(queue.put_nowait, chunk), finish=finish)
+            job.worker, job.task = worker, task
+            worker.start(task, job.deadline - time.monotonic())
+            handed = True
             while (chunk := await queue.get()) is not None:
                 yield chunk.encode("utf-8")
         finally:
             job.cancelled.set()  # a page that left stops its run at the next epoch
-            if not future.done():
-                future.add_done_callback(lambda f: f.exception())
+            self._stop_worker(job)
+            if not handed:
+                self.close(job)
+
+    def _stop_worker(self, job: Job) -> None:
+        """Set the cancel flag of the process running ``job``, if it still is."""
+        worker = job.worker
+        if worker is not None and job.task is not None and worker.task is job.task:
+            worker.cancel.set()
+
+    def start(self) -> None:
+        """Start the worker processes (on the running event loop)."""
+        self.processes = ProcessPool(self.process_count)
+        self.processes.start()
 
     def shutdown(self) -> None:
-        """Cancel every job and stop the threads."""
+        """Cancel every job and stop the threads and processes."""
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:
             job.cancelled.set()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.quick.shutdown(wait=False, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.shutdown()

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +33,12 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs")
 SCALINGS = ("none", "center", "standardize")
 
 Emit = Callable[[dict], None]
+
+
+class Flag(Protocol):
+    """A cancel flag: :class:`threading.Event`, or a worker process's :func:`multiprocessing.Event`."""
+
+    def is_set(self) -> bool: ...
 
 
 class Cancelled(Exception):
@@ -63,9 +69,18 @@ class RunRequest:
     batch_size: int | None
     scaling: str
     start: tuple[float, float] | None = None
+    lesson: str | None = None  # one of the lesson's runs (slopefit.lesson.RUNS): trained as the lesson trains it
+    dataset: str | None = None  # the lesson run's data set
 
     def config(self) -> TrainConfig:
-        """The TrainConfig of this run (record_params on: the page draws the path)."""
+        """The TrainConfig of this run (record_params on: the page draws the path); a lesson run's
+        is the lesson's own (:func:`slopefit.lesson.lesson_run`)."""
+        if self.lesson is not None:
+            from dataclasses import replace
+
+            from slopefit.lesson import lesson_run
+
+            return replace(lesson_run(self.lesson)[1], record_params=True)
         options: dict[str, Any] = {}
         if self.momentum:
             if self.optimizer in ("adam", "adamw"):
@@ -98,7 +113,8 @@ def parse_run(body: Mapping[str, Any]) -> RunRequest:
     ----------
     body : mapping
         ``optimizer``, ``lr``, ``momentum``, ``epochs``, ``batch_size`` (empty: full batch),
-        ``scale``, and optionally ``start`` ([W, B]).
+        ``scale``, and optionally ``start`` ([W, B]); or ``lesson`` naming one of the lesson's
+        runs (``loop``, ``exercise1``, ``exercise2``), whose settings are the lesson's own.
 
     Returns
     -------
@@ -109,6 +125,8 @@ def parse_run(body: Mapping[str, Any]) -> RunRequest:
     ConfigError
         A value missing, not a number, or outside the server's bounds.
     """
+    if body.get("lesson"):
+        return lesson_request(str(body["lesson"]))
     optimizer = str(body.get("optimizer", "sgd"))
     if optimizer not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
@@ -134,6 +152,17 @@ def parse_run(body: Mapping[str, Any]) -> RunRequest:
         start = (_number({"W": start[0]}, "W"), _number({"B": start[1]}, "B"))
     return RunRequest(optimizer=optimizer, lr=float(lr), momentum=float(momentum), epochs=int(epochs),
                       batch_size=None if batch is None else int(batch), scaling=scaling, start=start)
+
+
+def lesson_request(name: str) -> RunRequest:
+    """The :class:`RunRequest` of the lesson's run ``name``, its settings taken from
+    :func:`slopefit.lesson.lesson_run` (the same code path as ``slopefit lesson``)."""
+    from slopefit.lesson import lesson_run
+
+    dataset, config = lesson_run(name)
+    return RunRequest(optimizer=config.optimizer, lr=config.lr, momentum=float(config.options.get("momentum", 0.0)),
+                      epochs=config.epochs, batch_size=config.batch_size, scaling=config.scaling, lesson=name,
+                      dataset=dataset)
 
 
 def builtin_data(name: str) -> Dataset:
@@ -272,7 +301,7 @@ def cli_format(loss: float) -> str:
     return f"{loss:.10g}"
 
 
-def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.Event, *,
+def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
           deadline: float | None = None) -> Any:
     """Train ``request`` on ``data`` with :func:`slopefit.training.fit`, emitting every epoch.
 
@@ -288,7 +317,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
     request : RunRequest
     emit : callable
         Receives each event (a JSON-ready dict).
-    cancelled : threading.Event
+    cancelled : threading.Event or multiprocessing.Event
         Set to stop the run at its next epoch (raises :class:`Cancelled`).
     deadline : float or None
         ``time.monotonic()`` past which the run is stopped as cancelled.
@@ -336,9 +365,15 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: threading.E
         emit(finite({"type": "error", "kind": "diverged", "message": f"slopefit: {exc}", "epoch": exc.epoch,
                      "bound": info["bound"]["lr"], "landscape": landscape(stats, scaler, path_w[:1], path_b[:1])}))
         return None
+    if request.lesson is not None:  # the number the lesson prints for this run
+        from slopefit.lesson import printed_loss
+
+        shown = lesson_format(printed_loss(request.lesson, result))
+    else:
+        shown = lesson_format(result.final_loss)
     emit(finite({
         "type": "done", "config": result.config.describe(), "epochs_run": result.epochs_run,
-        "final_loss": result.final_loss, "final_loss_lesson": lesson_format(result.final_loss),
+        "final_loss": result.final_loss, "final_loss_lesson": shown, "lesson": request.lesson,
         "final_loss_cli": cli_format(result.final_loss), "coef": result.coef.tolist(),
         "intercept": result.intercept, "loss_gap": result.loss_gap, "relative_gap": result.relative_gap,
         "converged": bool(result.converged), "seconds": result.seconds, "stop_reason": result.stop_reason,
@@ -412,15 +447,20 @@ def lesson(lang: str) -> dict:
         return _lesson(lang)
 
 
+def _lesson_settings(name: str) -> dict:
+    """The page's controls for the lesson's run ``name``, and its name (sent back with the run)."""
+    run = lesson_request(name)
+    return {"lesson": name, "dataset": run.dataset, "scale": run.scaling, "optimizer": run.optimizer, "lr": run.lr,
+            "momentum": run.momentum, "epochs": run.epochs, "batch_size": ""}
+
+
 @lru_cache(maxsize=2)
 def _lesson(lang: str) -> dict:
-    from slopefit.lesson import run_lesson
+    from slopefit.lesson import RUNS, run_lesson
     from slopefit.trace import trace_steps
 
     replay = run_lesson(lang)
     steps, scaler = trace_steps(builtin("height-weight"), steps=3, lr=0.001, scaling="center")
-    hours = {"dataset": "hours-ability", "scale": "none", "optimizer": "sgd", "lr": 0.01, "epochs": 200,
-             "batch_size": ""}
     return finite({
         "sections": [{"title": s.title, "lines": list(s.lines)} for s in replay.sections],
         "steps": [{"W": float(s.W[0]), "B": s.B, "loss": s.loss, "grad_W": float(s.grad_W[0]), "grad_B": s.grad_B,
@@ -433,10 +473,5 @@ def _lesson(lang: str) -> dict:
             "center": {"dataset": "height-weight", "scale": "center", "optimizer": "sgd", "lr": 0.001, "momentum": 0,
                        "epochs": 200, "batch_size": ""},
         },
-        "runs": {
-            "loop": {**hours, "momentum": 0},
-            "exercise1": {**hours, "momentum": 0.9},
-            "exercise2": {"dataset": "height-weight", "scale": "center", "optimizer": "sgd", "lr": 0.01,
-                          "momentum": 0.9, "epochs": 300, "batch_size": ""},
-        },
+        "runs": {name: _lesson_settings(name) for name in RUNS},
     })

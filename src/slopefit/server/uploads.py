@@ -107,8 +107,9 @@ class UploadStore:
             raise ConfigError("that uploaded file is no longer here; upload it again")
         return upload
 
-    def dataset(self, token: str, *, x: str | None, y: str | None) -> Dataset:
-        """The upload read as ``slopefit fit FILE --x X --y Y`` reads it.
+    def dataset(self, token: str, *, x: str | list[str] | tuple[str, ...] | None, y: str | None) -> Dataset:
+        """The upload read as ``slopefit fit FILE --x X1 [X2 ...] --y Y`` reads it (``x``: one column
+        name or several).
 
         Raises
         ------
@@ -120,7 +121,8 @@ class UploadStore:
         from slopefit.files import load_file
 
         upload = self.get(token)
-        return load_file(upload.path, x=[x] if x else None, y=y or None)
+        names = [x] if isinstance(x, str) else list(x or [])
+        return load_file(upload.path, x=[n for n in names if n] or None, y=y or None)
 
     def close(self) -> None:
         """Remove every uploaded file."""

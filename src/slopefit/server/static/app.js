@@ -321,7 +321,10 @@ function showAdvice() {
 // ---------------------------------------------------------------- requests
 function dataParams() {
   const p = { dataset: $("dataset").value };
-  if (p.dataset === "upload" && state.upload) { p.upload = state.upload.token; p.x = $("x").value; p.y = $("y").value; }
+  if (p.dataset === "upload" && state.upload) {
+    p.upload = state.upload.token; p.y = $("y").value;
+    p.x = Array.from($("x").selectedOptions, (o) => o.value);  // one feature column or several
+  }
   return p;
 }
 function runParams() {
@@ -337,7 +340,7 @@ async function loadBowl() {
   const serial = ++bowlSerial;
   const p = runParams();
   const q = new URLSearchParams({ dataset: p.dataset, scale: p.scale, optimizer: p.optimizer, lr: p.lr, momentum: p.momentum });
-  if (p.upload) { q.set("upload", p.upload); q.set("x", p.x); q.set("y", p.y); }
+  if (p.upload) { q.set("upload", p.upload); p.x.forEach((x) => q.append("x", x)); q.set("y", p.y); }
   if (state.start) q.set("start", state.start.join(","));
   const res = await fetch("/api/bowl?" + q);
   const body = await res.json();
@@ -355,7 +358,8 @@ function bowlSoon(clearRuns) {
 }
 
 // ---------------------------------------------------------------- a run, streamed
-async function run() {
+// lesson: one of the lesson's runs ("loop", "exercise1", "exercise2"): trained by the server as `slopefit lesson` trains it
+async function run(lesson) {
   if (state.job) return;
   showError(null);
   $("final-loss").textContent = ""; $("final-loss-full").textContent = ""; $("summary").textContent = T.busy;
@@ -363,7 +367,8 @@ async function run() {
   document.body.dataset.state = "running";
   $("run").disabled = true; $("cancel").disabled = false;
   const params = runParams();
-  if (state.start) params.start = state.start;
+  if (typeof lesson === "string") params.lesson = lesson;
+  else if (state.start) params.start = state.start;
   const color = COLORS[state.runs.length % MAX_RUNS];
   if (state.runs.length >= MAX_RUNS) state.runs.shift();
   const entry = { color, label: "", e: [], loss: [], w: [], b: [], slope: [], icpt: [], shown: 0, total: Number(params.epochs),
@@ -421,7 +426,9 @@ function finish(entry) {
     if (ev.landscape) state.landscape = ev.landscape;
     $("final-loss").textContent = ev.final_loss_lesson;
     $("final-loss").dataset.value = String(ev.final_loss);
-    $("final-loss-full").textContent = "(slopefit fit: final loss " + ev.final_loss_cli + ")";
+    $("final-loss-full").textContent = ev.lesson && ev.lesson !== "exercise2"
+      ? "(slopefit lesson: epoch = 200 loss = " + ev.final_loss_lesson + "; slopefit fit: final loss " + ev.final_loss_cli + ")"
+      : "(slopefit fit: final loss " + ev.final_loss_cli + ")";
     const line = ev.coef.length === 1 ? "W = " + fmt(ev.coef[0], 7) + ", b = " + fmt(ev.intercept, 7) : "";
     $("summary").textContent = T["result.epochs"] + " " + ev.epochs_run + " · " + T["result.gap"] + " " + fmt(ev.loss_gap, 3) +
       " · " + T["result.rel"] + " " + fmt(ev.relative_gap, 3) + " · " + (ev.converged ? T["result.converged"] : T["result.notconverged"]) +
@@ -462,7 +469,7 @@ async function upload(file) {
   ["x", "y"].forEach((id) => {
     $(id).replaceChildren(...body.columns.map((c) => { const o = document.createElement("option"); o.value = o.textContent = c; return o; }));
   });
-  $("x").value = body.x; $("y").value = body.y;
+  Array.from($("x").options).forEach((o) => { o.selected = body.x.includes(o.value); }); $("y").value = body.y;
   $("columns").hidden = false;
   state.runs = []; state.start = null;
   if (body.error) { showError(body.error); state.bowl = null; state.landscape = null; drawAll(); document.body.dataset.state = "error"; return; }
@@ -561,7 +568,7 @@ async function loadLesson() {
                    ["lesson.loop", L.runs.loop, true], ["lesson.ex1", L.runs.exercise1, true], ["lesson.ex2", L.runs.exercise2, true]];
   $("lesson-runs").replaceChildren(...buttons.map(([key, settings, train]) => {
     const b = document.createElement("button"); b.type = "button"; b.textContent = T[key];
-    b.addEventListener("click", () => { applySettings(settings); if (train) run(); else { state.runs = []; loadBowl(); } });
+    b.addEventListener("click", () => { applySettings(settings); if (train) run(settings.lesson); else { state.runs = []; loadBowl(); } });
     return b;
   }));
 }
