@@ -56,7 +56,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
     """
     from slopefit.design import MAX_LEVELS, Design, streamed_design
     from slopefit.distributed import agree, gather_objects
-    from slopefit.tables import _first_line
+    from slopefit.readers import first_line
 
     names = [*text, *(c for c in inputs if c in forced and c not in text)]
     levels: dict[str, set] = {c: set() for c in names}
@@ -76,7 +76,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
     except DataError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - pyarrow's conversion and I/O errors as one line
-        error = DataError(f"cannot read {label}: {_first_line(exc)}")
+        error = DataError(f"cannot read {label}: {first_line(exc)}")
     agree(group, error)
     found = {c: sorted(v)[:MAX_LEVELS + 1] for c, v in levels.items()}  # more is refused all the same
     gathered = gather_objects(group, (found, first is not None))

@@ -8,7 +8,6 @@ shuffle within chunks and across neighbouring chunks (:func:`shuffled_chunks`).
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,10 +27,10 @@ from slopefit.files import (
     csv_encoding,
     pandas_index_columns,
 )
+from slopefit.readers import ByteRange, first_line, open_csv, open_parquet, rechunked
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
 PARQUET_SUFFIXES = (".parquet", ".pq")
-CSV_BLOCK_BYTES = 4 << 20  # bytes of CSV text parsed at a time
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,7 @@ class TableSource:
             return
         try:
             if self.format == "parquet":
-                pf = _parquet(self.path)
+                pf = open_parquet(self.path)
                 order = order if order is not None else self.groups
                 if order is None:
                     yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
@@ -143,14 +142,14 @@ class TableSource:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
             text = self.design.text if self.design is not None else ()
-            yield from _rechunked(_open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect,
+            yield from rechunked(open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect,
                                             text=text), self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
             if self.format == "csv" and "conversion error" in str(exc):
-                raise DataError(self._text_cells() or f"cannot read {self.name}: {_first_line(exc)}") from None
-            raise DataError(f"cannot read {self.name}: {_first_line(exc)}") from None
+                raise DataError(self._text_cells() or f"cannot read {self.name}: {first_line(exc)}") from None
+            raise DataError(f"cannot read {self.name}: {first_line(exc)}") from None
 
     def _text_cells(self) -> str | None:
         """The message for cells that are not numbers, found in a second pass over the file read as
@@ -162,7 +161,7 @@ class TableSource:
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
-            for batch in _open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect,
+            for batch in open_csv(self._csv_input(), self.encoding, names, self.chunk_rows, self.dialect,
                                    as_text=True):
                 for name in names:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
@@ -208,7 +207,7 @@ class TableSource:
 
     def _csv_input(self):
         """What pyarrow reads a CSV file from: its path, or the lines of its ``byte_range``."""
-        return self.path if self.byte_range is None else _ByteRange(self.path, *self.byte_range)
+        return self.path if self.byte_range is None else ByteRange(self.path, *self.byte_range)
 
     def _designed(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """X, y and empty cells of a batch through the design: text cells encoded with the whole
@@ -234,7 +233,7 @@ class TableSource:
             return 1
         if self.groups is not None:
             return len(self.groups)
-        return _parquet(self.path).metadata.num_row_groups
+        return open_parquet(self.path).metadata.num_row_groups
 
     def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of rows in a seeded shuffled order, in chunks, with bounded memory.
@@ -347,17 +346,17 @@ def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str |
     encoding, n_rows, dialect = "utf8", None, Dialect()
     try:
         if fmt == "parquet":
-            pf = _parquet(p)
+            pf = open_parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
             encoding = csv_encoding(p)
             dialect = csv_dialect(p, sep=sep, decimal=decimal, encoding=encoding)
-            schema = _open_csv(p, encoding, None, 1024, dialect).schema
+            schema = open_csv(p, encoding, None, 1024, dialect).schema
     except DataError:
         raise
     except Exception as exc:
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
-                        f"{_first_line(exc)}") from None
+                        f"{first_line(exc)}") from None
     index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
     names = [str(c) for c in schema.names if c not in index]
     source = TableSource(path=p, feature_names=(), target_name="", name=p.name, format=fmt, n_rows=n_rows,
@@ -371,11 +370,11 @@ def category_columns(source: TableSource) -> list[str]:
     digits and separators (a misread number is not a category)."""
     try:
         if source.format == "parquet":
-            schema = _parquet(source.path).schema_arrow
+            schema = open_parquet(source.path).schema_arrow
             return [c for c in source.feature_names if _is_text(schema.field(c).type)]
         from slopefit.design import number_like
 
-        batch = next(iter(_open_csv(source.path, source.encoding, list(source.feature_names), 1024,
+        batch = next(iter(open_csv(source.path, source.encoding, list(source.feature_names), 1024,
                                     source.dialect, as_text=True)))
     except Exception:  # noqa: BLE001 - an unreadable file is named by its first pass
         return []
@@ -413,7 +412,7 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
                 if len(levels[c]) > 1000:
                     break
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"cannot read {source.name}: {_first_line(exc)}") from None
+        raise DataError(f"cannot read {source.name}: {first_line(exc)}") from None
     if first is None:
         raise DataError(f"{source.name} has no data rows")
     for c in text:
@@ -427,9 +426,9 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
 def _plain_batches(source: TableSource, text: list[str]):
     """The record batches of ``source.columns``, text columns as text, before any design exists."""
     if source.format == "parquet":
-        yield from _parquet(source.path).iter_batches(batch_size=source.chunk_rows, columns=list(source.columns))
+        yield from open_parquet(source.path).iter_batches(batch_size=source.chunk_rows, columns=list(source.columns))
         return
-    yield from _open_csv(source.path, source.encoding, list(source.columns), source.chunk_rows, source.dialect,
+    yield from open_csv(source.path, source.encoding, list(source.columns), source.chunk_rows, source.dialect,
                          text=text)
 
 
@@ -460,90 +459,3 @@ def hold_table(source: TableSource) -> TableSource:
     except Exception:  # noqa: BLE001 - the chunked read reports it, naming column, cell and rows
         return source
     return replace(source, table=table, n_rows=table.num_rows)
-
-
-def _parquet(path: Path):
-    """A Parquet reader that reads as it goes: pre-buffering would pull the whole file into memory."""
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
-
-
-def _rechunked(batches, rows: int):
-    """Tables of at least ``rows`` rows (the last one fewer) from the record batches of small blocks."""
-    import pyarrow as pa
-
-    pending, count = [], 0
-    for batch in batches:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if count:
-        yield pa.Table.from_batches(pending)
-
-
-def _open_csv(path: Path | io.RawIOBase, encoding: str, columns: list[str] | None, chunk_rows: int,
-              dialect: Dialect, *, as_text: bool = False, text: tuple[str, ...] | list[str] = ()):
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    # blocks of a few MB parse fastest (in parallel, and in cache); _rechunked makes chunks of them
-    width = len(columns) if columns else 8
-    block = max(1 << 16, min(CSV_BLOCK_BYTES, chunk_rows * width * 24))
-    convert = None
-    if columns is not None:
-        kind = pa.string() if as_text else pa.float64()
-        convert = pcsv.ConvertOptions(include_columns=columns,
-                                      column_types={c: pa.string() if c in text else kind for c in columns},
-                                      strings_can_be_null=True, null_values=NULL_VALUES,
-                                      decimal_point=dialect.decimal)
-    return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
-                         parse_options=pcsv.ParseOptions(delimiter=dialect.sep), convert_options=convert)
-
-
-def line_start(fh, position: int) -> int:
-    """The offset of the first line that starts at or after byte ``position`` of the open binary
-    file ``fh`` (``position`` itself when a line starts there; the file's size when none does)."""
-    if position <= 0:
-        return 0
-    fh.seek(position - 1)
-    fh.readline()  # the rest of the line that holds byte position - 1
-    return fh.tell()
-
-
-class _ByteRange(io.RawIOBase):
-    """A CSV file's header line followed by its lines that start in ``[start, stop)``: what one
-    process of a distributed run reads of a file shared by byte ranges (:mod:`slopefit.shards`)."""
-
-    def __init__(self, path: Path, start: int, stop: int) -> None:
-        super().__init__()
-        self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._header = self._fh.readline()
-        begin = max(line_start(self._fh, start), len(self._header))
-        end = max(line_start(self._fh, stop), begin)
-        self._fh.seek(begin)
-        self._left = end - begin
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._header:
-            n = min(len(view), len(self._header))
-            view[:n], self._header = self._header[:n], self._header[n:]
-            return n
-        n = self._fh.readinto(view[:min(len(view), self._left)]) if self._left > 0 else 0
-        self._left -= n or 0
-        return n or 0
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
