@@ -14,8 +14,7 @@ instead of hanging it. Each process then reads only its share of the data
 * :class:`ShardEngine`: minibatches of a global shuffle drawn alike by every process from the
   run's seed (the same batches as one process); each process takes the batch's rows it holds
   and the gradient sums are all-reduced by hand before every optimizer step;
-* :func:`agree`: an error in one process (a bad cell in its share) reaches every process,
-  which all raise it; the first process alone prints it (see :mod:`slopefit.cli.train`).
+* :func:`agree`: an error in one process (a bad cell in its share) is raised by all; process 0 prints it.
 """
 
 from __future__ import annotations
@@ -480,8 +479,7 @@ class ShardEngine:
 _CURRENT: list[Group] = []
 
 
-def current() -> Group | None:
-    """The group this process joined with :func:`session`, or None."""
+def current() -> Group | None:  # the group this process joined with session(), or None
     return _CURRENT[-1] if _CURRENT else None
 
 
@@ -493,6 +491,8 @@ def session(device: str = "cpu") -> Iterator[Group | None]:
         _CURRENT.append(group)
     try:
         yield group
+        if group is not None:  # a barrier: every process done (process 0's files written) before any leaves
+            all_sum(group, np.zeros(1))
     finally:
         if group is not None:
             _CURRENT.pop()
