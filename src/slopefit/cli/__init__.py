@@ -103,7 +103,7 @@ def run() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os._exit(EXIT_BROKEN_PIPE)
-    if code == EXIT_INTERRUPTED or "RANK" in os.environ:
+    if code == EXIT_INTERRUPTED or ("RANK" in os.environ and "WORLD_SIZE" in os.environ):
         # under torchrun: gloo's threads may still be joinable when the interpreter's static objects
         # are destroyed, which aborts the process (SIGABRT) after its work is done and saved
         sys.stdout.flush()
