@@ -309,34 +309,21 @@ def as_tensor(array, device: str = "cpu"):
 
 
 @contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Torch's CPU ops on ``threads`` threads for the block (None: as they are); the previous
-    setting is restored.
+def one_torch_thread() -> Iterator[None]:
+    """Torch's CPU ops on the calling thread alone for the block (each part of the statistics pass,
+    minibatch steps); the previous setting is restored.
 
-    Parameters
-    ----------
-    threads : int or None
-        Intra-op threads, >= 1; None leaves torch's setting (``torch.set_num_threads``,
-        ``OMP_NUM_THREADS``) alone.
+    Split across torch's worker threads, every small op (one slice, one batch of a few thousand
+    rows) waits for all of them, and one worker descheduled by any other busy process stalls it.
     """
     import torch
 
     before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(max(1, int(threads)))
+    torch.set_num_threads(1)
     try:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def one_torch_thread():
-    """Torch's CPU ops on the calling thread alone, for a stream of tiny ops (minibatch steps).
-
-    Split across torch's worker threads, every small op (one batch of a few thousand rows) waits
-    for all of them, and one worker descheduled by any other busy process stalls it.
-    """
-    return torch_threads(1)
 
 
 def threads_beside_a_reader() -> int:
