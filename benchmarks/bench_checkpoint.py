@@ -18,10 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from slopefit.checkpoint import Checkpointer
-from slopefit.config import TrainConfig
-from slopefit.datasets import make_synthetic
-from slopefit.training import fit
+from slopefit.data.datasets import make_synthetic
+from slopefit.train.checkpoint import Checkpointer
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 
 def main() -> None:

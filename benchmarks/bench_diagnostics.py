@@ -5,10 +5,10 @@ a bounded sample kept) as a ratio against the statistics pass over the same rows
         [--chunk-rows 262144] [--dir /tmp/slopefit-diag-bench]
 
 A Parquet file of ``d`` float32 features and a target is written once, opened in chunks
-(:func:`slopefit.tables.open_table`, as ``--stream`` reads it), and timed, best of ``--repeat``:
+(:func:`slopefit.data.tables.open_table`, as ``--stream`` reads it), and timed, best of ``--repeat``:
 
-* stats: :func:`slopefit.preparation.gather_stats`, the pass every fit makes;
-* diagnostics: :func:`slopefit.influence.influence` at the exact optimum (what ``fit --plot`` adds).
+* stats: :func:`slopefit.solve.preparation.gather_stats`, the pass every fit makes;
+* diagnostics: :func:`slopefit.solve.influence.influence` at the exact optimum (what ``fit --plot`` adds).
 
 Both read the file; the ratio is what ``--plot`` adds to a fit of a large file. Expected: about
 1-2x (one more read, and a (rows, d) x (d, d) product a chunk). Nothing is asserted.
@@ -34,9 +34,9 @@ def main() -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from slopefit.influence import influence
-    from slopefit.preparation import gather_stats
-    from slopefit.tables import open_table
+    from slopefit.data.tables import open_table
+    from slopefit.solve.influence import influence
+    from slopefit.solve.preparation import gather_stats
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)

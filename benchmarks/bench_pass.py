@@ -82,7 +82,7 @@ def report(name: str, base: float, cand: float, ratios: np.ndarray, limit: float
 
 
 def stats_target(X: np.ndarray, y: np.ndarray, repeat: int) -> None:
-    from slopefit.accumulation import compute_stats
+    from slopefit.solve.accumulation import compute_stats
 
     d = X.shape[1]
     compute_stats([(X[:20_000], y[:20_000])], d)  # one-off set-up costs, untimed
@@ -93,8 +93,8 @@ def stats_target(X: np.ndarray, y: np.ndarray, repeat: int) -> None:
 
 
 def fit_target(data, repeat: int) -> None:
-    from slopefit.config import TrainConfig
-    from slopefit.training import fit
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import fit
 
     config = TrainConfig(lr=0.1, options={"momentum": 0.9}, epochs=1000, stop_gap=1e-6, log_every=1000)
     fit(type(data)(**{**data.__dict__, "X": data.X[:20_000], "y": data.y[:20_000]}), config)  # set-up costs
@@ -115,11 +115,11 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from slopefit.accumulation import compute_stats
-    from slopefit.config import TrainConfig
-    from slopefit.preparation import gather_stats
-    from slopefit.tables import open_table
-    from slopefit.training import fit
+    from slopefit.data.tables import open_table
+    from slopefit.solve.accumulation import compute_stats
+    from slopefit.solve.preparation import gather_stats
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import fit
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pass_{rows}_{d}.parquet"
@@ -158,11 +158,11 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> None:
 def minibatch_target(data, batch: int, repeat: int) -> None:
     import torch
 
-    from slopefit.accumulation import one_torch_thread
-    from slopefit.engines import DataEngine
-    from slopefit.loop import TorchRun, batch_closure
-    from slopefit.optimizers import make_optimizer
-    from slopefit.preparation import gather_stats
+    from slopefit.solve.accumulation import one_torch_thread
+    from slopefit.solve.preparation import gather_stats
+    from slopefit.train.engines import DataEngine
+    from slopefit.train.loop import TorchRun, batch_closure
+    from slopefit.train.optimizers import make_optimizer
 
     stats = gather_stats(data)
     scaler = stats.scaler("standardize")

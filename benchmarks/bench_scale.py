@@ -55,8 +55,8 @@ def minibatch_target(n: int, d: int) -> None:
     import torch
 
     from slopefit.bench import bench_data
-    from slopefit.config import TrainConfig
-    from slopefit.training import fit
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import fit
 
     data = bench_data(n, d)
     X = torch.from_numpy(data.X)
@@ -94,8 +94,9 @@ def parquet_target(rows: int, d: int) -> None:
              "for b in pf.iter_batches(batch_size=262144): pass\n" \
              "print(time.perf_counter() - t)\n"
     # peak memory from VmHWM: getrusage's ru_maxrss survives exec and would report the parent's size
-    ours = ("import sys, time, torch\nfrom slopefit.tables import open_table\n"
-            "from slopefit.config import TrainConfig\nfrom slopefit.training import fit\nt = time.perf_counter()\n"
+    ours = ("import sys, time, torch\nfrom slopefit.data.tables import open_table\n"
+            "from slopefit.train.config import TrainConfig\nfrom slopefit.train.training import fit\n"
+            "t = time.perf_counter()\n"
             "r = fit(open_table(sys.argv[1]), TrainConfig(lr=0.1, options={'momentum': 0.9}, epochs=1000, "
             "stop_gap=1e-6, log_every=1000))\nseconds = time.perf_counter() - t\n"
             "hwm = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM'))\n"
@@ -112,9 +113,9 @@ def parquet_target(rows: int, d: int) -> None:
 
 def sweep_target() -> None:
     from slopefit.bench import bench_data
-    from slopefit.config import TrainConfig
-    from slopefit.sweep import grid, sweep
-    from slopefit.training import fit
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.sweep import grid, sweep
+    from slopefit.train.training import fit
 
     data = bench_data(1_000_000, 16)
     base = TrainConfig(epochs=200, log_every=200)

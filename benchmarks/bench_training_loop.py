@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import make_synthetic
-from slopefit.training import fit
+from slopefit.data.datasets import make_synthetic
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 
 def plain_loop(X: torch.Tensor, y: torch.Tensor, epochs: int) -> float:

@@ -65,7 +65,7 @@ import numpy as np
 import torch
 
 import slopefit as sf
-from slopefit.plotting import rc_params
+from slopefit.views.plotting import rc_params
 
 warnings.filterwarnings("error", message="Glyph")  # a missing Korean glyph is an error, never a box
 plt.rcParams.update(rc_params())  # the bundled NanumGothic: Hangul in every figure"""
@@ -75,7 +75,7 @@ X = torch.tensor(data.X[:, 0] - data.X[:, 0].mean()).float()
 Y = torch.tensor(data.y - data.y.mean()).float()
 print(X, Y)"""
 
-STEP = """from slopefit.trace import trace_steps
+STEP = """from slopefit.teach.trace import trace_steps
 
 steps, _ = trace_steps(data, steps=1, lr=0.001, scaling="center", init=1.0)
 first = steps[0]
@@ -113,8 +113,8 @@ for name, c, se, t, p in zip(s.names, s.coef, s.std_err, s.t, s.p_value, strict=
 print("R²", round(s.r2, 4), "adj. R²", round(s.adj_r2, 4))
 assert abs(hw.coef[0] - hw.exact.coef[0]) < 1e-5"""
 
-ADVISE = """from slopefit.advise import advise
-from slopefit.accumulation import compute_stats
+ADVISE = """from slopefit.solve.advise import advise
+from slopefit.solve.accumulation import compute_stats
 
 stats = compute_stats([(data.X, data.y)], 1)
 a = advise(stats, scaling="center")

@@ -59,8 +59,8 @@ def drawn(monkeypatch):
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from slopefit import plotting
-    from slopefit.plotting import diagnostics, landscape
+    from slopefit.views import plotting
+    from slopefit.views.plotting import diagnostics, landscape
 
     figures = []
     save = plotting._save

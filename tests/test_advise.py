@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.advise import advise, rate, stable_bound
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
+from slopefit.data.datasets import builtin, make_synthetic
 from slopefit.errors import DivergenceError
-from slopefit.sweep import grid, sweep
-from slopefit.training import fit
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.advise import advise, rate, stable_bound
+from slopefit.train.config import TrainConfig
+from slopefit.train.sweep import grid, sweep
+from slopefit.train.training import fit
 
 
 def _stats(data):

@@ -9,7 +9,7 @@ import pytest
 
 from slopefit.bench import METHODS, bench_data, run_bench
 from slopefit.errors import ConfigError
-from slopefit.exact import solve_exact
+from slopefit.solve.exact import solve_exact
 
 
 def test_every_method_reports_a_gap_against_the_same_optimum():

@@ -1,4 +1,4 @@
-"""Checkpoints (slopefit.checkpoint): a run stopped by a signal and resumed ends bit-identical to a
+"""Checkpoints (slopefit.train.checkpoint): a run stopped by a signal and resumed ends bit-identical to a
 run never stopped; a checkpoint of another run is refused, naming what differs."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import signal
 import numpy as np
 import pytest
 
-from slopefit.checkpoint import Checkpointer, Stopped, parse_every
-from slopefit.config import TrainConfig
-from slopefit.datasets import make_synthetic
+from slopefit.data.datasets import make_synthetic
 from slopefit.errors import ConfigError, DataError
-from slopefit.training import fit
+from slopefit.train.checkpoint import Checkpointer, Stopped, parse_every
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 DATA = make_synthetic(400, 3, noise=0.3, seed=5)
 
@@ -159,7 +159,7 @@ def test_parse_every():
 
 
 def test_a_file_streamed_in_chunks_resumes_inside_an_epoch_bit_identical(tmp_path):
-    from slopefit.tables import open_table
+    from slopefit.data.tables import open_table
     from tests.test_shards import lstsq, table, write_parquet
 
     X, y = table(1200, seed=4)

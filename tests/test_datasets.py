@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.datasets import (
+from slopefit.data.datasets import (
     Dataset,
     builtin,
     builtin_names,

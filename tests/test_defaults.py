@@ -13,9 +13,9 @@ import pytest
 import statsmodels.api as sm
 from sklearn.datasets import load_diabetes
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset
-from slopefit.training import fit
+from slopefit.data.datasets import Dataset
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 
 def _table(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:

@@ -1,4 +1,4 @@
-"""Categories and formulas (slopefit.design) against statsmodels' formula API on its own grunfeld data."""
+"""Categories and formulas (slopefit.data.design) against statsmodels' formula API on its own grunfeld data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import slopefit as sf
-from slopefit.design import Design, design_dataset
+from slopefit.data.design import Design, design_dataset
 from slopefit.errors import ConfigError, DataError
 
 sm = pytest.importorskip("statsmodels.api")
@@ -161,7 +161,7 @@ def test_empty_cells_in_a_category_drop_like_statsmodels(grunfeld, tmp_path):
 
 
 def test_categories_in_parquet_and_in_a_large_file_are_read_whole(grunfeld, tmp_path, monkeypatch):
-    from slopefit import preparation
+    from slopefit.solve import preparation
 
     grunfeld.to_parquet(tmp_path / "g.parquet")
     reference = smf.ols("invest ~ value + capital + C(firm) + year", grunfeld).fit()
@@ -178,7 +178,7 @@ def test_categories_in_parquet_and_in_a_large_file_are_read_whole(grunfeld, tmp_
 @pytest.mark.parametrize("formula", [None, "invest ~ value + capital + C(firm) + I(value**2) + value:capital + "
                                            "C(year)"], ids=["columns", "formula"])
 def test_categories_and_formulas_on_a_file_read_in_chunks(grunfeld, tmp_path, suffix, formula):
-    from slopefit.preparation import open_data
+    from slopefit.solve.preparation import open_data
 
     path = tmp_path / f"g.{suffix}"
     grunfeld.to_csv(path, index=False) if suffix == "csv" else grunfeld.to_parquet(path)
@@ -203,7 +203,7 @@ def test_categories_and_formulas_on_a_file_read_in_chunks(grunfeld, tmp_path, su
 
 
 def test_a_stateful_transform_on_a_file_read_in_chunks_says_how_to_proceed(grunfeld, tmp_path):
-    from slopefit.preparation import open_data
+    from slopefit.solve.preparation import open_data
 
     grunfeld.to_csv(tmp_path / "g.csv", index=False)
     with pytest.raises(DataError, match=r"^the formula's center\(value\) takes the mean or spread of the whole "

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from slopefit.data.files import load_file
 from slopefit.errors import DataError
-from slopefit.exact import solve_exact
-from slopefit.files import load_file
-from slopefit.preparation import gather_stats, open_data, reference_solution
+from slopefit.solve.exact import solve_exact
+from slopefit.solve.preparation import gather_stats, open_data, reference_solution
 
 
 def _longley():

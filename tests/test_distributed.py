@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import load_dataset
-from slopefit.training import fit
+from slopefit.data.datasets import load_dataset
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 from tests.test_shards import lstsq, table, write_parquet
 
 TIMEOUT = 150  # seconds for one command: torch starts slowly on a busy 2-core machine
@@ -258,9 +258,9 @@ def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_
 WORKER = """
 import json, sys
 import torch.distributed as dist
-from slopefit.distributed import gather_stats, session
-from slopefit.shards import open_share
-from slopefit.tally import RowTally
+from slopefit.dist.distributed import gather_stats, session
+from slopefit.dist.shards import open_share
+from slopefit.dist.tally import RowTally
 
 with session() as group:
     share = open_share("u.parquet", rank=group.rank, world_size=group.world_size, chunk_rows=200)
@@ -343,7 +343,7 @@ def plain(name: str) -> str:
 ], ids=["parquet-text-column", "csv-formula-year-categories", "parquet-formula-no-intercept"])
 def test_categories_and_formulas_over_two_processes_match_one_process_and_statsmodels(grunfeld, data_file, columns,
                                                                                       sm_formula):
-    from slopefit.preparation import open_data
+    from slopefit.solve.preparation import open_data
 
     name = f"{data_file.replace('.', '_')}_{len(columns)}"
     proc = run(torchrun(2, "fit", data_file, *columns, "--json", f"{name}.json"), grunfeld)

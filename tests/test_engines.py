@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
-from slopefit.engines import DataEngine, StatsEngine
+from slopefit.data.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError
-from slopefit.exact import solve_exact
-from slopefit.training import fit
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.exact import solve_exact
+from slopefit.train.config import TrainConfig
+from slopefit.train.engines import DataEngine, StatsEngine
+from slopefit.train.training import fit
 
 # Stable settings: past the stability bound rounding differences grow with every step and
 # two correct engines part ways (center scaling here has lr bound 0.037, standardize 0.96).
@@ -110,8 +110,8 @@ def test_a_missing_gpu_is_a_clear_error():
 def test_minibatch_gradients_written_out_equal_autograd():
     import torch
 
-    from slopefit.loop import batch_closure
-    from slopefit.objective import mse, predict
+    from slopefit.solve.objective import mse, predict
+    from slopefit.train.loop import batch_closure
 
     data = make_synthetic(64, 3, seed=15, offset=2.0)
     stats = compute_stats([(data.X, data.y)], 3)

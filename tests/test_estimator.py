@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.utils.estimator_checks import check_estimator
 
 from slopefit import LinearRegressor
-from slopefit.datasets import make_synthetic
+from slopefit.data.datasets import make_synthetic
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # array-API check needs SCIPY_ARRAY_API
@@ -72,7 +72,7 @@ def test_missing_scikit_learn_is_explained(monkeypatch):
     import slopefit
 
     monkeypatch.setitem(sys.modules, "sklearn", None)  # an import of sklearn now fails
-    monkeypatch.delitem(sys.modules, "slopefit.estimator", raising=False)
+    monkeypatch.delitem(sys.modules, "slopefit.train.estimator", raising=False)
     monkeypatch.delitem(sys.modules, "sklearn.base", raising=False)
     with pytest.raises(ImportError, match=r"needs scikit-learn: pip install 'slopefit\[sklearn\]'"):
         slopefit.LinearRegressor  # noqa: B018

@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from slopefit.datasets import builtin, make_synthetic
-from slopefit.exact import solve_exact
+from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.solve.exact import solve_exact
 
 
 def rational_least_squares(X: np.ndarray, y: np.ndarray) -> list[Fraction]:

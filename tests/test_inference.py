@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin, make_synthetic
-from slopefit.inference import summarize
-from slopefit.training import fit
+from slopefit.data.datasets import Dataset, builtin, make_synthetic
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.inference import summarize
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 CASES = {
     "height-weight": lambda: builtin("height-weight"),
@@ -73,7 +73,7 @@ def test_an_unconverged_fit_is_summarised_at_the_least_squares_optimum():
 
 
 def test_model_files_give_intervals_and_flag_extrapolation(tmp_path):
-    from slopefit.persistence import load_model, model_from_result, save_model
+    from slopefit.views.persistence import load_model, model_from_result, save_model
 
     data = make_synthetic(50, 1, noise=1.0, seed=20)
     result = fit(data, TrainConfig(lr=0.1, options={"momentum": 0.9}, epochs=300, dtype="float64"))
@@ -91,8 +91,8 @@ def test_model_files_give_intervals_and_flag_extrapolation(tmp_path):
 def test_a_near_exact_line_gets_its_sigma_from_the_residual_pass():
     """y = 2x + 1 + 1e-6 noise on x = 1000..2999: n * stats.loss cancels (sigma 3e-3 instead of
     1e-6); the RSS from a residual pass at the exact line gives statsmodels' sigma."""
-    from slopefit.exact import solve_exact
-    from slopefit.refinement import residual_sum_of_squares
+    from slopefit.solve.exact import solve_exact
+    from slopefit.solve.refinement import residual_sum_of_squares
 
     x = np.arange(1000.0, 3000.0)
     X = x[:, None]
@@ -109,7 +109,7 @@ def test_a_near_exact_line_gets_its_sigma_from_the_residual_pass():
 
 
 def two_row_fit():
-    from slopefit.datasets import Dataset
+    from slopefit.data.datasets import Dataset
 
     data = Dataset(X=np.array([[1.0], [2.0]]), y=np.array([3.0, 5.0]), feature_names=("x",), target_name="y")
     return fit(data, TrainConfig(lr=0.1, epochs=50, dtype="float64"))
@@ -134,7 +134,7 @@ def test_no_residual_degrees_of_freedom_give_nan_and_a_reason():
 def test_a_saved_two_row_model_gives_nan_intervals(tmp_path):
     import json
 
-    from slopefit.persistence import load_model, model_from_result, save_model
+    from slopefit.views.persistence import load_model, model_from_result, save_model
 
     path = save_model(model_from_result(two_row_fit()), tmp_path / "two.json")
     assert json.loads(path.read_text())["inference"]["sigma"] is None  # JSON has no NaN

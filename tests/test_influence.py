@@ -9,9 +9,9 @@ import pytest
 sm = pytest.importorskip("statsmodels.api")
 from statsmodels.stats.outliers_influence import OLSInfluence  # noqa: E402
 
-from slopefit.datasets import Dataset  # noqa: E402
-from slopefit.influence import cooks_contour, influence_of, local_trend, normal_quantiles  # noqa: E402
-from slopefit.training import fit  # noqa: E402
+from slopefit.data.datasets import Dataset  # noqa: E402
+from slopefit.solve.influence import cooks_contour, influence_of, local_trend, normal_quantiles  # noqa: E402
+from slopefit.train.training import fit  # noqa: E402
 
 EPS = np.finfo(np.float64).eps
 
@@ -58,7 +58,7 @@ def test_stackloss_tolerance_is_the_claimed_one():
 
 def test_without_intercept_leverage_equals_statsmodels():
     data, _ = _shipped("stackloss")
-    from slopefit.config import TrainConfig
+    from slopefit.train.config import TrainConfig
 
     ref = OLSInfluence(sm.OLS(data.y, data.X).fit())
     inf = influence_of(fit(data, TrainConfig(fit_intercept=False)))
@@ -71,7 +71,7 @@ def test_without_intercept_leverage_equals_statsmodels():
 def test_a_chunked_file_is_sampled_and_each_sampled_row_is_exact(tmp_path):
     """A file read in chunks: a bounded seeded sample, every number of it equal to statsmodels'
     on the whole table, and the most influential rows found across all chunks."""
-    from slopefit.tables import open_table
+    from slopefit.data.tables import open_table
 
     rng = np.random.default_rng(3)
     n = 3_000
@@ -128,8 +128,8 @@ def test_cooks_contour_is_where_cooks_distance_equals_the_level():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_diagnostic_figures_are_drawn_with_their_labels(tmp_path, drawn, lang):
-    from slopefit.figures import diagnostic_figures
     from slopefit.texts import text
+    from slopefit.views.figures import diagnostic_figures
 
     data, ref = _shipped("stackloss")
     result = fit(data)
@@ -146,7 +146,7 @@ def test_diagnostic_figures_are_drawn_with_their_labels(tmp_path, drawn, lang):
 
 
 def test_sampled_figures_say_how_many_rows(tmp_path, drawn):
-    from slopefit.figures import diagnostic_figures
+    from slopefit.views.figures import diagnostic_figures
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(12_000, 1))
@@ -159,9 +159,9 @@ def test_sampled_figures_say_how_many_rows(tmp_path, drawn):
 
 def test_an_exact_fit_names_no_row_and_says_why(tmp_path, drawn):
     """hours-ability lies on a line: its residuals are float64 rounding, nothing to standardize."""
-    from slopefit.datasets import builtin
-    from slopefit.figures import diagnostic_figures
+    from slopefit.data.datasets import builtin
     from slopefit.texts import text
+    from slopefit.views.figures import diagnostic_figures
 
     result = fit(builtin("hours-ability"))
     assert not influence_of(result).standardized
@@ -206,8 +206,8 @@ def test_weighted_diagnostics_equal_statsmodels_wls():
 
 
 def test_a_penalised_fit_has_no_diagnostics():
-    from slopefit.config import TrainConfig
-    from slopefit.penalties import Penalty
+    from slopefit.solve.penalties import Penalty
+    from slopefit.train.config import TrainConfig
 
     data, _ = _shipped("stackloss")
     with pytest.raises(ValueError, match="penalised"):
@@ -216,8 +216,8 @@ def test_a_penalised_fit_has_no_diagnostics():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_weighted_diagnostic_figures(tmp_path, drawn, lang):
-    from slopefit.figures import fit_figures
     from slopefit.texts import text
+    from slopefit.views.figures import fit_figures
 
     data, ref = _grunfeld_weighted()
     paths = fit_figures(data, fit(data), tmp_path, lang)

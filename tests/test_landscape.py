@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin
-from slopefit.engines import StatsEngine
-from slopefit.training import fit
+from slopefit.data.datasets import builtin
+from slopefit.train.config import TrainConfig
+from slopefit.train.engines import StatsEngine
+from slopefit.train.training import fit
 
 
 @pytest.mark.parametrize("options", [{}, {"momentum": 0.9}])
@@ -53,9 +53,9 @@ def _linnerud_views(scale: str):
     """loss_fn, paths and minimum for Weight -> Chins (sklearn's linnerud), built as ``compare --landscape`` does."""
     from sklearn.datasets import load_linnerud
 
-    from slopefit.datasets import Dataset
-    from slopefit.plotting import ParamPath
-    from slopefit.training import gather_stats
+    from slopefit.data.datasets import Dataset
+    from slopefit.train.training import gather_stats
+    from slopefit.views.plotting import ParamPath
 
     raw = load_linnerud()
     data = Dataset(X=raw.target[:, [raw.target_names.index("Weight")]].astype(np.float64),
@@ -103,7 +103,7 @@ def _closed_inside(contours, ax):
 def test_the_landscape_shows_the_bowl(tmp_path, drawn, scale):
     from matplotlib.contour import ContourSet
 
-    from slopefit.plotting import plot_landscape
+    from slopefit.views.plotting import plot_landscape
 
     _, loss_fn, paths, minimum, loss_star = _linnerud_views(scale)
     plot_landscape(loss_fn, paths, minimum, tmp_path / "landscape.png", xlabel="W", ylabel="B",

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from slopefit.lesson import run_lesson, save_figures
+from slopefit.teach.lesson import run_lesson, save_figures
 
 SEED_LOOP = """epoch = 0 loss = 185869.2656
 epoch = 10 loss = 26191.6309
@@ -123,7 +123,7 @@ def test_english_text():
 def test_figures_render_without_missing_glyphs(tmp_path, lang, caplog):
     from matplotlib.font_manager import FontProperties, findfont
 
-    from slopefit.plotting import FONT_FAMILY, FONT_FILE
+    from slopefit.views.plotting import FONT_FAMILY, FONT_FILE
 
     with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="matplotlib"):
         warnings.simplefilter("error")  # any missing glyph warning fails
@@ -143,8 +143,8 @@ def test_korean_text_uses_the_bundled_font():
     """Every Hangul character the figures use is in NanumGothic's character map."""
     from matplotlib.ft2font import FT2Font
 
-    from slopefit.plotting import FONT_FILE
     from slopefit.texts import TEXT
+    from slopefit.views.plotting import FONT_FILE
 
     charmap = FT2Font(str(FONT_FILE)).get_charmap()
     korean = {ch for key, t in TEXT.items() if key.startswith("fig.") for ch in t["ko"] if ord(ch) > 127}
@@ -158,7 +158,7 @@ def test_the_categories_exercise_prints_statsmodels_numbers():
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    from slopefit.lesson import CATEGORY_FORMULA, run_categories
+    from slopefit.teach.lesson import CATEGORY_FORMULA, run_categories
 
     frame = sm.datasets.grunfeld.load_pandas().data
     plain = smf.ols("invest ~ value + capital + C(firm)", frame).fit().params

@@ -11,13 +11,13 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.advise import stable_bound
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin
+from slopefit.data.datasets import Dataset, builtin
 from slopefit.errors import ConfigError, DataError, DivergenceError
-from slopefit.messages import not_converged_advice
-from slopefit.optimizers import check_options
-from slopefit.training import fit
+from slopefit.solve.advise import stable_bound
+from slopefit.train.config import TrainConfig
+from slopefit.train.messages import not_converged_advice
+from slopefit.train.optimizers import check_options
+from slopefit.train.training import fit
 
 
 def _lam_max_centered(data: Dataset) -> float:
@@ -222,7 +222,7 @@ def test_optimizer_options_are_range_checked(name, options, message):
 def test_options_in_range_pass_and_torch_accepts_them():
     import torch
 
-    from slopefit.optimizers import make_optimizer
+    from slopefit.train.optimizers import make_optimizer
 
     w = torch.zeros(1, requires_grad=True)
     for name, options in [("sgd", {"momentum": 0.0, "dampening": 1.0, "weight_decay": 0.0}),

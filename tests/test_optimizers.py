@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from slopefit.errors import ConfigError
-from slopefit.optimizers import OPTIMIZERS, make_optimizer, parse_run
+from slopefit.train.optimizers import OPTIMIZERS, make_optimizer, parse_run
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

@@ -8,14 +8,14 @@ import pytest
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 
-from slopefit.accumulation import compute_stats
-from slopefit.advise import advise
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset
+from slopefit.data.datasets import Dataset
 from slopefit.errors import ConfigError
-from slopefit.penalized_exact import optimality, solve_penalized
-from slopefit.penalties import Penalty, lr_bound, penalty_from
-from slopefit.training import fit
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.advise import advise
+from slopefit.solve.penalized_exact import optimality, solve_penalized
+from slopefit.solve.penalties import Penalty, lr_bound, penalty_from
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 RTOL = 1e-5  # the bar against scikit-learn; both sides are far tighter (gd stops at 1e-9)
 

@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
+from slopefit.data.datasets import builtin, make_synthetic
 from slopefit.errors import ModelFileError
-from slopefit.persistence import FORMAT_VERSION, load_model, model_from_result, save_model
-from slopefit.training import fit
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
+from slopefit.views.persistence import FORMAT_VERSION, load_model, model_from_result, save_model
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_round_trip_predicts_the_same(tmp_path, result):
 def test_loading_and_predicting_need_no_torch(tmp_path):
     res = fit(builtin("height-weight"), TrainConfig(lr=0.05, epochs=300, options={"momentum": 0.9}))
     path = save_model(model_from_result(res), tmp_path / "hw.json")
-    code = ("import sys; from slopefit.persistence import load_model; import numpy as np; "
+    code = ("import sys; from slopefit.views.persistence import load_model; import numpy as np; "
             f"m = load_model({str(path)!r}); print(m.predict(np.array([[175.0]]))[0]); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.datasets import make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.prefetch import THREAD_NAME, read_ahead
+from slopefit.data.tables import open_table
 from slopefit.errors import DataError
-from slopefit.prefetch import THREAD_NAME, read_ahead
-from slopefit.preparation import gather_stats
-from slopefit.tables import open_table
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.preparation import gather_stats
 
 
 def _readers() -> list[threading.Thread]:

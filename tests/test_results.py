@@ -12,11 +12,11 @@ from statsmodels.datasets import longley, stackloss
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from slopefit.cli.render import summary_table
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin
-from slopefit.inference import variance_inflation
-from slopefit.intervals import Interval
-from slopefit.training import fit
+from slopefit.data.datasets import Dataset, builtin
+from slopefit.solve.inference import variance_inflation
+from slopefit.solve.intervals import Interval
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 DATASETS = {"longley": longley, "stackloss": stackloss}
 

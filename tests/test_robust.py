@@ -9,11 +9,11 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from slopefit.accumulation import compute_stats
-from slopefit.inference import summarize
-from slopefit.robust import robust_covariance
-from slopefit.tables import open_table
-from slopefit.training import fit
+from slopefit.data.tables import open_table
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.inference import summarize
+from slopefit.solve.robust import robust_covariance
+from slopefit.train.training import fit
 from tests.test_results import statsmodels_data
 
 HC_TYPES = ("HC0", "HC1", "HC2", "HC3")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from slopefit.errors import ConfigError
-from slopefit.scaling import Scaler
+from slopefit.solve.scaling import Scaler
 
 finite = st.floats(-1e4, 1e4, allow_nan=False)
 

@@ -186,10 +186,10 @@ def test_bad_requests_are_named(body, message):
 
 
 def test_fit_starts_where_it_is_told():
-    from slopefit.config import TrainConfig
-    from slopefit.datasets import builtin
+    from slopefit.data.datasets import builtin
     from slopefit.errors import ConfigError
-    from slopefit.training import fit
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import fit
 
     config = TrainConfig(lr=0.01, epochs=1, scaling="none", record_params=True)
     result = fit(builtin("hours-ability"), config, init_params=(150.0, 80.0))
@@ -226,7 +226,7 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     import asyncio
     import signal
 
-    from slopefit.datasets import builtin
+    from slopefit.data.datasets import builtin
     from slopefit.server.jobs import JobPool
     from slopefit.server.playground import parse_run
 
@@ -723,7 +723,7 @@ def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
 def test_the_lessons_runs_show_its_digits(page, server):
     open_page(page, server + "?lang=ko")
     page.wait_for_function("document.querySelectorAll('#lesson-runs button').length === 5")
-    from slopefit.lesson import run_lesson
+    from slopefit.teach.lesson import run_lesson
 
     shown, full = {}, {}
     for k, name in ((3, "loop"), (4, "exercise 1"), (5, "exercise 2")):

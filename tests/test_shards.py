@@ -1,4 +1,4 @@
-"""Shares of the data (slopefit.shards) and the statistics gathered over them (slopefit.distributed),
+"""Shares of the data (slopefit.dist.shards) and the statistics gathered over them (slopefit.dist.distributed),
 in one process: every share together is the whole table, in order, and the answer is numpy's."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset
-from slopefit.distributed import gather_stats, reference, reshift
+from slopefit.data.datasets import Dataset
+from slopefit.dist.distributed import gather_stats, reference, reshift
+from slopefit.dist.shards import data_files, deal, is_many, open_share
 from slopefit.errors import DataError
-from slopefit.shards import data_files, deal, is_many, open_share
-from slopefit.training import fit
+from slopefit.solve.accumulation import compute_stats
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 
 def table(n: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.datasets import builtin, make_synthetic
-from slopefit.exact import solve_exact
-from slopefit.objective import mse_float64, stable_lr_bound
-from slopefit.refinement import refine, residual_sum_of_squares
-from slopefit.scaling import Scaler
+from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.exact import solve_exact
+from slopefit.solve.objective import mse_float64, stable_lr_bound
+from slopefit.solve.refinement import refine, residual_sum_of_squares
+from slopefit.solve.scaling import Scaler
 
 
 def _digits(got: np.ndarray, want: np.ndarray) -> float:
@@ -218,8 +218,8 @@ def test_statistics_pass_gathers_the_residuals_of_the_first_rows_line(layout):
 
 
 def test_reference_refined_in_the_statistics_pass_matches_the_exact_solver():
-    from slopefit.preparation import reference_solution, row_passes
-    from slopefit.refinement import refine_in_pass
+    from slopefit.solve.preparation import reference_solution, row_passes
+    from slopefit.solve.refinement import refine_in_pass
 
     data = make_synthetic(200_000, 6, seed=3, offset=170.0, dtype=np.float32)  # 1.2M values: solved from the stats
     stats = compute_stats([(data.X, data.y)], 6)
@@ -237,10 +237,10 @@ def test_reference_refined_in_the_statistics_pass_matches_the_exact_solver():
 
 @pytest.mark.parametrize("order", ["as drawn", "sorted"])
 def test_a_far_provisional_line_gets_its_residual_passes(order, monkeypatch):
-    from slopefit import preparation
-    from slopefit.datasets import Dataset
-    from slopefit.preparation import reference_solution, row_passes
-    from slopefit.refinement import refine_in_pass
+    from slopefit.data.datasets import Dataset
+    from slopefit.solve import preparation
+    from slopefit.solve.preparation import reference_solution, row_passes
+    from slopefit.solve.refinement import refine_in_pass
 
     monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 1000)  # solved from the statistics, as large tables are
     X, y = near_collinear()
@@ -261,7 +261,7 @@ def test_a_far_provisional_line_gets_its_residual_passes(order, monkeypatch):
 def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
     import statsmodels.api as sm
 
-    from slopefit.refinement import refine_in_pass
+    from slopefit.solve.refinement import refine_in_pass
 
     data = make_synthetic(50_000, 3, seed=8, offset=40.0)
     w = np.random.default_rng(4).uniform(0.1, 3.0, 50_000)
@@ -278,7 +278,7 @@ def test_weighted_statistics_refine_in_pass_to_statsmodels_wls():
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_a_block_dealt_to_several_threads_gives_the_statistics_of_one(weighted, monkeypatch):
-    import slopefit.accumulation as accumulation
+    import slopefit.solve.accumulation as accumulation
     from slopefit.errors import DataError
 
     monkeypatch.setattr(accumulation, "SPLIT_ROWS", 1000)  # parts of >= 1000 rows: 5000 rows in 3 parts

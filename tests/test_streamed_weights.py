@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
+from slopefit.data.weights import WeightedTable
 from slopefit.errors import ConfigError, DataError
-from slopefit.preparation import open_data
-from slopefit.training import fit
-from slopefit.weights import WeightedTable
+from slopefit.solve.preparation import open_data
+from slopefit.train.training import fit
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_chunked_weights_equal_whole_file_and_statsmodels(grunfeld_weighted, whi
 def test_chunked_weighted_diagnostics_equal_statsmodels(grunfeld_weighted):
     from statsmodels.stats.outliers_influence import OLSInfluence
 
-    from slopefit.influence import influence_of
+    from slopefit.solve.influence import influence_of
 
     csv, _, frame, ref = grunfeld_weighted
     root = np.sqrt(frame["w"].to_numpy())

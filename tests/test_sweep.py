@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
+from slopefit.data.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
-from slopefit.sweep import grid, sweep
-from slopefit.training import fit
+from slopefit.train.config import TrainConfig
+from slopefit.train.sweep import grid, sweep
+from slopefit.train.training import fit
 
 BASES = {
     "sgd": TrainConfig(epochs=80, dtype="float64"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.files import load_file
+from slopefit.data.tables import open_table
 from slopefit.errors import DataError
-from slopefit.files import load_file
-from slopefit.tables import open_table
-from slopefit.training import fit
+from slopefit.solve.accumulation import compute_stats
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 
 def _write(data, path, fmt, *, row_group_size=None):
@@ -54,7 +54,7 @@ def test_a_file_fits_in_one_pass_to_the_exact_optimum(table):
                  on_rows=rows_seen.append)
     assert rows_seen[-1] == 3000
     exact = load_file(path)
-    from slopefit.exact import solve_exact
+    from slopefit.solve.exact import solve_exact
 
     truth = solve_exact(exact.X, exact.y)
     np.testing.assert_allclose(result.exact.coef, truth.coef, rtol=1e-10)  # the reference, from one pass
@@ -100,7 +100,7 @@ def test_korean_cp949_csv_streams(tmp_path):
     ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in row 2"),
 ])
 def test_bad_cells_are_named(write_csv, text, message):
-    from slopefit.preparation import gather_stats
+    from slopefit.solve.preparation import gather_stats
 
     source = open_table(write_csv(text))
     with pytest.raises(DataError, match=message):
@@ -124,10 +124,10 @@ def test_unknown_columns_and_non_numeric_parquet_columns(tmp_path):
 
 
 def test_open_data_reads_small_files_whole_and_large_ones_in_chunks(table, monkeypatch):
-    from slopefit import preparation
-    from slopefit.datasets import Dataset
-    from slopefit.preparation import open_data
-    from slopefit.tables import TableSource
+    from slopefit.data.datasets import Dataset
+    from slopefit.data.tables import TableSource
+    from slopefit.solve import preparation
+    from slopefit.solve.preparation import open_data
 
     data, path = table
     assert isinstance(open_data(path), Dataset)  # 9000 values: the reference is solved on the rows
@@ -202,8 +202,8 @@ def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
     ("", r"bad.csv has empty or NaN cells: 'weight' 2 \(rows 2, 9\); fill them or use --missing drop"),
 ])
 def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatch, cell, message):
-    from slopefit import preparation
-    from slopefit.preparation import gather_stats, open_data
+    from slopefit.solve import preparation
+    from slopefit.solve.preparation import gather_stats, open_data
 
     rows = [f"{160 + k},{50 + k}" for k in range(12)]
     rows[1] = rows[8] = f"176,{cell}"

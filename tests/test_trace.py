@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.datasets import builtin, make_synthetic
-from slopefit.trace import trace_steps
+from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.teach.trace import trace_steps
 
 
 def test_the_first_step_is_the_lessons():

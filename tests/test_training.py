@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import builtin, make_synthetic
+from slopefit.data.datasets import builtin, make_synthetic
 from slopefit.errors import ConfigError, DivergenceError
-from slopefit.objective import stable_lr_bound
-from slopefit.results import Progress
-from slopefit.training import fit
+from slopefit.solve.objective import stable_lr_bound
+from slopefit.train.config import TrainConfig
+from slopefit.train.results import Progress
+from slopefit.train.training import fit
 
 DATASETS = {
     "height-weight": lambda: builtin("height-weight"),
@@ -151,7 +151,7 @@ def test_float32_and_float64_agree():
 
 
 def test_hessian_matches_its_definition():
-    from slopefit.objective import hessian
+    from slopefit.solve.objective import hessian
 
     X = make_synthetic(30, 3, seed=1).X
     A = np.column_stack([X, np.ones(30)])
@@ -160,7 +160,7 @@ def test_hessian_matches_its_definition():
 
 
 def test_values_too_large_for_float32_are_a_data_error_on_the_rows():
-    from slopefit.datasets import Dataset
+    from slopefit.data.datasets import Dataset
     from slopefit.errors import DataError
 
     data = Dataset(X=np.array([[1.0], [2.0], [3.0]]), y=np.array([1e25, 3e25, 2e25]), feature_names=("x",),
@@ -174,7 +174,7 @@ def test_values_too_large_for_float32_are_a_data_error_on_the_rows():
 
 
 def test_a_known_reference_is_used_as_is():
-    from slopefit.exact import solve_exact
+    from slopefit.solve.exact import solve_exact
 
     data = make_synthetic(100, 2, seed=3)
     reference = solve_exact(data.X, data.y)

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin, make_synthetic
+from slopefit.data.datasets import Dataset, builtin, make_synthetic
 from slopefit.errors import DataError
-from slopefit.exact import solve_exact
-from slopefit.validation import (
+from slopefit.solve.exact import solve_exact
+from slopefit.train.config import TrainConfig
+from slopefit.train.validation import (
     CrossValidation,
     cross_validate,
     holdout,
@@ -102,7 +102,7 @@ def test_every_fold_uses_the_config_and_to_dict_is_plain_json():
 
 
 def test_a_file_read_in_chunks_is_refused(write_csv):
-    from slopefit.tables import open_table
+    from slopefit.data.tables import open_table
 
     source = open_table(write_csv("x,y\n1,2\n2,3\n3,5\n4,4\n"))
     with pytest.raises(DataError, match="need the rows in memory, and data.csv is read in chunks .* drop --stream"):

@@ -8,14 +8,14 @@ import pytest
 import statsmodels.api as sm
 from sklearn.linear_model import Lasso, Ridge
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset
+from slopefit.data.datasets import Dataset
+from slopefit.data.weights import check_weights, load_weighted, weighted_exact
 from slopefit.errors import DataError
-from slopefit.estimator import LinearRegressor
-from slopefit.penalties import Penalty
-from slopefit.training import fit
-from slopefit.weights import check_weights, load_weighted, weighted_exact
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.penalties import Penalty
+from slopefit.train.config import TrainConfig
+from slopefit.train.estimator import LinearRegressor
+from slopefit.train.training import fit
 
 
 def _grunfeld():

@@ -6,9 +6,8 @@ and is imported on first use.
 
 from __future__ import annotations
 
-from slopefit.accumulation import compute_stats
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin, load_dataset, make_synthetic
+from slopefit.data.datasets import Dataset, builtin, load_dataset, make_synthetic
+from slopefit.data.tables import TableSource, open_table
 from slopefit.errors import (
     ConfigError,
     DataError,
@@ -17,17 +16,18 @@ from slopefit.errors import (
     OutputError,
     SlopefitError,
 )
-from slopefit.exact import ExactSolution, solve_exact
-from slopefit.penalties import Penalty
-from slopefit.persistence import Model, load_model, model_from_result, save_model
-from slopefit.preparation import gather_stats, reference_solution
-from slopefit.results import FitResult, History, Progress
-from slopefit.scaling import Scaler
-from slopefit.stats import SufficientStats
-from slopefit.sweep import SweepResult, grid, sweep
-from slopefit.tables import TableSource, open_table
-from slopefit.training import fit
-from slopefit.validation import CrossValidation, cross_validate, holdout
+from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.exact import ExactSolution, solve_exact
+from slopefit.solve.penalties import Penalty
+from slopefit.solve.preparation import gather_stats, reference_solution
+from slopefit.solve.scaling import Scaler
+from slopefit.solve.stats import SufficientStats
+from slopefit.train.config import TrainConfig
+from slopefit.train.results import FitResult, History, Progress
+from slopefit.train.sweep import SweepResult, grid, sweep
+from slopefit.train.training import fit
+from slopefit.train.validation import CrossValidation, cross_validate, holdout
+from slopefit.views.persistence import Model, load_model, model_from_result, save_model
 
 __version__ = "0.1.0"
 
@@ -43,7 +43,7 @@ __all__ = [
 def __getattr__(name: str):
     if name == "LinearRegressor":
         try:
-            from slopefit.estimator import LinearRegressor
+            from slopefit.train.estimator import LinearRegressor
         except ModuleNotFoundError as exc:
             if (exc.name or "").split(".")[0] != "sklearn":
                 raise

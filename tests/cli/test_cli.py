@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from slopefit.exact import solve_exact
+from slopefit.solve.exact import solve_exact
 from tests.conftest import HEIGHT_WEIGHT_CSV
 
 HW_SLOPE = 105.6 / 58  # hand-computed Sxy / Sxx for height-weight
@@ -201,7 +201,7 @@ ERRORS = [
 def test_streamed_files_fit_like_loaded_ones(run_cli, tmp_path):
     import pandas as pd
 
-    from slopefit.datasets import make_synthetic
+    from slopefit.data.datasets import make_synthetic
 
     data = make_synthetic(3000, 2, seed=16, offset=50.0)
     frame = pd.DataFrame(data.X, columns=["a", "b"]).assign(y=data.y)
@@ -377,7 +377,7 @@ def test_predict_interval_flags_the_lessons_four_hours(run_cli, tmp_path):
 
 
 def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch):
-    from slopefit import preparation
+    from slopefit.solve import preparation
 
     rows = "\n".join(f"{x},{2 * x + 1 + (x % 3) * 0.1}" for x in range(50))
     path = tmp_path / "big.csv"

@@ -10,9 +10,9 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 from slopefit.errors import DivergenceError
-from slopefit.loop import LoopRecord
-from slopefit.messages import divergence_advice, not_converged_advice, unstable_lr_warning
-from slopefit.penalties import Penalty
+from slopefit.solve.penalties import Penalty
+from slopefit.train.loop import LoopRecord
+from slopefit.train.messages import divergence_advice, not_converged_advice, unstable_lr_warning
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,8 @@ def test_messages_name_the_hessian():
 
 
 def test_a_runaway_final_line_is_a_divergence_error():
-    from slopefit.config import TrainConfig
-    from slopefit.training import _check_final
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import _check_final
 
     record = LoopRecord(epochs=(0, 10), losses=np.array([[5.0], [4.0]]), params=(), epochs_run=10,
                         stop_reason="epochs", diverged_at=np.array([-1]), diverged_loss=np.array([np.nan]))

@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, make_synthetic
+from slopefit.data.datasets import Dataset, make_synthetic
 from slopefit.errors import ConfigError
-from slopefit.exact import ExactSolution, solve_exact
-from slopefit.objective import mse_float64
-from slopefit.training import fit
+from slopefit.solve.exact import ExactSolution, solve_exact
+from slopefit.solve.objective import mse_float64
+from slopefit.train.config import TrainConfig
+from slopefit.train.training import fit
 
 METHODS = ("floor-gram", "floor-matvec", "sklearn-linear", "sklearn-sgd", "naive-loop", "slopefit-stats",
            "slopefit-data", "slopefit-minibatch")
@@ -108,7 +108,7 @@ def bench_data(n: int, d: int, *, seed: int = 0) -> Dataset:
     Returns
     -------
     Dataset
-        From :func:`slopefit.datasets.make_synthetic` with noise 1.
+        From :func:`slopefit.data.datasets.make_synthetic` with noise 1.
     """
     return make_synthetic(n, d, noise=1.0, seed=seed, offset=10.0, dtype=np.float32)
 
@@ -126,7 +126,7 @@ def run_bench(
 ) -> list[BenchRecord]:
     """Time every method of :data:`METHODS` not in ``skip`` on ``bench_data(n, d)``.
 
-    The reference optimum is :func:`slopefit.exact.solve_exact` on the float32 numbers, in
+    The reference optimum is :func:`slopefit.solve.exact.solve_exact` on the float32 numbers, in
     float64, untimed. Each method first runs once untimed on a small table (one-off set-up costs).
 
     Parameters

@@ -110,8 +110,8 @@ def add_penalty_options(p: argparse.ArgumentParser) -> None:
 
 
 def penalty_of(args: argparse.Namespace):
-    """The :class:`slopefit.penalties.Penalty` the options ask for, or None (ConfigError: exit 2)."""
-    from slopefit.penalties import penalty_from
+    """The :class:`slopefit.solve.penalties.Penalty` the options ask for, or None (ConfigError: exit 2)."""
+    from slopefit.solve.penalties import penalty_from
 
     return penalty_from(ridge=getattr(args, "ridge", None), lasso=getattr(args, "lasso", None),
                         elastic_net=getattr(args, "elastic_net", None), l1_ratio=getattr(args, "l1_ratio", None))
@@ -169,7 +169,7 @@ def optimizer_options(items: Sequence[str] | None) -> dict[str, str]:
 
 def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, options: dict):
     """The :class:`TrainConfig` the shared training options describe."""
-    from slopefit.config import TrainConfig
+    from slopefit.train.config import TrainConfig
 
     epochs = args.epochs if args.epochs is not None or lr is None else args.epochs_with_lr
     return TrainConfig(optimizer=optimizer, lr=lr, epochs=epochs, options=options,
@@ -182,8 +182,8 @@ def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, opti
 def load(args: argparse.Namespace):
     """The data named on the command line: a Dataset in memory, or a TableSource read in chunks
     (with --stream, for files over 1 GiB, and for large files whose rows the run does not need
-    at hand: see :func:`slopefit.preparation.open_data`)."""
-    from slopefit.preparation import open_data
+    at hand: see :func:`slopefit.solve.preparation.open_data`)."""
+    from slopefit.solve.preparation import open_data
 
     rows = getattr(args, "engine", "auto") == "data" or getattr(args, "batch_size", None) is not None
     # held-out scores train on subsets of the rows: they must be in memory
@@ -204,9 +204,9 @@ def load(args: argparse.Namespace):
 
 def in_group(handler: Callable[[argparse.Namespace, object], int], args: argparse.Namespace) -> int:
     """``handler(args, group)``: inside torchrun's process group when started by torchrun
-    (:mod:`slopefit.distributed`; :func:`slopefit.cli.main` has silenced every process but 0), else
+    (:mod:`slopefit.dist.distributed`; :func:`slopefit.cli.main` has silenced every process but 0), else
     with None."""
-    from slopefit.distributed import launched, session
+    from slopefit.dist.distributed import launched, session
 
     if not launched():
         return handler(args, None)
@@ -216,9 +216,9 @@ def in_group(handler: Callable[[argparse.Namespace, object], int], args: argpars
 
 def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=None):
     """``(data, stats, reference)`` of a run under torchrun or on several files: this process's share
-    (:func:`slopefit.shards.open_share`), and the statistics and exact optimum of every process's rows."""
-    from slopefit.distributed import gather_stats, reference
-    from slopefit.shards import is_many, open_share
+    (:func:`slopefit.dist.shards.open_share`), and the statistics and exact optimum of every process's rows."""
+    from slopefit.dist.distributed import gather_stats, reference
+    from slopefit.dist.shards import is_many, open_share
 
     formula = getattr(args, "formula", None)
     if formula is not None and (args.x or args.y):
@@ -261,9 +261,9 @@ def reading_notes(data, lang: str = "en") -> list[str]:
 
 def write_report(args: argparse.Namespace, command: str, text: str, images: Sequence[Path]) -> Path:
     """The HTML page of a command: its settings, what it printed, and its figures."""
-    from slopefit.report import Section
-    from slopefit.report import write_report as write
     from slopefit.texts import text as t
+    from slopefit.views.report import Section
+    from slopefit.views.report import write_report as write
 
     settings = {k: v for k, v in vars(args).items()
                 if k not in ("handler", "report", "epochs_with_lr", "needs_torch") and v not in (None, False)}

@@ -28,7 +28,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
     from slopefit.bench import check_methods, run_bench
-    from slopefit.config import check_device
+    from slopefit.train.config import check_device
 
     check_device(args.device)
     if not (math.isfinite(args.gap) and args.gap > 0):

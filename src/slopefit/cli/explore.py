@@ -63,13 +63,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace, group) -> int:
     from dataclasses import replace
 
-    from slopefit.advise import stable_bound
+    from slopefit.dist.shards import is_many
     from slopefit.errors import DivergenceError
-    from slopefit.figures import compare_figures, landscape_figures
-    from slopefit.optimizers import parse_run
-    from slopefit.preparation import gather_stats, reference_solution
-    from slopefit.shards import is_many
-    from slopefit.training import fit
+    from slopefit.solve.advise import stable_bound
+    from slopefit.solve.preparation import gather_stats, reference_solution
+    from slopefit.train.optimizers import parse_run
+    from slopefit.train.training import fit
+    from slopefit.views.figures import compare_figures, landscape_figures
 
     views = args.landscape or args.animate
     runs = []
@@ -144,7 +144,7 @@ def _objective_line(penalty, weights: str | None) -> str:
 
 def _values(spec: str, flag: str, *, log: bool) -> list[float]:
     """``"A:B:N"`` -> N values from A to B (geometric for lr, even for momentum); else ``"a,b,c"``."""
-    from slopefit.sweep import value_range
+    from slopefit.train.sweep import value_range
 
     try:
         if ":" in spec:
@@ -169,11 +169,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace, group) -> int:
-    from slopefit.figures import sweep_figure
-    from slopefit.progress import ProgressBar
-    from slopefit.shards import is_many
-    from slopefit.sweep import grid, sweep
-    from slopefit.training import intercept_of
+    from slopefit.dist.shards import is_many
+    from slopefit.train.sweep import grid, sweep
+    from slopefit.train.training import intercept_of
+    from slopefit.views.figures import sweep_figure
+    from slopefit.views.progress import ProgressBar
 
     lrs = _values(args.lr, "--lr", log=True)
     momenta = _values(args.momentum, "--momentum", log=False) if args.momentum else [0.0]

@@ -52,9 +52,9 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
     ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
     ``cov_type``: the OLS block's covariance, "nonrobust" or "HC0" ... "HC3".
     """
-    from slopefit.config import AUTO_RTOL
-    from slopefit.convergence import CONVERGED_GAP
-    from slopefit.messages import not_converged_advice
+    from slopefit.train.config import AUTO_RTOL
+    from slopefit.train.convergence import CONVERGED_GAP
+    from slopefit.train.messages import not_converged_advice
 
     cfg = result.config
     batch = "full batch" if cfg.batch_size is None or cfg.batch_size >= result.n_samples \
@@ -118,7 +118,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
                                       penalty=cfg.penalty, scaling=cfg.scaling, kappa=_condition(result))
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
     if cfg.penalty is not None:
-        from slopefit.results import penalized_note
+        from slopefit.train.results import penalized_note
 
         inference = f"note: {penalized_note(cfg.penalty)}"
     else:
@@ -138,7 +138,7 @@ def condition(stats, scaler, penalty, *, fit_intercept: bool) -> float:
     """``λmax/λmin`` of the Hessian (its smooth part with a penalty) in ``scaler``'s units; inf when singular."""
     import numpy as np
 
-    from slopefit.penalties import curvature
+    from slopefit.solve.penalties import curvature
 
     lam = np.linalg.eigvalsh(curvature(stats, scaler, penalty, fit_intercept=fit_intercept))
     return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
@@ -149,5 +149,5 @@ _SKLEARN = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}  # t
 
 def summary_table(summary) -> str:
     """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit
-    (the library's :meth:`slopefit.inference.Summary.__str__`)."""
+    (the library's :meth:`slopefit.solve.inference.Summary.__str__`)."""
     return str(summary)

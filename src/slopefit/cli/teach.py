@@ -59,7 +59,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from slopefit.datasets import builtin, builtin_names
+    from slopefit.data.datasets import builtin, builtin_names
 
     rows = []
     for name in builtin_names():
@@ -73,7 +73,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from slopefit.lesson import run_lesson, save_figures
+    from slopefit.teach.lesson import run_lesson, save_figures
     from slopefit.texts import text
 
     shown: list = []
@@ -81,7 +81,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         lesson = run_lesson(args.lang)
         shown += lesson.sections
     if args.part != "notebook":
-        from slopefit.lesson import run_categories
+        from slopefit.teach.lesson import run_categories
 
         shown.append(run_categories(args.lang))
     for section in shown:
@@ -93,7 +93,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"  {path}")
     if args.report:
-        from slopefit.report import Section, write_report
+        from slopefit.views.report import Section, write_report
 
         sections = [Section(s.title, "\n".join(s.lines)) for s in shown]
         sections.append(Section(text("report.figures", args.lang), images=paths))
@@ -104,8 +104,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_advise(args: argparse.Namespace) -> int:
-    from slopefit.advise import advise, predict_and_measure
-    from slopefit.preparation import gather_stats
+    from slopefit.solve.advise import advise, predict_and_measure
+    from slopefit.solve.preparation import gather_stats
 
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise ConfigError(f"learning rate must be a positive number, got lr={args.lr}")
@@ -155,8 +155,8 @@ def cmd_advise(args: argparse.Namespace) -> int:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    from slopefit.datasets import load_dataset
-    from slopefit.trace import trace_steps
+    from slopefit.data.datasets import load_dataset
+    from slopefit.teach.trace import trace_steps
 
     data = load_dataset(args.data, x=args.x, y=args.y, sep=args.sep, decimal=args.decimal, missing=args.missing)
     steps, _ = trace_steps(data, steps=args.steps, lr=args.lr, scaling=args.scale, init=args.init, dtype=args.dtype)

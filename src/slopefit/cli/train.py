@@ -86,14 +86,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, group) -> int:
-    from slopefit.checkpoint import Stopped
     from slopefit.cli.render import fit_report
-    from slopefit.figures import diagnostics_note, fit_figures
-    from slopefit.messages import unstable_lr_warning
-    from slopefit.preparation import gather_stats, row_passes
-    from slopefit.progress import ProgressBar
-    from slopefit.shards import is_many
-    from slopefit.training import fit, intercept_of
+    from slopefit.dist.shards import is_many
+    from slopefit.solve.preparation import gather_stats, row_passes
+    from slopefit.train.checkpoint import Stopped
+    from slopefit.train.messages import unstable_lr_warning
+    from slopefit.train.training import fit, intercept_of
+    from slopefit.views.figures import diagnostics_note, fit_figures
+    from slopefit.views.progress import ProgressBar
 
     options = optimizer_options(args.option)
     if args.momentum is not None:
@@ -117,7 +117,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             data = load(args)
         config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
-            from slopefit.validation import check_heldout, require_rows
+            from slopefit.train.validation import check_heldout, require_rows
 
             # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
             try:
@@ -129,7 +129,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             stats = gather_stats(data, on_rows=bar.rows)
             pass_seconds = time.perf_counter() - started
         if config.batch_size is None and config.lr is not None:
-            from slopefit.penalties import lr_bound
+            from slopefit.solve.penalties import lr_bound
 
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
@@ -139,7 +139,7 @@ def _fit(args: argparse.Namespace, group) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
         elif config.batch_size is None and config.scaling != "standardize":
             from slopefit.cli.render import condition
-            from slopefit.messages import slow_scaling_warning
+            from slopefit.train.messages import slow_scaling_warning
 
             scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
             kappa = condition(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
@@ -162,7 +162,7 @@ def _fit(args: argparse.Namespace, group) -> int:
     # a file read in chunks, or one held in memory for a second pass: say which
     passes = row_passes(data, stats, fit_intercept=config.fit_intercept) if Path(args.data).is_file() else 1
     notes = reading_notes(data, args.lang)
-    if reference is not None:  # shares read by one process each (slopefit.shards)
+    if reference is not None:  # shares read by one process each (slopefit.dist.shards)
         passes, world = row_passes(data, stats, fit_intercept=config.fit_intercept), data.world_size
         notes.append(f"read in {plural(world, 'share')} by {world} process{'es' if world > 1 else ''}: "
                      f"{result.n_samples:,} rows, {passes} pass{'es' if passes > 1 else ''} over each share; "
@@ -182,7 +182,7 @@ def _fit(args: argparse.Namespace, group) -> int:
     if checkpoint is not None and checkpoint.resumed_from is not None:
         print(f"resumed from {checkpoint.resumed_from}")
     if args.save:
-        from slopefit.persistence import model_from_result, save_model
+        from slopefit.views.persistence import model_from_result, save_model
 
         model = model_from_result(result)
         model.info["training"]["world_size"] = group.world_size if group is not None else 1
@@ -214,7 +214,7 @@ def _checkpointer(args: argparse.Namespace, group):
     """The :class:`Checkpointer` that --checkpoint, --checkpoint-every and --resume ask for, or None."""
     if not args.checkpoint and not args.resume:
         return None
-    from slopefit.checkpoint import Checkpointer, parse_every
+    from slopefit.train.checkpoint import Checkpointer, parse_every
 
     if args.resume == "auto" and not args.checkpoint:
         raise UsageError("slopefit fit: --resume auto goes on from the --checkpoint file; give --checkpoint FILE too")
@@ -225,7 +225,7 @@ def _checkpointer(args: argparse.Namespace, group):
 
 def _heldout(data, config, args: argparse.Namespace):
     """The held-out scores --cv or --test-size asks for (library ValueError -> UsageError)."""
-    from slopefit.validation import cross_validate, holdout
+    from slopefit.train.validation import cross_validate, holdout
 
     try:
         if args.cv is not None:
@@ -279,7 +279,7 @@ def _cell(value) -> str:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from slopefit.persistence import load_model
+    from slopefit.views.persistence import load_model
 
     model = load_model(args.model)
     if args.csv and args.values:
@@ -287,11 +287,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     design = model.design
     columns = design.inputs if design is not None else model.feature_names
     if args.csv and design is not None:
-        from slopefit.files import read_columns
+        from slopefit.data.files import read_columns
 
         X = read_columns(args.csv, columns, sep=args.sep, decimal=args.decimal)
     elif args.csv:
-        from slopefit.files import read_features
+        from slopefit.data.files import read_features
 
         X = read_features(args.csv, model.feature_names, sep=args.sep, decimal=args.decimal).tolist()
     elif args.values:

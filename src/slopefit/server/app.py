@@ -134,7 +134,7 @@ class Playground:
         return playground.check_rows(data)
 
     async def page(self, request: Request) -> Response:
-        from slopefit.datasets import builtin_names
+        from slopefit.data.datasets import builtin_names
         from slopefit.texts import page_texts
 
         lang = choose_lang(request.query_params.get("lang"), request.headers.get("accept-language"))

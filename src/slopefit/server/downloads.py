@@ -41,8 +41,8 @@ class RunStore:
 
 
 def model_json(run: FinishedRun) -> bytes:
-    """The model file ``slopefit fit --save`` writes for this run (:func:`slopefit.persistence.save_model`)."""
-    from slopefit.persistence import model_from_result, save_model
+    """The model file ``slopefit fit --save`` writes for this run (:func:`slopefit.views.persistence.save_model`)."""
+    from slopefit.views.persistence import model_from_result, save_model
 
     with tempfile.TemporaryDirectory(prefix="slopefit-model-") as folder:
         path = save_model(model_from_result(run.result), Path(folder) / "model.json")
@@ -52,9 +52,9 @@ def model_json(run: FinishedRun) -> bytes:
 def report_html(run: FinishedRun, lang: str) -> bytes:
     """The page ``slopefit fit --report`` writes for this run: the printed block and its figures."""
     from slopefit.cli.render import fit_report
-    from slopefit.figures import fit_figures
-    from slopefit.report import Section, write_report
     from slopefit.texts import text
+    from slopefit.views.figures import fit_figures
+    from slopefit.views.report import Section, write_report
 
     result = run.result
     with tempfile.TemporaryDirectory(prefix="slopefit-report-") as folder:

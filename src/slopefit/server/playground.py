@@ -1,9 +1,9 @@
 """What the playground computes for a request: runs streamed epoch by epoch, the loss bowl and the
 advisor's numbers for a data set and scaling, the lr x momentum sweep, the lesson's steps.
 
-Every number comes from the library (:func:`slopefit.training.fit` with a progress callback,
-:mod:`slopefit.advise`, :mod:`slopefit.sweep`, :mod:`slopefit.trace`, :mod:`slopefit.lesson`,
-and the landscape window of :mod:`slopefit.plotting.landscape`); this module only turns a
+Every number comes from the library (:func:`slopefit.train.training.fit` with a progress callback,
+:mod:`slopefit.solve.advise`, :mod:`slopefit.train.sweep`, :mod:`slopefit.teach.trace`, :mod:`slopefit.teach.lesson`,
+and the landscape window of :mod:`slopefit.views.plotting.landscape`); this module only turns a
 request into their arguments, checks its bounds, and their results into JSON-ready dicts.
 """
 
@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from slopefit.config import TrainConfig
-from slopefit.datasets import Dataset, builtin, builtin_names
+from slopefit.data.datasets import Dataset, builtin, builtin_names
 from slopefit.errors import ConfigError
+from slopefit.train.config import TrainConfig
 
 MAX_EPOCHS = 5000  # epochs one run may ask for
 MAX_ROWS = 200_000  # rows a data set may have here (uploads are size-limited before that)
@@ -69,16 +69,16 @@ class RunRequest:
     batch_size: int | None
     scaling: str
     start: tuple[float, float] | None = None
-    lesson: str | None = None  # one of the lesson's runs (slopefit.lesson.RUNS): trained as the lesson trains it
+    lesson: str | None = None  # one of the lesson's runs (slopefit.teach.lesson.RUNS): trained as the lesson trains it
     dataset: str | None = None  # the lesson run's data set
 
     def config(self) -> TrainConfig:
         """The TrainConfig of this run (record_params on: the page draws the path); a lesson run's
-        is the lesson's own (:func:`slopefit.lesson.lesson_run`)."""
+        is the lesson's own (:func:`slopefit.teach.lesson.lesson_run`)."""
         if self.lesson is not None:
             from dataclasses import replace
 
-            from slopefit.lesson import lesson_run
+            from slopefit.teach.lesson import lesson_run
 
             return replace(lesson_run(self.lesson)[1], record_params=True)
         options: dict[str, Any] = {}
@@ -156,8 +156,8 @@ def parse_run(body: Mapping[str, Any]) -> RunRequest:
 
 def lesson_request(name: str) -> RunRequest:
     """The :class:`RunRequest` of the lesson's run ``name``, its settings taken from
-    :func:`slopefit.lesson.lesson_run` (the same code path as ``slopefit lesson``)."""
-    from slopefit.lesson import lesson_run
+    :func:`slopefit.teach.lesson.lesson_run` (the same code path as ``slopefit lesson``)."""
+    from slopefit.teach.lesson import lesson_run
 
     dataset, config = lesson_run(name)
     return RunRequest(optimizer=config.optimizer, lr=config.lr, momentum=float(config.options.get("momentum", 0.0)),
@@ -215,9 +215,9 @@ def _predicted(data: Dataset, result) -> dict:
 
 def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict | None:
     """The contour panel: the loss above its minimum on a grid over the window the landscape
-    figure uses for this path (:func:`slopefit.plotting.landscape._landscape_grid`), in the
+    figure uses for this path (:func:`slopefit.views.plotting.landscape._landscape_grid`), in the
     scaled (W, B) the optimizer sees; None for more than one feature."""
-    from slopefit.plotting.landscape import ParamPath, _landscape_grid
+    from slopefit.views.plotting.landscape import ParamPath, _landscape_grid
 
     if stats.n_features != 1:
         return None
@@ -256,9 +256,9 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
         loss), ``advice`` (eigenvalues, condition numbers, bounds, fastest settings), ``bound``
         (the run's own stable lr, its formula) and ``warning``, ``landscape`` (or None).
     """
-    from slopefit.advise import advise, describe_bound, stable_bound
-    from slopefit.messages import unstable_lr_warning
-    from slopefit.preparation import gather_stats, reference_solution
+    from slopefit.solve.advise import advise, describe_bound, stable_bound
+    from slopefit.solve.preparation import gather_stats, reference_solution
+    from slopefit.train.messages import unstable_lr_warning
 
     stats = stats or gather_stats(data)
     exact = exact or reference_solution(data, stats=stats)
@@ -286,7 +286,7 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
 
 def warm_up() -> None:
     """One tiny run, so that the first learner does not wait for torch's first-optimizer imports."""
-    from slopefit.training import fit
+    from slopefit.train.training import fit
 
     fit(builtin("hours-ability"), TrainConfig(lr=0.01, epochs=2, scaling="none"))
 
@@ -303,7 +303,7 @@ def cli_format(loss: float) -> str:
 
 def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
           deadline: float | None = None) -> Any:
-    """Train ``request`` on ``data`` with :func:`slopefit.training.fit`, emitting every epoch.
+    """Train ``request`` on ``data`` with :func:`slopefit.train.training.fit`, emitting every epoch.
 
     Events, in order: ``start`` (the bowl of :func:`bowl` and the settings), one ``epoch`` per
     recorded epoch (``e``, ``loss``, scaled ``w``/``b``, the line's ``slope``/``intercept`` in
@@ -330,8 +330,8 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     import time
 
     from slopefit.errors import DivergenceError
-    from slopefit.preparation import gather_stats, reference_solution
-    from slopefit.training import fit
+    from slopefit.solve.preparation import gather_stats, reference_solution
+    from slopefit.train.training import fit
 
     config = request.config()
     stats = gather_stats(data)
@@ -366,7 +366,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
                      "bound": info["bound"]["lr"], "landscape": landscape(stats, scaler, path_w[:1], path_b[:1])}))
         return None
     if request.lesson is not None:  # the number the lesson prints for this run
-        from slopefit.lesson import printed_loss
+        from slopefit.teach.lesson import printed_loss
 
         shown = lesson_format(printed_loss(request.lesson, result))
     else:
@@ -384,7 +384,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
 
 
 def sweep_grid(data: Dataset, body: Mapping[str, Any], cancelled: threading.Event) -> dict:
-    """The lr x momentum sweep (:func:`slopefit.sweep.sweep`, one vectorised run) as a heatmap.
+    """The lr x momentum sweep (:func:`slopefit.train.sweep.sweep`, one vectorised run) as a heatmap.
 
     Parameters
     ----------
@@ -401,8 +401,8 @@ def sweep_grid(data: Dataset, body: Mapping[str, Any], cancelled: threading.Even
         ``lrs``, ``momenta``, per cell (momentum-major) ``log_gap`` (log10 relative gap),
         ``diverged`` (epoch or -1), ``epochs_to_gap``; ``bounds`` 2(1+m)/λmax per momentum.
     """
-    from slopefit.advise import stable_bound
-    from slopefit.sweep import grid, sweep, value_range
+    from slopefit.solve.advise import stable_bound
+    from slopefit.train.sweep import grid, sweep, value_range
 
     scaling = str(body.get("scale", "center"))
     if scaling not in SCALINGS:
@@ -439,8 +439,8 @@ _LESSON_LOCK = threading.Lock()
 
 
 def lesson(lang: str) -> dict:
-    """The lesson replayed (:func:`slopefit.lesson.run_lesson`) and its first manual step
-    (:func:`slopefit.trace.trace_steps`: ``W.grad``/``B.grad`` next to the formula), with the
+    """The lesson replayed (:func:`slopefit.teach.lesson.run_lesson`) and its first manual step
+    (:func:`slopefit.teach.trace.trace_steps`: ``W.grad``/``B.grad`` next to the formula), with the
     settings of each run the page can load into its controls; replayed once per language, a
     class opening the page at once waits for that one replay."""
     with _LESSON_LOCK:
@@ -456,8 +456,8 @@ def _lesson_settings(name: str) -> dict:
 
 @lru_cache(maxsize=2)
 def _lesson(lang: str) -> dict:
-    from slopefit.lesson import RUNS, run_lesson
-    from slopefit.trace import trace_steps
+    from slopefit.teach.lesson import RUNS, run_lesson
+    from slopefit.teach.trace import trace_steps
 
     replay = run_lesson(lang)
     steps, scaler = trace_steps(builtin("height-weight"), steps=3, lr=0.001, scaling="center")

@@ -1,5 +1,5 @@
 """Tables learners upload: kept in a private temporary folder under a random token, read with
-the command line's own reader and checks (:func:`slopefit.files.load_file`), so a bad file gets
+the command line's own reader and checks (:func:`slopefit.data.files.load_file`), so a bad file gets
 the same one-line message ``slopefit fit`` prints.
 
 A request names an upload by its token only; no path a request gives is ever opened.
@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from slopefit.datasets import Dataset
+from slopefit.data.datasets import Dataset
 from slopefit.errors import ConfigError, DataError
 
 MAX_UPLOAD_BYTES = 2 << 20  # 2 MiB: a classroom table, not a data warehouse
@@ -118,7 +118,7 @@ class UploadStore:
         DataError
             The CLI's message: an unknown or non-numeric column, empty cells, too few rows, ...
         """
-        from slopefit.files import load_file
+        from slopefit.data.files import load_file
 
         upload = self.get(token)
         names = [x] if isinstance(x, str) else list(x or [])
@@ -133,7 +133,7 @@ class UploadStore:
 
 def _columns(path: Path) -> tuple[str, ...]:
     """The column names of a CSV/Parquet file, read as the CLI reads it (dialect detected)."""
-    from slopefit.files import csv_dialect, read_table
+    from slopefit.data.files import csv_dialect, read_table
 
     dialect = None if path.suffix.lower() in (".parquet", ".pq") else csv_dialect(path)
     frame = read_table(path, dialect=dialect)

@@ -1,0 +1,1 @@
+"""Sources to Dataset: built-in tables, file readers, formulas and designs, weights."""

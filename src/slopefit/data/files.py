@@ -1,0 +1,409 @@
+"""CSV and Parquet files read whole: typed columns from pyarrow, encodings (UTF-8, BOM, CP949),
+column choice, and the messages that name a bad cell by column, value and row.
+
+Files read in chunks live in :mod:`slopefit.data.tables`, which shares the helpers here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from slopefit.data.datasets import Dataset, builtin_names, check_dataset
+from slopefit.errors import DataError, EmptyCells, row_numbers
+
+
+def check_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if it names a file, else DataError saying what is there instead."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"data file {str(p)!r} does not exist; check the path or name a built-in dataset "
+                        f"({', '.join(builtin_names())})")
+    if p.is_dir():
+        raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
+    return p
+
+
+SEPARATORS = (",", ";", "\t", "|")  # the separators a CSV file's header and first lines are tried with
+DECIMALS = (".", ",")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a CSV file writes its cells.
+
+    Attributes
+    ----------
+    sep : str, one of ``SEPARATORS``: what separates the cells of a line
+    decimal : str, "." or ",": the decimal mark of numbers (European spreadsheets write ``1,5;2,25``)
+    """
+
+    sep: str = ","
+    decimal: str = "."
+
+    def describe(self) -> str | None:
+        """``"separator ';', decimal comma"``, or None for the plain comma and point."""
+        if self == Dialect():
+            return None
+        text = f"separator {self.sep!r}"
+        return text + (", decimal comma" if self.decimal == "," else "")
+
+
+def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = None,
+                encoding: str | None = None) -> Dialect:
+    """The separator and decimal mark of a CSV file: those given, else detected from its first lines.
+
+    The separator is the one of ``,`` ``;`` tab ``|`` that the header holds and every one of the
+    first lines holds as often (outside quotes); with ``;`` a comma inside the cells is a decimal
+    comma. A file with no such separator is read as a plain CSV (its messages then say what is
+    wrong).
+
+    Raises
+    ------
+    DataError
+        Two separators fit the file equally well: ``--sep`` decides.
+    """
+    if sep is not None and sep not in SEPARATORS:
+        raise DataError(f"separator {sep!r} is not one of {', '.join(map(repr, SEPARATORS))}; "
+                        "give --sep ',' ';' 'tab' or '|'")
+    if decimal is not None and decimal not in DECIMALS:
+        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give --decimal . or --decimal ,")
+    lines = _head_lines(path, encoding or csv_encoding(path))
+    if sep is None:
+        fits = [c for c in SEPARATORS if lines and _count(lines[0], c) > 0
+                and all(_count(line, c) == _count(lines[0], c) for line in lines[1:])]
+        if len(fits) > 1:
+            raise DataError(f"cannot tell the separator of {path.name}: {' and '.join(map(repr, fits))} both split "
+                            "every line alike; give it with --sep (e.g. --sep ';')")
+        sep = fits[0] if fits else ","
+    if decimal is None:
+        decimal = "," if sep != "," and any(_count(line, ",") for line in lines[1:]) else "."
+    if sep == decimal:
+        raise DataError(f"separator and decimal mark are both {sep!r}; give another --sep or --decimal")
+    return Dialect(sep=sep, decimal=decimal)
+
+
+def _head_lines(path: Path, encoding: str, *, count: int = 50) -> list[str]:
+    """The first non-empty lines of a text file (at most ``count``, whole lines of its first 64 KB)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    text = head.decode("cp949" if encoding == "cp949" else "utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    if len(head) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    return [line for line in lines if line.strip()][:count]
+
+
+def _count(line: str, sep: str) -> int:
+    """How often ``sep`` separates cells of ``line`` (quoted text left out)."""
+    return re.sub(r'"[^"]*"', "", line).count(sep)
+
+
+def read_table(path: str | os.PathLike[str], *, dialect: Dialect | None = None):
+    """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError."""
+    import pandas as pd
+
+    p = check_file(path)
+    suffix = p.suffix.lower()
+    dialect = dialect or Dialect()
+    cells = {"sep": dialect.sep, "decimal": dialect.decimal}
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        try:
+            return pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig", **cells)  # also UTF-8 with a BOM
+        except UnicodeDecodeError:
+            return pd.read_csv(p, skipinitialspace=True, encoding="cp949", **cells)  # Korean Excel's default
+    except PermissionError:
+        raise DataError(f"cannot read {str(p)!r}: permission denied") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {str(p)!r} is empty; it needs a header row and at least 2 data rows") from None
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read {str(p)!r} as text (UTF-8 or CP949); is it a CSV file? "
+                        "Parquet files must end in .parquet") from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot parse {str(p)!r} as {'Parquet' if suffix in ('.parquet', '.pq') else 'CSV'}: "
+                        f"{first}") from None
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    x: list[str] | tuple[str, ...] | None = None,
+    y: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    missing: str = "error",
+    formula: str | None = None,
+) -> Dataset:
+    """Load a CSV or Parquet file as a Dataset.
+
+    Parameters
+    ----------
+    path : path to a ``.csv`` file (anything else that is not ``.parquet``/``.pq`` is read as CSV)
+    x : feature column names, default every column except the target
+    y : target column name, default the last column
+    sep, decimal : str or None, default None: the CSV separator and decimal mark, else detected
+        (:func:`csv_dialect`)
+    missing : "error" (default) or "drop": rows with an empty or NaN cell in the columns used
+        are an error naming every such column, or are left out (counted in ``dropped_rows``)
+    formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
+        (:func:`slopefit.data.design.design_dataset`); text feature columns become indicator columns
+        either way
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, unknown or non-numeric column, missing/non-finite cells,
+        fewer than 2 rows, a constant feature column.
+    """
+    check_missing(missing)
+    label = Path(path).name
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    table = _read_arrow(p, dialect)
+    columns: dict[str, np.ndarray] | None = None
+    dtype: type = np.float64
+    describe = {"name": label, "description": {"ko": f"파일 {label}", "en": f"file {label}"},
+                "dialect": dialect.describe() if dialect else None}
+    if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
+        if formula is not None:
+            return _designed(table.to_pandas(), label, describe, formula=formula, missing=missing)
+        features, target = choose_columns(table.column_names, x=x, y=y, label=label)
+        if all(_numeric_type(table.schema.field(c).type) for c in [*features, target]):
+            columns, dtype = _typed_columns(table, [*features, target])
+            del table
+        elif not all(_numeric_type(table.schema.field(c).type) or _text_type(table.schema.field(c).type)
+                     for c in features):
+            pass  # dates, lists...: named by the cell-by-cell read below
+        elif any(_text_type(table.schema.field(c).type) for c in features):  # categories, or a typo in numbers
+            return _designed(table.select([*features, target]).to_pandas(), label, describe, x=features, y=target,
+                             missing=missing)
+    if columns is None:
+        # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by
+        # cell, so that the message names the column, a bad cell and its rows
+        frame = read_table(path, dialect=dialect)
+        names = [str(c) for c in frame.columns]
+        frame.columns = names
+        if formula is not None:
+            return _designed(frame, label, describe, formula=formula, missing=missing)
+        features, target = choose_columns(names, x=x, y=y, label=label)
+        from slopefit.data.design import needs_design
+
+        if needs_design(frame, features):
+            return _designed(frame[[*features, target]], label, describe, x=features, y=target, missing=missing)
+        columns = {c: _numeric_column(frame[c], c, label) for c in [*features, target]}
+    X, target_values, dropped = _complete_rows(columns, features, target, label, missing=missing, dtype=dtype)
+    return check_dataset(Dataset(
+        X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
+        description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
+        dialect=dialect.describe() if dialect else None,
+    ))
+
+
+def _designed(frame, label: str, describe: dict, *, x=None, y=None, formula: str | None = None,
+              missing: str) -> Dataset:
+    """A table with text feature columns or a formula: its design matrix (:mod:`slopefit.data.design`)."""
+    from slopefit.data.design import design_dataset
+
+    return design_dataset(frame, x=x, y=y, formula=formula, label=label, missing=missing, **describe)
+
+
+MISSING = ("error", "drop")
+
+
+def check_missing(missing: str) -> None:
+    if missing not in MISSING:
+        raise ValueError(f"missing must be 'error' or 'drop', got {missing!r}")
+
+
+def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: str, label: str, *,
+                   missing: str, dtype) -> tuple[np.ndarray, np.ndarray, int]:
+    """X (n_rows, n_features), y and the rows dropped, from columns whose empty cells are NaN:
+    with ``missing="drop"`` the rows with a NaN in any of them are left out; otherwise NaN cells are
+    one error naming every such column (:class:`slopefit.errors.EmptyCells`, as a file read in chunks
+    words it). Infinite cells are an error naming their column and rows."""
+    names = [*features, target]
+    empty = {c: np.isnan(columns[c]) for c in names}
+    keep = None
+    if missing == "drop":
+        incomplete = np.logical_or.reduce([empty[c] for c in names])
+        if incomplete.any():
+            keep = ~incomplete
+    else:
+        found = EmptyCells()
+        for c in names:
+            found.add(c, empty[c])
+        if found:
+            raise DataError(found.message(label, names))
+    n_rows = len(columns[target]) if keep is None else int(keep.sum())
+    X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
+    for j, name in enumerate(features):
+        values = columns[name] if keep is None else columns[name][keep]
+        X[:, j] = _finite_column(values, name, label)
+    values = columns[target] if keep is None else columns[target][keep]
+    y = np.ascontiguousarray(_finite_column(values, target, label), dtype=dtype)
+    return X, y, 0 if keep is None else len(keep) - n_rows
+
+
+# pandas' default missing-value markers, so that pyarrow reads the same cells as empty
+NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _read_arrow(p: Path, dialect: Dialect | None):
+    """The whole file as a pyarrow Table with typed columns, or None where pyarrow cannot read it
+    the way pandas would (the caller then reads it with pandas and reports what is wrong)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            table = pq.read_table(p)
+            table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
+        else:
+            dialect = dialect or Dialect()
+            table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=csv_encoding(p)),
+                                  parse_options=pcsv.ParseOptions(delimiter=dialect.sep),
+                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES,
+                                                                      decimal_point=dialect.decimal))
+            table = table.rename_columns([str(c).lstrip() for c in table.column_names])  # skipinitialspace
+    except Exception:  # noqa: BLE001 - any failure is reported by the pandas reader, with today's messages
+        return None
+    names = [str(c) for c in table.column_names]
+    if len(set(names)) != len(names) or "" in names:  # pandas renames these ("a.1", "Unnamed: 0")
+        return None
+    return table
+
+
+def pandas_index_columns(schema) -> list[str]:
+    """The columns of a Parquet schema that pandas wrote from a DataFrame's index (not data columns)."""
+    meta = schema.pandas_metadata or {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str) and c in schema.names]
+
+
+def _numeric_type(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_integer(kind) or pat.is_floating(kind))
+
+
+def _text_type(kind) -> bool:
+    import pyarrow.types as pat
+
+    return bool(pat.is_string(kind) or pat.is_large_string(kind) or pat.is_dictionary(kind))
+
+
+def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type]:
+    """The numeric pyarrow columns as arrays, empty cells NaN, and the dtype of X and y: float32
+    if every column is float32 (the engines compute in float64 anyway), else float64."""
+    import pyarrow as pa
+
+    dtype = np.float32 if all(table.schema.field(c).type == pa.float32() for c in names) else np.float64
+    columns = {}
+    for name in names:
+        column = table.column(name)
+        if column.null_count:  # as floats: the empty cells become NaN
+            column = column.cast(pa.float64())
+        columns[name] = column.to_numpy()
+    return columns, dtype
+
+
+def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
+    """Feature and target names from a table's columns: ``y`` (default the last column) and ``x``
+    (default every other column), checked to exist, to differ and to be listed once.
+
+    Raises DataError naming the file (``label``) and the columns it has.
+    """
+    if len(columns) < 2:
+        raise DataError(f"{label} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
+                        "one feature column and one target column, with a header row")
+    target = y if y is not None else columns[-1]
+    features = list(x) if x else [c for c in columns if c != target]
+    for col in [*features, target]:
+        if col not in columns:
+            raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}")
+    if target in features:
+        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
+    if len(set(features)) != len(features):
+        dupes = sorted({c for c in features if features.count(c) > 1})
+        raise DataError(f"feature column {dupes[0]!r} is given more than once; list each column once")
+    return features, target
+
+
+def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                  sep: str | None = None, decimal: str | None = None) -> np.ndarray:
+    """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
+
+    Used to predict on new rows: the same checks as :func:`load_file` (unknown column, non-numeric
+    or missing cells) without requiring a target column; ``sep`` and ``decimal`` as there.
+    """
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    label = Path(path).name
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (a feature of the model) is not in {label}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
+    return np.column_stack([_finite_column(_numeric_column(frame[c], c, label), c, label) for c in columns])
+
+
+def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                 sep: str | None = None, decimal: str | None = None) -> list[list]:
+    """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
+    text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.data.design`)."""
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
+
+
+def _numeric_column(series, name: str, label: str) -> np.ndarray:
+    import pandas as pd
+
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad_text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
+    if bad_text.any():
+        rows = row_numbers(bad_text.to_numpy())
+        example = series[bad_text].iloc[0]
+        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
+                        "fix those cells or choose numeric columns with --x/--y")
+    return numeric.to_numpy(dtype=np.float64)
+
+
+def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
+    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
+    the rows of the infinite ones."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
+                        "fix or drop those rows")
+    return values
+
+
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
+            return "cp949"
+    return "utf8"

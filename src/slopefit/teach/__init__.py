@@ -1,0 +1,1 @@
+"""The lesson's steps and the playground's logic."""

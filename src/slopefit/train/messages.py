@@ -1,0 +1,236 @@
+"""What a run is told: why its loss blew up, why it stopped short of the optimum, and a
+warning before an lr past its bound. Every message quotes the bound of the run's own
+optimizer and momentum from :mod:`slopefit.solve.advise`, with the same digits everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from slopefit.solve.advise import describe_bound, stable_bound
+
+ILL_CONDITIONED = 1e8  # a condition number above which an automatic run not standardized is told to standardize
+
+
+def hessian_name(penalty: Any = None, lang: str = "en") -> str:
+    """Which Hessian a bound's λmax belongs to: the MSE's, or the penalised objective's smooth part.
+
+    Parameters
+    ----------
+    penalty : Penalty or None, default None
+        The run's penalty; one with an L2 part adds its curvature (the stable bound includes it).
+    lang : {"en", "ko"}, default "en"
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from slopefit.solve.penalties import Penalty
+    >>> hessian_name(), hessian_name(Penalty("ridge", 1.0), "ko")
+    ('the MSE Hessian', '벌점 목적함수의 매끄러운 부분(MSE + L2 항)의 헤세 행렬')
+    """
+    from slopefit.texts import text
+
+    if penalty is None or penalty.alpha == 0:
+        return text("hessian.mse", lang)
+    return text("hessian.l1" if penalty.l1_ratio >= 1.0 else "hessian.penalised", lang)
+
+
+def _bound_text(lam_max: float, optimizer: str, options: Mapping[str, Any] | None,
+                penalty: Any = None) -> str | None:
+    """``"lr < 0.0862 (2/λmax, λmax=23.2 of the MSE Hessian)"``: the one way every message prints a bound, or None."""
+    bound = stable_bound(lam_max, optimizer, options)
+    if bound is None:
+        return None
+    return f"lr < {bound:.4g} ({describe_bound(optimizer, options)}, λmax={lam_max:.4g} of {hessian_name(penalty)})"
+
+
+def _decay_note(optimizer: str, options: Mapping[str, Any] | None) -> str | None:
+    """Weight decay, when it is why the answer is not least squares (adamw decays by default)."""
+    decay = float((options or {}).get("weight_decay", 1e-2 if optimizer == "adamw" else 0.0))
+    if decay <= 0:
+        return None
+    default = " (adamw's default)" if optimizer == "adamw" and "weight_decay" not in (options or {}) else ""
+    return (f"weight_decay={decay:g}{default} pulls the coefficients toward 0, so the run minimises a penalised "
+            "loss whose optimum is not least squares; set weight_decay=0 for the least-squares line")
+
+
+def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
+                      scaling: str, batch_size: int | None = None, penalty: Any = None) -> str:
+    """Why a run's loss blew up and what to change, for the DivergenceError message.
+
+    ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units. The
+    bound named is the one of the run's own optimizer and momentum (``2(1+β)/λmax`` with
+    heavy-ball momentum); optimizers with no closed-form bound are told so.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The run's learning rate, > 0.
+    scaling : str
+        The run's scaling (a run not standardized is told to standardize); keyword-only.
+    batch_size : int or None, default None
+        The run's minibatch size; None for full batch; keyword-only.
+    penalty : Penalty or None, default None
+        The run's penalty: ``lam_max`` is then that of the objective's smooth part; keyword-only.
+
+    Returns
+    -------
+    str
+        The advice, to follow "training diverged ...; " in the message.
+    """
+    bound = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
+    bound_text = _bound_text(lam_max, optimizer, options, penalty)
+    if bound is not None and lr >= bound:
+        advice = (f"full-batch {optimizer} on this data is stable only for "
+                  f"{bound_text}; lower the learning rate, or leave --lr out to have "
+                  "it chosen from the data")
+    elif bound is not None and batch_size is not None:
+        advice = (f"lr is inside the full-batch bound, {bound_text}, but minibatches "
+                  f"of {batch_size} rows make noisier steps; lower the learning rate or raise --batch-size")
+    elif bound is not None:
+        advice = (f"lr is inside the full-batch bound, {bound_text}, so the data's "
+                  "values are the likely cause; use --dtype float64")
+    else:
+        advice = (f"{optimizer} has no closed-form stable bound; lower the learning rate (try lr={lr / 10:g})")
+    if scaling != "standardize":
+        advice += ", or scale the data (--scale standardize)"
+    return advice
+
+
+def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
+                         automatic: bool = False, batch_size: int | None = None, penalty: Any = None,
+                         scaling: str = "standardize", kappa: float | None = None) -> str:
+    """What to change when a run ended above the optimum, for the "not converged" note.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The run's learning rate, > 0.
+    automatic : bool, default False
+        Whether the lr was chosen from the data; keyword-only.
+    batch_size : int or None, default None
+        The run's minibatch size; None for full batch; keyword-only.
+    penalty : Penalty or None, default None
+        The run's penalty (which Hessian ``lam_max`` belongs to); keyword-only.
+    scaling : str, default "standardize"
+        The run's scaling; keyword-only.
+    kappa : float or None, default None
+        The condition number ``λmax/λmin`` of the Hessian in the run's scaled units; an automatic run
+        not standardized whose κ is large is told to standardize; keyword-only.
+
+    Returns
+    -------
+    str
+        One clause: what to change.
+    """
+    bound = stable_bound(lam_max, optimizer, options)
+    bound_text = _bound_text(lam_max, optimizer, options, penalty)
+    if bound is not None and lr >= bound and not automatic:
+        return f"lr={lr:g} is past the stable bound: {bound_text}; lower --lr"
+    decay = _decay_note(optimizer, options)
+    if decay:
+        return decay
+    if batch_size is not None:
+        return (f"minibatches of {batch_size} rows give noisy steps, and a constant lr settles at a distance set "
+                "by that noise: a smaller --lr, a larger --batch-size, or full batch (leave --batch-size out)")
+    if automatic and scaling != "standardize" and kappa is not None and kappa > ILL_CONDITIONED:
+        if not math.isfinite(kappa):
+            return (f"with scale={scaling} the columns' units leave the Hessian singular to float64 rounding; "
+                    "use --scale standardize")
+        return (f"with scale={scaling} the columns' units leave the Hessian a condition number κ={kappa:.2g}, "
+                f"so even the heavy ball needs about √κ/2 = {math.sqrt(kappa) / 2:.2g} epochs per factor e; "
+                "use --scale standardize (or raise --epochs)")
+    if automatic:
+        return "the budget ran out first: raise --epochs"
+    if optimizer == "sgd" and bound is None:  # dampening=1: the momentum buffer stops taking in gradients
+        return "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave dampening out"
+    if optimizer == "sgd":
+        tip = "" if (options or {}).get("momentum") else " or --momentum 0.9"
+        return (f"more --epochs, a larger --lr (inside {bound_text}){tip}, or leave "
+                "--lr out to have lr and momentum chosen from the data")
+    return f"more --epochs or another --lr ({optimizer} has no closed-form bound; 'slopefit sweep' compares lrs)"
+
+
+def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
+                        penalty: Any = None) -> str | None:
+    """A warning before training when full-batch ``optimizer`` at ``lr`` is past its stable bound, else None.
+
+    Parameters
+    ----------
+    lam_max : float
+        The largest eigenvalue of the MSE Hessian in the run's scaled units.
+    optimizer : str
+        The run's optimizer.
+    options : mapping or None
+        The run's optimizer options.
+    lr : float
+        The learning rate to check, > 0.
+    penalty : Penalty or None, default None
+        The run's penalty (which Hessian ``lam_max`` belongs to); keyword-only.
+
+    Returns
+    -------
+    str or None
+        None when ``lr`` is inside the bound, or the optimizer has none.
+
+    Examples
+    --------
+    >>> unstable_lr_warning(2.0, "sgd", None, 0.5) is None  # the bound is 2/2 = 1
+    True
+    """
+    bound = stable_bound(lam_max, optimizer, options)
+    if bound is None or lr < bound:
+        return None
+    return (f"lr={lr:g} is past the stable bound of full-batch {optimizer} on this data, "
+            f"{_bound_text(lam_max, optimizer, options, penalty)}; expect divergence (see slopefit advise)")
+
+
+def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
+    """A warning before an automatic run whose scaling leaves the Hessian so ill-conditioned that
+    even the heavy ball (about √κ/2 epochs per factor e of the error) cannot converge in ``budget``.
+
+    Parameters
+    ----------
+    kappa : float
+        ``λmax/λmin`` of the Hessian in the run's scaled units (inf: singular to rounding).
+    scaling : str
+        The run's scaling (never "standardize" here: the advice is to standardize).
+    budget : int
+        The run's epoch budget.
+
+    Returns
+    -------
+    str or None
+        None when about 30 factors e (1e-13) fit in the budget, or κ is at most ``ILL_CONDITIONED``.
+
+    Examples
+    --------
+    >>> slow_scaling_warning(1e4, "center", 100_000) is None
+    True
+    >>> slow_scaling_warning(1e14, "center", 100_000).split(":")[0]
+    'with scale=center the Hessian has κ=1e+14'
+    """
+    if not kappa > ILL_CONDITIONED:
+        return None
+    if math.isfinite(kappa) and 30 * math.sqrt(kappa) / 2 <= budget:
+        return None
+    epochs = f"about {30 * math.sqrt(kappa) / 2:.2g} epochs" if math.isfinite(kappa) else "more epochs than any budget"
+    return (f"with scale={scaling} the Hessian has κ={kappa:.2g}: even the heavy ball needs {epochs} to reach the "
+            f"optimum, beyond the budget of {budget}; use --scale standardize")

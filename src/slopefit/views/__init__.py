@@ -1,0 +1,1 @@
+"""What a person sees of a run: tables, plots (the only matplotlib importer), reports, model files."""

@@ -1,0 +1,353 @@
+"""Model files: a fitted line saved as human-readable JSON, and loaded back without torch.
+
+The file holds the coefficients in original units, the scaling, feature and target names,
+the training settings, the final and exact losses, and two versions: ``format_version``
+(of this layout; a file of another version is refused) and the slopefit version that wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slopefit.atomic import atomic_path
+from slopefit.errors import ModelFileError
+
+FORMAT_NAME = "slopefit-model"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted line ready to predict: ``y = X @ coef + intercept`` in original units.
+
+    Attributes
+    ----------
+    coef : ndarray, shape (n_features,)
+        The coefficients, original units.
+    intercept : float
+        The intercept (0.0 for a line through the origin).
+    feature_names : tuple of str
+        The features, in the order of ``coef``.
+    target_name : str
+        The predicted column.
+    feature_min, feature_max : ndarray, shape (n_features,), or None, default None
+        The training range of each feature (for :meth:`outside_range`); None when unknown.
+    info : dict, default {}
+        Scaling, training settings, losses, versions and (for intervals) ``"inference"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = Model(coef=np.array([2.0]), intercept=1.0, feature_names=("x",), target_name="y",
+    ...           feature_min=np.array([0.0]), feature_max=np.array([10.0]))
+    >>> m.predict(np.array([[3.0]])), m.outside_range(np.array([[12.0], [5.0]]))
+    (array([7.]), array([ True, False]))
+    >>> m.outside_range(np.array([[12.0]]), per_feature=True)
+    array([[ True]])
+    """
+
+    coef: np.ndarray
+    intercept: float
+    feature_names: tuple[str, ...]
+    target_name: str
+    feature_min: np.ndarray | None = None
+    feature_max: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # scaling, training settings, losses, versions
+
+    @property
+    def n_features(self) -> int:
+        """The number of features the model takes."""
+        return int(self.coef.shape[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions in original units: ``X @ coef + intercept``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features); with a :attr:`design`, the table's columns
+            instead (a DataFrame, a mapping column -> values, or rows of ``design.inputs``)
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+
+        Raises
+        ------
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
+        """
+        return self._rows(X) @ self.coef + self.intercept
+
+    @property
+    def design(self):
+        """How the features are built from a table's columns (:class:`slopefit.data.design.Design`: the
+        levels of text columns, a formula), or None when they are the table's numeric columns. With
+        a design, :meth:`predict`, :meth:`interval` and :meth:`outside_range` take the table's own
+        columns: a pandas DataFrame, a mapping of column -> values, or rows of one value per
+        ``design.inputs`` (text for categories).
+
+        Raises ModelFileError when the file's design record is damaged.
+        """
+        if self.info.get("design") is None:
+            return None
+        from slopefit.data.design import Design
+
+        try:
+            return Design.from_dict(self.info["design"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"this model file's design (categories, formula) is damaged (field {exc}); "
+                                 "refit it with slopefit fit ... --save") from None
+
+    def _rows(self, X: Any) -> np.ndarray:
+        design = self.design
+        if design is not None:
+            X = design.matrix(X)  # (n_rows, n_features): the table's columns as the fit built them
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"expected rows of {self.n_features} feature(s) "
+                             f"({', '.join(self.feature_names)}), got shape {X.shape}")
+        return X
+
+    def interval(self, X: Any, *, level: float | None = None):
+        """``(mean, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of
+        the mean and the prediction interval of a new observation (see :mod:`slopefit.solve.inference`).
+
+        The bounds are NaN when the fit had no residual degrees of freedom (as many parameters as
+        rows); :attr:`interval_reason` then says so in one line.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Rows in original units.
+        level : float or None, default None
+            Confidence level in (0, 1); None uses the level saved with the model; keyword-only.
+
+        Returns
+        -------
+        slopefit.solve.inference.Interval
+            Arrays of shape (n_samples,) named ``mean``, ``conf_low``, ``conf_high``, ``pred_low``,
+            ``pred_high``; it unpacks as that 5-tuple.
+
+        Raises
+        ------
+        ModelFileError
+            When the file was saved without the statistics intervals need, or they are damaged.
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
+        """
+        return self._interval_model().interval(self._rows(X), self.coef, self.intercept, level=level)
+
+    @property
+    def interval_reason(self) -> str | None:
+        """Why :meth:`interval` gives NaN bounds, in one line to show the user; None when it does not.
+
+        Raises ModelFileError when the file was saved without the statistics intervals need.
+        """
+        return self._interval_model().reason
+
+    def _interval_model(self):
+        from slopefit.solve.intervals import IntervalModel
+
+        if self.info.get("penalty"):
+            raise ModelFileError(f"intervals do not apply to a penalised fit ({self.info['penalty'].get('kind')} "
+                                 f"alpha={self.info['penalty'].get('alpha')}): the penalty biases the line; predict "
+                                 "without --interval, or refit without the penalty")
+        if self.info.get("weights"):
+            raise ModelFileError(f"intervals for a weighted fit (weights {self.info['weights']!r}) are not available: "
+                                 "a new row's variance depends on its weight; predict without --interval")
+        if not isinstance(self.info.get("inference"), dict):
+            raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
+                                 "refit it with slopefit fit ... --save")
+        try:
+            return IntervalModel.from_dict(self.info["inference"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
+                                 "refit it with slopefit fit ... --save") from None
+
+    def outside_range(self, X: Any, *, per_feature: bool = False) -> np.ndarray:
+        """Which rows lie outside the training range (extrapolation) in any feature.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_rows, n_features)
+        per_feature : bool, default False
+            Give one flag per cell (row, feature) instead of one per row; keyword-only.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_rows,), or (n_rows, n_features) with ``per_feature``
+            All False when the model has no training range.
+
+        Raises
+        ------
+        ValueError
+            When X is not 2-D with ``n_features`` columns.
+        """
+        X = self._rows(X)
+        if self.feature_min is None or self.feature_max is None:
+            cells = np.zeros(X.shape, dtype=bool)
+        else:
+            cells = (X < self.feature_min) | (X > self.feature_max)  # (n_rows, n_features)
+        return cells if per_feature else np.asarray(cells.any(axis=1))
+
+
+def model_from_result(result) -> Model:
+    """The :class:`Model` of a :class:`slopefit.train.results.FitResult` (or any object with its fields).
+
+    Parameters
+    ----------
+    result : FitResult
+        A finished fit; with ``stats`` its summary is kept for intervals.
+
+    Returns
+    -------
+    Model
+    """
+    from slopefit import __version__
+
+    info = {
+        "scaling": result.scaler.to_dict(),
+        "training": result.config.to_dict(),
+        "epochs_run": int(result.epochs_run),
+        "initial_loss": result.initial_loss,
+        "final_loss": result.final_loss,
+        "exact_loss": result.exact.loss,
+        "exact_coef": result.exact.coef.tolist(),
+        "exact_intercept": result.exact.intercept,
+        "r2": result.r2,
+        "rows_used": int(result.n_samples),
+        "rows_dropped": int(getattr(result, "rows_dropped", 0)),
+        "weights": getattr(result, "weights_name", None),
+        "penalty": result.config.penalty.to_dict() if result.config.penalty is not None else None,
+        "slopefit_version": __version__,
+    }
+    if getattr(result, "stats", None) is not None and info["penalty"] is None and info["weights"] is None:
+        info["inference"] = result.summary().to_dict()
+    if getattr(result, "design", None) is not None:
+        info["design"] = result.design.to_dict()  # the levels and the formula: new rows get the same columns
+    return Model(coef=np.asarray(result.coef, dtype=np.float64), intercept=float(result.intercept),
+                 feature_names=tuple(result.feature_names), target_name=result.target_name,
+                 feature_min=np.asarray(result.feature_min), feature_max=np.asarray(result.feature_max),
+                 info=info)
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` as JSON to ``path`` atomically (a failure leaves no half-written file).
+
+    NaN and infinite numbers are written as JSON null.
+
+    Parameters
+    ----------
+    model : Model
+        The model to save.
+    path : str or os.PathLike
+        The file to write (overwritten if it exists).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputError
+        When ``path`` cannot be written.
+
+    Examples
+    --------
+    >>> save_model(model_from_result(result), "model.json")  # doctest: +SKIP
+    """
+    payload = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "slopefit_version": model.info.get("slopefit_version"),
+        "feature_names": list(model.feature_names),
+        "target_name": model.target_name,
+        "coef": model.coef.tolist(),
+        "intercept": model.intercept,
+        "feature_min": None if model.feature_min is None else model.feature_min.tolist(),
+        "feature_max": None if model.feature_max is None else model.feature_max.tolist(),
+        **{k: v for k, v in model.info.items() if k != "slopefit_version"},
+    }
+    text = json.dumps(_finite(payload), indent=2, ensure_ascii=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def _finite(value):
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Read a model file written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    Model
+        Fields not of the line itself land in ``info``.
+
+    Raises
+    ------
+    ModelFileError
+        Missing/unreadable file, not JSON, not a slopefit model, another format version,
+        or coefficients that do not match the feature names.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
+                             "slopefit fit DATA --save MODEL.json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.__class__.__name__}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{str(p)!r} is not a slopefit model: not valid JSON ({exc.msg} at line "
+                             f"{exc.lineno}); create one with slopefit fit DATA --save MODEL.json") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{str(p)!r} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
+                             "create one with slopefit fit DATA --save MODEL.json")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(f"{str(p)!r} has model format version {version!r}, but this slopefit reads "
+                             f"version {FORMAT_VERSION}; refit it with slopefit fit ... --save, or use the "
+                             f"slopefit version that wrote it ({data.get('slopefit_version')})")
+    try:
+        coef = np.asarray(data["coef"], dtype=np.float64)
+        intercept = float(data["intercept"])
+        names = tuple(str(n) for n in data["feature_names"])
+        target = str(data["target_name"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: field {exc} is missing or invalid; "
+                             "refit and save it again") from None
+    if coef.ndim != 1 or coef.shape[0] != len(names) or not np.isfinite(coef).all():
+        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: {coef.shape} coefficients for "
+                             f"{len(names)} features; refit and save it again")
+    bounds = [None if data.get(k) is None else np.asarray(data[k], dtype=np.float64)
+              for k in ("feature_min", "feature_max")]
+    known = {"format", "format_version", "coef", "intercept", "feature_names", "target_name",
+             "feature_min", "feature_max"}
+    info = {k: v for k, v in data.items() if k not in known}
+    return Model(coef=coef, intercept=intercept, feature_names=names, target_name=target,
+                 feature_min=bounds[0], feature_max=bounds[1], info=info)
