@@ -234,7 +234,7 @@ def main() -> None:
 
     import torch
 
-    from slopefit.bench import bench_data
+    from slopefit.bench.harness import bench_data
 
     print(f"slopefit statistics pass: {args.n} x {args.d} float32 in memory, {args.parquet_rows} rows of Parquet; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.repeat} interleaved repeats",

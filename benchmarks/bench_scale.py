@@ -36,7 +36,7 @@ def report(name: str, ratio: float, limit: float, detail: str, *, at_least: bool
 
 
 def fit_targets(n: int, d: int) -> None:
-    from slopefit.bench import run_bench
+    from slopefit.bench.harness import run_bench
 
     records = {r.method: r for r in run_bench(n, d, skip=("sklearn-sgd",))}
     ours = records["slopefit-stats"]
@@ -54,7 +54,7 @@ def fit_targets(n: int, d: int) -> None:
 def minibatch_target(n: int, d: int) -> None:
     import torch
 
-    from slopefit.bench import bench_data
+    from slopefit.bench.harness import bench_data
     from slopefit.train.config import TrainConfig
     from slopefit.train.training import fit
 
@@ -112,7 +112,7 @@ def parquet_target(rows: int, d: int) -> None:
 
 
 def sweep_target() -> None:
-    from slopefit.bench import bench_data
+    from slopefit.bench.harness import bench_data
     from slopefit.train.config import TrainConfig
     from slopefit.train.sweep import grid, sweep
     from slopefit.train.training import fit

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.errors import DivergenceError
 from slopefit.solve.accumulation import compute_stats
 from slopefit.solve.advise import advise, rate, stable_bound

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from slopefit.bench import METHODS, bench_data, run_bench
+from slopefit.bench.harness import METHODS, bench_data, run_bench
 from slopefit.errors import ConfigError
 from slopefit.solve.exact import solve_exact
 

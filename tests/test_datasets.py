@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import (
-    Dataset,
-    builtin,
-    builtin_names,
-    load_dataset,
-    make_synthetic,
-)
+from slopefit.data.datasets import Dataset, builtin_names, make_synthetic
+from slopefit.data.sources import builtin, load_dataset
 from slopefit.errors import ConfigError, DataError
 from tests.conftest import HEIGHT_WEIGHT_CSV
 

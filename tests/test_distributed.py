@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slopefit.data.datasets import load_dataset
+from slopefit.data.sources import load_dataset
 from slopefit.train.config import TrainConfig
 from slopefit.train.training import fit
 from tests.test_shards import lstsq, table, write_parquet

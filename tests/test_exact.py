@@ -8,7 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.solve.exact import solve_exact
 
 

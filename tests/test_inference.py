@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from slopefit.data.datasets import Dataset, builtin, make_synthetic
+from slopefit.data.datasets import Dataset, make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.solve.accumulation import compute_stats
 from slopefit.solve.inference import summarize
 from slopefit.train.config import TrainConfig

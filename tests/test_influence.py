@@ -159,7 +159,7 @@ def test_sampled_figures_say_how_many_rows(tmp_path, drawn):
 
 def test_an_exact_fit_names_no_row_and_says_why(tmp_path, drawn):
     """hours-ability lies on a line: its residuals are float64 rounding, nothing to standardize."""
-    from slopefit.data.datasets import builtin
+    from slopefit.data.sources import builtin
     from slopefit.texts import text
     from slopefit.views.figures import diagnostic_figures
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import builtin
+from slopefit.data.sources import builtin
 from slopefit.train.config import TrainConfig
 from slopefit.train.engines import StatsEngine
 from slopefit.train.training import fit
@@ -55,7 +55,7 @@ def _linnerud_views(scale: str):
 
     from slopefit.data.datasets import Dataset
     from slopefit.train.training import gather_stats
-    from slopefit.views.plotting import ParamPath
+    from slopefit.views.plotting.landscape import ParamPath
 
     raw = load_linnerud()
     data = Dataset(X=raw.target[:, [raw.target_names.index("Weight")]].astype(np.float64),
@@ -103,7 +103,7 @@ def _closed_inside(contours, ax):
 def test_the_landscape_shows_the_bowl(tmp_path, drawn, scale):
     from matplotlib.contour import ContourSet
 
-    from slopefit.views.plotting import plot_landscape
+    from slopefit.views.plotting.landscape import plot_landscape
 
     _, loss_fn, paths, minimum, loss_star = _linnerud_views(scale)
     plot_landscape(loss_fn, paths, minimum, tmp_path / "landscape.png", xlabel="W", ylabel="B",

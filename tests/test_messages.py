@@ -11,7 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import Dataset, builtin
+from slopefit.data.datasets import Dataset
+from slopefit.data.sources import builtin
 from slopefit.errors import ConfigError, DataError, DivergenceError
 from slopefit.solve.advise import stable_bound
 from slopefit.train.config import TrainConfig

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.errors import ModelFileError
 from slopefit.train.config import TrainConfig
 from slopefit.train.training import fit

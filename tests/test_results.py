@@ -12,7 +12,8 @@ from statsmodels.datasets import longley, stackloss
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from slopefit.cli.render import summary_table
-from slopefit.data.datasets import Dataset, builtin
+from slopefit.data.datasets import Dataset
+from slopefit.data.sources import builtin
 from slopefit.solve.inference import variance_inflation
 from slopefit.solve.intervals import Interval
 from slopefit.train.config import TrainConfig

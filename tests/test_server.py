@@ -186,7 +186,7 @@ def test_bad_requests_are_named(body, message):
 
 
 def test_fit_starts_where_it_is_told():
-    from slopefit.data.datasets import builtin
+    from slopefit.data.sources import builtin
     from slopefit.errors import ConfigError
     from slopefit.train.config import TrainConfig
     from slopefit.train.training import fit
@@ -226,7 +226,7 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     import asyncio
     import signal
 
-    from slopefit.data.datasets import builtin
+    from slopefit.data.sources import builtin
     from slopefit.server.jobs import JobPool
     from slopefit.server.playground import parse_run
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import builtin, make_synthetic
+from slopefit.data.datasets import make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.errors import ConfigError, DivergenceError
 from slopefit.solve.objective import stable_lr_bound
 from slopefit.train.config import TrainConfig

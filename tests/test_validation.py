@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from slopefit.data.datasets import Dataset, builtin, make_synthetic
+from slopefit.data.datasets import Dataset, make_synthetic
+from slopefit.data.sources import builtin
 from slopefit.errors import DataError
 from slopefit.solve.exact import solve_exact
 from slopefit.train.config import TrainConfig

@@ -8,10 +8,11 @@ import pytest
 import statsmodels.api as sm
 from sklearn.linear_model import Lasso, Ridge
 
-from slopefit.data.datasets import Dataset
-from slopefit.data.weights import check_weights, load_weighted, weighted_exact
+from slopefit.data.datasets import Dataset, check_weights
+from slopefit.data.weights import load_weighted
 from slopefit.errors import DataError
 from slopefit.solve.accumulation import compute_stats
+from slopefit.solve.exact import weighted_exact
 from slopefit.solve.penalties import Penalty
 from slopefit.train.config import TrainConfig
 from slopefit.train.estimator import LinearRegressor

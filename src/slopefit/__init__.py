@@ -6,7 +6,8 @@ and is imported on first use.
 
 from __future__ import annotations
 
-from slopefit.data.datasets import Dataset, builtin, load_dataset, make_synthetic
+from slopefit.data.datasets import Dataset, make_synthetic
+from slopefit.data.sources import builtin, load_dataset
 from slopefit.data.tables import TableSource, open_table
 from slopefit.errors import (
     ConfigError,

@@ -27,7 +27,7 @@ def add_parsers(sub) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    from slopefit.bench import check_methods, run_bench
+    from slopefit.bench.harness import check_methods, run_bench
     from slopefit.train.config import check_device
 
     check_device(args.device)

@@ -59,7 +59,8 @@ def add_parsers(sub) -> None:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from slopefit.data.datasets import builtin, builtin_names
+    from slopefit.data.datasets import builtin_names
+    from slopefit.data.sources import builtin
 
     rows = []
     for name in builtin_names():
@@ -155,7 +156,7 @@ def cmd_advise(args: argparse.Namespace) -> int:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    from slopefit.data.datasets import load_dataset
+    from slopefit.data.sources import load_dataset
     from slopefit.teach.trace import trace_steps
 
     data = load_dataset(args.data, x=args.x, y=args.y, sep=args.sep, decimal=args.decimal, missing=args.missing)

@@ -6,9 +6,7 @@ synthetic generator; :func:`load_dataset` also opens CSV and Parquet files (read
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,8 +78,6 @@ class Dataset:
             raise DataError(f"{count_of(X.shape[1], 'feature column')} but {count_of(len(self.feature_names), 'name')} "
                             f"({', '.join(self.feature_names)}); give one name per column")
         if self.weights is not None:
-            from slopefit.data.weights import check_weights
-
             object.__setattr__(self, "weights", check_weights(self.weights, name=self.weights_name or "sample_weight",
                                                               label=self.name, n_rows=X.shape[0]))
 
@@ -96,7 +92,7 @@ class Dataset:
 
 # --- built-in data ---------------------------------------------------------------------
 
-_BUILTINS: dict[str, dict] = {
+BUILTIN_TABLES: dict[str, dict] = {
     "height-weight": dict(
         X=[[166.0], [176.0], [171.0], [173.0], [169.0]],
         y=[58.7, 75.7, 62.1, 70.4, 60.1],
@@ -121,7 +117,7 @@ _BUILTINS: dict[str, dict] = {
 
 
 # tables shipped as files in slopefit/data (their source and license: slopefit/data/README.md)
-_FILES: dict[str, dict] = {
+BUILTIN_FILES: dict[str, dict] = {
     "grunfeld": dict(
         file="grunfeld.csv", x=("value", "capital", "firm"), y="invest",
         description={
@@ -134,47 +130,7 @@ _FILES: dict[str, dict] = {
 
 def builtin_names() -> tuple[str, ...]:
     """Names of the built-in datasets, in display order."""
-    return (*_BUILTINS, *_FILES)
-
-
-def _builtin_file(name: str, *, x=None, y=None, formula: str | None = None, missing: str = "error") -> Dataset:
-    """A built-in table shipped as a file: its default columns unless ``x``, ``y`` or ``formula`` say otherwise."""
-    from dataclasses import replace
-
-    from slopefit.data.files import load_file
-
-    spec = _FILES[name]
-    if formula is None:
-        x = x or (list(spec["x"]) if y is None or y == spec["y"] else None)
-        y = y or spec["y"]
-    ds = load_file(Path(__file__).parent / spec["file"], x=x, y=y, formula=formula, missing=missing)
-    return replace(ds, name=name, description=dict(spec["description"]))
-
-
-def builtin(name: str) -> Dataset:
-    """Return a built-in dataset by name (``"height-weight"`` or ``"hours-ability"``).
-
-    Raises
-    ------
-    DataError
-        If ``name`` is not a built-in dataset.
-    """
-    if name in _FILES:
-        return _builtin_file(name)
-    if name not in _BUILTINS:
-        raise DataError(
-            f"unknown built-in dataset {name!r}; choose one of {', '.join(_BUILTINS)} "
-            "or give a path to a CSV/Parquet file"
-        )
-    spec = _BUILTINS[name]
-    return Dataset(
-        X=np.array(spec["X"], dtype=np.float64),
-        y=np.array(spec["y"], dtype=np.float64),
-        feature_names=spec["feature_names"],
-        target_name=spec["target_name"],
-        name=name,
-        description=dict(spec["description"]),
-    )
+    return (*BUILTIN_TABLES, *BUILTIN_FILES)
 
 
 # --- synthetic data --------------------------------------------------------------------
@@ -304,69 +260,56 @@ def _short(value: float) -> str:
     return str(int(value)) if math.isfinite(value) and float(value).is_integer() else f"{value:g}"
 
 
-def load_dataset(
-    source: str | os.PathLike[str],
-    *,
-    x: list[str] | tuple[str, ...] | None = None,
-    y: str | None = None,
-    formula: str | None = None,
-    **reading,
-) -> Dataset:
-    """Load data from a built-in name, ``synthetic[:options]``, a CSV/Parquet path or a pandas DataFrame.
+def check_weights(weights, *, name: str = "sample_weight", label: str = "the data", n_rows: int | None = None
+                  ) -> np.ndarray:
+    """``weights`` as float64 if every one is a finite number >= 0 and they do not sum to 0.
 
-    ``formula`` (``"invest ~ value + capital + C(firm)"``): the target and the terms, instead of
-    ``x`` and ``y`` (:func:`slopefit.data.design.design_dataset`). Text columns among the features become
-    indicator columns (``firm[T.IBM]``). ``reading``: ``sep``, ``decimal`` and ``missing`` of a file
-    (:func:`slopefit.data.files.load_file`).
+    Parameters
+    ----------
+    weights : array-like, shape (n_rows,)
+        The sample weights.
+    name : str, default "sample_weight"
+        What they are called in messages (the column's name); keyword-only.
+    label : str, default "the data"
+        The table they belong to; keyword-only.
+    n_rows : int or None, default None
+        The rows they must match; keyword-only.
+
+    Returns
+    -------
+    ndarray, shape (n_rows,), float64
+
+    Raises
+    ------
+    DataError
+        Non-numeric, NaN, infinite or negative weights (named with their first rows), another
+        number of weights than rows, or weights summing to 0.
 
     Examples
     --------
-    >>> load_dataset("height-weight").feature_names
-    ('height',)
-    >>> load_dataset("grunfeld", formula="invest ~ value + C(firm)").feature_names[:2]
-    ('value', 'C(firm)[T.Atlantic Refining]')
+    >>> check_weights([1, 2, 0.5]).tolist()
+    [1.0, 2.0, 0.5]
     """
-    if hasattr(source, "columns") and hasattr(source, "iloc"):  # a pandas DataFrame
-        from slopefit.data.design import design_dataset
-
-        return design_dataset(source, x=x, y=y, formula=formula, label="DataFrame", name="DataFrame",
-                              missing=reading.get("missing", "error"))
-    text = os.fspath(source)
-    if text in _FILES:
-        return _builtin_file(text, x=x, y=y, formula=formula, missing=reading.get("missing", "error"))
-    if formula is not None and (text in _BUILTINS or text == "synthetic" or text.startswith("synthetic:")):
-        import pandas as pd
-
-        from slopefit.data.design import design_dataset
-
-        whole = builtin(text) if text in _BUILTINS else parse_synthetic(text)
-        frame = pd.DataFrame({**{c: whole.X[:, j] for j, c in enumerate(whole.feature_names)},
-                              whole.target_name: whole.y})
-        return design_dataset(frame, x=x, y=y, formula=formula, label=whole.name, name=whole.name,
-                              description=whole.description)
-    if text in _BUILTINS:
-        ds = builtin(text)
-    elif text == "synthetic" or text.startswith("synthetic:"):
-        ds = parse_synthetic(text)
-    else:
-        from slopefit.data.files import load_file
-
-        return load_file(text, x=x, y=y, formula=formula, **reading)
-    if x or y:
-        ds = _select_builtin(ds, x, y)
-    return check_dataset(ds)
-
-
-def _select_builtin(ds: Dataset, x, y) -> Dataset:
-    if y is not None and y != ds.target_name:
-        raise DataError(f"column {y!r} is not the target of {ds.name}; its target is {ds.target_name!r}")
-    wanted = list(x) if x else list(ds.feature_names)
-    missing = [c for c in wanted if c not in ds.feature_names]
-    if missing:
-        raise DataError(f"column {missing[0]!r} is not in {ds.name}; available columns: "
-                        f"{', '.join([*ds.feature_names, ds.target_name])}")
-    idx = [ds.feature_names.index(c) for c in wanted]
-    coef = ds.true_coef[idx] if ds.true_coef is not None and len(idx) == ds.n_features else None
-    return Dataset(X=ds.X[:, idx], y=ds.y, feature_names=tuple(wanted), target_name=ds.target_name,
-                   name=ds.name, description=ds.description, true_coef=coef,
-                   true_intercept=ds.true_intercept if coef is not None else None)
+    values = np.asarray(weights)
+    if values.dtype.kind not in "biuf":
+        try:
+            values = values.astype(np.float64)
+        except (TypeError, ValueError):
+            raise DataError(f"weights {name!r} of {label} must be numbers, got values of type {values.dtype}; "
+                            "give a numeric column") from None
+    values = values.astype(np.float64, copy=False)
+    if values.ndim != 1:
+        raise DataError(f"weights {name!r} must be one value per row, got shape {values.shape}")
+    if n_rows is not None and values.shape[0] != n_rows:
+        raise DataError(f"weights {name!r} have {values.shape[0]} values for {n_rows} rows; give one weight per row")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DataError(f"weights {name!r} of {label} have NaN or infinite values in {row_numbers(bad)}; "
+                        "give every row a finite weight >= 0")
+    negative = values < 0
+    if negative.any():
+        raise DataError(f"weights {name!r} of {label} are negative in {row_numbers(negative)} (first: "
+                        f"{values[negative][0]:g}); weights must be >= 0")
+    if not values.sum() > 0:
+        raise DataError(f"weights {name!r} of {label} sum to 0: no row counts; give some rows a weight > 0")
+    return values

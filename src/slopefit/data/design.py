@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from slopefit.data.columns import check_level_count, check_missing, choose_columns, numeric_column, plain
+from slopefit.data.formulas import (
+    absent_column,
+    decode_state,
+    encode_state,
+    factor_variable,
+    formula_columns,
+    formula_target,
+    materialize,
+    parse_formula,
+)
 from slopefit.errors import ConfigError, DataError, EmptyCells, row_numbers
 
-MAX_LEVELS = 1000  # more distinct text values than this in one column is an identifier, not a category
 _NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05": not a category
 
 
@@ -61,7 +71,7 @@ class Design:
             reduced = len(levels) > 1 and not any(c.startswith(f"{name}[") and c.endswith(f"[{levels[0]}]")
                                                   for c in self.columns)
             key = "design.reference" if reduced else "design.full"
-            lines.append(text(key, lang, name=name, count=len(levels), reference=_plain(levels[0])))
+            lines.append(text(key, lang, name=name, count=len(levels), reference=plain(levels[0])))
         return lines
 
     def matrix(self, rows: Any, *, label: str = "the new rows") -> np.ndarray:
@@ -95,21 +105,21 @@ class Design:
         arrays of text for the text inputs (every level known)."""
         if self.formula is None:
             return _indicators(columns, self.inputs, self.levels)
-        from slopefit.data.formulas import materialize
 
-        return np.ascontiguousarray(materialize(self, columns)[list(self.columns)].to_numpy(dtype=np.float64))
+        return np.ascontiguousarray(self._materialized(columns)[list(self.columns)].to_numpy(dtype=np.float64))
+
+    def _materialized(self, columns: Mapping[str, Any]):
+        return materialize(self.formula, self.kinds, self.levels, self.transforms, columns)
 
     def target_values(self, columns: Mapping[str, Any]) -> np.ndarray:
         """The target of rows (``columns``: the table's columns, numeric), a formula's left side evaluated."""
         if self.formula is None:
             return np.asarray(columns[self.target], dtype=np.float64)
-        from slopefit.data.formulas import formula_target
 
         return formula_target(self.formula, columns)
 
     def placeholder(self, column: str) -> Any:
         """A known level of a text input: what an empty cell holds until its row is dropped or named."""
-        from slopefit.data.formulas import factor_variable
 
         for factor, levels in self.levels.items():
             if levels and (factor == column or factor_variable(factor, self.inputs) == column):
@@ -119,7 +129,6 @@ class Design:
     def _check_levels(self, columns: Mapping[str, np.ndarray]) -> None:
         if self.formula is None:
             return  # named by _indicators, column by column
-        from slopefit.data.formulas import factor_variable
 
         for factor, levels in self.levels.items():
             variable = factor_variable(factor, self.inputs)
@@ -132,17 +141,15 @@ class Design:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (what a model file keeps)."""
-        from slopefit.data.formulas import encode_state
 
         return {"target": self.target, "columns": list(self.columns), "inputs": list(self.inputs),
-                "text": list(self.text), "levels": {k: [_plain(v) for v in lv] for k, lv in self.levels.items()},
+                "text": list(self.text), "levels": {k: [plain(v) for v in lv] for k, lv in self.levels.items()},
                 "formula": self.formula, "intercept": self.intercept, "kinds": dict(self.kinds),
                 "transforms": encode_state(self.transforms)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Design:
         """The inverse of :meth:`to_dict` (KeyError/TypeError/ValueError on a damaged record)."""
-        from slopefit.data.formulas import decode_state
 
         return cls(target=str(data["target"]), columns=tuple(map(str, data["columns"])),
                    inputs=tuple(map(str, data["inputs"])), text=tuple(map(str, data.get("text", ()))),
@@ -159,8 +166,8 @@ def number_like(cell: Any) -> bool:
 
 def unseen_level(column: str, value: Any, levels: Sequence[Any]) -> str:
     """The message for a level the fit has not seen: the value and the known levels."""
-    return (f"{column!r} value {_plain(value)!r} was not seen when the model was fitted; known levels: "
-            f"{', '.join(repr(_plain(v)) for v in levels)}")
+    return (f"{column!r} value {plain(value)!r} was not seen when the model was fitted; known levels: "
+            f"{', '.join(repr(plain(v)) for v in levels)}")
 
 
 def needs_design(frame_columns: Mapping[str, Any], features: Sequence[str]) -> bool:
@@ -206,7 +213,6 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
     ('x', 'g[T.b]')
     """
     from slopefit.data.datasets import Dataset, check_dataset
-    from slopefit.data.files import check_missing, choose_columns
 
     check_missing(missing)
     frame = frame.copy()
@@ -216,7 +222,6 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         if x or y:
             raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both; "
                               f"the formula {formula!r} names the target and the features")
-        from slopefit.data.formulas import formula_columns, formula_design
 
         used, inputs, forced = formula_columns(formula, names, label=label)
         columns = {c: _clean(frame[c], c, label, text_ok=True, numeric=c not in forced) for c in used}
@@ -255,14 +260,13 @@ def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list],
     whole = {c: sorted(levels[c]) for c in levels}
     if formula is None:
         for c in text:
-            _check_level_count(c, whole[c], len(first[c]), label)
+            check_level_count(c, whole[c], len(first[c]), label)
             if len(whole[c]) == 1:
                 raise DataError(f"feature {c!r} has the same text {whole[c][0]!r} in every row: as a category it "
                                 "carries no information; leave it out with --x")
         names = tuple(n for c in inputs for n in ([f"{c}[T.{lv}]" for lv in whole[c][1:]] if c in text else [c]))
         return Design(target=target, columns=names, inputs=tuple(inputs), text=tuple(text),
                       levels={c: whole[c] for c in text})
-    from slopefit.data.formulas import streamed_formula_design
 
     return streamed_formula_design(first, whole, inputs=inputs, text=text, formula=formula, label=label)
 
@@ -274,7 +278,7 @@ def _column_design(columns: dict[str, np.ndarray], features: list[str], target: 
     for c in features:
         if columns[c].dtype == object:
             levels[c] = sorted(set(columns[c].tolist()))
-            _check_level_count(c, levels[c], len(columns[c]), label)
+            check_level_count(c, levels[c], len(columns[c]), label)
             if len(levels[c]) == 1:
                 raise DataError(f"feature {c!r} has the same text {levels[c][0]!r} in every row: as a category it "
                                 "carries no information; leave it out with --x")
@@ -301,12 +305,6 @@ def _indicators(columns: Mapping[str, np.ndarray], features: Sequence[str], leve
     return np.ascontiguousarray(np.hstack(parts))  # (n_rows, n_columns)
 
 
-def _check_level_count(name: str, levels: Sequence[Any], n_rows: int, label: str) -> None:
-    if len(levels) > MAX_LEVELS or (len(levels) > 50 and len(levels) > n_rows // 2):
-        raise DataError(f"column {name!r} in {label} has {len(levels)} distinct values in {n_rows} rows: as "
-                        f"categories that is {len(levels) - 1} indicator columns (an identifier?); leave it out")
-
-
 def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np.ndarray:
     """A column as float64 (empty cells NaN) or, for a text column allowed as categories, as an
     object array of str (empty cells None). A mostly numeric column with a text cell keeps the
@@ -324,9 +322,7 @@ def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np
                              errors="coerce").to_numpy(dtype=np.float64)
     if text_ok and not (numeric and any(number_like(c) for c in present)):
         return np.array([None if c is None or c == "" else str(c) for c in stripped], dtype=object)
-    from slopefit.data.files import _numeric_column
-
-    return _numeric_column(series, name, label)  # raises, naming the first text cell and its rows
+    return numeric_column(series, name, label)  # raises, naming the first text cell and its rows
 
 
 def _is_numeric_dtype(series) -> bool:
@@ -379,8 +375,70 @@ def _as_frame(rows: Any, inputs: Sequence[str], label: str):
     return frame
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python ones (for JSON and messages)."""
-    return value.item() if isinstance(value, np.generic) else value
+def formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[str], label: str,
+                    names_in: Sequence[str]) -> tuple[Design, np.ndarray, np.ndarray]:
+    import pandas as pd
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    frame = pd.DataFrame(columns)
+    try:
+        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+    except FormulaicError as exc:
+        first = str(exc).strip().splitlines()[0]
+        name = re.search(r"name '([^']+)' is not defined", first)
+        if name and name.group(1) not in frame.columns:
+            raise DataError(absent_column(name.group(1), label, list(names_in))) from None
+        raise DataError(f"cannot build the formula {formula!r} on {label}: {first}") from None
+    lhs, rhs = matrices.lhs, matrices.rhs
+    if lhs.shape[1] != 1:
+        raise DataError(f"the formula's left side gives {lhs.shape[1]} columns ({', '.join(map(str, lhs.columns))}); "
+                        "the target must be one numeric column")
+    spec = rhs.model_spec
+    intercept = "Intercept" in rhs.columns
+    names = tuple(str(c) for c in rhs.columns if c != "Intercept")
+    if not names:
+        raise DataError(f"the formula {formula!r} has no features right of '~'; add at least one column")
+    kinds = {str(k): v[0].value for k, v in spec.encoder_state.items()}
+    levels = {str(k): [plain(c) for c in v[1]["categories"]] for k, v in spec.encoder_state.items()
+              if v[0].value == "categorical" and "categories" in v[1]}
+    for factor, values in levels.items():
+        check_level_count(factor, values, len(frame), label)
+    text = tuple(c for c in inputs if columns[c].dtype == object)
+    design = Design(target=str(lhs.columns[0]), columns=names, inputs=tuple(inputs), text=text, levels=levels,
+                    formula=formula, intercept=intercept, kinds=kinds, transforms=dict(spec.transform_state))
+    X = np.ascontiguousarray(rhs[list(names)].to_numpy(dtype=np.float64))  # (n_rows, n_columns)
+    return design, X, lhs.iloc[:, 0].to_numpy(dtype=np.float64)
 
 
+def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str, list], *, inputs: Sequence[str],
+                            text: Sequence[str], formula: str, label: str) -> Design:
+    """The design of a formula on a table read in chunks: built on the first chunk, each category
+    with its levels in the whole file (``whole``: column -> sorted values)."""
+    import pandas as pd
+    from formulaic import model_matrix
+
+    frame = pd.DataFrame({c: first[c] for c in first})
+    matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+    spec = matrices.rhs.model_spec
+    lhs_spec = matrices.lhs.model_spec
+    if spec.transform_state or lhs_spec.transform_state:
+        used = ", ".join(sorted({*spec.transform_state, *lhs_spec.transform_state}))
+        raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
+                        "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
+                        "(e.g. I(value - 988.6))")
+    categories = {}
+    for factor, (kind, _) in spec.encoder_state.items():
+        if kind.value == "categorical":
+            variable = factor_variable(str(factor), inputs)
+            if variable is None or variable not in whole:
+                raise DataError(f"cannot tell which column the category term {factor!r} reads, and {label} is read "
+                                "in chunks; leave out --stream")
+            categories[str(factor)] = whole[variable]
+            check_level_count(str(factor), whole[variable], len(frame), label)
+    design = Design(target=str(matrices.lhs.columns[0]), columns=(), inputs=tuple(inputs), text=tuple(text),
+                    levels=categories, formula=formula, intercept="Intercept" in matrices.rhs.columns,
+                    kinds={str(k): v[0].value for k, v in spec.encoder_state.items()})
+    matrix = materialize(design.formula, design.kinds, design.levels, design.transforms, frame)
+    names = tuple(str(c) for c in matrix.columns if c != "Intercept")
+    return replace(design, columns=names)

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from slopefit.data.columns import check_missing, choose_columns, finite_column, numeric_column
 from slopefit.data.datasets import Dataset, builtin_names, check_dataset
-from slopefit.errors import DataError, EmptyCells, row_numbers
+from slopefit.data.design import design_dataset, needs_design
+from slopefit.errors import DataError, EmptyCells
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
@@ -193,11 +195,9 @@ def load_file(
         if formula is not None:
             return _designed(frame, label, describe, formula=formula, missing=missing)
         features, target = choose_columns(names, x=x, y=y, label=label)
-        from slopefit.data.design import needs_design
-
         if needs_design(frame, features):
             return _designed(frame[[*features, target]], label, describe, x=features, y=target, missing=missing)
-        columns = {c: _numeric_column(frame[c], c, label) for c in [*features, target]}
+        columns = {c: numeric_column(frame[c], c, label) for c in [*features, target]}
     X, target_values, dropped = _complete_rows(columns, features, target, label, missing=missing, dtype=dtype)
     return check_dataset(Dataset(
         X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
@@ -209,17 +209,7 @@ def load_file(
 def _designed(frame, label: str, describe: dict, *, x=None, y=None, formula: str | None = None,
               missing: str) -> Dataset:
     """A table with text feature columns or a formula: its design matrix (:mod:`slopefit.data.design`)."""
-    from slopefit.data.design import design_dataset
-
     return design_dataset(frame, x=x, y=y, formula=formula, label=label, missing=missing, **describe)
-
-
-MISSING = ("error", "drop")
-
-
-def check_missing(missing: str) -> None:
-    if missing not in MISSING:
-        raise ValueError(f"missing must be 'error' or 'drop', got {missing!r}")
 
 
 def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: str, label: str, *,
@@ -245,9 +235,9 @@ def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: 
     X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
     for j, name in enumerate(features):
         values = columns[name] if keep is None else columns[name][keep]
-        X[:, j] = _finite_column(values, name, label)
+        X[:, j] = finite_column(values, name, label)
     values = columns[target] if keep is None else columns[target][keep]
-    y = np.ascontiguousarray(_finite_column(values, target, label), dtype=dtype)
+    y = np.ascontiguousarray(finite_column(values, target, label), dtype=dtype)
     return X, y, 0 if keep is None else len(keep) - n_rows
 
 
@@ -314,28 +304,6 @@ def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type
     return columns, dtype
 
 
-def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
-    """Feature and target names from a table's columns: ``y`` (default the last column) and ``x``
-    (default every other column), checked to exist, to differ and to be listed once.
-
-    Raises DataError naming the file (``label``) and the columns it has.
-    """
-    if len(columns) < 2:
-        raise DataError(f"{label} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
-                        "one feature column and one target column, with a header row")
-    target = y if y is not None else columns[-1]
-    features = list(x) if x else [c for c in columns if c != target]
-    for col in [*features, target]:
-        if col not in columns:
-            raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}")
-    if target in features:
-        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
-    if len(set(features)) != len(features):
-        dupes = sorted({c for c in features if features.count(c) > 1})
-        raise DataError(f"feature column {dupes[0]!r} is given more than once; list each column once")
-    return features, target
-
-
 def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
                   sep: str | None = None, decimal: str | None = None) -> np.ndarray:
     """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
@@ -354,7 +322,7 @@ def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[
                             f"available columns: {', '.join(frame.columns)}")
     if len(frame) == 0:
         raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
-    return np.column_stack([_finite_column(_numeric_column(frame[c], c, label), c, label) for c in columns])
+    return np.column_stack([finite_column(numeric_column(frame[c], c, label), c, label) for c in columns])
 
 
 def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
@@ -372,29 +340,6 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if len(frame) == 0:
         raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
     return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
-
-
-def _numeric_column(series, name: str, label: str) -> np.ndarray:
-    import pandas as pd
-
-    numeric = pd.to_numeric(series, errors="coerce")
-    bad_text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
-    if bad_text.any():
-        rows = row_numbers(bad_text.to_numpy())
-        example = series[bad_text].iloc[0]
-        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
-                        "fix those cells or choose numeric columns with --x/--y")
-    return numeric.to_numpy(dtype=np.float64)
-
-
-def _finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
-    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
-    the rows of the infinite ones."""
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
-                        "fix or drop those rows")
-    return values
 
 
 def csv_encoding(path: Path) -> str:

@@ -16,12 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.columns import check_missing, choose_columns
 from slopefit.data.files import (
     NULL_VALUES,
     Dialect,
     check_file,
-    check_missing,
-    choose_columns,
     csv_dialect,
     csv_encoding,
     pandas_index_columns,

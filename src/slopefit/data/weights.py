@@ -22,65 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.data.datasets import Dataset
+from slopefit.data.datasets import Dataset, check_weights
 from slopefit.data.tables import TableSource
 from slopefit.errors import ConfigError, DataError, row_numbers
-from slopefit.solve.exact import ExactSolution, solve_exact
-
-
-def check_weights(weights, *, name: str = "sample_weight", label: str = "the data", n_rows: int | None = None
-                  ) -> np.ndarray:
-    """``weights`` as float64 if every one is a finite number >= 0 and they do not sum to 0.
-
-    Parameters
-    ----------
-    weights : array-like, shape (n_rows,)
-        The sample weights.
-    name : str, default "sample_weight"
-        What they are called in messages (the column's name); keyword-only.
-    label : str, default "the data"
-        The table they belong to; keyword-only.
-    n_rows : int or None, default None
-        The rows they must match; keyword-only.
-
-    Returns
-    -------
-    ndarray, shape (n_rows,), float64
-
-    Raises
-    ------
-    DataError
-        Non-numeric, NaN, infinite or negative weights (named with their first rows), another
-        number of weights than rows, or weights summing to 0.
-
-    Examples
-    --------
-    >>> check_weights([1, 2, 0.5]).tolist()
-    [1.0, 2.0, 0.5]
-    """
-    values = np.asarray(weights)
-    if values.dtype.kind not in "biuf":
-        try:
-            values = values.astype(np.float64)
-        except (TypeError, ValueError):
-            raise DataError(f"weights {name!r} of {label} must be numbers, got values of type {values.dtype}; "
-                            "give a numeric column") from None
-    values = values.astype(np.float64, copy=False)
-    if values.ndim != 1:
-        raise DataError(f"weights {name!r} must be one value per row, got shape {values.shape}")
-    if n_rows is not None and values.shape[0] != n_rows:
-        raise DataError(f"weights {name!r} have {values.shape[0]} values for {n_rows} rows; give one weight per row")
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise DataError(f"weights {name!r} of {label} have NaN or infinite values in {row_numbers(bad)}; "
-                        "give every row a finite weight >= 0")
-    negative = values < 0
-    if negative.any():
-        raise DataError(f"weights {name!r} of {label} are negative in {row_numbers(negative)} (first: "
-                        f"{values[negative][0]:g}); weights must be >= 0")
-    if not values.sum() > 0:
-        raise DataError(f"weights {name!r} of {label} sum to 0: no row counts; give some rows a weight > 0")
-    return values
 
 
 def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=None, formula: str | None = None,
@@ -114,7 +58,8 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     DataError
         Not a file, an unknown column, bad weights (see :func:`check_weights`).
     """
-    from slopefit.data.files import choose_columns, csv_dialect, load_file, read_table
+    from slopefit.data.columns import choose_columns
+    from slopefit.data.files import csv_dialect, load_file, read_table
     from slopefit.data.tables import PARQUET_SUFFIXES
 
     path = Path(source)
@@ -171,58 +116,6 @@ def column_names(path: Path, *, sep: str | None = None, decimal: str | None = No
     with open(path, encoding="cp949" if encoding == "cp949" else "utf-8-sig", errors="replace", newline="") as fh:
         header = next(csv.reader(fh, delimiter=dialect.sep), [])
     return [c.strip() for c in header]
-
-
-def weighted_exact(X: np.ndarray, y: np.ndarray, weights: np.ndarray, *, fit_intercept: bool = True) -> ExactSolution:
-    """The weighted least-squares optimum on the rows (statsmodels' ``WLS``), float64.
-
-    Rows centered at the weighted means and multiplied by ``sqrt(w)`` make it an unweighted
-    problem through the origin, solved by :func:`slopefit.solve.exact.solve_exact` (SVD and refinement).
-
-    Parameters
-    ----------
-    X : ndarray, shape (n_samples, n_features)
-    y : ndarray, shape (n_samples,)
-    weights : ndarray, shape (n_samples,), >= 0, not all 0
-    fit_intercept : bool, default True; keyword-only
-
-    Returns
-    -------
-    ExactSolution
-        ``loss`` is ``MSE_w = sum w e^2 / sum w`` at the optimum.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> sol = weighted_exact(np.array([[0.], [1.], [2.]]), np.array([0., 1., 5.]), np.array([1., 1., 0.]))
-    >>> round(float(sol.coef[0]), 12), round(float(sol.intercept), 12), round(sol.loss, 12)
-    (1.0, 0.0, 0.0)
-    """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    w = np.asarray(weights, dtype=np.float64)
-    total = float(w.sum())
-    x_mean = w @ X / total if fit_intercept else np.zeros(X.shape[1])
-    y_mean = float(w @ y) / total if fit_intercept else 0.0
-    root = np.sqrt(w)
-    solution = solve_exact((X - x_mean) * root[:, None], (y - y_mean) * root, fit_intercept=False)
-    intercept = y_mean - float(x_mean @ solution.coef) if fit_intercept else 0.0
-    loss = weighted_mse(X, y, w, solution.coef, intercept)
-    return ExactSolution(coef=solution.coef, intercept=intercept, loss=loss, rank=solution.rank)
-
-
-def weighted_mse(X: np.ndarray, y: np.ndarray, weights: np.ndarray, coef: np.ndarray, intercept: float) -> float:
-    """``sum w (y - X coef - intercept)^2 / sum w`` in float64.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> weighted_mse(np.array([[0.], [1.]]), np.array([1., 1.]), np.array([1., 3.]), np.array([0.]), 0.0)
-    1.0
-    """
-    residual = np.asarray(y, dtype=np.float64) - np.asarray(X, dtype=np.float64) @ np.asarray(coef) - intercept
-    w = np.asarray(weights, dtype=np.float64)
-    return float(w @ (residual * residual)) / float(w.sum())
 
 
 # --- a file read in chunks, with its weight column ------------------------------------------
@@ -322,7 +215,7 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
     """
     from dataclasses import fields
 
-    from slopefit.data.files import choose_columns
+    from slopefit.data.columns import choose_columns
     from slopefit.data.tables import open_table
 
     path = Path(path)

@@ -54,7 +54,8 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
         A part that cannot be read (in any process), no rows at all, a text column with one
         level or too many, a stateful formula transform.
     """
-    from slopefit.data.design import MAX_LEVELS, Design, streamed_design
+    from slopefit.data.columns import MAX_LEVELS
+    from slopefit.data.design import Design, streamed_design
     from slopefit.dist.distributed import agree, gather_objects
     from slopefit.data.readers import first_line
 

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from slopefit.data.datasets import Dataset, builtin, builtin_names
+from slopefit.data.datasets import Dataset, builtin_names
+from slopefit.data.sources import builtin
 from slopefit.errors import ConfigError
 from slopefit.train.config import TrainConfig
 

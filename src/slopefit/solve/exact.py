@@ -214,3 +214,54 @@ def _augmented_residuals(X: np.ndarray, y: np.ndarray, x_mean: np.ndarray, coef:
         g[n_features] -= rc.sum()
     return f, np.asarray(g, dtype=np.float64)
 
+
+def weighted_exact(X: np.ndarray, y: np.ndarray, weights: np.ndarray, *, fit_intercept: bool = True) -> ExactSolution:
+    """The weighted least-squares optimum on the rows (statsmodels' ``WLS``), float64.
+
+    Rows centered at the weighted means and multiplied by ``sqrt(w)`` make it an unweighted
+    problem through the origin, solved by :func:`slopefit.solve.exact.solve_exact` (SVD and refinement).
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features)
+    y : ndarray, shape (n_samples,)
+    weights : ndarray, shape (n_samples,), >= 0, not all 0
+    fit_intercept : bool, default True; keyword-only
+
+    Returns
+    -------
+    ExactSolution
+        ``loss`` is ``MSE_w = sum w e^2 / sum w`` at the optimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sol = weighted_exact(np.array([[0.], [1.], [2.]]), np.array([0., 1., 5.]), np.array([1., 1., 0.]))
+    >>> round(float(sol.coef[0]), 12), round(float(sol.intercept), 12), round(sol.loss, 12)
+    (1.0, 0.0, 0.0)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    x_mean = w @ X / total if fit_intercept else np.zeros(X.shape[1])
+    y_mean = float(w @ y) / total if fit_intercept else 0.0
+    root = np.sqrt(w)
+    solution = solve_exact((X - x_mean) * root[:, None], (y - y_mean) * root, fit_intercept=False)
+    intercept = y_mean - float(x_mean @ solution.coef) if fit_intercept else 0.0
+    loss = weighted_mse(X, y, w, solution.coef, intercept)
+    return ExactSolution(coef=solution.coef, intercept=intercept, loss=loss, rank=solution.rank)
+
+
+def weighted_mse(X: np.ndarray, y: np.ndarray, weights: np.ndarray, coef: np.ndarray, intercept: float) -> float:
+    """``sum w (y - X coef - intercept)^2 / sum w`` in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weighted_mse(np.array([[0.], [1.]]), np.array([1., 1.]), np.array([1., 3.]), np.array([0.]), 0.0)
+    1.0
+    """
+    residual = np.asarray(y, dtype=np.float64) - np.asarray(X, dtype=np.float64) @ np.asarray(coef) - intercept
+    w = np.asarray(weights, dtype=np.float64)
+    return float(w @ (residual * residual)) / float(w.sum())

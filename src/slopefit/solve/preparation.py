@@ -14,8 +14,9 @@ from typing import TypeGuard
 
 import numpy as np
 
-from slopefit.data.datasets import Dataset, load_dataset
+from slopefit.data.datasets import Dataset
 from slopefit.data.prefetch import read_ahead
+from slopefit.data.sources import load_dataset
 from slopefit.data.tables import (
     DEFAULT_CHUNK_ROWS,
     PARQUET_SUFFIXES,
@@ -246,7 +247,7 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
                         f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
                         f"use at least {n_params} rows, or fewer features with --x")
     if solves_on_rows(data) and data.weights is not None:
-        from slopefit.data.weights import weighted_exact
+        from slopefit.solve.exact import weighted_exact
 
         exact = weighted_exact(data.X, data.y, data.weights, fit_intercept=fit_intercept)
     elif solves_on_rows(data):

@@ -144,7 +144,7 @@ def run_lesson(lang: str = "ko") -> Lesson:
         from slopefit.errors import ConfigError
 
         raise ConfigError(f"unknown language {lang!r}; choose ko or en")
-    from slopefit.data.datasets import builtin
+    from slopefit.data.sources import builtin
     from slopefit.train.training import fit
 
     first, second, B = _first_steps(lang)
@@ -218,7 +218,7 @@ def run_categories(lang: str = "ko") -> Section:
         from slopefit.errors import ConfigError
 
         raise ConfigError(f"unknown language {lang!r}; choose ko or en")
-    from slopefit.data.datasets import builtin, load_dataset
+    from slopefit.data.sources import builtin, load_dataset
     from slopefit.train.training import fit
     from slopefit.views.persistence import model_from_result
 
@@ -270,7 +270,7 @@ def save_figures(lesson: Lesson, out_dir: str | os.PathLike[str]) -> list[Path]:
     OutputError
         When a file cannot be written.
     """
-    from slopefit.data.datasets import builtin
+    from slopefit.data.sources import builtin
     from slopefit.views import plotting
 
     lang = lesson.lang

@@ -11,8 +11,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from slopefit.data.datasets import Dataset
-from slopefit.data.weights import check_weights
+from slopefit.data.datasets import Dataset, check_weights
 from slopefit.solve.exact import solve_exact
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty

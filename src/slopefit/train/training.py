@@ -21,10 +21,9 @@ import numpy as np
 
 from slopefit.data.datasets import Dataset
 from slopefit.data.tables import TableSource
-from slopefit.data.weights import weighted_mse
 from slopefit.dist.shards import Share
 from slopefit.errors import ConfigError, DataError, DivergenceError
-from slopefit.solve.exact import ExactSolution
+from slopefit.solve.exact import ExactSolution, weighted_mse
 from slopefit.solve.objective import mse_float64
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import PenaltyEngine
@@ -120,7 +119,7 @@ def fit(
 
     config = config or TrainConfig()
     if formula is not None or not isinstance(data, (Dataset, TableSource, Share)):  # Share: slopefit.dist.shards
-        from slopefit.data.datasets import load_dataset
+        from slopefit.data.sources import load_dataset
 
         data = load_dataset(data, formula=formula)  # type: ignore[arg-type]
     config = intercept_of(getattr(data, "design", None), config)

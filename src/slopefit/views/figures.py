@@ -245,7 +245,7 @@ def landscape_figures(data, stats: SufficientStats, results: Sequence[FitResult]
     list of Path
         The files written, in that order.
     """
-    from slopefit.views.plotting import ParamPath, animate_paths, plot_landscape
+    from slopefit.views.plotting.landscape import ParamPath, animate_paths, plot_landscape
 
     scaler = results[0].scaler
     surface = stats.loss_surface(scaler)

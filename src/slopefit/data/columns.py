@@ -1,0 +1,81 @@
+"""The columns of a table as a regression reads them: which are features and which the target,
+numeric cells (a text cell named with its rows), infinite cells, and the rule for empty cells.
+
+The lowest floor of the readers: :mod:`slopefit.data.design`, :mod:`slopefit.data.files` and
+:mod:`slopefit.data.tables` share these checks, so that every reader words a bad column alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from slopefit.errors import DataError, row_numbers
+
+MISSING = ("error", "drop")
+
+
+def check_missing(missing: str) -> None:
+    if missing not in MISSING:
+        raise ValueError(f"missing must be 'error' or 'drop', got {missing!r}")
+
+
+def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[list[str], str]:
+    """Feature and target names from a table's columns: ``y`` (default the last column) and ``x``
+    (default every other column), checked to exist, to differ and to be listed once.
+
+    Raises DataError naming the file (``label``) and the columns it has.
+    """
+    if len(columns) < 2:
+        raise DataError(f"{label} has {len(columns)} column ({', '.join(columns) or 'none'}); it needs at least "
+                        "one feature column and one target column, with a header row")
+    target = y if y is not None else columns[-1]
+    features = list(x) if x else [c for c in columns if c != target]
+    for col in [*features, target]:
+        if col not in columns:
+            raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}")
+    if target in features:
+        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
+    if len(set(features)) != len(features):
+        dupes = sorted({c for c in features if features.count(c) > 1})
+        raise DataError(f"feature column {dupes[0]!r} is given more than once; list each column once")
+    return features, target
+
+
+def numeric_column(series, name: str, label: str) -> np.ndarray:
+    import pandas as pd
+
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad_text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
+    if bad_text.any():
+        rows = row_numbers(bad_text.to_numpy())
+        example = series[bad_text].iloc[0]
+        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
+                        "fix those cells or choose numeric columns with --x/--y")
+    return numeric.to_numpy(dtype=np.float64)
+
+
+def finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
+    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
+    the rows of the infinite ones."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
+                        "fix or drop those rows")
+    return values
+
+
+MAX_LEVELS = 1000  # more distinct text values than this in one column is an identifier, not a category
+
+
+def check_level_count(name: str, levels: Sequence[Any], n_rows: int, label: str) -> None:
+    if len(levels) > MAX_LEVELS or (len(levels) > 50 and len(levels) > n_rows // 2):
+        raise DataError(f"column {name!r} in {label} has {len(levels)} distinct values in {n_rows} rows: as "
+                        f"categories that is {len(levels) - 1} indicator columns (an identifier?); leave it out")
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars as Python ones (for JSON and messages)."""
+    return value.item() if isinstance(value, np.generic) else value
