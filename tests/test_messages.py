@@ -7,6 +7,7 @@ Every bound a message quotes is recomputed here from numpy's eigenvalues of the 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -64,18 +65,27 @@ def test_a_diverging_rmsprop_is_told_it_has_no_bound_and_to_lower_lr():
     assert "below" not in message and "inside" not in message and "lr <" not in message
 
 
-def test_weight_decay_is_named_when_it_is_why_the_answer_is_not_least_squares():
+def test_weight_decay_stops_at_its_own_optimum_and_is_named(run_cli):
     decay = 0.5
     result = fit(HW, TrainConfig(lr=0.1, options={"weight_decay": decay}, epochs=2000, dtype="float64"))
-    # the penalised optimum, by numpy in standardized units: (H + wd I) θ = (2/N) Aᵀ y
+    # the decayed optimum, by numpy in standardized units: (H + wd I) θ = (2/N) Aᵀ y, H = (2/N) AᵀA
     X = (HW.X - HW.X.mean(axis=0)) / HW.X.std(axis=0)
     A = np.c_[X, np.ones(HW.n_samples)]
     theta = np.linalg.solve(2.0 / HW.n_samples * A.T @ A + decay * np.eye(2), 2.0 / HW.n_samples * A.T @ HW.y)
-    assert result.coef_scaled[0] == pytest.approx(theta[0], rel=1e-6)  # converged, to the wrong optimum
-    assert not result.converged
+    # a 2x2 solve with cond(H + wd I) ~ 1: float64 rounding is ~1e-15; the run stops at a gap of 1e-6 or less
+    assert result.coef_scaled[0] == pytest.approx(theta[0], rel=1e-6)
+    w_exact, _ = result.scaler.to_scaled(result.exact.coef, result.exact.intercept)
+    assert w_exact[0] == pytest.approx(theta[0], rel=1e-12)
+    assert result.converged and "weight_decay=0.5" in result.exact_label()
     note = not_converged_advice(2.0 / result.lr_bound, "sgd", result.config.options, 0.1)
     assert note.startswith("weight_decay=0.5 pulls the coefficients toward 0")
     assert "set weight_decay=0 for the least-squares line" in note
+    # the automatic run of the command line: stops at the decayed optimum within a few epochs, and says so
+    run = run_cli("fit", "height-weight", "--option", "weight_decay=0.1")
+    assert run.code == 0, run.err
+    assert "exact (least squares + weight_decay=0.1)" in run.out
+    epochs = int(re.search(r"^epochs +(\d+)", run.out, re.M).group(1))
+    assert epochs < 1000 and "every coefficient within" in run.out
 
 
 def test_adamws_default_weight_decay_is_named(run_cli):

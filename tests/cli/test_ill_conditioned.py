@@ -106,7 +106,7 @@ def test_messages_name_the_hessian():
 
 def test_a_runaway_final_line_is_a_divergence_error():
     from slopefit.train.config import TrainConfig
-    from slopefit.train.training import _check_final
+    from slopefit.train.runner import _check_final
 
     record = LoopRecord(epochs=(0, 10), losses=np.array([[5.0], [4.0]]), params=(), epochs_run=10,
                         stop_reason="epochs", diverged_at=np.array([-1]), diverged_loss=np.array([np.nan]))

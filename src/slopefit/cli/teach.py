@@ -105,8 +105,9 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_advise(args: argparse.Namespace) -> int:
-    from slopefit.solve.advise import advise, predict_and_measure
+    from slopefit.solve.advise import advise
     from slopefit.solve.preparation import gather_stats
+    from slopefit.teach.advise import predict_and_measure
 
     if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
         raise ConfigError(f"learning rate must be a positive number, got lr={args.lr}")

@@ -170,13 +170,28 @@ class FitResult:
     rows: Callable[[], Iterable[tuple[Any, Any]]] | None = field(default=None, compare=False, repr=False)
     design: Any = field(default=None, compare=False, repr=False)  # slopefit.data.design.Design of a table's columns
     weights_name: str | None = None
+    objective: str = "least squares"  # what ``exact`` is the optimum of (slopefit.train.plan.Plan.objective)
+    ols: ExactSolution | None = field(default=None, compare=False, repr=False)  # least squares, when exact is not
+
+    @property
+    def weight_decay(self) -> float:
+        """torch's coupled ``weight_decay`` the run minimised with (0.0 when none; adamw's is decoupled)."""
+        from slopefit.solve.decay import decay_of
+
+        return decay_of(self.config.optimizer, self.config.options)
 
     @property
     def penalty_value(self) -> float:
-        """What the penalty adds to the MSE at the fitted coefficients (0 without a penalty)."""
+        """What the penalty (or weight decay, ``wd/2 |theta|^2`` in scaled units) adds to the MSE at the
+        fitted coefficients (0 without either)."""
         penalty = self.config.penalty
         if penalty is None:
-            return 0.0
+            decay = self.weight_decay
+            if not decay:
+                return 0.0
+            theta = np.append(self.coef_scaled, self.intercept_scaled) if self.config.fit_intercept \
+                else np.asarray(self.coef_scaled)
+            return 0.5 * decay * float(theta @ theta)
         total = self.stats.total if self.stats is not None else float(self.n_samples)
         return penalty.value(self.coef, total)
 
@@ -185,6 +200,8 @@ class FitResult:
         ``"exact (Lasso optimum)"`` (scikit-learn's estimator of the penalty)."""
         penalty = self.config.penalty
         weighted = "weighted " if self.weights_name else ""
+        if penalty is None and self.weight_decay:
+            return f"exact ({weighted}least squares + weight_decay={self.weight_decay:g})"
         if penalty is None:
             return f"exact ({weighted}least squares)"
         name = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}[penalty.kind]
@@ -195,6 +212,8 @@ class FitResult:
         (``"objective (MSE + 2α‖w‖₁)"``, N being the rows or the sum of the weights)."""
         mse = "weighted MSE" if self.weights_name else "MSE"
         penalty = self.config.penalty
+        if penalty is None and self.weight_decay:
+            return f"objective ({mse} + {self.weight_decay:g}/2·‖θ‖² in scaled units)"
         if penalty is None:
             return f"loss ({mse})"
         return f"objective ({penalty.objective().replace('MSE', mse)})"
@@ -286,8 +305,9 @@ class FitResult:
             raise ValueError("this FitResult carries no statistics to summarise")
         if self.config.penalty is not None:
             raise ValueError(penalized_note(self.config.penalty))
-        return summarize(self.stats, self.exact.coef, self.exact.intercept, fit_intercept=self.config.fit_intercept,
-                         feature_names=self.feature_names, level=level, rss=self.exact.loss * self.stats.total,
+        ols = self.ols or self.exact  # the OLS table is at the least-squares optimum, whatever the run minimised
+        return summarize(self.stats, ols.coef, ols.intercept, fit_intercept=self.config.fit_intercept,
+                         feature_names=self.feature_names, level=level, rss=ols.loss * self.stats.total,
                          cov_type=cov_type, rows=self.rows)
 
     def to_dict(self, *, cov_type: str = "nonrobust") -> dict[str, Any]:

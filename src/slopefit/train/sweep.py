@@ -28,16 +28,15 @@ import numpy as np
 from slopefit.data.datasets import Dataset
 from slopefit.data.tables import TableSource
 from slopefit.errors import ConfigError, DivergenceError
+from slopefit.solve.decay import decay_of
 from slopefit.solve.exact import ExactSolution
-from slopefit.solve.penalized_exact import solve_penalized
-from slopefit.solve.penalties import lr_bound as penalized_lr_bound
-from slopefit.solve.preparation import gather_stats, reference_solution
 from slopefit.solve.stats import SufficientStats
 from slopefit.train.config import TrainConfig, check_device
 from slopefit.train.convergence import relative_gap
 from slopefit.train.engines import StatsEngine
 from slopefit.train.loop import run_loop
-from slopefit.train.training import fit
+from slopefit.train.plan import Plan, plan_fit
+from slopefit.train.runner import concrete, run_planned
 
 VECTORISED = ("sgd", "adam", "adamw")
 SHARED = ("optimizer", "epochs", "scaling", "fit_intercept", "dtype", "init", "device", "penalty")  # one per sweep
@@ -208,14 +207,10 @@ def sweep(
     configs = tuple(configs)
     base = _check_sweep(configs)
     check_device(base.device)
-    stats = stats or gather_stats(data, on_rows=on_rows)
-    optimum = reference or reference_solution(data, fit_intercept=base.fit_intercept, stats=stats)  # least squares
-    penalty = base.penalty  # with one, the runs minimise F = MSE + penalty; its optimum is the exact answer
-    exact = optimum if penalty is None else solve_penalized(stats, penalty, fit_intercept=base.fit_intercept,
-                                                            ols=optimum)
-    scaler = stats.scaler(base.scaling, fit_intercept=base.fit_intercept)
-    lam_max = 2.0 / penalized_lr_bound(stats, scaler, penalty, fit_intercept=base.fit_intercept)
-    baseline = stats.baseline_loss(fit_intercept=base.fit_intercept)
+    # the runs differ in their options: the reference is least squares (or the shared penalty's optimum)
+    plan = plan_fit(data, replace(base, options={}), stats=stats, reference=reference, on_rows=on_rows)
+    stats, optimum, exact, scaler, penalty = plan.stats, plan.ols, plan.exact, plan.scaler, plan.penalty
+    lam_max, baseline = plan.lam_max, plan.baseline
 
     start = time.perf_counter()
     if penalty is None and base.optimizer in VECTORISED and not any(c.options.get("amsgrad") for c in configs):
@@ -228,7 +223,7 @@ def sweep(
         theta = stacked.theta.detach().double().cpu().numpy()
         vectorised = True
     else:
-        losses, theta, failed = _train_one_by_one(data, configs, stats, optimum)  # fit() takes a penalty's prox steps
+        losses, theta, failed = _train_one_by_one(data, configs, plan)  # fit() takes a penalty's prox steps
         vectorised = False
     seconds = time.perf_counter() - start
 
@@ -246,6 +241,7 @@ def sweep(
         final[k] = stats.loss(coef[k], intercept[k], fit_intercept=base.fit_intercept, optimum=optimum)
         if penalty is not None:
             final[k] += penalty.value(coef[k], stats.total)
+        final[k] += 0.5 * decay_of(configs[k].optimizer, configs[k].options) * float(row @ row)  # fit's objective
     relative = relative_gap(final, exact.loss, baseline)
     reached = relative_gap(losses, exact.loss, baseline) <= gap
     epochs_to_gap = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
@@ -334,6 +330,10 @@ class StackedRun:
         delta = self.theta.to(torch.float64) - self.engine.theta_star  # (K, n_params)
         loss = self.engine.loss_star + ((delta @ self.engine.q) * delta).sum(dim=1)  # (K,)
         values = loss.detach().cpu().numpy().copy()
+        if self.optimizer != "adamw":  # a coupled weight decay: the run minimises MSE + wd/2 |theta|^2 (as fit records)
+            with torch.no_grad():
+                theta = self.theta.to(torch.float64)
+                values += (0.5 * self.decay[:, 0].to(torch.float64) * (theta * theta).sum(dim=1)).cpu().numpy()
         if step and bool(self.active.any()):
             grad, = torch.autograd.grad(loss[self.active[:, 0]].sum(), self.theta)
             with torch.no_grad():
@@ -395,15 +395,18 @@ class StackedRun:
             self.theta.copy_(torch.where(self.active, self.theta, 0.0))
 
 
-def _train_one_by_one(data, configs, stats, exact):
-    """Each config through :func:`slopefit.train.training.fit`: the losses (K, epochs + 1), the final scaled
-    parameters (K, n_params) and the epoch each run diverged at (-1: it did not)."""
+def _train_one_by_one(data, configs, plan: Plan):
+    """Each config through :func:`slopefit.train.runner.run_planned`: the losses (K, epochs + 1), the final
+    scaled parameters (K, n_params) and the epoch each run diverged at (-1: it did not)."""
+    stats = plan.stats
     losses = np.full((len(configs), configs[0].budget + 1), np.nan)
     theta = np.zeros((len(configs), stats.n_features + (1 if configs[0].fit_intercept else 0)))
     failed = np.full(len(configs), -1)
     for k, config in enumerate(configs):
         try:
-            result = fit(data, replace(config, log_every=1, tol=None), stats=stats, reference=exact)
+            own = concrete(replace(config, log_every=1, tol=None))
+            run_plan = plan_fit(data, own, stats=stats, reference=plan.ols)
+            result = run_planned(data, run_plan, own, run_plan.stats_engine(own.device))
         except DivergenceError as exc:
             losses[k, exc.epoch:] = np.inf
             failed[k] = exc.epoch
