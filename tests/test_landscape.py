@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from slopefit.data.sources import builtin
+from slopefit.solve.penalties import lr_bound as penalized_lr_bound
 from slopefit.train.config import TrainConfig
 from slopefit.train.engines import StatsEngine
 from slopefit.train.training import fit
@@ -63,7 +64,7 @@ def _linnerud_views(scale: str):
                    feature_names=("Weight",), target_name="Chins", name="linnerud")
     stats = gather_stats(data)
     scaler = stats.scaler(scale)
-    bound = stats.lr_bound(scaler)
+    bound = penalized_lr_bound(stats, scaler, None)
     configs = [TrainConfig(lr=0.5 * bound, epochs=40, scaling=scale, record_params=True),
                TrainConfig(lr=0.05 * bound, epochs=40, scaling=scale, options={"momentum": 0.9}, record_params=True),
                TrainConfig(optimizer="adam", lr=0.5, epochs=40, scaling=scale, record_params=True)]

@@ -10,6 +10,7 @@ from slopefit.data.sources import builtin
 from slopefit.solve.accumulation import compute_stats
 from slopefit.solve.exact import solve_exact
 from slopefit.solve.objective import mse_float64, stable_lr_bound
+from slopefit.solve.penalties import lr_bound as penalized_lr_bound
 from slopefit.solve.refinement import refine, residual_sum_of_squares
 from slopefit.solve.scaling import Scaler
 
@@ -96,17 +97,17 @@ def test_quadratic_is_the_mse_in_scaled_units(method):
         direct = float(np.mean((Xs @ theta[:1] + theta[1] - ys) ** 2))
         d = theta - theta_star
         assert loss_star + d @ q @ d == pytest.approx(direct, rel=1e-10)
-    bound = stats.lr_bound(scaler)
+    bound = penalized_lr_bound(stats, scaler, None)
     assert bound == pytest.approx(stable_lr_bound(Xs), rel=1e-10)
 
 
 def test_the_seed_bounds_come_out_of_the_statistics():
     hw, hours = builtin("height-weight"), builtin("hours-ability")
     hw_stats = compute_stats([(hw.X, hw.y)], 1)
-    assert hw_stats.lr_bound(hw_stats.scaler("center")) == pytest.approx(0.0862, abs=5e-5)
-    assert hw_stats.lr_bound(hw_stats.scaler("none")) == pytest.approx(3.42e-5, rel=1e-3)
+    assert penalized_lr_bound(hw_stats, hw_stats.scaler("center"), None) == pytest.approx(0.0862, abs=5e-5)
+    assert penalized_lr_bound(hw_stats, hw_stats.scaler("none"), None) == pytest.approx(3.42e-5, rel=1e-3)
     hours_stats = compute_stats([(hours.X, hours.y)], 1)
-    assert hours_stats.lr_bound(hours_stats.scaler("none")) == pytest.approx(0.180, abs=5e-4)
+    assert penalized_lr_bound(hours_stats, hours_stats.scaler("none"), None) == pytest.approx(0.180, abs=5e-4)
 
 
 def test_non_finite_rows_are_a_data_error():

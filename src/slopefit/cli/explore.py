@@ -66,8 +66,9 @@ def _compare(args: argparse.Namespace, group) -> int:
     from slopefit.dist.shards import is_many
     from slopefit.errors import DivergenceError
     from slopefit.solve.advise import stable_bound
-    from slopefit.solve.preparation import gather_stats, reference_solution
+    from slopefit.solve.preparation import gather_stats
     from slopefit.train.optimizers import parse_run
+    from slopefit.train.plan import plan_fit
     from slopefit.train.training import fit
     from slopefit.views.figures import compare_figures, landscape_figures
 
@@ -92,7 +93,7 @@ def _compare(args: argparse.Namespace, group) -> int:
                          f"feature and an intercept; {data.name} has {stats.n_features} features"
                          + (" and --no-intercept" if args.no_intercept else "") + "; pick one with --x")
     if not shared:
-        reference = reference_solution(data, fit_intercept=not args.no_intercept, stats=stats)
+        reference = plan_fit(data, runs[0], stats=stats).ols  # least squares: shared by every run
     rows, results = [], []
     for config in runs:
         try:

@@ -7,17 +7,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from slopefit.texts import format_p, text_table
+from slopefit.texts import text_table
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns with a rule under the header, aligned for wide (Korean) characters."""
     return text_table(tuple(header), [tuple(r) for r in rows])
-
-
-def p_value(value: float) -> str:
-    """A p-value as statsmodels prints it: ``<1e-16`` below double precision."""
-    return format_p(value)
 
 
 def numbers(values) -> str:
@@ -115,39 +110,16 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
                                       automatic=result.auto is not None,
                                       batch_size=None if batch == "full batch" else cfg.batch_size,
-                                      penalty=cfg.penalty, scaling=cfg.scaling, kappa=_condition(result))
+                                      penalty=cfg.penalty, scaling=cfg.scaling, kappa=result.condition)
         tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
     if cfg.penalty is not None:
         from slopefit.train.results import penalized_note
 
         inference = f"note: {penalized_note(cfg.penalty)}"
     else:
-        inference = summary_table(result.summary(cov_type=cov_type))
+        inference = str(result.summary(cov_type=cov_type))
     return "\n".join(head + [table(("", "gradient descent", result.exact_label(), "relative difference"), rows)]
                      + tail + ["", inference])
 
 
-def _condition(result) -> float | None:
-    """``λmax/λmin`` of the run's Hessian in its scaled units (the smooth part's with a penalty), or None."""
-    if result.stats is None:
-        return None
-    return condition(result.stats, result.scaler, result.config.penalty, fit_intercept=result.config.fit_intercept)
-
-
-def condition(stats, scaler, penalty, *, fit_intercept: bool) -> float:
-    """``λmax/λmin`` of the Hessian (its smooth part with a penalty) in ``scaler``'s units; inf when singular."""
-    import numpy as np
-
-    from slopefit.solve.penalties import curvature
-
-    lam = np.linalg.eigvalsh(curvature(stats, scaler, penalty, fit_intercept=fit_intercept))
-    return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
-
-
 _SKLEARN = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}  # the estimator each penalty matches
-
-
-def summary_table(summary) -> str:
-    """The statsmodels-style block: coefficients with standard errors, t, p and intervals, then fit
-    (the library's :meth:`slopefit.solve.inference.Summary.__str__`)."""
-    return str(summary)

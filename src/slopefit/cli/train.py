@@ -90,7 +90,8 @@ def _fit(args: argparse.Namespace, group) -> int:
     from slopefit.dist.shards import is_many
     from slopefit.solve.preparation import gather_stats, row_passes
     from slopefit.train.checkpoint import Stopped
-    from slopefit.train.messages import unstable_lr_warning
+    from slopefit.train.messages import run_warnings
+    from slopefit.train.plan import plan_fit
     from slopefit.train.training import fit, intercept_of
     from slopefit.views.figures import diagnostics_note, fit_figures
     from slopefit.views.progress import ProgressBar
@@ -128,25 +129,10 @@ def _fit(args: argparse.Namespace, group) -> int:
         if reference is None:
             stats = gather_stats(data, on_rows=bar.rows)
             pass_seconds = time.perf_counter() - started
-        if config.batch_size is None and config.lr is not None:
-            from slopefit.solve.penalties import lr_bound
-
-            scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-            lam_max = 2.0 / lr_bound(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
-            warning = unstable_lr_warning(lam_max, config.optimizer, config.options, config.lr,
-                                          penalty=config.penalty)
-            if warning:
-                print(f"warning: {warning}", file=sys.stderr)
-        elif config.batch_size is None and config.scaling != "standardize":
-            from slopefit.cli.render import condition
-            from slopefit.train.messages import slow_scaling_warning
-
-            scaler = stats.scaler(config.scaling, fit_intercept=config.fit_intercept)
-            kappa = condition(stats, scaler, config.penalty, fit_intercept=config.fit_intercept)
-            warning = slow_scaling_warning(kappa, config.scaling, config.budget)
-            if warning:
-                print(f"warning: {warning}", file=sys.stderr)
-        result = fit(data, config, callback=bar, stats=stats, reference=reference, checkpoint=checkpoint)
+        plan = plan_fit(data, config, stats=stats, reference=reference)
+        for warning in run_warnings(plan, config):
+            print(f"warning: {warning}", file=sys.stderr)
+        result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
     except Stopped as stop:
         bar.close()

@@ -22,6 +22,7 @@ from slopefit.data.datasets import Dataset, builtin_names
 from slopefit.data.sources import builtin
 from slopefit.errors import ConfigError
 from slopefit.train.config import TrainConfig
+from slopefit.train.plan import plan_fit
 
 MAX_EPOCHS = 5000  # epochs one run may ask for
 MAX_ROWS = 200_000  # rows a data set may have here (uploads are size-limited before that)
@@ -258,12 +259,10 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
         (the run's own stable lr, its formula) and ``warning``, ``landscape`` (or None).
     """
     from slopefit.solve.advise import advise, describe_bound, stable_bound
-    from slopefit.solve.preparation import gather_stats, reference_solution
     from slopefit.train.messages import unstable_lr_warning
 
-    stats = stats or gather_stats(data)
-    exact = exact or reference_solution(data, stats=stats)
-    scaler = stats.scaler(scaling)
+    plan = plan_fit(data, TrainConfig(scaling=scaling), stats=stats, reference=exact)
+    stats, exact, scaler = plan.stats, plan.ols, plan.scaler
     advice = advise(stats, scaling=scaling)
     options = {"momentum": momentum} if momentum and optimizer == "sgd" else {}
     own = stable_bound(advice.lambda_max, optimizer, options)
@@ -331,13 +330,11 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     import time
 
     from slopefit.errors import DivergenceError
-    from slopefit.solve.preparation import gather_stats, reference_solution
     from slopefit.train.training import fit
 
     config = request.config()
-    stats = gather_stats(data)
-    reference = reference_solution(data, stats=stats)
-    scaler = stats.scaler(config.scaling)
+    plan = plan_fit(data, config)
+    stats, reference, scaler = plan.stats, plan.ols, plan.scaler
     start = request.start
     if start is not None and (stats.n_features != 1):
         raise ConfigError("a starting point (W, B) needs data with one feature")

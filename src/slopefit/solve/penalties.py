@@ -255,6 +255,20 @@ def curvature(stats: SufficientStats, scaler: Scaler, penalty: Penalty | None, *
     return q
 
 
+def condition(stats: SufficientStats, scaler: Scaler, penalty: Penalty | None, *, fit_intercept: bool = True) -> float:
+    """``λmax/λmin`` of the Hessian (its smooth part with a penalty) in ``scaler``'s units; inf when singular.
+
+    Examples
+    --------
+    >>> from slopefit.solve.accumulation import compute_stats
+    >>> stats = compute_stats([(np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 2.0, 4.0]))], 1)
+    >>> round(condition(stats, stats.scaler("standardize"), None), 12)
+    1.0
+    """
+    lam = np.linalg.eigvalsh(curvature(stats, scaler, penalty, fit_intercept=fit_intercept))
+    return float(lam[-1] / lam[0]) if lam[0] > 0 else float("inf")
+
+
 def lr_bound(stats: SufficientStats, scaler: Scaler, penalty: Penalty | None, *, fit_intercept: bool = True) -> float:
     """``2 / lambda_max`` of the smooth part's Hessian (the ridge part included): full-batch sgd's bound.
 

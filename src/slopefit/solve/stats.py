@@ -309,24 +309,6 @@ class SufficientStats:
         a = (self.x_mean - scaler.x_mean) / s  # the scaled features' means (0 once centered)
         return np.block([[q_ww + np.outer(a, a), a[:, None]], [a[None, :], np.ones((1, 1))]])
 
-    def lr_bound(self, scaler: Scaler, *, fit_intercept: bool = True) -> float:
-        """``2 / lambda_max`` of the MSE Hessian ``2 Q`` in scaled units: the full-batch SGD bound.
-
-        Parameters
-        ----------
-        scaler : Scaler
-            The scaling of the parameters.
-        fit_intercept : bool, default True
-            Whether the model has an intercept; keyword-only.
-
-        Returns
-        -------
-        float
-            > 0; inf when the Hessian is 0.
-        """
-        lam_max = 2.0 * float(np.linalg.eigvalsh(self.curvature(scaler, fit_intercept=fit_intercept))[-1])
-        return 2.0 / lam_max if lam_max > 0 else float("inf")
-
 
 @dataclass(frozen=True)
 class LossSurface:

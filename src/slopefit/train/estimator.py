@@ -13,10 +13,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from slopefit.data.datasets import Dataset, check_weights
 from slopefit.solve.exact import solve_exact
-from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty
-from slopefit.solve.preparation import gather_stats, reference_solution
 from slopefit.train.config import TrainConfig
+from slopefit.train.plan import plan_fit
 from slopefit.train.training import fit
 
 SOLVERS = ("gd", "exact")
@@ -208,6 +207,4 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
 def _exact(data: Dataset, penalty: Penalty | None, fit_intercept: bool):
     """The exact weighted and/or penalised optimum (what ``solver="exact"`` returns)."""
-    stats = gather_stats(data)
-    ols = reference_solution(data, fit_intercept=fit_intercept, stats=stats)
-    return ols if penalty is None else solve_penalized(stats, penalty, fit_intercept=fit_intercept, ols=ols)
+    return plan_fit(data, TrainConfig(penalty=penalty, fit_intercept=fit_intercept)).exact

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from slopefit.solve.advise import describe_bound, stable_bound
+from slopefit.train.config import TrainConfig
+from slopefit.train.plan import Plan
 
 ILL_CONDITIONED = 1e8  # a condition number above which an automatic run not standardized is told to standardize
 
@@ -234,3 +236,31 @@ def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
     epochs = f"about {30 * math.sqrt(kappa) / 2:.2g} epochs" if math.isfinite(kappa) else "more epochs than any budget"
     return (f"with scale={scaling} the Hessian has κ={kappa:.2g}: even the heavy ball needs {epochs} to reach the "
             f"optimum, beyond the budget of {budget}; use --scale standardize")
+
+
+def run_warnings(plan: Plan, config: TrainConfig) -> list[str]:
+    """The warnings a full-batch run is given before it starts: an lr past its stable bound, or an
+    automatic run whose scaling is too ill-conditioned to converge in its budget.
+
+    Parameters
+    ----------
+    plan : Plan
+        From :func:`slopefit.train.plan.plan_fit` for this data and config.
+    config : TrainConfig
+        The run as asked (before its automatic settings are made concrete).
+
+    Returns
+    -------
+    list of str
+        Empty when there is nothing to say (and always for minibatch runs).
+    """
+    if config.batch_size is not None:
+        return []
+    if config.lr is not None:
+        warning = unstable_lr_warning(plan.lam_max, config.optimizer, config.options, config.lr,
+                                      penalty=config.penalty)
+    elif config.scaling != "standardize":
+        warning = slow_scaling_warning(plan.condition, config.scaling, config.budget)
+    else:
+        warning = None
+    return [warning] if warning else []

@@ -21,7 +21,7 @@ import numpy as np
 from slopefit.solve.decay import DecayEngine, decay_of, decayed_optimum
 from slopefit.solve.exact import ExactSolution
 from slopefit.solve.penalized_exact import solve_penalized
-from slopefit.solve.penalties import Penalty, PenaltyEngine
+from slopefit.solve.penalties import Penalty, PenaltyEngine, condition
 from slopefit.solve.penalties import lr_bound as penalized_lr_bound
 from slopefit.solve.preparation import gather_stats, reference_solution
 from slopefit.solve.scaling import Scaler
@@ -78,6 +78,11 @@ class Plan:
     def lam_max(self) -> float:
         """The largest eigenvalue of the objective's Hessian (scaled units), ``2/lr_bound``."""
         return 2.0 / self.lr_bound if self.lr_bound > 0 else 0.0
+
+    @property
+    def condition(self) -> float:
+        """``λmax/λmin`` of the Hessian (its smooth part with a penalty), scaled units; inf when singular."""
+        return condition(self.stats, self.scaler, self.penalty, fit_intercept=self.fit_intercept)
 
     def stats_engine(self, device: str = "cpu") -> StatsEngine | PenaltyEngine | DecayEngine:
         """The objective as a quadratic (plus L1 terms) about ``exact``: every full-batch loss and

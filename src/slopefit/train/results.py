@@ -181,6 +181,15 @@ class FitResult:
         return decay_of(self.config.optimizer, self.config.options)
 
     @property
+    def condition(self) -> float | None:
+        """``λmax/λmin`` of the Hessian the run stepped on (scaled units); None without statistics."""
+        if self.stats is None:
+            return None
+        from slopefit.solve.penalties import condition
+
+        return condition(self.stats, self.scaler, self.config.penalty, fit_intercept=self.config.fit_intercept)
+
+    @property
     def penalty_value(self) -> float:
         """What the penalty (or weight decay, ``wd/2 |theta|^2`` in scaled units) adds to the MSE at the
         fitted coefficients (0 without either)."""
