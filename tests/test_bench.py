@@ -20,8 +20,12 @@ def test_every_method_reports_a_gap_against_the_same_optimum():
     assert records["slopefit-stats"].epochs == records["slopefit-data"].epochs  # same optimizer path
     assert records["naive-loop"].rel_gap < 1e-5
     assert records["sklearn-linear"].rel_gap < 1e-3
-    assert records["floor-gram"].rel_gap is None and records["floor-gram"].seconds > 0
-    assert all(r.seconds > 0 for r in records.values())
+    # the floors fit no line and run no epochs; every loop reports its epochs (the seconds are
+    # reported for the benchmark's tables, never asserted: they depend on the machine)
+    for floor in ("floor-gram", "floor-matvec"):
+        assert records[floor].rel_gap is None and records[floor].epochs is None
+    for loop in ("naive-loop", "slopefit-stats", "slopefit-data", "slopefit-minibatch"):
+        assert isinstance(records[loop].epochs, int) and records[loop].epochs > 0
 
 
 def test_the_benchmark_data_has_offsets_and_float32_features():

@@ -64,7 +64,13 @@ def test_saves_every_n_steps(tmp_path):
     ck = Checkpointer(tmp_path / "c.ckpt", every_steps=10)
     fit(DATA, config, checkpoint=ck)
     assert [steps for steps, _, _ in ck.saves] == [10, 20, 30]  # inside the passes of epochs 3, 5 and 8
-    assert all(size > 0 and seconds < 5 for _, seconds, size in ck.saves)
+    # each save wrote the whole checkpoint (how long it took is a benchmark's business, not a test's):
+    # the file left is the last save, of the size recorded, and it reads back at its step
+    import torch
+
+    assert all(size > 0 for _, _, size in ck.saves)
+    assert ck.saves[-1][2] == (tmp_path / "c.ckpt").stat().st_size
+    assert torch.load(tmp_path / "c.ckpt", weights_only=True)["steps"] == 30
     full = Checkpointer(tmp_path / "f.ckpt", every_steps=4)
     fit(DATA, TrainConfig(lr=0.05, epochs=10), checkpoint=full)  # full batch: one step an epoch
     assert [steps for steps, _, _ in full.saves] == [4, 8]

@@ -119,9 +119,9 @@ def test_csv_byte_ranges_in_two_processes(data):
 
 
 def test_an_error_in_one_process_ends_every_process_with_one_line(data):
-    started = time.monotonic()
+    # every process ends: run() raises TimeoutExpired otherwise (a bound on a hang, not a timing to assert)
     proc = run(torchrun(3, "fit", "bad.parquet", "--save", "never.json"), data)
-    assert proc.returncode != 0 and time.monotonic() - started < TIMEOUT
+    assert proc.returncode != 0
     assert proc.stdout == "" and not (data / "never.json").exists()
     lines = own_lines(proc.stderr)
     assert len(lines) == 1, proc.stderr[-3000:]
@@ -258,7 +258,8 @@ def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_
 WORKER = """
 import json, sys
 import torch.distributed as dist
-from slopefit.dist.distributed import gather_stats, session
+from slopefit.dist.distributed import gather_stats
+from slopefit.dist.group import session
 from slopefit.dist.shards import open_share
 from slopefit.dist.tally import RowTally
 

@@ -55,7 +55,7 @@ def _linnerud_views(scale: str):
     from sklearn.datasets import load_linnerud
 
     from slopefit.data.datasets import Dataset
-    from slopefit.train.training import gather_stats
+    from slopefit.solve.preparation import gather_stats
     from slopefit.views.plotting.landscape import ParamPath
 
     raw = load_linnerud()

@@ -204,9 +204,9 @@ def load(args: argparse.Namespace):
 
 def in_group(handler: Callable[[argparse.Namespace, object], int], args: argparse.Namespace) -> int:
     """``handler(args, group)``: inside torchrun's process group when started by torchrun
-    (:mod:`slopefit.dist.distributed`; :func:`slopefit.cli.main` has silenced every process but 0), else
+    (:mod:`slopefit.dist.group`; :func:`slopefit.cli.main` has silenced every process but 0), else
     with None."""
-    from slopefit.dist.distributed import launched, session
+    from slopefit.dist.group import launched, session
 
     if not launched():
         return handler(args, None)

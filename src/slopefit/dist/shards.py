@@ -179,6 +179,8 @@ class Share:
         Files in the whole run.
     design : slopefit.data.design.Design or None
         How text columns or a formula make the features (alike in every process), or None.
+    group : slopefit.dist.group.Group or None
+        The process group the share belongs to (its collectives), None for a run of one.
     tally : dict
         Filled by the statistics pass: ``"dropped"`` rows left out for empty cells by every process.
     """
@@ -191,6 +193,7 @@ class Share:
     world_size: int = 1
     files: int = 1
     design: Any = field(default=None, repr=False, compare=False)
+    group: Any = field(default=None, repr=False, compare=False)  # slopefit.dist.group.Group, None for a run of one
     tally: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -245,7 +248,7 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         This process and how many there are; keyword-only.
     x, y, chunk_rows, sep, decimal, missing, formula
         As :func:`slopefit.data.tables.open_table`; every file must have the columns used.
-    group : slopefit.dist.distributed.Group or None, default None
+    group : slopefit.dist.group.Group or None, default None
         The run's processes: text columns (categories) and a formula get the levels of every
         process's share (:func:`slopefit.dist.sharedesign.share_design`, a collective: every process
         calls it); None: ``rank`` reads alone (only ``world_size`` 1 may then have categories).
@@ -325,5 +328,6 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
                  for p in parts]
         features, target = design.columns, design.target
     return Share(parts=tuple(parts), feature_names=features, target_name=target, name=label,
-                 rank=rank, world_size=world_size, files=len(files), design=design if text or formula else None)
+                 rank=rank, world_size=world_size, files=len(files), design=design if text or formula else None,
+                 group=group)
 

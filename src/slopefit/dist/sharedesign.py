@@ -28,7 +28,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
     ----------
     parts : sequence of TableSource
         This process's parts (may be empty), not yet through a design.
-    group : slopefit.dist.distributed.Group or None
+    group : slopefit.dist.group.Group or None
         None: a run of one (its parts are every part).
     used : sequence of str
         The columns read (features or a formula's columns, and the target); keyword-only (as are all below).
@@ -56,7 +56,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
     """
     from slopefit.data.columns import MAX_LEVELS
     from slopefit.data.design import Design, streamed_design
-    from slopefit.dist.distributed import agree, gather_objects
+    from slopefit.dist.group import agree, gather_objects
     from slopefit.data.readers import first_line
 
     names = [*text, *(c for c in inputs if c in forced and c not in text)]
@@ -99,7 +99,7 @@ def _broadcast(group, item, *, source: int):
         return item
     import torch.distributed as dist
 
-    from slopefit.dist.distributed import collective
+    from slopefit.dist.group import collective
 
     box = [item if group.rank == source else None]
     with collective("exchanging what each read"):

@@ -3,7 +3,7 @@
 Under torchrun each process reads its own share; the bar of process 0 should count them all.
 A collective per chunk would hold every process at the pace of the slowest, so each process
 instead writes its count into the key-value store torchrun's rendezvous gave the process group
-(:func:`slopefit.dist.distributed.store`: a TCP store, one small message), at most every
+(:attr:`slopefit.dist.group.Group.store`: a TCP store, one small message), at most every
 ``interval`` seconds and once at the end of its share; process 0 adds the others' last counts
 to its own when it draws. Once the statistics are summed (one all-reduce that the pass makes
 anyway), process 0 reports their exact row count.
@@ -20,7 +20,7 @@ class RowTally:
 
     Parameters
     ----------
-    group : slopefit.dist.distributed.Group or None
+    group : slopefit.dist.group.Group or None
         None: a run of one (its own rows are every row).
     on_rows : callable or None
         ``on_rows(rows)``, called in process 0 only.
@@ -29,13 +29,11 @@ class RowTally:
     """
 
     def __init__(self, group, on_rows: Callable[[int], None] | None, *, interval: float = 0.25) -> None:
-        from slopefit.dist.distributed import store
-
         self.group = group
         self.on_rows = on_rows if group is None or group.leader else None
         self.interval = interval
         self.others = 0  # process 0: the other processes' rows, as last read from the store
-        self._store = store() if group is not None and group.world_size > 1 and on_rows is not None else None
+        self._store = group.store if group is not None and group.world_size > 1 and on_rows is not None else None
         self._at = -float("inf")
 
     def read(self, rows: int) -> None:

@@ -132,7 +132,7 @@ class Checkpointer:
     resume : str or None, default None
         A checkpoint file to go on from, ``"auto"`` (``path`` when it exists, else a fresh
         start), or None (a fresh start, ``path`` overwritten); keyword-only.
-    group : slopefit.dist.distributed.Group or None, default None
+    group : slopefit.dist.group.Group or None, default None
         The processes of a distributed run; keyword-only.
 
     Attributes
@@ -216,7 +216,7 @@ class Checkpointer:
             self._steps = state.epoch  # one step an epoch
         stop = self._signal
         if self._minibatch and self.group is not None:
-            from slopefit.dist.distributed import all_sum
+            from slopefit.dist.group import all_sum
 
             stop = int(all_sum(self.group, np.array([stop or 0]), op="max")[0]) or None
         if self._due() or stop:
@@ -227,14 +227,14 @@ class Checkpointer:
     def at_step(self, run) -> None:
         """After a minibatch step: save when due or when a signal came (the pass's position with it);
         after a signal, raise :class:`Stopped`. The processes of a distributed run agree on the
-        signal in the step's own all-reduce (:attr:`slopefit.dist.distributed.ShardEngine.votes`)."""
+        signal in the step's own all-reduce (:attr:`slopefit.train.engines.ShardEngine.votes`)."""
         self._steps += 1
         stop = self._signal
         if self.group is not None:
             if getattr(run.engine, "votes", None) is not None:
                 stop = run.engine.agreed
             else:  # an engine that adds up no votes: one all-reduce of the signal
-                from slopefit.dist.distributed import all_sum
+                from slopefit.dist.group import all_sum
 
                 stop = int(all_sum(self.group, np.array([stop or 0]), op="max")[0]) or None
         if self._due() or stop:

@@ -13,11 +13,16 @@ minibatch epochs; ``StreamEngine`` runs minibatch epochs over a file read in chu
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from slopefit.data.datasets import Dataset
+from slopefit.dist.group import Group, collective, gather_objects
+from slopefit.dist.shards import Share
+from slopefit.errors import ConfigError
 from slopefit.solve.accumulation import as_tensor, one_torch_thread
 from slopefit.solve.objective import mse, predict
 from slopefit.solve.scaling import Scaler
@@ -347,14 +352,10 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
         ``stats_engine`` for "stats"; for "data", a :class:`DataEngine` on a Dataset or on a
         file read whole (full batch), else a :class:`StreamEngine` over the file.
     """
-    from slopefit.data.datasets import Dataset
-    from slopefit.dist.shards import Share
 
     if name == "stats":
         return stats_engine
     if isinstance(data, Share):  # this process's share of a run of several (slopefit.dist.distributed)
-        from slopefit.dist.distributed import share_engine
-
         return share_engine(name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
     if isinstance(data, Dataset):
         return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, stats_engine=stats_engine)
@@ -362,3 +363,121 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
         rows = data.read_all()
         return DataEngine.from_arrays(rows.X, rows.y, scaler, dtype=dtype, device=device)
     return StreamEngine(data, scaler, stats_engine, dtype=dtype, device=device)
+
+
+def share_engine(name: str, share, scaler, stats_engine, *, full_batch: bool, dtype, device: str):
+    """The engine of a run on a :class:`slopefit.dist.shards.Share` (see :func:`slopefit.train.engines.make_engine`).
+
+    Full batch on the rows is possible only for a run of one (its rows are all here); minibatches
+    run on :class:`ShardEngine` over this process's rows held in memory.
+
+    Raises
+    ------
+    ConfigError
+        ``engine="data"`` full batch under torchrun.
+    """
+    if name == "stats":
+        return stats_engine
+    group = share.group
+    X, y = share.read_all()
+    local = DataEngine.from_arrays(X, y, scaler, dtype=dtype, device=device, stats_engine=stats_engine)
+    if full_batch:
+        if group is not None and group.world_size > 1:
+            raise ConfigError("under torchrun a full-batch run trains on the statistics added up over every "
+                              "process (--engine stats, the default); --engine data needs --batch-size")
+        return local
+    return ShardEngine(local.X, local.y, stats_engine, group)
+
+
+class ShardEngine:
+    """Minibatches of one global shuffle, each process stepping with the batch rows it holds.
+
+    Every process draws the same permutation of all ``n`` rows from the run's generator
+    (``torch.randperm(n)``, as :class:`slopefit.train.engines.DataEngine` does for one process), so
+    global batch ``k`` is the same rows whatever the number of processes; a process gathers
+    the rows of each batch it holds (they may be none), and :meth:`batch_closure` all-reduces
+    ``[X_b^T r, sum r, r^T r]`` before setting ``W.grad = (2/m) X^T r`` and ``B.grad = (2/m) sum r``.
+
+    Parameters
+    ----------
+    X : Tensor, shape (local rows, n_features)
+        This process's scaled features, in data order.
+    y : Tensor, shape (local rows,)
+    stats_engine : StatsEngine
+        The whole-data loss of each epoch.
+    group : Group or None
+
+    Attributes
+    ----------
+    votes : callable or None
+        ``votes() -> (a, b)``: two flags of this process added to each step's all-reduce (a
+        checkpoint's signals: the processes learn of one at the same step, at no extra cost).
+    agreed : int or None
+        After a step with ``votes``: SIGTERM's or SIGINT's number when any process voted for it, else None.
+    """
+
+    def __init__(self, X, y, stats_engine, group: Group | None) -> None:
+        counts = [int(c) for c in gather_objects(group, int(X.shape[0]))]
+        self.X, self.y = X, y
+        self.stats_engine = stats_engine
+        self.group = group
+        self.first = sum(counts[: group.rank]) if group is not None else 0  # global index of the first local row
+        self.n = sum(counts)
+        self._rows = 0  # rows of the global batch being stepped
+        self.votes: Callable[[], tuple[float, float]] | None = None
+        self.agreed: int | None = None
+
+    def loss(self, W, B):
+        """The full-data MSE from the statistics (:meth:`StatsEngine.loss`)."""
+        return self.stats_engine.loss(W, B)
+
+    def whole_loss(self, W, B) -> float:
+        """The full-data MSE as a float from the statistics."""
+        return self.stats_engine.whole_loss(W, B)
+
+    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
+        """One pass over the global shuffle: ``step(Xb, yb)`` with this process's rows of each batch."""
+        import torch
+
+        order = torch.randperm(self.n, generator=generator)
+        first, last = self.first, self.first + int(self.X.shape[0])
+        where = torch.nonzero((order >= first) & (order < last)).squeeze(1)  # positions held here
+        rows = (order[where] - first).to(self.X.device)
+        Xs, ys = self.X.index_select(0, rows), self.y.index_select(0, rows)
+        starts = list(range(0, self.n, batch_size))
+        bounds = torch.searchsorted(where, torch.tensor([*starts, self.n])).tolist()
+        for k, start in enumerate(starts):
+            self._rows = min(batch_size, self.n - start)
+            step(Xs[bounds[k]:bounds[k + 1]], ys[bounds[k]:bounds[k + 1]])
+
+    def batch_closure(self, Xb, yb, W, B):
+        """The closure of one step (see :func:`slopefit.train.loop.batch_closure`), with the sums all-reduced."""
+        import torch
+
+        rows, group, votes = self._rows, self.group, self.votes
+
+        def closure():
+            with torch.no_grad():
+                residual = Xb @ W - yb if B is None else torch.addmv(B - yb, Xb, W)  # (local batch,) Yp - Y
+                parts = [Xb.T @ residual, *([residual.sum(dim=0, keepdim=True)] if B is not None else []),
+                         (residual @ residual).reshape(1)]
+                if votes is not None:
+                    parts.append(torch.tensor(votes(), dtype=residual.dtype, device=residual.device))
+                sums = torch.cat(parts)
+                if group is not None:
+                    import torch.distributed as dist
+
+                    with collective("adding up a minibatch gradient"):
+                        dist.all_reduce(sums)
+                if votes is not None:
+                    term, interrupt = sums[-2:].tolist()
+                    self.agreed = int(signal.SIGTERM) if term else (int(signal.SIGINT) if interrupt else None)
+                    sums = sums[:-2]
+                scale = 2.0 / rows
+                d = W.shape[0]
+                W.grad = sums[:d].mul(scale)
+                if B is not None:
+                    B.grad = sums[d:d + 1].mul(scale)
+                return sums[-1] / rows
+
+        return closure
