@@ -60,18 +60,18 @@ def drawn(monkeypatch):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from slopefit.views import plotting
-    from slopefit.views.plotting import diagnostics, landscape
+    from slopefit.views.plotting import charts, diagnostics, landscape, style
 
     figures = []
-    save = plotting._save
+    save = style.save_figure
 
     def keep(fig, path):
         figures.append(fig)
         return save(fig, path)
 
-    monkeypatch.setattr(plotting, "_save", keep)
-    monkeypatch.setattr(landscape, "_save", keep)
-    monkeypatch.setattr(diagnostics, "_save", keep)
+    monkeypatch.setattr(charts, "save_figure", keep)
+    monkeypatch.setattr(landscape, "save_figure", keep)
+    monkeypatch.setattr(diagnostics, "save_figure", keep)
 
     def last():
         fig = figures[-1]

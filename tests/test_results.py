@@ -97,13 +97,26 @@ def test_summary_prints_the_table_the_cli_shows():
     summary = fit(statsmodels_data("longley")).summary()
     text = str(summary)
     lines = text.splitlines()
-    # the printed coefficients and standard errors are statsmodels' to the 6 significant digits printed
-    # (longley: cond ~1e9, but both solve in float64 with refinement; printing rounds at 5e-6 relative)
+    # every number of the table is statsmodels' to the digits printed: coef and the interval with 6
+    # significant digits (rounding moves them by <= 5e-6 relative), std err and P>|t| with 4 (<= 5e-4),
+    # t with 3 decimals (<= 5e-4 absolute); plus what statsmodels' own solve may lose, eps * cond([X, 1])
+    # relative on coef and std err (pinv of the unscaled design, cond 4.9e9 on longley: 1.1e-6; 1e-12
+    # measured here), carried into t = coef / se (twice that), p (times 2 f(t) |t| / p <= 6.7 here) and
+    # the bounds coef -+ q se (an error in either moves a bound by that share of |coef| + q se)
     data = longley.load_pandas()
-    ols = sm.OLS(data.endog, sm.add_constant(data.exog, prepend=False)).fit()
-    printed = np.array([[float(v) for v in line.split()[1:3]] for line in lines[3:10]])  # (7, 2): coef, std err
-    np.testing.assert_allclose(printed[:, 0], ols.params.to_numpy(), rtol=5e-5)
-    np.testing.assert_allclose(printed[:, 1], ols.bse.to_numpy(), rtol=5e-4)
+    design = sm.add_constant(data.exog, prepend=False)
+    ols = sm.OLS(data.endog, design).fit()
+    solver = np.finfo(np.float64).eps * np.linalg.cond(design)
+    printed = np.array([[float(v) for v in line.split()[1:]] for line in lines[3:10]])  # (7, 6)
+    coef, std_err, t, p, low, high = printed.T
+    np.testing.assert_allclose(coef, ols.params.to_numpy(), rtol=5e-6 + solver)
+    np.testing.assert_allclose(std_err, ols.bse.to_numpy(), rtol=5e-4 + solver)
+    np.testing.assert_allclose(t, ols.tvalues.to_numpy(), rtol=2 * solver, atol=5e-4)
+    np.testing.assert_allclose(p, ols.pvalues.to_numpy(), rtol=5e-4 + 7 * 2 * solver)
+    bounds = ols.conf_int().to_numpy()  # (7, 2)
+    spread = np.abs(ols.params.to_numpy()) + (bounds[:, 1] - bounds[:, 0]) / 2  # |coef| + q se
+    for got, want in ((low, bounds[:, 0]), (high, bounds[:, 1])):
+        assert np.all(np.abs(got - want) <= 5e-6 * np.abs(want) + solver * spread), (got, want)
     assert lines[0] == "least-squares statistics (OLS at the exact optimum, 16 rows, 9 residual dof):"
     assert lines[1].split() == ["coef", "std", "err", "t", "P>|t|", "[0.025", "0.975]"]
     assert [line.split()[0] for line in lines[3:10]] == ["GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR",

@@ -244,7 +244,8 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
         return events
 
     async def scenario() -> dict:
-        pool = JobPool(workers=1, max_jobs=4)
+        # no time limit that could end a run: a run that ends cancelled was cancelled by its page
+        pool = JobPool(workers=1, max_jobs=4, max_seconds=3600)
         pool.start()
         kept: list = []
         try:
@@ -252,11 +253,16 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
             job = pool.open()
             stream = pool.stream(job, lambda: (data, long_run), kept.append)
             first = await asyncio.wait_for(lines(stream, lambda ev: any(e["type"] == "epoch" for e in ev)), 120)
+            left, deliver, finish = job.task, job.task.deliver, job.task.finish  # what its worker still sends
+            left_events: list[dict] = []
+            left_results: list = []
+            left.deliver = lambda chunk: (left_events.extend(json.loads(line) for line in chunk.splitlines()),
+                                          deliver(chunk))
+            left.finish = lambda result: (left_results.append(result), finish(result))
             await stream.aclose()
-            left = time.perf_counter()
             job = pool.open()
+            # one worker: the next run starts only once the left one has ended
             second = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 60)
-            freed = time.perf_counter() - left
             # a worker killed in the middle of a run: one error line, then a new worker trains the next
             job = pool.open()
             stream = pool.stream(job, lambda: (data, long_run), kept.append)
@@ -265,14 +271,18 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
             crashed = await asyncio.wait_for(lines(stream), 30)
             job = pool.open()
             third = await asyncio.wait_for(lines(pool.stream(job, lambda: (data, short_run), kept.append)), 120)
-            return {"first": first, "second": second, "freed": freed, "crashed": crashed, "third": third,
-                    "kept": kept, "started": pool.processes.started}
+            return {"first": first, "second": second, "left": left_events, "left_results": left_results,
+                    "crashed": crashed, "third": third, "kept": kept, "started": pool.processes.started}
         finally:
             pool.shutdown()
 
     out = asyncio.run(scenario())
     assert out["first"][0]["type"] == "job" and out["first"][-1]["type"] == "epoch"
-    assert out["freed"] < 30  # the left run stopped at its next epoch, not after its 5000 (~60 s on one core)
+    # the left run stopped at an epoch boundary because its page left, not after its 5000 epochs (~60 s on
+    # one core): its last event is the cancellation, it kept no result, and its epochs end short of 5000
+    assert out["left"][-1] == {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    assert out["left_results"] == [None]
+    assert all(e["e"] < 5000 for e in out["left"] if e["type"] == "epoch")
     assert [e for e in out["crashed"] if e["type"] == "error"] == [out["crashed"][-1]]
     assert re.fullmatch(r"slopefit: the process running this run stopped \(exit code -9\); run it again",
                         out["crashed"][-1]["message"])

@@ -28,9 +28,8 @@ from slopefit.train.results import FitResult, History, Progress
 from slopefit.train.sweep import SweepResult, grid, sweep
 from slopefit.train.training import fit
 from slopefit.train.validation import CrossValidation, cross_validate, holdout
+from slopefit.version import __version__  # noqa: E402
 from slopefit.views.persistence import Model, load_model, model_from_result, save_model
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConfigError", "CrossValidation", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult",

@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each command module adds its own."""
-    from slopefit import __version__
+    from slopefit.version import __version__
 
     parser = _Parser(prog="slopefit", description="Linear regression by gradient descent on PyTorch, "
                      "checked against the exact least-squares answer.")

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from slopefit.cli.arguments import UsageError, positive_int
-from slopefit.cli.render import table
+from slopefit.views.tables import table
 
 EXIT_OK = 0
 

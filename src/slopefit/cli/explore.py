@@ -18,8 +18,8 @@ from slopefit.cli.arguments import (
     optimizer_options,
     write_report,
 )
-from slopefit.cli.render import table
 from slopefit.errors import ConfigError
+from slopefit.views.tables import table
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -134,9 +134,10 @@ def _objective_line(penalty, weights: str | None) -> str:
     """What every run minimises, when not the MSE: ``"penalty: lasso alpha=0.1 (...)"``, the weights; else ""."""
     lines = []
     if penalty is not None:
-        from slopefit.cli.render import _SKLEARN
+        from slopefit.views.tables import SKLEARN_ESTIMATORS
 
-        lines.append(f"penalty: {penalty.describe()} (scikit-learn's {_SKLEARN[penalty.kind]}): every loss below is "
+        estimator = SKLEARN_ESTIMATORS[penalty.kind]
+        lines.append(f"penalty: {penalty.describe()} (scikit-learn's {estimator}): every loss below is "
                      f"the objective {penalty.objective()}, loss* its exact optimum\n")
     if weights is not None:
         lines.append(f"weights: column {weights!r} (weighted least squares; not a feature)\n")

@@ -15,8 +15,8 @@ from slopefit.cli.arguments import (
     penalty_of,
     positive_int,
 )
-from slopefit.cli.render import numbers, table
 from slopefit.errors import ConfigError
+from slopefit.views.tables import numbers, table
 
 EXIT_OK = 0
 

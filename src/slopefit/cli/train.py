@@ -25,7 +25,7 @@ from slopefit.cli.arguments import (
     reading_notes,
     write_report,
 )
-from slopefit.cli.render import heldout_table, plural, table
+from slopefit.views.tables import heldout_table, plural, table
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 
@@ -86,7 +86,6 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace, group) -> int:
-    from slopefit.cli.render import fit_report
     from slopefit.dist.shards import is_many
     from slopefit.solve.preparation import gather_stats, row_passes
     from slopefit.train.checkpoint import Stopped
@@ -95,6 +94,7 @@ def _fit(args: argparse.Namespace, group) -> int:
     from slopefit.train.training import fit, intercept_of
     from slopefit.views.figures import diagnostics_note, fit_figures
     from slopefit.views.progress import ProgressBar
+    from slopefit.views.tables import fit_report
 
     options = optimizer_options(args.option)
     if args.momentum is not None:

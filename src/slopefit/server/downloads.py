@@ -51,10 +51,10 @@ def model_json(run: FinishedRun) -> bytes:
 
 def report_html(run: FinishedRun, lang: str) -> bytes:
     """The page ``slopefit fit --report`` writes for this run: the printed block and its figures."""
-    from slopefit.cli.render import fit_report
     from slopefit.texts import text
     from slopefit.views.figures import fit_figures
     from slopefit.views.report import Section, write_report
+    from slopefit.views.tables import fit_report
 
     result = run.result
     with tempfile.TemporaryDirectory(prefix="slopefit-report-") as folder:

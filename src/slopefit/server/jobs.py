@@ -21,9 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from slopefit.errors import ConfigError, DataError, SlopefitError
 from slopefit.server.playground import Cancelled
-from slopefit.server.workers import ProcessPool, Task, WorkersBroken
+from slopefit.server.workers import ProcessPool, Task, WorkersBroken, error_event
 
 log = logging.getLogger("slopefit.server")
 
@@ -41,20 +40,6 @@ class Job:
     cancelled: threading.Event = field(default_factory=threading.Event)
     worker: Any = None  # the worker process running it, once handed to one
     task: Any = None
-
-
-def error_event(exc: BaseException) -> dict:
-    """The event a failed job sends: the library's one-line message, the CLI's prefix, a kind."""
-    if isinstance(exc, Cancelled):
-        return {"type": "error", "kind": "cancelled", "message": "cancelled"}
-    if isinstance(exc, ConfigError):
-        return {"type": "error", "kind": "config", "message": f"slopefit: {exc}"}
-    if isinstance(exc, DataError):
-        return {"type": "error", "kind": "data", "message": f"slopefit: {exc}"}
-    if isinstance(exc, SlopefitError):
-        return {"type": "error", "kind": "run", "message": f"slopefit: {exc}"}
-    log.exception("a run failed", exc_info=exc)
-    return {"type": "error", "kind": "internal", "message": f"slopefit: internal error ({type(exc).__name__}: {exc})"}
 
 
 class JobPool:

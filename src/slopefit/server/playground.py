@@ -217,9 +217,9 @@ def _predicted(data: Dataset, result) -> dict:
 
 def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict | None:
     """The contour panel: the loss above its minimum on a grid over the window the landscape
-    figure uses for this path (:func:`slopefit.views.plotting.landscape._landscape_grid`), in the
+    figure uses for this path (:func:`slopefit.views.plotting.landscape.landscape_grid`), in the
     scaled (W, B) the optimizer sees; None for more than one feature."""
-    from slopefit.views.plotting.landscape import ParamPath, _landscape_grid
+    from slopefit.views.plotting.landscape import ParamPath, landscape_grid
 
     if stats.n_features != 1:
         return None
@@ -228,7 +228,7 @@ def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict |
     ws = [w for w in path_w if math.isfinite(w)] or [minimum[0]]
     bs = [b for b in path_b if math.isfinite(b)] or [minimum[1]]
     path = ParamPath("", list(range(len(ws))), ws, bs, [], [])
-    Wg, Bg, gap, rise = _landscape_grid(surface, [path], minimum, points=LANDSCAPE_POINTS)
+    Wg, Bg, gap, rise = landscape_grid(surface, [path], minimum, points=LANDSCAPE_POINTS)
     top = float(np.nanmax(gap))
     low = 1e-3 * (rise if rise else top)  # as the landscape figure: innermost ellipse 1/30 of the window
     return {"w": [float(Wg.min()), float(Wg.max())], "b": [float(Bg.min()), float(Bg.max())],

@@ -25,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slopefit.errors import ConfigError, DataError, SlopefitError
+from slopefit.server.playground import Cancelled
+
 log = logging.getLogger("slopefit.server")
 
 FLUSH_SECONDS = 0.02  # a run's events are sent in chunks at most this far apart
@@ -83,7 +86,6 @@ def _serve(tasks, events, cancel) -> None:
 def _run(events, cancel, data, request, seconds: float) -> Any:
     """One run in a worker process: its events sent in chunks; its result (None when it failed)."""
     from slopefit.server import playground
-    from slopefit.server.jobs import error_event
 
     pending: list[str] = []
     last = time.monotonic()
@@ -293,3 +295,17 @@ class ProcessPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(timeout=1)
+
+
+def error_event(exc: BaseException) -> dict:
+    """The event a failed job sends: the library's one-line message, the CLI's prefix, a kind."""
+    if isinstance(exc, Cancelled):
+        return {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    if isinstance(exc, ConfigError):
+        return {"type": "error", "kind": "config", "message": f"slopefit: {exc}"}
+    if isinstance(exc, DataError):
+        return {"type": "error", "kind": "data", "message": f"slopefit: {exc}"}
+    if isinstance(exc, SlopefitError):
+        return {"type": "error", "kind": "run", "message": f"slopefit: {exc}"}
+    log.exception("a run failed", exc_info=exc)
+    return {"type": "error", "kind": "internal", "message": f"slopefit: internal error ({type(exc).__name__}: {exc})"}

@@ -302,7 +302,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     names = tuple(feature_names or (f"x{j}" for j in range(d))) + (("intercept",) if fit_intercept else ())
     cxx, _, tss = stats.centered() if fit_intercept else stats.raw()
     x_mean = stats.x_mean if fit_intercept else np.zeros(d)
-    cxx_inv = _inverse(cxx)
+    cxx_inv = inverse_matrix(cxx)
     if rss is None:
         rss = total * stats.loss(coef, intercept, fit_intercept=fit_intercept)
     rss = float(rss)
@@ -387,7 +387,7 @@ def variance_inflation(cxx: np.ndarray) -> np.ndarray | None:
     return vif
 
 
-def _inverse(cxx: np.ndarray) -> np.ndarray:
+def inverse_matrix(cxx: np.ndarray) -> np.ndarray:
     """``Cxx^-1`` through the correlation matrix (unit diagonal), pseudo-inverse if singular."""
     spread = np.sqrt(np.diag(cxx))
     spread = np.where(spread > 0, spread, 1.0)

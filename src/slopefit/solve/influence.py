@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.solve.accumulation import DEFAULT_CHUNK_ROWS
-from slopefit.solve.refinement import _as_numpy
+from slopefit.solve.refinement import as_numpy
 from slopefit.solve.stats import SufficientStats
 
 SAMPLE_ROWS = 5_000  # rows the diagnostics figures draw at most
@@ -178,7 +178,7 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     >>> round(float(inf.sample.leverage[4]), 4), int(inf.top_cooks.rows[0])
     (0.92, 4)
     """
-    from slopefit.solve.inference import _inverse
+    from slopefit.solve.inference import inverse_matrix
 
     if limit < 1:
         raise ValueError(f"limit must be at least 1 row, got {limit}")
@@ -188,7 +188,7 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     d, n = stats.n_features, stats.n
     p = d + (1 if fit_intercept else 0)
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
-    cxx_inv = _inverse(cxx)  # (n_features, n_features)
+    cxx_inv = inverse_matrix(cxx)  # (n_features, n_features)
     x_mean = stats.x_mean if fit_intercept else np.zeros(d)
     y_mean = stats.y_mean if fit_intercept else 0.0
     # the line on centered columns: y - y_mean = (X - x_mean) @ coef + offset
@@ -200,8 +200,8 @@ def influence(stats: SufficientStats, rows: Callable[[], Iterable[tuple[Any, Any
     best_resid: list[tuple[np.ndarray, ...]] = []
     done, rss_pass = 0, 0.0
     for chunk in rows():
-        X, y = _as_numpy(chunk[0]), _as_numpy(chunk[1])
-        weights = _as_numpy(chunk[2]) if len(chunk) > 2 else None
+        X, y = as_numpy(chunk[0]), as_numpy(chunk[1])
+        weights = as_numpy(chunk[2]) if len(chunk) > 2 else None
         for start in range(0, X.shape[0], DEFAULT_CHUNK_ROWS):
             xc = X[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - x_mean  # (rows, n_features)
             yc = y[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - y_mean

@@ -247,7 +247,7 @@ def _residual_pass(chunks: Iterable[tuple[Any, Any]], coef: np.ndarray, offset: 
     n, rss = 0, 0.0
     ax_r, sum_r = np.zeros(coef.shape[0]), 0.0
     for X, y in chunks:
-        X, y = _as_numpy(X), _as_numpy(y)
+        X, y = as_numpy(X), as_numpy(y)
         for start in range(0, X.shape[0], DEFAULT_CHUNK_ROWS):
             xs = X[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - x_shift  # (rows, n_features)
             r = (y[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - y_shift) - xs @ coef - offset
@@ -259,7 +259,7 @@ def _residual_pass(chunks: Iterable[tuple[Any, Any]], coef: np.ndarray, offset: 
     return n, rss, ax_r, sum_r
 
 
-def _as_numpy(a) -> np.ndarray:
+def as_numpy(a) -> np.ndarray:
     """A numpy view of a numpy array or a (CPU) torch tensor."""
     if isinstance(a, np.ndarray):
         return a

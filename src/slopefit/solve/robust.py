@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.solve.accumulation import DEFAULT_CHUNK_ROWS
-from slopefit.solve.refinement import _as_numpy
+from slopefit.solve.refinement import as_numpy
 from slopefit.solve.stats import SufficientStats
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")  # what Summary and ``slopefit fit --cov`` accept
@@ -77,7 +77,7 @@ def robust_covariance(stats: SufficientStats, rows: Callable[[], Iterable[tuple[
     meat = np.zeros((p, p))
     seen = 0
     for X, y in rows():
-        X, y = _as_numpy(X), _as_numpy(y)
+        X, y = as_numpy(X), as_numpy(y)
         for start in range(0, X.shape[0], DEFAULT_CHUNK_ROWS):
             xc = X[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - x_mean  # (rows, n_features)
             e = (y[start:start + DEFAULT_CHUNK_ROWS].astype(np.float64) - y_mean) - xc @ coef - offset

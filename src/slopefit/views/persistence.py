@@ -210,7 +210,7 @@ def model_from_result(result) -> Model:
     -------
     Model
     """
-    from slopefit import __version__
+    from slopefit.version import __version__
 
     info = {
         "scaling": result.scaler.to_dict(),

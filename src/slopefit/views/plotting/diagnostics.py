@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.views.plotting import _new_figure, _save, rc_params
+from slopefit.views.plotting.style import new_figure, rc_params, save_figure
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
     import matplotlib
 
     with matplotlib.rc_context(rc_params()):
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         _points(ax, np.asarray(fitted, dtype=np.float64), np.asarray(resid, dtype=np.float64))
         ax.axhline(0.0, linestyle="--", color="gray", linewidth=1)
         if trend is not None and len(trend[0]) > 1:
@@ -102,7 +102,7 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
         _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_label: str = "", xlabel: str,
@@ -139,7 +139,7 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
     theoretical = np.asarray(theoretical, dtype=np.float64)
     ordered = np.asarray(ordered, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         _points(ax, theoretical, ordered)
         if len(theoretical):
             lo, hi = float(theoretical[0]), float(theoretical[-1])
@@ -148,7 +148,7 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
         _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[float], marked: Sequence[Marked],
@@ -191,7 +191,7 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
     leverage = np.asarray(leverage, dtype=np.float64)
     student = np.asarray(student, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = _new_figure()
+        fig, ax = new_figure()
         _points(ax, leverage, student)
         ax.axhline(0.0, linestyle=":", color="gray", linewidth=1)
         xs = np.concatenate([leverage, [m.x for m in marked]]) if marked else leverage
@@ -214,4 +214,4 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _legend(fig, ax)
         _titled(ax, title, note)
-        return _save(fig, path)
+        return save_figure(fig, path)

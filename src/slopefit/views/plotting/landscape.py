@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from slopefit.atomic import atomic_path
-from slopefit.views.plotting import _new_figure, _readable_log_ticks, _save, rc_params
+from slopefit.views.plotting.style import new_figure, rc_params, readable_log_ticks, save_figure
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _landscape_window(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float,
     return span(ws), span(bs), None
 
 
-def _landscape_grid(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], points: int = 160):
+def landscape_grid(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], points: int = 160):
     """The window's grid and the loss above the minimum on it: ``(Wg, Bg, gap, rise)``."""
     (w0, w1), (b0, b1), rise = _landscape_window(loss_fn, paths, minimum)
     Wg, Bg = np.meshgrid(np.linspace(w0, w1, points), np.linspace(b0, b1, points))  # (points, points) each
@@ -121,7 +121,7 @@ def _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label
     ax.contour(Wg, Bg, gap, levels=levels, colors="#5a6b80", linewidths=0.6, alpha=0.8)
     bar = fig.colorbar(filled, ax=ax)
     bar.set_label(colorbar_label)
-    _readable_log_ticks(bar.ax.yaxis)
+    readable_log_ticks(bar.ax.yaxis)
     ax.plot(*minimum, marker="*", color="gold", markeredgecolor="black", markersize=16, linestyle="none",
             label=min_label, zorder=7)
     ax.set_xlim(float(Wg.min()), float(Wg.max()))
@@ -197,13 +197,13 @@ def plot_landscape(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, fl
     import matplotlib
 
     with matplotlib.rc_context(rc_params()):
-        fig, ax = _new_figure(size=(7.4, 6.4))
-        Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum)
+        fig, ax = new_figure(size=(7.4, 6.4))
+        Wg, Bg, gap, rise = landscape_grid(loss_fn, paths, minimum)
         _draw_contour(fig, ax, Wg, Bg, gap, rise, minimum, min_label, colorbar_label)
         _draw_paths(ax, paths, None, start_label, end_label)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         fig.legend(loc="outside lower center", ncols=min(3, len(paths) + 3), fontsize=8)
-        return _save(fig, path)
+        return save_figure(fig, path)
 
 
 def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[float, float], gif_path, html_path, *,
@@ -266,7 +266,7 @@ def animate_paths(x, y, loss_fn, paths: Sequence[ParamPath], minimum: tuple[floa
     with matplotlib.rc_context(rc_params()):
         from matplotlib.figure import Figure
 
-        Wg, Bg, gap, rise = _landscape_grid(loss_fn, paths, minimum, points=120)
+        Wg, Bg, gap, rise = landscape_grid(loss_fn, paths, minimum, points=120)
         xs = np.linspace(float(np.min(x)), float(np.max(x)), 50)
         for k in frames_at:
             fig = Figure(figsize=(11.5, 5.0), layout="constrained")

@@ -74,7 +74,8 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         else:
             head.append(f"read whole: {result.n_samples:,} rows held in memory, {over}")
     if cfg.penalty is not None:
-        head.append(f"penalty: {cfg.penalty.describe()} (scikit-learn's {_SKLEARN[cfg.penalty.kind]}); gradient "
+        estimator = SKLEARN_ESTIMATORS[cfg.penalty.kind]
+        head.append(f"penalty: {cfg.penalty.describe()} (scikit-learn's {estimator}); gradient "
                     f"descent minimises {result.loss_label().split(' (', 1)[1][:-1]}, N = "
                     f"{'the sum of the weights' if result.weights_name else 'rows'}, the intercept unpenalised")
     if result.weights_name:
@@ -122,4 +123,5 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
                      + tail + ["", inference])
 
 
-_SKLEARN = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}  # the estimator each penalty matches
+# the scikit-learn estimator each penalty matches
+SKLEARN_ESTIMATORS = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}
