@@ -123,7 +123,7 @@ def test_english_text():
 def test_figures_render_without_missing_glyphs(tmp_path, lang, caplog):
     from matplotlib.font_manager import FontProperties, findfont
 
-    from slopefit.views.plotting import FONT_FAMILY, FONT_FILE
+    from slopefit.views.plotting.style import FONT_FAMILY, FONT_FILE
 
     with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="matplotlib"):
         warnings.simplefilter("error")  # any missing glyph warning fails
@@ -144,7 +144,7 @@ def test_korean_text_uses_the_bundled_font():
     from matplotlib.ft2font import FT2Font
 
     from slopefit.texts import TEXT
-    from slopefit.views.plotting import FONT_FILE
+    from slopefit.views.plotting.style import FONT_FILE
 
     charmap = FT2Font(str(FONT_FILE)).get_charmap()
     korean = {ch for key, t in TEXT.items() if key.startswith("fig.") for ch in t["ko"] if ord(ch) > 127}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from slopefit.views.plotting import Curve, plot_history
+from slopefit.views.plotting.charts import Curve, plot_history
 
 
 def _labelled_ticks(axis) -> list[tuple[float, str]]:

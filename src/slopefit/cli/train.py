@@ -92,7 +92,6 @@ def _fit(args: argparse.Namespace, group) -> int:
     from slopefit.train.messages import run_warnings
     from slopefit.train.plan import plan_fit
     from slopefit.train.training import fit, intercept_of
-    from slopefit.views.figures import diagnostics_note, fit_figures
     from slopefit.views.progress import ProgressBar
     from slopefit.views.tables import fit_report
 
@@ -167,6 +166,15 @@ def _fit(args: argparse.Namespace, group) -> int:
         print(f"\n{heldout_table(cv)}")
     if checkpoint is not None and checkpoint.resumed_from is not None:
         print(f"resumed from {checkpoint.resumed_from}")
+    _write_outputs(args, group, data, result, summary, cv)
+    return EXIT_OK
+
+
+def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, cv) -> None:
+    """What --save, --json, --plot and --report ask for, each file written atomically, and the lines
+    saying where."""
+    from slopefit.views.figures import diagnostics_note, fit_figures
+
     if args.save:
         from slopefit.views.persistence import model_from_result, save_model
 
@@ -193,7 +201,6 @@ def _fit(args: argparse.Namespace, group) -> int:
             print(f"report saved to {write_report(args, 'fit', page, figures)}")
     if why is not None:
         print(f"note: {why}")
-    return EXIT_OK
 
 
 def _checkpointer(args: argparse.Namespace, group):

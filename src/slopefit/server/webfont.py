@@ -8,21 +8,16 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-import threading
+from functools import cache
 from importlib import resources
 
-_lock = threading.Lock()
-_cache: dict[str, bytes] = {}
 
-
+@cache
 def web_font() -> tuple[bytes, bytes]:
     """The web font, plain and gzipped: ``(ttf, gzip)`` (about 2.9 MB and 1.5 MB; the first call
-    takes about a second, later calls return the kept bytes)."""
-    with _lock:
-        if not _cache:
-            _cache["ttf"] = _make()
-            _cache["gzip"] = gzip.compress(_cache["ttf"], compresslevel=6, mtime=0)
-        return _cache["ttf"], _cache["gzip"]
+    takes about a second, later calls return the same bytes)."""
+    ttf = _make()
+    return ttf, gzip.compress(ttf, compresslevel=6, mtime=0)
 
 
 def _make() -> bytes:

@@ -158,3 +158,21 @@ def mse_float64(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float
     shift = float(intercept) + float(x_mean @ coef) - y_mean  # the fit's error at the centroid
     residual = (y - y_mean) - (X - x_mean) @ coef - shift  # (n_samples,)
     return float(np.mean(residual**2))
+
+
+def stack_params(W, B):
+    """theta = (W, B) as one vector.
+
+    Parameters
+    ----------
+    W : Tensor, shape (n_features,)
+    B : Tensor, shape (1,), or None
+
+    Returns
+    -------
+    Tensor, shape (n_params,)
+        ``W`` itself when ``B`` is None, else ``W`` followed by ``B``.
+    """
+    import torch
+
+    return W if B is None else torch.cat([W, B])

@@ -350,7 +350,7 @@ class PenaltyEngine:
         """``F`` at ``(W, B)`` as a torch scalar whose gradient is the smooth part's (see the class docstring)."""
         import torch
 
-        from slopefit.train.engines import stack_params
+        from slopefit.solve.objective import stack_params
 
         theta = stack_params(W, B).to(torch.float64)
         delta = theta - self.theta_star
@@ -370,7 +370,7 @@ class PenaltyEngine:
         """``F - F*`` >= 0 at ``(W, B)``: ``d^T Q_s d`` plus the non-negative L1 terms."""
         import torch
 
-        from slopefit.train.engines import stack_params
+        from slopefit.solve.objective import stack_params
 
         with torch.no_grad():
             theta = stack_params(W, B).to(torch.float64)

@@ -24,29 +24,11 @@ from slopefit.dist.group import Group, collective, gather_objects
 from slopefit.dist.shards import Share
 from slopefit.errors import ConfigError
 from slopefit.solve.accumulation import as_tensor, one_torch_thread
-from slopefit.solve.objective import mse, predict
+from slopefit.solve.objective import mse, predict, stack_params
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
 SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a training tensor
-
-
-def stack_params(W, B):
-    """theta = (W, B) as one vector.
-
-    Parameters
-    ----------
-    W : Tensor, shape (n_features,)
-    B : Tensor, shape (1,), or None
-
-    Returns
-    -------
-    Tensor, shape (n_params,)
-        ``W`` itself when ``B`` is None, else ``W`` followed by ``B``.
-    """
-    import torch
-
-    return W if B is None else torch.cat([W, B])
 
 
 class StatsEngine:

@@ -65,7 +65,7 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
     list of Path
         The PNG files: loss, gap, fit, then residuals, qq, leverage.
     """
-    from slopefit.views.plotting import Curve, Line, plot_history, plot_lines, plot_predicted
+    from slopefit.views.plotting.charts import Curve, Line, plot_history, plot_lines, plot_predicted
 
     out = Path(out)
     sample = plot_sample(data)
@@ -183,7 +183,7 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
 
 
 def _gap_figure(curves, result: FitResult, path: Path, name: str, lang: str) -> Path:
-    from slopefit.views.plotting import plot_history
+    from slopefit.views.plotting.charts import plot_history
 
     return plot_history(curves, path, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_gap_log", lang),
                         title=f"{name}: {text('fig.gap.title', lang)}", log_y=True, optimum=result.exact.loss,
@@ -209,7 +209,7 @@ def compare_figures(name: str, results: Sequence[FitResult], out: str | os.PathL
     list of Path
         The two PNG files.
     """
-    from slopefit.views.plotting import Curve, plot_history
+    from slopefit.views.plotting.charts import Curve, plot_history
 
     curves = [Curve(r.config.describe(), r.history.epochs, r.history.losses) for r in results]
     loss = plot_history(curves, Path(out) / "compare_loss.png", xlabel=text("fig.epoch", lang),
@@ -305,7 +305,7 @@ def sweep_figure(result, lrs: Sequence[float], momenta: Sequence[float], out: st
         ``out / "sweep.png"``.
     """
     from slopefit.solve.advise import describe_bound, stable_bound
-    from slopefit.views.plotting import plot_sweep
+    from slopefit.views.plotting.charts import plot_sweep
 
     base = result.configs[0]
     second = "beta1" if base.optimizer in ("adam", "adamw") else "momentum"

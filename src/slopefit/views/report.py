@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from slopefit.atomic import atomic_path
-from slopefit.views.plotting import FONT_FILE
+from slopefit.views.plotting.style import FONT_FILE
 
 
 @dataclass(frozen=True)
