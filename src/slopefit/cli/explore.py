@@ -93,7 +93,8 @@ def _compare(args: argparse.Namespace, group) -> int:
                          f"feature and an intercept; {data.name} has {stats.n_features} features"
                          + (" and --no-intercept" if args.no_intercept else "") + "; pick one with --x")
     if not shared:
-        reference = plan_fit(data, runs[0], stats=stats).ols  # least squares: shared by every run
+        first = replace(runs[0], fit_intercept=not args.no_intercept)  # a formula's "- 1" is known once loaded
+        reference = plan_fit(data, first, stats=stats).ols  # least squares: shared by every run
     rows, results = [], []
     for config in runs:
         try:
