@@ -10,14 +10,22 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test install browser lint bench bench-scale bench-load bench-pass bench-playground clean
+.PHONY: demo test check install browser lint bench bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
 	@echo "Figures are in $(abspath $(FIGURES))/"
 
+# every test, in parallel over the machine's cores (at most 4 processes: torchrun tests start their own)
+PYTEST_JOBS ?= -n auto --maxprocesses=4
+
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(PYTEST_JOBS)
+
+# the fast tier: everything but the tests marked slow (torchrun, a browser, an executed notebook,
+# end-to-end runs of several seconds); a couple of minutes on a 2-core machine
+check: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_JOBS)
 
 # The HTML-report tests render pages in Debian's headless chromium. Installed here when missing
 # and possible (root, a package registry); otherwise those tests are skipped and say why.

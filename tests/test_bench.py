@@ -36,6 +36,7 @@ def test_the_benchmark_data_has_offsets_and_float32_features():
     assert solve_exact(data.X, data.y).coef == pytest.approx(data.true_coef, rel=0.1)
 
 
+@pytest.mark.slow
 def test_bench_command_writes_json_records(run_cli, tmp_path):
     out = tmp_path / "bench.json"
     res = run_cli("bench", "--n", "2000", "--d", "3", "--skip", "sklearn-sgd", "--skip", "naive-loop",
@@ -52,6 +53,7 @@ def test_an_unknown_method_is_named():
         run_bench(100, 2, skip=("sklearn",))
 
 
+@pytest.mark.slow
 def test_load_benchmark_runs_at_a_tiny_size(tmp_path):
     """benchmarks/bench_load.py writes its files, fits them in child processes and prints its table
     (no time is asserted)."""

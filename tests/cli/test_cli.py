@@ -47,6 +47,7 @@ def test_lesson(run_cli, tmp_path, lang, marker):
     assert len(list((tmp_path / "figs").glob("*.png"))) == 5
 
 
+@pytest.mark.slow
 def test_lesson_language_from_locale(monkeypatch, run_cli, tmp_path):
     monkeypatch.setenv("LC_ALL", "ko_KR.UTF-8")
     run = run_cli("lesson", "--out", tmp_path)
@@ -275,6 +276,7 @@ def test_divergence_writes_no_model(run_cli, tmp_path):
     assert run.code == 1 and not model.exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly(tmp_path):
     model = tmp_path / "m.json"
     proc = subprocess.Popen([sys.executable, "-m", "slopefit", "fit", "synthetic:n=200000,d=8", "--lr", "0.01",
@@ -431,7 +433,7 @@ def test_fit_says_when_a_file_was_read_in_chunks(run_cli, tmp_path, monkeypatch)
 def test_fit_json_writes_what_fit_prints_and_statsmodels_agrees(run_cli, tmp_path):
     from statsmodels.datasets import longley
 
-    from tests.test_results import check_report_against_statsmodels, statsmodels_data
+    from tests.train.test_results import check_report_against_statsmodels, statsmodels_data
 
     frame = longley.load_pandas()
     data_csv = tmp_path / "longley.csv"

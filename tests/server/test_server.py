@@ -29,7 +29,7 @@ from slopefit.server.app import choose_lang
 from slopefit.server.playground import parse_run
 from slopefit.server.uploads import safe_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
 HOURS = np.array([1.0, 2.0, 3.0])
 ABILITY = np.array([200.0, 400.0, 600.0])
@@ -220,6 +220,7 @@ def test_job_slots_are_bounded_and_released():
         pool.shutdown()
 
 
+@pytest.mark.slow
 def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     """One worker process: a page that leaves frees it within a second or so; a killed worker ends its
     run with one error line and is replaced; every finished run ends at numpy's least squares."""
@@ -353,6 +354,7 @@ def test_a_port_in_use_is_one_line(server, run_cli):
                           "choose another --port (or --host)\n")
 
 
+@pytest.mark.slow
 def test_exercise_1_streams_every_epoch_and_ends_at_the_seed_loss(server):
     events = train_events(server, EXERCISE_1)
     kinds = [e["type"] for e in events]
@@ -516,6 +518,7 @@ def test_downloads_of_a_finished_run(server):
     assert "<html lang=\"ko\">" in page and "final loss     0.001298171845" in page
 
 
+@pytest.mark.slow
 def test_thirty_learners_at_once(server):
     """30 clients each train 1000 epochs at the same time; every run ends at numpy's least squares,
     and the page keeps answering meanwhile (latencies printed, not asserted)."""
@@ -618,6 +621,7 @@ def run_and_wait(page) -> float:
     return time.perf_counter() - start
 
 
+@pytest.mark.slow
 def test_korean_page_renders_every_glyph_in_nanumgothic(page, server):
     seconds = open_page(page, server)  # no ?lang: the browser's ko-KR decides
     assert page.evaluate("document.documentElement.lang") == "ko"
@@ -642,6 +646,7 @@ def test_korean_page_renders_every_glyph_in_nanumgothic(page, server):
     print(f"\nKorean page ready in {seconds:.2f} s; {hangul} Hangul characters, glyphs drawn: {used}")
 
 
+@pytest.mark.slow
 def test_exercise_1_through_the_controls(page, server):
     open_page(page, server + "?lang=en")
     page.select_option("#dataset", "hours-ability")
@@ -675,6 +680,7 @@ def test_exercise_1_through_the_controls(page, server):
         page.screenshot(path=str(ROOT / target), full_page=True)
 
 
+@pytest.mark.slow
 def test_a_diverging_lr_shows_the_bound(page, server):
     open_page(page, server + "?lang=en")
     page.select_option("#scale", "none")
@@ -690,6 +696,7 @@ def test_a_diverging_lr_shows_the_bound(page, server):
     assert f"lr < {raw_bound(HOURS):.4g}" in message and "\n" not in message
 
 
+@pytest.mark.slow
 def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path, run_cli):
     bad = tmp_path / "bad.csv"
     bad.write_text("hours,ability\n1,200\n2,abc\n3,600\n")
@@ -701,6 +708,7 @@ def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path,
     assert expected.startswith("slopefit: column 'ability' in bad.csv is not numeric: 'abc' in row 2")
 
 
+@pytest.mark.slow
 def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
     open_page(page, server + "?lang=en")
     page.select_option("#scale", "none")
@@ -730,6 +738,7 @@ def test_click_on_the_contours_then_on_a_sweep_cell(page, server):
     assert page.evaluate("state.runs.at(-1).label").startswith(f"sgd lr={cells[0][i]:g} momentum={cells[1][m]:g}")
 
 
+@pytest.mark.slow
 def test_the_lessons_runs_show_its_digits(page, server):
     open_page(page, server + "?lang=ko")
     page.wait_for_function("document.querySelectorAll('#lesson-runs button').length === 5")
@@ -757,6 +766,7 @@ def test_the_lessons_runs_show_its_digits(page, server):
     assert shown["exercise 2"] == f"{np.mean((coef * x + intercept - y) ** 2):.4f}" == "4.5390"
 
 
+@pytest.mark.slow
 def test_several_uploaded_columns_chosen_in_the_page(page, server, tmp_path):
     content, X, y = several_columns_csv()
     path = tmp_path / "several.csv"
@@ -780,6 +790,7 @@ def test_several_uploaded_columns_chosen_in_the_page(page, server, tmp_path):
     assert page.is_hidden("#error")
 
 
+@pytest.mark.slow
 def test_several_features_show_actual_against_predicted(page, server):
     import statsmodels.api as sm
     import statsmodels.formula.api as smf

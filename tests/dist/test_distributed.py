@@ -23,11 +23,12 @@ import pytest
 from slopefit.data.sources import load_dataset
 from slopefit.train.config import TrainConfig
 from slopefit.train.training import fit
-from tests.test_shards import lstsq, table, write_parquet
+from tests.dist.test_shards import lstsq, table, write_parquet
 
 TIMEOUT = 150  # seconds for one command: torch starts slowly on a busy 2-core machine
 MINIBATCH = ["--batch-size", "100", "--lr", "0.01", "--epochs", "60", "--dtype", "float64", "--seed", "2"]
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on 127.0.0.1 and POSIX signals")
+pytestmark = [pytest.mark.slow,  # torchrun: processes started, joined and killed
+              pytest.mark.skipif(sys.platform == "win32", reason="torchrun with gloo on 127.0.0.1 and POSIX signals")]
 
 
 def free_port() -> int:

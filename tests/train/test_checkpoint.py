@@ -166,7 +166,7 @@ def test_parse_every():
 
 def test_a_file_streamed_in_chunks_resumes_inside_an_epoch_bit_identical(tmp_path):
     from slopefit.data.tables import open_table
-    from tests.test_shards import lstsq, table, write_parquet
+    from tests.dist.test_shards import lstsq, table, write_parquet
 
     X, y = table(1200, seed=4)
     path = write_parquet(tmp_path / "t.parquet", X, y, [500, 400, 300])

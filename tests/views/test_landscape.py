@@ -30,6 +30,7 @@ def test_recorded_parameters_carry_the_recorded_losses(options, engine):
     np.testing.assert_allclose(params[-1], [result.coef_scaled[0], result.intercept_scaled], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_landscape_and_animation_files(run_cli, tmp_path):
     from PIL import Image
 

@@ -14,7 +14,7 @@ from slopefit.solve.accumulation import compute_stats
 from slopefit.solve.inference import summarize
 from slopefit.solve.robust import robust_covariance
 from slopefit.train.training import fit
-from tests.test_results import statsmodels_data
+from tests.train.test_results import statsmodels_data
 
 HC_TYPES = ("HC0", "HC1", "HC2", "HC3")
 

@@ -32,6 +32,7 @@ def _check(page: Path, tmp_path: Path, images: int) -> str:
     return dom
 
 
+@pytest.mark.slow  # rendered in headless Chromium
 def test_fit_report(run_cli, tmp_path):
     page = tmp_path / "fit.html"
     res = run_cli("fit", "height-weight", "--lr", "0.01", "--momentum", "0.9", "--epochs", "300", "--lang", "ko",
@@ -41,6 +42,7 @@ def test_fit_report(run_cli, tmp_path):
     assert "least-squares statistics" in dom and "1.820689655" in dom  # the exact slope, 1.8206896551...
 
 
+@pytest.mark.slow  # rendered in headless Chromium
 def test_fit_report_holds_the_diagnostics(run_cli, tmp_path):
     """Without a browser: the page inlines the six figures, the diagnostics among them, as PNGs of the
     files --plot writes, and the Korean titles' glyphs travel in the page's font."""
@@ -56,6 +58,7 @@ def test_fit_report_holds_the_diagnostics(run_cli, tmp_path):
         assert base64.b64decode(images[name]) == (figures / f"{name}.png").read_bytes()
 
 
+@pytest.mark.slow  # rendered in headless Chromium
 def test_lesson_report_in_korean(run_cli, tmp_path):
     page = tmp_path / "lesson.html"
     res = run_cli("lesson", "--lang", "ko", "--out", tmp_path / "figures", "--report", page)
@@ -65,6 +68,7 @@ def test_lesson_report_in_korean(run_cli, tmp_path):
     assert "SlopefitNanum" in dom  # the Hangul font travels inside the page
 
 
+@pytest.mark.slow  # rendered in headless Chromium
 def test_compare_report_with_landscape_and_animation(run_cli, tmp_path):
     page = tmp_path / "compare.html"
     res = run_cli("compare", "hours-ability", "--scale", "none", "--epochs", "60", "--run", "sgd lr=0.01",

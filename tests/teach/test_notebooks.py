@@ -8,9 +8,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_lesson_notebook_executes(lang, tmp_path):
     notebook = nbformat.read(EXAMPLES / f"lesson_{lang}.ipynb", as_version=4)

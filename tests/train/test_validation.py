@@ -93,6 +93,7 @@ def test_scores_of_a_perfect_and_a_constant_fit():
     assert math.isnan(scores(np.ones(2), np.zeros(2))[0])
 
 
+@pytest.mark.slow
 def test_every_fold_uses_the_config_and_to_dict_is_plain_json():
     data = make_synthetic(n_samples=60, n_features=2, noise=0.1, seed=1)
     cv = cross_validate(data, TrainConfig(optimizer="adam", lr=0.05, epochs=3000), k=3, seed=2)
