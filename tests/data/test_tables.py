@@ -119,7 +119,7 @@ def test_unknown_columns_and_non_numeric_parquet_columns(tmp_path):
     with pytest.raises(DataError, match="column 'z' is not in t.parquet; available columns: x, name, y"):
         open_table(path, x=["z"])
     with pytest.raises(DataError, match="column 'name' in t.parquet is not numeric"):
-        open_table(path, y="name")  # a text target (a text feature is a category: tests/test_design.py)
+        open_table(path, y="name")  # a text target (a text feature is a category: tests/data/test_design.py)
     with pytest.raises(DataError, match="does not exist"):
         open_table(tmp_path / "nothing.parquet")
 

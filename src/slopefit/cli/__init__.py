@@ -3,7 +3,7 @@
 The only package that prints or decides exit codes. A user error is one line on stderr and
 exit 2 (usage) or 1 (data or run failure), never a traceback; Ctrl-C exits 130. Commands
 live in their own modules (:mod:`.train`, :mod:`.explore`, :mod:`.teach`, :mod:`.bench`),
-each adding its parsers; :mod:`.render` formats. Nothing here imports numpy or torch at
+each adding its parsers; :mod:`slopefit.views.tables` formats. Nothing here imports numpy or torch at
 import time, and nothing here computes: ``slopefit --help`` is fast.
 """
 
