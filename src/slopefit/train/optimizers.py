@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slopefit.errors import ConfigError
+from slopefit.train.eager import eager, prepare
 
 
 def _bool(text: str | bool) -> bool:
@@ -227,8 +228,9 @@ def make_optimizer(name: str, params: Iterable, *, lr: float, options: Mapping[s
     parsed = check_options(name, options or {})
     kwargs = {**spec.defaults, **parsed}  # type: ignore[union-attr]
     cls = getattr(torch.optim, spec.torch_name)  # type: ignore[union-attr]
+    prepare()  # torch's compiler guards called without importing torch._dynamo (slopefit.train.eager)
     try:
-        return cls(list(params), lr=lr, **kwargs)
+        return eager(cls(list(params), lr=lr, **kwargs))
     except ValueError as exc:  # torch names the bad value, e.g. "Invalid momentum value: -1"
         raise ConfigError(f"{name}: {exc}; check the option values") from None
 
