@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test check install browser lint bench bench-scale bench-load bench-pass bench-playground clean
+.PHONY: demo test check docs install browser lint bench bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -34,6 +34,14 @@ browser:
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "note: chromium is not available; the HTML report tests will be skipped"
+
+# the documentation site (English and Korean, the API reference from the docstrings), strict:
+# a broken link or reference fails the build; SITE=DIR to build elsewhere
+SITE ?= site
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict -q -d $(SITE)
+	@echo "The site is in $(abspath $(SITE))/"
 
 install: $(STAMP)
 
@@ -71,4 +79,4 @@ bench-playground: $(STAMP)
 	$(PY) benchmarks/bench_playground.py
 
 clean:
-	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(FIGURES) build src/*.egg-info .pytest_cache $(SITE)
