@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from slopefit.data.sources import load_dataset
+from slopefit.train.checkpoint import read_checkpoint
 from slopefit.train.config import TrainConfig
 from slopefit.train.training import fit
 from tests.dist.test_shards import lstsq, table, write_parquet
@@ -246,7 +247,7 @@ def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_
     assert agent.returncode != 0 and not (data / "never2.json").exists()
     lines = own_lines(err)  # process 0's line; both processes stopped at the same step, none lost the other
     assert len(lines) == 1 and re.search(r"stopped by SIGTERM (after step \d+ of|before) epoch \d", lines[0]), err
-    state = torch.load(ckpt, weights_only=True)
+    state = read_checkpoint(ckpt)
     assert state["steps"] > 45 and state["steps"] == state["epoch"] * 300 + state["within"]
     proc = run(torchrun(2, *args, "--resume", str(ckpt), "--save", "term2.json"), data)
     assert proc.returncode == 0, proc.stderr[-2000:]
