@@ -68,6 +68,9 @@ def data_files(spec: str | os.PathLike[str]) -> list[Path]:
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
         where = f"directory {text!r} has no .parquet, .pq, .csv, .tsv or .txt files"
     elif path.exists():
+        from slopefit.data.files import check_regular
+
+        check_regular(path)  # a FIFO or a device would block or never end
         files = [path]
         where = ""
     else:
