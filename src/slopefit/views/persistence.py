@@ -330,7 +330,8 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     coef = np.asarray(checked.coef, dtype=np.float64)
     intercept = float(checked.intercept)
     names, target = tuple(checked.feature_names), checked.target_name
-    bounds = [None if v is None else np.asarray(v, dtype=np.float64) for v in (checked.feature_min, checked.feature_max)]
+    bounds = [None if v is None else np.asarray(v, dtype=np.float64)
+              for v in (checked.feature_min, checked.feature_max)]
     known = {"format", "format_version", "coef", "intercept", "feature_names", "target_name",
              "feature_min", "feature_max"}
     info = {k: v for k, v in data.items() if k not in known}
