@@ -267,6 +267,10 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         columns differ.
     """
     files = data_files(spec)
+    if group is not None:  # every process must read the same files: compared before any row is read
+        from slopefit.dist.inputs import check_inputs_agree
+
+        check_inputs_agree(group, files)
     if formula is not None and (x or y):
         from slopefit.errors import ConfigError
 
