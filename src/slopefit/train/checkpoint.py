@@ -445,9 +445,10 @@ def claim(path: str | os.PathLike[str], *, resume: str | None, overwrite: bool) 
     except DataError:
         what = "a file that is not an intact slopefit checkpoint"
     else:
-        mark = payload["fingerprint"]
+        mark, epoch, within = payload["fingerprint"], payload.get("epoch"), payload.get("within", 0)
+        when = f"after step {within} of epoch {epoch + 1}" if within else f"before epoch {epoch}"
         what = (f"the checkpoint of a run on {mark.get('data')} ({mark.get('columns')}, optimizer "
-                f"{mark.get('optimizer')}) saved before epoch {payload.get('epoch')}")
+                f"{mark.get('optimizer')}) saved {when}")
     raise DataError(f"--checkpoint {str(path)!r} already holds {what}; go on with --resume {str(path)} (or --resume "
                     "auto), choose another file, or start over with --overwrite-checkpoint")
 
