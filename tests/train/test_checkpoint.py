@@ -189,7 +189,7 @@ def test_a_file_streamed_in_chunks_resumes_inside_an_epoch_bit_identical(tmp_pat
 
 
 def _saved_run(tmp_path):
-    """A minibatch run stopped inside its third epoch: its checkpoint file and config."""
+    """A minibatch run stopped by SIGTERM once its second epoch was recorded: its checkpoint file and config."""
     config = TrainConfig(optimizer="sgd", lr=0.02, batch_size=32, epochs=6, seed=7, dtype="float64")
     path = tmp_path / "run.ckpt"
     first = Checkpointer(path)
@@ -250,7 +250,8 @@ def test_claim_refuses_a_fresh_run_over_a_checkpoint(tmp_path):
     from slopefit.train.checkpoint import claim
 
     path, _ = _saved_run(tmp_path)
-    with pytest.raises(DataError, match=r"already holds the checkpoint of a run on synthetic.* saved after step \d+ of epoch 3"):
+    with pytest.raises(DataError, match=r"already holds the checkpoint of a run on synthetic.* saved "
+                                        r"(after step \d+ of epoch|before epoch) 3"):
         claim(path, resume=None, overwrite=False)
     claim(path, resume=str(path), overwrite=False)  # going on from it, or starting over on purpose: allowed
     claim(path, resume=None, overwrite=True)
