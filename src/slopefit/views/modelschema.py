@@ -193,7 +193,13 @@ def _check_lengths(model: ModelFile, label: str) -> None:
         vectors |= {"scaling.x_mean": model.scaling.x_mean, "scaling.x_scale": model.scaling.x_scale}
     if model.inference is not None:
         vectors["inference.x_mean"] = model.inference.x_mean
-        rows = model.inference.cxx_inv
+        inference = model.inference
+        if (inference.sigma is None) != (inference.dof_resid == 0) or inference.dof_resid >= inference.n:
+            raise ModelFileError(f"{label} is a damaged slopefit model: field inference.sigma "
+                                 f"{excerpt(inference.sigma)} does not fit {inference.dof_resid} residual degrees of "
+                                 f"freedom of {inference.n} rows (null exactly when there are none); refit and save "
+                                 "it again")
+        rows = inference.cxx_inv
         if len(rows) != d or any(len(row) != d for row in rows):
             shape = f"{len(rows)} rows of {sorted({len(r) for r in rows}) or [0]} values"
             raise ModelFileError(f"{label} is a damaged slopefit model: field inference.cxx_inv must be "
