@@ -185,6 +185,25 @@ def validate(document: Any, label: str) -> ModelFile:
     return model
 
 
+def _covariance_like(rows: list[list[float]]) -> bool:
+    """Whether a matrix is symmetric positive semi-definite, as an inverse Gram matrix is: else a
+    row's leverage could be negative and its interval NaN."""
+    import numpy as np
+
+    matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(rows))  # (n_features, n_features)
+    scale = float(np.abs(matrix).max(initial=0.0))
+    if not np.isfinite(scale):  # finite entries whose products overflow: no usable covariance
+        return False
+    # computed in float64 and saved with repr: asymmetry and negative eigenvalues only from rounding,
+    # a few ulps times the matrix's size; 1e-9 of its largest entry leaves room for a condition number of 1e6
+    tolerance = 1e-9 * scale
+    if np.abs(matrix - matrix.T).max(initial=0.0) > tolerance:
+        return False
+    with np.errstate(all="ignore"):
+        eigenvalues = np.linalg.eigvalsh(matrix) if matrix.size else np.zeros(0)
+    return bool(np.isfinite(eigenvalues).all() and (eigenvalues >= -tolerance).all())
+
+
 def _check_lengths(model: ModelFile, label: str) -> None:
     d = len(model.feature_names)
     vectors = {"coef": model.coef, "feature_min": model.feature_min, "feature_max": model.feature_max,
@@ -204,6 +223,10 @@ def _check_lengths(model: ModelFile, label: str) -> None:
             shape = f"{len(rows)} rows of {sorted({len(r) for r in rows}) or [0]} values"
             raise ModelFileError(f"{label} is a damaged slopefit model: field inference.cxx_inv must be "
                                  f"{d} x {d} (one row and column per feature), found {shape}; refit and save it again")
+        if not _covariance_like(rows):
+            raise ModelFileError(f"{label} is a damaged slopefit model: field inference.cxx_inv {excerpt(rows)} is "
+                                 "not symmetric positive semi-definite (an inverse Gram matrix is); refit and save it "
+                                 "again")
     for name, values in vectors.items():
         if values is not None and len(values) != d:
             raise ModelFileError(f"{label} is a damaged slopefit model: field {name} has {len(values)} values for "
