@@ -316,7 +316,7 @@ def test_unwritable_output_is_one_line(run_cli, tmp_path):
     assert f"cannot write '{blocker / 'figs'}" in run.err and "choose another location" in run.err
     assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
     run = run_cli("fit", "height-weight", "--save", tmp_path)
-    assert run.code == 1 and "it is a directory; give a file name" in run.err
+    assert run.code == 1 and "is a directory; give a file name" in run.err
 
 
 def test_predict_rejects_non_finite_values(run_cli, files):

@@ -216,3 +216,23 @@ def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatc
     monkeypatch.setattr(preparation, "EXACT_ON_ROWS_MAX", 4)
     with pytest.raises(DataError, match=message):
         gather_stats(open_data(path, chunk_rows=4))
+
+
+def test_a_file_that_grows_while_streamed_is_refused(tmp_path):
+    """Rows appended during a pass (another program still writing the file): the pass is refused at
+    its end instead of fitting rows of no one version of the file."""
+    from slopefit.data.tables import open_table
+    from slopefit.errors import DataError
+
+    path = tmp_path / "growing.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(200)))
+    source = open_table(path, chunk_rows=50)
+    rows = 0
+    with pytest.raises(DataError, match=r"growing.csv changed while it was being read \(size [\d,]+ -> [\d,]+ bytes\)"):
+        for X, _ in source.chunks():
+            if rows == 0:
+                with open(path, "a") as fh:
+                    fh.write("".join(f"{i},{2 * i + 1}\n" for i in range(200, 400)))
+            rows += len(X)
+    # the rows read before the refusal: the first pass's chunks, none of them the appended rows (x < 200)
+    assert 0 < rows <= 400

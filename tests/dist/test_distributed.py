@@ -6,6 +6,7 @@ process reading everything."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import pandas as pd
 import pytest
 
 from slopefit.data.sources import load_dataset
+from slopefit.train.checkpoint import read_checkpoint
 from slopefit.train.config import TrainConfig
 from slopefit.train.training import fit
 from tests.dist.test_shards import lstsq, table, write_parquet
@@ -149,6 +151,41 @@ def test_two_nodes_meet_at_one_rendezvous(data):
     assert np.allclose(coef, one.coef, rtol=1e-12, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-12)
 
 
+def test_two_nodes_with_different_copies_of_one_file_both_stop(tmp_path):
+    """A stale copy on one node: the same name, other rows. Without the fingerprints the run fitted a
+    mixture of both files; now every process stops with one line and nothing is saved."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    nodes_dirs = []
+    for k, slope in enumerate((2.0, 3.0)):  # node 1's copy has another slope: another answer
+        where = tmp_path / f"node{k}"
+        where.mkdir()
+        pd.DataFrame({"x": x, "y": slope * x + 1.0}).to_csv(where / "data.csv", index=False)
+        nodes_dirs.append(where)
+    before = [hashlib.sha256((d / "data.csv").read_bytes()).hexdigest() for d in nodes_dirs]
+    endpoint = f"127.0.0.1:{free_port()}"
+    launcher = ("--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", "stale-copy")
+    nodes = [subprocess.Popen(torchrun(1, "fit", "data.csv", "--save", "m.json", launcher=launcher), cwd=where,
+                              env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for where in nodes_dirs]
+    try:
+        outs = [node.communicate(timeout=TIMEOUT) for node in nodes]
+    finally:
+        for node in nodes:
+            node.kill()
+    assert all(node.returncode != 0 for node in nodes), [err[-800:] for _, err in outs]
+    lines = [line for _, err in outs for line in own_lines(err)]
+    assert len(lines) == 1, outs  # process 0's line; the other process is silenced
+    # the independent answer: the sizes of the two copies as the file system reports them
+    sizes = [f"{(d / 'data.csv').stat().st_size:,} bytes" for d in nodes_dirs]
+    assert re.search(rf"the processes read different data: data.csv is {sizes[0]}, sha256 \w{{12}} on \S+ "
+                     rf"\(rank 0\) but {sizes[1]}, sha256 \w{{12}} on \S+ \(rank 1\)", lines[0]) or re.search(
+        rf"data.csv is {sizes[1]}.* \(rank 0\) but {sizes[0]}.* \(rank 1\)", lines[0]), lines[0]
+    # no traceback from slopefit in any process (torchrun's launcher prints its own on a failed worker)
+    assert not any((d / "m.json").exists() for d in nodes_dirs) and "slopefit/" not in outs[0][1] + outs[1][1]
+    assert [hashlib.sha256((d / "data.csv").read_bytes()).hexdigest() for d in nodes_dirs] == before
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (from /proc)."""
     found = []
@@ -246,7 +283,7 @@ def test_sigterm_to_torchrun_saves_inside_an_epoch_and_two_processes_resume_bit_
     assert agent.returncode != 0 and not (data / "never2.json").exists()
     lines = own_lines(err)  # process 0's line; both processes stopped at the same step, none lost the other
     assert len(lines) == 1 and re.search(r"stopped by SIGTERM (after step \d+ of|before) epoch \d", lines[0]), err
-    state = torch.load(ckpt, weights_only=True)
+    state = read_checkpoint(ckpt)
     assert state["steps"] > 45 and state["steps"] == state["epoch"] * 300 + state["within"]
     proc = run(torchrun(2, *args, "--resume", str(ckpt), "--save", "term2.json"), data)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -66,11 +66,11 @@ def test_saves_every_n_steps(tmp_path):
     assert [steps for steps, _, _ in ck.saves] == [10, 20, 30]  # inside the passes of epochs 3, 5 and 8
     # each save wrote the whole checkpoint (how long it took is a benchmark's business, not a test's):
     # the file left is the last save, of the size recorded, and it reads back at its step
-    import torch
+    from slopefit.train.checkpoint import read_checkpoint
 
     assert all(size > 0 for _, _, size in ck.saves)
     assert ck.saves[-1][2] == (tmp_path / "c.ckpt").stat().st_size
-    assert torch.load(tmp_path / "c.ckpt", weights_only=True)["steps"] == 30
+    assert read_checkpoint(tmp_path / "c.ckpt")["steps"] == 30
     full = Checkpointer(tmp_path / "f.ckpt", every_steps=4)
     fit(DATA, TrainConfig(lr=0.05, epochs=10), checkpoint=full)  # full batch: one step an epoch
     assert [steps for steps, _, _ in full.saves] == [4, 8]
@@ -186,3 +186,76 @@ def test_a_file_streamed_in_chunks_resumes_inside_an_epoch_bit_identical(tmp_pat
     best = lstsq(X, y)
     A = np.column_stack([X, np.ones(len(y))])
     assert np.mean((y - A @ best) ** 2) <= resumed.final_loss < 1.01 * np.mean((y - A @ best) ** 2)  # its noise ball
+
+
+def _saved_run(tmp_path):
+    """A minibatch run stopped by SIGTERM once its second epoch was recorded: its checkpoint file and config."""
+    config = TrainConfig(optimizer="sgd", lr=0.02, batch_size=32, epochs=6, seed=7, dtype="float64")
+    path = tmp_path / "run.ckpt"
+    first = Checkpointer(path)
+
+    def send(progress) -> None:
+        if progress.epoch == 2:
+            first._on_signal(signal.SIGTERM, None)
+
+    with pytest.raises(Stopped):
+        fit(DATA, config, checkpoint=first, callback=send)
+    return path, config
+
+
+@pytest.mark.parametrize("where", ["weights", "header", "middle", "last byte"])
+def test_a_flipped_bit_is_refused_never_resumed(tmp_path, where):
+    """A bit flipped inside the weights tensor (found by its own bytes in the file), in the checksum
+    line, in the middle or at the end of the file: one line, and no run goes on from it."""
+    from slopefit.train.checkpoint import read_checkpoint
+
+    path, config = _saved_run(tmp_path)
+    raw = bytearray(path.read_bytes())
+    weights = read_checkpoint(path)["W"].numpy().tobytes()
+    at = {"weights": raw.find(weights) + len(weights) // 2, "header": 40, "middle": len(raw) // 2,
+          "last byte": len(raw) - 1}[where]
+    assert raw.find(weights) > 0
+    raw[at] ^= 0x10
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match="is damaged: its SHA-256 checksum does not match its contents") as err:
+        fit(DATA, config, checkpoint=Checkpointer(path, resume=str(path)))
+    assert "\n" not in str(err.value)
+
+
+def test_a_checkpoint_damaged_in_its_structure_is_one_line(tmp_path):
+    """A payload edited and its checksum recomputed (what no accident does): still one line, no traceback."""
+    import hashlib
+    import io
+
+    import torch
+
+    from slopefit.train.checkpoint import MAGIC, read_checkpoint
+
+    path, config = _saved_run(tmp_path)
+    for damage in ("no loop", "W of another shape"):
+        payload = read_checkpoint(path)
+        if damage == "no loop":
+            del payload["loop"]
+        else:
+            payload["W"] = torch.zeros(7, 2, dtype=torch.float64)
+        body = io.BytesIO()
+        torch.save(payload, body)
+        bad = tmp_path / "bad.ckpt"
+        bad.write_bytes(MAGIC + hashlib.sha256(body.getvalue()).hexdigest().encode() + b"\n" + body.getvalue())
+        with pytest.raises(DataError, match=r"checkpoint .*bad.ckpt' is damaged \((KeyError|RuntimeError) in its"):
+            fit(DATA, config, checkpoint=Checkpointer(bad, resume=str(bad)))
+
+
+def test_claim_refuses_a_fresh_run_over_a_checkpoint(tmp_path):
+    from slopefit.train.checkpoint import claim
+
+    path, _ = _saved_run(tmp_path)
+    with pytest.raises(DataError, match=r"already holds the checkpoint of a run on synthetic.* saved "
+                                        r"(after step \d+ of epoch|before epoch) 3"):
+        claim(path, resume=None, overwrite=False)
+    claim(path, resume=str(path), overwrite=False)  # going on from it, or starting over on purpose: allowed
+    claim(path, resume=None, overwrite=True)
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes")
+    with pytest.raises(DataError, match="already holds a file that is not an intact slopefit checkpoint"):
+        claim(other, resume=None, overwrite=False)

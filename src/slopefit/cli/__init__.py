@@ -15,10 +15,10 @@ import sys
 from collections.abc import Sequence
 
 from slopefit.cli import bench, explore, serve, teach, train
-from slopefit.cli.arguments import UsageError
+from slopefit.cli.arguments import Terminated, UsageError
 from slopefit.errors import ConfigError, SlopefitError
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
 
 __all__ = ["UsageError", "build_parser", "main", "run"]
@@ -68,8 +68,28 @@ def _import_torch() -> None:
         raise KeyboardInterrupt
 
 
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    SIGTERM stops a command as Ctrl-C does (a checkpointed training loop catches it itself): its
+    temporary files are removed and one line says what was and was not written; exit 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return _main(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if os.environ.get("RANK", "0") != "0" and "WORLD_SIZE" in os.environ:  # torchrun: process 0 alone writes
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
     try:
@@ -89,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("slopefit: interrupted; nothing was saved", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("slopefit: stopped by SIGTERM; nothing was saved", file=sys.stderr)
+        return EXIT_TERMINATED
     except SystemExit as exc:  # --help and --version exit through argparse
         return int(exc.code or 0)
 
@@ -103,7 +126,7 @@ def run() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os._exit(EXIT_BROKEN_PIPE)
-    if code == EXIT_INTERRUPTED or ("RANK" in os.environ and "WORLD_SIZE" in os.environ):
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED) or ("RANK" in os.environ and "WORLD_SIZE" in os.environ):
         # under torchrun: gloo's threads may still be joinable when the interpreter's static objects
         # are destroyed, which aborts the process (SIGABRT) after its work is done and saved
         sys.stdout.flush()

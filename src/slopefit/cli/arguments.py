@@ -13,6 +13,11 @@ class UsageError(Exception):
     """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
 
 
+class Terminated(BaseException):  # noqa: N818 - named like KeyboardInterrupt, its sibling
+    """SIGTERM arrived outside a checkpointed training loop: the command stops as after Ctrl-C
+    (temporary files removed, a line saying what was written) and exits 143."""
+
+
 def default_lang() -> str:
     """``ko`` when the locale is Korean, else ``en``."""
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -10,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from slopefit.cli.arguments import (
+    Terminated,
     UsageError,
     add_penalty_options,
     add_reading_options,
@@ -27,7 +29,7 @@ from slopefit.cli.arguments import (
 )
 from slopefit.views.tables import heldout_table, plural, table
 
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
+EXIT_OK, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 130, 143
 
 
 def add_parsers(sub) -> None:
@@ -62,6 +64,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--resume", metavar="FILE|auto",
                    help="go on from a checkpoint, ending bit-identical to a run never stopped; auto: from "
                         "--checkpoint FILE when it exists, else start fresh (for torchrun --max-restarts)")
+    p.add_argument("--overwrite-checkpoint", action="store_true",
+                   help="start over even though --checkpoint FILE holds a checkpoint (by default that is refused, "
+                        "so that no run's progress is lost)")
     heldout = p.add_mutually_exclusive_group()
     heldout.add_argument("--cv", type=folds, metavar="K",
                          help="also score K-fold cross-validation (rows dealt by --seed): held-out R², RMSE, MAE "
@@ -82,7 +87,28 @@ def add_parsers(sub) -> None:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    return in_group(_fit, args)
+    return in_group(_claimed_fit, args)
+
+
+def _claimed_fit(args: argparse.Namespace, group) -> int:
+    """:func:`_fit`, once every output is checked and locked (:mod:`slopefit.cli.outputs`) and the
+    checkpoint is known not to be another run's; every process of a torchrun run agrees first."""
+    from slopefit.cli.outputs import claim_outputs
+    from slopefit.dist.group import agree
+    from slopefit.errors import SlopefitError
+    from slopefit.train.checkpoint import claim
+
+    leader = group is None or group.leader
+    with contextlib.ExitStack() as claims:
+        error = None
+        try:
+            claim_outputs(args, claims, lock=leader)
+            if args.checkpoint and leader:
+                claim(args.checkpoint, resume=args.resume, overwrite=args.overwrite_checkpoint)
+        except SlopefitError as exc:
+            error = exc
+        agree(group, error)
+        return _fit(args, group)
 
 
 def _fit(args: argparse.Namespace, group) -> int:
@@ -137,10 +163,11 @@ def _fit(args: argparse.Namespace, group) -> int:
         bar.close()
         print(f"slopefit fit: {stop}", file=sys.stderr)
         return stop.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as exc:
         bar.close()
-        print(f"slopefit fit: interrupted at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+        print(f"slopefit fit: {how} at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     bar.close()
     if group is not None and not group.leader:
         return EXIT_OK  # process 0 alone prints and writes files
@@ -160,19 +187,41 @@ def _fit(args: argparse.Namespace, group) -> int:
     if args.cv is not None or args.test_size is not None:
         try:
             cv = _heldout(data, config, args)
-        except KeyboardInterrupt:
-            print("slopefit fit: interrupted while scoring held-out rows; nothing was saved", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        except (KeyboardInterrupt, Terminated) as exc:
+            how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+            print(f"slopefit fit: {how} while scoring held-out rows; nothing was saved", file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
         print(f"\n{heldout_table(cv)}")
     if checkpoint is not None and checkpoint.resumed_from is not None:
         print(f"resumed from {checkpoint.resumed_from}")
-    _write_outputs(args, group, data, result, summary, cv)
+    return _write_honestly(args, group, data, result, summary, cv)
+
+
+def _write_honestly(args: argparse.Namespace, group, data, result, summary: str, cv) -> int:
+    """:func:`_write_outputs`; after a failure, Ctrl-C or SIGTERM, one line saying exactly which files
+    were written (whole) and which were not (nothing of them left behind)."""
+    from slopefit.errors import OutputError
+
+    written: list[str] = []
+    try:
+        _write_outputs(args, group, data, result, summary, cv, written)
+    except (KeyboardInterrupt, Terminated, OutputError) as exc:
+        wanted = [f"--{flag} {getattr(args, flag)}" for flag in ("save", "json", "plot", "report")
+                  if getattr(args, flag, None)]
+        done = [w for w in wanted if w.split()[0] in {d.split()[0] for d in written}]
+        left = [w for w in wanted if w not in done]
+        how = ("stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted" if isinstance(
+            exc, KeyboardInterrupt) else str(exc))
+        print(f"slopefit fit: {how} while writing the results; written: {', '.join(written) or 'nothing'}; "
+              f"not written: {', '.join(left) or 'nothing'}", file=sys.stderr)
+        return (EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+                if isinstance(exc, KeyboardInterrupt) else 1)
     return EXIT_OK
 
 
-def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, cv) -> None:
-    """What --save, --json, --plot and --report ask for, each file written atomically, and the lines
-    saying where."""
+def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, cv, written: list[str]) -> None:
+    """What --save, --json, --plot and --report ask for, each file written atomically, the lines
+    saying where, and in ``written`` each one done (``"--save model.json"``)."""
     from slopefit.views.figures import diagnostics_note, fit_figures
 
     if args.save:
@@ -181,17 +230,20 @@ def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, 
         model = model_from_result(result)
         model.info["training"]["world_size"] = group.world_size if group is not None else 1
         print(f"\nmodel saved to {save_model(model, args.save)}")
+        written.append(f"--save {args.save}")
     if args.json:
         payload = result.to_dict(cov_type=args.cov)
         if cv is not None:
             payload["cv"] = cv.to_dict()
         print(f"results saved to {_write_json(payload, args.json)}")
+        written.append(f"--json {args.json}")
     figures: list[Path] = []
     why = diagnostics_note(result, args.lang) if args.plot or args.report else None  # no diagnostics drawn
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
         for path in figures:
             print(f"figure saved to {path}")
+        written.append(f"--plot {args.plot}")
     if args.report:
         import tempfile
 
@@ -199,6 +251,7 @@ def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, 
             figures = figures or fit_figures(data, result, scratch, args.lang)
             page = summary if why is None else f"{summary}\n\nnote: {why}"
             print(f"report saved to {write_report(args, 'fit', page, figures)}")
+        written.append(f"--report {args.report}")
     if why is not None:
         print(f"note: {why}")
 

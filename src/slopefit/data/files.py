@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +21,49 @@ from slopefit.errors import DataError, EmptyCells
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path if it names a file, else DataError saying what is there instead."""
+    """``path`` as a Path if it names a regular file, else DataError saying what is there instead.
+
+    A FIFO, a device (``/dev/zero``) or a socket is refused at once: reading one could block forever
+    or never end."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"data file {str(p)!r} does not exist; check the path or name a built-in dataset "
                         f"({', '.join(builtin_names())})")
     if p.is_dir():
         raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
+    check_regular(p)
     return p
+
+
+def check_regular(p: Path) -> None:
+    """DataError unless ``p`` is a regular file (symlinks followed): not a FIFO, device or socket."""
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as exc:
+        raise DataError(f"cannot read {str(p)!r}: {exc.strerror or type(exc).__name__}") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(
+            mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise DataError(f"data path {str(p)!r} is {kind}, not a file; slopefit reads only regular CSV or Parquet "
+                        "files: save the data to a file first")
+
+
+def file_signature(p: Path) -> tuple[int, int]:
+    """``(size, modification time in ns)`` of a file: what :func:`check_unchanged` compares."""
+    info = os.stat(p)
+    return info.st_size, info.st_mtime_ns
+
+
+def check_unchanged(p: Path, before: tuple[int, int], label: str | None = None) -> None:
+    """DataError when the file's size or modification time differs from ``before`` (taken before a read):
+    it was written to while being read, so what was read is no one version of it."""
+    try:
+        after = file_signature(p)
+    except OSError:
+        after = (-1, -1)
+    if after != before:
+        raise DataError(f"{label or p.name} changed while it was being read (size {before[0]:,} -> {after[0]:,} "
+                        "bytes); wait until whatever writes it has finished, or fit a copy of it")
 
 
 SEPARATORS = (",", ";", "\t", "|")  # the separators a CSV file's header and first lines are tried with
@@ -167,8 +203,10 @@ def load_file(
     check_missing(missing)
     label = Path(path).name
     p = check_file(path)
+    before = file_signature(p)
     dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
     table = _read_arrow(p, dialect)
+    check_unchanged(p, before, label)
     columns: dict[str, np.ndarray] | None = None
     dtype: type = np.float64
     describe = {"name": label, "description": {"ko": f"파일 {label}", "en": f"file {label}"},

@@ -21,8 +21,10 @@ from slopefit.data.files import (
     NULL_VALUES,
     Dialect,
     check_file,
+    check_unchanged,
     csv_dialect,
     csv_encoding,
+    file_signature,
     pandas_index_columns,
 )
 from slopefit.data.readers import ByteRange, first_line, open_csv, open_parquet, rechunked
@@ -126,10 +128,19 @@ class TableSource:
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
     def _batches(self, order: Sequence[int] | None = None):
-        columns = self.read_columns
         if self.table is not None:  # held in memory: zero-copy slices of its columns, in file order
             yield from self.table.to_batches(max_chunksize=self.chunk_rows)
             return
+        before = file_signature(self.path)  # a file that changes during the pass is refused at its end
+        try:
+            yield from self._file_batches(order)
+        except DataError:
+            check_unchanged(self.path, before, self.name)  # the failure came from the change: say so
+            raise
+        check_unchanged(self.path, before, self.name)
+
+    def _file_batches(self, order: Sequence[int] | None):
+        columns = self.read_columns
         try:
             if self.format == "parquet":
                 pf = open_parquet(self.path)

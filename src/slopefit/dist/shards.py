@@ -68,6 +68,9 @@ def data_files(spec: str | os.PathLike[str]) -> list[Path]:
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
         where = f"directory {text!r} has no .parquet, .pq, .csv, .tsv or .txt files"
     elif path.exists():
+        from slopefit.data.files import check_regular
+
+        check_regular(path)  # a FIFO or a device would block or never end
         files = [path]
         where = ""
     else:
@@ -264,6 +267,10 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         columns differ.
     """
     files = data_files(spec)
+    if group is not None:  # every process must read the same files: compared before any row is read
+        from slopefit.dist.inputs import check_inputs_agree
+
+        check_inputs_agree(group, files)
     if formula is not None and (x or y):
         from slopefit.errors import ConfigError
 

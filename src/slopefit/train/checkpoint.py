@@ -15,6 +15,12 @@ Files are written atomically (:mod:`slopefit.atomic`) by process 0 alone.
 Resuming restores all of it, so the run ends bit-identical to one never stopped (same
 parameters, history and epochs). A checkpoint whose fingerprint differs from the run's (other
 data, other settings, another number of processes) is refused, naming what differs.
+
+The file proves itself: a header line, the SHA-256 of the body, then the body (``torch.save`` of
+the payload: every tensor and the metadata). A flipped bit anywhere, a cut or an edited file
+fails the checksum on resume and is refused in one line, never resumed into a wrong model.
+A checkpoint belongs to its run: a fresh run (no ``resume``) whose path already holds a
+checkpoint refuses to overwrite it unless told to (:func:`claim`).
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ import numpy as np
 from slopefit.errors import ConfigError, DataError, SlopefitError
 
 FORMAT = "slopefit-checkpoint"
-VERSION = 2  # 2: saves inside an epoch's pass ("within", "pass"); 1 (between epochs only) is still read
+VERSION = 3  # 3: checksummed (MAGIC); 2: saves inside an epoch's pass; 1 and 2 (bare torch files) are still read
+MAGIC = b"slopefit-checkpoint sha256 "  # the first line: MAGIC + 64 hex digits + newline, then the body
+HEADER = len(MAGIC) + 64 + 1
 EXIT_CODES: dict[int, int] = {int(signal.SIGTERM): 143, int(signal.SIGINT): 130}
 
 
@@ -288,10 +296,16 @@ class Checkpointer:
                 "diverged_loss": torch.as_tensor(state.diverged_loss),
             },
         }
+        import io
+
         from slopefit.atomic import atomic_path
 
-        with atomic_path(self.path) as tmp:
-            torch.save(payload, tmp)
+        body = io.BytesIO()
+        torch.save(payload, body)  # into memory: a full disk then fails in the write below, as an OSError
+        digest = hashlib.sha256(body.getbuffer()).hexdigest()
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as fh:
+            fh.write(MAGIC + digest.encode("ascii") + b"\n")
+            fh.write(body.getbuffer())
         self.saves.append((int(self._steps), time.perf_counter() - started, self.path.stat().st_size))
 
     def close(self) -> None:
@@ -316,26 +330,26 @@ class Checkpointer:
         self._signal = signum
 
     def _restore(self, source: Path):
-        import torch
-
-        from slopefit.train.loop import LoopState
-
         if not source.is_file():
             raise DataError(f"checkpoint {str(source)!r} does not exist; give the file a run saved with --checkpoint, "
                             "or --resume auto to start fresh when there is none")
-        try:
-            payload = torch.load(source, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - torch reports a bad file with many types
-            raise DataError(f"{str(source)!r} is not a readable slopefit checkpoint ({type(exc).__name__}); "
-                            "give a file saved with --checkpoint") from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, 2):
-            raise DataError(f"{str(source)!r} is not a slopefit checkpoint of version {VERSION}; give a file saved "
-                            "with --checkpoint by this slopefit")
+        payload = read_checkpoint(source)
         differs = [f"{key} {_show(payload['fingerprint'].get(key))} there, {_show(value)} here"
                    for key, value in self._fingerprint.items() if payload["fingerprint"].get(key) != value]
         if differs:
             raise DataError(f"checkpoint {str(source)!r} is of another run ({'; '.join(differs)}); refusing to resume "
                             "it: run with the same data and settings, or start fresh without --resume")
+        try:
+            return self._apply(payload)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+            raise DataError(f"checkpoint {str(source)!r} is damaged ({type(exc).__name__} in its "
+                            f"{str(exc)[:60]!r}); start fresh without --resume, or give an intact copy") from None
+
+    def _apply(self, payload: dict):
+        import torch
+
+        from slopefit.train.loop import LoopState
+
         run = self._run
         with torch.no_grad():
             run.W.copy_(payload["W"])
@@ -356,6 +370,87 @@ class Checkpointer:
                          previous=float(loop["previous"]), active=loop["active"].numpy().copy(),
                          diverged_at=loop["diverged_at"].numpy().copy(),
                          diverged_loss=loop["diverged_loss"].numpy().copy())
+
+
+def read_checkpoint(source: str | os.PathLike[str]) -> dict[str, Any]:
+    """The payload of a checkpoint file, its checksum verified (version 3) or, for the unchecked
+    versions 1 and 2 (bare ``torch.save`` files), as read.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+
+    Returns
+    -------
+    dict
+        The payload: ``format``, ``version``, ``fingerprint``, ``W``, ... (see :meth:`Checkpointer.save`).
+
+    Raises
+    ------
+    DataError
+        Unreadable, not a checkpoint, or damaged (the checksum differs): one line.
+    """
+    import io
+
+    import torch
+
+    source = Path(source)
+    try:
+        with open(source, "rb") as fh:
+            head = fh.read(HEADER)
+            body = fh.read() if head.startswith(MAGIC) else head + fh.read()
+    except OSError as exc:
+        raise DataError(f"cannot read checkpoint {str(source)!r}: {exc.strerror or exc}") from None
+    if head.startswith(MAGIC):
+        digest = head[len(MAGIC):HEADER - 1].decode("ascii", "replace")
+        if hashlib.sha256(body).hexdigest() != digest or head[-1:] != b"\n":
+            raise DataError(f"checkpoint {str(source)!r} is damaged: its SHA-256 checksum does not match its contents "
+                            "(a changed or cut file); refusing to resume it: start fresh without --resume, or give "
+                            "an intact copy")
+    try:
+        payload = torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch reports a bad file with many types
+        raise DataError(f"{str(source)!r} is not a readable slopefit checkpoint ({type(exc).__name__}); "
+                        "give a file saved with --checkpoint") from None
+    if (not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, 2, 3)
+            or not isinstance(payload.get("fingerprint"), dict)
+            or (payload.get("version") == VERSION) != head.startswith(MAGIC)):
+        raise DataError(f"{str(source)!r} is not a slopefit checkpoint of version {VERSION}; give a file saved "
+                        "with --checkpoint by this slopefit")
+    return payload
+
+
+def claim(path: str | os.PathLike[str], *, resume: str | None, overwrite: bool) -> None:
+    """Refuse to let a fresh run overwrite the checkpoint another run left at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The run's ``--checkpoint`` file.
+    resume : str or None
+        ``--resume`` (then ``path`` is read first and its fingerprint checked: nothing to refuse here).
+    overwrite : bool
+        ``--overwrite-checkpoint``: start over, the file at ``path`` replaced at the first save.
+
+    Raises
+    ------
+    DataError
+        ``path`` holds a checkpoint (or any other file) and neither ``resume`` nor ``overwrite`` was given.
+    """
+    path = Path(path)
+    if resume is not None or overwrite or not path.exists():
+        return
+    try:
+        payload = read_checkpoint(path)
+    except DataError:
+        what = "a file that is not an intact slopefit checkpoint"
+    else:
+        mark, epoch, within = payload["fingerprint"], payload.get("epoch"), payload.get("within", 0)
+        when = f"after step {within} of epoch {epoch + 1}" if within else f"before epoch {epoch}"
+        what = (f"the checkpoint of a run on {mark.get('data')} ({mark.get('columns')}, optimizer "
+                f"{mark.get('optimizer')}) saved {when}")
+    raise DataError(f"--checkpoint {str(path)!r} already holds {what}; go on with --resume {str(path)} (or --resume "
+                    "auto), choose another file, or start over with --overwrite-checkpoint")
 
 
 def _show(value: Any) -> str:

@@ -309,45 +309,75 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     Raises
     ------
     ModelFileError
-        Missing/unreadable file, not JSON, not a slopefit model, another format version,
-        or coefficients that do not match the feature names.
+        Missing/unreadable file, not a regular file, too large, not JSON, not a slopefit model,
+        another format version, or a field that fails the schema (:mod:`slopefit.views.modelschema`:
+        a number not finite or of the wrong type, lengths that do not match the feature names).
     """
+    from slopefit.views.modelschema import validate
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
-                             "slopefit fit DATA --save MODEL.json") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.__class__.__name__}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{str(p)!r} is not a slopefit model: not valid JSON ({exc.msg} at line "
-                             f"{exc.lineno}); create one with slopefit fit DATA --save MODEL.json") from None
+    label = repr(str(p))
+    data = _decode(_read_bounded(p), label)
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{str(p)!r} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
+        raise ModelFileError(f"{label} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
                              "create one with slopefit fit DATA --save MODEL.json")
     version = data.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelFileError(f"{str(p)!r} has model format version {version!r}, but this slopefit reads "
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python: not a version
+        raise ModelFileError(f"{label} has model format version {excerpt_of(version)}, but this slopefit reads "
                              f"version {FORMAT_VERSION}; refit it with slopefit fit ... --save, or use the "
-                             f"slopefit version that wrote it ({data.get('slopefit_version')})")
-    try:
-        coef = np.asarray(data["coef"], dtype=np.float64)
-        intercept = float(data["intercept"])
-        names = tuple(str(n) for n in data["feature_names"])
-        target = str(data["target_name"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: field {exc} is missing or invalid; "
-                             "refit and save it again") from None
-    if coef.ndim != 1 or coef.shape[0] != len(names) or not np.isfinite(coef).all():
-        raise ModelFileError(f"{str(p)!r} is a damaged slopefit model: {coef.shape} coefficients for "
-                             f"{len(names)} features; refit and save it again")
-    bounds = [None if data.get(k) is None else np.asarray(data[k], dtype=np.float64)
-              for k in ("feature_min", "feature_max")]
+                             f"slopefit version that wrote it ({excerpt_of(data.get('slopefit_version'))})")
+    checked = validate(data, label)
+    coef = np.asarray(checked.coef, dtype=np.float64)
+    intercept = float(checked.intercept)
+    names, target = tuple(checked.feature_names), checked.target_name
+    bounds = [None if v is None else np.asarray(v, dtype=np.float64)
+              for v in (checked.feature_min, checked.feature_max)]
     known = {"format", "format_version", "coef", "intercept", "feature_names", "target_name",
              "feature_min", "feature_max"}
     info = {k: v for k, v in data.items() if k not in known}
     return Model(coef=coef, intercept=intercept, feature_names=names, target_name=target,
                  feature_min=bounds[0], feature_max=bounds[1], info=info)
+
+
+def excerpt_of(value: Any) -> str:
+    """A short repr of ``value`` for a message (:func:`slopefit.views.modelschema.excerpt`)."""
+    from slopefit.views.modelschema import excerpt
+
+    return excerpt(value)
+
+
+def _read_bounded(p: Path) -> bytes:
+    """The bytes of a model file: a regular file, at most :data:`MAX_BYTES`, read no further than its size."""
+    import stat
+
+    from slopefit.views.modelschema import MAX_BYTES
+
+    try:
+        if not stat.S_ISREG(os.stat(p).st_mode):  # before open: opening a FIFO blocks until a writer comes
+            raise ModelFileError(f"model file {str(p)!r} is not a regular file (a device, a pipe or a socket); "
+                                 "give a file saved with slopefit fit ... --save")
+        with open(p, "rb", buffering=0) as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_size > MAX_BYTES:
+                raise ModelFileError(f"model file {str(p)!r} is {info.st_size / (1 << 20):.0f} MiB, more than a "
+                                     f"model file can be ({MAX_BYTES >> 20} MiB); give a file saved with --save")
+            return fh.read(info.st_size)
+    except FileNotFoundError:
+        raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
+                             "slopefit fit DATA --save MODEL.json") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.strerror or type(exc).__name__}") from None
+
+
+def _decode(raw: bytes, label: str) -> Any:
+    """JSON bytes -> Python values, or ModelFileError (not JSON, not UTF-8, nested too deeply)."""
+    import msgspec
+
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise ModelFileError(f"{label} is not a slopefit model: not valid JSON ({str(exc)[:80]}); "
+                             "create one with slopefit fit DATA --save MODEL.json") from None
+    except RecursionError:
+        raise ModelFileError(f"{label} is not a slopefit model: its JSON is nested too deeply; "
+                             "create one with slopefit fit DATA --save MODEL.json") from None
