@@ -39,8 +39,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SRC = Path(__file__).resolve().parents[2] / "src"  # the processes import this tree's slopefit, wherever they start
+
+
 def env() -> dict[str, str]:
-    return {**os.environ, "SLOPEFIT_DIST_TIMEOUT": "60", "OMP_NUM_THREADS": "1"}
+    path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "SLOPEFIT_DIST_TIMEOUT": "60", "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
 
 
 def torchrun(nproc: int, *args: str, launcher: tuple[str, ...] = ()) -> list[str]:
