@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from slopefit.server.app import choose_lang
-from slopefit.server.playground import parse_run
+from slopefit.server.checks import parse_run
 from slopefit.server.uploads import safe_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,9 +138,10 @@ def server():
             proc.wait(timeout=10)
 
 
-def post(url: str, body, *, timeout: float = 60, raw: bool = False):
+def post(url: str, body, *, timeout: float = 60, raw: bool = False, kind: str | None = None):
+    """POST ``body``: JSON as application/json, or ``raw`` bytes as application/octet-stream (an upload)."""
     data = body if raw else json.dumps(body).encode()
-    kind = "application/octet-stream" if raw else "application/json"
+    kind = kind or ("application/octet-stream" if raw else "application/json")
     request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": kind})
     return urllib.request.urlopen(request, timeout=timeout)
 
@@ -170,13 +171,23 @@ def test_upload_names_are_made_safe():
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"lr": 0}, "lr must be a number > 0, got 0"),
-    ({"lr": "abc"}, "lr must be a number, got 'abc'"),
-    ({"lr": 0.1, "epochs": 10 ** 6}, "epochs must be a whole number from 1 to 5000"),
+    ({"lr": 0}, "lr must be a number > 0 and at most 1000, got 0; e.g. 0.01"),
+    ({"lr": 1e308}, "lr must be a number > 0 and at most 1000, got 1e+308"),
+    ({"lr": "abc"}, 'lr must be a number, got "abc"'),
+    ({"lr": "0.1"}, 'lr must be a number, got "0.1"'),  # JSON numbers only: text is refused
+    ({"lr": [0.1]}, "lr must be a number, got [0.1]"),
+    ({"lr": True}, "lr must be a number, got true"),
+    ({"lr": 0.1, "epochs": 10 ** 6}, "epochs must be a whole number from 1 to 5000, got 1000000"),
+    ({"lr": 0.1, "epochs": True}, "epochs must be a number, got true"),
+    ({"lr": 0.1, "epochs": 2.5}, "epochs must be a whole number from 1 to 5000, got 2.5"),
     ({"lr": 0.1, "momentum": 1.5}, "momentum must be in [0, 1), got 1.5"),
-    ({"lr": 0.1, "optimizer": "newton"}, "unknown optimizer 'newton'"),
-    ({"lr": 0.1, "scale": "log"}, "unknown scaling 'log'"),
-    ({"lr": 0.1, "batch_size": 0}, "batch size must be a whole number >= 1"),
+    ({"lr": 0.1, "optimizer": "newton"}, 'unknown optimizer "newton"; choose one of sgd, adam'),
+    ({"lr": 0.1, "optimizer": None}, "unknown optimizer null"),
+    ({"lr": 0.1, "scale": "log"}, 'unknown scaling "log"'),
+    ({"lr": 0.1, "batch_size": 0}, "batch size must be a whole number from 1 to 200000, got 0"),
+    ({"lr": 0.1, "batch_size": 1e9}, "batch size must be a whole number from 1 to 200000, got 1000000000.0"),
+    ({"lr": 0.1, "start": [1, {"a": 1}]}, "the start's B must be a number, got {\"a\": 1}"),
+    ({"lesson": "exam"}, 'unknown lesson run "exam"; choose one of loop, exercise1, exercise2'),
 ])
 def test_bad_requests_are_named(body, message):
     from slopefit.errors import ConfigError
@@ -229,7 +240,7 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
 
     from slopefit.data.sources import builtin
     from slopefit.server.jobs import JobPool
-    from slopefit.server.playground import parse_run
+    from slopefit.server.checks import parse_run
 
     data = builtin("height-weight")
     coef, intercept = np.polyfit(data.X[:, 0], data.y, 1)
@@ -281,7 +292,7 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     assert out["first"][0]["type"] == "job" and out["first"][-1]["type"] == "epoch"
     # the left run stopped at an epoch boundary because its page left, not after its 5000 epochs (~60 s on
     # one core): its last event is the cancellation, it kept no result, and its epochs end short of 5000
-    assert out["left"][-1] == {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    assert out["left"][-1]["kind"] == "cancelled" and out["left"][-1]["reason"] == "stopped"
     assert out["left_results"] == [None]
     assert all(e["e"] < 5000 for e in out["left"] if e["type"] == "epoch")
     assert [e for e in out["crashed"] if e["type"] == "error"] == [out["crashed"][-1]]
@@ -293,7 +304,8 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
         assert done["type"] == "done", done
         assert done["coef"][0] == pytest.approx(coef, rel=1e-9)
         assert done["intercept"] == pytest.approx(intercept, rel=1e-9)
-        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(1001))  # the start, then every epoch
+        # thinned to at most HISTORY_POINTS events: the start, every 4th epoch (ceil(1001 / 300)), the last
+        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(0, 1001, 4))
     assert len(out["kept"]) == 2  # the two finished runs were kept (for their downloads)
 
 
@@ -406,7 +418,8 @@ def test_a_cancelled_run_stops(server):
         job = json.loads(response.readline())
         threading.Thread(target=cancel_soon, args=(job["id"],), daemon=True).start()
         events = [json.loads(line) for line in response.read().decode().splitlines()]
-    assert events[-1] == {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    assert events[-1] == {"type": "error", "kind": "cancelled", "reason": "stopped",
+                          "message": "slopefit: stopped with the Stop button"}
     assert len([e for e in events if e["type"] == "epoch"]) < 5001
 
 
@@ -414,7 +427,7 @@ def test_bad_requests_get_one_line_and_the_server_stays_up(server):
     bodies = (b"not json", json.dumps({"lr": -1}).encode(), json.dumps({"lr": 0.1, "dataset": "/etc/passwd"}).encode())
     for body in bodies:
         try:
-            post(server + "api/train", body, raw=True, timeout=30).read()
+            post(server + "api/train", body, raw=True, kind="application/json", timeout=30).read()
         except urllib.error.HTTPError as exc:
             message = json.loads(exc.read())["error"]
             assert exc.code == 400 and message.startswith("slopefit: ") and "\n" not in message
@@ -423,8 +436,9 @@ def test_bad_requests_get_one_line_and_the_server_stays_up(server):
     too_big = b"x," * (1 << 20) + b"\n"
     with pytest.raises(urllib.error.HTTPError) as caught:
         post(server + "api/upload?name=big.csv", too_big, raw=True, timeout=30)
+    assert caught.value.code == 413
     assert json.loads(caught.value.read())["error"] == ("slopefit: the upload is over 2 MiB, the playground's "
-                                                        "limit: use slopefit fit on the command line for larger tables")
+                                                        "limit; upload a smaller table")
     assert train_events(server, EXERCISE_1)[-1]["type"] == "done"
 
 
@@ -435,7 +449,9 @@ def test_an_uploaded_text_cell_gets_the_cli_message(server, tmp_path, run_cli):
     with post(server + "api/upload?name=bad.csv", content, raw=True) as response:
         answer = json.loads(response.read())
     assert answer["columns"] == ["hours", "ability"]
-    assert cli.code == 1 and answer["error"] == cli.err.strip()  # the same one line
+    # the same one line as the command line's, its flags named as the page's controls
+    assert cli.code == 1 and cli.err.strip().endswith("choose numeric columns with --x/--y")
+    assert answer["error"] == cli.err.strip().replace("--x/--y", "the input x and target y boxes")
     assert "'abc' in row 2" in answer["error"]
 
 
@@ -493,7 +509,7 @@ def test_an_upload_trains_on_several_chosen_columns_to_numpy_lstsq(server):
     with pytest.raises(urllib.error.HTTPError) as twice:
         urllib.request.urlopen(server + query.replace("x=b", "x=a"), timeout=30)
     assert json.loads(twice.value.read())["error"] == \
-        "slopefit: x names a column twice: a, a; choose each feature column once"
+        'slopefit: input x must name one or more columns, each once, got ["a", "a"]'
 
 
 def test_the_sweep_marks_what_diverged_by_the_bound(server):
