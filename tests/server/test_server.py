@@ -239,8 +239,8 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     import signal
 
     from slopefit.data.sources import builtin
-    from slopefit.server.jobs import JobPool
     from slopefit.server.checks import parse_run
+    from slopefit.server.jobs import JobPool
 
     data = builtin("height-weight")
     coef, intercept = np.polyfit(data.X[:, 0], data.y, 1)
