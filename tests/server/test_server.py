@@ -719,9 +719,16 @@ def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path,
     expected = run_cli("fit", bad).err.strip()
     open_page(page, server + "?lang=ko")
     page.set_input_files("#upload", str(bad))
-    page.wait_for_function("!document.getElementById('error').hidden")
-    assert page.inner_text("#error") == expected
+    page.wait_for_function("!document.getElementById('upload-error').hidden")
+    shown = page.inner_text("#upload-error")
+    # the command line's line in the Korean page's words: its flags named as the page's boxes, beside the button
     assert expected.startswith("slopefit: column 'ability' in bad.csv is not numeric: 'abc' in row 2")
+    assert shown.startswith("slopefit: 데이터를 쓸 수 없습니다: " + expected[len("slopefit: "):].replace(
+        "--x/--y", "입력 x·목표 y 상자"))
+    assert "--" not in shown and shown.endswith("이전 데이터를 그대로 둡니다.")
+    # the previous data stay, with their name
+    assert page.input_value("#dataset") == "hours-ability" and page.inner_text("#upload-name") == ""
+    assert page.evaluate("state.bowl.data.name") == "hours-ability"
 
 
 @pytest.mark.slow
@@ -825,3 +832,76 @@ def test_several_features_show_actual_against_predicted(page, server):
     assert predicted["exact"] == pytest.approx(ols.fittedvalues.tolist(), rel=1e-8, abs=1e-8 * frame["invest"].std())
     assert page.evaluate("state.landscape") is None  # twelve parameters: no (W, B) contours
     assert page.is_hidden("#error")
+
+
+def distinct_for_colour_blind(colors: list[str]) -> float:
+    """The smallest distance between two of ``colors`` (hex) as a deuteranope sees them (Viénot, Brettel and
+    Mollon 1999, in linear RGB), in 0..255 sRGB units: an independent check that the palette stays apart."""
+    def linear(c: str) -> np.ndarray:
+        v = np.array([int(c[k:k + 2], 16) for k in (1, 3, 5)]) / 255.0
+        return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+    deutan = np.array([[0.29275, 0.70725, 0.0], [0.29275, 0.70725, 0.0], [-0.02234, 0.02234, 1.0]])
+
+    def seen(c: str) -> np.ndarray:
+        v = np.clip(deutan @ linear(c), 0, 1)
+        return 255 * np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+
+    points = [seen(c) for c in colors]
+    return min(float(np.linalg.norm(a - b)) for i, a in enumerate(points) for b in points[i + 1:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_page_fits_a_phone_and_a_desktop_with_twelve_runs(browser, server, lang, tmp_path):
+    """390 x 844: no sideways scroll. 1366 x 768: twelve runs, twelve colours a deuteranope tells apart,
+    no sideways scroll, the page less than a screen longer. A copied URL opens the same settings.
+    Screenshots go to $SLOPEFIT_SHOTS (else a temporary folder)."""
+    shots = Path(os.environ.get("SLOPEFIT_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    locale = "ko-KR" if lang == "ko" else "en-US"
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale, device_scale_factor=2)
+    page = phone.new_page()
+    open_page(page, server + f"?lang={lang}")
+    page.fill("#epochs", "50")
+    run_and_wait(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / f"phone-{lang}.png"))
+    page.screenshot(path=str(shots / f"phone-{lang}-full.png"), full_page=True)
+    phone.close()
+
+    desktop = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+    page = desktop.new_page()
+    open_page(page, server + f"?lang={lang}")
+    page.select_option("#scale", "none")
+    page.fill("#epochs", "40")
+    before = page.evaluate("document.documentElement.scrollHeight")
+    for k in range(12):
+        page.fill("#lr", f"{0.001 * (k + 1):g}")
+        run_and_wait(page)
+        assert page.evaluate("document.getElementById('status').dataset.state") == "done"
+    colors = page.evaluate("state.runs.map((r) => r.color)")
+    listed = page.evaluate("[...document.querySelectorAll('#legend li[data-color]')].map((li) => li.dataset.color)")
+    assert len(set(colors)) == 12 and listed == colors
+    assert distinct_for_colour_blind(colors) > 20  # sRGB units; the old six repeated from the seventh run (0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.evaluate("document.documentElement.scrollHeight") - before < 768
+    page.screenshot(path=str(shots / f"desktop-{lang}.png"))
+    # a run hidden and one deleted from the runs list
+    page.click("#legend li:nth-child(1) input[type=checkbox]")
+    assert page.evaluate("state.runs[0].hidden") is True
+    page.click("#legend li:nth-child(2) button.delete")
+    assert page.evaluate("state.runs.length") == 11
+    # the settings travel in the URL: a copied link opens them again
+    page.select_option("#optimizer", "adam")
+    page.fill("#momentum", "0.5")
+    page.dispatch_event("#momentum", "change")
+    page.fill("#batch-size", "2")
+    page.dispatch_event("#batch-size", "change")
+    url = page.url
+    fresh = desktop.new_page()
+    open_page(fresh, url)
+    for control in ("#scale", "#optimizer", "#lr", "#momentum", "#epochs", "#batch-size", "#dataset"):
+        assert fresh.input_value(control) == page.input_value(control), control
+    assert fresh.input_value("#optimizer") == "adam" and float(fresh.input_value("#momentum")) == 0.5
+    desktop.close()
