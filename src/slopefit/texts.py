@@ -380,6 +380,89 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "actual": {"ko": "실제값", "en": "actual"},
     "predicted": {"ko": "예측값", "en": "predicted"},
     "lang.switch": {"ko": "English", "en": "한국어"},
+    "runs": {"ko": "실행 목록", "en": "Runs"},
+    "run.hide": {"ko": "숨기기", "en": "hide"},
+    "run.delete": {"ko": "지우기", "en": "delete"},
+    "state.waiting": {"ko": "서버에 보내는 중…", "en": "sending to the server…"},
+    "state.queued": {"ko": "차례를 기다리는 중: {place}번째 (대기 {waiting}개)", "en": "waiting for a free worker: number {place} of {waiting} in the queue"},
+    "state.running": {"ko": "학습 중…", "en": "training…"},
+    "state.done": {"ko": "끝남", "en": "done"},
+    "state.failed": {"ko": "실패", "en": "failed"},
+    "state.cancelled": {"ko": "멈춤", "en": "stopped"},
+    "upload.kept": {"ko": "이전 데이터를 그대로 둡니다.", "en": "The previous data stay as they were."},
+    "state.shared": {"ko": "이 주소에 지금 설정이 담겨 있습니다: 복사해서 나누세요", "en": "This address holds the current settings: copy it to share them"},
+}
+
+# Every message the playground's server sends (errors, warnings, a run's end), by key, in both languages;
+# they name the page's controls, never a command-line flag. Fields in {braces} are filled by the server.
+SERVER_TEXT: dict[str, dict[str, str]] = {
+    "err.host": {"ko": "이 서버는 주소 {host!r}로 오는 요청을 받지 않습니다: 서버가 알려 준 주소로 페이지를 여세요", "en": "this server does not answer requests for the host {host!r}; open the page at the address the server printed"},
+    "err.token": {"ko": "토큰이 없거나 틀렸습니다: 서버를 시작할 때 알려 준 주소(토큰 포함)로 페이지를 여세요", "en": "the token is missing or wrong; open the page at the address (with its token) the server printed when it started"},
+    "err.origin": {"ko": "다른 웹사이트({origin})에서 온 요청은 받지 않습니다: 놀이터 페이지에서 직접 하세요", "en": "requests from another web site ({origin}) are refused; use the playground's own page"},
+    "err.content_type": {"ko": "요청의 형식이 {got!r}입니다: {path}는 {want}만 받습니다", "en": "the request's content type is {got!r}; {path} takes {want} only"},
+    "err.not_found": {"ko": "{path}라는 주소는 없습니다: 놀이터 페이지에서 시작하세요", "en": "there is no {path} here; start from the playground's page"},
+    "err.method": {"ko": "{path}는 {method} 요청을 받지 않습니다", "en": "{path} does not take {method} requests"},
+    "err.internal": {"ko": "서버 내부 오류 ({kind}): 다시 해 보고, 계속되면 선생님께 알려 주세요", "en": "internal error in the server ({kind}); try again, and tell the teacher if it repeats"},
+    "err.busy": {"ko": "서버가 바쁩니다 (실행 자리 {slots}개가 모두 찼습니다): 조금 뒤에 다시 해 보세요", "en": "the server is busy (all {slots} run slots are taken); try again in a moment"},
+    "err.json": {"ko": "요청이 올바른 JSON이 아닙니다", "en": "the request is not valid JSON"},
+    "err.json_object": {"ko": "요청은 JSON 객체({{...}})여야 합니다", "en": "the request must be a JSON object ({{...}})"},
+    "err.too_large": {"ko": "요청이 {limit}를 넘습니다: 놀이터의 한도입니다", "en": "the request is over {limit}, the playground's limit"},
+    "err.upload_large": {"ko": "올린 파일이 {limit}를 넘습니다: 더 작은 표를 올리세요", "en": "the upload is over {limit}, the playground's limit; upload a smaller table"},
+    "err.number": {"ko": "{control}에는 숫자를 넣어야 합니다 (받은 값: {got})", "en": "{control} must be a number, got {got}"},
+    "err.integer": {"ko": "{control}에는 {low}부터 {high}까지의 정수를 넣어야 합니다 (받은 값: {got})", "en": "{control} must be a whole number from {low} to {high}, got {got}"},
+    "err.lr": {"ko": "학습률 lr은 0보다 크고 {high:g} 이하인 수여야 합니다 (받은 값: {got}): 예) 0.01", "en": "lr must be a number > 0 and at most {high:g}, got {got}; e.g. 0.01"},
+    "err.momentum": {"ko": "모멘텀은 0 이상 1 미만이어야 합니다 (받은 값: {got}): 예) 0.9", "en": "momentum must be in [0, 1), got {got}; e.g. 0.9"},
+    "err.momenta": {"ko": "스윕의 모멘텀은 0 이상 1 미만인 수 1~{high}개의 목록이어야 합니다 (받은 값: {got})", "en": "the sweep's momenta must be a list of 1 to {high} numbers in [0, 1), got {got}"},
+    "err.choice": {"ko": "{control}에 {got}은 없습니다: {choices} 중에서 고르세요", "en": "unknown {control} {got}; choose one of {choices}"},
+    "err.text": {"ko": "{control}은 글자여야 합니다 (받은 값: {got})", "en": "{control} must be text, got {got}"},
+    "err.columns": {"ko": "입력 x에는 열 이름을 하나 이상, 한 번씩 골라야 합니다 (받은 값: {got})", "en": "input x must name one or more columns, each once, got {got}"},
+    "err.start": {"ko": "시작점은 [W, B] 두 수여야 합니다 (받은 값: {got}): 등고선을 눌러 고르세요", "en": "the starting point must be two numbers [W, B], got {got}; click the contours to choose one"},
+    "err.start_features": {"ko": "시작점 (W, B)는 입력 x가 하나일 때만 고를 수 있습니다", "en": "a starting point (W, B) needs data with one input x"},
+    "err.momentum_none": {"ko": "{optimizer}에는 모멘텀이 없습니다: 모멘텀 상자를 0으로 하세요", "en": "{optimizer} takes no momentum; set the momentum box to 0"},
+    "err.sweep_range": {"ko": "스윕의 lr 범위는 0 < lr_min < lr_max, 값 2~{high}개여야 합니다", "en": "the sweep's lr range must be 0 < lr_min < lr_max with 2 to {high} values"},
+    "err.sweep_cells": {"ko": "스윕 칸이 {cells}개입니다: 놀이터는 {high}개까지 합니다", "en": "the sweep has {cells} cells; the playground takes at most {high}"},
+    "err.rows": {"ko": "{name}에 {rows:,}행이 있습니다: 놀이터는 {high:,}행까지 받습니다 (더 작은 표를 올리세요)", "en": "{name} has {rows:,} rows; the playground takes at most {high:,} (upload a smaller table)"},
+    "err.steps": {"ko": "이 실행은 {steps:,}걸음입니다 ({rows:,}행 ÷ 배치 {batch} × {epochs} 에포크): 놀이터는 {high:,}걸음까지 합니다. 배치 크기를 {need} 이상으로 하거나(비우면 전체) 에포크를 줄이세요", "en": "this run takes {steps:,} steps ({rows:,} rows / batch {batch} x {epochs} epochs); the playground takes at most {high:,}: raise the batch size box to {need} or more (empty: full batch), or lower the epochs"},
+    "err.upload_gone": {"ko": "올린 파일이 서버에 더 이상 없습니다: 다시 올리세요", "en": "that uploaded file is no longer here; upload it again"},
+    "err.no_run": {"ko": "그 번호의 끝난 실행이 없습니다: 다시 학습하세요", "en": "no finished run with that id here; run it again"},
+    "err.no_file": {"ko": "실행에서 받을 수 있는 파일은 model.json과 report.html입니다", "en": "a run has model.json and report.html to download"},
+    "err.diverged": {"ko": "{epoch} 에포크에서 발산했습니다 (lr = {lr:g}): 이 데이터의 안정 한계는 lr < {bound:.4g}입니다. 학습률 슬라이더를 낮추거나 스케일링을 표준화로 바꾸세요", "en": "training diverged at epoch {epoch} (lr = {lr:g}): the stable bound on these data is lr < {bound:.4g}; move the learning-rate slider lower, or set the scaling to standardize"},
+    "err.data": {"ko": "데이터를 쓸 수 없습니다: {detail}", "en": "{detail}"},
+    "err.setting": {"ko": "이 설정으로는 학습할 수 없습니다: {detail}", "en": "{detail}"},
+    "err.run": {"ko": "학습이 실패했습니다: {detail}", "en": "{detail}"},
+    "err.worker": {"ko": "이 실행을 맡은 프로세스가 멈췄습니다 (종료 코드 {code}): 다시 학습하세요", "en": "the process running this run stopped (exit code {code}); run it again"},
+    "err.workers_broken": {"ko": "학습 프로세스를 시작할 수 없습니다 (종료 코드 {code}, {times}번 연속): 서버 기록을 보고 서버를 다시 시작하세요", "en": "the playground's worker processes cannot start (exit code {code}, {times} times in a row); see the server's log and restart slopefit serve"},
+    "cancel.stopped": {"ko": "멈추기 버튼으로 멈췄습니다", "en": "stopped with the Stop button"},
+    "cancel.time": {"ko": "실행 시간 {seconds:g}초 한도에 닿아 멈췄습니다: 에포크를 줄이거나 배치 크기를 키우세요", "en": "stopped at the time limit of {seconds:g} s of training; lower the epochs or raise the batch size"},
+    "cancel.left": {"ko": "페이지가 닫혀 멈췄습니다", "en": "stopped because the page was closed"},
+    "warn.lr": {"ko": "lr = {lr:g}는 이 데이터에서 전체 배치 {optimizer}의 안정 한계 lr < {bound:.4g} ({formula})를 넘습니다: 발산할 것입니다. 학습률 슬라이더를 낮추세요", "en": "lr = {lr:g} is past the stable bound of full-batch {optimizer} on these data, lr < {bound:.4g} ({formula}); expect divergence: move the learning-rate slider lower"},
+    "ctl.lr": {"ko": "학습률 lr", "en": "lr"},
+    "ctl.momentum": {"ko": "모멘텀", "en": "momentum"},
+    "ctl.epochs": {"ko": "에포크", "en": "epochs"},
+    "ctl.batch_size": {"ko": "배치 크기", "en": "batch size"},
+    "ctl.sweep_epochs": {"ko": "스윕 에포크", "en": "sweep epochs"},
+    "ctl.lr_min": {"ko": "스윕의 lr_min", "en": "the sweep's lr_min"},
+    "ctl.lr_max": {"ko": "스윕의 lr_max", "en": "the sweep's lr_max"},
+    "ctl.lr_count": {"ko": "스윕의 lr 개수", "en": "the sweep's lr_count"},
+    "ctl.W": {"ko": "시작점 W", "en": "the start's W"},
+    "ctl.B": {"ko": "시작점 B", "en": "the start's B"},
+    "ctl.optimizer": {"ko": "옵티마이저", "en": "optimizer"},
+    "ctl.scale": {"ko": "스케일링", "en": "scaling"},
+    "ctl.dataset": {"ko": "데이터", "en": "data set"},
+    "ctl.lesson": {"ko": "수업 실행", "en": "lesson run"},
+    "ctl.upload": {"ko": "올린 파일", "en": "upload"},
+    "ctl.y": {"ko": "목표 y", "en": "target y"},
+    "ctl.name": {"ko": "파일 이름", "en": "file name"},
+    # command-line flags in the library's messages, as the page's controls
+    "flag.x/y": {"ko": "입력 x·목표 y 상자", "en": "the input x and target y boxes"},
+    "flag.x": {"ko": "입력 x 상자", "en": "the input x box"},
+    "flag.y": {"ko": "목표 y 상자", "en": "the target y box"},
+    "flag.lr": {"ko": "학습률 슬라이더", "en": "the learning-rate slider"},
+    "flag.batch-size": {"ko": "배치 크기 상자", "en": "the batch size box"},
+    "flag.scale": {"ko": "스케일링 상자", "en": "the scaling box"},
+    "flag.epochs": {"ko": "에포크 상자", "en": "the epochs box"},
+    "flag.momentum": {"ko": "모멘텀 상자", "en": "the momentum box"},
+    "flag.other": {"ko": "파일의 {name} 설정", "en": "the file's {name} setting"},
 }
 
 
@@ -392,3 +475,14 @@ def page_texts(lang: str) -> dict[str, str]:
     '학습 시작'
     """
     return {key: values[lang] for key, values in PAGE_TEXT.items()}
+
+
+def server_text(key: str, lang: str, **values) -> str:
+    """The server's message ``key`` (:data:`SERVER_TEXT`) in ``lang``, its fields filled in.
+
+    Examples
+    --------
+    >>> server_text("err.upload_gone", "ko")
+    '올린 파일이 서버에 더 이상 없습니다: 다시 올리세요'
+    """
+    return SERVER_TEXT[key][lang].format(**values)

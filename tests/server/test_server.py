@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from slopefit.server.app import choose_lang
-from slopefit.server.playground import parse_run
+from slopefit.server.checks import parse_run
 from slopefit.server.uploads import safe_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,9 +138,10 @@ def server():
             proc.wait(timeout=10)
 
 
-def post(url: str, body, *, timeout: float = 60, raw: bool = False):
+def post(url: str, body, *, timeout: float = 60, raw: bool = False, kind: str | None = None):
+    """POST ``body``: JSON as application/json, or ``raw`` bytes as application/octet-stream (an upload)."""
     data = body if raw else json.dumps(body).encode()
-    kind = "application/octet-stream" if raw else "application/json"
+    kind = kind or ("application/octet-stream" if raw else "application/json")
     request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": kind})
     return urllib.request.urlopen(request, timeout=timeout)
 
@@ -170,13 +171,23 @@ def test_upload_names_are_made_safe():
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    ({"lr": 0}, "lr must be a number > 0, got 0"),
-    ({"lr": "abc"}, "lr must be a number, got 'abc'"),
-    ({"lr": 0.1, "epochs": 10 ** 6}, "epochs must be a whole number from 1 to 5000"),
+    ({"lr": 0}, "lr must be a number > 0 and at most 1000, got 0; e.g. 0.01"),
+    ({"lr": 1e308}, "lr must be a number > 0 and at most 1000, got 1e+308"),
+    ({"lr": "abc"}, 'lr must be a number, got "abc"'),
+    ({"lr": "0.1"}, 'lr must be a number, got "0.1"'),  # JSON numbers only: text is refused
+    ({"lr": [0.1]}, "lr must be a number, got [0.1]"),
+    ({"lr": True}, "lr must be a number, got true"),
+    ({"lr": 0.1, "epochs": 10 ** 6}, "epochs must be a whole number from 1 to 5000, got 1000000"),
+    ({"lr": 0.1, "epochs": True}, "epochs must be a number, got true"),
+    ({"lr": 0.1, "epochs": 2.5}, "epochs must be a whole number from 1 to 5000, got 2.5"),
     ({"lr": 0.1, "momentum": 1.5}, "momentum must be in [0, 1), got 1.5"),
-    ({"lr": 0.1, "optimizer": "newton"}, "unknown optimizer 'newton'"),
-    ({"lr": 0.1, "scale": "log"}, "unknown scaling 'log'"),
-    ({"lr": 0.1, "batch_size": 0}, "batch size must be a whole number >= 1"),
+    ({"lr": 0.1, "optimizer": "newton"}, 'unknown optimizer "newton"; choose one of sgd, adam'),
+    ({"lr": 0.1, "optimizer": None}, "unknown optimizer null"),
+    ({"lr": 0.1, "scale": "log"}, 'unknown scaling "log"'),
+    ({"lr": 0.1, "batch_size": 0}, "batch size must be a whole number from 1 to 200000, got 0"),
+    ({"lr": 0.1, "batch_size": 1e9}, "batch size must be a whole number from 1 to 200000, got 1000000000.0"),
+    ({"lr": 0.1, "start": [1, {"a": 1}]}, "the start's B must be a number, got {\"a\": 1}"),
+    ({"lesson": "exam"}, 'unknown lesson run "exam"; choose one of loop, exercise1, exercise2'),
 ])
 def test_bad_requests_are_named(body, message):
     from slopefit.errors import ConfigError
@@ -228,8 +239,8 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     import signal
 
     from slopefit.data.sources import builtin
+    from slopefit.server.checks import parse_run
     from slopefit.server.jobs import JobPool
-    from slopefit.server.playground import parse_run
 
     data = builtin("height-weight")
     coef, intercept = np.polyfit(data.X[:, 0], data.y, 1)
@@ -281,7 +292,7 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
     assert out["first"][0]["type"] == "job" and out["first"][-1]["type"] == "epoch"
     # the left run stopped at an epoch boundary because its page left, not after its 5000 epochs (~60 s on
     # one core): its last event is the cancellation, it kept no result, and its epochs end short of 5000
-    assert out["left"][-1] == {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    assert out["left"][-1]["kind"] == "cancelled" and out["left"][-1]["reason"] == "stopped"
     assert out["left_results"] == [None]
     assert all(e["e"] < 5000 for e in out["left"] if e["type"] == "epoch")
     assert [e for e in out["crashed"] if e["type"] == "error"] == [out["crashed"][-1]]
@@ -293,7 +304,8 @@ def test_worker_processes_stop_on_cancel_and_replace_a_dead_one():
         assert done["type"] == "done", done
         assert done["coef"][0] == pytest.approx(coef, rel=1e-9)
         assert done["intercept"] == pytest.approx(intercept, rel=1e-9)
-        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(1001))  # the start, then every epoch
+        # thinned to at most HISTORY_POINTS events: the start, every 4th epoch (ceil(1001 / 300)), the last
+        assert [e["e"] for e in events if e["type"] == "epoch"] == list(range(0, 1001, 4))
     assert len(out["kept"]) == 2  # the two finished runs were kept (for their downloads)
 
 
@@ -406,7 +418,8 @@ def test_a_cancelled_run_stops(server):
         job = json.loads(response.readline())
         threading.Thread(target=cancel_soon, args=(job["id"],), daemon=True).start()
         events = [json.loads(line) for line in response.read().decode().splitlines()]
-    assert events[-1] == {"type": "error", "kind": "cancelled", "message": "cancelled"}
+    assert events[-1] == {"type": "error", "kind": "cancelled", "reason": "stopped",
+                          "message": "slopefit: stopped with the Stop button"}
     assert len([e for e in events if e["type"] == "epoch"]) < 5001
 
 
@@ -414,7 +427,7 @@ def test_bad_requests_get_one_line_and_the_server_stays_up(server):
     bodies = (b"not json", json.dumps({"lr": -1}).encode(), json.dumps({"lr": 0.1, "dataset": "/etc/passwd"}).encode())
     for body in bodies:
         try:
-            post(server + "api/train", body, raw=True, timeout=30).read()
+            post(server + "api/train", body, raw=True, kind="application/json", timeout=30).read()
         except urllib.error.HTTPError as exc:
             message = json.loads(exc.read())["error"]
             assert exc.code == 400 and message.startswith("slopefit: ") and "\n" not in message
@@ -423,8 +436,9 @@ def test_bad_requests_get_one_line_and_the_server_stays_up(server):
     too_big = b"x," * (1 << 20) + b"\n"
     with pytest.raises(urllib.error.HTTPError) as caught:
         post(server + "api/upload?name=big.csv", too_big, raw=True, timeout=30)
+    assert caught.value.code == 413
     assert json.loads(caught.value.read())["error"] == ("slopefit: the upload is over 2 MiB, the playground's "
-                                                        "limit: use slopefit fit on the command line for larger tables")
+                                                        "limit; upload a smaller table")
     assert train_events(server, EXERCISE_1)[-1]["type"] == "done"
 
 
@@ -435,7 +449,9 @@ def test_an_uploaded_text_cell_gets_the_cli_message(server, tmp_path, run_cli):
     with post(server + "api/upload?name=bad.csv", content, raw=True) as response:
         answer = json.loads(response.read())
     assert answer["columns"] == ["hours", "ability"]
-    assert cli.code == 1 and answer["error"] == cli.err.strip()  # the same one line
+    # the same one line as the command line's, its flags named as the page's controls
+    assert cli.code == 1 and cli.err.strip().endswith("choose numeric columns with --x/--y")
+    assert answer["error"] == cli.err.strip().replace("--x/--y", "the input x and target y boxes")
     assert "'abc' in row 2" in answer["error"]
 
 
@@ -493,7 +509,7 @@ def test_an_upload_trains_on_several_chosen_columns_to_numpy_lstsq(server):
     with pytest.raises(urllib.error.HTTPError) as twice:
         urllib.request.urlopen(server + query.replace("x=b", "x=a"), timeout=30)
     assert json.loads(twice.value.read())["error"] == \
-        "slopefit: x names a column twice: a, a; choose each feature column once"
+        'slopefit: input x must name one or more columns, each once, got ["a", "a"]'
 
 
 def test_the_sweep_marks_what_diverged_by_the_bound(server):
@@ -703,9 +719,16 @@ def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path,
     expected = run_cli("fit", bad).err.strip()
     open_page(page, server + "?lang=ko")
     page.set_input_files("#upload", str(bad))
-    page.wait_for_function("!document.getElementById('error').hidden")
-    assert page.inner_text("#error") == expected
+    page.wait_for_function("!document.getElementById('upload-error').hidden")
+    shown = page.inner_text("#upload-error")
+    # the command line's line in the Korean page's words: its flags named as the page's boxes, beside the button
     assert expected.startswith("slopefit: column 'ability' in bad.csv is not numeric: 'abc' in row 2")
+    assert shown.startswith("slopefit: 데이터를 쓸 수 없습니다: " + expected[len("slopefit: "):].replace(
+        "--x/--y", "입력 x·목표 y 상자"))
+    assert "--" not in shown and shown.endswith("이전 데이터를 그대로 둡니다.")
+    # the previous data stay, with their name
+    assert page.input_value("#dataset") == "hours-ability" and page.inner_text("#upload-name") == ""
+    assert page.evaluate("state.bowl.data.name") == "hours-ability"
 
 
 @pytest.mark.slow
@@ -809,3 +832,76 @@ def test_several_features_show_actual_against_predicted(page, server):
     assert predicted["exact"] == pytest.approx(ols.fittedvalues.tolist(), rel=1e-8, abs=1e-8 * frame["invest"].std())
     assert page.evaluate("state.landscape") is None  # twelve parameters: no (W, B) contours
     assert page.is_hidden("#error")
+
+
+def distinct_for_colour_blind(colors: list[str]) -> float:
+    """The smallest distance between two of ``colors`` (hex) as a deuteranope sees them (Viénot, Brettel and
+    Mollon 1999, in linear RGB), in 0..255 sRGB units: an independent check that the palette stays apart."""
+    def linear(c: str) -> np.ndarray:
+        v = np.array([int(c[k:k + 2], 16) for k in (1, 3, 5)]) / 255.0
+        return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+    deutan = np.array([[0.29275, 0.70725, 0.0], [0.29275, 0.70725, 0.0], [-0.02234, 0.02234, 1.0]])
+
+    def seen(c: str) -> np.ndarray:
+        v = np.clip(deutan @ linear(c), 0, 1)
+        return 255 * np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+
+    points = [seen(c) for c in colors]
+    return min(float(np.linalg.norm(a - b)) for i, a in enumerate(points) for b in points[i + 1:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_page_fits_a_phone_and_a_desktop_with_twelve_runs(browser, server, lang, tmp_path):
+    """390 x 844: no sideways scroll. 1366 x 768: twelve runs, twelve colours a deuteranope tells apart,
+    no sideways scroll, the page less than a screen longer. A copied URL opens the same settings.
+    Screenshots go to $SLOPEFIT_SHOTS (else a temporary folder)."""
+    shots = Path(os.environ.get("SLOPEFIT_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    locale = "ko-KR" if lang == "ko" else "en-US"
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale, device_scale_factor=2)
+    page = phone.new_page()
+    open_page(page, server + f"?lang={lang}")
+    page.fill("#epochs", "50")
+    run_and_wait(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(shots / f"phone-{lang}.png"))
+    page.screenshot(path=str(shots / f"phone-{lang}-full.png"), full_page=True)
+    phone.close()
+
+    desktop = browser.new_context(viewport={"width": 1366, "height": 768}, locale=locale)
+    page = desktop.new_page()
+    open_page(page, server + f"?lang={lang}")
+    page.select_option("#scale", "none")
+    page.fill("#epochs", "40")
+    before = page.evaluate("document.documentElement.scrollHeight")
+    for k in range(12):
+        page.fill("#lr", f"{0.001 * (k + 1):g}")
+        run_and_wait(page)
+        assert page.evaluate("document.getElementById('status').dataset.state") == "done"
+    colors = page.evaluate("state.runs.map((r) => r.color)")
+    listed = page.evaluate("[...document.querySelectorAll('#legend li[data-color]')].map((li) => li.dataset.color)")
+    assert len(set(colors)) == 12 and listed == colors
+    assert distinct_for_colour_blind(colors) > 20  # sRGB units; the old six repeated from the seventh run (0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.evaluate("document.documentElement.scrollHeight") - before < 768
+    page.screenshot(path=str(shots / f"desktop-{lang}.png"))
+    # a run hidden and one deleted from the runs list
+    page.click("#legend li:nth-child(1) input[type=checkbox]")
+    assert page.evaluate("state.runs[0].hidden") is True
+    page.click("#legend li:nth-child(2) button.delete")
+    assert page.evaluate("state.runs.length") == 11
+    # the settings travel in the URL: a copied link opens them again
+    page.select_option("#optimizer", "adam")
+    page.fill("#momentum", "0.5")
+    page.dispatch_event("#momentum", "change")
+    page.fill("#batch-size", "2")
+    page.dispatch_event("#batch-size", "change")
+    url = page.url
+    fresh = desktop.new_page()
+    open_page(fresh, url)
+    for control in ("#scale", "#optimizer", "#lr", "#momentum", "#epochs", "#batch-size", "#dataset"):
+        assert fresh.input_value(control) == page.input_value(control), control
+    assert fresh.input_value("#optimizer") == "adam" and float(fresh.input_value("#momentum")) == 0.5
+    desktop.close()

@@ -11,28 +11,24 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
 
-from slopefit.data.datasets import Dataset, builtin_names
+from slopefit.data.datasets import Dataset
 from slopefit.data.sources import builtin
-from slopefit.errors import ConfigError
+from slopefit.server.checks import RunRequest, SweepRequest, lesson_request
+from slopefit.server.messages import Cancelled, Refused
+from slopefit.texts import server_text
 from slopefit.train.config import TrainConfig
 from slopefit.train.plan import plan_fit
 
-MAX_EPOCHS = 5000  # epochs one run may ask for
-MAX_ROWS = 200_000  # rows a data set may have here (uploads are size-limited before that)
-MAX_SWEEP_CELLS = 160  # lr x momentum cells of one sweep
-MAX_SWEEP_EPOCHS = 1000
-MAX_SECONDS = 60.0  # wall time of one run before it is stopped
+MAX_SECONDS = 60.0  # running time of one run (waiting for a worker not counted) before it is stopped
 POINTS_SHOWN = 400  # rows sent to draw the scatter
 LANDSCAPE_POINTS = 64  # grid points per axis of the contour panel
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs")
-SCALINGS = ("none", "center", "standardize")
+HISTORY_POINTS = 300  # epochs streamed per run at most (evenly spaced, the first and last kept): drawing stays fast
 
 Emit = Callable[[dict], None]
 
@@ -41,145 +37,6 @@ class Flag(Protocol):
     """A cancel flag: :class:`threading.Event`, or a worker process's :func:`multiprocessing.Event`."""
 
     def is_set(self) -> bool: ...
-
-
-class Cancelled(Exception):
-    """The run was cancelled (by the learner, a closed page, or its time limit)."""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """One run as the page asks for it, checked against the server's bounds.
-
-    Attributes
-    ----------
-    optimizer : str, lr : float, momentum : float
-        The optimizer (a name of :data:`OPTIMIZERS`), its learning rate (> 0) and its momentum
-        (sgd, rmsprop; beta1 for adam/adamw), in [0, 1).
-    epochs : int, 1..MAX_EPOCHS
-    batch_size : int or None, >= 1; None: full batch
-    scaling : "none" | "center" | "standardize"
-    start : (float, float) or None
-        (W, B) to start from in the scaled units of ``scaling`` (a click on the contours);
-        None starts at zeros.
-    """
-
-    optimizer: str
-    lr: float
-    momentum: float
-    epochs: int
-    batch_size: int | None
-    scaling: str
-    start: tuple[float, float] | None = None
-    lesson: str | None = None  # one of the lesson's runs (slopefit.teach.lesson.RUNS): trained as the lesson trains it
-    dataset: str | None = None  # the lesson run's data set
-
-    def config(self) -> TrainConfig:
-        """The TrainConfig of this run (record_params on: the page draws the path); a lesson run's
-        is the lesson's own (:func:`slopefit.teach.lesson.lesson_run`)."""
-        if self.lesson is not None:
-            from dataclasses import replace
-
-            from slopefit.teach.lesson import lesson_run
-
-            return replace(lesson_run(self.lesson)[1], record_params=True)
-        options: dict[str, Any] = {}
-        if self.momentum:
-            if self.optimizer in ("adam", "adamw"):
-                options["betas"] = (self.momentum, 0.999)
-            elif self.optimizer in ("sgd", "rmsprop"):
-                options["momentum"] = self.momentum
-            else:
-                raise ConfigError(f"{self.optimizer} takes no momentum; set momentum to 0")
-        return TrainConfig(optimizer=self.optimizer, lr=self.lr, epochs=self.epochs, options=options,
-                           batch_size=self.batch_size, scaling=self.scaling, record_params=True)
-
-
-def _number(body: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    value = body.get(key, default)
-    if value is None or value == "":
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{key} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ConfigError(f"{key} must be a finite number, got {value!r}")
-    return number
-
-
-def parse_run(body: Mapping[str, Any]) -> RunRequest:
-    """A :class:`RunRequest` from the page's JSON, or ConfigError naming the bad field.
-
-    Parameters
-    ----------
-    body : mapping
-        ``optimizer``, ``lr``, ``momentum``, ``epochs``, ``batch_size`` (empty: full batch),
-        ``scale``, and optionally ``start`` ([W, B]); or ``lesson`` naming one of the lesson's
-        runs (``loop``, ``exercise1``, ``exercise2``), whose settings are the lesson's own.
-
-    Returns
-    -------
-    RunRequest
-
-    Raises
-    ------
-    ConfigError
-        A value missing, not a number, or outside the server's bounds.
-    """
-    if body.get("lesson"):
-        return lesson_request(str(body["lesson"]))
-    optimizer = str(body.get("optimizer", "sgd"))
-    if optimizer not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-    scaling = str(body.get("scale", "center"))
-    if scaling not in SCALINGS:
-        raise ConfigError(f"unknown scaling {scaling!r}; choose none, center or standardize")
-    lr = _number(body, "lr")
-    if lr is None or lr <= 0:
-        raise ConfigError(f"lr must be a number > 0, got {body.get('lr')!r}; e.g. 0.01")
-    momentum = _number(body, "momentum", 0.0)
-    if not 0 <= momentum < 1:
-        raise ConfigError(f"momentum must be in [0, 1), got {momentum:g}; e.g. 0.9")
-    epochs = _number(body, "epochs", 200)
-    if epochs != int(epochs) or not 1 <= epochs <= MAX_EPOCHS:
-        raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}, got {body.get('epochs')!r}")
-    batch = _number(body, "batch_size")
-    if batch is not None and (batch != int(batch) or batch < 1):
-        raise ConfigError(f"batch size must be a whole number >= 1 (empty: full batch), got {body.get('batch_size')!r}")
-    start = body.get("start")
-    if start is not None:
-        if not (isinstance(start, list | tuple) and len(start) == 2):
-            raise ConfigError(f"start must be [W, B], got {start!r}")
-        start = (_number({"W": start[0]}, "W"), _number({"B": start[1]}, "B"))
-    return RunRequest(optimizer=optimizer, lr=float(lr), momentum=float(momentum), epochs=int(epochs),
-                      batch_size=None if batch is None else int(batch), scaling=scaling, start=start)
-
-
-def lesson_request(name: str) -> RunRequest:
-    """The :class:`RunRequest` of the lesson's run ``name``, its settings taken from
-    :func:`slopefit.teach.lesson.lesson_run` (the same code path as ``slopefit lesson``)."""
-    from slopefit.teach.lesson import lesson_run
-
-    dataset, config = lesson_run(name)
-    return RunRequest(optimizer=config.optimizer, lr=config.lr, momentum=float(config.options.get("momentum", 0.0)),
-                      epochs=config.epochs, batch_size=config.batch_size, scaling=config.scaling, lesson=name,
-                      dataset=dataset)
-
-
-def builtin_data(name: str) -> Dataset:
-    """A built-in data set by its name in ``slopefit datasets``, or ConfigError (never a path)."""
-    if name not in builtin_names():
-        raise ConfigError(f"unknown data set {name!r}; choose one of {', '.join(builtin_names())} or upload a CSV")
-    return builtin(name)
-
-
-def check_rows(data: Dataset) -> Dataset:
-    """``data`` when it has at most :data:`MAX_ROWS` rows, else ConfigError."""
-    if data.n_samples > MAX_ROWS:
-        raise ConfigError(f"{data.name} has {data.n_samples} rows; the playground takes at most {MAX_ROWS}: "
-                          "use slopefit fit on the command line for larger tables")
-    return data
 
 
 def finite(value: Any) -> Any:
@@ -239,7 +96,8 @@ def landscape(stats, scaler, path_w: list[float], path_b: list[float]) -> dict |
 
 
 def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | None = None,
-         momentum: float = 0.0, start: tuple[float, float] | None = None, stats=None, exact=None) -> dict:
+         momentum: float = 0.0, start: tuple[float, float] | None = None, stats=None, exact=None,
+         lang: str = "en") -> dict:
     """The data, the exact line, the advisor's numbers and the loss bowl for ``scaling``: what
     the page shows before a run (and beside it).
 
@@ -250,6 +108,7 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     optimizer, lr, momentum : the settings to judge against the bound (lr None: no judgement)
     start : (W, B) in scaled units, or None for zeros
     stats, exact : the data's statistics and exact optimum when already computed, else None
+    lang : "ko" | "en", the language of the warning
 
     Returns
     -------
@@ -259,14 +118,15 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
         (the run's own stable lr, its formula) and ``warning``, ``landscape`` (or None).
     """
     from slopefit.solve.advise import advise, describe_bound, stable_bound
-    from slopefit.train.messages import unstable_lr_warning
-
     plan = plan_fit(data, TrainConfig(scaling=scaling), stats=stats, reference=exact)
     stats, exact, scaler = plan.stats, plan.ols, plan.scaler
     advice = advise(stats, scaling=scaling)
     options = {"momentum": momentum} if momentum and optimizer == "sgd" else {}
     own = stable_bound(advice.lambda_max, optimizer, options)
-    warning = unstable_lr_warning(advice.lambda_max, optimizer, options, lr) if lr else None
+    warning = None
+    if lr is not None and own is not None and lr >= own:  # past the bound: the page's words, not the CLI's
+        warning = server_text("warn.lr", lang, lr=lr, optimizer=optimizer, bound=own,
+                              formula=describe_bound(optimizer, options))
     start = start or (0.0, 0.0)
     return finite({
         "data": {"name": data.name, "features": list(data.feature_names), "target": data.target_name,
@@ -301,15 +161,27 @@ def cli_format(loss: float) -> str:
     return f"{loss:.10g}"
 
 
-def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
-          deadline: float | None = None) -> Any:
-    """Train ``request`` on ``data`` with :func:`slopefit.train.training.fit`, emitting every epoch.
+def thinned(epochs: int, points: int = HISTORY_POINTS) -> int:
+    """Every how many epochs a run of ``epochs`` epochs streams one (its first and last always):
+    at most about ``points`` events whatever the epochs.
 
-    Events, in order: ``start`` (the bowl of :func:`bowl` and the settings), one ``epoch`` per
-    recorded epoch (``e``, ``loss``, scaled ``w``/``b``, the line's ``slope``/``intercept`` in
-    the data's units), then ``done`` (final loss in the lesson's and the CLI's formats, the
-    line, the gap, epochs, seconds, the landscape over the whole path) or, on divergence,
-    ``error`` with the library's one-line message (which quotes the stable bound).
+    Examples
+    --------
+    >>> thinned(200), thinned(5000)
+    (1, 17)
+    """
+    return max(1, math.ceil((epochs + 1) / points))
+
+
+def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
+          deadline: float | None = None, seconds: float = MAX_SECONDS, lang: str = "en") -> Any:
+    """Train ``request`` on ``data`` with :func:`slopefit.train.training.fit`, emitting its epochs.
+
+    Events, in order: ``start`` (the bowl of :func:`bowl` and the settings), ``epoch`` events
+    (``e``, ``loss``, scaled ``w``/``b``, the line's ``slope``/``intercept`` in the data's units;
+    every :func:`thinned` epoch, the first and the last), then ``done`` (final loss in the lesson's
+    and the CLI's formats, the line, the gap, epochs, seconds, the landscape over the whole path)
+    or, on divergence, ``error`` with its one line in ``lang`` (which quotes the stable bound).
 
     Parameters
     ----------
@@ -318,9 +190,12 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     emit : callable
         Receives each event (a JSON-ready dict).
     cancelled : threading.Event or multiprocessing.Event
-        Set to stop the run at its next epoch (raises :class:`Cancelled`).
+        Set to stop the run at its next epoch (raises :class:`Cancelled`, reason ``stopped``).
     deadline : float or None
-        ``time.monotonic()`` past which the run is stopped as cancelled.
+        ``time.monotonic()`` past which the run is stopped (:class:`Cancelled`, reason ``time``).
+    seconds : float
+        The running time the deadline allows (quoted when it is reached).
+    lang : "ko" | "en"
 
     Returns
     -------
@@ -330,6 +205,7 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     import time
 
     from slopefit.errors import DivergenceError
+    from slopefit.server.messages import say
     from slopefit.train.training import fit
 
     config = request.config()
@@ -337,17 +213,21 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     stats, reference, scaler = plan.stats, plan.ols, plan.scaler
     start = request.start
     if start is not None and (stats.n_features != 1):
-        raise ConfigError("a starting point (W, B) needs data with one feature")
+        raise Refused("err.start_features")
     info = bowl(data, config.scaling, optimizer=config.optimizer, lr=config.lr, momentum=request.momentum,
-                start=start, stats=stats, exact=reference)
+                start=start, stats=stats, exact=reference, lang=lang)
     emit({"type": "start", "config": config.describe(), "epochs": config.budget, **info})
     one = stats.n_features == 1
+    every = thinned(config.budget)
     path_w: list[float] = []
     path_b: list[float] = []
+    held: list[dict] = []  # the last epoch not streamed yet: sent at the end
 
     def progress(p) -> None:
-        if cancelled.is_set() or (deadline is not None and time.monotonic() > deadline):
-            raise Cancelled
+        if cancelled.is_set():
+            raise Cancelled("stopped")
+        if deadline is not None and time.monotonic() > deadline:
+            raise Cancelled("time", seconds)
         event: dict[str, Any] = {"type": "epoch", "e": p.epoch, "loss": p.loss}
         if p.params is not None and one:
             w, b = p.params[0], p.params[-1]
@@ -355,14 +235,21 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
             path_w.append(w)
             path_b.append(b)
             event.update(w=w, b=b, slope=float(coef[0]), intercept=float(intercept))
-        emit(event)  # made JSON-ready (NaN and infinities as null) by the stream
+        held[:] = [event]
+        if p.epoch % every == 0 or p.epoch >= config.budget or not math.isfinite(p.loss):
+            emit(event)  # made JSON-ready (NaN and infinities as null) by the stream
+            held.clear()
 
     try:
         result = fit(data, config, callback=progress, stats=stats, reference=reference, init_params=start)
     except DivergenceError as exc:
-        emit(finite({"type": "error", "kind": "diverged", "message": f"slopefit: {exc}", "epoch": exc.epoch,
+        for event in held:
+            emit(event)
+        emit(finite({"type": "error", "kind": "diverged", "message": say(exc, lang), "epoch": exc.epoch,
                      "bound": info["bound"]["lr"], "landscape": landscape(stats, scaler, path_w[:1], path_b[:1])}))
         return None
+    for event in held:
+        emit(event)
     if request.lesson is not None:  # the number the lesson prints for this run
         from slopefit.teach.lesson import printed_loss
 
@@ -381,15 +268,14 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     return result
 
 
-def sweep_grid(data: Dataset, body: Mapping[str, Any], cancelled: threading.Event) -> dict:
+def sweep_grid(data: Dataset, request: SweepRequest, cancelled: threading.Event) -> dict:
     """The lr x momentum sweep (:func:`slopefit.train.sweep.sweep`, one vectorised run) as a heatmap.
 
     Parameters
     ----------
     data : Dataset
-    body : mapping
-        ``scale``, ``epochs`` (<= MAX_SWEEP_EPOCHS), ``lr_min``, ``lr_max``, ``lr_count``,
-        ``momenta`` (a list in [0, 1)); lr_count x len(momenta) <= MAX_SWEEP_CELLS.
+    request : SweepRequest
+        Checked by :func:`slopefit.server.checks.parse_sweep`.
     cancelled : threading.Event
         Checked before the run starts.
 
@@ -402,29 +288,14 @@ def sweep_grid(data: Dataset, body: Mapping[str, Any], cancelled: threading.Even
     from slopefit.solve.advise import stable_bound
     from slopefit.train.sweep import grid, sweep, value_range
 
-    scaling = str(body.get("scale", "center"))
-    if scaling not in SCALINGS:
-        raise ConfigError(f"unknown scaling {scaling!r}; choose none, center or standardize")
-    epochs = _number(body, "epochs", 200)
-    if epochs != int(epochs) or not 1 <= epochs <= MAX_SWEEP_EPOCHS:
-        raise ConfigError(f"sweep epochs must be a whole number from 1 to {MAX_SWEEP_EPOCHS}, got {epochs:g}")
-    lr_min, lr_max = _number(body, "lr_min", 1e-4), _number(body, "lr_max", 1.0)
-    count = _number(body, "lr_count", 13)
-    if not (0 < lr_min < lr_max) or count != int(count) or count < 2:
-        raise ConfigError("the sweep's lr range must be 0 < lr_min < lr_max with lr_count >= 2 values")
-    momenta = [float(m) for m in body.get("momenta", [0.0, 0.5, 0.9])]
-    if not momenta or not all(0 <= m < 1 for m in momenta):
-        raise ConfigError("the sweep's momenta must be numbers in [0, 1)")
-    if int(count) * len(momenta) > MAX_SWEEP_CELLS:
-        raise ConfigError(f"the sweep has {int(count) * len(momenta)} cells; the playground takes at most "
-                          f"{MAX_SWEEP_CELLS}")
     if cancelled.is_set():
-        raise Cancelled
-    lrs = value_range(lr_min, lr_max, int(count), log=True)
-    result = sweep(data, grid(TrainConfig(epochs=int(epochs), scaling=scaling), lrs, momenta))
+        raise Cancelled("left")
+    momenta = list(request.momenta)
+    lrs = value_range(request.lr_min, request.lr_max, request.lr_count, log=True)
+    result = sweep(data, grid(TrainConfig(epochs=request.epochs, scaling=request.scaling), lrs, momenta))
     lam_max = result.lambda_max
     return finite({
-        "lrs": lrs, "momenta": momenta, "epochs": int(epochs), "scaling": scaling,
+        "lrs": lrs, "momenta": momenta, "epochs": request.epochs, "scaling": request.scaling,
         "log_gap": [math.log10(g) if g > 0 else -17.0 for g in result.relative_gap.tolist()],
         "diverged": result.diverged_at.tolist(), "epochs_to_gap": result.epochs_to_gap.tolist(),
         "gap": result.gap, "lambda_max": lam_max,

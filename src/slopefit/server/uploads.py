@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from slopefit.data.datasets import Dataset
-from slopefit.errors import ConfigError, DataError
+from slopefit.errors import DataError
+from slopefit.server.messages import Refused
 
 MAX_UPLOAD_BYTES = 2 << 20  # 2 MiB: a classroom table, not a data warehouse
 MAX_UPLOADS = 200  # the oldest upload is forgotten beyond this
@@ -25,12 +26,23 @@ MAX_UPLOADS = 200  # the oldest upload is forgotten beyond this
 
 @dataclass(frozen=True)
 class Upload:
-    """One uploaded table: its token, the name shown (the learner's file name, made safe) and its columns."""
+    """One uploaded table: its token, the name shown (the learner's file name, made safe), its
+    columns, those that are numeric, and the columns the page starts with: ``y`` the last numeric
+    column, ``x`` the first numeric one before it (the first and last columns when too few are numeric)."""
 
     token: str
     name: str
     path: Path
     columns: tuple[str, ...]
+    numeric: tuple[str, ...] = ()
+
+    @property
+    def y(self) -> str:
+        return self.numeric[-1] if len(self.numeric) >= 2 else self.columns[-1]
+
+    @property
+    def x(self) -> str:
+        return self.numeric[0] if len(self.numeric) >= 2 else self.columns[0]
 
 
 def safe_name(name: str) -> str:
@@ -79,19 +91,18 @@ class UploadStore:
             The file is too large, or cannot be read as a table (the CLI's message).
         """
         if len(content) > MAX_UPLOAD_BYTES:
-            raise DataError(f"{safe_name(name)} is {len(content)} bytes; the playground takes files up to "
-                            f"{MAX_UPLOAD_BYTES >> 20} MiB: use slopefit fit on the command line for larger tables")
+            raise Refused("err.upload_large", status=413, limit=f"{MAX_UPLOAD_BYTES >> 20} MiB")
         token = secrets.token_urlsafe(12)
         folder = self._root / token
         folder.mkdir()
         path = folder / safe_name(name)
         path.write_bytes(content)
         try:
-            columns = _columns(path)
+            columns, numeric = _columns(path)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        upload = Upload(token=token, name=path.name, path=path, columns=columns)
+        upload = Upload(token=token, name=path.name, path=path, columns=columns, numeric=numeric)
         with self._lock:
             self._uploads[token] = upload
             while len(self._uploads) > self._limit:
@@ -104,7 +115,7 @@ class UploadStore:
         with self._lock:
             upload = self._uploads.get(str(token))
         if upload is None:
-            raise ConfigError("that uploaded file is no longer here; upload it again")
+            raise Refused("err.upload_gone")
         return upload
 
     def dataset(self, token: str, *, x: str | list[str] | tuple[str, ...] | None, y: str | None) -> Dataset:
@@ -120,7 +131,7 @@ class UploadStore:
         """
         from slopefit.data.files import load_file
 
-        upload = self.get(token)
+        upload = self.get(str(token))
         names = [x] if isinstance(x, str) else list(x or [])
         return load_file(upload.path, x=[n for n in names if n] or None, y=y or None)
 
@@ -131,8 +142,9 @@ class UploadStore:
         shutil.rmtree(self._root, ignore_errors=True)
 
 
-def _columns(path: Path) -> tuple[str, ...]:
-    """The column names of a CSV/Parquet file, read as the CLI reads it (dialect detected)."""
+def _columns(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The column names of a CSV/Parquet file, read as the CLI reads it (dialect detected), and
+    the names of its numeric columns."""
     from slopefit.data.files import csv_dialect, read_table
 
     dialect = None if path.suffix.lower() in (".parquet", ".pq") else csv_dialect(path)
@@ -140,4 +152,5 @@ def _columns(path: Path) -> tuple[str, ...]:
     names = tuple(str(c) for c in frame.columns)
     if len(names) < 2:
         raise DataError(f"{path.name} has {len(names)} column; a line needs a feature column and a target column")
-    return names
+    numeric = tuple(str(c) for c in frame.columns if frame[c].dtype.kind in "iuf")
+    return names, numeric

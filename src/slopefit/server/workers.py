@@ -25,8 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slopefit.errors import ConfigError, DataError, SlopefitError
-from slopefit.server.playground import Cancelled
+from slopefit.server.messages import Refused, kind_of, say
 
 log = logging.getLogger("slopefit.server")
 
@@ -36,7 +35,11 @@ MAX_FAILED_STARTS = 3  # processes in a row dead before they were ready: no more
 
 
 class WorkersBroken(Exception):
-    """No worker process can start (each died while starting); its message is the page's one line."""
+    """No worker process can start (each died while starting): ``refused`` words it for a page."""
+
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(f"slopefit: {refused}")
+        self.refused = refused
 
 
 @dataclass
@@ -46,7 +49,8 @@ class Task:
     Attributes
     ----------
     payload : tuple
-        ``(data, request, seconds)``: the Dataset, the RunRequest, and the seconds it may take.
+        ``(data, request, seconds, lang)``: the Dataset, the RunRequest, the seconds of running
+        time it may take (counted from when its worker starts it), and the page's language.
     deliver : callable
         Called on the worker's reader thread with each chunk of JSON lines (``str``).
     finish : callable
@@ -57,6 +61,7 @@ class Task:
     payload: tuple
     deliver: Callable[[str], Any]
     finish: Callable[[Any], None]
+    lang: str = "en"
 
 
 def _serve(tasks, events, cancel) -> None:
@@ -83,7 +88,7 @@ def _serve(tasks, events, cancel) -> None:
     os._exit(0)  # nothing left to flush: skip the interpreter's teardown (a second or more with torch loaded)
 
 
-def _run(events, cancel, data, request, seconds: float) -> Any:
+def _run(events, cancel, data, request, seconds: float, lang: str = "en") -> Any:
     """One run in a worker process: its events sent in chunks; its result (None when it failed)."""
     from slopefit.server import playground
 
@@ -104,9 +109,10 @@ def _run(events, cancel, data, request, seconds: float) -> Any:
 
     result = None
     try:
-        result = playground.train(data, request, emit, cancel, deadline=time.monotonic() + seconds)
+        result = playground.train(data, request, emit, cancel, deadline=time.monotonic() + seconds,
+                                  seconds=seconds, lang=lang)
     except BaseException as exc:  # noqa: B036 - every failure becomes one event, never a dead worker
-        emit(error_event(exc))
+        emit(error_event(exc, lang))
     flush()
     return result
 
@@ -169,8 +175,9 @@ class Worker:
         try:
             if task is not None:
                 code = self.process.exitcode
-                task.deliver(json.dumps({"type": "error", "kind": "internal", "message": (
-                    f"slopefit: the process running this run stopped (exit code {code}); run it again")}) + "\n")
+                line = say(Refused("err.worker", code=code), task.lang)
+                task.deliver(json.dumps({"type": "error", "kind": "internal", "message": line},
+                                        ensure_ascii=False) + "\n")
                 task.finish(None)
             self.pool._died(self)
         except RuntimeError:  # the event loop closed under us: the server is stopping
@@ -195,12 +202,12 @@ class ProcessPool:
         self.context = multiprocessing.get_context("spawn")  # no fork of a threaded server
         self.size = size
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.idle: asyncio.Queue[Worker] | None = None
+        self.idle: asyncio.Queue[Worker | None] | None = None
         self.workers: list[Worker] = []
         self.closed = False
         self.started = 0  # processes started, replacements included
         self.failed_starts = 0  # processes in a row that died before they were ready
-        self.broken: str | None = None  # why no process can start (runs are refused with it)
+        self.broken: Refused | None = None  # why no process can start (runs are refused with it)
         self._watch: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -233,8 +240,7 @@ class ProcessPool:
         if not worker.ready:
             self.failed_starts += 1
         if self.failed_starts >= MAX_FAILED_STARTS:  # it would die again: no endless restarts
-            self.broken = (f"slopefit: the playground's worker processes cannot start (exit code {code}, "
-                           f"{self.failed_starts} times in a row); see the server's log and restart slopefit serve")
+            self.broken = Refused("err.workers_broken", status=503, code=code, times=self.failed_starts)
             log.error("worker process %s died before it was ready (exit code %s), %d times in a row; "
                       "no more are started", worker.process.pid, code, self.failed_starts)
         else:
@@ -245,18 +251,20 @@ class ProcessPool:
                 self.workers.remove(worker)
             if not self.closed and self.broken is None:
                 self._spawn(worker.index)
+            elif self.broken is not None and self.idle is not None:
+                self.idle.put_nowait(None)  # the runs waiting for a worker get the reason
 
         self.loop.call_soon_threadsafe(replace)
 
     async def acquire(self) -> Worker:
-        """A free, live worker (waits for one)."""
+        """A free, live worker: runs wait first come, first served (the queue's own order)."""
         assert self.idle is not None, "ProcessPool.start() first"
         while True:
             if self.broken is not None:
                 raise WorkersBroken(self.broken)
-            try:
-                worker = await asyncio.wait_for(self.idle.get(), timeout=1.0)
-            except TimeoutError:
+            worker = await self.idle.get()
+            if worker is None:  # no process can start: wake the next waiter too
+                self.idle.put_nowait(None)
                 continue
             if worker.process.is_alive() and worker in self.workers:
                 return worker
@@ -297,15 +305,13 @@ class ProcessPool:
                 worker.process.join(timeout=1)
 
 
-def error_event(exc: BaseException) -> dict:
-    """The event a failed job sends: the library's one-line message, the CLI's prefix, a kind."""
-    if isinstance(exc, Cancelled):
-        return {"type": "error", "kind": "cancelled", "message": "cancelled"}
-    if isinstance(exc, ConfigError):
-        return {"type": "error", "kind": "config", "message": f"slopefit: {exc}"}
-    if isinstance(exc, DataError):
-        return {"type": "error", "kind": "data", "message": f"slopefit: {exc}"}
-    if isinstance(exc, SlopefitError):
-        return {"type": "error", "kind": "run", "message": f"slopefit: {exc}"}
-    log.exception("a run failed", exc_info=exc)
-    return {"type": "error", "kind": "internal", "message": f"slopefit: internal error ({type(exc).__name__}: {exc})"}
+def error_event(exc: BaseException, lang: str = "en") -> dict:
+    """The event a failed job sends: its one line in ``lang`` (:func:`.messages.say`), a ``kind``,
+    and for a cancelled run the ``reason`` (stopped, time, left)."""
+    kind = kind_of(exc)
+    if kind == "internal":
+        log.exception("a run failed", exc_info=exc)
+    event = {"type": "error", "kind": kind, "message": say(exc, lang)}
+    if kind == "cancelled":
+        event["reason"] = exc.reason  # type: ignore[attr-defined]
+    return event

@@ -4,9 +4,21 @@
 
 const BOOT = JSON.parse(document.getElementById("boot").textContent);
 const T = BOOT.texts;
-const COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+// twelve colours told apart with the common colour-vision deficiencies: Okabe and Ito's eight
+// (yellow darkened to read on white) and four dark ones of Paul Tol's (checked apart as a deuteranope sees them)
+const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#B8A100",
+                "#882255", "#661100", "#332288", "#999933"];
 const MAX_RUNS = COLORS.length;
 const $ = (id) => document.getElementById(id);
+// every request names the page's language (the server's messages come back in it)
+const api = (path) => path + (path.includes("?") ? "&" : "?") + "lang=" + BOOT.lang;
+const postJSON = (path, body) => fetch(api(path), { method: "POST", headers: { "Content-Type": "application/json" },
+                                                   body: JSON.stringify(body) });
+function say(key, values = {}) { return (T[key] || key).replace(/\{(\w+)\}/g, (_, k) => values[k]); }
+function setStatus(key, values) {  // the run's state, shown until the next one
+  const el = $("status");
+  el.dataset.state = key || ""; el.textContent = key ? say("state." + key, values) : "";
+}
 
 const state = {
   bowl: null,        // the server's /api/bowl answer: data, exact line, advice, landscape
@@ -100,7 +112,7 @@ function drawLine() {
     ctx.stroke(); ctx.setLineDash([]);
   };
   line(bowl.exact.coef[0], bowl.exact.intercept, "#222", [6, 4], 1.5);
-  state.runs.forEach((run) => {
+  visible().forEach((run) => {
     const k = run.shown - 1;
     if (k >= 0 && run.slope.length > k && Number.isFinite(run.slope[k])) line(run.slope[k], run.icpt[k], run.color, [], 2.2);
   });
@@ -202,8 +214,9 @@ function drawBowl(L, box, xa, ya, w, h) {
   ctx.restore();
   return layer;
 }
+function visible() { return state.runs.filter((r) => !r.hidden); }
 function drawPaths(ctx, xa, ya) {
-  state.runs.forEach((run) => {
+  visible().forEach((run) => {
     const k = Math.min(run.shown, run.w.length);
     if (!k) return;
     ctx.strokeStyle = run.color; ctx.fillStyle = run.color; ctx.lineWidth = 1.8;
@@ -217,7 +230,7 @@ function drawPaths(ctx, xa, ya) {
     ctx.beginPath(); ctx.arc(xa.map(run.w[0]), ya.map(run.b[0]), 4, 0, 2 * Math.PI); ctx.stroke();
     ctx.beginPath(); ctx.arc(xa.map(run.w[k - 1]), ya.map(run.b[k - 1]), 3.5, 0, 2 * Math.PI); ctx.fill();
   });
-  if (state.start && !state.runs.some((r) => r.shown)) {
+  if (state.start) {
     ctx.strokeStyle = "#d62728"; ctx.beginPath(); ctx.arc(xa.map(state.start[0]), ya.map(state.start[1]), 5, 0, 2 * Math.PI); ctx.stroke();
   }
   ctx.restore();
@@ -235,7 +248,7 @@ function star(ctx, x, y) {
 // ---------------------------------------------------------------- the loss curve
 function drawLoss() {
   const { ctx, w, h } = setupCanvas($("loss-canvas"));
-  const runs = state.runs.filter((r) => r.shown > 0);
+  const runs = visible().filter((r) => r.shown > 0);
   const box = { l: 58, r: w - 10, t: 10, b: h - 40 };
   const star = state.bowl ? state.bowl.exact.loss : null;
   let maxE = 1, lo = Infinity, hi = -Infinity;
@@ -275,23 +288,36 @@ function drawLoss() {
   ctx.restore();
 }
 function drawLegend() {
-  $("legend").innerHTML = "";
-  state.runs.forEach((r) => {
-    const s = document.createElement("span");
-    s.style.color = r.color;
-    s.textContent = "━ " + r.label + (r.status ? " (" + r.status + ")" : "");
+  // the runs list: each run's colour and settings, its state, a box to hide it, a button to delete it;
+  // rebuilt only when something in it changed (drawAll runs every animation frame)
+  const sig = JSON.stringify(state.runs.map((r) => [r.color, r.label, r.status, !!r.hidden, r.done, r.job, r.end && r.end.type]));
+  if ($("legend")._sig === sig) return;
+  $("legend")._sig = sig;
+  const items = state.runs.map((r) => {
+    const li = document.createElement("li");
+    li.style.setProperty("--run", r.color); li.dataset.color = r.color;
+    const show = document.createElement("input"); show.type = "checkbox"; show.checked = !r.hidden; show.title = T["run.hide"];
+    show.addEventListener("change", () => { r.hidden = !show.checked; drawAll(); });
+    const name = document.createElement("span"); name.className = "swatch-label";
+    name.textContent = r.label + (r.status ? " (" + r.status + ")" : "");
+    li.append(show, name);
     if (r.job && r.end && r.end.type === "done") {  // every finished run keeps its downloads
-      [["model.json", "JSON"], ["report.html?lang=" + BOOT.lang, "HTML"]].forEach(([path, name]) => {
+      [["model.json", "JSON"], ["report.html?lang=" + BOOT.lang, "HTML"]].forEach(([path, text]) => {
         const a = document.createElement("a");
-        a.href = "/api/runs/" + r.job + "/" + path; a.textContent = name; a.download = ""; a.style.marginLeft = "0.4rem";
-        s.appendChild(a);
+        a.href = "/api/runs/" + r.job + "/" + path; a.textContent = text; a.download = "";
+        li.appendChild(a);
       });
     }
-    $("legend").appendChild(s);
+    const del = document.createElement("button"); del.type = "button"; del.className = "delete"; del.textContent = "×";
+    del.title = T["run.delete"]; del.setAttribute("aria-label", T["run.delete"]);
+    del.disabled = !r.done;
+    del.addEventListener("click", () => { state.runs = state.runs.filter((x) => x !== r); drawAll(); });
+    li.appendChild(del);
+    return li;
   });
-  const s = document.createElement("span");
-  s.textContent = "- - " + T.exact + "   ··· loss − loss*";
-  $("legend").appendChild(s);
+  const key = document.createElement("li"); key.className = "key";
+  key.textContent = "- - " + T.exact + " · ··· loss − loss*";
+  $("legend").replaceChildren(...items, key);
 }
 function drawAll() { drawLine(); drawContour(); drawLoss(); drawLegend(); }
 
@@ -327,9 +353,11 @@ function dataParams() {
   }
   return p;
 }
+// numbers as JSON numbers (the server refuses text for them); an empty box is null (the batch: full batch)
+const num = (id) => { const v = $(id).value.trim(); return v === "" ? null : Number(v); };
 function runParams() {
-  return { ...dataParams(), scale: $("scale").value, optimizer: $("optimizer").value, lr: $("lr").value,
-           momentum: $("momentum").value || 0, epochs: $("epochs").value, batch_size: $("batch-size").value };
+  return { ...dataParams(), scale: $("scale").value, optimizer: $("optimizer").value, lr: num("lr"),
+           momentum: num("momentum") || 0, epochs: num("epochs"), batch_size: num("batch-size") };
 }
 function showError(message) {
   const el = $("error");
@@ -342,7 +370,7 @@ async function loadBowl() {
   const q = new URLSearchParams({ dataset: p.dataset, scale: p.scale, optimizer: p.optimizer, lr: p.lr, momentum: p.momentum });
   if (p.upload) { q.set("upload", p.upload); p.x.forEach((x) => q.append("x", x)); q.set("y", p.y); }
   if (state.start) q.set("start", state.start.join(","));
-  const res = await fetch("/api/bowl?" + q);
+  const res = await fetch(api("/api/bowl?" + q));
   const body = await res.json();
   if (serial !== bowlSerial) return;
   if (!res.ok) { showError(body.error); return; }
@@ -362,22 +390,25 @@ function bowlSoon(clearRuns) {
 async function run(lesson) {
   if (state.job) return;
   showError(null);
-  $("final-loss").textContent = ""; $("final-loss-full").textContent = ""; $("summary").textContent = T.busy;
+  $("final-loss").textContent = ""; $("final-loss-full").textContent = ""; $("summary").textContent = "";
   $("downloads").hidden = true;
   document.body.dataset.state = "running";
+  setStatus("waiting");
+  saveUrl();
   $("run").disabled = true; $("cancel").disabled = false;
   const params = runParams();
   if (typeof lesson === "string") params.lesson = lesson;
   else if (state.start) params.start = state.start;
-  const color = COLORS[state.runs.length % MAX_RUNS];
-  if (state.runs.length >= MAX_RUNS) state.runs.shift();
+  if (state.runs.length >= MAX_RUNS) state.runs.shift();  // the oldest run makes room: its colour is free again
+  const used = new Set(state.runs.map((r) => r.color));
+  const color = COLORS.find((c) => !used.has(c)) || COLORS[0];
   const entry = { color, label: "", e: [], loss: [], w: [], b: [], slope: [], icpt: [], shown: 0, total: Number(params.epochs),
                   done: false, end: null, status: "", t0: performance.now(), pressed: performance.now() };
   state.runs.push(entry);
   state.start = null;
   animate(entry);
   try {
-    const res = await fetch("/api/train", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(params) });
+    const res = await postJSON("/api/train", params);
     if (!res.ok) { const body = await res.json(); entry.end = { type: "error", message: body.error }; entry.done = true; return; }
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
@@ -398,6 +429,8 @@ async function run(lesson) {
 }
 function handle(entry, ev) {
   if (ev.type === "job") { state.job = ev.id; entry.job = ev.id; }
+  else if (ev.type === "queued") { setStatus("queued", { place: ev.place, waiting: ev.waiting }); entry.status = $("status").textContent; drawLegend(); }
+  else if (ev.type === "running") { setStatus("running"); entry.status = ""; }
   else if (ev.type === "start") {
     entry.label = ev.config + ", " + ev.scaling; entry.total = ev.epochs; entry.t0 = performance.now();
     state.bowl = ev; state.landscape = ev.landscape; showAdvice();
@@ -405,7 +438,6 @@ function handle(entry, ev) {
     entry.e.push(ev.e); entry.loss.push(ev.loss);
     if (ev.w !== undefined) { entry.w.push(ev.w); entry.b.push(ev.b); entry.slope.push(ev.slope); entry.icpt.push(ev.intercept); }
   } else if (ev.type === "done" || ev.type === "error") { entry.end = ev; }
-  if (ev.type === "start") $("summary").textContent = "";
 }
 // draws the epochs as they arrive, paced so that a whole run takes about ANIMATION_MS to draw
 const ANIMATION_MS = 1200;
@@ -434,6 +466,7 @@ function finish(entry) {
       " · " + T["result.rel"] + " " + fmt(ev.relative_gap, 3) + " · " + (ev.converged ? T["result.converged"] : T["result.notconverged"]) +
       (line ? " · " + line : "");
     entry.status = ev.converged ? T["result.converged"] : "";
+    setStatus("done");
     if (entry.job) {
       $("download-model").href = "/api/runs/" + entry.job + "/model.json";
       $("download-report").href = "/api/runs/" + entry.job + "/report.html?lang=" + BOOT.lang;
@@ -441,27 +474,41 @@ function finish(entry) {
     }
   } else {
     if (ev.kind === "diverged") { entry.status = T["sweep.diverged"]; if (ev.landscape) state.landscape = ev.landscape; }
-    else if (ev.kind === "cancelled") entry.status = T.cancel;
-    if (ev.kind !== "cancelled") showError(ev.message);
+    else if (ev.kind === "cancelled") entry.status = T["state.cancelled"];
+    else entry.status = T["state.failed"];
+    setStatus(ev.kind === "cancelled" ? "cancelled" : "failed");
+    showError(ev.message);  // a cancelled run says why too (the Stop button, its time limit)
     if (!entry.e.length) state.runs = state.runs.filter((r) => r !== entry);
   }
   entry.drawnAt = performance.now();
   document.body.dataset.lastRunMs = String(Math.round(entry.drawnAt - entry.pressed));
   drawAll();
+  $("result").scrollIntoView({ block: "nearest" });  // the newest result in view
   document.body.dataset.state = ev.type === "done" ? "done" : "error";
 }
 async function cancel() {
-  if (state.job) await fetch("/api/cancel/" + state.job, { method: "POST" });
+  if (state.job) await postJSON("/api/cancel/" + state.job, {});
 }
 
 // ---------------------------------------------------------------- uploads
 async function upload(file) {
-  showError(null);
-  $("upload-name").textContent = file.name;
-  const res = await fetch("/api/upload?name=" + encodeURIComponent(file.name), { method: "POST", body: file });
+  // a rejected file leaves the data, their name and the runs as they were; its error shows beside the button
+  uploadError(null);
+  const res = await fetch(api("/api/upload?name=" + encodeURIComponent(file.name)),
+                          { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file });
   const body = await res.json();
-  if (!res.ok) { showError(body.error); document.body.dataset.state = "error"; return; }
+  $("upload").value = "";
+  if (!res.ok || body.error) { uploadError((body.error || "") + " " + T["upload.kept"]); document.body.dataset.state = "error"; return; }
+  showError(null);
+  useUpload(body);
+  state.runs = []; state.start = null;
+  document.body.dataset.state = "ready";
+  saveUrl();
+  loadBowl();
+}
+function useUpload(body, x, y) {
   state.upload = body;
+  $("upload-name").textContent = body.name;
   let opt = $("dataset").querySelector("option[value=upload]");
   if (!opt) { opt = document.createElement("option"); opt.value = "upload"; $("dataset").appendChild(opt); }
   opt.textContent = T.uploaded + ": " + body.name;
@@ -469,20 +516,76 @@ async function upload(file) {
   ["x", "y"].forEach((id) => {
     $(id).replaceChildren(...body.columns.map((c) => { const o = document.createElement("option"); o.value = o.textContent = c; return o; }));
   });
-  Array.from($("x").options).forEach((o) => { o.selected = body.x.includes(o.value); }); $("y").value = body.y;
+  const xs = x || body.x;
+  Array.from($("x").options).forEach((o) => { o.selected = xs.includes(o.value); }); $("y").value = y || body.y;
   $("columns").hidden = false;
-  state.runs = []; state.start = null;
-  if (body.error) { showError(body.error); state.bowl = null; state.landscape = null; drawAll(); document.body.dataset.state = "error"; return; }
-  document.body.dataset.state = "ready";
-  loadBowl();
+}
+function uploadError(message) { const el = $("upload-error"); el.hidden = !message; el.textContent = message || ""; }
+
+// ---------------------------------------------------------------- the page's state in its URL
+// dataset, columns, settings (and an upload's token while the server keeps it): a copied link opens the same page
+const URL_KEYS = ["dataset", "scale", "optimizer", "lr", "momentum", "epochs", "batch-size"];
+function saveUrl() {
+  const q = new URLSearchParams({ lang: BOOT.lang });
+  URL_KEYS.forEach((id) => { if ($(id).value !== "") q.set(id, $(id).value); });
+  if ($("dataset").value === "upload" && state.upload) {
+    q.set("upload", state.upload.token); q.set("name", state.upload.name); q.set("columns", JSON.stringify(state.upload.columns));
+    Array.from($("x").selectedOptions, (o) => q.append("x", o.value)); q.set("y", $("y").value);
+  }
+  const token = new URLSearchParams(location.search).get("token");
+  if (token) q.set("token", token);
+  history.replaceState(null, "", "?" + q);
+  q.set("lang", BOOT.lang === "ko" ? "en" : "ko");
+  $("lang-switch").href = "?" + q;
+}
+function loadUrl() {
+  const q = new URLSearchParams(location.search);
+  if (q.get("dataset") === "upload" && q.get("upload")) {
+    try {
+      useUpload({ token: q.get("upload"), name: q.get("name") || "upload.csv", columns: JSON.parse(q.get("columns") || "[]"),
+                  x: q.getAll("x"), y: q.get("y") }, q.getAll("x"), q.get("y"));
+    } catch (err) { /* a damaged link: the defaults */ }
+  }
+  URL_KEYS.forEach((id) => {
+    const v = q.get(id);
+    if (v === null || (id === "dataset" && v === "upload" && !state.upload)) return;
+    if ($(id).tagName === "SELECT" && !Array.from($(id).options).some((o) => o.value === v)) return;
+    $(id).value = v;
+  });
+  if (Number($("lr").value) > 0) $("lr-slider").value = Math.log10(Number($("lr").value));
+}
+
+// ---------------------------------------------------------------- the lesson's text: its tables as tables
+// a block of text_table lines (header, a rule of dashes, rows; columns two spaces apart) becomes a <table>
+function lessonBlocks(section) {
+  const out = [], lines = [section.title, ...section.lines];
+  let text = [];
+  const flush = () => { if (text.length) { const p = document.createElement("pre"); p.textContent = text.join("\n"); out.push(p); text = []; } };
+  for (let i = 0; i < lines.length; i++) {
+    if (i + 1 < lines.length && /^-+( {2}-+)+$/.test(lines[i + 1].trim())) {
+      flush();
+      const table = document.createElement("table"); table.className = "text-table";
+      const cells = (line) => line.trim().split(/ {2,}/);
+      const head = table.createTHead().insertRow();
+      cells(lines[i]).forEach((c) => { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); });
+      const body = table.createTBody();
+      for (i += 2; i < lines.length && lines[i].trim() && / {2}/.test(lines[i].trim()); i++) {
+        const tr = body.insertRow(); cells(lines[i]).forEach((c) => { tr.insertCell().textContent = c; });
+      }
+      i--;
+      const wrap = document.createElement("div"); wrap.className = "scroll"; wrap.appendChild(table); out.push(wrap);
+    } else text.push(lines[i]);
+  }
+  flush();
+  return out;
 }
 
 // ---------------------------------------------------------------- the sweep
 async function runSweep() {
   $("sweep-note").textContent = T.busy;
-  const res = await fetch("/api/sweep", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ ...dataParams(), scale: $("scale").value, epochs: Math.min(Number($("epochs").value) || 200, BOOT.limits.sweep_epochs),
-                           lr_min: 1e-4, lr_max: 1, lr_count: 17, momenta: [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95] }) });
+  const res = await postJSON("/api/sweep", { ...dataParams(), scale: $("scale").value,
+    epochs: Math.min(Math.round(num("epochs")) || 200, BOOT.limits.sweep_epochs),
+    lr_min: 1e-4, lr_max: 1, lr_count: 17, momenta: [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95] });
   const body = await res.json();
   if (!res.ok) { $("sweep-note").textContent = ""; showError(body.error); return; }
   state.sweep = body;
@@ -545,10 +648,10 @@ function sweepClick(ev) {
 
 // ---------------------------------------------------------------- the lesson
 async function loadLesson() {
-  const res = await fetch("/api/lesson?lang=" + BOOT.lang);
+  const res = await fetch(api("/api/lesson"));
   if (!res.ok) return;
   const L = await res.json();
-  $("lesson-text").textContent = L.sections.map((s) => s.title + "\n" + s.lines.join("\n")).join("\n\n");
+  $("lesson-text").replaceChildren(...L.sections.flatMap(lessonBlocks));
   const t = document.createElement("table");
   const head = t.createTHead().insertRow();
   ["", "W", "B", "loss", "W.grad (autograd)", "(2/N)·Σ(Yp−Y)·X", "B.grad (autograd)", "(2/N)·Σ(Yp−Y)", "W ← W − lr·W.grad", "B ← B − lr·B.grad"]
@@ -560,7 +663,8 @@ async function loadLesson() {
      fmt(s.formula_B, 6), fmt(s.W_next, 6), fmt(s.B_next, 6)].forEach((v) => { tr.insertCell().textContent = v; });
   });
   const cap = t.createCaption(); cap.textContent = T["lesson.step"] + " (height-weight, center, lr=0.001)"; cap.style.textAlign = "left";
-  $("lesson-steps").replaceChildren(t);
+  const scroll = document.createElement("div"); scroll.className = "scroll"; scroll.appendChild(t);
+  $("lesson-steps").replaceChildren(scroll);
   const slip = document.createElement("p");
   slip.textContent = T["lesson.slip"] + ": W = " + fmt(L.slip.w, 7) + ", B = " + fmt(L.slip.b, 4) + ", loss = " + L.slip.loss.toFixed(4);
   $("lesson-steps").appendChild(slip);
@@ -586,6 +690,10 @@ function init() {
   BOOT.datasets.forEach((name) => { const o = document.createElement("option"); o.value = o.textContent = name; $("dataset").appendChild(o); });
   $("dataset").value = "hours-ability";
   $("epochs").max = BOOT.limits.epochs;
+  loadUrl();
+  $("columns").hidden = $("dataset").value !== "upload";
+  URL_KEYS.concat(["x", "y"]).forEach((id) => $(id).addEventListener("change", saveUrl));
+  $("lr-slider").addEventListener("change", saveUrl);
   $("lr-slider").addEventListener("input", () => { $("lr").value = Number((10 ** Number($("lr-slider").value)).toPrecision(3)); bowlSoon(false); });
   $("lr").addEventListener("change", () => { const v = Number($("lr").value); if (v > 0) $("lr-slider").value = Math.log10(v); bowlSoon(false); });
   $("dataset").addEventListener("change", () => { $("columns").hidden = $("dataset").value !== "upload"; bowlSoon(true); });
@@ -603,14 +711,14 @@ function init() {
     const r = ev.target.getBoundingClientRect();
     const px = ev.clientX - r.left, py = ev.clientY - r.top;
     if (px < ax.box.l || px > ax.box.r || py < ax.box.t || py > ax.box.b) return;
-    state.runs = [];
-    state.start = [ax.xa.inv(px), ax.ya.inv(py)];
+    state.start = [ax.xa.inv(px), ax.ya.inv(py)];  // the runs drawn stay; the next one starts here
     loadBowl();
   });
   window.addEventListener("resize", () => { drawAll(); drawSweep(); });
   // canvases draw text once the font is there (a font that fails to load leaves the fallback)
   document.fonts.load("12px NanumGothic").catch(() => null).then(async () => {
     await loadBowl();
+    saveUrl();
     document.body.dataset.state = "ready";
     loadLesson();
   });

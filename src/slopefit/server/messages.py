@@ -1,0 +1,135 @@
+"""The playground's messages: every line the server sends a page, in the page's language, from
+:data:`slopefit.texts.SERVER_TEXT`.
+
+The server's own refusals are :class:`Refused` (a key and its values, worded when sent); what
+the library raises (a file the CLI's reader refuses, a run that diverged) is worded by :func:`say`,
+the library's command-line flags replaced by the page's controls and any filesystem path by its
+last part, so that no response names a flag or a folder of the server.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slopefit.errors import ConfigError, DataError, DivergenceError, SlopefitError
+from slopefit.texts import SERVER_TEXT, server_text
+
+PREFIX = "slopefit: "
+FLAG = re.compile(r"--([a-z][a-z-]*(?:/--[a-z]+)?)")
+# an absolute path: a slash not after a word character or a closing bracket ("kg/cm", "2(1+m)/λmax" are no paths)
+PATH = re.compile(r"(?<![\w)\]])(?:[A-Za-z]:)?[/\\](?:[^\s/\\'\"]+[/\\])+([^\s/\\'\"]+)")
+
+
+def choose_lang(query: str | None, accept: str | None) -> str:
+    """``ko`` or ``en``: the query's when it names one, else the first of the two in Accept-Language
+    (by its q weights), else English.
+
+    Examples
+    --------
+    >>> choose_lang(None, "ko-KR,ko;q=0.9,en-US;q=0.8"), choose_lang("en", "ko"), choose_lang(None, "fr")
+    ('ko', 'en', 'en')
+    """
+    if query in ("ko", "en"):
+        return query
+    ranked = []
+    for k, part in enumerate((accept or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("ko", "en") and q > 0:
+            ranked.append((-q, k, primary))
+    return min(ranked)[2] if ranked else "en"
+
+
+class Refused(ConfigError):
+    """A request the server refuses: a key of :data:`SERVER_TEXT`, its values and an HTTP status.
+
+    ``str()`` is the English line (the library's habit); :meth:`say` words it in a language.
+    """
+
+    def __init__(self, key: str, *, status: int = 400, **values: Any) -> None:
+        if key not in SERVER_TEXT:
+            raise KeyError(f"no server text {key!r}")
+        self.key, self.status, self.values = key, status, values
+        super().__init__(self.say("en"))
+
+    def say(self, lang: str) -> str:
+        """The line in ``lang``; a value naming a control (``ctl.lr``) is that control's name there."""
+        values = {k: server_text(v, lang) if isinstance(v, str) and v.startswith("ctl.") and v in SERVER_TEXT else v
+                  for k, v in self.values.items()}
+        return server_text(self.key, lang, **values)
+
+
+class Cancelled(Exception):
+    """A run was stopped: ``reason`` is ``stopped`` (the Stop button), ``time`` (its limit of running
+    time, ``seconds``) or ``left`` (its page went away)."""
+
+    def __init__(self, reason: str = "stopped", seconds: float = 0.0) -> None:
+        super().__init__(reason)
+        self.reason, self.seconds = reason, seconds
+
+
+def controls(message: str, lang: str) -> str:
+    """The library's ``message`` as the page says it: each ``--flag`` as the page's control
+    (:data:`SERVER_TEXT` ``flag.*``), any other flag as the file's setting, paths as their last part.
+
+    Examples
+    --------
+    >>> controls("fix those cells or choose numeric columns with --x/--y", "en")
+    'fix those cells or choose numeric columns with the input x and target y boxes'
+    >>> controls("cannot read /tmp/slopefit-uploads-1/ab/t.csv", "en")
+    'cannot read t.csv'
+    """
+    def flag(match: re.Match) -> str:
+        name = match.group(1).replace("/--", "/")
+        key = f"flag.{name}"
+        return server_text(key, lang) if key in SERVER_TEXT else server_text("flag.other", lang, name=name)
+
+    return FLAG.sub(flag, PATH.sub(lambda m: m.group(1), message))
+
+
+def say(exc: BaseException, lang: str) -> str:
+    """The one line a page shows for ``exc``, in ``lang``, with the CLI's ``slopefit:`` prefix."""
+    if isinstance(exc, Refused):
+        line = exc.say(lang)
+    elif isinstance(exc, Cancelled):
+        line = server_text(f"cancel.{exc.reason}", lang, seconds=exc.seconds)
+    elif isinstance(exc, DivergenceError):
+        line = server_text("err.diverged", lang, epoch=exc.epoch, lr=exc.lr, bound=exc.bound)
+    elif isinstance(exc, DataError):
+        line = server_text("err.data", lang, detail=controls(str(exc), lang))
+    elif isinstance(exc, ConfigError):
+        line = server_text("err.setting", lang, detail=controls(str(exc), lang))
+    elif isinstance(exc, SlopefitError):
+        line = server_text("err.run", lang, detail=controls(str(exc), lang))
+    else:
+        line = server_text("err.internal", lang, kind=type(exc).__name__)
+    return PREFIX + " ".join(line.split())  # one line, whatever the library's text held
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status of a refused request: a :class:`Refused` carries its own; settings 400, data 422."""
+    if isinstance(exc, Refused):
+        return exc.status
+    if isinstance(exc, ConfigError | ValueError | TypeError):
+        return 400
+    return 422
+
+
+def kind_of(exc: BaseException) -> str:
+    """The ``kind`` of a run's ``error`` event for ``exc``."""
+    if isinstance(exc, Cancelled):
+        return "cancelled"
+    if isinstance(exc, DivergenceError):
+        return "diverged"
+    if isinstance(exc, ConfigError):
+        return "config"
+    if isinstance(exc, DataError):
+        return "data"
+    return "run" if isinstance(exc, SlopefitError) else "internal"
