@@ -345,10 +345,12 @@ def test_serve_warns_off_loopback_and_opens_the_browser(run_cli, monkeypatch):
 
     monkeypatch.setattr(slopefit.server, "serve", fake_serve)
     monkeypatch.setattr(webbrowser, "open", opened.append)
-    result = run_cli("serve", "--host", "192.0.2.1", "--port", "8123", "--open")
+    result = run_cli("serve", "--host", "192.0.2.1", "--port", "8123", "--open", "--allow-host", "class.example")
     assert result.code == 0
     assert result.err.startswith("slopefit serve: warning: --host 192.0.2.1 lets other machines")
+    assert "token" in result.err
     assert calls[0]["host"] == "192.0.2.1" and calls[0]["port"] == 8123
+    assert list(calls[0]["allow_hosts"]) == ["class.example"]
     assert opened == ["http://192.0.2.1:8123/"]
     quiet = run_cli("serve", "--port", "0")
     assert quiet.code == 0 and quiet.err == "" and calls[1]["host"] == "127.0.0.1"

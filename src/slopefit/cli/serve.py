@@ -16,6 +16,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only; another address lets others in)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name the page may be reached by, besides localhost and the bound address (repeatable; "
+                        "e.g. the machine's name on the school network)")
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes that train, one run each at a time (default: one per CPU core)")
@@ -29,7 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"slopefit serve: --workers must be >= 1, got {args.workers}")
     if args.host not in LOOPBACK:
         print(f"slopefit serve: warning: --host {args.host} lets other machines on the network use this "
-              "playground (and this computer's CPU); leave --host out to keep it to this machine", file=sys.stderr)
+              "playground (and this computer's CPU); every request must carry the token in the address printed "
+              "below; leave --host out to keep it to this machine", file=sys.stderr)
     try:
         import uvicorn  # noqa: F401
     except ImportError:
@@ -45,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             webbrowser.open(url)
 
     try:
-        serve(host=args.host, port=args.port, workers=args.workers, on_ready=ready)
+        serve(host=args.host, port=args.port, workers=args.workers, allow_hosts=args.allow_host, on_ready=ready)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not a failure
         print("slopefit serve: stopped", file=sys.stderr)
     except OSError as exc:
