@@ -84,7 +84,7 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
             out / "fit.png", xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
             data_label=text("fig.data", lang)))
     else:
-        paths.append(plot_predicted(sample.y, result.predict(sample.X), out / "fit.png",
+        paths.append(plot_predicted(sample.y, result.predict_matrix(sample.X), out / "fit.png",
                                     xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
                                     ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
                                     title=sample.name))
