@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import unicodedata
 
 LANGS = ("ko", "en")
@@ -392,3 +393,33 @@ def page_texts(lang: str) -> dict[str, str]:
     '학습 시작'
     """
     return {key: values[lang] for key, values in PAGE_TEXT.items()}
+
+
+# the library names its parameters as Python does (lr=, missing="drop"); the command line shows its flags
+FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "momentum": "--momentum",
+         "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
+         "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
+         "decimal": "--decimal", "formula": "--formula"}
+PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|([^\s,;)]*))')
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``lr=0.01`` -> ``--lr 0.01``, ``missing="drop"`` ->
+    ``--missing drop``, a bare ``x=`` -> ``--x``, ``lr=None`` -> ``--lr`` left out.
+
+    Examples
+    --------
+    >>> cli_words('fill them or use missing="drop"; try lr=0.01, or raise epochs=')
+    'fill them or use --missing drop; try --lr 0.01, or raise --epochs'
+    """
+
+    def flag(match: re.Match) -> str:
+        name, quoted, bare = match.group(1), match.group(2), match.group(3)
+        value = quoted if quoted is not None else bare
+        if name == "fit_intercept":
+            return FLAGS[name]
+        if value == "None":
+            return f"no {FLAGS[name]}"
+        return f"{FLAGS[name]} {value}" if value else FLAGS[name]
+
+    return PYTHON_WORDS.sub(flag, message)

@@ -25,6 +25,7 @@ from slopefit.cli.arguments import (
     reading_notes,
     write_report,
 )
+from slopefit.texts import cli_words
 from slopefit.views.tables import heldout_table, plural, table
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
@@ -130,7 +131,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             pass_seconds = time.perf_counter() - started
         plan = plan_fit(data, config, stats=stats, reference=reference)
         for warning in run_warnings(plan, config):
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {cli_words(warning)}", file=sys.stderr)
         result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
     except Stopped as stop:
