@@ -91,6 +91,8 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     >>> r.params.round(4).to_dict()
     {'Intercept': -245.4385, 'height': 1.8207}
     """
+    if isinstance(y, TrainConfig) and config is None:  # fit(data, config): the signature before y=
+        y, config = None, y
     reading = {k: config_fields.pop(k) for k in READING if k in config_fields}
     config = _config(config, config_fields)
     if isinstance(y, str) and "~" in y and formula is None:  # fit(df, "y ~ x"): statsmodels' order

@@ -400,26 +400,24 @@ FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "mome
          "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
          "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
          "decimal": "--decimal", "formula": "--formula"}
-PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|([^\s,;)]*))')
+PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)]|$))')
 
 
 def cli_words(message: str) -> str:
-    """A library message in the command line's words: ``lr=0.01`` -> ``--lr 0.01``, ``missing="drop"`` ->
-    ``--missing drop``, a bare ``x=`` -> ``--x``, ``lr=None`` -> ``--lr`` left out.
+    """A library message in the command line's words: ``missing="drop"`` -> ``--missing drop``, a bare
+    ``epochs=`` (set it) -> ``--epochs``, ``lr=None`` -> ``no --lr``; a number (``lr=0.01``, a value
+    reported or suggested) reads the same in both and stays.
 
     Examples
     --------
-    >>> cli_words('fill them or use missing="drop"; try lr=0.01, or raise epochs=')
-    'fill them or use --missing drop; try --lr 0.01, or raise --epochs'
+    >>> cli_words('fill them or use missing="drop"; got lr=0, try lr=0.01, or raise epochs=')
+    'fill them or use --missing drop; got lr=0, try lr=0.01, or raise --epochs'
     """
 
     def flag(match: re.Match) -> str:
-        name, quoted, bare = match.group(1), match.group(2), match.group(3)
-        value = quoted if quoted is not None else bare
-        if name == "fit_intercept":
-            return FLAGS[name]
-        if value == "None":
+        name, quoted, none = match.group(1), match.group(2), match.group(3)
+        if none:
             return f"no {FLAGS[name]}"
-        return f"{FLAGS[name]} {value}" if value else FLAGS[name]
+        return f"{FLAGS[name]} {quoted}" if quoted and name != "fit_intercept" else FLAGS[name]
 
     return PYTHON_WORDS.sub(flag, message)

@@ -25,6 +25,7 @@ from slopefit.cli.arguments import (
     reading_notes,
     write_report,
 )
+from slopefit.errors import SlopefitError
 from slopefit.texts import cli_words
 from slopefit.views.tables import heldout_table, plural, table
 
@@ -123,6 +124,8 @@ def _fit(args: argparse.Namespace, group) -> int:
             # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
             try:
                 check_heldout(require_rows(data).n_samples, k=args.cv, test_size=args.test_size)
+            except SlopefitError:  # a DataError is a ValueError too: it stays a data failure
+                raise
             except ValueError as exc:
                 raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
@@ -225,6 +228,8 @@ def _heldout(data, config, args: argparse.Namespace):
         if args.cv is not None:
             return cross_validate(data, config, k=args.cv, seed=args.seed)
         return holdout(data, config, test_size=args.test_size, seed=args.seed)
+    except SlopefitError:  # a fold's DataError or DivergenceError is a ValueError too: not a usage error
+        raise
     except ValueError as exc:
         raise UsageError(f"slopefit fit: {exc}") from None
 

@@ -35,6 +35,7 @@ from slopefit.server.downloads import RunStore, model_json, report_html
 from slopefit.server.jobs import Busy, JobPool
 from slopefit.server.uploads import MAX_UPLOAD_BYTES, UploadStore
 from slopefit.server.webfont import web_font
+from slopefit.texts import cli_words
 
 log = logging.getLogger("slopefit.server")
 
@@ -75,7 +76,7 @@ def _error(exc: BaseException) -> JSONResponse:
         return JSONResponse({"error": "slopefit: the server is busy (every run slot is taken); try again in a "
                                       "moment"}, status_code=503)
     status = 400 if isinstance(exc, ConfigError | ValueError) else 422
-    return JSONResponse({"error": f"slopefit: {exc}"}, status_code=status)
+    return JSONResponse({"error": f"slopefit: {cli_words(str(exc))}"}, status_code=status)
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -211,7 +212,7 @@ class Playground:
                 try:  # the CLI's checks on the first and last columns, as the page picks them
                     playground.check_rows(self.uploads.dataset(upload.token, x=x, y=y))
                 except (DataError, ConfigError) as exc:
-                    error = f"slopefit: {exc}"
+                    error = f"slopefit: {cli_words(str(exc))}"
                 return {"token": upload.token, "name": upload.name, "columns": list(upload.columns),
                         "x": [x], "y": y, "error": error}
 

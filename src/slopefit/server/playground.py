@@ -21,6 +21,7 @@ import numpy as np
 from slopefit.data.datasets import Dataset, builtin_names
 from slopefit.data.sources import builtin
 from slopefit.errors import ConfigError
+from slopefit.texts import cli_words
 from slopefit.train.config import TrainConfig
 from slopefit.train.plan import plan_fit
 
@@ -360,7 +361,8 @@ def train(data: Dataset, request: RunRequest, emit: Emit, cancelled: Flag, *,
     try:
         result = fit(data, config, callback=progress, stats=stats, reference=reference, init_params=start)
     except DivergenceError as exc:
-        emit(finite({"type": "error", "kind": "diverged", "message": f"slopefit: {exc}", "epoch": exc.epoch,
+        message = f"slopefit: {cli_words(str(exc))}"
+        emit(finite({"type": "error", "kind": "diverged", "message": message, "epoch": exc.epoch,
                      "bound": info["bound"]["lr"], "landscape": landscape(stats, scaler, path_w[:1], path_b[:1])}))
         return None
     if request.lesson is not None:  # the number the lesson prints for this run

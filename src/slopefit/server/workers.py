@@ -27,6 +27,7 @@ from typing import Any
 
 from slopefit.errors import ConfigError, DataError, SlopefitError
 from slopefit.server.playground import Cancelled
+from slopefit.texts import cli_words
 
 log = logging.getLogger("slopefit.server")
 
@@ -302,10 +303,10 @@ def error_event(exc: BaseException) -> dict:
     if isinstance(exc, Cancelled):
         return {"type": "error", "kind": "cancelled", "message": "cancelled"}
     if isinstance(exc, ConfigError):
-        return {"type": "error", "kind": "config", "message": f"slopefit: {exc}"}
+        return {"type": "error", "kind": "config", "message": f"slopefit: {cli_words(str(exc))}"}
     if isinstance(exc, DataError):
-        return {"type": "error", "kind": "data", "message": f"slopefit: {exc}"}
+        return {"type": "error", "kind": "data", "message": f"slopefit: {cli_words(str(exc))}"}
     if isinstance(exc, SlopefitError):
-        return {"type": "error", "kind": "run", "message": f"slopefit: {exc}"}
+        return {"type": "error", "kind": "run", "message": f"slopefit: {cli_words(str(exc))}"}
     log.exception("a run failed", exc_info=exc)
     return {"type": "error", "kind": "internal", "message": f"slopefit: internal error ({type(exc).__name__}: {exc})"}
