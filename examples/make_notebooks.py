@@ -1,8 +1,10 @@
-"""Write examples/lesson_ko.ipynb and examples/lesson_en.ipynb (without outputs).
+"""Write examples/lesson_{ko,en}.ipynb and examples/api_{ko,en}.ipynb (without outputs).
 
     .venv/bin/python examples/make_notebooks.py
 
-The notebooks walk the lesson with the library; the test suite executes both.
+The lesson notebooks walk the lesson with the library; the api notebooks fit a DataFrame as a data
+scientist would (``sf.fit``, ``params``, ``conf_int()``, predictions through a formula, figures inline).
+The test suite executes all four.
 """
 
 from __future__ import annotations
@@ -158,10 +160,91 @@ def build(lang: str) -> nbformat.NotebookNode:
     return notebook
 
 
+API_TEXT = {
+    "ko": {
+        "title": "# slopefit을 데이터 과학자처럼: DataFrame, 공식, 예측, 그림\n\n"
+                 "statsmodels의 grunfeld 데이터(기업 11곳 × 20년의 투자)를 `sf.fit`으로 적합하고, statsmodels와 같은 "
+                 "이름(`params`, `conf_int()`, `get_prediction`)으로 읽고, 공식을 거쳐 새 DataFrame을 예측하고, "
+                 "그림 두 장을 노트북 안에 그립니다.",
+        "fit": "## 적합\n`sf.fit(데이터, formula=...)`: 목표 변수와 항을 공식으로 줍니다 (`np.log`, 범주 `C(firm)`). "
+               "학습률을 주지 않으면 데이터의 곡률에서 고르고, 최소제곱 해에 다가가면 멈춥니다.",
+        "params": "## 계수와 신뢰구간\n정확한 최소제곱 해의 추론입니다. 절편이 먼저, 이름은 statsmodels처럼 `Intercept`. "
+                  "경사하강법의 계수는 `coef`와 `intercept`에 있습니다.",
+        "predict": "## 새 행 예측\n새 DataFrame의 원래 열(value, capital, firm)을 주면 공식의 로그와 범주가 그대로 "
+                   "적용됩니다. statsmodels의 예측과 비교합니다.",
+        "figures": "## 그림\n`r.plot(kind)`는 matplotlib Figure를 돌려주어 노트북에 바로 보입니다. "
+                   "저장은 `fig.savefig(...)`.",
+    },
+    "en": {
+        "title": "# slopefit as a data scientist uses it: a DataFrame, a formula, predictions, figures\n\n"
+                 "statsmodels' grunfeld data (11 firms × 20 years of investment) fitted with `sf.fit`, read with "
+                 "statsmodels' names (`params`, `conf_int()`, `get_prediction`), new rows predicted through the "
+                 "formula, and two figures shown inline.",
+        "fit": "## Fitting\n`sf.fit(data, formula=...)`: the target and the terms in a formula (`np.log`, the "
+               "category `C(firm)`). With no learning rate given, slopefit chooses it from the data's curvature "
+               "and stops at the least-squares optimum.",
+        "params": "## Coefficients and confidence intervals\nThe inference of the exact least-squares line, intercept "
+                  "first and named `Intercept` as in statsmodels; gradient descent's own line is `coef` and "
+                  "`intercept`.",
+        "predict": "## Predicting new rows\nNew rows come as the table's own columns (value, capital, firm): the "
+                   "formula's log and categories are applied to them. Compared with statsmodels' predictions.",
+        "figures": "## Figures\n`r.plot(kind)` returns a matplotlib Figure, shown inline; save it with "
+                   "`fig.savefig(...)`.",
+    },
+}
+
+API_FIT = """import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+
+import slopefit as sf
+
+grunfeld = sm.datasets.grunfeld.load_pandas().data
+formula = "invest ~ np.log(value) + capital + C(firm)"
+r = sf.fit(grunfeld, formula=formula)
+print(repr(r))
+r"""
+
+API_PARAMS = """ols = smf.ols(formula, grunfeld).fit()
+print("params vs statsmodels, worst relative difference:",
+      f"{np.max(np.abs(r.params - ols.params) / np.abs(ols.params)):.1e}")
+table = pd.concat([r.params.rename("coef"), r.bse.rename("std err"), r.conf_int()], axis=1)
+table.head(4)"""
+
+API_PREDICT = """new = pd.DataFrame({"value": [1000.0, 2500.0, 4000.0], "capital": [200.0, 300.0, 1500.0],
+                    "firm": ["IBM", "General Electric", "US Steel"]}, index=["a", "b", "c"])
+predicted = r.predict(new)
+worst = np.max(np.abs(predicted - ols.predict(new)) / np.abs(ols.predict(new)))
+print(predicted.round(2).to_dict(), f" vs statsmodels: {worst:.1e}")
+assert worst < 1e-6
+r.get_prediction(new).summary_frame(alpha=0.05).round(2)"""
+
+API_LOSS = """r.plot("gap", lang="{lang}")"""
+
+API_RESIDUALS = """fig = r.plot("residuals", lang="{lang}")
+fig"""
+
+
+def build_api(lang: str) -> nbformat.NotebookNode:
+    t = API_TEXT[lang]
+    cells = [new_markdown_cell(t["title"]),
+             new_markdown_cell(t["fit"]), new_code_cell(API_FIT),
+             new_markdown_cell(t["params"]), new_code_cell(API_PARAMS),
+             new_markdown_cell(t["predict"]), new_code_cell(API_PREDICT),
+             new_markdown_cell(t["figures"]), new_code_cell(API_LOSS.format(lang=lang)),
+             new_code_cell(API_RESIDUALS.format(lang=lang))]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    return notebook
+
+
 def main() -> None:
     here = Path(__file__).parent
     for lang in ("ko", "en"):
         nbformat.write(build(lang), here / f"lesson_{lang}.ipynb")
+        nbformat.write(build_api(lang), here / f"api_{lang}.ipynb")
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ def drawn(monkeypatch):
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from slopefit.views import figures as composed
     from slopefit.views import plotting
     from slopefit.views.plotting import charts, diagnostics, landscape, style
 
@@ -72,6 +73,7 @@ def drawn(monkeypatch):
     monkeypatch.setattr(charts, "save_figure", keep)
     monkeypatch.setattr(landscape, "save_figure", keep)
     monkeypatch.setattr(diagnostics, "save_figure", keep)
+    monkeypatch.setattr(composed, "save_figure", keep)  # fit_figures saves what draw_figure drew
 
     def last():
         fig = figures[-1]

@@ -6,6 +6,7 @@ and is imported on first use.
 
 from __future__ import annotations
 
+from slopefit.api import Result, fit
 from slopefit.data.datasets import Dataset, make_synthetic
 from slopefit.data.sources import builtin, load_dataset
 from slopefit.data.tables import TableSource, open_table
@@ -26,21 +27,25 @@ from slopefit.solve.stats import SufficientStats
 from slopefit.train.config import TrainConfig
 from slopefit.train.results import FitResult, History, Progress
 from slopefit.train.sweep import SweepResult, grid, sweep
-from slopefit.train.training import fit
 from slopefit.train.validation import CrossValidation, cross_validate, holdout
 from slopefit.version import __version__  # noqa: E402
 from slopefit.views.persistence import Model, load_model, model_from_result, save_model
 
 __all__ = [
-    "ConfigError", "CrossValidation", "DataError", "Dataset", "DivergenceError", "ExactSolution", "FitResult",
-    "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty", "Progress", "Scaler",
-    "SlopefitError", "SufficientStats", "SweepResult", "TableSource", "TrainConfig", "builtin", "compute_stats",
-    "cross_validate", "fit", "gather_stats", "grid", "holdout", "load_dataset", "load_model", "make_synthetic",
-    "model_from_result", "open_table", "reference_solution", "save_model", "solve_exact", "sweep", "__version__",
+    "ConfigError", "ConvergenceWarning", "CrossValidation", "DataError", "Dataset", "DivergenceError",
+    "ExactSolution", "FitResult", "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty",
+    "Progress", "Result", "Scaler", "SlopefitError", "SufficientStats", "SweepResult", "TableSource", "TrainConfig",
+    "builtin", "compute_stats", "cross_validate", "fit", "gather_stats", "grid", "holdout", "load_dataset",
+    "load_model", "make_synthetic", "model_from_result", "open_table", "reference_solution", "save_model",
+    "solve_exact", "sweep", "__version__",
 ]
 
 
 def __getattr__(name: str):
+    if name == "ConvergenceWarning":  # scikit-learn's subclass when it is installed: made on first use
+        from slopefit.errors import convergence_warning
+
+        return convergence_warning()
     if name == "LinearRegressor":
         try:
             from slopefit.train.estimator import LinearRegressor

@@ -6,24 +6,29 @@ and suggests the fix, so that the command-line tool can print it as one line.
 
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
 
 MAX_ROWS_LISTED = 5  # how many offending rows an error message lists before "..."
 
 
 class SlopefitError(Exception):
-    """Base class of everything slopefit raises on purpose."""
+    """Base class of everything slopefit raises on purpose. The errors of a run (:class:`ConfigError`,
+    :class:`DataError`, :class:`DivergenceError`, :class:`ModelFileError`) are ``ValueError`` too, so that
+    ``except ValueError`` catches a bad column or setting as it does in numpy, pandas and scikit-learn."""
 
 
 class ConfigError(SlopefitError, ValueError):
     """A setting is out of range or unknown (learning rate, epochs, optimizer, option...)."""
 
 
-class DataError(SlopefitError):
+class DataError(SlopefitError, ValueError):
     """The data cannot be used: missing file, unknown column, non-numeric or missing values..."""
 
 
-class DivergenceError(SlopefitError):
+class DivergenceError(SlopefitError, ValueError):
     """Training produced a non-finite or exploding loss.
 
     Attributes
@@ -54,12 +59,32 @@ class DivergenceError(SlopefitError):
         self.bound = bound
 
 
-class ModelFileError(SlopefitError):
+class ModelFileError(SlopefitError, ValueError):
     """A model file is missing, is not a slopefit model, or has another format version."""
 
 
 class OutputError(SlopefitError):
     """A file cannot be written where it was asked for (permissions, a directory in the way...)."""
+
+
+@functools.cache
+def convergence_warning() -> type[Warning]:
+    """The class :data:`ConvergenceWarning`: a subclass of scikit-learn's ``ConvergenceWarning`` when
+    scikit-learn is installed (so that its filters and ``GridSearchCV`` treat it as their own), else
+    of ``Warning``. Made on first use: importing scikit-learn costs seconds the CLI should not pay."""
+    try:
+        from sklearn.exceptions import ConvergenceWarning as base
+    except ImportError:
+        base = Warning
+    return type("ConvergenceWarning", (base,), {
+        "__module__": __name__,
+        "__doc__": "Gradient descent stopped before reaching the exact optimum (the relative gap is too large)."})
+
+
+def __getattr__(name: str):
+    if name == "ConvergenceWarning":  # slopefit.errors.ConvergenceWarning, made on first use
+        return convergence_warning()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- wording ---------------------------------------------------------------------------
@@ -97,8 +122,10 @@ class EmptyCells:
     --------
     >>> found = EmptyCells()
     >>> found.add("a", np.array([False, True]), offset=10); found.add("b", np.array([False, False]))
-    >>> bool(found), found.message("t.csv", ["a", "b"])
-    (True, "t.csv has empty or NaN cells: 'a' 1 (row 12); fill them or use --missing drop")
+    >>> bool(found)
+    True
+    >>> print(found.message("t.csv", ["a", "b"]))
+    t.csv has empty or NaN cells: 'a' 1 (row 12); fill them or use missing="drop"
     """
 
     def __init__(self) -> None:
@@ -130,4 +157,32 @@ def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
         shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
         more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
         parts.append(f"{name!r} {count} ({'row' if count == 1 else 'rows'} {shown}{more})")
-    return f"{label} has empty or NaN cells: {', '.join(parts)}; fill them or use --missing drop"
+    return f"{label} has empty or NaN cells: {', '.join(parts)}; fill them or use missing=\"drop\""
+
+
+# the library names its parameters as Python does (lr=, missing="drop"); the command line shows its flags
+FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "momentum": "--momentum",
+         "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
+         "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
+         "decimal": "--decimal", "formula": "--formula"}
+PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)]|$))')
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: ``missing="drop"`` -> ``--missing drop``, a bare
+    ``epochs=`` (set it) -> ``--epochs``, ``lr=None`` -> ``no --lr``; a number (``lr=0.01``, a value
+    reported or suggested) reads the same in both and stays.
+
+    Examples
+    --------
+    >>> cli_words('fill them or use missing="drop"; got lr=0, try lr=0.01, or raise epochs=')
+    'fill them or use --missing drop; got lr=0, try lr=0.01, or raise --epochs'
+    """
+
+    def flag(match: re.Match) -> str:
+        name, quoted, none = match.group(1), match.group(2), match.group(3)
+        if none:
+            return f"no {FLAGS[name]}"
+        return f"{FLAGS[name]} {quoted}" if quoted and name != "fit_intercept" else FLAGS[name]
+
+    return PYTHON_WORDS.sub(flag, message)

@@ -161,7 +161,7 @@ ERRORS = [
     (["compare", "height-weight"], 2, "the following arguments are required: --run"),
     (["frobnicate"], 2, "invalid choice: 'frobnicate'"),
     (["fit", "height-weight", "--engine", "stats", "--batch-size", "2"], 2,
-     "the stats engine computes full-batch losses only, but batch_size=2; use engine='data'"),
+     "the stats engine computes full-batch losses only, but batch_size=2; use --engine data for minibatches"),
     (["fit", "{bad}", "--stream"], 1, "cannot read bad.csv: "),
     (["fit", "{nan}", "--stream"], 1,
      "nan.csv has empty or NaN cells: 'weight' 2 (rows 2, 3); fill them or use --missing drop"),

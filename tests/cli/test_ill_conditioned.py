@@ -120,12 +120,12 @@ def test_a_runaway_final_line_is_a_divergence_error():
 
 def test_not_converged_advice_by_condition():
     tip = not_converged_advice(4.0, "sgd", None, 0.1, automatic=True, scaling="center", kappa=1e12)
-    assert "κ=1e+12" in tip and "√κ/2 = 5e+05 epochs" in tip and "use --scale standardize" in tip
+    assert "κ=1e+12" in tip and "√κ/2 = 5e+05 epochs" in tip and 'use scaling="standardize"' in tip
     assert "singular" in not_converged_advice(4.0, "sgd", None, 0.1, automatic=True, scaling="none", kappa=np.inf)
     # standardized, or well conditioned: the budget is what ran out
     for scaling, kappa in (("standardize", 1e12), ("center", 1e3)):
         assert not_converged_advice(4.0, "sgd", None, 0.1, automatic=True, scaling=scaling,
-                                    kappa=kappa) == "the budget ran out first: raise --epochs"
+                                    kappa=kappa) == "the budget ran out first: raise epochs="
 
 
 def test_no_scaling_warning_where_the_budget_suffices(run_cli):

@@ -68,7 +68,7 @@ def test_parquet(tmp_path):
     ("height,weight\n166,58.7\n176,heavy\n171,62.1\n", {},
      "column 'weight' in data.csv is not numeric: 'heavy' in row 2"),
     ("height,weight\n166,58.7\n176,\n171,62.1\n170,nan\n", {},
-     "data.csv has empty or NaN cells: 'weight' 2 (rows 2, 4); fill them or use --missing drop"),
+     "data.csv has empty or NaN cells: 'weight' 2 (rows 2, 4); fill them or use missing=\"drop\""),
     ("height,weight\n166,inf\n176,2\n171,62.1\n", {},
      "column 'weight' in data.csv has infinite cells in row 1 (data rows, header not counted)"),
     ("height,weight\n166,58.7\n", {}, "data.csv has 1 row; a line needs at least 2 rows of data"),
@@ -77,7 +77,7 @@ def test_parquet(tmp_path):
      "feature 'age' is constant (every row is 30)"),
     ("weight\n1\n2\n", {}, "it needs at least one feature column and one target column"),
     ("height,weight\n166,58.7\n176,75.7\n", dict(x=["weight"]),
-     "column 'weight' is both a feature (--x) and the target (--y)"),
+     "column 'weight' is both a feature (x=) and the target (y=)"),
     ("", {}, "is empty; it needs a header row and at least 2 data rows"),
 ])
 def test_data_errors(write_csv, text, kwargs, message):

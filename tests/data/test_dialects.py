@@ -81,7 +81,7 @@ def _stackloss_with_holes(tmp_path):
 def test_every_column_with_empty_cells_is_named(tmp_path):
     _, path = _stackloss_with_holes(tmp_path)
     message = ("data.csv has empty or NaN cells: 'AIRFLOW' 1 (row 4), 'WATERTEMP' 2 (rows 8, 9), "
-               "'STACKLOSS' 1 (row 9); fill them or use --missing drop")
+               "'STACKLOSS' 1 (row 9); fill them or use missing=\"drop\"")
     with pytest.raises(DataError) as whole:
         load_file(path)
     assert str(whole.value) == message
@@ -137,7 +137,7 @@ def test_a_file_read_in_chunks_names_empty_and_nan_cells_as_a_whole_load_does(tm
     # the rows and counts by hand: 1-based data rows of the NaN cells, columns in the table's order
     parts = [f"'{c}' {len(holes[c])} ({'row' if len(holes[c]) == 1 else 'rows'} "
              f"{', '.join(str(r + 1) for r in holes[c])})" for c in frame.columns if c in holes]
-    message = f"data{suffix} has empty or NaN cells: {', '.join(parts)}; fill them or use --missing drop"
+    message = f"data{suffix} has empty or NaN cells: {', '.join(parts)}; fill them or use missing=\"drop\""
     with pytest.raises(DataError) as whole:
         load_file(path)
     assert str(whole.value) == message

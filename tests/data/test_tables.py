@@ -99,7 +99,7 @@ def test_korean_cp949_csv_streams(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a,b\n1,2\n,3\n4,5\n", r"data.csv has empty or NaN cells: 'a' 1 \(row 2\); fill them or use --missing drop"),
+    ("a,b\n1,2\n,3\n4,5\n", r"data.csv has empty or NaN cells: 'a' 1 \(row 2\); fill them or use missing=\"drop\""),
     ("a,b\n1,2\nx,3\n", "cannot read data.csv: "),
     ("a,b\n1,2\n2,inf\n", "column 'b' in data.csv has NaN or infinite values in row 2"),
 ])
@@ -203,7 +203,7 @@ def test_a_pandas_index_in_parquet_is_not_a_feature(tmp_path):
 
 @pytest.mark.parametrize("cell, message", [
     ("heavy", r"cannot read bad.csv: column 'weight' is not numeric: 'heavy' in rows 2, 9 \(data rows"),
-    ("", r"bad.csv has empty or NaN cells: 'weight' 2 \(rows 2, 9\); fill them or use --missing drop"),
+    ("", r"bad.csv has empty or NaN cells: 'weight' 2 \(rows 2, 9\); fill them or use missing=\"drop\""),
 ])
 def test_a_held_file_names_bad_cells_as_a_chunked_read_does(tmp_path, monkeypatch, cell, message):
     from slopefit.solve import preparation

@@ -89,7 +89,7 @@ def test_adaptive_optimizers_without_lr_ask_for_one_with_a_measured_suggestion(o
     from slopefit.errors import ConfigError
 
     X, y, names = _table("stackloss")
-    with pytest.raises(ConfigError, match=rf"{optimizer} has no automatic step.*came closest .*try --lr \d"):
+    with pytest.raises(ConfigError, match=rf"{optimizer} has no automatic step.*came closest .*try lr=\d"):
         fit(Dataset(X=X, y=y, feature_names=names, target_name="y"), TrainConfig(optimizer=optimizer))
 
 

@@ -44,7 +44,7 @@ def test_a_stable_momentum_run_is_not_told_to_go_below_two_over_lambda_max():
     note = not_converged_advice(2.0 / result.lr_bound, "sgd", result.config.options, lr)
     assert f"lr < {heavy:.4g}" in note and "2(1+β)/λmax, β=0.9" in note
     assert f"lr < {plain:.4g}" not in note and "lower" not in note and "past the stable bound" not in note
-    assert "--epochs" in note and "leave --lr out" in note
+    assert "epochs=" in note and "lr=None to have" in note
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "adagrad"])

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from slopefit.cli import bench, explore, serve, teach, train
 from slopefit.cli.arguments import Terminated, UsageError
-from slopefit.errors import ConfigError, SlopefitError
+from slopefit.errors import ConfigError, SlopefitError, cli_words
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
@@ -101,10 +101,10 @@ def _main(argv: Sequence[str] | None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     except ConfigError as exc:
-        print(f"slopefit: {exc}", file=sys.stderr)
+        print(f"slopefit: {cli_words(str(exc))}", file=sys.stderr)  # the library says lr=, the CLI --lr
         return EXIT_USAGE
     except SlopefitError as exc:
-        print(f"slopefit: {exc}", file=sys.stderr)
+        print(f"slopefit: {cli_words(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("slopefit: interrupted; nothing was saved", file=sys.stderr)

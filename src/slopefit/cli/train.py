@@ -27,6 +27,7 @@ from slopefit.cli.arguments import (
     reading_notes,
     write_report,
 )
+from slopefit.errors import SlopefitError, cli_words
 from slopefit.views.tables import heldout_table, plural, table
 
 EXIT_OK, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 130, 143
@@ -148,6 +149,8 @@ def _fit(args: argparse.Namespace, group) -> int:
             # before the full fit: a file read in chunks cannot be dealt into folds, nor 21 rows into 25
             try:
                 check_heldout(require_rows(data).n_samples, k=args.cv, test_size=args.test_size)
+            except SlopefitError:  # a DataError is a ValueError too: it stays a data failure
+                raise
             except ValueError as exc:
                 raise UsageError(f"slopefit fit: {exc}") from None
         started = time.perf_counter()
@@ -156,7 +159,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             pass_seconds = time.perf_counter() - started
         plan = plan_fit(data, config, stats=stats, reference=reference)
         for warning in run_warnings(plan, config):
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {cli_words(warning)}", file=sys.stderr)
         result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
     except Stopped as stop:
@@ -277,6 +280,8 @@ def _heldout(data, config, args: argparse.Namespace):
         if args.cv is not None:
             return cross_validate(data, config, k=args.cv, seed=args.seed)
         return holdout(data, config, test_size=args.test_size, seed=args.seed)
+    except SlopefitError:  # a fold's DataError or DivergenceError is a ValueError too: not a usage error
+        raise
     except ValueError as exc:
         raise UsageError(f"slopefit fit: {exc}") from None
 

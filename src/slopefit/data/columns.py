@@ -37,7 +37,7 @@ def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[l
         if col not in columns:
             raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}")
     if target in features:
-        raise DataError(f"column {target!r} is both a feature (--x) and the target (--y); pick it once")
+        raise DataError(f"column {target!r} is both a feature (x=) and the target (y=); pick it once")
     if len(set(features)) != len(features):
         dupes = sorted({c for c in features if features.count(c) > 1})
         raise DataError(f"feature column {dupes[0]!r} is given more than once; list each column once")
@@ -53,7 +53,7 @@ def numeric_column(series, name: str, label: str) -> np.ndarray:
         rows = row_numbers(bad_text.to_numpy())
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
-                        "fix those cells or choose numeric columns with --x/--y")
+                        "fix those cells or choose numeric columns with x= and y=")
     return numeric.to_numpy(dtype=np.float64)
 
 

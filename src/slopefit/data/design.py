@@ -220,7 +220,7 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
     names = list(frame.columns)
     if formula is not None:
         if x or y:
-            raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both; "
+            raise ConfigError("give the columns either in the formula or with x= and y=, not both; "
                               f"the formula {formula!r} names the target and the features")
 
         used, inputs, forced = formula_columns(formula, names, label=label)
@@ -263,7 +263,7 @@ def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list],
             check_level_count(c, whole[c], len(first[c]), label)
             if len(whole[c]) == 1:
                 raise DataError(f"feature {c!r} has the same text {whole[c][0]!r} in every row: as a category it "
-                                "carries no information; leave it out with --x")
+                                "carries no information; leave it out of x=")
         names = tuple(n for c in inputs for n in ([f"{c}[T.{lv}]" for lv in whole[c][1:]] if c in text else [c]))
         return Design(target=target, columns=names, inputs=tuple(inputs), text=tuple(text),
                       levels={c: whole[c] for c in text})
@@ -281,7 +281,7 @@ def _column_design(columns: dict[str, np.ndarray], features: list[str], target: 
             check_level_count(c, levels[c], len(columns[c]), label)
             if len(levels[c]) == 1:
                 raise DataError(f"feature {c!r} has the same text {levels[c][0]!r} in every row: as a category it "
-                                "carries no information; leave it out with --x")
+                                "carries no information; leave it out of x=")
     names = tuple(n for c in features for n in ([f"{c}[T.{lv}]" for lv in levels[c][1:]] if c in levels else [c]))
     design = Design(target=target, columns=names, inputs=tuple(features), text=tuple(levels), levels=levels)
     return design, _indicators(columns, features, levels)

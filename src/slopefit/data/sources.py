@@ -30,7 +30,7 @@ def _builtin_file(name: str, *, x=None, y=None, formula: str | None = None, miss
 def load_dataset(
     source: str | os.PathLike[str],
     *,
-    x: list[str] | tuple[str, ...] | None = None,
+    x: str | list[str] | tuple[str, ...] | None = None,
     y: str | None = None,
     formula: str | None = None,
     **reading,
@@ -49,6 +49,7 @@ def load_dataset(
     >>> load_dataset("grunfeld", formula="invest ~ value + C(firm)").feature_names[:2]
     ('value', 'C(firm)[T.Atlantic Refining]')
     """
+    x = [x] if isinstance(x, str) else x  # x="bmi": one column, not the letters of its name
     if hasattr(source, "columns") and hasattr(source, "iloc"):  # a pandas DataFrame
         from slopefit.data.design import design_dataset
 

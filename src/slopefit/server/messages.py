@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slopefit.errors import ConfigError, DataError, DivergenceError, SlopefitError
+from slopefit.errors import ConfigError, DataError, DivergenceError, SlopefitError, cli_words
 from slopefit.texts import SERVER_TEXT, server_text
 
 PREFIX = "slopefit: "
@@ -86,6 +86,8 @@ def controls(message: str, lang: str) -> str:
     >>> controls("cannot read /tmp/slopefit-uploads-1/ab/t.csv", "en")
     'cannot read t.csv'
     """
+    message = cli_words(message)  # the library's Python names (lr=, missing="drop") as flags first
+
     def flag(match: re.Match) -> str:
         name = match.group(1).replace("/--", "/")
         key = f"flag.{name}"

@@ -68,7 +68,7 @@ def _points(data: Dataset) -> dict:
 def _predicted(data: Dataset, result) -> dict:
     """Actual against predicted for the rows drawn, by the run's line and by the exact one (several features)."""
     rows = _shown_rows(data)
-    return {"actual": data.y[rows].tolist(), "predicted": result.predict(data.X[rows]).tolist(),
+    return {"actual": data.y[rows].tolist(), "predicted": result.predict_matrix(data.X[rows]).tolist(),
             "exact": result.exact.predict(data.X[rows]).tolist()}
 
 

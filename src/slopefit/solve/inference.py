@@ -142,6 +142,22 @@ class Summary:
                              "depends on its weight")
         return IntervalModel.from_dict(self.to_dict()).interval(X, coef, intercept, level=level)
 
+    def cov_params(self) -> np.ndarray:
+        """The classical covariance of the parameters (features, then the intercept), shape (n_params, n_params):
+        ``sigma² (XᵀX)⁻¹`` written with the centered cross products (the intercept's row from the means).
+
+        Raises ValueError for a robust summary (its sandwich is not kept)."""
+        if self.cov_type != "nonrobust":
+            raise ValueError(f"the covariance matrix is kept for the classical summary only, not cov_type="
+                             f"{self.cov_type!r}; use std_err")
+        sigma2 = self.sigma ** 2
+        cov = sigma2 * self.cxx_inv  # (n_features, n_features)
+        if not self.fit_intercept:
+            return cov
+        across = -cov @ self.x_mean  # Cov(coef, intercept)
+        var_b = self.std_err[-1] ** 2
+        return np.block([[cov, across[:, None]], [across[None, :], np.array([[var_b]])]])
+
     @property
     def reason(self) -> str | None:
         """Why sigma, p-values and intervals are NaN, in one line; None when they are not."""
@@ -297,6 +313,10 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     # importing scipy.stats (0.4-0.8 s of start-up for every fit)
     from scipy import special
 
+    if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0 < level < 1):
+        hint = f"; for a {level:g}% interval write level={level / 100:g}" if isinstance(level, (int, float)) \
+            and 1 < level < 100 else ""
+        raise ValueError(f"level must be in (0, 1), got level={level!r}{hint}")
     coef = np.asarray(coef, dtype=np.float64)
     d, n, total = stats.n_features, stats.n, stats.total  # total: rows, or the sum of the weights
     names = tuple(feature_names or (f"x{j}" for j in range(d))) + (("intercept",) if fit_intercept else ())

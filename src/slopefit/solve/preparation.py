@@ -185,7 +185,7 @@ def check_stats(stats: SufficientStats, data) -> None:
     if constant.size and stats.n > stats.n_features:  # with fewer rows, that is the problem to name (below)
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
-                        "information and makes the fit ill-posed; leave it out with --x")
+                        "information and makes the fit ill-posed; leave it out of x=")
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
@@ -245,7 +245,7 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     if stats.n < n_params:
         raise DataError(f"{data.name} has {stats.n} rows for {n_params} parameters ({stats.n_features} features"
                         f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
-                        f"use at least {n_params} rows, or fewer features with --x")
+                        f"use at least {n_params} rows, or fewer features in x=")
     if solves_on_rows(data) and data.weights is not None:
         from slopefit.solve.exact import weighted_exact
 
@@ -324,4 +324,4 @@ def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, la
     involved = [names[j] for j in np.flatnonzero(null > 0.05 * null.max())]
     return (f"features {', '.join(involved)} of {label} are collinear: one is a linear combination of the others "
             f"(rank {rank} of {stats.n_features} features), so least squares has no unique line; leave one of "
-            "them out with --x")
+            "them out of x=")

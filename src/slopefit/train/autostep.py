@@ -112,7 +112,7 @@ def auto_step(q: np.ndarray, optimizer: str, options: Mapping[str, Any] | None =
                         "its own early stops off")
     if optimizer != "sgd":
         raise ConfigError(f"{optimizer} has no automatic step: its step does not follow from the curvature "
-                          f"alone; give --lr (lr=...)")
+                          f"alone; give lr=")
     lo, hi = _spectrum(q)
     where = f"λmin={lo * SPECTRUM_MARGIN:.4g}, λmax={hi / SPECTRUM_MARGIN:.4g} of the MSE Hessian, scaled units"
     flat = int(np.sum(2.0 * np.linalg.eigvalsh(q) < lo * SPECTRUM_MARGIN))

@@ -142,7 +142,7 @@ class TrainConfig:
             raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.engine == "stats" and self.batch_size is not None:
             raise ConfigError(f"the stats engine computes full-batch losses only, but batch_size={self.batch_size}; "
-                              "use engine='data' (--engine data) for minibatches")
+                              "use engine=\"data\" for minibatches")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         for flag in ("fit_intercept", "record_params"):
@@ -155,7 +155,7 @@ class TrainConfig:
         options = check_options(self.optimizer, self.options)
         if options.get("nesterov") and "momentum" not in options and self.lr is not None:
             raise ConfigError("nesterov=true needs momentum > 0 (torch's rule), but no momentum is given; "
-                              "add momentum=0.9 (--momentum 0.9), or leave lr out to have it chosen")
+                              "add momentum=0.9, or leave lr out to have it chosen")
         if (self.lr is None and self.optimizer == "sgd" and options.get("dampening", 0.0) >= 1.0
                 and options.get("momentum", None) != 0):
             raise ConfigError("dampening=1 stops sgd's momentum buffer from taking in new gradients, so no lr "
@@ -252,7 +252,7 @@ def check_device(device: str) -> str:
 
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' is not available here (torch.cuda.is_available() is False); "
-                          "use --device cpu")
+                          "use device=\"cpu\"")
     if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ConfigError("device 'mps' is not available here (needs Apple silicon); use --device cpu")
+        raise ConfigError("device 'mps' is not available here (needs Apple silicon); use device=\"cpu\"")
     return device

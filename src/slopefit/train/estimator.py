@@ -7,14 +7,18 @@ an optional dependency (``pip install slopefit[sklearn]``), imported when this m
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from slopefit.data.datasets import Dataset, check_weights
+from slopefit.errors import convergence_warning
 from slopefit.solve.exact import solve_exact
 from slopefit.solve.penalties import Penalty
 from slopefit.train.config import TrainConfig
+from slopefit.train.messages import convergence_message
 from slopefit.train.plan import plan_fit
 from slopefit.train.training import fit
 
@@ -160,6 +164,8 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             self.history_, self.n_iter_, self.result_ = None, 0, None
             return self
         result = fit(data, self._config())
+        if not result.converged:  # scikit-learn's convention: warn, keep the fitted line (GridSearchCV scores it)
+            warnings.warn(convergence_message(result, exact="solver='exact'"), convergence_warning(), stacklevel=2)
         self.coef_, self.intercept_ = result.coef, float(result.intercept)
         self.history_, self.n_iter_, self.result_ = result.history, result.epochs_run, result
         return self

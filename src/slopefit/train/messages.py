@@ -95,18 +95,18 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
     bound_text = _bound_text(lam_max, optimizer, options, penalty)
     if bound is not None and lr >= bound:
         advice = (f"full-batch {optimizer} on this data is stable only for "
-                  f"{bound_text}; lower the learning rate, or leave --lr out to have "
+                  f"{bound_text}; lower lr=, or lr=None to have "
                   "it chosen from the data")
     elif bound is not None and batch_size is not None:
         advice = (f"lr is inside the full-batch bound, {bound_text}, but minibatches "
-                  f"of {batch_size} rows make noisier steps; lower the learning rate or raise --batch-size")
+                  f"of {batch_size} rows make noisier steps; lower lr= or raise batch_size=")
     elif bound is not None:
         advice = (f"lr is inside the full-batch bound, {bound_text}, so the data's "
-                  "values are the likely cause; use --dtype float64")
+                  'values are the likely cause; use dtype="float64"')
     else:
         advice = (f"{optimizer} has no closed-form stable bound; lower the learning rate (try lr={lr / 10:g})")
     if scaling != "standardize":
-        advice += ", or scale the data (--scale standardize)"
+        advice += ', or scale the data (scaling="standardize")'
     return advice
 
 
@@ -145,29 +145,29 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
     bound = stable_bound(lam_max, optimizer, options)
     bound_text = _bound_text(lam_max, optimizer, options, penalty)
     if bound is not None and lr >= bound and not automatic:
-        return f"lr={lr:g} is past the stable bound: {bound_text}; lower --lr"
+        return f"lr={lr:g} is past the stable bound: {bound_text}; lower lr="
     decay = _decay_note(optimizer, options)
     if decay:
         return decay
     if batch_size is not None:
         return (f"minibatches of {batch_size} rows give noisy steps, and a constant lr settles at a distance set "
-                "by that noise: a smaller --lr, a larger --batch-size, or full batch (leave --batch-size out)")
+                "by that noise: a smaller lr=, a larger batch_size=, or full batch (batch_size=None)")
     if automatic and scaling != "standardize" and kappa is not None and kappa > ILL_CONDITIONED:
         if not math.isfinite(kappa):
             return (f"with scale={scaling} the columns' units leave the Hessian singular to float64 rounding; "
-                    "use --scale standardize")
+                    'use scaling="standardize"')
         return (f"with scale={scaling} the columns' units leave the Hessian a condition number κ={kappa:.2g}, "
                 f"so even the heavy ball needs about √κ/2 = {math.sqrt(kappa) / 2:.2g} epochs per factor e; "
-                "use --scale standardize (or raise --epochs)")
+                'use scaling="standardize" (or raise epochs=)')
     if automatic:
-        return "the budget ran out first: raise --epochs"
+        return "the budget ran out first: raise epochs="
     if optimizer == "sgd" and bound is None:  # dampening=1: the momentum buffer stops taking in gradients
         return "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave dampening out"
     if optimizer == "sgd":
-        tip = "" if (options or {}).get("momentum") else " or --momentum 0.9"
-        return (f"more --epochs, a larger --lr (inside {bound_text}){tip}, or leave "
-                "--lr out to have lr and momentum chosen from the data")
-    return f"more --epochs or another --lr ({optimizer} has no closed-form bound; 'slopefit sweep' compares lrs)"
+        tip = "" if (options or {}).get("momentum") else " or momentum=0.9"
+        return (f"more epochs=, a larger lr= (inside {bound_text}){tip}, or lr=None "
+                "to have lr and momentum chosen from the data")
+    return f"more epochs= or another lr= ({optimizer} has no closed-form bound; 'slopefit sweep' compares lrs)"
 
 
 def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
@@ -235,7 +235,7 @@ def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
         return None
     epochs = f"about {30 * math.sqrt(kappa) / 2:.2g} epochs" if math.isfinite(kappa) else "more epochs than any budget"
     return (f"with scale={scaling} the Hessian has κ={kappa:.2g}: even the heavy ball needs {epochs} to reach the "
-            f"optimum, beyond the budget of {budget}; use --scale standardize")
+            f"optimum, beyond the budget of {budget}; use scaling=\"standardize\"")
 
 
 def run_warnings(plan: Plan, config: TrainConfig) -> list[str]:
@@ -264,3 +264,28 @@ def run_warnings(plan: Plan, config: TrainConfig) -> list[str]:
     else:
         warning = None
     return [warning] if warning else []
+
+
+def convergence_message(result: Any, *, exact: str = "result.params (and result.summary())") -> str:
+    """The :class:`slopefit.errors.ConvergenceWarning` of a run that stopped above the optimum: the gap,
+    the run, and what to change (Python's parameter names), in one line.
+
+    Parameters
+    ----------
+    result : slopefit.train.results.FitResult, not converged
+    exact : str, where the exact least-squares answer is to be read; keyword-only
+
+    Returns
+    -------
+    str
+    """
+    from slopefit.train.convergence import CONVERGED_GAP
+
+    cfg = result.config
+    full = cfg.batch_size is None or cfg.batch_size >= result.n_samples
+    advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
+                                  automatic=result.auto is not None, batch_size=None if full else cfg.batch_size,
+                                  penalty=cfg.penalty, scaling=cfg.scaling, kappa=result.condition)
+    return (f"gradient descent did not converge: after {result.epochs_run} epochs of {cfg.describe()} the loss is "
+            f"{result.relative_gap:.3g} above the exact optimum, relative (converged means <= {CONVERGED_GAP:g}); "
+            f"{advice}. The exact least-squares answer is {exact}")

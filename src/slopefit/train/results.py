@@ -260,18 +260,34 @@ class FitResult:
         mse = self.final_loss - self.penalty_value
         return 1.0 - mse / self.baseline_loss if self.baseline_loss > 0 else float("nan")
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions in original units: ``X @ coef + intercept``.
+    def predict(self, X: Any) -> Any:
+        """Predictions in original units for new rows of the table the line was fitted on.
+
+        With a :attr:`design` (a DataFrame or file fitted with categories or a formula) the rows
+        are the table's own columns and go through the design as :meth:`slopefit.views.persistence.Model.predict`
+        does (one path: :func:`slopefit.data.prediction.predict_rows`): the formula's transforms
+        and the categories are applied. Without one they are the features, by name or in order.
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, n_features)
-            Features in original units.
+        X : pandas DataFrame, mapping of column -> values, or array-like of shape (n_samples, n_inputs)
 
         Returns
         -------
-        ndarray, shape (n_samples,), float64
+        pandas Series with the frame's index (a DataFrame in), else ndarray of shape (n_samples,)
+
+        Raises
+        ------
+        DataError (a ValueError)
+            A missing column or a row of the wrong width (named), an empty cell, an unseen level.
         """
+        from slopefit.data.prediction import predict_rows
+
+        return predict_rows(X, self.coef, self.intercept, design=self.design, feature_names=self.feature_names,
+                            target_name=self.target_name)
+
+    def predict_matrix(self, X: np.ndarray) -> np.ndarray:
+        """``X @ coef + intercept`` for rows of the design matrix itself (``Dataset.X``), original units."""
         return np.asarray(X, dtype=np.float64) @ self.coef + self.intercept
 
     def summary(self, *, level: float = 0.95, cov_type: str = "nonrobust"):

@@ -189,7 +189,7 @@ def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exc
     lr = float(config.lr) if config.lr is not None else float("nan")  # resolved: always set here
     if epoch == 0:  # before any update: the numbers themselves do not fit the dtype
         return DataError(f"the loss at the starting point is already {'NaN' if np.isnan(loss) else 'infinite'} "
-                         f"in {config.dtype}: the data's values are too large to square; use --dtype float64 "
+                         f"in {config.dtype}: the data's values are too large to square; use dtype=\"float64\" "
                          "or express the target in larger units")
     lam_max = 2.0 / lr_bound if lr_bound > 0 else 0.0
     advice = divergence_advice(lam_max, config.optimizer, config.options, lr, scaling=config.scaling,

@@ -134,7 +134,7 @@ def _weights_name(data, config: TrainConfig) -> str | None:
     name = (data.weights_name or "sample_weight") if weighted else getattr(data, "weights_name", None)
     if name is not None and (config.batch_size is not None or config.engine == "data"):
         raise ConfigError(f"sample weights ({name}) are trained full batch on the stats engine; drop "
-                          "--batch-size and --engine data")
+                          "batch_size= and engine=\"data\"")
     return name
 
 
@@ -147,7 +147,7 @@ def intercept_of(design, config: TrainConfig) -> TrainConfig:
         return replace(config, fit_intercept=False)
     if not config.fit_intercept:
         raise ConfigError(f"the formula {design.formula!r} has an intercept but the line is asked to have none "
-                          "(--no-intercept / fit_intercept=False); write '- 1' in the formula instead")
+                          "(fit_intercept=False); write '- 1' in the formula instead")
     return config
 
 
@@ -165,7 +165,7 @@ def _resolve(config: TrainConfig, data, plan: Plan, stats_engine) -> tuple[Train
                                    fit_intercept=config.fit_intercept)
             raise ConfigError(f"{exc}; on this data, of lr in {SUGGEST_LRS[0]:g}..{SUGGEST_LRS[-1]:g} over "
                               f"{SUGGEST_EPOCHS} full-batch epochs lr={best:g} came closest (relative gap {gap:.2g}): "
-                              f"try --lr {best:g}") from None
+                              f"try lr={best:g}") from None
         lr, options = auto.lr, auto.options
         if plan.full_batch:
             stop = (f"stops once every coefficient is within {AUTO_RTOL:g} of the optimum (relative to the "

@@ -18,6 +18,7 @@ from slopefit.solve.influence import SAMPLE_ROWS, TOP_ROWS
 from slopefit.solve.stats import SufficientStats
 from slopefit.texts import text
 from slopefit.train.results import FitResult
+from slopefit.views.plotting.style import save_figure
 
 PLOT_ROWS = 20_000  # rows of a file read in chunks that scatter plots draw
 
@@ -44,10 +45,15 @@ def plot_sample(data, limit: int = PLOT_ROWS) -> Dataset:
                    name=f"{data.name}, first {min(limit, len(y))} rows")
 
 
+FIT_KINDS = ("loss", "gap", "fit")  # drawn for every fit
+DIAGNOSTIC_KINDS = ("residuals", "qq", "leverage")  # drawn for a least-squares fit that holds its rows
+
+
 def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str) -> list[Path]:
     """``loss.png`` (the history, log scale), ``gap.png`` (loss - loss*: what "converged" means),
     ``fit.png`` (the line over the data, or predicted against actual for several features), and the
-    diagnostics of :func:`diagnostic_figures` when the result carries its statistics and rows.
+    diagnostics of :func:`diagnostic_figures` when the result carries its statistics and rows: each
+    drawn by :func:`draw_figure` (what ``result.plot(kind)`` shows in a notebook) and saved.
 
     Parameters
     ----------
@@ -65,33 +71,58 @@ def fit_figures(data, result: FitResult, out: str | os.PathLike[str], lang: str)
     list of Path
         The PNG files: loss, gap, fit, then residuals, qq, leverage.
     """
-    from slopefit.views.plotting.charts import Curve, Line, plot_history, plot_lines, plot_predicted
-
     out = Path(out)
-    sample = plot_sample(data)
-    # a penalised or weighted fit minimised another loss than the MSE: say which
-    kind = ".penalty" if result.config.penalty is not None else ".weighted" if result.weights_name else ""
-    curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
-    paths = [plot_history(curve, out / "loss.png", xlabel=text("fig.epoch", lang),
-                          ylabel=text("fig.loss_log" + kind, lang),
-                          title=sample.name, log_y=True),
-             _gap_figure(curve, result, out / "gap.png", sample.name, lang)]
-    if sample.n_features == 1:
-        paths.append(plot_lines(
-            sample.X[:, 0], sample.y,
-            [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
-             Line(text("fig.exact" + kind, lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
-            out / "fit.png", xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
-            data_label=text("fig.data", lang)))
-    else:
-        paths.append(plot_predicted(sample.y, result.predict(sample.X), out / "fit.png",
-                                    xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
-                                    ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})",
-                                    title=sample.name))
+    paths = [save_figure(draw_figure(kind, result, data, lang=lang), out / f"{kind}.png") for kind in FIT_KINDS]
     # the diagnostics of the least-squares (or WLS) line: not drawn for a penalised fit (see diagnostics_note)
     if result.stats is not None and result.rows is not None and result.config.penalty is None:
         paths.extend(diagnostic_figures(data.name, result, out, lang))
     return paths
+
+
+def draw_figure(kind: str, result: FitResult, data, *, ax=None, path: str | os.PathLike[str] | None = None,
+                lang: str = "en"):
+    """One figure of a fit as a matplotlib Figure (``ax``'s when given): "loss", "gap", "fit",
+    "residuals", "qq" or "leverage"; saved as PNG at ``path`` too when given.
+
+    Raises
+    ------
+    ValueError
+        A diagnostic of a penalised fit (:func:`diagnostics_note` says why) or of one without its rows.
+    """
+    if kind in DIAGNOSTIC_KINDS:
+        if result.config.penalty is not None:
+            raise ValueError(diagnostics_note(result, "en"))
+        if result.stats is None or result.rows is None:
+            raise ValueError(f"the {kind} figure needs the rows the line was fitted on; this result does not hold them")
+        drawn = _diagnostic_drawings(data.name, result, lang, limit=SAMPLE_ROWS)[kind](ax)
+    else:
+        drawn = _fit_drawing(kind, result, plot_sample(data), lang, ax)
+    if path is not None:
+        save_figure(drawn if ax is None else ax.figure, path)
+    return drawn
+
+
+def _fit_drawing(kind: str, result: FitResult, sample: Dataset, lang: str, ax):
+    from slopefit.views.plotting.charts import Curve, Line, draw_history, draw_lines, draw_predicted
+
+    # a penalised or weighted fit minimised another loss than the MSE: say which
+    penalty = ".penalty" if result.config.penalty is not None else ".weighted" if result.weights_name else ""
+    curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
+    if kind == "loss":
+        return draw_history(curve, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log" + penalty, lang),
+                            title=sample.name, log_y=True, ax=ax)
+    if kind == "gap":
+        return _gap_drawing(curve, result, sample.name, lang, ax)
+    if sample.n_features == 1:
+        return draw_lines(
+            sample.X[:, 0], sample.y,
+            [Line(text("fig.gd", lang), float(result.coef[0]), result.intercept, "-r"),
+             Line(text("fig.exact" + penalty, lang), float(result.exact.coef[0]), result.exact.intercept, "--k")],
+            xlabel=sample.feature_names[0], ylabel=sample.target_name, title=sample.name,
+            data_label=text("fig.data", lang), ax=ax)
+    return draw_predicted(sample.y, result.predict_matrix(sample.X),
+                          xlabel=f"{sample.target_name} ({text('fig.actual', lang)})",
+                          ylabel=f"{sample.target_name} ({text('fig.predicted', lang)})", title=sample.name, ax=ax)
 
 
 def diagnostics_note(result: FitResult, lang: str) -> str | None:
@@ -139,11 +170,17 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
     list of Path
         The three PNG files.
     """
+    drawings = _diagnostic_drawings(name, result, lang, limit=limit)
+    return [save_figure(drawings[kind](None), Path(out) / f"{kind}.png") for kind in DIAGNOSTIC_KINDS]
+
+
+def _diagnostic_drawings(name: str, result: FitResult, lang: str, *, limit: int) -> dict:
+    """kind -> a function of ``ax`` (or None) drawing that diagnostic; the influence is computed once."""
     from slopefit.solve.influence import COOK_LEVELS, influence_of, local_trend, normal_quantiles
-    from slopefit.views.plotting.diagnostics import Marked, plot_leverage, plot_qq, plot_residuals
+    from slopefit.views.plotting.diagnostics import Marked, draw_leverage, draw_qq, draw_residuals
 
     diag = influence_of(result, limit=limit)
-    s, out = diag.sample, Path(out)
+    s = diag.sample
     note = (text("diag.sampled", lang, m=len(s), n=diag.n, seed=diag.seed) if diag.sampled
             else text("diag.all", lang, n=diag.n))
     if result.rows_dropped:
@@ -159,35 +196,42 @@ def diagnostic_figures(name: str, result: FitResult, out: str | os.PathLike[str]
     named = TOP_ROWS if diag.standardized else 0  # no row stands out when the residuals are rounding
     top = shown[np.argsort(-np.abs(s.student[shown]), kind="stable")[:named]]  # the sample's largest |r|
     t, c = diag.top_student, diag.top_cooks
-    return [
-        plot_residuals(s.fitted, s.resid, out / "residuals.png", trend=local_trend(s.fitted, s.resid),
-                       marked=[Marked(float(t.fitted[i]), float(t.resid[i]), str(int(t.rows[i]) + 1))
-                               for i in range(min(named, len(t)))],
-                       xlabel=text("diag.fitted", lang),
-                       ylabel=text("diag.resid.weighted" if result.weights_name else "diag.resid", lang),
-                       title=f"{name}: {text('diag.resid.title', lang)}", note=note,
-                       trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang)),
-        plot_qq(quantiles, s.student[shown], out / "qq.png",
-                marked=[Marked(float(quantiles[rank[int(i)]]), float(s.student[i]), str(int(s.rows[i]) + 1))
-                        for i in top],
-                xlabel=text("diag.quantile", lang), ylabel=text("diag.student", lang),
-                title=f"{name}: {text('diag.qq.title', lang)}", note=note, line_label="y = x",
-                marked_label=text("diag.top_resid", lang)),
-        plot_leverage(s.leverage, s.student, out / "leverage.png", n_params=diag.n_params, levels=COOK_LEVELS,
-                      marked=[Marked(float(c.leverage[i]), float(c.student[i]), str(int(c.rows[i]) + 1))
-                              for i in range(min(named, len(c)))],
-                      xlabel=text("diag.leverage", lang), ylabel=text("diag.student", lang),
-                      title=f"{name}: {text('diag.leverage.title', lang)}", note=note,
-                      contour_label=text("diag.cooks", lang), marked_label=text("diag.top_cooks", lang)),
-    ]
+    return {
+        "residuals": lambda ax: draw_residuals(
+            s.fitted, s.resid, trend=local_trend(s.fitted, s.resid),
+            marked=[Marked(float(t.fitted[i]), float(t.resid[i]), str(int(t.rows[i]) + 1))
+                    for i in range(min(named, len(t)))],
+            xlabel=text("diag.fitted", lang), ylabel=text("diag.resid.weighted" if result.weights_name else
+                                                          "diag.resid", lang),
+            title=f"{name}: {text('diag.resid.title', lang)}", note=note,
+            trend_label=text("diag.trend", lang), marked_label=text("diag.top_resid", lang), ax=ax),
+        "qq": lambda ax: draw_qq(
+            quantiles, s.student[shown],
+            marked=[Marked(float(quantiles[rank[int(i)]]), float(s.student[i]), str(int(s.rows[i]) + 1))
+                    for i in top],
+            xlabel=text("diag.quantile", lang), ylabel=text("diag.student", lang),
+            title=f"{name}: {text('diag.qq.title', lang)}", note=note, line_label="y = x",
+            marked_label=text("diag.top_resid", lang), ax=ax),
+        "leverage": lambda ax: draw_leverage(
+            s.leverage, s.student, n_params=diag.n_params, levels=COOK_LEVELS,
+            marked=[Marked(float(c.leverage[i]), float(c.student[i]), str(int(c.rows[i]) + 1))
+                    for i in range(min(named, len(c)))],
+            xlabel=text("diag.leverage", lang), ylabel=text("diag.student", lang),
+            title=f"{name}: {text('diag.leverage.title', lang)}", note=note,
+            contour_label=text("diag.cooks", lang), marked_label=text("diag.top_cooks", lang), ax=ax),
+    }
+
+
+def _gap_drawing(curves, result: FitResult, name: str, lang: str, ax=None):
+    from slopefit.views.plotting.charts import draw_history
+
+    return draw_history(curves, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_gap_log", lang),
+                        title=f"{name}: {text('fig.gap.title', lang)}", log_y=True, optimum=result.exact.loss,
+                        loss_dtype=result.config.dtype, floor_label=text("fig.floor", lang), ax=ax)
 
 
 def _gap_figure(curves, result: FitResult, path: Path, name: str, lang: str) -> Path:
-    from slopefit.views.plotting.charts import plot_history
-
-    return plot_history(curves, path, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_gap_log", lang),
-                        title=f"{name}: {text('fig.gap.title', lang)}", log_y=True, optimum=result.exact.loss,
-                        loss_dtype=result.config.dtype, floor_label=text("fig.floor", lang))
+    return save_figure(_gap_drawing(curves, result, name, lang), path)
 
 
 def compare_figures(name: str, results: Sequence[FitResult], out: str | os.PathLike[str], lang: str) -> list[Path]:

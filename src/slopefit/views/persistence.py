@@ -76,14 +76,17 @@ class Model:
 
         Returns
         -------
-        ndarray, shape (n_samples,)
+        pandas Series with the frame's index (a DataFrame in), else ndarray of shape (n_samples,)
 
         Raises
         ------
-        ValueError
-            When X is not 2-D with ``n_features`` columns.
+        DataError (a ValueError)
+            When X is not 2-D with ``n_features`` columns, or a column the model reads is missing (named).
         """
-        return self._rows(X) @ self.coef + self.intercept
+        from slopefit.data.prediction import predict_rows
+
+        return predict_rows(X, self.coef, self.intercept, design=self.design, feature_names=self.feature_names,
+                            target_name=self.target_name)
 
     @property
     def design(self):
@@ -106,14 +109,9 @@ class Model:
                                  "refit it with slopefit fit ... --save") from None
 
     def _rows(self, X: Any) -> np.ndarray:
-        design = self.design
-        if design is not None:
-            X = design.matrix(X)  # (n_rows, n_features): the table's columns as the fit built them
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
-            raise ValueError(f"expected rows of {self.n_features} feature(s) "
-                             f"({', '.join(self.feature_names)}), got shape {X.shape}")
-        return X
+        from slopefit.data.prediction import feature_rows
+
+        return feature_rows(X, design=self.design, feature_names=self.feature_names)
 
     def interval(self, X: Any, *, level: float | None = None):
         """``(mean, conf_low, conf_high, pred_low, pred_high)`` for rows X: the confidence interval of

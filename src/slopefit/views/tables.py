@@ -47,6 +47,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
     ``passes``: the passes over the rows of a file (a line says how it was read), None to say nothing.
     ``cov_type``: the OLS block's covariance, "nonrobust" or "HC0" ... "HC3".
     """
+    from slopefit.errors import cli_words
     from slopefit.train.config import AUTO_RTOL
     from slopefit.train.convergence import CONVERGED_GAP
     from slopefit.train.messages import not_converged_advice
@@ -112,7 +113,8 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
                                       automatic=result.auto is not None,
                                       batch_size=None if batch == "full batch" else cfg.batch_size,
                                       penalty=cfg.penalty, scaling=cfg.scaling, kappa=result.condition)
-        tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); {advice}")
+        tail.append(f"note: not converged to the exact optimum (relative gap > {CONVERGED_GAP:g}); "
+                    f"{cli_words(advice)}")
     if cfg.penalty is not None:
         from slopefit.train.results import penalized_note
 

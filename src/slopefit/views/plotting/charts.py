@@ -12,7 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.views.plotting.style import new_figure, rc_params, readable_log_ticks, save_figure
+from slopefit.views.plotting.style import (
+    figure_for,
+    new_figure,
+    outside_legend,
+    rc_params,
+    readable_log_ticks,
+    save_figure,
+)
 
 
 @dataclass(frozen=True)
@@ -104,16 +111,14 @@ def _gap_floor(optimum: float, losses: Sequence[np.ndarray], loss_dtype: str) ->
     return 0.1 * min(positive) if positive else 1.0
 
 
-def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, title: str,
+def draw_history(curves: Sequence[Curve], *, xlabel: str, ylabel: str, title: str,
                  log_y: bool = False, optimum: float | None = None, loss_dtype: str = "float64",
-                 floor_label: str = "below float resolution") -> Path:
+                 floor_label: str = "below float resolution", ax=None):
     """Loss curves against epochs, one per run, or their gaps to the optimum.
 
     Parameters
     ----------
     curves : sequence of Curve
-    path : str or PathLike
-        The PNG to write (atomically).
     xlabel, ylabel, title : str
         Shown as given; with ``optimum`` the y label should say it is a gap
         (``"loss − loss* (log scale)"``, ``"손실 − 최솟값 (로그 눈금)"``).
@@ -132,13 +137,8 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
 
     Examples
     --------
@@ -154,7 +154,7 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
         shown = [losses - float(optimum) for losses in shown]
         floor = _gap_floor(optimum, shown, loss_dtype)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         clipped = False
         for curve, values in zip(curves, shown, strict=True):
             if floor is not None:
@@ -174,12 +174,18 @@ def plot_history(curves: Sequence[Curve], path, *, xlabel: str, ylabel: str, tit
             if optimum is None:
                 ax.legend()
             else:  # gaps fall across the whole height of the axes: the legend goes under them
-                fig.legend(loc="outside lower center", ncols=2, fontsize=8)
-        return save_figure(fig, path)
+                outside_legend(fig, ax, fontsize=8)
+        return ax if given else fig
 
 
-def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, title: str,
-               data_label: str, mark: tuple[float, float, str] | None = None) -> Path:
+def plot_history(curves: Sequence[Curve], path, **labels) -> Path:
+    """:func:`draw_history` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_history(curves, **labels), path)
+
+
+def draw_lines(x, y, lines: Sequence[Line], *, xlabel: str, ylabel: str, title: str,
+               data_label: str, mark: tuple[float, float, str] | None = None, ax=None):
     """Data points with fitted lines over them, spanning a little beyond the data.
 
     ``mark = (x, y, label)`` adds one highlighted point (a prediction), and the lines reach it.
@@ -190,8 +196,6 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
         The data points.
     lines : sequence of Line
         The lines to draw over them.
-    path : str or os.PathLike
-        The PNG to write (atomically).
     xlabel, ylabel, title : str
         Shown as given; keyword-only.
     data_label : str
@@ -201,19 +205,14 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
     """
     import matplotlib
 
     x = np.asarray(x, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         ax.scatter(x, y, s=50, color="tab:blue", zorder=3, label=data_label)
         lo, hi = float(x.min()), float(x.max())
         if mark is not None:
@@ -226,42 +225,47 @@ def plot_lines(x, y, lines: Sequence[Line], path, *, xlabel: str, ylabel: str, t
                     linewidth=2.2 if ":" in line.style else 1.5)
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.legend()
-        return save_figure(fig, path)
+        return ax if given else fig
 
 
-def plot_predicted(actual, predicted, path, *, xlabel: str, ylabel: str, title: str) -> Path:
+def plot_lines(x, y, lines: Sequence[Line], path, **labels) -> Path:
+    """:func:`draw_lines` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_lines(x, y, lines, **labels), path)
+
+
+def draw_predicted(actual, predicted, *, xlabel: str, ylabel: str, title: str, ax=None):
     """Predicted against actual values (for data with several features), with the y = x line.
 
     Parameters
     ----------
     actual, predicted : array-like, shape (n_samples,)
         Target values and the model's predictions.
-    path : str or os.PathLike
-        The PNG to write (atomically).
     xlabel, ylabel, title : str
         Shown as given; keyword-only.
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
     """
     import matplotlib
 
     actual = np.asarray(actual, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         ax.scatter(actual, predicted, s=12, alpha=0.6)
         lo, hi = float(np.min(actual)), float(np.max(actual))
         ax.plot([lo, hi], [lo, hi], "--", color="gray", label="y = x")
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         ax.legend()
-        return save_figure(fig, path)
+        return ax if given else fig
+
+
+def plot_predicted(actual, predicted, path, **labels) -> Path:
+    """:func:`draw_predicted` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_predicted(actual, predicted, **labels), path)
 
 
 def plot_sweep(lrs: Sequence[float], momenta: Sequence[float], gaps: np.ndarray, path, *, xlabel: str,

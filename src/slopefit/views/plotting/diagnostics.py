@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.views.plotting.style import new_figure, rc_params, save_figure
+from slopefit.views.plotting.style import figure_for, outside_legend, rc_params, save_figure
 
 
 @dataclass(frozen=True)
@@ -53,24 +53,22 @@ def _mark(ax, marked: Sequence[Marked], label: str) -> None:
 def _legend(fig, ax) -> None:
     """The legend under the axes, where it hides no point and no row number."""
     if ax.get_legend_handles_labels()[0]:
-        fig.legend(loc="outside lower center", ncols=2, fontsize=8)
+        outside_legend(fig, ax, fontsize=8)
 
 
 def _titled(ax, title: str, note: str) -> None:
     ax.set_title(f"{title}\n{note}" if note else title, fontsize=10)
 
 
-def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] | None, marked: Sequence[Marked],
+def draw_residuals(fitted, resid, *, trend: tuple[np.ndarray, np.ndarray] | None, marked: Sequence[Marked],
                    marked_label: str = "", xlabel: str, ylabel: str, title: str, note: str = "",
-                   trend_label: str) -> Path:
+                   trend_label: str, ax=None):
     """Residuals against fitted values, the zero line and a trend (a pattern means a missed curve).
 
     Parameters
     ----------
     fitted, resid : array-like, shape (n_points,)
         The points.
-    path : str or os.PathLike
-        The PNG to write (atomically).
     trend : (x, y) arrays or None
         The trend line (e.g. binned means), drawn in red; None for none; keyword-only.
     marked : sequence of Marked
@@ -82,18 +80,13 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
     """
     import matplotlib
 
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         _points(ax, np.asarray(fitted, dtype=np.float64), np.asarray(resid, dtype=np.float64))
         ax.axhline(0.0, linestyle="--", color="gray", linewidth=1)
         if trend is not None and len(trend[0]) > 1:
@@ -102,11 +95,17 @@ def plot_residuals(fitted, resid, path, *, trend: tuple[np.ndarray, np.ndarray] 
         _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
-        return save_figure(fig, path)
+        return ax if given else fig
 
 
-def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_label: str = "", xlabel: str,
-            ylabel: str, title: str, note: str = "", line_label: str) -> Path:
+def plot_residuals(fitted, resid, path, **labels) -> Path:
+    """:func:`draw_residuals` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_residuals(fitted, resid, **labels), path)
+
+
+def draw_qq(theoretical, ordered, *, marked: Sequence[Marked], marked_label: str = "", xlabel: str,
+            ylabel: str, title: str, note: str = "", line_label: str, ax=None):
     """A normal Q-Q plot: ordered standardized residuals against normal quantiles, with y = x.
 
     Parameters
@@ -115,8 +114,6 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
         Normal quantiles, ascending (:func:`slopefit.solve.influence.normal_quantiles`).
     ordered : array-like, shape (n_points,)
         The standardized residuals, ascending.
-    path : str or os.PathLike
-        The PNG to write (atomically).
     marked : sequence of Marked
         Points to highlight and name; keyword-only.
     marked_label : str, default ""
@@ -126,20 +123,15 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
     """
     import matplotlib
 
     theoretical = np.asarray(theoretical, dtype=np.float64)
     ordered = np.asarray(ordered, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         _points(ax, theoretical, ordered)
         if len(theoretical):
             lo, hi = float(theoretical[0]), float(theoretical[-1])
@@ -148,12 +140,18 @@ def plot_qq(theoretical, ordered, path, *, marked: Sequence[Marked], marked_labe
         _legend(fig, ax)
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _titled(ax, title, note)
-        return save_figure(fig, path)
+        return ax if given else fig
 
 
-def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[float], marked: Sequence[Marked],
+def plot_qq(theoretical, ordered, path, **labels) -> Path:
+    """:func:`draw_qq` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_qq(theoretical, ordered, **labels), path)
+
+
+def draw_leverage(leverage, student, *, n_params: int, levels: Sequence[float], marked: Sequence[Marked],
                   marked_label: str = "", xlabel: str, ylabel: str, title: str, note: str = "",
-                  contour_label: str) -> Path:
+                  contour_label: str, ax=None):
     """Studentized residuals against leverage, with the Cook's distance contours ``D = level``:
     rows beyond them move the line most.
 
@@ -161,8 +159,6 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
     ----------
     leverage, student : array-like, shape (n_points,)
         The points.
-    path : str or os.PathLike
-        The PNG to write (atomically).
     n_params : int
         Parameters of the model (the contours depend on it); keyword-only.
     levels : sequence of float
@@ -176,13 +172,8 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
 
     Returns
     -------
-    Path
-        ``path``.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` cannot be written.
+    matplotlib Figure (a new one), or ``ax`` when given (``ax``: matplotlib Axes to draw on,
+    keyword-only); the figure shows inline in a notebook, ``fig.savefig`` saves it.
     """
     import matplotlib
 
@@ -191,7 +182,7 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
     leverage = np.asarray(leverage, dtype=np.float64)
     student = np.asarray(student, dtype=np.float64)
     with matplotlib.rc_context(rc_params()):
-        fig, ax = new_figure()
+        fig, ax, given = figure_for(ax)
         _points(ax, leverage, student)
         ax.axhline(0.0, linestyle=":", color="gray", linewidth=1)
         xs = np.concatenate([leverage, [m.x for m in marked]]) if marked else leverage
@@ -214,4 +205,12 @@ def plot_leverage(leverage, student, path, *, n_params: int, levels: Sequence[fl
         ax.set(xlabel=xlabel, ylabel=ylabel)
         _legend(fig, ax)
         _titled(ax, title, note)
-        return save_figure(fig, path)
+        return ax if given else fig
+
+
+def plot_leverage(leverage, student, path, **labels) -> Path:
+    """:func:`draw_leverage` saved as PNG at ``path``, atomically (the command line's figures);
+    returns ``path``. Raises OutputError when ``path`` cannot be written."""
+    return save_figure(draw_leverage(leverage, student, **labels), path)
+
+

@@ -4,6 +4,7 @@ atomic save. The figure modules beside this one build on it; nothing else import
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -18,6 +19,21 @@ FONT_FAMILY = "NanumGothic"  # the bundled font: Hangul (DejaVu Sans, first in l
 
 
 DPI = 120
+
+
+@functools.cache
+def inline_figure() -> type:
+    """A ``matplotlib.figure.Figure`` that a notebook shows inline as PNG, without pyplot (``_repr_png_``)."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    return type("Figure", (Figure,), {"_repr_png_": _repr_png_, "__module__": Figure.__module__})
 
 
 def rc_params() -> dict:
@@ -47,10 +63,24 @@ def rc_params() -> dict:
 
 
 def new_figure(size=(6.4, 4.4)):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
+    fig = inline_figure()(figsize=size, layout="constrained")
     return fig, fig.subplots()
+
+
+def figure_for(ax=None):
+    """``(fig, ax, given)``: a new figure and its axes, or ``ax`` (a user's matplotlib Axes) and its figure."""
+    if ax is not None:
+        return ax.figure, ax, True
+    fig, ax = new_figure()
+    return fig, ax, False
+
+
+def outside_legend(fig, ax, **options) -> None:
+    """The legend under the axes on a figure of :func:`new_figure` (constrained layout), else in the axes."""
+    if fig.get_layout_engine() is not None and len(fig.axes) == 1:
+        fig.legend(loc="outside lower center", ncols=2, **options)
+    else:
+        ax.legend(**options)
 
 
 def save_figure(fig, path: str | os.PathLike[str]) -> Path:
