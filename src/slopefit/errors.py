@@ -165,7 +165,7 @@ FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "mome
          "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
          "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
          "decimal": "--decimal", "formula": "--formula"}
-PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)]|$))')
+PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)/]|$))')
 
 
 def cli_words(message: str) -> str:

@@ -53,7 +53,7 @@ def numeric_column(series, name: str, label: str) -> np.ndarray:
         rows = row_numbers(bad_text.to_numpy())
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
-                        "fix those cells or choose numeric columns with x= and y=")
+                        "fix those cells or choose numeric columns with x=/y=")
     return numeric.to_numpy(dtype=np.float64)
 
 

@@ -189,7 +189,7 @@ class TableSource:
             if name in found:
                 example, first, count = found[name]
                 return (f"cannot read {self.name}: column {name!r} is not numeric: {example!r} in "
-                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with --x/--y")
+                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with x=/y=")
         return None
 
     def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -345,7 +345,7 @@ def open_table(
             kind = schema.field(col).type
             if not (pat.is_integer(kind) or pat.is_floating(kind) or (not levels and _is_text(kind))):
                 raise DataError(f"column {col!r} in {p.name} is not numeric (its type is {kind}); "
-                                "choose numeric columns with --x/--y")
+                                "choose numeric columns with x=/y=")
     return source
 
 
