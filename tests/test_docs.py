@@ -72,7 +72,7 @@ def test_every_code_block_says_what_it_is():
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.info in ("sh", "console")], ids=name)
 def test_every_documented_command_parses(block):
     """Fast: a renamed flag or command breaks this before anything runs."""
-    parser = build_parser()
+    parser = exact_flags(build_parser())
     for command in block.commands():
         words = shlex.split(command)
         if words[0] != "slopefit":
@@ -83,6 +83,19 @@ def test_every_documented_command_parses(block):
                 parser.parse_args(words[1:])
             except SystemExit as exc:
                 raise AssertionError(f"{command!r} does not parse: {err.getvalue().strip()}") from exc
+
+
+def exact_flags(parser):
+    """The parser and its subcommands' parsers with abbreviations off: a documented ``--scale`` must
+    be a flag, not the prefix of a renamed ``--scaling``."""
+    import argparse
+
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                exact_flags(sub)
+    return parser
 
 
 def _numbers_agree(shown: str, printed: list[str]) -> bool:
