@@ -168,3 +168,22 @@ def test_predict_interval_on_a_model_with_no_residual_dof(run_cli, write_csv, tm
     assert run.code == 0 and "Traceback" not in run.err
     assert "no residual degrees of freedom" in run.err
     assert "nan" in run.out.lower()
+
+
+def test_a_constant_target_has_no_f_statistic_as_statsmodels_says():
+    import warnings
+
+    import statsmodels.api as sm
+
+    from slopefit.data.datasets import Dataset
+    from slopefit.train.training import fit
+
+    x = np.arange(1.0, 7.0)
+    data = Dataset(X=x[:, None], y=np.full(6, 5.0), feature_names=("x",), target_name="y")
+    summary = fit(data).summary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels divides 0 by 0 here, and says so
+        ols = sm.OLS(data.y, sm.add_constant(x)).fit()
+    assert not np.isfinite(ols.rsquared) and not np.isfinite(ols.fvalue)  # the oracle: 0/0, no perfect fit
+    assert np.isnan(summary.r2) and np.isnan(summary.f_stat) and np.isnan(summary.f_p_value)
+    assert "the target is constant" in str(summary) and "inf on" not in str(summary)

@@ -249,6 +249,9 @@ class Summary:
     def notes(self) -> list[str]:
         """One-line notes under the table: no residual dof; nearly collinear features (VIF > 10)."""
         notes = [self.reason] if self.reason else []
+        if math.isnan(self.r2) and self.rss == 0 and self.dof_resid > 0:
+            notes.append("the target is constant: the line through it fits every row exactly, so every standard "
+                         "error is 0 and R² and F are 0/0, undefined (nan)")
         if self.collinear() and self.vif is not None:
             factors = ", ".join(f"{name} ({v:.3g})" for name, v in zip(self.names, self.vif, strict=False)
                                 if v > VIF_THRESHOLD)
@@ -360,7 +363,8 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     if dof_resid <= 0:
         f_stat = math.nan
     else:
-        f_stat = ((tss - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
+        # a constant target (tss 0) leaves nothing to explain: F is 0/0, not a perfect fit's inf
+        f_stat = math.nan if not tss > 0 else ((tss - rss) / dof_model) / sigma2 if sigma2 > 0 else math.inf
     if robust is not None and dof_resid > 0:
         f_stat = _wald_f(coef, robust[:d, :d])
     f_p = float(special.fdtrc(dof_model, dof_resid, f_stat)) if dof_resid > 0 else math.nan
