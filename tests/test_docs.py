@@ -40,9 +40,17 @@ class Block:
             lines = [line[2:] for line in lines if line.startswith("$ ")]
         return [line.split("  #")[0].strip() for line in lines if line.strip() and not line.startswith("#")]
 
-    def shown(self) -> list[str]:
-        """The output lines a console block shows (what follows its commands)."""
-        return [line for line in self.body.splitlines() if not line.startswith("$ ")] if self.info == "console" else []
+    def steps(self) -> list[tuple[str, list[str]]]:
+        """``(command, the lines shown after it)`` for each command of the block (none shown in a sh block)."""
+        if self.info != "console":
+            return [(command, []) for command in self.commands()]
+        steps: list[tuple[str, list[str]]] = []
+        for line in self.body.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:].split("  #")[0].strip(), []))
+            elif steps:
+                steps[-1][1].append(line)
+        return steps
 
 
 def blocks() -> list[Block]:
@@ -131,16 +139,16 @@ def test_every_documented_example_runs(block, tmp_path, monkeypatch, capsys):
             if earlier is block:
                 break
         return
-    printed = []
-    for command in block.commands():
+    for command, shown in block.steps():
         code = main(shlex.split(command)[1:])
         out = capsys.readouterr()
-        assert code == 0, f"{command!r} exited {code}: {out.err.strip()[-400:]}"
-        printed += out.out.splitlines()
-    # the deterministic lines a page shows are what the command prints (timings and paths vary)
-    shown = [s for s in block.shown() if s.strip() and not re.search(r"\btime\b|seconds|saved to|/tmp", s)]
-    wrong = [s for s in shown if not _numbers_agree(s, printed)]
-    assert wrong == []
+        refused = bool(shown) and shown[0].startswith("slopefit: ")  # the page shows the one-line refusal
+        assert (code != 0) == refused, f"{command!r} exited {code}: {out.err.strip()[-400:]}"
+        printed = (out.err if refused else out.out).splitlines()
+        # the deterministic lines a page shows are what the command prints (timings and paths vary)
+        kept = [s for s in shown if s.strip() and s != "..." and not re.search(r"\btime\b|seconds|saved to|/tmp", s)]
+        wrong = [s for s in kept if not _numbers_agree(s, printed)]
+        assert wrong == [], command
 
 
 @pytest.mark.slow

@@ -370,7 +370,8 @@ def test_a_port_in_use_is_one_line(server, run_cli):
 
 @pytest.mark.slow
 def test_exercise_1_streams_every_epoch_and_ends_at_the_seed_loss(server):
-    events = train_events(server, EXERCISE_1)
+    # the status lines of a busy machine (queued, running) come and go; the run itself is what is checked
+    events = [e for e in train_events(server, EXERCISE_1) if e["type"] not in ("queued", "running")]
     kinds = [e["type"] for e in events]
     assert kinds[:2] == ["job", "start"] and kinds[-1] == "done"
     epochs = [e for e in events if e["type"] == "epoch"]
