@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test check docs install browser lint bench bench-scale bench-load bench-pass bench-playground clean
+.PHONY: demo test check docs install browser lint bench bench-startup bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -61,6 +61,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_training_loop.py
+
+# start-up of a 5-row fit against `import torch`, as a ratio measured in the same run
+bench-startup: $(STAMP)
+	$(PY) benchmarks/bench_startup.py
 
 bench-scale: $(STAMP)
 	$(PY) benchmarks/bench_scale.py
