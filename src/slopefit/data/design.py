@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.data.columns import check_level_count, check_missing, choose_columns, numeric_column, plain
+from slopefit.data.columns import (
+    check_level_count,
+    check_missing,
+    choose_columns,
+    holds_categories,
+    numeric_column,
+    plain,
+)
 from slopefit.data.formulas import (
     absent_column,
     decode_state,
@@ -29,8 +36,6 @@ from slopefit.data.formulas import (
     parse_formula,
 )
 from slopefit.errors import ConfigError, DataError, EmptyCells, row_numbers
-
-_NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05": not a category
 
 
 @dataclass(frozen=True)
@@ -156,12 +161,6 @@ class Design:
                    levels={str(k): list(v) for k, v in dict(data.get("levels", {})).items()},
                    formula=data.get("formula"), intercept=bool(data.get("intercept", True)),
                    kinds=dict(data.get("kinds", {})), transforms=decode_state(data.get("transforms", {})))
-
-
-def number_like(cell: Any) -> bool:
-    """Whether a text cell is made of digits and separators ("1;2", "1.5", "2024-01-05"): a number
-    misread, not a category."""
-    return bool(_NUMBER_LIKE.match(str(cell)))
 
 
 def unseen_level(column: str, value: Any, levels: Sequence[Any]) -> str:
@@ -320,7 +319,7 @@ def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np
     if numeric and (not present or numbers.notna().all()):
         return pd.to_numeric(pd.Series([None if c == "" else c for c in stripped], dtype=object),
                              errors="coerce").to_numpy(dtype=np.float64)
-    if text_ok and not (numeric and any(number_like(c) for c in present)):
+    if text_ok and (not numeric or holds_categories(present)):
         return np.array([None if c is None or c == "" else str(c) for c in stripped], dtype=object)
     return numeric_column(series, name, label)  # raises, naming the first text cell and its rows
 
