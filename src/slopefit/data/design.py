@@ -421,8 +421,9 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
     matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     spec = matrices.rhs.model_spec
     lhs_spec = matrices.lhs.model_spec
-    if spec.transform_state or lhs_spec.transform_state:
-        used = ", ".join(sorted({*spec.transform_state, *lhs_spec.transform_state}))
+    stateful = {k for state in (spec.transform_state, lhs_spec.transform_state) for k, v in state.items() if v}
+    if stateful:  # Q('name') keeps an empty state: it only quotes a column
+        used = ", ".join(sorted(stateful))
         raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
                         "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
                         "(e.g. I(value - 988.6))")

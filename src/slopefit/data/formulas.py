@@ -37,30 +37,45 @@ def parse_formula(formula: str):
     return parsed
 
 
+_QUOTED = re.compile(r"""`([^`]+)`|\bQ\(\s*(['"])(.*?)\2\s*\)""")  # `yrs.since.phd`, Q('yrs.since.phd')
+
+
+def quoted_names(formula: str) -> tuple[str, dict[str, str]]:
+    """``formula`` with each quoted column name (```yrs.since.phd```, ``Q('my col')``) replaced by a
+    plain identifier, and identifier -> column name: formulaic reads a quoted name as one column but
+    reports ``yrs.since.phd`` as the variable ``yrs`` among its required variables."""
+    names: dict[str, str] = {}
+
+    def plain_name(match: re.Match) -> str:
+        name = match.group(1) if match.group(1) is not None else match.group(3)
+        key = next((k for k, v in names.items() if v == name), f"slopefit_quoted_{len(names)}")
+        names[key] = name
+        return key
+
+    return _QUOTED.sub(plain_name, formula), names
+
+
 def formula_columns(formula: str, names: Sequence[str], *, label: str) -> tuple[list[str], list[str], set[str]]:
     """The table's columns a formula reads (in the table's order), those of its right side (the
     inputs of new rows), and those inside ``C(...)`` (categories even when they hold numbers).
+    Any column name can be quoted as R and statsmodels write it: ```yrs.since.phd``` or ``Q('yrs.since.phd')``.
 
     Raises DataError naming a column the table (``label``, columns ``names``) does not have.
     """
-    parsed = parse_formula(formula)
-    absent = sorted(v for v in parsed.required_variables if v not in names)
+    parse_formula(formula)  # the formula as written: one line if formulaic cannot read it
+    plain_formula, quoted = quoted_names(formula)
+    parsed = parse_formula(plain_formula)
+    required = {quoted.get(v, v) for v in parsed.required_variables}
+    absent = sorted(v for v in required if v not in names)
     if absent:
         raise DataError(absent_column(absent[0], label, names))
     # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
     # required_variables: a column named anywhere in the formula (not as a call) is used
     named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}
-    used = [c for c in names if c in parsed.required_variables or c in named]
-    forced = {c for c in used if re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)}
-    return used, [c for c in used if c not in _formula_targets(parsed, used)], forced
-
-
-def _formula_targets(parsed, used: list[str]) -> set[str]:
-    """The table's columns the formula's left side reads (they are not inputs of new rows)."""
-    from formulaic import Formula
-
-    lhs = Formula(str(parsed.lhs))
-    return {c for c in used if c in lhs.required_variables}
+    used = [c for c in names if c in required or c in named or c in quoted.values()]
+    forced = {c for c in used if re.search(rf"C\(\s*(`|Q\(\s*['\"])?{re.escape(c)}(?![\w.])", formula)}
+    targets = {quoted.get(v, v) for v in parsed.lhs.required_variables}
+    return used, [c for c in used if c not in targets], forced
 
 
 def formula_target(formula: str, columns: Mapping[str, Any]) -> np.ndarray:
