@@ -3,12 +3,15 @@ on rows shaped like carData's Salaries (``yrs.since.phd``), against statsmodels.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import slopefit as sf
 from slopefit.data.formulas import formula_columns
 from slopefit.data.tables import open_table
+from slopefit.errors import ConfigError
 
 smf = pytest.importorskip("statsmodels.formula.api")
 
@@ -69,3 +72,22 @@ def test_the_columns_of_quoted_names_are_found():
                                            label="t")
     assert used == ["rank", "yrs.since.phd", "my col", "salary"]
     assert inputs == ["rank", "yrs.since.phd", "my col"] and forced == {"yrs.since.phd"}
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("hwy ~ C(class)", "the term 'C(class)' is not valid Python; 'class' is a Python keyword: quote the column as "
+                       "Q('class')"),
+    ("hwy ~ I(displ +)", "the term 'I(displ +)' is not valid Python; write it as"),
+    ("hwy ~ displ | displ", "has several parts split by '|'; slopefit fits one design"),
+])
+def test_formula_mistakes_name_the_term(formula, message):
+    import pandas as pd
+
+    frame = pd.DataFrame({"displ": [1.8, 5.3, 5.7, 2.4], "class": ["compact", "suv", "suv", "midsize"],
+                          "hwy": [29.0, 20, 26, 26]})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        sf.load_dataset(frame, formula=formula)
+    # the fix the message gives works, as statsmodels reads it (patsy's Q)
+    fixed = "hwy ~ C(Q('class'))"
+    np.testing.assert_allclose(sf.fit(frame, formula=fixed).rsquared, smf.ols(fixed, frame).fit().rsquared,
+                               rtol=RTOL)

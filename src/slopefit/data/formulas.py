@@ -31,10 +31,26 @@ def parse_formula(formula: str):
     except FormulaicError as exc:
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'") from None
+    except SyntaxError as exc:  # formulaic parses each term as Python: C(class) is not Python
+        raise ConfigError(python_term_error(formula, exc.text or formula)) from None
     if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
         raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
                           "e.g. 'invest ~ value + capital'")
+    if isinstance(parsed.lhs, tuple) or isinstance(parsed.rhs, tuple):
+        raise ConfigError(f"the formula {formula!r} has several parts split by '|'; slopefit fits one design: "
+                          "write the terms joined by '+', e.g. 'y ~ a + b'")
     return parsed
+
+
+def python_term_error(formula: str, term: str) -> str:
+    """The message for a term formulaic cannot read as Python, naming it (and a keyword in it)."""
+    import keyword
+
+    term = term.strip()
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", term) if keyword.iskeyword(w)]
+    fix = (f"{words[0]!r} is a Python keyword: quote the column as Q('{words[0]}')" if words
+           else "write it as 'y ~ a + b + C(group)'")
+    return f"cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}"
 
 
 _QUOTED = re.compile(r"""`([^`]+)`|\bQ\(\s*(['"])(.*?)\2\s*\)""")  # `yrs.since.phd`, Q('yrs.since.phd')
