@@ -382,7 +382,8 @@ def formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[st
 
     frame = pd.DataFrame(columns)
     try:
-        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+        with np.errstate(all="ignore"):  # np.log(x) at x <= 0: the NaN cells are named below, not warned
+            matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     except FormulaicError as exc:
         first = str(exc).strip().splitlines()[0]
         name = re.search(r"name '([^']+)' is not defined", first)
@@ -418,7 +419,8 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
     from formulaic import model_matrix
 
     frame = pd.DataFrame({c: first[c] for c in first})
-    matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+    with np.errstate(all="ignore"):  # NaN or infinite cells are named by the reader's checks, not warned
+        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     spec = matrices.rhs.model_spec
     lhs_spec = matrices.lhs.model_spec
     stateful = {k for state in (spec.transform_state, lhs_spec.transform_state) for k, v in state.items() if v}

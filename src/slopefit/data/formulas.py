@@ -99,7 +99,8 @@ def formula_target(formula: str, columns: Mapping[str, Any]) -> np.ndarray:
     import pandas as pd
     from formulaic import model_matrix
 
-    lhs = model_matrix(parse_formula(formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
+    with np.errstate(all="ignore"):  # np.log(y) at y <= 0: NaN cells, named by the caller's checks
+        lhs = model_matrix(parse_formula(formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
     return lhs.iloc[:, 0].to_numpy(dtype=np.float64)
 
 
@@ -118,7 +119,7 @@ def materialize(formula: str | None, kinds: Mapping[str, str], levels: Mapping[s
                for k, kind in kinds.items()}
     spec = ModelSpec(formula=parse_formula(formula or "").rhs, encoder_state=encoder,
                      transform_state=transforms)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # NaN results are named by the caller's checks
         warnings.simplefilter("error", DataMismatchWarning)  # a level the fit has not seen: not a silent NaN
         try:
             matrix = spec.get_model_matrix(pd.DataFrame(columns), na_action="ignore")
