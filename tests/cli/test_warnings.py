@@ -72,3 +72,18 @@ def test_the_cli_prints_no_library_warning(run_cli, tables, argv):
     run = run_cli(*[a.format(**made) if a.startswith("{") else a for a in argv])
     assert "Warning" not in run.err and "Traceback" not in run.err, run.err
     assert run.code == 0 or (run.code == 1 and run.err.startswith("slopefit: ") and len(run.err.splitlines()) == 1)
+
+
+@pytest.mark.slow
+def test_the_terminal_shows_no_library_warning(tables):
+    """As a user's terminal sees it: a separate process, whose stderr pytest does not filter."""
+    import os
+    import subprocess
+    import sys
+
+    made, _, _ = tables
+    for argv in (["fit", made["big"]], ["fit", made["plain"], "--formula", "y ~ np.log(x)"]):
+        run = subprocess.run([sys.executable, "-m", "slopefit", *map(str, argv)], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONWARNINGS": "default"}, timeout=300)
+        assert "Warning" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert run.returncode == 0 or run.stderr.startswith("slopefit: feature 'np.log(x)'"), run.stderr
