@@ -164,7 +164,7 @@ ERRORS = [
      "the stats engine computes full-batch losses only, but batch_size=2; use --engine data for minibatches"),
     (["fit", "{bad}", "--stream"], 1, "cannot read bad.csv: "),
     (["fit", "{mpg}", "--formula", "hwy ~ C(class)"], 2,
-     "the term 'C(class)' is not valid Python; 'class' is a Python keyword: quote the column as Q('class')"),
+     "the term 'C(class)' is not valid Python; 'class' is a Python keyword: quote the column as `class` or Q('class')"),
     (["fit", "{mpg}", "--formula", "hwy ~ displ | displ"], 2, "the formula 'hwy ~ displ | displ' has several parts"),
     (["fit", "{mpg}", "--formula", "hwy ~ np.log(displ"], 2, "cannot read the formula 'hwy ~ np.log(displ'"),
     (["fit", "{nan}", "--stream"], 1,

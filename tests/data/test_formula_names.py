@@ -76,7 +76,7 @@ def test_the_columns_of_quoted_names_are_found():
 
 @pytest.mark.parametrize("formula, message", [
     ("hwy ~ C(class)", "the term 'C(class)' is not valid Python; 'class' is a Python keyword: quote the column as "
-                       "Q('class')"),
+                       "`class` or Q('class')"),
     ("hwy ~ I(displ +)", "the term 'I(displ +)' is not valid Python; write it as"),
     ("hwy ~ displ | displ", "has several parts split by '|'; slopefit fits one design"),
 ])
@@ -88,6 +88,6 @@ def test_formula_mistakes_name_the_term(formula, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         sf.load_dataset(frame, formula=formula)
     # the fix the message gives works, as statsmodels reads it (patsy's Q)
-    fixed = "hwy ~ C(Q('class'))"
-    np.testing.assert_allclose(sf.fit(frame, formula=fixed).rsquared, smf.ols(fixed, frame).fit().rsquared,
-                               rtol=RTOL)
+    reference = smf.ols("hwy ~ C(Q('class'))", frame).fit()
+    for fixed in ("hwy ~ C(Q('class'))", "hwy ~ C(`class`)"):
+        np.testing.assert_allclose(sf.fit(frame, formula=fixed).rsquared, reference.rsquared, rtol=RTOL)

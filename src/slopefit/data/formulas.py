@@ -21,6 +21,11 @@ def absent_column(name: str, label: str, names: Sequence[str]) -> str:
     return f"the formula names column {name!r}, which is not in {label}; available columns: {', '.join(names)}"
 
 
+_KEYWORD_IN_BACKTICKS = re.compile(r"`(False|None|True|and|as|assert|async|await|break|class|continue|def|del|elif|"
+                                   r"else|except|finally|for|from|global|if|import|in|is|lambda|nonlocal|not|or|"
+                                   r"pass|raise|return|try|while|with|yield)`")
+
+
 def parse_formula(formula: str):
     """``formula`` parsed by formulaic, with a left side (the target); ConfigError otherwise."""
     from formulaic import Formula
@@ -32,7 +37,10 @@ def parse_formula(formula: str):
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'") from None
     except SyntaxError as exc:  # formulaic parses each term as Python: C(class) is not Python
-        raise ConfigError(python_term_error(formula, exc.text or formula)) from None
+        quoted = _KEYWORD_IN_BACKTICKS.sub(lambda m: f"Q('{m.group(1)}')", formula)
+        if quoted == formula:
+            raise ConfigError(python_term_error(formula, exc.text or formula)) from None
+        return parse_formula(quoted)  # C(`class`): formulaic reads a keyword in backticks as the bare word
     if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
         raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
                           "e.g. 'invest ~ value + capital'")
@@ -48,7 +56,7 @@ def python_term_error(formula: str, term: str) -> str:
 
     term = term.strip()
     words = [w for w in re.findall(r"[A-Za-z_]\w*", term) if keyword.iskeyword(w)]
-    fix = (f"{words[0]!r} is a Python keyword: quote the column as Q('{words[0]}')" if words
+    fix = (f"{words[0]!r} is a Python keyword: quote the column as `{words[0]}` or Q('{words[0]}')" if words
            else "write it as 'y ~ a + b + C(group)'")
     return f"cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}"
 
