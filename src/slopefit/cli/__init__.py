@@ -75,16 +75,22 @@ def _terminate(signum, frame) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
+    numpy's and pandas' RuntimeWarnings are not shown (slopefit's own line names what they flag).
     SIGTERM stops a command as Ctrl-C does (a checkpointed training loop catches it itself): its
     temporary files are removed and one line says what was and was not written; exit 143."""
     import signal
     import threading
+    import warnings
 
     if threading.current_thread() is not threading.main_thread():
         return _main(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _main(argv)
+        with warnings.catch_warnings():
+            # numpy's and pandas' arithmetic warnings (overflow, invalid value) never reach the terminal:
+            # what they flag is checked and named by slopefit's own line (tests/cli/test_warnings.py)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return _main(argv)
     finally:
         signal.signal(signal.SIGTERM, previous)
 

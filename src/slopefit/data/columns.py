@@ -7,6 +7,7 @@ The lowest floor of the readers: :mod:`slopefit.data.design`, :mod:`slopefit.dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from slopefit.errors import DataError, row_numbers
 
 MISSING = ("error", "drop")
+_NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05", "3+"
 
 
 def check_missing(missing: str) -> None:
@@ -55,6 +57,37 @@ def numeric_column(series, name: str, label: str) -> np.ndarray:
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
                         "fix those cells or choose numeric columns with x=/y=")
     return numeric.to_numpy(dtype=np.float64)
+
+
+def number_like(cell: Any) -> bool:
+    """Whether a text cell is made of digits and separators ("1;2", "1.5", "2024-01-05", "3+")."""
+    return bool(_NUMBER_LIKE.match(str(cell)))
+
+
+def holds_categories(cells: Sequence[str]) -> bool:
+    """Whether a column's non-empty cells (stripped text) are categories rather than numbers with a
+    few stray cells.
+
+    A column with no text cell is numeric. Otherwise it holds categories when its cells are text: at
+    least a third of them (and two or more) do not read as numbers and either one of those is a word (ggplot2's mpg
+    ``drv`` 4/f/r, flights' ``carrier`` 9E/UA) or the column has few distinct values; or it has few
+    distinct values and each cell that is not a number is a repeated number-like level (a kids column
+    0, 1, 2, 3+). What is left is a mostly numeric column with stray cells ("heavy" among weights, a
+    decimal comma, dates): a data error that names the cell, not a category.
+    """
+    import pandas as pd
+
+    present = [c for c in cells if c]
+    numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce")
+    text = [c for c, n in zip(present, numbers, strict=True) if n != n]  # NaN: not a number
+    if not text:
+        return False
+    distinct = len(set(present))
+    few = distinct <= 50 and distinct <= max(2, len(present) // 2)
+    mostly_text = len(text) >= 2 and 3 * len(text) >= len(present)  # one text cell is a stray cell
+    if mostly_text and (few or not all(number_like(c) for c in text)):
+        return True
+    return few and all(number_like(c) and text.count(c) >= 2 for c in set(text))
 
 
 def finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.data.columns import check_level_count, check_missing, choose_columns, numeric_column, plain
+from slopefit.data.columns import (
+    check_level_count,
+    check_missing,
+    choose_columns,
+    holds_categories,
+    numeric_column,
+    plain,
+)
 from slopefit.data.formulas import (
     absent_column,
     decode_state,
@@ -29,8 +36,6 @@ from slopefit.data.formulas import (
     parse_formula,
 )
 from slopefit.errors import ConfigError, DataError, EmptyCells, row_numbers
-
-_NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05": not a category
 
 
 @dataclass(frozen=True)
@@ -156,12 +161,6 @@ class Design:
                    levels={str(k): list(v) for k, v in dict(data.get("levels", {})).items()},
                    formula=data.get("formula"), intercept=bool(data.get("intercept", True)),
                    kinds=dict(data.get("kinds", {})), transforms=decode_state(data.get("transforms", {})))
-
-
-def number_like(cell: Any) -> bool:
-    """Whether a text cell is made of digits and separators ("1;2", "1.5", "2024-01-05"): a number
-    misread, not a category."""
-    return bool(_NUMBER_LIKE.match(str(cell)))
 
 
 def unseen_level(column: str, value: Any, levels: Sequence[Any]) -> str:
@@ -320,7 +319,7 @@ def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np
     if numeric and (not present or numbers.notna().all()):
         return pd.to_numeric(pd.Series([None if c == "" else c for c in stripped], dtype=object),
                              errors="coerce").to_numpy(dtype=np.float64)
-    if text_ok and not (numeric and any(number_like(c) for c in present)):
+    if text_ok and (not numeric or holds_categories(present)):
         return np.array([None if c is None or c == "" else str(c) for c in stripped], dtype=object)
     return numeric_column(series, name, label)  # raises, naming the first text cell and its rows
 
@@ -383,7 +382,8 @@ def formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[st
 
     frame = pd.DataFrame(columns)
     try:
-        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+        with np.errstate(all="ignore"):  # np.log(x) at x <= 0: the NaN cells are named below, not warned
+            matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     except FormulaicError as exc:
         first = str(exc).strip().splitlines()[0]
         name = re.search(r"name '([^']+)' is not defined", first)
@@ -419,11 +419,13 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
     from formulaic import model_matrix
 
     frame = pd.DataFrame({c: first[c] for c in first})
-    matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
+    with np.errstate(all="ignore"):  # NaN or infinite cells are named by the reader's checks, not warned
+        matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     spec = matrices.rhs.model_spec
     lhs_spec = matrices.lhs.model_spec
-    if spec.transform_state or lhs_spec.transform_state:
-        used = ", ".join(sorted({*spec.transform_state, *lhs_spec.transform_state}))
+    stateful = {k for state in (spec.transform_state, lhs_spec.transform_state) for k, v in state.items() if v}
+    if stateful:  # Q('name') keeps an empty state: it only quotes a column
+        used = ", ".join(sorted(stateful))
         raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
                         "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
                         "(e.g. I(value - 988.6))")

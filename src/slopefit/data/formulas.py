@@ -21,6 +21,11 @@ def absent_column(name: str, label: str, names: Sequence[str]) -> str:
     return f"the formula names column {name!r}, which is not in {label}; available columns: {', '.join(names)}"
 
 
+_KEYWORD_IN_BACKTICKS = re.compile(r"`(False|None|True|and|as|assert|async|await|break|class|continue|def|del|elif|"
+                                   r"else|except|finally|for|from|global|if|import|in|is|lambda|nonlocal|not|or|"
+                                   r"pass|raise|return|try|while|with|yield)`")
+
+
 def parse_formula(formula: str):
     """``formula`` parsed by formulaic, with a left side (the target); ConfigError otherwise."""
     from formulaic import Formula
@@ -31,36 +36,70 @@ def parse_formula(formula: str):
     except FormulaicError as exc:
         first = str(exc).strip().splitlines()[0]
         raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'") from None
+    except SyntaxError as exc:  # formulaic parses each term as Python: C(class) is not Python
+        quoted = _KEYWORD_IN_BACKTICKS.sub(lambda m: f"Q('{m.group(1)}')", formula)
+        if quoted == formula:
+            raise ConfigError(python_term_error(formula, exc.text or formula)) from None
+        return parse_formula(quoted)  # C(`class`): formulaic reads a keyword in backticks as the bare word
     if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
         raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
                           "e.g. 'invest ~ value + capital'")
+    if isinstance(parsed.lhs, tuple) or isinstance(parsed.rhs, tuple):
+        raise ConfigError(f"the formula {formula!r} has several parts split by '|'; slopefit fits one design: "
+                          "write the terms joined by '+', e.g. 'y ~ a + b'")
     return parsed
+
+
+def python_term_error(formula: str, term: str) -> str:
+    """The message for a term formulaic cannot read as Python, naming it (and a keyword in it)."""
+    import keyword
+
+    term = term.strip()
+    words = [w for w in re.findall(r"[A-Za-z_]\w*", term) if keyword.iskeyword(w)]
+    fix = (f"{words[0]!r} is a Python keyword: quote the column as `{words[0]}` or Q('{words[0]}')" if words
+           else "write it as 'y ~ a + b + C(group)'")
+    return f"cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}"
+
+
+_QUOTED = re.compile(r"""`([^`]+)`|\bQ\(\s*(['"])(.*?)\2\s*\)""")  # `yrs.since.phd`, Q('yrs.since.phd')
+
+
+def quoted_names(formula: str) -> tuple[str, dict[str, str]]:
+    """``formula`` with each quoted column name (```yrs.since.phd```, ``Q('my col')``) replaced by a
+    plain identifier, and identifier -> column name: formulaic reads a quoted name as one column but
+    reports ``yrs.since.phd`` as the variable ``yrs`` among its required variables."""
+    names: dict[str, str] = {}
+
+    def plain_name(match: re.Match) -> str:
+        name = match.group(1) if match.group(1) is not None else match.group(3)
+        key = next((k for k, v in names.items() if v == name), f"slopefit_quoted_{len(names)}")
+        names[key] = name
+        return key
+
+    return _QUOTED.sub(plain_name, formula), names
 
 
 def formula_columns(formula: str, names: Sequence[str], *, label: str) -> tuple[list[str], list[str], set[str]]:
     """The table's columns a formula reads (in the table's order), those of its right side (the
     inputs of new rows), and those inside ``C(...)`` (categories even when they hold numbers).
+    Any column name can be quoted as R and statsmodels write it: ```yrs.since.phd``` or ``Q('yrs.since.phd')``.
 
     Raises DataError naming a column the table (``label``, columns ``names``) does not have.
     """
-    parsed = parse_formula(formula)
-    absent = sorted(v for v in parsed.required_variables if v not in names)
+    parse_formula(formula)  # the formula as written: one line if formulaic cannot read it
+    plain_formula, quoted = quoted_names(formula)
+    parsed = parse_formula(plain_formula)
+    required = {quoted.get(v, v) for v in parsed.required_variables}
+    absent = sorted(v for v in required if v not in names)
     if absent:
         raise DataError(absent_column(absent[0], label, names))
     # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
     # required_variables: a column named anywhere in the formula (not as a call) is used
     named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}
-    used = [c for c in names if c in parsed.required_variables or c in named]
-    forced = {c for c in used if re.search(rf"C\(\s*`?{re.escape(c)}\b", formula)}
-    return used, [c for c in used if c not in _formula_targets(parsed, used)], forced
-
-
-def _formula_targets(parsed, used: list[str]) -> set[str]:
-    """The table's columns the formula's left side reads (they are not inputs of new rows)."""
-    from formulaic import Formula
-
-    lhs = Formula(str(parsed.lhs))
-    return {c for c in used if c in lhs.required_variables}
+    used = [c for c in names if c in required or c in named or c in quoted.values()]
+    forced = {c for c in used if re.search(rf"C\(\s*(`|Q\(\s*['\"])?{re.escape(c)}(?![\w.])", formula)}
+    targets = {quoted.get(v, v) for v in parsed.lhs.required_variables}
+    return used, [c for c in used if c not in targets], forced
 
 
 def formula_target(formula: str, columns: Mapping[str, Any]) -> np.ndarray:
@@ -68,7 +107,8 @@ def formula_target(formula: str, columns: Mapping[str, Any]) -> np.ndarray:
     import pandas as pd
     from formulaic import model_matrix
 
-    lhs = model_matrix(parse_formula(formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
+    with np.errstate(all="ignore"):  # np.log(y) at y <= 0: NaN cells, named by the caller's checks
+        lhs = model_matrix(parse_formula(formula).lhs, pd.DataFrame(dict(columns)), na_action="ignore")
     return lhs.iloc[:, 0].to_numpy(dtype=np.float64)
 
 
@@ -87,7 +127,7 @@ def materialize(formula: str | None, kinds: Mapping[str, str], levels: Mapping[s
                for k, kind in kinds.items()}
     spec = ModelSpec(formula=parse_formula(formula or "").rhs, encoder_state=encoder,
                      transform_state=transforms)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # NaN results are named by the caller's checks
         warnings.simplefilter("error", DataMismatchWarning)  # a level the fit has not seen: not a silent NaN
         try:
             matrix = spec.get_model_matrix(pd.DataFrame(columns), na_action="ignore")

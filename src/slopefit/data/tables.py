@@ -376,13 +376,13 @@ def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str |
 
 def category_columns(source: TableSource) -> list[str]:
     """The feature columns of a file that hold text (categories: their levels need the whole table):
-    Parquet string columns; CSV columns whose cells in the first block are text, none of them
-    digits and separators (a misread number is not a category)."""
+    Parquet string columns; CSV columns whose cells in the first block are text by
+    :func:`slopefit.data.columns.holds_categories` (a few stray cells among numbers are not a category)."""
     try:
         if source.format == "parquet":
             schema = open_parquet(source.path).schema_arrow
             return [c for c in source.feature_names if _is_text(schema.field(c).type)]
-        from slopefit.data.design import number_like
+        from slopefit.data.columns import holds_categories
 
         batch = next(iter(open_csv(source.path, source.encoding, list(source.feature_names), 1024,
                                     source.dialect, as_text=True)))
@@ -391,7 +391,7 @@ def category_columns(source: TableSource) -> list[str]:
     found = []
     for name in source.feature_names:
         cells = [c.strip() for c in batch.column(batch.schema.get_field_index(name)).to_pylist() if c and c.strip()]
-        if cells and not any(number_like(c) for c in cells):
+        if holds_categories(cells):
             found.append(name)
     return found
 

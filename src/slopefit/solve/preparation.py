@@ -309,6 +309,7 @@ def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:
     """One residual pass, two where the normal matrix's condition number exceeds 1e8."""
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
     spread = np.sqrt(np.diag(cxx))
+    spread = np.where(spread > 0, spread, 1.0)  # a zero column (underflowed squares) is refused elsewhere
     lam = np.linalg.eigvalsh(cxx / np.outer(spread, spread))  # the correlation matrix the solve uses
     return 1 if lam[0] > 1e-8 * lam[-1] else 2
 

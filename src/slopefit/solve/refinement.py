@@ -149,7 +149,8 @@ def refine_in_pass(stats: SufficientStats) -> tuple[ExactSolution, bool] | None:
     lam = np.linalg.eigvalsh(corr)
     cond = float(lam[-1] / lam[0]) if lam[0] > 0 else np.inf
     scale = float(np.linalg.norm(coef * spread)) + np.sqrt(cyy)
-    enough = bool(ENOUGH_MARGIN * np.sqrt(cond) * float(np.linalg.norm(d_coef * spread)) <= scale)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 (a singular design) is NaN: not enough
+        enough = bool(ENOUGH_MARGIN * np.sqrt(cond) * float(np.linalg.norm(d_coef * spread)) <= scale)
     intercept = offset + stats.y_shift - float(stats.x_shift @ coef)
     return ExactSolution(coef=coef, intercept=intercept, loss=max(rss, 0.0) / stats.total, rank=int(rank)), enough
 

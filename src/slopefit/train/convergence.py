@@ -146,7 +146,8 @@ def divergence_limit(start_loss: Any, baseline: float) -> Any:
     200000000.0
     """
     floor = EXACT_FIT * max(baseline, 1e-300)
-    return EXPLODE_FACTOR * np.maximum(start_loss, floor)
+    with np.errstate(over="ignore"):  # a loss near 1e300: no finite limit, a non-finite loss still stops
+        return EXPLODE_FACTOR * np.maximum(start_loss, floor)
 
 
 def has_diverged(loss: Any, limit: Any) -> Any:
