@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.estimator_checks import check_estimator
 
@@ -51,7 +52,8 @@ def test_clone_pickle_and_params():
     est = LinearRegressor(optimizer="adam", lr=0.1, epochs=50)
     assert clone(est).get_params() == est.get_params()
     data = make_synthetic(50, 2, seed=1)
-    est.fit(data.X, data.y)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):  # 50 epochs of adam: short on purpose
+        est.fit(data.X, data.y)
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict(data.X), est.predict(data.X))
     est.set_params(lr=0.2)
