@@ -5,6 +5,7 @@ pandas DataFrame, each read by the floor below it and returned as one validated 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ def _builtin_file(name: str, *, x=None, y=None, formula: str | None = None, miss
 def load_dataset(
     source: str | os.PathLike[str],
     *,
-    x: str | list[str] | tuple[str, ...] | None = None,
+    x: str | Sequence[str] | None = None,
     y: str | None = None,
     formula: str | None = None,
     **reading,
@@ -49,7 +50,7 @@ def load_dataset(
     >>> load_dataset("grunfeld", formula="invest ~ value + C(firm)").feature_names[:2]
     ('value', 'C(firm)[T.Atlantic Refining]')
     """
-    x = [x] if isinstance(x, str) else x  # x="bmi": one column, not the letters of its name
+    x = [x] if isinstance(x, str) else (list(x) if x is not None else None)  # x="bmi": one column, not its letters
     if hasattr(source, "columns") and hasattr(source, "iloc"):  # a pandas DataFrame
         from slopefit.data.design import design_dataset
 

@@ -48,7 +48,7 @@ def fingerprint(files: Sequence[Path], *, whole: bool | None = None) -> list[tup
         digest = hashlib.sha256()
         with open(f, "rb") as fh:
             if whole:
-                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                while block := fh.read(1 << 20):
                     digest.update(block)
             else:
                 step = max((size - BLOCK) // (SAMPLES - 1), 1)

@@ -274,7 +274,7 @@ class Playground:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         return Starlette(routes=routes, lifespan=self.lifespan,
-                         exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+                         exception_handlers={HTTPException: _http_error, Exception: _internal_error})  # type: ignore[dict-item]
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from slopefit.data.datasets import Dataset, builtin_names
 from slopefit.server.messages import Refused
@@ -37,6 +37,10 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+@overload
+def number(body: Mapping[str, Any], key: str, default: float, *, query: bool = False) -> float: ...
+@overload
+def number(body: Mapping[str, Any], key: str, default: None = None, *, query: bool = False) -> float | None: ...
 def number(body: Mapping[str, Any], key: str, default: float | None = None, *, query: bool = False) -> float | None:
     """``body[key]`` as a finite float, ``default`` when absent, null or empty; Refused otherwise.
     ``query``: the value is a query string's text."""
@@ -54,6 +58,12 @@ def number(body: Mapping[str, Any], key: str, default: float | None = None, *, q
     return result
 
 
+@overload
+def integer(body: Mapping[str, Any], key: str, default: int, low: int, high: int, *,
+            query: bool = False, control: str | None = None) -> int: ...
+@overload
+def integer(body: Mapping[str, Any], key: str, default: None, low: int, high: int, *,
+            query: bool = False, control: str | None = None) -> int | None: ...
 def integer(body: Mapping[str, Any], key: str, default: int | None, low: int, high: int, *,
             query: bool = False, control: str | None = None) -> int | None:
     """``body[key]`` as a whole number in [low, high] (``default`` when absent), else Refused."""
@@ -175,9 +185,10 @@ def parse_run(body: Mapping[str, Any], *, query: bool = False) -> RunRequest:
     if start is not None:
         if not (isinstance(start, list | tuple) and len(start) == 2):
             raise Refused("err.start", got=shown(start))
-        start = (number({"W": start[0]}, "W", query=query), number({"B": start[1]}, "B", query=query))
-        if None in start:
+        w, b = number({"W": start[0]}, "W", query=query), number({"B": start[1]}, "B", query=query)
+        if w is None or b is None:
             raise Refused("err.start", got=shown(body.get("start")))
+        start = (w, b)
     return RunRequest(optimizer=optimizer, lr=lr, momentum=momentum, epochs=epochs, batch_size=batch,
                       scaling=scaling, start=start)
 

@@ -17,7 +17,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,7 +198,7 @@ class JobPool:
             if not handed:
                 self.close(job)
 
-    async def _wait_for_worker(self, job: Job, lang: str) -> AsyncIterator[Any]:
+    async def _wait_for_worker(self, job: Job, lang: str) -> AsyncGenerator[Any, None]:
         """Wait for a free worker: yields ``queued`` events as the place moves, an ``error`` event
         if the run is cancelled or no worker can start, else the worker last."""
         assert self.processes is not None

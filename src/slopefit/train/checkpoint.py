@@ -446,7 +446,7 @@ def claim(path: str | os.PathLike[str], *, resume: str | None, overwrite: bool) 
         what = "a file that is not an intact slopefit checkpoint"
     else:
         mark, epoch, within = payload["fingerprint"], payload.get("epoch"), payload.get("within", 0)
-        when = f"after step {within} of epoch {epoch + 1}" if within else f"before epoch {epoch}"
+        when = (f"after step {within} of epoch {int(epoch or 0) + 1}" if within else f"before epoch {epoch}")
         what = (f"the checkpoint of a run on {mark.get('data')} ({mark.get('columns')}, optimizer "
                 f"{mark.get('optimizer')}) saved {when}")
     raise DataError(f"--checkpoint {str(path)!r} already holds {what}; go on with --resume {str(path)} (or --resume "
