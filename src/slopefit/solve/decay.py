@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from slopefit.solve.exact import ExactSolution
+from slopefit.solve.objective import stack_params
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
@@ -36,6 +37,11 @@ def decay_of(optimizer: str, options: Mapping[str, Any] | None) -> float:
     if optimizer not in COUPLED:
         return 0.0
     return float((options or {}).get("weight_decay", 0.0) or 0.0)
+
+
+def decayed_curvature(q: np.ndarray, weight_decay: float) -> np.ndarray:
+    """Half the Hessian of ``MSE + wd/2 |theta|^2`` from ``q``, half the MSE's: ``Q + wd/2 I``."""
+    return q + 0.5 * weight_decay * np.eye(len(q))
 
 
 def decayed_optimum(stats: SufficientStats, scaler: Scaler, weight_decay: float, *, fit_intercept: bool,
@@ -106,7 +112,7 @@ class DecayEngine:
         theta_star = np.append(w_star, b_star) if fit_intercept else w_star
         f64: dict[str, Any] = {"dtype": torch.float64, "device": device}
         self.q = torch.as_tensor(q, **f64)
-        self._q_objective = torch.as_tensor(q + 0.5 * weight_decay * np.eye(len(q)), **f64)
+        self._q_objective = torch.as_tensor(decayed_curvature(q, weight_decay), **f64)
         self.theta_star = torch.as_tensor(theta_star, **f64)
         self.loss_star = float(optimum.loss)
         self._decay = float(weight_decay)
@@ -115,7 +121,7 @@ class DecayEngine:
         """``F`` at ``(W, B)`` as a torch scalar whose gradient is the MSE's (see the class docstring)."""
         import torch
 
-        theta = (W if B is None else torch.cat([W, B])).to(torch.float64)
+        theta = stack_params(W, B).to(torch.float64)
         delta = theta - self.theta_star
         half_square = 0.5 * self._decay * (theta @ theta)
         with torch.no_grad():
@@ -134,6 +140,6 @@ class DecayEngine:
         import torch
 
         with torch.no_grad():
-            theta = (W if B is None else torch.cat([W, B])).to(torch.float64)
+            theta = stack_params(W, B).to(torch.float64)
             delta = theta - self.theta_star
             return float(delta @ (self._q_objective @ delta))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.solve.decay import DecayEngine, decay_of, decayed_optimum
+from slopefit.solve.decay import DecayEngine, decay_of, decayed_curvature, decayed_optimum
 from slopefit.solve.exact import ExactSolution
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty, PenaltyEngine, condition
@@ -109,7 +109,7 @@ class Plan:
         optimum = np.append(self.exact.coef, self.exact.intercept) if self.fit_intercept else self.exact.coef
         q = engine.q.cpu().numpy()  # (n_params, n_params): half the Hessian the optimizer steps on
         if self.weight_decay:  # the run minimises MSE + wd/2 |theta|^2: its curvature is Q + wd/2 I
-            q = q + 0.5 * self.weight_decay * np.eye(len(q))
+            q = decayed_curvature(q, self.weight_decay)
         return coefficient_gap(q, optimum, self.scaler.jacobian(fit_intercept=self.fit_intercept),
                                loss_scale=scale, rtol=AUTO_RTOL)
 
