@@ -684,7 +684,7 @@ def test_exercise_1_through_the_controls(page, server):
     print(f"\nexercise 1, run pressed -> last epoch drawn: {', '.join(f'{s:.2f}' for s in seconds)} s "
           f"(page's own clock for the last: {drawn} ms)")
     target = os.environ.get("SLOPEFIT_SCREENSHOT")
-    if target:  # the README's picture: SLOPEFIT_SCREENSHOT=docs/assets/playground.png pytest tests/server/test_server.py -k exercise_1_through
+    if target:  # the READMEs' picture: SLOPEFIT_SCREENSHOT=docs/assets/playground.png pytest ... -k exercise_1_through
         page.goto(server + "?lang=ko")
         page.wait_for_function("document.body.dataset.state === 'ready'")
         page.select_option("#scale", "none")

@@ -74,3 +74,17 @@ def test_a_gap_to_a_zero_optimum_floors_under_the_smallest_gap(tmp_path, drawn):
                  ylabel="loss − loss*", title="exact fit", optimum=0.0)
     (line, *_) = drawn().axes[0].get_lines()
     np.testing.assert_allclose(line.get_ydata(), [4.0, 1e-3, 1e-9, 1e-10], rtol=1e-12)
+
+
+def test_a_weight_decayed_fit_draws_its_own_optimum_by_its_name(tmp_path):
+    """The dashed line of a run with weight decay is the decayed optimum, not least squares: so named."""
+    from slopefit.data.sources import builtin
+    from slopefit.train.config import TrainConfig
+    from slopefit.train.training import fit
+    from slopefit.views.figures import draw_figure
+
+    data = builtin("height-weight")
+    result = fit(data, TrainConfig(options={"weight_decay": 0.1}))
+    figure = draw_figure("fit", result, data, lang="en")
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "exact penalised optimum" in labels and "exact least squares" not in labels

@@ -105,8 +105,9 @@ def draw_figure(kind: str, result: FitResult, data, *, ax=None, path: str | os.P
 def _fit_drawing(kind: str, result: FitResult, sample: Dataset, lang: str, ax):
     from slopefit.views.plotting.charts import Curve, Line, draw_history, draw_lines, draw_predicted
 
-    # a penalised or weighted fit minimised another loss than the MSE: say which
-    penalty = ".penalty" if result.config.penalty is not None else ".weighted" if result.weights_name else ""
+    # a penalised (or weight-decayed) or weighted fit minimised another loss than the MSE: say which
+    penalised = result.config.penalty is not None or result.weight_decay > 0
+    penalty = ".penalty" if penalised else ".weighted" if result.weights_name else ""
     curve = [Curve(result.config.describe(), result.history.epochs, result.history.losses)]
     if kind == "loss":
         return draw_history(curve, xlabel=text("fig.epoch", lang), ylabel=text("fig.loss_log" + penalty, lang),
