@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slopefit.data.sources import load_dataset
-from slopefit.errors import ModelFileError
+from slopefit.errors import DataError, ModelFileError
 from slopefit.train.training import fit
 from slopefit.views.persistence import load_model, model_from_result, save_model
 
@@ -90,7 +90,8 @@ def check(tmp_path, text: str) -> None:
     model.outside_range(rows)
     try:
         got = model.interval(rows)
-    except ModelFileError:
+    except (ModelFileError, DataError) as exc:  # refused in one line: a damaged file, or numbers that overflow
+        assert "\n" not in str(exc) and len(str(exc)) < 600
         return
     # an accepted interval is finite, or NaN exactly when the fit had no residual degrees of freedom
     finite = all(np.isfinite(part).all() for part in got)
@@ -142,3 +143,16 @@ def test_a_deeply_nested_file_is_one_line(tmp_path):
     path.write_text('{"format": "slopefit-model", "format_version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(ModelFileError, match="nested too deeply|not valid JSON"):
         load_model(path)
+
+
+def test_a_model_whose_feature_mean_overflows_the_interval_is_refused_in_one_line(tmp_path):
+    """Found by the fuzz: x_mean 1e155 accepted, then inf intervals with no reason given."""
+    result = fit(load_dataset("height-weight"))
+    path = tmp_path / "m.json"
+    save_model(model_from_result(result), path)
+    data = json.loads(path.read_text())
+    data["inference"]["x_mean"] = [1.0211082304144566e155]
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="overflows float64") as caught:
+        load_model(path).interval(np.full((2, 1), 170.0))
+    assert "\n" not in str(caught.value)

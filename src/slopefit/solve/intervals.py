@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from slopefit.errors import DataError
+
 
 class Interval(NamedTuple):
     """Predictions for new rows with their two intervals; unpacks as the 5-tuple
@@ -126,6 +128,10 @@ class IntervalModel:
         q = special.stdtrit(self.dof_resid, 0.5 + level / 2) if self.dof_resid > 0 else math.nan
         conf = q * self.sigma * np.sqrt(leverage)
         pred = q * self.sigma * np.sqrt(1.0 + leverage)
+        if self.dof_resid > 0 and not (np.isfinite(conf).all() and np.isfinite(pred).all()):
+            raise DataError("the intervals of these rows are not finite numbers: their distance from the fit's "
+                            f"feature means ({_short(self.x_mean)}) overflows float64; predict them without "
+                            "intervals, or check the model's inference numbers")
         return Interval(yhat, yhat - conf, yhat + conf, yhat - pred, yhat + pred)
 
 
@@ -161,3 +167,9 @@ def no_dof_reason(n: int, dof_resid: int) -> str | None:
 def _float(value) -> float:
     """``float(value)``, with None (how JSON keeps a NaN) read as NaN."""
     return math.nan if value is None else float(value)
+
+
+def _short(values: np.ndarray) -> str:
+    """A few numbers for a message, never a whole long vector."""
+    shown = ", ".join(f"{v:.4g}" for v in np.asarray(values).ravel()[:3])
+    return shown + (", ..." if np.asarray(values).size > 3 else "")
