@@ -1,0 +1,70 @@
+"""Every text slopefit shows a person, in Korean and English, in one table looked up by key.
+
+The table is kept in a few files by audience (:mod:`.lesson` for the lesson, figures, reports and the
+terminal; :mod:`.page` for the playground's page; :mod:`.server` for what its server answers), and read
+through :func:`text`, :func:`page_texts` and :func:`server_text`. The test suite checks that
+every key has both languages and the same ``{fields}`` in each.
+"""
+
+from __future__ import annotations
+
+from slopefit.texts.layout import display_width, format_p, html_table, pad, text_table
+from slopefit.texts.lesson import TEXT
+from slopefit.texts.page import PAGE_TEXT
+from slopefit.texts.server import SERVER_TEXT
+
+LANGS = ("ko", "en")
+
+__all__ = ["LANGS", "PAGE_TEXT", "SERVER_TEXT", "TEXT", "display_width", "format_p", "html_table",
+           "page_texts", "pad", "server_text", "text", "text_table"]
+
+
+def text(key: str, lang: str, **values) -> str:
+    """The text ``key`` in ``lang`` ("ko" or "en"), with ``values`` filled in.
+
+    Parameters
+    ----------
+    key : str
+        A key of :data:`TEXT`, e.g. ``"fig.epoch"``.
+    lang : {"ko", "en"}
+        The language.
+    **values
+        Filled into the text's ``{name}`` fields (``str.format``).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        When ``key`` or ``lang`` is not in the table, or a field of the text has no value.
+
+    Examples
+    --------
+    >>> text("fig.epoch", "ko")
+    '에포크 (epoch)'
+    """
+    return TEXT[key][lang].format(**values)
+
+
+def page_texts(lang: str) -> dict[str, str]:
+    """Every text of the playground's page in ``lang`` ("ko" or "en"), by key.
+
+    Examples
+    --------
+    >>> page_texts("ko")["run"]
+    '학습 시작'
+    """
+    return {key: values[lang] for key, values in PAGE_TEXT.items()}
+
+
+def server_text(key: str, lang: str, **values) -> str:
+    """The server's message ``key`` (:data:`SERVER_TEXT`) in ``lang``, its fields filled in.
+
+    Examples
+    --------
+    >>> server_text("err.upload_gone", "ko")
+    '올린 파일이 서버에 더 이상 없습니다: 다시 올리세요'
+    """
+    return SERVER_TEXT[key][lang].format(**values)
