@@ -90,7 +90,8 @@ def test_advise_with_ridge(run_cli, diabetes_csv):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--ridge", "-1"], "slopefit: the alpha of --ridge must be a number >= 0 (scikit-learn's alpha), got -1; e.g. 0.1"),
+    (["--ridge", "-1"], ("slopefit: the alpha of --ridge must be a number >= 0 (scikit-learn's alpha), "
+                         "got -1; e.g. 0.1")),
     (["--lasso", "nan"], "slopefit: the alpha of --lasso must be a number >= 0 (scikit-learn's alpha), got nan"),
     (["--lasso", "abc"], "slopefit fit: argument --lasso: invalid float value: 'abc'"),
     (["--ridge", "1", "--lasso", "1"], "slopefit: --ridge and --lasso were both given; choose one penalty"),

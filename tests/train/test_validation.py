@@ -107,7 +107,8 @@ def test_a_file_read_in_chunks_is_refused(write_csv):
     from slopefit.data.tables import open_table
 
     source = open_table(write_csv("x,y\n1,2\n2,3\n3,5\n4,4\n"))
-    with pytest.raises(DataError, match=r"need the rows in memory, and data.csv is read in chunks .* read it whole \(stream=False\)"):
+    with pytest.raises(DataError, match=r"need the rows in memory, and data.csv is read in chunks .* "
+                                        r"read it whole \(stream=False\)"):
         cross_validate(source, k=2, seed=0)
     assert require_rows(builtin("height-weight")).n_samples == 5
 
