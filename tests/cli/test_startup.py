@@ -7,8 +7,9 @@ import json
 import subprocess
 import sys
 
-# heavy modules a 5-row fit of a built-in table never needs
-NEVER = ("torch._dynamo", "pandas", "pyarrow", "matplotlib", "formulaic", "sklearn", "sympy", "seaborn")
+# heavy modules a 5-row fit of a built-in table never needs (its summary's t and F tails are
+# slopefit.solve.distributions, not scipy's: scipy's array-API layer alone costs 0.3 s or more)
+NEVER = ("torch._dynamo", "pandas", "pyarrow", "matplotlib", "formulaic", "sklearn", "sympy", "seaborn", "scipy")
 
 SCRIPT = """
 import contextlib, io, json, sys

@@ -312,9 +312,9 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     >>> round(float(s.std_err[0]), 4), round(s.r2, 4)
     (0.3612, 0.8944)
     """
-    # scipy.special's t and F distribution functions: what scipy.stats.t and .f call, without
-    # importing scipy.stats (0.4-0.8 s of start-up for every fit)
-    from scipy import special
+    # the t and F distribution functions scipy.stats.t and .f call, without importing scipy
+    # (0.3-0.8 s of start-up for every fit): slopefit.solve.distributions
+    from slopefit.solve import distributions as special  # scipy.special's names, without importing scipy
 
     if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0 < level < 1):
         hint = f"; for a {level:g}% interval write level={level / 100:g}" if isinstance(level, (int, float)) \

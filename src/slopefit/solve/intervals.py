@@ -117,7 +117,7 @@ class IntervalModel:
             ``(mean, conf_low, conf_high, pred_low, pred_high)``, arrays of shape (n_rows,), by name or
             unpacked; the bounds are NaN when there are no residual degrees of freedom (see :attr:`reason`).
         """
-        from scipy import special
+        from slopefit.solve import distributions as special  # scipy.special's names, without importing scipy
 
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))  # (n_rows, n_features)
         yhat = X @ np.asarray(coef, dtype=np.float64) + intercept

@@ -54,7 +54,8 @@ class Prediction:
         """A DataFrame of ``mean, mean_se, mean_ci_lower, mean_ci_upper, obs_ci_lower, obs_ci_upper`` at
         level ``1 - alpha`` (in (0, 1)), as statsmodels' ``get_prediction(...).summary_frame(alpha)``."""
         import pandas as pd
-        from scipy import special
+
+        from slopefit.solve import distributions as special  # scipy.special's names, without importing scipy
 
         if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
             raise ValueError(f"alpha must be in (0, 1), got alpha={alpha!r}; alpha=0.05 gives 95% intervals")
