@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-READING = ("missing", "sep", "decimal")  # keywords that say how a file or a table is read, not how it is fitted
+# keywords that say how a file or a table is read, not how it is fitted
+READING = ("missing", "sep", "decimal", "encoding", "thousands")
 PLOT_KINDS = ("loss", "gap", "fit", "residuals", "qq", "leverage")
 
 
@@ -66,7 +67,7 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     **config_fields
         Fields of :class:`TrainConfig` (``lr=0.01``, ``optimizer="adam"``, ``epochs=500``, ...), optimizer
         options (``momentum=0.9``, ``betas=(0.9, 0.99)``), and how to read the table: ``missing="drop"``,
-        ``sep=``, ``decimal=``.
+        ``sep=``, ``decimal=``, ``encoding=``, ``thousands=``.
 
     Returns
     -------
