@@ -128,3 +128,30 @@ def _refuse_mixed(cells, name: str, label: str, *, thousands: str | None, decima
         raise DataError(f"column {name!r} in {label} mixes percent cells ({first!r}) and plain numbers "
                         f"({text[plain.index(True)]!r} in {row_numbers(plain, offset=offset)}); write them all one way "
                         "(5% or 0.05) in the file")
+
+
+GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([,.' \u00a0\u202f])\d{3})+(?:[.,]\d+)?$")  # 139,750  1.234,5  1'234
+
+
+def not_numeric_fix(example) -> str:
+    """The fix a "not numeric" message suggests for its ``example`` cell: ``thousands=`` when the cell
+    is a number grouped by threes (``"139,750"``), else fixing the cells or choosing other columns."""
+    match = GROUPED.match(str(example).strip())
+    if match and match.group(1) != "'":
+        return (f"if {example!r} is one number, give its thousands separator with thousands=\"{match.group(1)}\"; "
+                "else fix those cells or choose numeric columns with x=/y=")
+    return "fix those cells or choose numeric columns with x=/y="
+
+
+def comma_meaning(cells: Sequence[str]) -> str | None:
+    """What a comma in number cells means when neither ``decimal=`` nor ``thousands=`` says: ``"decimal"``
+    (``2,25``), ``"thousands"`` (``1,234,567``: two commas), ``"ambiguous"`` (every one is ``139,750``:
+    a decimal comma with three decimals, or a thousands separator), or None (no number has a comma)."""
+    numbers = [c.strip() for c in cells if re.fullmatch(r"[+-]?[\d.,]*\d[\d.,]*", c.strip()) and "," in c]
+    if not numbers:
+        return None
+    if any(c.count(",") > 1 for c in numbers) and all(GROUPED.match(c) for c in numbers):
+        return "thousands"
+    if all(GROUPED.match(c) and "." not in c for c in numbers):
+        return "ambiguous"
+    return "decimal"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.cells import not_numeric_fix
 from slopefit.errors import DataError, row_numbers
 
 MISSING = ("error", "drop")
@@ -54,8 +55,7 @@ def numeric_column(series, name: str, label: str) -> np.ndarray:
     if bad_text.any():
         rows = row_numbers(bad_text.to_numpy())
         example = series[bad_text].iloc[0]
-        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
-                        "fix those cells or choose numeric columns with x=/y=")
+        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; {not_numeric_fix(example)}")
     return numeric.to_numpy(dtype=np.float64)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.data.cells import check_thousands, text_numbers
+from slopefit.data.cells import GROUPED, check_thousands, comma_meaning, text_numbers
 from slopefit.data.columns import (
     check_header,
     check_missing,
@@ -125,9 +125,9 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
     """
     if sep is not None and sep not in SEPARATORS:
         raise DataError(f"separator {sep!r} is not one of {', '.join(map(repr, SEPARATORS))}; "
-                        "give --sep ',' ';' 'tab' or '|'")
+                        "give one of those with sep=")
     if decimal is not None and decimal not in DECIMALS:
-        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give --decimal . or --decimal ,")
+        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give decimal=\".\" or decimal=\",\"")
     encoding = csv_encoding(path, encoding)
     lines = _head_lines(path, encoding)
     if sep is None:
@@ -140,12 +140,28 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
     if decimal is None and thousands in (",", "."):
         decimal = "." if thousands == "," else ","  # 139,750.5 or 1.234,5
     if decimal is None:
-        decimal = "," if sep != "," and any(_count(line, ",") for line in lines[1:]) else "."
+        decimal = _decimal_of(lines, sep, path.name)
     if sep == decimal:
         raise DataError(f"separator and decimal mark are both {sep!r}; give another sep= or decimal=")
     check_thousands(thousands, sep=sep, decimal=decimal)
     return Dialect(sep=sep, decimal=decimal, thousands=thousands, encoding=encoding,
                    encoding_label=describe_encoding(encoding, path))
+
+
+def _decimal_of(lines: list[str], sep: str, label: str) -> str:
+    """The decimal mark of a file separated by ``sep`` (not a comma): a comma when its number cells have
+    one that only a decimal comma explains (``2,25``), else a point.
+
+    Raises DataError when every comma could be either (``139,750``): ``decimal=`` or ``thousands=`` decides."""
+    if sep == ",":
+        return "."
+    cells = [c for row in csv.reader(lines[1:], delimiter=sep) for c in row]
+    meaning = comma_meaning(cells)
+    if meaning == "ambiguous":
+        example = next(c.strip() for c in cells if "," in c and GROUPED.match(c.strip()))
+        raise DataError(f"cannot tell what the comma in {label}'s numbers means ({example!r}): a decimal comma or a "
+                        "thousands separator; give decimal=\",\" or thousands=\",\"")
+    return "," if meaning == "decimal" else "."
 
 
 def _head_lines(path: Path, encoding: str, *, count: int = 50) -> list[str]:

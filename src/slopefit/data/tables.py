@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.cells import not_numeric_fix
 from slopefit.data.columns import check_missing, choose_columns
 from slopefit.data.files import (
     Dialect,
@@ -204,7 +205,7 @@ class TableSource:
             if name in found:
                 example, first, count = found[name]
                 return (f"cannot read {self.name}: column {name!r} is not numeric: {example!r} in "
-                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with x=/y=")
+                        f"{listed_rows(first, count)}; {not_numeric_fix(example)}")
         return None
 
     def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
