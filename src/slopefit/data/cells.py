@@ -17,18 +17,17 @@ from slopefit.errors import DataError, row_numbers
 THOUSANDS = (",", ".", " ", "'", "\u00a0", "\u202f")  # comma, point, space, apostrophe (Swiss), no-break spaces
 
 
-def check_thousands(thousands: str | None, *, sep: str | None, decimal: str | None) -> None:
-    """DataError unless ``thousands=`` is None or one of :data:`THOUSANDS` other than the separator and the
-    decimal mark."""
+def check_thousands(thousands: str | None, *, decimal: str) -> None:
+    """DataError unless ``thousands=`` is None or one of :data:`THOUSANDS` other than the decimal mark (it may
+    be the separator: a comma CSV quotes ``"139,750"``)."""
     if thousands is None:
         return
     if thousands not in THOUSANDS:
         raise DataError(f"thousands separator {thousands!r} is not one of {', '.join(map(repr, THOUSANDS[:4]))}; "
                         "give thousands=\",\" (139,750) or thousands=\".\" (1.234,5)")
-    if thousands in (sep, decimal):
-        what = "separator" if thousands == sep else "decimal mark"
-        raise DataError(f"thousands separator {thousands!r} is also the {what}; give another thousands= "
-                        f"or {'sep' if what == 'separator' else 'decimal'}=")
+    if thousands == decimal:
+        raise DataError(f"thousands separator {thousands!r} is also the decimal mark; give another thousands= "
+                        "or decimal=")
 
 
 def number_pattern(thousands: str | None, decimal: str) -> str:
@@ -90,7 +89,7 @@ def text_numbers(columns: dict, *, thousands: str | None, decimal: str, label: s
         if is_percent:
             found[name] = _percent_values(cells, name, label, thousands=thousands, decimal=decimal, offset=offset)
             if percent is None:
-                notes.append(f"column {name!r}: percent cells read as fractions (5% -> 0.05)")
+                notes.append(percent_note(name, cells, found[name]))
             continue
         if marked and marked * 2 >= filled:  # mostly percent cells: the rest are a mistake, not categories
             _refuse_mixed(cells, name, label, thousands=thousands, decimal=decimal, offset=offset)
@@ -99,6 +98,15 @@ def text_numbers(columns: dict, *, thousands: str | None, decimal: str, label: s
             if values is not None and pc.count(values).as_py():
                 found[name] = values
     return found, notes
+
+
+def percent_note(name: str, cells, values) -> str:
+    """``"column 'rate': percent cells read as fractions ('5.0%' -> 0.05)"``, with the column's first cell."""
+    import pyarrow.compute as pc
+
+    first = pc.index(pc.is_valid(values), True).as_py()
+    shown = f"{cells[first].as_py().strip()!r} -> {values[first].as_py():.6g}" if first >= 0 else "5% -> 0.05"
+    return f"column {name!r}: percent cells read as fractions ({shown})"
 
 
 def _percent_values(cells, name: str, label: str, *, thousands: str | None, decimal: str, offset: int):
@@ -119,15 +127,15 @@ def _percent_values(cells, name: str, label: str, *, thousands: str | None, deci
 
 
 def _refuse_mixed(cells, name: str, label: str, *, thousands: str | None, decimal: str, offset: int) -> None:
-    """DataError when a column of mostly percent cells has plain numbers too: 5 could be 5% or 500%."""
+    """DataError for a column of mostly percent cells with other cells: a plain number (5 could be 5% or
+    500%) or a word among percents is a mistake to fix, not a category."""
     text = [c.strip() if c else "" for c in cells.to_pylist()]
-    pattern = re.compile(number_pattern(thousands, decimal))
-    plain = [bool(c) and not c.endswith("%") and bool(pattern.match(c)) for c in text]
-    if any(plain):
-        first = next(c for c in text if c.endswith("%"))
-        raise DataError(f"column {name!r} in {label} mixes percent cells ({first!r}) and plain numbers "
-                        f"({text[plain.index(True)]!r} in {row_numbers(plain, offset=offset)}); write them all one way "
-                        "(5% or 0.05) in the file")
+    other = [bool(c) and not c.endswith("%") for c in text]
+    first = next(c for c in text if c.endswith("%"))
+    example = text[other.index(True)]
+    kind = "plain numbers" if re.match(number_pattern(thousands, decimal), example) else "other cells"
+    raise DataError(f"column {name!r} in {label} mixes percent cells ({first!r}) and {kind} ({example!r} in "
+                    f"{row_numbers(other, offset=offset)}); write them all one way (5% or 0.05) in the file")
 
 
 GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([,.' \u00a0\u202f])\d{3})+(?:[.,]\d+)?$")  # 139,750  1.234,5  1'234

@@ -143,7 +143,7 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
         decimal = _decimal_of(lines, sep, path.name)
     if sep == decimal:
         raise DataError(f"separator and decimal mark are both {sep!r}; give another sep= or decimal=")
-    check_thousands(thousands, sep=sep, decimal=decimal)
+    check_thousands(thousands, decimal=decimal)
     return Dialect(sep=sep, decimal=decimal, thousands=thousands, encoding=encoding,
                    encoding_label=describe_encoding(encoding, path))
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from slopefit.data.cells import number_pattern, percent_cells, text_numbers
+from slopefit.data.cells import number_pattern, percent_cells, percent_note, text_numbers
 from slopefit.data.columns import check_header, unnamed_columns
 from slopefit.data.files import NULL_VALUES, Dialect
 from slopefit.errors import DataError, row_numbers
@@ -121,10 +121,13 @@ def header_columns(path: Path, encoding: str, dialect: Dialect,
     kept = [c for i, c in enumerate(names) if i not in drop]
     percent = []
     for name in kept:
-        marked, filled = percent_cells(block.column(block.schema.get_field_index(name)))
+        cells = block.column(block.schema.get_field_index(name))
+        marked, filled = percent_cells(cells)
         if marked and marked == filled:
             percent.append(name)
-            notes.append(f"column {name!r}: percent cells read as fractions (5% -> 0.05)")
+            found, _ = text_numbers({name: cells}, thousands=dialect.thousands, decimal=dialect.decimal,
+                                    label=path.name, percent=[name])
+            notes.append(percent_note(name, cells, found[name]))
     return kept, notes, percent
 
 

@@ -177,13 +177,14 @@ class TableSource:
                 raise DataError(self._text_cells() or f"cannot read {self.name}: {first_line(exc)}") from None
             raise DataError(f"cannot read {self.name}: {first_line(exc)}") from None
 
-    def _text_cells(self) -> str | None:
+    def _text_cells(self, text: Sequence[str] = ()) -> str | None:
         """The message for cells that are not numbers, found in a second pass over the file read as
         text: the first such column, its first bad cell and their rows (as a whole load names them)."""
         import pandas as pd
         import pyarrow as pa
 
-        names = [c for c in self.read_columns if self.design is None or c not in self.design.text]
+        text = self.design.text if self.design is not None else text  # categories: text by right
+        names = [c for c in self.read_columns if c not in text and c not in converted(self, text)]
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
@@ -451,8 +452,11 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
                 levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
                 if len(levels[c]) > 1000:
                     break
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"cannot read {source.name}: {first_line(exc)}") from None
+        cells = reader._text_cells(text) if "conversion error" in str(exc) else None
+        raise DataError(cells or f"cannot read {source.name}: {first_line(exc)}") from None
     if first is None:
         raise DataError(f"{source.name} has no data rows")
     for c in text:
