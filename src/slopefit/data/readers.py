@@ -128,6 +128,8 @@ def header_columns(path: Path, encoding: str, dialect: Dialect,
             found, _ = text_numbers({name: cells}, thousands=dialect.thousands, decimal=dialect.decimal,
                                     label=path.name, percent=[name])
             notes.append(percent_note(name, cells, found[name]))
+        elif marked:  # a few percent cells: refused if they are most of the column, as a whole load does
+            text_numbers({name: cells}, thousands=None, decimal=dialect.decimal, label=path.name)
     return kept, notes, percent
 
 
