@@ -203,7 +203,8 @@ def read_table(path: str | os.PathLike[str], *, dialect: Dialect | None = None, 
             return pd.read_parquet(p)
         names = header_names(p, dialect)
         check_header(names, p.name)
-        frame = pd.read_csv(p, skipinitialspace=True, encoding=python_codec(dialect.encoding), **cells)
+        frame = pd.read_csv(p, skipinitialspace=True, encoding=python_codec(dialect.encoding), low_memory=False,
+                            **cells)  # low_memory=False: one dtype per column, no DtypeWarning
     except PermissionError:
         raise DataError(f"cannot read {str(p)!r}: permission denied") from None
     except pd.errors.EmptyDataError:
