@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 # keywords that say how a file or a table is read, not how it is fitted
-READING = ("missing", "sep", "decimal", "stream", "chunk_rows", "weights")
+READING = ("missing", "sep", "decimal", "encoding", "thousands", "stream", "chunk_rows", "weights")
 PLOT_KINDS = ("loss", "gap", "fit", "residuals", "qq", "leverage")
 
 
@@ -67,8 +67,8 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     **config_fields
         Fields of :class:`TrainConfig` (``lr=0.01``, ``optimizer="adam"``, ``epochs=500``, ...), optimizer
         options (``momentum=0.9``, ``betas=(0.9, 0.99)``), and how to read the table: ``missing="drop"``,
-        ``sep=``, ``decimal=``; for a file, ``stream=True`` (read in chunks, bounded memory), ``chunk_rows=``
-        and ``weights=`` (a column of sample weights).
+        ``sep=``, ``decimal=``, ``encoding=``, ``thousands=``; for a file, ``stream=True`` (read in chunks,
+        bounded memory), ``chunk_rows=`` and ``weights=`` (a column of sample weights).
 
     Returns
     -------

@@ -188,7 +188,7 @@ FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "mome
          "weights": "--weights", "checkpoint": "--checkpoint", "resume": "--resume",
          "checkpoint_every": "--checkpoint-every", "overwrite_checkpoint": "--overwrite-checkpoint",
          "ridge": "--ridge", "lasso": "--lasso", "elastic_net": "--elastic-net", "l1_ratio": "--l1-ratio",
-         "run": "--run"}
+         "run": "--run", "encoding": "--encoding", "thousands": "--thousands"}
 PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS)
                           + r')=(?:"([^"]*)"|(None|False)\b|(True)\b|(\'[^\']*\')|(?=[\s,;)/]|$))')
 # what a Python user does with a function, as the command line does it with a command

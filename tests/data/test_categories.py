@@ -101,10 +101,10 @@ def test_a_text_column_is_a_category_whatever_some_cells_look_like(tmp_path, tex
     assert_statsmodels(result, frame, f"{target} ~ {' + '.join(numeric)} + C({category})")
 
 
-@pytest.mark.parametrize("cells, bad", [
-    (["58.7", "61.2", "heavy", "70.1", "66.0", "59.3", "72.4", "64.8"], "'heavy' in row with index 2"),  # a word (a DataFrame's rows: its index)
+@pytest.mark.parametrize("cells, bad", [  # a DataFrame's rows are named by its index
+    (["58.7", "61.2", "heavy", "70.1", "66.0", "59.3", "72.4", "64.8"], "'heavy' in row with index 2"),  # a word
     (["58.7", "61.2", "n/a", "70.1", "n/a", "59.3", "72.4", "64.8"], "'n/a' in rows with index 2, 4"),  # repeated
-    (["58,7", "61,2", "63,4", "70,1", "66,0", "59,3", "72,4", "64,8"], "'58,7' in rows with index 0, 1, 2, 3, 4 and"),  # 1,5
+    (["58,7", "61,2", "63,4", "70,1", "66,0", "59,3", "72,4", "64,8"], "'58,7' in rows with index 0, 1, 2, 3, 4 and"),
 ])
 def test_a_numeric_column_with_stray_cells_is_a_data_error_naming_the_cell(cells, bad):
     import pandas as pd

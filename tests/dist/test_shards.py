@@ -185,3 +185,20 @@ def test_a_directory_of_csv_files_with_a_text_column_and_a_formula_in_one_proces
     assert max(abs(got[k] - want[k]) for k in want) <= max(1e-10, 10 * cond * np.finfo(float).eps) * scale
     text = open_share(parts, y="invest", x=["value", "capital", "firm"])
     assert [n for n in text.feature_names if n.startswith("firm")][0] == "firm[T.Atlantic Refining]"
+
+
+def test_a_utf16_file_is_not_cut_by_bytes(tmp_path):
+    """UTF-16 writes a line end in two bytes: a byte range would start mid-character, so it is refused."""
+    import codecs
+
+    from slopefit.dist.shards import open_share
+    from slopefit.errors import DataError
+
+    path = tmp_path / "u.csv"
+    rows = "".join(f"{i},{2 * i + 1}\n" for i in range(100))
+    path.write_bytes(codecs.BOM_UTF16_LE + ("a,b\n" + rows).encode("utf-16-le"))
+    with pytest.raises(DataError, match=r"^u\.csv is UTF-16 text, which processes cannot share by byte ranges; "
+                                        r"save it as CSV UTF-8 or Parquet"):
+        open_share(path, rank=0, world_size=2)
+    X, y = open_share(path, rank=0, world_size=1).read_all()
+    assert y.tolist() == [2 * i + 1 for i in range(100)]  # the whole file, one process: read as written

@@ -98,6 +98,17 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
                    help="CSV separator: ',' ';' 'tab' or '|' (default: detected from the first lines)")
     p.add_argument("--decimal", choices=(".", ","), default=None,
                    help="decimal mark of a CSV file (default: ',' with the ';' separator when cells have commas)")
+    p.add_argument("--encoding", metavar="NAME", default=None,
+                   help="text encoding of a CSV file, any Python codec: cp949, utf-16, latin-1... (default: detected: "
+                        "UTF-8 with or without BOM, UTF-16 with a BOM, CP949)")
+    p.add_argument("--thousands", metavar="CHAR", default=None,
+                   help="thousands separator of numbers: ',' reads \"139,750\", '.' reads \"1.234,5\" "
+                        "(then the decimal comma) (default: none)")
+
+
+def reading_of(args: argparse.Namespace) -> dict:
+    """How the command line says a CSV file is read: ``sep``, ``decimal``, ``encoding``, ``thousands``."""
+    return {k: getattr(args, k, None) for k in ("sep", "decimal", "encoding", "thousands")}
 
 
 def add_penalty_options(p: argparse.ArgumentParser) -> None:
@@ -198,8 +209,8 @@ def load(args: argparse.Namespace):
         raise UsageError(f"slopefit: --formula names the target and the features; leave out "
                          f"{'--x' if args.x else '--y'} (the formula {formula!r})")
     data = open_data(args.data, x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144),
-                     stream=getattr(args, "stream", False), rows=rows, sep=getattr(args, "sep", None),
-                     decimal=getattr(args, "decimal", None), missing=getattr(args, "missing", "error"),
+                     stream=getattr(args, "stream", False), rows=rows, **reading_of(args),
+                     missing=getattr(args, "missing", "error"),
                      formula=formula, weights=getattr(args, "weights", None))
     design = getattr(data, "design", None)
     if design is not None and design.formula is not None and not design.intercept:
@@ -236,8 +247,8 @@ def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=
         raise UsageError(f"slopefit: under torchrun DATA must be a file, a directory or a pattern of files that "
                          f"each process reads a share of, not {args.data!r}")
     data = open_share(args.data, rank=group.rank if group else 0, world_size=group.world_size if group else 1,
-                      x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144), sep=args.sep,
-                      decimal=args.decimal, missing=getattr(args, "missing", "error"),
+                      x=args.x, y=args.y, chunk_rows=getattr(args, "chunk_rows", 262_144), **reading_of(args),
+                      missing=getattr(args, "missing", "error"),
                       formula=formula, group=group)
     if data.design is not None and data.design.formula is not None and not data.design.intercept:
         fit_intercept = False  # "- 1" in the formula, as in load
@@ -259,6 +270,7 @@ def reading_notes(data, lang: str = "en") -> list[str]:
         kept = data.n_samples if hasattr(data, "n_samples") else data.tally.get("rows", 0)
         notes.append(f"dropped {dropped} {'row' if dropped == 1 else 'rows'} with empty cells "
                      f"({kept + dropped} -> {kept} rows)")
+    notes.extend(getattr(data, "notes", ()))  # R's row names left out, percent cells read as fractions
     if getattr(data, "design", None) is not None:
         notes.extend(data.design.describe(lang))  # "firm: 11 levels, reference 'American Steel'"
     return notes

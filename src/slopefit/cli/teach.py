@@ -14,6 +14,7 @@ from slopefit.cli.arguments import (
     load,
     penalty_of,
     positive_int,
+    reading_of,
 )
 from slopefit.errors import ConfigError
 from slopefit.views.tables import numbers, table
@@ -160,7 +161,7 @@ def cmd_step(args: argparse.Namespace) -> int:
     from slopefit.data.sources import load_dataset
     from slopefit.teach.trace import trace_steps
 
-    data = load_dataset(args.data, x=args.x, y=args.y, sep=args.sep, decimal=args.decimal, missing=args.missing)
+    data = load_dataset(args.data, x=args.x, y=args.y, **reading_of(args), missing=args.missing)
     steps, _ = trace_steps(data, steps=args.steps, lr=args.lr, scaling=args.scale, init=args.init, dtype=args.dtype)
     print(f"slopefit step: {data.name}, scale={args.scale}, start W = B = {args.init:g}, lr={args.lr:g}, {args.dtype}")
     print("Yp = X @ W + B;  loss = mean((Yp - Y)^2);  dL/dW = (2/N)·Σ(Yp - Y)·X;  dL/dB = (2/N)·Σ(Yp - Y)")

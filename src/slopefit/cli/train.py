@@ -25,6 +25,7 @@ from slopefit.cli.arguments import (
     load_share,
     optimizer_options,
     reading_notes,
+    reading_of,
     write_report,
 )
 from slopefit.errors import SlopefitError, cli_words
@@ -340,11 +341,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.csv and design is not None:
         from slopefit.data.files import read_columns
 
-        X = read_columns(args.csv, columns, sep=args.sep, decimal=args.decimal)
+        X = read_columns(args.csv, columns, **reading_of(args))
     elif args.csv:
         from slopefit.data.files import read_features
 
-        X = read_features(args.csv, model.feature_names, sep=args.sep, decimal=args.decimal).tolist()
+        X = read_features(args.csv, model.feature_names, **reading_of(args)).tolist()
     elif args.values:
         X = _rows_from_values(args.values, model)
     else:

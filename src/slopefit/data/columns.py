@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.cells import not_numeric_fix
 from slopefit.errors import DataError, row_numbers
 
 MISSING = ("error", "drop")
@@ -54,8 +55,7 @@ def numeric_column(series, name: str, label: str, *, labels=None) -> np.ndarray:
     if bad_text.any():
         rows = row_numbers(bad_text.to_numpy(), labels=labels)  # labels: a DataFrame's index
         example = series[bad_text].iloc[0]
-        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
-                        "fix those cells or choose numeric columns with x=/y=")
+        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; {not_numeric_fix(example)}")
     return numeric.to_numpy(dtype=np.float64)
 
 
@@ -112,3 +112,54 @@ def check_level_count(name: str, levels: Sequence[Any], n_rows: int, label: str)
 def plain(value: Any) -> Any:
     """numpy scalars as Python ones (for JSON and messages)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def check_header(names: Sequence[str], label: str) -> None:
+    """DataError when two columns share a header: neither the first nor a renamed copy (pandas' ``a.1``) is
+    known to be the column meant, and a renamed one would change what ``x=``, ``y=`` or a formula names."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        if name:
+            seen.setdefault(name, []).append(i + 1)
+    twice = {name: where for name, where in seen.items() if len(where) > 1}
+    if twice:
+        parts = [f"{name!r} (columns {', '.join(map(str, where))})" for name, where in twice.items()]
+        raise DataError(f"{label} has duplicate headers: {', '.join(parts)}; rename them in the file so that each "
+                        "column has its own header")
+
+
+def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[int], list[str]]:
+    """The positions of the columns with an empty header to leave out, and a note for each.
+
+    ``cells_of(i)`` gives the cells (text or numbers, None for empty) of column ``i``. The first column
+    with no header and a distinct, non-empty cell in every row is R's ``write.csv`` row names (``"1"``,
+    ``"2"``, …, or names such as mtcars' cars) or pandas' index: left out. A column with no header and
+    no cell (a separator at the end of every line) is left out too.
+
+    Raises
+    ------
+    DataError
+        Any other column without a header: it cannot be named with ``x=`` or in a formula.
+    """
+    drop, notes = [], []
+    for i, name in enumerate(names):
+        if name:
+            continue
+        cells = [c for c in cells_of(i) if c is not None and str(c).strip() != ""]
+        total = len(cells_of(i))
+        if i == 0 and total and len(cells) == total and len(set(map(str, cells))) == total:
+            drop.append(i)
+            notes.append(f"left out column 1 of {label}: no header and a distinct label in every row "
+                         f"({_shown(cells)}: R's row names)")
+        elif not cells:
+            drop.append(i)
+            notes.append(f"left out column {i + 1} of {label}: no header and no cells")
+        else:
+            raise DataError(f"column {i + 1} of {label} has no header (first cell {cells[0]!r}); give it a header "
+                            "in the file so that x=, y= or a formula can name it")
+    return drop, notes
+
+
+def _shown(cells: Sequence) -> str:
+    shown = ", ".join(repr(str(c)) for c in cells[:3])
+    return shown + (", …" if len(cells) > 3 else "")

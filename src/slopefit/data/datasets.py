@@ -35,6 +35,8 @@ class Dataset:
     weights_name : str or None, the column the weights came from
     design : slopefit.data.design.Design or None, how the columns of ``X`` were built from a table's columns
         (text columns as indicators, a formula's terms); None when they are the table's numeric columns
+    notes : tuple of str, what reading the file did that its header does not say (R's row names left out,
+        percent cells read as fractions), one line each
     """
 
     X: np.ndarray
@@ -50,6 +52,7 @@ class Dataset:
     weights: np.ndarray | None = None
     weights_name: str | None = None
     design: Any = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Shapes are checked when a Dataset is made (by a reader or by hand); values (NaN, a

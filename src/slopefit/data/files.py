@@ -1,11 +1,13 @@
-"""CSV and Parquet files read whole: typed columns from pyarrow, encodings (UTF-8, BOM, CP949),
-column choice, and the messages that name a bad cell by column, value and row.
+"""CSV and Parquet files read whole: typed columns from pyarrow, encodings (:mod:`slopefit.data.encodings`),
+numbers written as text (:mod:`slopefit.data.cells`), headers (R's row names, duplicates), column choice,
+and the messages that name a bad cell by column, value and row.
 
 Files read in chunks live in :mod:`slopefit.data.tables`, which shares the helpers here.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import stat
@@ -14,9 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from slopefit.data.columns import check_missing, choose_columns, finite_column, numeric_column
+from slopefit.data.cells import GROUPED, check_thousands, comma_meaning, text_numbers
+from slopefit.data.columns import (
+    check_header,
+    check_missing,
+    choose_columns,
+    finite_column,
+    numeric_column,
+    unnamed_columns,
+)
 from slopefit.data.datasets import Dataset, builtin_names, check_dataset
 from slopefit.data.design import design_dataset, needs_design
+from slopefit.data.encodings import HEAD_BYTES, UTF8, csv_encoding, describe_encoding, python_codec
 from slopefit.errors import DataError, EmptyCells
 
 
@@ -78,22 +89,29 @@ class Dialect:
     ----------
     sep : str, one of ``SEPARATORS``: what separates the cells of a line
     decimal : str, "." or ",": the decimal mark of numbers (European spreadsheets write ``1,5;2,25``)
+    thousands : str or None: the thousands separator of numbers (``"139,750"``, ``"1.234,5"``), None: none
+    encoding : str, the codec the text is read with (:func:`slopefit.data.encodings.csv_encoding`)
+    encoding_label : str or None, how a note names an encoding that is not UTF-8 ("encoding UTF-16 LE (BOM)")
     """
 
     sep: str = ","
     decimal: str = "."
+    thousands: str | None = None
+    encoding: str = UTF8
+    encoding_label: str | None = None
 
     def describe(self) -> str | None:
-        """``"separator ';', decimal comma"``, or None for the plain comma and point."""
-        if self == Dialect():
-            return None
-        text = f"separator {self.sep!r}"
-        return text + (", decimal comma" if self.decimal == "," else "")
+        """``"separator ';', decimal comma, thousands '.', encoding CP949"``, or None for a plain UTF-8 CSV."""
+        parts = [f"separator {self.sep!r}" if self.sep != "," or self.decimal != "." else None,
+                 "decimal comma" if self.decimal == "," else None,
+                 f"thousands {self.thousands!r}" if self.thousands else None, self.encoding_label]
+        return ", ".join(p for p in parts if p) or None
 
 
 def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = None,
-                encoding: str | None = None) -> Dialect:
-    """The separator and decimal mark of a CSV file: those given, else detected from its first lines.
+                encoding: str | None = None, thousands: str | None = None) -> Dialect:
+    """The separator, decimal mark and encoding of a CSV file: those given, else detected from its first
+    lines (the encoding by :func:`slopefit.data.encodings.csv_encoding`); ``thousands`` only when given.
 
     The separator is the one of ``,`` ``;`` tab ``|`` that the header holds and every one of the
     first lines holds as often (outside quotes); with ``;`` a comma inside the cells is a decimal
@@ -103,14 +121,15 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
     Raises
     ------
     DataError
-        Two separators fit the file equally well: ``sep`` decides.
+        Two separators fit the file equally well: ``sep=`` decides; an encoding that does not fit.
     """
     if sep is not None and sep not in SEPARATORS:
         raise DataError(f"separator {sep!r} is not one of {', '.join(map(repr, SEPARATORS))}; "
-                        "give sep=\",\" \";\" \"tab\" or \"|\"")
+                        "give one of those with sep=")
     if decimal is not None and decimal not in DECIMALS:
         raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give decimal=\".\" or decimal=\",\"")
-    lines = _head_lines(path, encoding or csv_encoding(path))
+    encoding = csv_encoding(path, encoding)
+    lines = _head_lines(path, encoding)
     if sep is None:
         fits = [c for c in SEPARATORS if lines and _count(lines[0], c) > 0
                 and all(_count(line, c) == _count(lines[0], c) for line in lines[1:])]
@@ -118,20 +137,40 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
             raise DataError(f"cannot tell the separator of {path.name}: {' and '.join(map(repr, fits))} both split "
                             "every line alike; give it with sep= (e.g. sep=\";\")")
         sep = fits[0] if fits else ","
+    if decimal is None and thousands in (",", "."):
+        decimal = "." if thousands == "," else ","  # 139,750.5 or 1.234,5
     if decimal is None:
-        decimal = "," if sep != "," and any(_count(line, ",") for line in lines[1:]) else "."
+        decimal = _decimal_of(lines, sep, path.name)
     if sep == decimal:
         raise DataError(f"separator and decimal mark are both {sep!r}; give another sep= or decimal=")
-    return Dialect(sep=sep, decimal=decimal)
+    check_thousands(thousands, decimal=decimal)
+    return Dialect(sep=sep, decimal=decimal, thousands=thousands, encoding=encoding,
+                   encoding_label=describe_encoding(encoding, path))
+
+
+def _decimal_of(lines: list[str], sep: str, label: str) -> str:
+    """The decimal mark of a file separated by ``sep`` (not a comma): a comma when its number cells have
+    one that only a decimal comma explains (``2,25``), else a point.
+
+    Raises DataError when every comma could be either (``139,750``): ``decimal=`` or ``thousands=`` decides."""
+    if sep == ",":
+        return "."
+    cells = [c for row in csv.reader(lines[1:], delimiter=sep) for c in row]
+    meaning = comma_meaning(cells)
+    if meaning == "ambiguous":
+        example = next(c.strip() for c in cells if "," in c and GROUPED.match(c.strip()))
+        raise DataError(f"cannot tell what the comma in {label}'s numbers means ({example!r}): a decimal comma or a "
+                        "thousands separator; give decimal=\",\" or thousands=\",\"")
+    return "," if meaning == "decimal" else "."
 
 
 def _head_lines(path: Path, encoding: str, *, count: int = 50) -> list[str]:
     """The first non-empty lines of a text file (at most ``count``, whole lines of its first 64 KB)."""
     with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    text = head.decode("cp949" if encoding == "cp949" else "utf-8-sig", errors="replace")
+        head = fh.read(HEAD_BYTES)
+    text = head.decode(python_codec(encoding), errors="replace")
     lines = text.splitlines()
-    if len(head) == 1 << 16 and len(lines) > 1:
+    if len(head) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut
     return [line for line in lines if line.strip()][:count]
 
@@ -141,32 +180,63 @@ def _count(line: str, sep: str) -> int:
     return re.sub(r'"[^"]*"', "", line).count(sep)
 
 
-def read_table(path: str | os.PathLike[str], *, dialect: Dialect | None = None):
-    """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError."""
+def header_names(p: Path, dialect: Dialect) -> list[str]:
+    """The names of a CSV file's header line as written (stripped; empty and repeated ones kept)."""
+    with open(p, encoding=python_codec(dialect.encoding), errors="replace", newline="") as fh:
+        return [c.strip() for c in next(csv.reader(fh, delimiter=dialect.sep), [])]
+
+
+def read_table(path: str | os.PathLike[str], *, dialect: Dialect | None = None, notes: list[str] | None = None):
+    """Read a CSV or Parquet file into a pandas DataFrame, turning failures into DataError.
+
+    A CSV file's header is checked (:func:`slopefit.data.columns.check_header`), its columns without a
+    header left out or refused (:func:`slopefit.data.columns.unnamed_columns`), its numbers written as text
+    read (:func:`slopefit.data.cells.text_numbers`); what was done is appended to ``notes``."""
     import pandas as pd
 
     p = check_file(path)
     suffix = p.suffix.lower()
     dialect = dialect or Dialect()
-    cells = {"sep": dialect.sep, "decimal": dialect.decimal}
+    cells = {"sep": dialect.sep, "decimal": dialect.decimal, "thousands": dialect.thousands}
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p)
-        try:
-            return pd.read_csv(p, skipinitialspace=True, encoding="utf-8-sig", **cells)  # also UTF-8 with a BOM
-        except UnicodeDecodeError:
-            return pd.read_csv(p, skipinitialspace=True, encoding="cp949", **cells)  # Korean Excel's default
+        names = header_names(p, dialect)
+        check_header(names, p.name)
+        frame = pd.read_csv(p, skipinitialspace=True, encoding=python_codec(dialect.encoding), low_memory=False,
+                            **cells)  # low_memory=False: one dtype per column, no DtypeWarning
     except PermissionError:
         raise DataError(f"cannot read {str(p)!r}: permission denied") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {str(p)!r} is empty; it needs a header row and at least 2 data rows") from None
-    except UnicodeDecodeError:
-        raise DataError(f"cannot read {str(p)!r} as text (UTF-8 or CP949); is it a CSV file? "
-                        "Parquet files must end in .parquet") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read {p.name} as {dialect.encoding}: byte 0x{exc.object[exc.start]:02x} does not "
+                        "decode; give its encoding with encoding= (e.g. encoding=\"cp949\" or encoding=\"latin-1\"), "
+                        "or save it as CSV UTF-8") from None
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot parse {str(p)!r} as {'Parquet' if suffix in ('.parquet', '.pq') else 'CSV'}: "
                         f"{first}") from None
+    if len(names) == frame.shape[1]:
+        drop, found = unnamed_columns(names, lambda i: frame.iloc[:, i].tolist(), p.name)
+        frame = frame.drop(columns=[frame.columns[i] for i in drop])
+        notes = notes if notes is not None else []
+        notes.extend(found)
+        frame = _frame_numbers(frame, dialect, p.name, notes)
+    return frame
+
+
+def _frame_numbers(frame, dialect: Dialect, label: str, notes: list[str]):
+    """``frame`` with its text columns of percent cells read as numbers (pandas has read thousands already)."""
+    import pyarrow as pa
+
+    text = {str(c): pa.array([None if v is None or v != v else str(v) for v in frame[c]], pa.string())
+            for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype).startswith(("str", "string"))}
+    found, said = text_numbers(text, thousands=dialect.thousands, decimal=dialect.decimal, label=label)
+    notes.extend(said)
+    for name, values in found.items():
+        frame[name] = values.to_numpy(zero_copy_only=False)
+    return frame
 
 
 def load_file(
@@ -178,6 +248,8 @@ def load_file(
     decimal: str | None = None,
     missing: str = "error",
     formula: str | None = None,
+    encoding: str | None = None,
+    thousands: str | None = None,
 ) -> Dataset:
     """Load a CSV or Parquet file as a Dataset.
 
@@ -188,29 +260,37 @@ def load_file(
     y : target column name, default the last column
     sep, decimal : str or None, default None: the CSV separator and decimal mark, else detected
         (:func:`csv_dialect`)
+    encoding : str or None, default None: the CSV file's text encoding (any Python codec name), else
+        detected: UTF-8 (BOM or not), UTF-16 with a BOM, CP949 (:func:`slopefit.data.encodings.csv_encoding`)
+    thousands : str or None, default None: the thousands separator of numbers (``","`` reads ``"139,750"``;
+        ``"."`` reads ``"1.234,5"`` with the decimal comma)
     missing : "error" (default) or "drop": rows with an empty or NaN cell in the columns used
         are an error naming every such column, or are left out (counted in ``dropped_rows``)
     formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
         (:func:`slopefit.data.design.design_dataset`); text feature columns become indicator columns
         either way
 
+    Percent cells (``5.0%``) are read as fractions (0.05), R's row names (a first column with no header)
+    are left out, each with a note (``Dataset.notes``).
+
     Raises
     ------
     DataError
         Missing or unreadable file, unknown or non-numeric column, missing/non-finite cells,
-        fewer than 2 rows, a constant feature column.
+        fewer than 2 rows, a constant feature column, duplicate headers, a text encoding that does not fit.
     """
     check_missing(missing)
     label = Path(path).name
     p = check_file(path)
     before = file_signature(p)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
-    table = _read_arrow(p, dialect)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
+        p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
+    table, notes = _read_arrow(p, dialect)
     check_unchanged(p, before, label)
     columns: dict[str, np.ndarray] | None = None
     dtype: type = np.float64
     describe = {"name": label, "description": {"ko": f"파일 {label}", "en": f"file {label}"},
-                "dialect": dialect.describe() if dialect else None}
+                "dialect": dialect.describe() if dialect else None, "notes": tuple(notes)}
     if table is not None:  # typed columns: numeric ones are taken as they are, without a look at text
         if formula is not None:
             return _designed(table.to_pandas(), label, describe, formula=formula, missing=missing)
@@ -227,7 +307,9 @@ def load_file(
     if columns is None:
         # a column pyarrow could not type as numbers (or a file it could not read): pandas, cell by
         # cell, so that the message names the column, a bad cell and its rows
-        frame = read_table(path, dialect=dialect)
+        notes = []
+        frame = read_table(path, dialect=dialect, notes=notes)
+        describe["notes"] = tuple(notes)
         names = [str(c) for c in frame.columns]
         frame.columns = names
         if formula is not None:
@@ -240,7 +322,7 @@ def load_file(
     return check_dataset(Dataset(
         X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
         description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
-        dialect=dialect.describe() if dialect else None,
+        dialect=dialect.describe() if dialect else None, notes=describe["notes"],
     ))
 
 
@@ -286,27 +368,49 @@ NULL_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 
 def _read_arrow(p: Path, dialect: Dialect | None):
     """The whole file as a pyarrow Table with typed columns, or None where pyarrow cannot read it
-    the way pandas would (the caller then reads it with pandas and reports what is wrong)."""
+    the way pandas would (the caller then reads it with pandas and reports what is wrong), and the
+    notes of what was done to a CSV file's columns (:func:`tidy_columns`)."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
+    if dialect is not None:
+        check_header(header_names(p, dialect), p.name)
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
             table = pq.read_table(p)
             table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
         else:
             dialect = dialect or Dialect()
-            table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=csv_encoding(p)),
+            table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=dialect.encoding),
                                   parse_options=pcsv.ParseOptions(delimiter=dialect.sep),
                                   convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES,
                                                                       decimal_point=dialect.decimal))
             table = table.rename_columns([str(c).lstrip() for c in table.column_names])  # skipinitialspace
     except Exception:  # noqa: BLE001 - any failure is reported by the pandas reader, with today's messages
-        return None
+        return None, []
+    if dialect is None:
+        return table, []
+    return tidy_columns(table, dialect, p.name)
+
+
+def tidy_columns(table, dialect: Dialect, label: str, *, percent: list[str] | None = None, offset: int = 0):
+    """A CSV file's pyarrow table (or record batch) with its columns without a header left out or refused
+    (:func:`slopefit.data.columns.unnamed_columns`) and its text columns of numbers read as numbers
+    (:func:`slopefit.data.cells.text_numbers`), and the notes that say so."""
+    import pyarrow as pa
+    import pyarrow.types as pat
+
     names = [str(c) for c in table.column_names]
-    if len(set(names)) != len(names) or "" in names:  # pandas renames these ("a.1", "Unnamed: 0")
-        return None
-    return table
+    drop, notes = unnamed_columns(names, lambda i: table.column(i).to_pylist(), label) if "" in names else ([], [])
+    for i in sorted(drop, reverse=True):
+        table = table.remove_column(i)
+    text = {c: table.column(c).cast(pa.string()) for c in table.column_names
+            if pat.is_string(table.schema.field(c).type) or pat.is_large_string(table.schema.field(c).type)}
+    found, said = text_numbers(text, thousands=dialect.thousands, decimal=dialect.decimal, label=label,
+                               percent=percent, offset=offset)
+    for name, values in found.items():
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table, notes + said
 
 
 def pandas_index_columns(schema) -> list[str]:
@@ -343,14 +447,17 @@ def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type
 
 
 def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
-                  sep: str | None = None, decimal: str | None = None) -> np.ndarray:
+                  sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
+                  thousands: str | None = None) -> np.ndarray:
     """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
 
     Used to predict on new rows: the same checks as :func:`load_file` (unknown column, non-numeric
-    or missing cells) without requiring a target column; ``sep`` and ``decimal`` as there.
+    or missing cells) without requiring a target column; ``sep``, ``decimal``, ``encoding`` and
+    ``thousands`` as there.
     """
     p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
+        p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
     frame = read_table(path, dialect=dialect)
     frame.columns = [str(c) for c in frame.columns]
     label = Path(path).name
@@ -364,11 +471,13 @@ def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[
 
 
 def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
-                 sep: str | None = None, decimal: str | None = None) -> list[list]:
+                 sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
+                 thousands: str | None = None) -> list[list]:
     """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
     text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.data.design`)."""
     p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, sep=sep, decimal=decimal)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
+        p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
     frame = read_table(path, dialect=dialect)
     frame.columns = [str(c) for c in frame.columns]
     for col in columns:
@@ -378,15 +487,3 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
     if len(frame) == 0:
         raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
     return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
-
-
-def csv_encoding(path: Path) -> str:
-    """UTF-8 (a BOM is fine) unless the first bytes are not UTF-8; then CP949, Korean Excel's default."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not merely a character cut at the end of the sample
-            return "cp949"
-    return "utf8"

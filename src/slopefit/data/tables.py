@@ -16,18 +16,27 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.cells import not_numeric_fix
 from slopefit.data.columns import check_missing, choose_columns
 from slopefit.data.files import (
-    NULL_VALUES,
     Dialect,
     check_file,
     check_unchanged,
     csv_dialect,
-    csv_encoding,
     file_signature,
     pandas_index_columns,
 )
-from slopefit.data.readers import ByteRange, first_line, open_csv, open_parquet, rechunked
+from slopefit.data.readers import (  # noqa: F401 - hold_table: read by slopefit.solve.preparation
+    ByteRange,
+    converted,
+    first_line,
+    header_columns,
+    hold_table,
+    open_csv,
+    open_parquet,
+    rechunked,
+    with_numbers,
+)
 from slopefit.errors import MAX_ROWS_LISTED, DataError, EmptyCells, listed_rows
 
 DEFAULT_CHUNK_ROWS = 262_144  # rows per chunk read from a file: 17 MB at 16 float32 columns
@@ -46,7 +55,7 @@ class TableSource:
     format : "csv" | "parquet"
     n_rows : int or None, known up front for Parquet only
     chunk_rows : int
-    encoding : str, the text encoding of a CSV file ("utf8" or "cp949")
+    encoding : str, the codec of a CSV file's text ("utf8", "utf-16", "cp949", or the one given)
     table : pyarrow.Table or None
         The file's columns, read whole and held (see :func:`hold_table`): every pass takes its
         chunks from memory instead of reading the file again. None: read from the file.
@@ -61,6 +70,8 @@ class TableSource:
     byte_range : (int, int) or None
         A share of a CSV file: only the lines that start in ``[start, stop)`` bytes (the header
         is read from the top); no quoted cell may span lines.
+    notes : tuple of str, what reading the file did (R's row names left out, percent cells as fractions)
+    percent : tuple of str, the CSV columns of percent cells (``5%``), read as fractions (0.05)
     """
 
     path: Path
@@ -79,6 +90,8 @@ class TableSource:
     columns: tuple[str, ...] = ()
     groups: tuple[int, ...] | None = None
     byte_range: tuple[int, int] | None = None
+    notes: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
 
     @property
     def read_columns(self) -> list[str]:
@@ -152,8 +165,11 @@ class TableSource:
                     yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
                 return
             text = self.design.text if self.design is not None else ()
-            yield from rechunked(open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect,
-                                            text=text), self.chunk_rows)
+            numbers = converted(self, text)
+            batches = open_csv(self._csv_input(), self.encoding, columns, self.chunk_rows, self.dialect,
+                               text=(*text, *numbers))
+            yield from rechunked(with_numbers(batches, numbers, list(self.percent), self.dialect, self.name),
+                                 self.chunk_rows)
         except DataError:
             raise
         except Exception as exc:  # pyarrow reports conversion and I/O problems with its own types
@@ -161,13 +177,14 @@ class TableSource:
                 raise DataError(self._text_cells() or f"cannot read {self.name}: {first_line(exc)}") from None
             raise DataError(f"cannot read {self.name}: {first_line(exc)}") from None
 
-    def _text_cells(self) -> str | None:
+    def _text_cells(self, text: Sequence[str] = ()) -> str | None:
         """The message for cells that are not numbers, found in a second pass over the file read as
         text: the first such column, its first bad cell and their rows (as a whole load names them)."""
         import pandas as pd
         import pyarrow as pa
 
-        names = [c for c in self.read_columns if self.design is None or c not in self.design.text]
+        text = self.design.text if self.design is not None else text  # categories: text by right
+        names = [c for c in self.read_columns if c not in text and c not in converted(self, text)]
         found: dict[str, tuple[object, list[int], int]] = {}  # column -> (example, first rows, count)
         done = 0
         try:
@@ -189,7 +206,7 @@ class TableSource:
             if name in found:
                 example, first, count = found[name]
                 return (f"cannot read {self.name}: column {name!r} is not numeric: {example!r} in "
-                        f"{listed_rows(first, count)}; fix those cells or choose numeric columns with x=/y=")
+                        f"{listed_rows(first, count)}; {not_numeric_fix(example)}")
         return None
 
     def _arrays(self, batch) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -278,7 +295,8 @@ class TableSource:
             X=np.concatenate([p[0] for p in parts]), y=np.concatenate([p[1] for p in parts]),
             feature_names=self.feature_names, target_name=self.target_name, name=self.name,
             description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}, dropped_rows=self.dropped_rows,
-            dialect=self.dialect.describe() if self.format == "csv" else None, design=self.design))
+            dialect=self.dialect.describe() if self.format == "csv" else None, design=self.design,
+            notes=self.notes))
 
 
 def open_table(
@@ -292,6 +310,8 @@ def open_table(
     missing: str = "error",
     formula: str | None = None,
     levels: bool = True,
+    encoding: str | None = None,
+    thousands: str | None = None,
 ) -> TableSource:
     """Open a CSV or Parquet file for chunked reading, checking its columns up front.
 
@@ -302,6 +322,8 @@ def open_table(
     y : target column, default the last column
     chunk_rows : int, default 262144, rows per chunk
     sep, decimal : str or None, default None: a CSV file's separator and decimal mark, else detected
+    encoding, thousands : str or None, default None: a CSV file's encoding (else detected) and thousands
+        separator (:func:`slopefit.data.files.load_file`)
     missing : "error" (default) or "drop": rows with empty cells in the columns used are an error
         naming every such column, or are left out (counted in ``dropped_rows`` after a pass)
     formula : str or None, default None: the target and the terms instead of ``x`` and ``y``
@@ -324,7 +346,8 @@ def open_table(
     check_missing(missing)
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1, got {chunk_rows}")
-    source, schema, names = _unnamed_source(p, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+    source, schema, names = _unnamed_source(p, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
+                                            encoding=encoding, thousands=thousands)
     fmt = source.format
     if formula is not None:
         from slopefit.data.formulas import formula_columns
@@ -349,18 +372,18 @@ def open_table(
     return source
 
 
-def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str | None,
-                    missing: str) -> tuple[TableSource, Any, list[str]]:
+def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str | None, missing: str,
+                    encoding: str | None = None, thousands: str | None = None) -> tuple[TableSource, Any, list[str]]:
     """A TableSource of the file with no columns chosen yet, its schema and its column names."""
     fmt = "parquet" if p.suffix.lower() in PARQUET_SUFFIXES else "csv"
-    encoding, n_rows, dialect = "utf8", None, Dialect()
+    n_rows, dialect = None, Dialect()
     try:
         if fmt == "parquet":
             pf = open_parquet(p)
             schema, n_rows = pf.schema_arrow, pf.metadata.num_rows
         else:
-            encoding = csv_encoding(p)
-            dialect = csv_dialect(p, sep=sep, decimal=decimal, encoding=encoding)
+            dialect = csv_dialect(p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
+            encoding = dialect.encoding
             schema = open_csv(p, encoding, None, 1024, dialect).schema
     except DataError:
         raise
@@ -368,9 +391,12 @@ def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str |
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{first_line(exc)}") from None
     index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
-    names = [str(c) for c in schema.names if c not in index]
+    names, notes, percent = [str(c) for c in schema.names if c not in index], [], []
+    if fmt == "csv":
+        names, notes, percent = header_columns(p, encoding, dialect, names)
     source = TableSource(path=p, feature_names=(), target_name="", name=p.name, format=fmt, n_rows=n_rows,
-                         chunk_rows=chunk_rows, encoding=encoding, dialect=dialect, missing=missing)
+                         chunk_rows=chunk_rows, encoding=encoding or "utf8", dialect=dialect, missing=missing,
+                         notes=tuple(notes), percent=tuple(percent))
     return source, schema, names
 
 
@@ -382,6 +408,7 @@ def category_columns(source: TableSource) -> list[str]:
         if source.format == "parquet":
             schema = open_parquet(source.path).schema_arrow
             return [c for c in source.feature_names if _is_text(schema.field(c).type)]
+        from slopefit.data.cells import parse_numbers
         from slopefit.data.columns import holds_categories
 
         batch = next(iter(open_csv(source.path, source.encoding, list(source.feature_names), 1024,
@@ -390,7 +417,11 @@ def category_columns(source: TableSource) -> list[str]:
         return []
     found = []
     for name in source.feature_names:
-        cells = [c.strip() for c in batch.column(batch.schema.get_field_index(name)).to_pylist() if c and c.strip()]
+        column = batch.column(batch.schema.get_field_index(name))
+        if name in source.percent or (source.dialect.thousands and parse_numbers(
+                column, thousands=source.dialect.thousands, decimal=source.dialect.decimal) is not None):
+            continue  # numbers written as text
+        cells = [c.strip() for c in column.to_pylist() if c and c.strip()]
         if holds_categories(cells):
             found.append(name)
     return found
@@ -421,8 +452,11 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
                 levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
                 if len(levels[c]) > 1000:
                     break
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"cannot read {source.name}: {first_line(exc)}") from None
+        cells = reader._text_cells(text) if "conversion error" in str(exc) else None
+        raise DataError(cells or f"cannot read {source.name}: {first_line(exc)}") from None
     if first is None:
         raise DataError(f"{source.name} has no data rows")
     for c in text:
@@ -438,34 +472,7 @@ def _plain_batches(source: TableSource, text: list[str]):
     if source.format == "parquet":
         yield from open_parquet(source.path).iter_batches(batch_size=source.chunk_rows, columns=list(source.columns))
         return
-    yield from open_csv(source.path, source.encoding, list(source.columns), source.chunk_rows, source.dialect,
-                         text=text)
-
-
-def hold_table(source: TableSource) -> TableSource:
-    """``source`` with its columns read whole into memory by pyarrow (multi-threaded, typed, one
-    copy of the values: float32 columns stay float32, CSV cells are parsed as float64), so that
-    every later pass slices them instead of reading the file again. Where the whole read fails
-    (a text cell, an unreadable file), ``source`` is returned as it was: its first pass then
-    names the problem as a chunked read does."""
-    if source.design is not None:  # text columns: read in chunks with the whole file's levels
-        return source
-    columns = [*source.feature_names, source.target_name]
-    try:
-        if source.format == "parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(source.path, columns=columns)
-        else:
-            import pyarrow as pa
-            import pyarrow.csv as pcsv
-
-            table = pcsv.read_csv(source.path, read_options=pcsv.ReadOptions(encoding=source.encoding),
-                                  parse_options=pcsv.ParseOptions(delimiter=source.dialect.sep),
-                                  convert_options=pcsv.ConvertOptions(
-                                      include_columns=columns, column_types={c: pa.float64() for c in columns},
-                                      strings_can_be_null=True, null_values=NULL_VALUES,
-                                      decimal_point=source.dialect.decimal))
-    except Exception:  # noqa: BLE001 - the chunked read reports it, naming column, cell and rows
-        return source
-    return replace(source, table=table, n_rows=table.num_rows)
+    numbers = converted(source, text)
+    yield from with_numbers(open_csv(source.path, source.encoding, list(source.columns), source.chunk_rows,
+                                     source.dialect, text=[*text, *numbers]), numbers, list(source.percent),
+                            source.dialect, source.name)

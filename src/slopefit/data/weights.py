@@ -14,7 +14,6 @@ with its rows), the exact weighted optimum on the rows and the weighted MSE of a
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,7 +27,8 @@ from slopefit.errors import ConfigError, DataError, row_numbers
 
 
 def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=None, formula: str | None = None,
-                  sep: str | None = None, decimal: str | None = None, missing: str = "error") -> Dataset:
+                  sep: str | None = None, decimal: str | None = None, missing: str = "error",
+                  encoding: str | None = None, thousands: str | None = None) -> Dataset:
     """A CSV/Parquet file as a Dataset whose ``weights`` come from the column ``weights``.
 
     The weight column is never a feature: without ``x`` (and without a formula) the features are
@@ -44,7 +44,7 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     weights : str
         The weight column; keyword-only (as are all below).
     x, y, formula : the features and the target, as for :func:`slopefit.data.files.load_file`
-    sep, decimal, missing : how the file is read (see :func:`slopefit.data.files.load_file`)
+    sep, decimal, missing, encoding, thousands : how the file is read (see :func:`slopefit.data.files.load_file`)
 
     Returns
     -------
@@ -69,18 +69,19 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     if y == weights or (x and weights in x):
         raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
-    names = column_names(path, sep=sep, decimal=decimal)
+    reading = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
+    names = column_names(path, **reading)
     if weights not in names:
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
     if formula is None:
         x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
-    ds = load_file(path, x=x, y=y, formula=formula, sep=sep, decimal=decimal, missing=missing)
+    ds = load_file(path, x=x, y=y, formula=formula, missing=missing, **reading)
     if ds.dropped_rows:
         raise ConfigError(f"missing=\"drop\" left out {ds.dropped_rows} rows of {path.name} with empty cells, and "
                           f"their weights ({weights!r}) cannot follow them here; fill those cells or drop the rows "
                           "from the file")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
-    frame = read_table(path, dialect=None if parquet else csv_dialect(path, sep=sep, decimal=decimal))
+    frame = read_table(path, dialect=None if parquet else csv_dialect(path, **reading))
     w = _numeric_weights(frame[weights], weights, path.name)
     from dataclasses import replace
 
@@ -100,9 +101,11 @@ def _numeric_weights(series, name: str, label: str) -> np.ndarray:
     return numeric.to_numpy(dtype=np.float64)
 
 
-def column_names(path: Path, *, sep: str | None = None, decimal: str | None = None) -> list[str]:
-    """The columns of a CSV file's header or of a Parquet file's schema (no row read)."""
-    from slopefit.data.files import csv_dialect, csv_encoding, pandas_index_columns
+def column_names(path: Path, *, sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
+                 thousands: str | None = None) -> list[str]:
+    """The columns of a CSV file's header (a first column without a header left out: R's row names) or of
+    a Parquet file's schema (no row read)."""
+    from slopefit.data.files import csv_dialect, header_names, pandas_index_columns
     from slopefit.data.tables import PARQUET_SUFFIXES
 
     if path.suffix.lower() in PARQUET_SUFFIXES:
@@ -111,11 +114,8 @@ def column_names(path: Path, *, sep: str | None = None, decimal: str | None = No
         schema = pq.ParquetFile(path).schema_arrow
         index = pandas_index_columns(schema)
         return [c for c in schema.names if c not in index]
-    dialect = csv_dialect(path, sep=sep, decimal=decimal)
-    encoding = csv_encoding(path)
-    with open(path, encoding="cp949" if encoding == "cp949" else "utf-8-sig", errors="replace", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=dialect.sep), [])
-    return [c.strip() for c in header]
+    dialect = csv_dialect(path, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
+    return [c for c in header_names(path, dialect) if c]
 
 
 # --- a file read in chunks, with its weight column ------------------------------------------
@@ -182,12 +182,13 @@ class WeightedTable(TableSource):
         return check_dataset(Dataset(
             X=X, y=y, feature_names=self.feature_names, target_name=self.target_name, name=self.name,
             description={"ko": f"파일 {self.name}", "en": f"file {self.name}"}, dropped_rows=self.dropped_rows,
-            dialect=self.dialect.describe() if self.format == "csv" else None, weights=w,
+            dialect=self.dialect.describe() if self.format == "csv" else None, weights=w, notes=self.notes,
             weights_name=self.weights_name))
 
 
 def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y=None, chunk_rows: int,
-                        sep: str | None = None, decimal: str | None = None, missing: str = "error"):
+                        sep: str | None = None, decimal: str | None = None, missing: str = "error",
+                        encoding: str | None = None, thousands: str | None = None):
     """A CSV or Parquet file read in chunks of ``(X, y, w)``, the weights from its column ``weights``.
 
     Parameters
@@ -198,7 +199,7 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
         The weight column (not a feature); keyword-only (as are all below).
     x, y : the features and the target; default every column but the target and the weights, and the
         last column that is not the weights
-    chunk_rows, sep, decimal, missing : as for :func:`slopefit.data.tables.open_table`
+    chunk_rows, sep, decimal, missing, encoding, thousands : as for :func:`slopefit.data.tables.open_table`
 
     Returns
     -------
@@ -224,11 +225,12 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
     if y == weights or (x and weights in x):
         raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
-    names = column_names(path, sep=sep, decimal=decimal)
+    reading = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
+    names = column_names(path, **reading)
     if weights not in names:
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
     x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, missing=missing, **reading)
     if table.design is not None:
         raise ConfigError(f"weights={weights!r} on a file read in chunks takes numeric columns only; "
                           f"{path.name} has text columns ({', '.join(table.design.text)}): read it whole "

@@ -240,7 +240,8 @@ class Share:
 def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int = 1,
                x: Sequence[str] | None = None, y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                sep: str | None = None, decimal: str | None = None, missing: str = "error",
-               formula: str | None = None, group=None) -> Share:
+               formula: str | None = None, group=None, encoding: str | None = None,
+               thousands: str | None = None) -> Share:
     """The share of the data that process ``rank`` of ``world_size`` reads.
 
     Parameters
@@ -249,7 +250,7 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         A file, a directory of files or a glob pattern (see :func:`data_files`).
     rank, world_size : int
         This process and how many there are; keyword-only.
-    x, y, chunk_rows, sep, decimal, missing, formula
+    x, y, chunk_rows, sep, decimal, missing, formula, encoding, thousands
         As :func:`slopefit.data.tables.open_table`; every file must have the columns used.
     group : slopefit.dist.group.Group or None, default None
         The run's processes: text columns (categories) and a formula get the levels of every
@@ -276,7 +277,7 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
 
         raise ConfigError("give the columns either in the formula or with x= and y=, not both")
     sources = [open_table(f, x=list(x) if x else None, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal,
-                          missing=missing, levels=False) for f in files]
+                          missing=missing, levels=False, encoding=encoding, thousands=thousands) for f in files]
     first = sources[0]
     text = category_columns(first)
     if (text or formula is not None) and group is None and world_size > 1:
@@ -308,6 +309,9 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
                          "numbered from 1 here)")
                 src = replace(src, groups=groups, n_rows=rows, name=label)
         elif own[0].byte_range is not None:
+            if src.encoding.replace("_", "-").startswith(("utf-16", "utf-32")):  # a line end is not one byte
+                raise DataError(f"{src.name} is {src.encoding.upper()} text, which processes cannot share by byte "
+                                "ranges; save it as CSV UTF-8 or Parquet, or give each process a file of its own")
             start, stop = own[0].byte_range[0], own[-1].byte_range[1]  # type: ignore[index]
             src = replace(src, byte_range=(start, stop), n_rows=None,
                           name=f"{src.name} (lines starting in bytes {start}-{stop - 1})")

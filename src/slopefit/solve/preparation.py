@@ -43,7 +43,8 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
               y: str | None = None, chunk_rows: int = DEFAULT_CHUNK_ROWS, stream: bool = False,
               rows: bool = False, sep: str | None = None, decimal: str | None = None,
               missing: str = "error", formula: str | None = None,
-              weights: str | None = None) -> Dataset | TableSource:
+              weights: str | None = None, encoding: str | None = None,
+              thousands: str | None = None) -> Dataset | TableSource:
     """The data a run names, read the cheapest way the run allows.
 
     * built-in and synthetic data, small files (at most about ``EXACT_ON_ROWS_MAX`` values: the
@@ -64,6 +65,8 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
     stream : bool, default False, read a file in chunks whatever its size
     rows : bool, default False, the run needs the rows in memory as a Dataset
     sep, decimal : str or None, default None, a CSV file's separator and decimal mark (else detected)
+    encoding, thousands : str or None, default None, a CSV file's encoding (else detected) and thousands
+        separator (:func:`slopefit.data.files.load_file`)
     missing : "error" (default) or "drop", rows of a file with empty cells in the columns used
     weights : str or None, default None, a column of the file holding sample weights (not a feature):
         with ``stream`` (or a file over ``STREAM_BYTES``) read in chunks of ``(X, y, w)``
@@ -73,25 +76,23 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
         or text feature columns (categories) is read whole
     """
     path = Path(source)
+    reading = {"sep": sep, "decimal": decimal, "missing": missing, "encoding": encoding, "thousands": thousands}
     if weights is not None:
         from slopefit.data.weights import load_weighted, open_weighted_table
 
         if not rows and formula is None and path.is_file() and (stream or path.stat().st_size > STREAM_BYTES):
-            return open_weighted_table(path, weights=weights, x=x, y=y, chunk_rows=chunk_rows, sep=sep,
-                                       decimal=decimal, missing=missing)
-        return load_weighted(source, weights=weights, x=x, y=y, formula=formula, sep=sep, decimal=decimal,
-                             missing=missing)
+            return open_weighted_table(path, weights=weights, x=x, y=y, chunk_rows=chunk_rows, **reading)
+        return load_weighted(source, weights=weights, x=x, y=y, formula=formula, **reading)
     if not path.is_file():
         return load_dataset(source, x=x, y=y, formula=formula, missing=missing)
     if stream or path.stat().st_size > STREAM_BYTES:
-        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing,
-                          formula=formula)
+        return open_table(path, x=x, y=y, chunk_rows=chunk_rows, formula=formula, **reading)
     values, resident = _file_size(path, x=x, y=y)
     if rows or values <= EXACT_ON_ROWS_MAX or formula is not None:
-        return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing, formula=formula)
-    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing, levels=False)
+        return load_dataset(source, x=x, y=y, formula=formula, **reading)
+    table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, levels=False, **reading)
     if category_columns(table):  # text feature columns (categories): read whole, no pass for their levels
-        return load_dataset(source, x=x, y=y, sep=sep, decimal=decimal, missing=missing)
+        return load_dataset(source, x=x, y=y, **reading)
     return hold_table(table) if resident <= RESIDENT_BYTES else table
 
 
