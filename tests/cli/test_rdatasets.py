@@ -14,7 +14,6 @@ must be one line naming the problem, never a traceback, even while it is expecte
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -57,9 +56,11 @@ class Case:
 
 
 def case(package: str, item: str, y: str | None = None, *, reason: str | None = None, id: str | None = None,
-         **options) -> object:
-    """One table as a pytest parameter; ``reason``: slopefit still refuses or misreads it (strict xfail)."""
+         slow: bool = False, **options) -> object:
+    """One table as a pytest parameter; ``reason``: slopefit still refuses or misreads it (strict xfail);
+    ``slow``: over ~3 s on a shared machine (the fast tier leaves it out)."""
     marks = [pytest.mark.xfail(strict=True, raises=(Refused, Misread), reason=reason)] if reason else []
+    marks += [pytest.mark.slow] if slow else []
     if id is None and options.get("rownames") is not None:
         id = f"rownames={options['rownames']!r}"
     return pytest.param(Case(package, item, y, **options), id=f"{package}/{item}" + (f"[{id}]" if id else ""),
@@ -98,7 +99,7 @@ CASES = [
     case("datasets", "ChickWeight", formula="weight ~ Time + C(Diet)", reason=INTEGER_LEVELS.format("Diet")),
     case("datasets", "Orange", "circumference"),
     case("datasets", "USArrests", "Murder"),
-    case("datasets", "volcano", "V1"),
+    case("datasets", "volcano", "V1", slow=True),  # 61 columns, kappa 1e4: some 17000 epochs
     case("MASS", "Boston", "medv"),
     case("MASS", "cats", "Hwt"),
     case("MASS", "birthwt", formula="bwt ~ age + lwt + C(race) + smoke + ptl + ht + ui + ftv",
@@ -116,14 +117,14 @@ CASES = [
     case("carData", "Duncan", "prestige"),
     case("carData", "Davis", formula="weight ~ repwt + sex", missing=True),
     case("carData", "SLID", "wages", missing=True),
-    case("AER", "CPS1985", "wage"),
+    case("AER", "CPS1985", "wage", slow=True),
     case("ISLR", "Carseats", "Sales"),
     case("ISLR", "Credit", x=("Income", "Limit", "Rating", "Cards", "Age", "Education", "Gender", "Student",
                               "Married", "Ethnicity"), y="Balance"),
     case("ISLR", "Hitters", "Salary", missing=True),
     case("ISLR", "Wage", x=("year", "age", "maritl", "race", "education", "jobclass", "health", "health_ins"),
          y="wage"),
-    case("ggplot2", "diamonds", "price"),
+    case("ggplot2", "diamonds", "price", slow=True),  # 53940 rows
     case("ggplot2", "mpg", x=("displ", "year", "cyl", "drv", "class"), y="hwy", id="columns"),
     case("HistData", "Galton", "child"),
     case("palmerpenguins", "penguins", "body_mass_g", missing=True),
