@@ -383,7 +383,7 @@ def _read_arrow(p: Path, dialect: Dialect | None):
             dialect = dialect or Dialect()
             table = pcsv.read_csv(p, read_options=pcsv.ReadOptions(encoding=dialect.encoding),
                                   parse_options=pcsv.ParseOptions(delimiter=dialect.sep),
-                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES,
+                                  convert_options=pcsv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True,
                                                                       decimal_point=dialect.decimal))
             table = table.rename_columns([str(c).lstrip() for c in table.column_names])  # skipinitialspace
     except Exception:  # noqa: BLE001 - any failure is reported by the pandas reader, with today's messages
