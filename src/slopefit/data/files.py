@@ -22,6 +22,7 @@ from slopefit.data.columns import (
     check_missing,
     choose_columns,
     finite_column,
+    maybe_row_names,
     numeric_column,
     unnamed_columns,
 )
@@ -401,7 +402,8 @@ def tidy_columns(table, dialect: Dialect, label: str, *, percent: list[str] | No
     import pyarrow.types as pat
 
     names = [str(c) for c in table.column_names]
-    drop, notes = unnamed_columns(names, lambda i: table.column(i).to_pylist(), label) if "" in names else ([], [])
+    drop, notes = ([], []) if not maybe_row_names(names) else \
+        unnamed_columns(names, lambda i: table.column(i).to_pylist(), label)
     for i in sorted(drop, reverse=True):
         table = table.remove_column(i)
     text = {c: table.column(c).cast(pa.string()) for c in table.column_names

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from slopefit.data.cells import number_pattern, percent_cells, percent_note, text_numbers
-from slopefit.data.columns import check_header, unnamed_columns
+from slopefit.data.columns import check_header, maybe_row_names, unnamed_columns
 from slopefit.data.files import NULL_VALUES, Dialect
 from slopefit.errors import DataError, row_numbers
 
@@ -117,7 +117,8 @@ def header_columns(path: Path, encoding: str, dialect: Dialect,
         block = next(iter(open_csv(path, encoding, names, 1024, dialect, as_text=True)))
     except Exception:  # noqa: BLE001 - an unreadable file is named by its first pass
         return names, [], []
-    drop, notes = unnamed_columns(names, lambda i: block.column(i).to_pylist(), path.name) if "" in names else ([], [])
+    drop, notes = ([], []) if not maybe_row_names(names) else \
+        unnamed_columns(names, lambda i: block.column(i).to_pylist(), path.name)
     kept = [c for i, c in enumerate(names) if i not in drop]
     percent = []
     for name in kept:
