@@ -74,7 +74,9 @@ def test_text_column_by_default_equals_statsmodels_c_firm(grunfeld, tmp_path):
     "np.log(invest) ~ value + C(year)",
 ])
 def test_formulas_equal_statsmodels(grunfeld, formula):
-    reference = smf.ols(formula, grunfeld).fit()
+    # years are whole numbers (stored as floats): categories C(year)[T.1936], as R and statsmodels name an
+    # integer column's levels
+    reference = smf.ols(formula, grunfeld.astype({"year": int})).fit()
     result = sf.fit(grunfeld, formula=formula)
     assert result.config.fit_intercept == ("Intercept" in reference.params.index)
     assert_equal_to_statsmodels(result, reference)
@@ -186,7 +188,7 @@ def test_categories_and_formulas_on_a_file_read_in_chunks(grunfeld, tmp_path, su
     source = open_data(path, stream=True, chunk_rows=37, **({"formula": formula} if formula else {"y": "invest"}))
     assert isinstance(source, sf.TableSource) and source.design.levels[("C(firm)" if formula else "firm")][0] == \
         "American Steel"
-    reference = smf.ols(formula or "invest ~ value + capital + C(firm) + year", grunfeld).fit()
+    reference = smf.ols(formula or "invest ~ value + capital + C(firm) + year", grunfeld.astype({"year": int})).fit()
     result = sf.fit(source)
     exact = {statsmodels_name(n): c for n, c in zip(result.feature_names, result.exact.coef, strict=True)}
     # a file read in chunks is solved from its statistics refined by residual passes: about 16 - log10(cond)

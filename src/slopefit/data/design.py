@@ -32,8 +32,10 @@ from slopefit.data.formulas import (
     factor_variable,
     formula_columns,
     formula_target,
+    integral,
     materialize,
     parse_formula,
+    whole_number_categories,
 )
 from slopefit.errors import ConfigError, DataError, EmptyCells, row_numbers
 
@@ -386,7 +388,7 @@ def formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[st
     from formulaic import model_matrix
     from formulaic.errors import FormulaicError
 
-    frame = pd.DataFrame(columns)
+    frame = whole_number_categories(pd.DataFrame(columns), formula)  # C(cyl)[T.6], not [T.6.0]
     try:
         with np.errstate(all="ignore"):  # np.log(x) at x <= 0: the NaN cells are named below, not warned
             matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
@@ -424,7 +426,7 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
     import pandas as pd
     from formulaic import model_matrix
 
-    frame = pd.DataFrame({c: first[c] for c in first})
+    frame = whole_number_categories(pd.DataFrame({c: first[c] for c in first}), formula)
     with np.errstate(all="ignore"):  # NaN or infinite cells are named by the reader's checks, not warned
         matrices = model_matrix(parse_formula(formula), frame, na_action="ignore")
     spec = matrices.rhs.model_spec
@@ -442,7 +444,9 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
             if variable is None or variable not in whole:
                 raise DataError(f"cannot tell which column the category term {factor!r} reads, and {label} is read "
                                 "in chunks; read it whole (stream=False)")
-            categories[str(factor)] = whole[variable]
+            values = whole[variable]
+            whole_numbers = integral(values) if len(values) and not isinstance(values[0], str) else False
+            categories[str(factor)] = [int(v) for v in values] if whole_numbers else values
             check_level_count(str(factor), whole[variable], len(frame), label)
     design = Design(target=str(matrices.lhs.columns[0]), columns=(), inputs=tuple(inputs), text=tuple(text),
                     levels=categories, formula=formula, intercept="Intercept" in matrices.rhs.columns,

@@ -112,6 +112,22 @@ def formula_target(formula: str, columns: Mapping[str, Any]) -> np.ndarray:
     return lhs.iloc[:, 0].to_numpy(dtype=np.float64)
 
 
+def integral(values: Any) -> bool:
+    """Whether float values are whole numbers (a category such as 4, 6, 8 cylinders read as floats)."""
+    array = np.asarray(values)
+    return array.dtype.kind == "f" and bool(np.isfinite(array).all()) and bool((array == np.round(array)).all())
+
+
+def whole_number_categories(frame, formula: str, factors: Sequence[str] | None = None):
+    """``frame`` with the float columns a formula's ``C(...)`` reads (or the columns of ``factors``) as
+    integers when every value is whole: categories named ``C(cyl)[T.6]``, as statsmodels and R name
+    them, not ``[T.6.0]``."""
+    names = [c for c in frame.columns
+             if (re.search(rf"C\(\s*(`|Q\(\s*['\"])?{re.escape(str(c))}(?![\w.])", formula) if factors is None
+                 else c in factors) and integral(frame[c].to_numpy())]
+    return frame.astype({c: np.int64 for c in names}) if names else frame
+
+
 def materialize(formula: str | None, kinds: Mapping[str, str], levels: Mapping[str, list],
                 transforms: Mapping[str, Any], columns: Mapping[str, np.ndarray]):
     """The formula's columns (a DataFrame) for new rows with the fit's levels and transform state
@@ -130,7 +146,11 @@ def materialize(formula: str | None, kinds: Mapping[str, str], levels: Mapping[s
     with warnings.catch_warnings(), np.errstate(all="ignore"):  # NaN results are named by the caller's checks
         warnings.simplefilter("error", DataMismatchWarning)  # a level the fit has not seen: not a silent NaN
         try:
-            matrix = spec.get_model_matrix(pd.DataFrame(columns), na_action="ignore")
+            frame = pd.DataFrame(columns)
+            counted = [factor_variable(k, list(frame.columns)) for k, v in levels.items()
+                       if v and all(isinstance(x, int) and not isinstance(x, bool) for x in v)]
+            frame = whole_number_categories(frame, formula or "", [c for c in counted if c is not None])
+            matrix = spec.get_model_matrix(frame, na_action="ignore")
         except (DataMismatchWarning, FormulaicError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise DataError(f"cannot apply the formula {formula!r} to the new rows: {first}") from None
