@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import statistics
 import sys
 import threading
 import time
@@ -487,65 +486,6 @@ def test_downloads_of_a_finished_run(server):
     with urllib.request.urlopen(server + f"api/runs/{job}/report.html?lang=ko", timeout=120) as response:
         page = response.read().decode()
     assert "<html lang=\"ko\">" in page and "final loss     0.001298171845" in page
-
-
-@pytest.mark.slow
-def test_thirty_learners_at_once(server):
-    """30 clients each train 1000 epochs at the same time; every run ends at numpy's least squares,
-    and the page keeps answering meanwhile (latencies printed, not asserted)."""
-    x = np.array([166.0, 176.0, 171.0, 173.0, 169.0])
-    y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
-    coef, intercept = np.polyfit(x, y, 1)
-    body = {"dataset": "height-weight", "scale": "center", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
-            "epochs": 1000}
-    results: list[tuple[float, dict]] = []
-    errors: list[BaseException] = []
-    page_times: list[float] = []
-    done = threading.Event()
-
-    def learner() -> None:
-        start = time.perf_counter()
-        try:
-            events = train_events(server, body, timeout=180)
-            results.append((time.perf_counter() - start, events[-1]))
-        except BaseException as exc:  # noqa: B036 - collected and reported below
-            errors.append(exc)
-
-    bowl_times: list[float] = []
-
-    def visitor() -> None:  # a page opened meanwhile: the HTML, then its bowl (data, advice, contours)
-        while not done.is_set() and len(page_times) < 200:
-            start = time.perf_counter()
-            with urllib.request.urlopen(server + "?lang=ko", timeout=30) as response:
-                response.read()
-            page_times.append(time.perf_counter() - start)
-            with urllib.request.urlopen(server + "api/bowl?dataset=height-weight&scale=center", timeout=30) as answer:
-                assert json.loads(answer.read())["exact"]["coef"][0] == pytest.approx(coef, rel=1e-9)
-            bowl_times.append(time.perf_counter() - start - page_times[-1])
-            time.sleep(0.05)
-
-    threads = [threading.Thread(target=learner) for _ in range(30)]
-    watcher = threading.Thread(target=visitor)
-    wall = time.perf_counter()
-    watcher.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
-    wall = time.perf_counter() - wall
-    done.set()
-    watcher.join(timeout=30)
-    assert not errors, errors[:3]
-    assert len(results) == 30
-    for _, end in results:
-        assert end["type"] == "done", end
-        assert end["coef"][0] == pytest.approx(coef, rel=1e-9)
-        assert end["intercept"] == pytest.approx(intercept, rel=1e-9)
-    seconds = sorted(s for s, _ in results)
-    print(f"\n30 learners x 1000 epochs: all done in {wall:.2f} s; per run median {statistics.median(seconds):.2f} s, "
-          f"max {seconds[-1]:.2f} s; page loads meanwhile: {len(page_times)}, median "
-          f"{1000 * statistics.median(page_times):.0f} ms, max {1000 * max(page_times):.0f} ms; its bowl median "
-          f"{1000 * statistics.median(bowl_times):.0f} ms, max {1000 * max(bowl_times):.0f} ms")
 
 
 # ---------------------------------------------------------------- the page in Chromium
