@@ -216,3 +216,43 @@ def test_points_are_dragged_added_deleted_shared_and_reset(page, server):
     fresh.wait_for_function("state.points === null")
     wait_for_line(fresh, original)
     assert "points=" not in fresh.url and fresh.is_disabled("#points-reset")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 768)])
+def test_points_are_edited_by_finger_on_a_phone_and_fit_both_widths(browser, server, width, height, tmp_path):
+    """A finger drags a point (the page does not scroll under it) and a tap adds one; the page has no
+    sideways scroll; screenshots (Korean) go to $SLOPEFIT_SHOTS, else a temporary folder."""
+    import os
+    from pathlib import Path
+
+    shots = Path(os.environ.get("SLOPEFIT_SHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ko-KR", has_touch=True,
+                                  device_scale_factor=2 if width < 500 else 1)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, server + "?dataset=height-weight&scale=none")
+        page.wait_for_function("state.bowl && state.bowl.data.name === 'height-weight'")
+        page.locator("#line-canvas").scroll_into_view_if_needed()
+        scrolled = page.evaluate("window.scrollY")
+        x, y = canvas_xy(page, 171.0, 62.1)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for k in range(1, 9):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - 8 * k}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_function("state.points && state.points[2][1] > 63")
+        assert page.evaluate("window.scrollY") == scrolled  # the finger moved the point, not the page
+        box = page.locator("#line-canvas").bounding_box()
+        page.touchscreen.tap(box["x"] + 0.8 * box["width"], box["y"] + 0.75 * box["height"])
+        page.wait_for_function("state.points.length === 6")
+        points = page.evaluate("state.points")
+        wait_for_line(page, points)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert "점 되돌리기" in page.inner_text("#points-bar") and not page.is_disabled("#points-reset")
+        page.screenshot(path=str(shots / f"points-{width}-ko.png"))
+        page.screenshot(path=str(shots / f"points-{width}-ko-full.png"), full_page=True)
+    finally:
+        context.close()
