@@ -113,7 +113,8 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     Returns
     -------
     dict
-        ``data`` (name, feature and target names, rows, points), ``exact`` (coef, intercept,
+        ``data`` (name, feature and target names, rows, points, ``editable``: one feature and every
+        row drawn, so the page may edit them), ``exact`` (coef, intercept,
         loss), ``advice`` (eigenvalues, condition numbers, bounds, fastest settings), ``bound``
         (the run's own stable lr, its formula) and ``warning``, ``landscape`` (or None).
     """

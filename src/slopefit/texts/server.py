@@ -88,6 +88,6 @@ SERVER_TEXT: dict[str, dict[str, str]] = {
     "data.constant": {"ko": "입력 {column}의 값이 모든 행에서 {value}(으)로 같습니다: 정보가 없어 직선이 하나로 정해지지 않습니다. 입력 x 상자에서 다른 열을 고르거나 점 하나를 옆으로 옮기세요", "en": "feature {column} is {value} in every row: it carries no information and leaves the line undetermined; choose another column in the input x box, or move a point sideways"},
     "data.rows": {"ko": "{rows}행{more}{note}", "en": "rows {rows}{more}{note}"},
     "data.row": {"ko": "{rows}행{note}", "en": "row {rows}{note}"},
-    "data.note": {"ko": " (머리글 줄은 세지 않은 번호)", "en": " (data rows, header not counted)"},
+    "data.note": {"ko": " (머리글 제외)", "en": " (data rows, header not counted)"},
     "data.more": {"ko": " 외 {more}행", "en": " and {more} more"},
 }
