@@ -273,7 +273,7 @@ def test_the_korean_page_is_told_everything_in_korean(app):
     for message in messages:
         assert HANGUL.search(message) and "--" not in message, message
     assert "학습률 슬라이더" in diverged["message"] and "배치 크기를 50 이상" in messages[-1]
-    assert "입력 x·목표 y 상자" in messages[4] and "'abc' in row 2" in messages[4]
+    assert "입력 x·목표 y 상자" in messages[4] and "2행 (머리글 제외)에 'abc'" in messages[4]
 
 
 def test_a_long_run_streams_a_thinned_history_ending_at_least_squares():

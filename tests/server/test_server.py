@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
-import shutil
-import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -28,12 +24,10 @@ import pytest
 from slopefit.server.app import choose_lang
 from slopefit.server.checks import parse_run
 from slopefit.server.uploads import safe_name
+from tests.server.live import ROOT, open_page, post, run_and_wait, train_events
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
 HOURS = np.array([1.0, 2.0, 3.0])
 ABILITY = np.array([200.0, 400.0, 600.0])
-START_SECONDS = 60
 # what the seed notebook printed under its training loop (cell 54, B frozen at 0.998), epochs 0, 10, ..., 200
 SEED_LOOP = ("185869.2656", "26191.6309", "3690.8821", "520.2183", "73.4279", "10.4696", "1.5975", "0.3473",
              "0.1712", "0.1464", "0.1429", "0.1424", "0.1423", "0.1423", "0.1423",
@@ -107,49 +101,6 @@ def raw_bound(x: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------- the server
-
-@pytest.fixture(scope="module")
-def server():
-    """``slopefit serve --port 0`` in a subprocess: its base URL; stopped at the end of the module."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "slopefit", "serve", "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    url, seen, deadline = None, [], time.monotonic() + START_SECONDS
-    while url is None and time.monotonic() < deadline and proc.poll() is None:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        seen.append(line)
-        found = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-        url = found.group(1) if found else None
-    try:
-        assert url is not None, f"the server did not start in {START_SECONDS} s: {''.join(seen)}"
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def post(url: str, body, *, timeout: float = 60, raw: bool = False, kind: str | None = None):
-    """POST ``body``: JSON as application/json, or ``raw`` bytes as application/octet-stream (an upload)."""
-    data = body if raw else json.dumps(body).encode()
-    kind = kind or ("application/octet-stream" if raw else "application/json")
-    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": kind})
-    return urllib.request.urlopen(request, timeout=timeout)
-
-
-def train_events(base: str, body: dict, *, timeout: float = 120) -> list[dict]:
-    with post(base + "api/train", body, timeout=timeout) as response:
-        return [json.loads(line) for line in response.read().decode().splitlines()]
-
 
 EXERCISE_1 = {"dataset": "hours-ability", "scale": "none", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
               "epochs": 200}
@@ -537,108 +488,7 @@ def test_downloads_of_a_finished_run(server):
     assert "<html lang=\"ko\">" in page and "final loss     0.001298171845" in page
 
 
-@pytest.mark.slow
-def test_thirty_learners_at_once(server):
-    """30 clients each train 1000 epochs at the same time; every run ends at numpy's least squares,
-    and the page keeps answering meanwhile (latencies printed, not asserted)."""
-    x = np.array([166.0, 176.0, 171.0, 173.0, 169.0])
-    y = np.array([58.7, 75.7, 62.1, 70.4, 60.1])
-    coef, intercept = np.polyfit(x, y, 1)
-    body = {"dataset": "height-weight", "scale": "center", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
-            "epochs": 1000}
-    results: list[tuple[float, dict]] = []
-    errors: list[BaseException] = []
-    page_times: list[float] = []
-    done = threading.Event()
-
-    def learner() -> None:
-        start = time.perf_counter()
-        try:
-            events = train_events(server, body, timeout=180)
-            results.append((time.perf_counter() - start, events[-1]))
-        except BaseException as exc:  # noqa: B036 - collected and reported below
-            errors.append(exc)
-
-    bowl_times: list[float] = []
-
-    def visitor() -> None:  # a page opened meanwhile: the HTML, then its bowl (data, advice, contours)
-        while not done.is_set() and len(page_times) < 200:
-            start = time.perf_counter()
-            with urllib.request.urlopen(server + "?lang=ko", timeout=30) as response:
-                response.read()
-            page_times.append(time.perf_counter() - start)
-            with urllib.request.urlopen(server + "api/bowl?dataset=height-weight&scale=center", timeout=30) as answer:
-                assert json.loads(answer.read())["exact"]["coef"][0] == pytest.approx(coef, rel=1e-9)
-            bowl_times.append(time.perf_counter() - start - page_times[-1])
-            time.sleep(0.05)
-
-    threads = [threading.Thread(target=learner) for _ in range(30)]
-    watcher = threading.Thread(target=visitor)
-    wall = time.perf_counter()
-    watcher.start()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=240)
-    wall = time.perf_counter() - wall
-    done.set()
-    watcher.join(timeout=30)
-    assert not errors, errors[:3]
-    assert len(results) == 30
-    for _, end in results:
-        assert end["type"] == "done", end
-        assert end["coef"][0] == pytest.approx(coef, rel=1e-9)
-        assert end["intercept"] == pytest.approx(intercept, rel=1e-9)
-    seconds = sorted(s for s, _ in results)
-    print(f"\n30 learners x 1000 epochs: all done in {wall:.2f} s; per run median {statistics.median(seconds):.2f} s, "
-          f"max {seconds[-1]:.2f} s; page loads meanwhile: {len(page_times)}, median "
-          f"{1000 * statistics.median(page_times):.0f} ms, max {1000 * max(page_times):.0f} ms; its bowl median "
-          f"{1000 * statistics.median(bowl_times):.0f} ms, max {1000 * max(bowl_times):.0f} ms")
-
-
 # ---------------------------------------------------------------- the page in Chromium
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (make test installs Debian's chromium with apt-get when it can)")
-    playwright = pytest.importorskip("playwright.sync_api",
-                                     reason="playwright is not installed (pip install -e .[test])")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, timeout=60_000)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1250}, locale="ko-KR")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    failures: list[str] = []
-    page.on("pageerror", lambda exc: failures.append(str(exc)))
-    page.on("console", lambda msg: failures.append(msg.text) if msg.type == "error" else None)
-    yield page
-    context.close()
-    assert failures == []
-
-
-def open_page(page, url: str) -> float:
-    start = time.perf_counter()
-    page.goto(url)
-    page.wait_for_function("document.body.dataset.state === 'ready'")
-    return time.perf_counter() - start
-
-
-def run_and_wait(page) -> float:
-    page.evaluate("document.body.dataset.state = 'ready'")
-    start = time.perf_counter()
-    page.click("#run")
-    page.wait_for_function("['done', 'error'].includes(document.body.dataset.state)")
-    return time.perf_counter() - start
-
 
 @pytest.mark.slow
 def test_korean_page_renders_every_glyph_in_nanumgothic(page, server):
@@ -724,10 +574,10 @@ def test_an_uploaded_csv_with_a_text_cell_shows_one_line(page, server, tmp_path,
     page.set_input_files("#upload", str(bad))
     page.wait_for_function("!document.getElementById('upload-error').hidden")
     shown = page.inner_text("#upload-error")
-    # the command line's line in the Korean page's words: its flags named as the page's boxes, beside the button
+    # the command line's line in the Korean page's words (the cell, its row), naming the page's boxes, beside the button
     assert expected.startswith("slopefit: column 'ability' in bad.csv is not numeric: 'abc' in row 2")
-    assert shown.startswith("slopefit: 데이터를 쓸 수 없습니다: " + expected[len("slopefit: "):].replace(
-        "--x/--y", "입력 x·목표 y 상자"))
+    assert shown.startswith("slopefit: 데이터를 쓸 수 없습니다: bad.csv의 'ability' 열이 숫자가 아닙니다: 2행 ")
+    assert "'abc'" in shown and "입력 x·목표 y 상자" in shown and " row " not in shown
     assert "--" not in shown and shown.endswith("이전 데이터를 그대로 둡니다.")
     # the previous data stay, with their name
     assert page.input_value("#dataset") == "hours-ability" and page.inner_text("#upload-name") == ""

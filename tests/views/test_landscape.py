@@ -133,3 +133,26 @@ def test_the_landscape_shows_the_bowl(tmp_path, drawn, scale):
         assert len({getattr(line, prop)() for line in drawn_paths}) == len(paths), prop
     legend = [text.get_text() for text in fig.legends[0].get_texts()]
     assert {p.label for p in paths} | {"시작점", "끝점", "정확한 최소제곱 해"} <= set(legend)
+
+
+def test_a_minimum_off_the_start_by_rounding_alone_keeps_a_readable_window():
+    """Centered data put B* at 0 up to rounding (here ~1e-14 away from a start at B = 0): the window
+    still spans the bowl along B as numpy's curvature says, not the rounding's 1e-14."""
+    from slopefit.data.datasets import Dataset
+    from slopefit.train.plan import plan_fit
+    from slopefit.views.plotting.landscape import ParamPath, landscape_grid
+
+    xy = np.array([[166, 58.7], [176, 77.74], [171, 62.1], [173, 70.4], [169, 60.1], [166.86, 75.3]])
+    data = Dataset(X=xy[:, :1], y=xy[:, 1], feature_names=("height",), target_name="weight")
+    plan = plan_fit(data, TrainConfig(scaling="center"))
+    surface = plan.stats.loss_surface(plan.scaler)
+    minimum = (float(surface.theta_star[0]), float(surface.theta_star[1]))
+    Wg, Bg, gap, rise = landscape_grid(surface, [ParamPath("", [0], [0.0], [0.0], [], [])], minimum, points=16)
+    # the MSE rises by d^T Q d, Q = (1/N) A^T A with A = [x_c, 1]: the ellipse gap = rise reaches
+    # sqrt(rise (Q^-1)_ii) along each axis (Q by numpy here)
+    xc = xy[:, 0] - xy[:, 0].mean()
+    A = np.column_stack([xc, np.ones_like(xc)])
+    q_inv = np.linalg.inv(A.T @ A / len(xc))
+    half_b = (Bg.max() - Bg.min()) / 2
+    assert half_b == pytest.approx(np.sqrt(rise * q_inv[1, 1]), rel=1e-6)  # a finite difference's accuracy
+    assert half_b > 1.0

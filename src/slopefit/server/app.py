@@ -9,6 +9,9 @@ Every request that is refused gets a 4xx and ``{"error": one line}``; JSON bodie
 ``GET /``                     the page, in ``?lang=ko|en`` or the browser's language
 ``GET /static/...``           its script, style sheet and font (shipped in the package)
 ``GET /api/bowl``             data, exact line, advisor's numbers and loss bowl for a data set and scaling
+
+Every request that names data (bowl, train, sweep) may carry the learner's edited points, which
+replace the data set's rows: ``points=x,y;x,y`` in a query, ``"points": [[x, y], ...]`` in JSON.
 ``POST /api/train``           a run, streamed as JSON lines (``job``, ``start``, ``epoch``..., ``done``/``error``)
 ``POST /api/cancel/{id}``     stop a run
 ``POST /api/upload?name=F``   a CSV/Parquet table (raw body, ``application/octet-stream``, at most 2 MiB)
@@ -107,14 +110,17 @@ class Playground:
         else:
             checks.builtin_data(name)
 
-    def data(self, params: dict[str, Any]):
-        """The data a request names: a built-in name, or ``upload`` with its token and columns."""
+    def data(self, params: dict[str, Any], points: list[tuple[float, float]] | None = None):
+        """The data a request names: a built-in name, or ``upload`` with its token and columns;
+        with ``points`` (checked by :func:`.checks.points`), its rows replaced by them."""
         name = checks.text(params, "dataset", "hours-ability")
         if name == "upload":
             data = self.uploads.dataset(checks.text(params, "upload"), x=checks.columns(params.get("x")),
                                         y=checks.text(params, "y") or None)
         else:
             data = checks.builtin_data(name)
+        if points is not None:
+            return checks.edited(data, points)
         return checks.check_rows(data)
 
     async def page(self, request: Request) -> Response:
@@ -124,7 +130,8 @@ class Playground:
         lang = lang_of(request)
         boot = {"lang": lang, "texts": page_texts(lang), "datasets": list(builtin_names()),
                 "limits": {"epochs": checks.MAX_EPOCHS, "upload_bytes": MAX_UPLOAD_BYTES, "lr": checks.MAX_LR,
-                           "sweep_cells": checks.MAX_SWEEP_CELLS, "sweep_epochs": checks.MAX_SWEEP_EPOCHS}}
+                           "sweep_cells": checks.MAX_SWEEP_CELLS, "sweep_epochs": checks.MAX_SWEEP_EPOCHS,
+                           "points": checks.MAX_POINTS}}
         html = (STATIC / "index.html").read_text(encoding="utf-8")
         html = html.replace("__LANG__", lang).replace("__TITLE__", page_texts(lang)["title"])
         html = html.replace("__BOOT__", json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"))
@@ -147,9 +154,10 @@ class Playground:
             run = checks.parse_run({**settings, "epochs": "1", "lr": params.get("lr") or "1"}, query=True)
             lr = checks.number(params, "lr", query=True)
             start = _start(params)
+            points = checks.points(params.get("points"), query=True)
 
             def work() -> dict:
-                return playground.bowl(self.data(params), run.scaling, optimizer=run.optimizer, lr=lr,
+                return playground.bowl(self.data(params, points), run.scaling, optimizer=run.optimizer, lr=lr,
                                        momentum=run.momentum, start=start, lang=lang)
 
             return JSONResponse(await self.jobs.page(work))
@@ -161,8 +169,9 @@ class Playground:
         try:
             body = await _json(request)
             run = checks.parse_run(body)
-            if run.dataset is not None:  # one of the lesson's runs: the lesson's data set
-                body = {"dataset": run.dataset}
+            points = checks.points(body.get("points"))
+            if run.dataset is not None:  # one of the lesson's runs: the lesson's data set, as it is
+                body, points = {"dataset": run.dataset}, None
             self.check_source(body)
             job = self.jobs.open()
         except REFUSED as exc:
@@ -171,7 +180,7 @@ class Playground:
         data: list = []
 
         def prepare() -> tuple:
-            data.append(self.data(body))
+            data.append(self.data(body, points))
             checks.check_steps(data[0], run)
             return data[0], run
 
@@ -213,10 +222,11 @@ class Playground:
         try:
             body = await _json(request)
             sweep = checks.parse_sweep(body)
+            points = checks.points(body.get("points"))
             self.check_source(body)
             job = self.jobs.open()
             return JSONResponse(await self.jobs.call(
-                job, lambda job: playground.sweep_grid(self.data(body), sweep, job.cancelled)))
+                job, lambda job: playground.sweep_grid(self.data(body, points), sweep, job.cancelled)))
         except REFUSED as exc:
             return _error(exc, lang)
 

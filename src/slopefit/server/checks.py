@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
+import numpy as np
+
 from slopefit.data.datasets import Dataset, builtin_names
 from slopefit.server.messages import Refused
 from slopefit.train.config import TrainConfig
@@ -261,3 +263,66 @@ def check_steps(data: Dataset, run: RunRequest) -> None:
         need = math.ceil(rows / max(1, MAX_STEPS // run.epochs)) if run.epochs <= MAX_STEPS else rows
         raise Refused("err.steps", steps=steps, rows=rows, batch=batch, epochs=run.epochs, high=MAX_STEPS,
                       need=min(need, rows))
+
+
+MAX_POINTS = 200  # points of a data set the page lets a learner edit (and of the edited points sent back)
+MAX_POINT_VALUE = 1e9  # |x| and |y| of an edited point: past this a point left the plot, not the data
+
+
+def points(value: Any, *, query: bool = False) -> list[tuple[float, float]] | None:
+    """The points a learner edited on the line plot, or None when the request names none.
+
+    Parameters
+    ----------
+    value : list of [x, y] JSON number pairs, or (``query``) text ``"x,y;x,y;..."``
+        Each x and y finite, at most :data:`MAX_POINT_VALUE` in size (a boolean or text in JSON
+        refused); from 1 to :data:`MAX_POINTS` points (a line's other needs, two rows and an x
+        that varies, are the library's checks, worded in the page's language).
+
+    Raises
+    ------
+    Refused
+        The wrong shape or type (``err.points``), too many points (``err.points_count``) or a value
+        out of bounds (``err.point_value``).
+    """
+    if value is None or value == "":
+        return None
+    if query and isinstance(value, str):
+        pairs: Any = [part.split(",") for part in value.split(";")]
+    elif not query and isinstance(value, list):
+        pairs = value
+    else:
+        raise Refused("err.points", got=shown(value))
+    if not 1 <= len(pairs) <= MAX_POINTS:
+        raise Refused("err.points_count", count=len(pairs), high=MAX_POINTS)
+    result = []
+    for k, pair in enumerate(pairs, start=1):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise Refused("err.points", got=shown(pair))
+        xy = []
+        for item in pair:
+            typed = isinstance(item, int | float) or (query and isinstance(item, str))
+            if isinstance(item, bool) or not typed:
+                raise Refused("err.points", got=shown(pair))
+            try:
+                value_ = float(item)
+            except (ValueError, OverflowError):
+                raise Refused("err.points", got=shown(pair)) from None
+            if not (math.isfinite(value_) and abs(value_) <= MAX_POINT_VALUE):
+                raise Refused("err.point_value", index=k, got=shown(pair), high=MAX_POINT_VALUE)
+            xy.append(value_)
+        result.append((xy[0], xy[1]))
+    return result
+
+
+def edited(data: Dataset, pairs: list[tuple[float, float]]) -> Dataset:
+    """``data`` with its rows replaced by the learner's points: the same column names, its name
+    with ``-edited`` (``hours-ability-edited``, ``t-edited.csv``); Refused unless ``data`` has one
+    feature column."""
+    if data.n_features != 1:
+        raise Refused("err.points_features", features=data.n_features)
+    root, dot, ext = data.name.rpartition(".")
+    name = f"{root}-edited.{ext}" if dot and root else f"{data.name}-edited"
+    xy = np.array(pairs, dtype=np.float64)  # (n_points, 2)
+    return Dataset(X=xy[:, :1], y=xy[:, 1], feature_names=data.feature_names, target_name=data.target_name,
+                   name=name, description=data.description)

@@ -96,6 +96,68 @@ def controls(message: str, lang: str) -> str:
     return FLAG.sub(flag, PATH.sub(lambda m: m.group(1), message))
 
 
+# the library's commonest data errors, matched on its English line, worded from SERVER_TEXT ``data.*``
+DATA_LINES = tuple((key, re.compile("".join(parts))) for key, parts in (
+    ("data.missing", (r"(?P<label>.+?) has empty or NaN cells: (?P<cells>.+); ",
+                      r"fill them or use missing=\"drop\"")),
+    ("data.not_numeric", (r"(?:cannot read (?P<label>[^:]+): )?column (?P<column>'.*?')(?: in (?P<table>.+?))? ",
+                          r"is not numeric: (?P<example>.+) in (?P<rows>rows? .+?); ",
+                          r"fix those cells or choose numeric columns with x=/y=")),
+    ("data.not_numeric_type", (r"column (?P<column>'.*?') in (?P<label>.+?) is not numeric ",
+                               r"\(its type is (?P<kind>[^)]+)\); choose numeric columns with x=/y=")),
+    ("data.too_few", (r"(?P<label>.+?) has (?P<count>\d+|no) (?:data )?rows?",
+                      r"(?:; a line needs at least 2 rows of data|; (?:add|give) rows of .+)?")),
+    ("data.constant", (r"feature (?P<column>'.*?') (?:",
+                       r"is constant \(every row is (?P<value>.+)\): it carries no information and makes the fit ",
+                       r"ill-posed|has the same text (?P<text>.+) in every row: as a category it carries no ",
+                       r"information); leave it out (?:with --x|of x=)")),
+))
+ROWS = re.compile(r"\brows? (?P<rows>\d+(?:, \d+)*)(?: and (?P<more>\d+) more)?"
+                  r"(?P<note> \(data rows, header not counted\))?")
+CELLS = re.compile(r"(?P<column>'.*?') (?P<count>\d+) \((?P<rows>rows? [^)]*)\)")
+
+
+def data_detail(message: str, lang: str) -> str:
+    """A :class:`DataError`'s line as the page says it: the commonest (missing cells, a column that
+    is not numeric, too few rows, a constant column) from :data:`SERVER_TEXT` in ``lang``, their
+    row lists worded there too; any other as :func:`controls` words it.
+
+    Examples
+    --------
+    >>> data_detail("t.csv has 1 row; a line needs at least 2 rows of data", "ko")
+    't.csv에 데이터가 1행뿐입니다: 직선에는 2행 이상이 필요합니다. 행(또는 그림의 점)을 더하세요'
+    """
+    for key, pattern in DATA_LINES:
+        found = pattern.fullmatch(message)
+        if found is None:
+            continue
+        values = {k: v for k, v in found.groupdict().items() if v is not None}
+        values["label"] = PATH.sub(lambda m: m.group(1), values.get("label") or values.get("table") or "")
+        if "rows" in values:
+            values["rows"] = rows_said(values["rows"], lang)
+        if "cells" in values:
+            values["cells"] = CELLS.sub(lambda m: server_text("data.cells", lang, column=m["column"], count=m["count"],
+                                                              rows=rows_said(m["rows"], lang)), values["cells"])
+        if "count" in values:
+            count = 0 if values["count"] == "no" else int(values["count"])
+            values["count"] = server_text("data.count_one" if count == 1 else "data.count", lang, count=count)
+        if "text" in values:
+            values["value"] = values["text"]
+        return server_text(key, lang, **values)
+    return controls(message, lang)
+
+
+def rows_said(text: str, lang: str) -> str:
+    """The library's row list (``rows 2, 5 and 3 more (data rows, header not counted)``) in ``lang``."""
+    def said(found: re.Match) -> str:
+        more = server_text("data.more", lang, more=found["more"]) if found["more"] else ""
+        note = server_text("data.note", lang) if found["note"] else ""
+        key = "data.row" if found[0].startswith("row ") else "data.rows"
+        return server_text(key, lang, rows=found["rows"], note=note, **({"more": more} if key == "data.rows" else {}))
+
+    return ROWS.sub(said, text)
+
+
 def say(exc: BaseException, lang: str) -> str:
     """The one line a page shows for ``exc``, in ``lang``, with the CLI's ``slopefit:`` prefix."""
     if isinstance(exc, Refused):
@@ -105,7 +167,7 @@ def say(exc: BaseException, lang: str) -> str:
     elif isinstance(exc, DivergenceError):
         line = server_text("err.diverged", lang, epoch=exc.epoch, lr=exc.lr, bound=exc.bound)
     elif isinstance(exc, DataError):
-        line = server_text("err.data", lang, detail=controls(str(exc), lang))
+        line = server_text("err.data", lang, detail=data_detail(str(exc), lang))
     elif isinstance(exc, ConfigError):
         line = server_text("err.setting", lang, detail=controls(str(exc), lang))
     elif isinstance(exc, SlopefitError):

@@ -19,7 +19,7 @@ import numpy as np
 
 from slopefit.data.datasets import Dataset
 from slopefit.data.sources import builtin
-from slopefit.server.checks import RunRequest, SweepRequest, lesson_request
+from slopefit.server.checks import MAX_POINTS, RunRequest, SweepRequest, lesson_request
 from slopefit.server.messages import Cancelled, Refused
 from slopefit.texts import server_text
 from slopefit.train.config import TrainConfig
@@ -113,7 +113,8 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     Returns
     -------
     dict
-        ``data`` (name, feature and target names, rows, points), ``exact`` (coef, intercept,
+        ``data`` (name, feature and target names, rows, points, ``editable``: one feature and every
+        row drawn, so the page may edit them), ``exact`` (coef, intercept,
         loss), ``advice`` (eigenvalues, condition numbers, bounds, fastest settings), ``bound``
         (the run's own stable lr, its formula) and ``warning``, ``landscape`` (or None).
     """
@@ -130,7 +131,8 @@ def bowl(data: Dataset, scaling: str, *, optimizer: str = "sgd", lr: float | Non
     start = start or (0.0, 0.0)
     return finite({
         "data": {"name": data.name, "features": list(data.feature_names), "target": data.target_name,
-                 "rows": data.n_samples, **(_points(data) if data.n_features == 1 else {})},
+                 "rows": data.n_samples, **(_points(data) if data.n_features == 1 else {}),
+                 "editable": data.n_features == 1 and data.n_samples <= MAX_POINTS},  # every point drawn, so editable
         "exact": {"coef": exact.coef.tolist(), "intercept": exact.intercept, "loss": exact.loss},
         "scaling": scaling,
         "advice": {"eigenvalues": advice.eigenvalues.tolist(), "condition": advice.condition,

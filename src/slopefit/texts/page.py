@@ -84,4 +84,12 @@ PAGE_TEXT: dict[str, dict[str, str]] = {
     "state.cancelled": {"ko": "멈춤", "en": "stopped"},
     "upload.kept": {"ko": "이전 데이터를 그대로 둡니다.", "en": "The previous data stay as they were."},
     "state.shared": {"ko": "이 주소에 지금 설정이 담겨 있습니다: 복사해서 나누세요", "en": "This address holds the current settings: copy it to share them"},
+    "points.hint": {"ko": "점을 끌어 옮기고, 빈 곳을 눌러 점을 더하고, 점을 두 번 눌러 지웁니다. 정확한 직선, 잔차 제곱(주황 사각형), 손실 그릇과 안정 한계가 바로 바뀝니다.",
+                    "en": "Drag a point to move it, click empty space to add one, double-click a point to delete it: the exact line, the squared residuals (orange squares), the bowl and the stable bound follow at once."},
+    "points.keys": {"ko": "키보드: [ 와 ] 로 점 고르기, 방향키로 옮기기 (Shift: 크게), Delete로 지우기, +로 더하기",
+                    "en": "Keyboard: [ and ] choose a point, the arrow keys move it (Shift: further), Delete removes it, + adds one"},
+    "points.reset": {"ko": "점 되돌리기", "en": "Reset points"},
+    "points.fixed": {"ko": "점은 입력 x가 하나이고 {high}행 이하인 데이터에서 고칠 수 있습니다.",
+                     "en": "Points can be edited on data with one input x and at most {high} rows."},
+    "points.full": {"ko": "점은 {high}개까지 둘 수 있습니다: 점을 지운 뒤 더하세요", "en": "at most {high} points: delete one before adding another"},
 }

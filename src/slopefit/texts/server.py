@@ -72,4 +72,22 @@ SERVER_TEXT: dict[str, dict[str, str]] = {
     "flag.epochs": {"ko": "에포크 상자", "en": "the epochs box"},
     "flag.momentum": {"ko": "모멘텀 상자", "en": "the momentum box"},
     "flag.other": {"ko": "파일의 {name} 설정", "en": "the file's {name} setting"},
+    # a learner's edited points (the line plot)
+    "err.points": {"ko": "고친 점은 [x, y] 두 수의 목록이어야 합니다 (받은 값: {got}): 점 되돌리기 버튼을 누르세요", "en": "the edited points must be a list of [x, y] number pairs, got {got}; press the Reset points button"},
+    "err.points_count": {"ko": "고친 점이 {count}개입니다: 놀이터는 1~{high}개를 받습니다. 점을 지우거나 점 되돌리기 버튼을 누르세요", "en": "there are {count} edited points; the playground takes 1 to {high}: delete some, or press the Reset points button"},
+    "err.point_value": {"ko": "{index}번째 점 {got}이 범위를 벗어납니다: x와 y는 절댓값 {high:g} 이하여야 합니다", "en": "point {index} {got} is out of range; x and y must be at most {high:g} in size"},
+    "err.points_features": {"ko": "점은 입력 x가 하나인 데이터에서만 고칠 수 있습니다 (지금 {features}개)", "en": "points can be edited only on data with one input x (these have {features})"},
+    # the library's commonest data errors (slopefit.server.messages.data_detail), in the page's words
+    "data.missing": {"ko": "{label}에 빈 칸(또는 NaN)이 있습니다: {cells}. 빈 칸을 채워서 다시 올리세요", "en": "{label} has empty or NaN cells: {cells}; fill them and upload the table again"},
+    "data.cells": {"ko": "{column} 열 {count}칸 ({rows})", "en": "{column} {count} ({rows})"},
+    "data.not_numeric": {"ko": "{label}의 {column} 열이 숫자가 아닙니다: {rows}에 {example}. 그 칸을 고치거나 입력 x·목표 y 상자에서 숫자 열을 고르세요", "en": "column {column} in {label} is not numeric: {example} in {rows}; fix those cells or choose numeric columns with the input x and target y boxes"},
+    "data.not_numeric_type": {"ko": "{label}의 {column} 열은 숫자 열이 아닙니다 (형식 {kind}): 입력 x·목표 y 상자에서 숫자 열을 고르세요", "en": "column {column} in {label} is not numeric (its type is {kind}); choose numeric columns in the input x and target y boxes"},
+    "data.too_few": {"ko": "{label}에 데이터가 {count}뿐입니다: 직선에는 2행 이상이 필요합니다. 행(또는 그림의 점)을 더하세요", "en": "{label} has {count} of data; a line needs at least 2 rows: add rows (or points on the plot)"},
+    "data.count": {"ko": "{count}행", "en": "{count} rows"},
+    "data.count_one": {"ko": "1행", "en": "1 row"},
+    "data.constant": {"ko": "입력 {column}의 값이 모든 행에서 {value}(으)로 같습니다: 정보가 없어 직선이 하나로 정해지지 않습니다. 입력 x 상자에서 다른 열을 고르거나 점 하나를 옆으로 옮기세요", "en": "feature {column} is {value} in every row: it carries no information and leaves the line undetermined; choose another column in the input x box, or move a point sideways"},
+    "data.rows": {"ko": "{rows}행{more}{note}", "en": "rows {rows}{more}{note}"},
+    "data.row": {"ko": "{rows}행{note}", "en": "row {rows}{note}"},
+    "data.note": {"ko": " (머리글 제외)", "en": " (data rows, header not counted)"},
+    "data.more": {"ko": " 외 {more}행", "en": " and {more} more"},
 }

@@ -25,6 +25,8 @@ const state = {
   landscape: null,   // the contour grid being drawn
   runs: [],          // overlaid runs: {color, label, e, loss, w, b, slope, icpt, shown, total, done, ...}
   start: null,       // [W, B] clicked on the contours (scaled units), or null: zeros
+  points: null,      // the learner's edited points [[x, y], ...], or null: the data set's own
+  lineSpan: null,    // the line plot's [x0, x1, y0, y1], kept while a point is dragged
   upload: null,      // {token, name, columns}
   job: null,         // the running job's id
   sweep: null,
@@ -101,9 +103,14 @@ function drawLine() {
   const d = bowl.data;
   if (!d.x) { drawPredicted(ctx, w, h); return; }
   const box = { l: 58, r: w - 10, t: 10, b: h - 40 };
+  const pts = shownPoints();
   const span = (v) => { const lo = Math.min(...v), hi = Math.max(...v), m = (hi - lo) * 0.12 || 1; return [lo - m, hi + m]; };
-  const [x0, x1] = span(d.x), [y0, y1] = span(d.y);
+  if (!(editor && editor.dragging() && state.lineSpan)) {  // the axes stay put under a dragged point
+    state.lineSpan = [...span(pts.map((p) => p[0])), ...span(pts.map((p) => p[1]))];
+  }
+  const [x0, x1, y0, y1] = state.lineSpan;
   const xa = axis(x0, x1, box.l, box.r), ya = axis(y0, y1, box.b, box.t);
+  $("line-canvas")._axes = { xa, ya, box };
   frame(ctx, box, xa, ya, d.features[0], d.target);
   clip(ctx, box);
   const line = (slope, icpt, color, dash, width) => {
@@ -111,14 +118,39 @@ function drawLine() {
     ctx.beginPath(); ctx.moveTo(xa.map(x0), ya.map(icpt + slope * x0)); ctx.lineTo(xa.map(x1), ya.map(icpt + slope * x1));
     ctx.stroke(); ctx.setLineDash([]);
   };
+  residualSquares(ctx, pts, xa, ya, box);
   line(bowl.exact.coef[0], bowl.exact.intercept, "#222", [6, 4], 1.5);
   visible().forEach((run) => {
     const k = run.shown - 1;
     if (k >= 0 && run.slope.length > k && Number.isFinite(run.slope[k])) line(run.slope[k], run.icpt[k], run.color, [], 2.2);
   });
   ctx.fillStyle = "#1d2733";
-  d.x.forEach((x, i) => { ctx.beginPath(); ctx.arc(xa.map(x), ya.map(d.y[i]), 3.5, 0, 2 * Math.PI); ctx.fill(); });
+  pts.forEach(([x, y]) => { ctx.beginPath(); ctx.arc(xa.map(x), ya.map(y), 3.5, 0, 2 * Math.PI); ctx.fill(); });
+  const k = editor ? editor.chosen() : -1;
+  if (k >= 0 && k < pts.length) {
+    ctx.strokeStyle = "#d62728"; ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.arc(xa.map(pts[k][0]), ya.map(pts[k][1]), 8, 0, 2 * Math.PI); ctx.stroke();
+  }
   ctx.restore();
+}
+// each point's squared residual from the exact line, drawn as a square (few points only: many would hide the data)
+const SQUARES_UP_TO = 60;
+function residualSquares(ctx, pts, xa, ya, box) {
+  if (pts.length > SQUARES_UP_TO) return;
+  const slope = state.bowl.exact.coef[0], icpt = state.bowl.exact.intercept;
+  ctx.fillStyle = "rgba(213, 94, 0, 0.10)"; ctx.strokeStyle = "rgba(213, 94, 0, 0.55)"; ctx.lineWidth = 1;
+  pts.forEach(([x, y]) => {
+    const px = xa.map(x), py = ya.map(y), side = Math.abs(ya.map(icpt + slope * x) - py);
+    const left = px + side > box.r ? px - side : px;  // to the right of the point, unless it would leave the plot
+    const top = Math.min(py, ya.map(icpt + slope * x));
+    ctx.fillRect(left, top, side, side); ctx.strokeRect(left, top, side, side);
+  });
+}
+// the points drawn: the learner's, else the data set's
+function shownPoints() {
+  if (state.points) return state.points;
+  const d = state.bowl.data;
+  return d.x.map((x, i) => [x, d.y[i]]);
 }
 
 // several features: actual against predicted once a run is done (the diagonal is a perfect fit)
@@ -351,6 +383,7 @@ function dataParams() {
     p.upload = state.upload.token; p.y = $("y").value;
     p.x = Array.from($("x").selectedOptions, (o) => o.value);  // one feature column or several
   }
+  if (state.points) p.points = state.points;
   return p;
 }
 // numbers as JSON numbers (the server refuses text for them); an empty box is null (the batch: full batch)
@@ -370,18 +403,21 @@ async function loadBowl() {
   const q = new URLSearchParams({ dataset: p.dataset, scale: p.scale, optimizer: p.optimizer, lr: p.lr, momentum: p.momentum });
   if (p.upload) { q.set("upload", p.upload); p.x.forEach((x) => q.append("x", x)); q.set("y", p.y); }
   if (state.start) q.set("start", state.start.join(","));
+  if (state.points) q.set("points", pointsText(state.points));
   const res = await fetch(api("/api/bowl?" + q));
   const body = await res.json();
   if (serial !== bowlSerial) return;
-  if (!res.ok) { showError(body.error); return; }
-  showError(null);
+  if (!res.ok) { (state.points ? pointsError : showError)(body.error); return; }
+  showError(null); pointsError(null);
   state.bowl = body;
   if (!state.runs.some((r) => r.shown)) state.landscape = body.landscape;
-  showAdvice(); drawAll();
+  showAdvice(); showPointsBar(); drawAll();
 }
 let bowlTimer = null;
-function bowlSoon(clearRuns) {
+// clearRuns: the runs drawn belong to other data or another scaling; otherData: the points edited too
+function bowlSoon(clearRuns, otherData = clearRuns) {
   if (clearRuns) { state.runs = []; state.start = null; }
+  if (otherData) resetPoints(false);
   clearTimeout(bowlTimer); bowlTimer = setTimeout(loadBowl, 120);
 }
 
@@ -501,7 +537,7 @@ async function upload(file) {
   if (!res.ok || body.error) { uploadError((body.error || "") + " " + T["upload.kept"]); document.body.dataset.state = "error"; return; }
   showError(null);
   useUpload(body);
-  state.runs = []; state.start = null;
+  state.runs = []; state.start = null; resetPoints(false);
   document.body.dataset.state = "ready";
   saveUrl();
   loadBowl();
@@ -532,6 +568,7 @@ function saveUrl() {
     q.set("upload", state.upload.token); q.set("name", state.upload.name); q.set("columns", JSON.stringify(state.upload.columns));
     Array.from($("x").selectedOptions, (o) => q.append("x", o.value)); q.set("y", $("y").value);
   }
+  if (state.points) q.set("points", pointsText(state.points));
   const token = new URLSearchParams(location.search).get("token");
   if (token) q.set("token", token);
   history.replaceState(null, "", "?" + q);
@@ -553,6 +590,7 @@ function loadUrl() {
     $(id).value = v;
   });
   if (Number($("lr").value) > 0) $("lr-slider").value = Math.log10(Number($("lr").value));
+  state.points = pointsFrom(q.get("points"));  // checked by the server like any other value
 }
 
 // ---------------------------------------------------------------- the lesson's text: its tables as tables
@@ -677,12 +715,48 @@ async function loadLesson() {
   }));
 }
 function applySettings(s) {
-  if ($("dataset").value !== s.dataset || $("scale").value !== s.scale) { state.runs = []; state.start = null; }
+  if ($("dataset").value !== s.dataset || $("scale").value !== s.scale || state.points) { state.runs = []; state.start = null; }
+  resetPoints(false);  // the lesson's data as they are
   $("dataset").value = s.dataset; $("scale").value = s.scale; $("optimizer").value = s.optimizer;
   setLr(s.lr); $("momentum").value = s.momentum; $("epochs").value = s.epochs; $("batch-size").value = s.batch_size;
   $("columns").hidden = true;
 }
 function setLr(v) { $("lr").value = v; $("lr-slider").value = Math.log10(v); }
+
+// ---------------------------------------------------------------- the learner's points
+let editor = null;
+// points can be edited on data with one input x and every row drawn, while no run is going
+function canEdit() {
+  return Boolean(state.bowl && state.bowl.data.x && state.bowl.data.editable && !state.job && state.runs.every((r) => r.done));
+}
+let pointsBusy = false, pointsAgain = false;
+function editPoints(points, done) {
+  if (!state.points) state.runs = [];  // the runs drawn were trained on the data set's points
+  state.points = points;
+  pointsError(null);
+  $("points-reset").disabled = false;
+  drawLine();
+  if (done) saveUrl();
+  // the exact line, the squares, the bowl and the bound from the server, one request at a time (the last one wins)
+  if (pointsBusy) { pointsAgain = true; return; }
+  pointsBusy = true;
+  loadBowl().finally(() => { pointsBusy = false; if (pointsAgain) { pointsAgain = false; editPoints(state.points, false); } });
+}
+function resetPoints(reload) {
+  if (editor) editor.forget();
+  if (!state.points) return;
+  state.points = null; state.runs = [];
+  pointsError(null);
+  $("points-reset").disabled = true;
+  if (reload) { saveUrl(); loadBowl(); }
+}
+function pointsError(message) { const el = $("points-error"); el.hidden = !message; el.textContent = message || ""; }
+function showPointsBar() {
+  const d = state.bowl.data;
+  $("points-bar").hidden = !d.x;
+  $("points-hint").textContent = d.editable ? T["points.hint"] : say("points.fixed", { high: BOOT.limits.points });
+  $("points-reset").disabled = !state.points;
+}
 
 // ---------------------------------------------------------------- wiring
 function init() {
@@ -697,7 +771,8 @@ function init() {
   $("lr-slider").addEventListener("input", () => { $("lr").value = Number((10 ** Number($("lr-slider").value)).toPrecision(3)); bowlSoon(false); });
   $("lr").addEventListener("change", () => { const v = Number($("lr").value); if (v > 0) $("lr-slider").value = Math.log10(v); bowlSoon(false); });
   $("dataset").addEventListener("change", () => { $("columns").hidden = $("dataset").value !== "upload"; bowlSoon(true); });
-  ["x", "y", "scale"].forEach((id) => $(id).addEventListener("change", () => bowlSoon(true)));
+  ["x", "y"].forEach((id) => $(id).addEventListener("change", () => bowlSoon(true)));
+  $("scale").addEventListener("change", () => bowlSoon(true, false));
   ["optimizer", "momentum"].forEach((id) => $(id).addEventListener("change", () => bowlSoon(false)));
   $("run").addEventListener("click", run);
   $("cancel").addEventListener("click", cancel);
@@ -714,6 +789,18 @@ function init() {
     state.start = [ax.xa.inv(px), ax.ya.inv(py)];  // the runs drawn stay; the next one starts here
     loadBowl();
   });
+  editor = pointEditor($("line-canvas"), {
+    geometry: () => $("line-canvas")._axes || null,
+    points: () => (canEdit() ? shownPoints() : null),
+    change: editPoints,
+    full: () => pointsError(say("points.full", { high: BOOT.limits.points })),
+    redraw: drawLine,
+  });
+  $("line-canvas").setAttribute("aria-label", T["fit.line"] + ". " + T["points.keys"]);
+  $("points-reset").addEventListener("click", () => { resetPoints(true); });
+  // the keys show while the plot has the keyboard's focus
+  $("line-canvas").addEventListener("focus", () => { if (canEdit()) $("points-hint").textContent = T["points.keys"]; });
+  $("line-canvas").addEventListener("blur", () => { if (state.bowl) showPointsBar(); });
   window.addEventListener("resize", () => { drawAll(); drawSweep(); });
   // canvases draw text once the font is there (a font that fails to load leaves the fallback)
   document.fonts.load("12px NanumGothic").catch(() => null).then(async () => {

@@ -79,6 +79,10 @@ def _landscape_window(loss_fn, paths: Sequence[ParamPath], minimum: tuple[float,
     ws, bs = ws[np.isfinite(ws)], bs[np.isfinite(bs)]
     reach_w = float(np.max(np.abs(ws - minimum[0])))
     reach_b = float(np.max(np.abs(bs - minimum[1])))
+    # a reach at rounding's size is none (a centered fit's B* is 0 up to ~1e-14): a step that small
+    # would measure the curvature in rounding noise and draw a window of width 1e-14
+    tiny = 1e-9 * max(abs(minimum[0]), abs(minimum[1]), reach_w, reach_b, 1.0)
+    reach_w, reach_b = (reach if reach > tiny else 0.0 for reach in (reach_w, reach_b))
     steps = (reach_w or max(abs(minimum[0]), 1.0), reach_b or max(abs(minimum[1]), 1.0))
     q = _curvature(loss_fn, minimum, steps)
     det = float(np.linalg.det(q))
