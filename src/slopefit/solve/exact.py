@@ -37,12 +37,19 @@ class ExactSolution:
         The MSE at the optimum (L*), >= 0.
     rank : int
         Numerical rank of the centered design (of the raw design without intercept).
+    nonunique : str or None, default None
+        Why least squares has many answers here ("5 rows for 11 parameters"), None when it has one.
+    space : str or None, default None
+        The scaling in whose parameters this answer has the minimum norm, when ``nonunique``
+        (see :mod:`slopefit.solve.minimum_norm`).
     """
 
     coef: np.ndarray
     intercept: float
     loss: float
     rank: int
+    nonunique: str | None = None
+    space: str | None = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions of the optimum: ``X @ coef + intercept`` in float64.

@@ -79,6 +79,9 @@ class Summary:
     weighted : bool, default False
         Weighted least squares (statsmodels' ``WLS``): the sums of squares are weighted, ``n`` and the
         degrees of freedom still count rows.
+    nonunique : str or None, default None
+        With fewer rows than parameters or collinear columns: the note that the line is the
+        minimum-norm one of many (:func:`slopefit.solve.minimum_norm.nonunique_note`), shown under the table.
 
     ``str(summary)`` is the statsmodels-style table ``slopefit fit`` prints; :meth:`report_dict`
     the same numbers for JSON; in a notebook it shows as an HTML table.
@@ -110,6 +113,7 @@ class Summary:
     vif: np.ndarray | None = None
     cov_type: str = "nonrobust"
     weighted: bool = False
+    nonunique: str | None = None  # the note of a line that is one of many (slopefit.solve.minimum_norm)
 
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
                  level: float | None = None) -> Interval:
@@ -252,7 +256,9 @@ class Summary:
         if math.isnan(self.r2) and self.rss == 0 and self.dof_resid > 0:
             notes.append("the target is constant: the line through it fits every row exactly, so every standard "
                          "error is 0 and R² and F are 0/0, undefined (nan)")
-        if self.collinear() and self.vif is not None:
+        if self.nonunique:  # exactly collinear: every VIF is inf, and this note says more
+            notes.append(self.nonunique)
+        elif self.collinear() and self.vif is not None:
             factors = ", ".join(f"{name} ({v:.3g})" for name, v in zip(self.names, self.vif, strict=False)
                                 if v > VIF_THRESHOLD)
             notes.append(f"nearly collinear design: variance inflation factor above {VIF_THRESHOLD:g} for "
@@ -274,7 +280,8 @@ class Summary:
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
               feature_names: tuple[str, ...] | None = None, level: float = 0.95,
               rss: float | None = None, cov_type: str = "nonrobust",
-              rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None) -> Summary:
+              rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None,
+              nonunique: str | None = None) -> Summary:
     """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
 
     Parameters
@@ -298,6 +305,8 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
         distribution on ``dof_model`` and ``dof_resid``).
     rows : callable () -> iterable of (X, y), optional
         The rows behind ``stats``; needed for HC0-HC3.
+    nonunique : str, optional
+        The note of a line that is one of many least-squares lines (shown under the table).
 
     With ``n`` rows and as many parameters, sigma, standard errors, t, p, F and the intervals
     are NaN, and ``Summary.reason`` says why; nothing raises.
@@ -372,7 +381,8 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
                    rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
                    f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv,
-                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type, weighted=stats.weighted)
+                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type, weighted=stats.weighted,
+                   nonunique=nonunique)
 
 
 def _wald_f(coef: np.ndarray, cov: np.ndarray) -> float:

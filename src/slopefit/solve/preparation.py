@@ -28,6 +28,7 @@ from slopefit.data.tables import (
 from slopefit.errors import DataError, count_of
 from slopefit.solve.accumulation import compute_stats, threads_beside_a_reader
 from slopefit.solve.exact import ExactSolution, solve_exact
+from slopefit.solve.minimum_norm import minimum_norm
 from slopefit.solve.refinement import refine, refine_in_pass
 from slopefit.solve.stats import SufficientStats
 
@@ -182,7 +183,7 @@ def check_stats(stats: SufficientStats, data) -> None:
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
-    if constant.size and stats.n > stats.n_features:  # with fewer rows, that is the problem to name (below)
+    if constant.size:
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out of x=")
@@ -235,17 +236,11 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     ExactSolution
         The least-squares optimum in original units, with its loss, rank and singular values.
 
-    Raises
-    ------
-    DataError
-        Fewer rows than parameters, or collinear features (named): no unique line exists.
+    Fewer rows than parameters, or collinear features, have many least-squares answers: the one
+    returned is the minimum-norm one in standardized units (:mod:`slopefit.solve.minimum_norm`), its
+    ``nonunique`` saying why; :func:`slopefit.train.plan.plan_fit` moves it to the run's own scaling.
     """
     stats = stats or gather_stats(data)
-    n_params = stats.n_features + (1 if fit_intercept else 0)
-    if stats.n < n_params:
-        raise DataError(f"{data.name} has {stats.n} rows for {n_params} parameters ({stats.n_features} features"
-                        f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
-                        f"use at least {n_params} rows, or fewer features in x=")
     if solves_on_rows(data) and data.weights is not None:
         from slopefit.solve.exact import weighted_exact
 
@@ -256,8 +251,10 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         exact = stats.solve(fit_intercept=fit_intercept)
     else:
         exact = _refined(data, stats, fit_intercept, reduce)
-    if exact.rank < stats.n_features:
-        raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
+    if exact.rank < stats.n_features:  # many answers: the minimum-norm one in standardized units
+        why = _nonunique(stats, data.feature_names, exact.rank, fit_intercept)
+        exact = minimum_norm(exact, stats, stats.scaler("standardize", fit_intercept=fit_intercept),
+                             fit_intercept=fit_intercept, why=why)
     return exact
 
 
@@ -314,15 +311,17 @@ def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:
     return 1 if lam[0] > 1e-8 * lam[-1] else 2
 
 
-def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, label: str) -> str:
-    """The message for a design whose columns are linearly dependent, naming the columns involved
-    (those with weight in the null direction of the correlation matrix)."""
+def _nonunique(stats: SufficientStats, names, rank: int, fit_intercept: bool) -> str:
+    """Why least squares has many answers, in a few words: too few rows, or the collinear columns
+    named (those with weight in the null directions of the correlation matrix)."""
+    n_params = stats.n_features + int(fit_intercept)
+    if stats.n < n_params:
+        return (f"{stats.n} rows for {n_params} parameters: {stats.n_features} features"
+                f"{' and the intercept' if fit_intercept else ''}")
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
     spread = np.sqrt(np.diag(cxx))
     spread = np.where(spread > 0, spread, 1.0)
     _, vectors = np.linalg.eigh(cxx / np.outer(spread, spread))
-    null = np.abs(vectors[:, 0])  # the direction the data do not determine
+    null = np.linalg.norm(vectors[:, : max(stats.n_features - rank, 1)], axis=1)  # the undetermined directions
     involved = [names[j] for j in np.flatnonzero(null > 0.05 * null.max())]
-    return (f"features {', '.join(involved)} of {label} are collinear: one is a linear combination of the others "
-            f"(rank {rank} of {stats.n_features} features), so least squares has no unique line; leave one of "
-            "them out of x=")
+    return f"features {', '.join(involved)} are collinear: rank {rank} of {stats.n_features}"

@@ -20,6 +20,7 @@ import numpy as np
 
 from slopefit.solve.decay import DecayEngine, decay_of, decayed_curvature, decayed_optimum
 from slopefit.solve.exact import ExactSolution
+from slopefit.solve.minimum_norm import minimum_norm
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty, PenaltyEngine, condition
 from slopefit.solve.penalties import lr_bound as penalized_lr_bound
@@ -42,7 +43,10 @@ class Plan:
     scaler : Scaler
         The map between original units and the scaled units the optimizer sees.
     ols : ExactSolution
-        The least-squares optimum: the reference of every summary and of the OLS table.
+        The least-squares optimum: the reference of every summary and of the OLS table. Where it is
+        not unique (fewer rows than parameters, collinear columns), the minimum-norm one in the
+        scaled parameters ``scaler`` gives the optimizer: the point gradient descent from zero
+        reaches (:mod:`slopefit.solve.minimum_norm`).
     exact : ExactSolution
         The optimum of the objective the run minimises: ``ols``, the penalised optimum of
         ``config.penalty``, or the optimum torch's ``weight_decay`` moves the run to.
@@ -138,7 +142,7 @@ def plan_fit(data: Any, config: TrainConfig, *, stats: SufficientStats | None = 
     Raises
     ------
     DataError
-        The data give no unique line (see :func:`slopefit.solve.preparation.reference_solution`).
+        The data cannot be fitted (see :func:`slopefit.solve.preparation.gather_stats`).
 
     Examples
     --------
@@ -151,6 +155,8 @@ def plan_fit(data: Any, config: TrainConfig, *, stats: SufficientStats | None = 
     stats = stats or gather_stats(data, on_rows=on_rows)
     scaler = stats.scaler(config.scaling, fit_intercept=fit_intercept)
     ols = reference or reference_solution(data, fit_intercept=fit_intercept, stats=stats)
+    if ols.nonunique is not None:  # many answers: the one gradient descent from zero reaches in these units
+        ols = minimum_norm(ols, stats, scaler, fit_intercept=fit_intercept)
     penalty = config.penalty
     decay = decay_of(config.optimizer, config.options)
     if penalty is not None:
