@@ -281,7 +281,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
               feature_names: tuple[str, ...] | None = None, level: float = 0.95,
               rss: float | None = None, cov_type: str = "nonrobust",
               rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None,
-              nonunique: str | None = None) -> Summary:
+              nonunique: str | None = None, rank: int | None = None) -> Summary:
     """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
 
     Parameters
@@ -307,6 +307,10 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
         The rows behind ``stats``; needed for HC0-HC3.
     nonunique : str, optional
         The note of a line that is one of many least-squares lines (shown under the table).
+    rank : int, optional
+        The numerical rank of the (centered) design, :attr:`ExactSolution.rank`; default full rank.
+        Below it the model and residual degrees of freedom count independent columns, as
+        statsmodels' (``df_model = rank - 1``, ``df_resid = n - rank`` with the constant).
 
     With ``n`` rows and as many parameters, sigma, standard errors, t, p, F and the intervals
     are NaN, and ``Summary.reason`` says why; nothing raises.
@@ -338,8 +342,8 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     if rss is None:
         rss = total * stats.loss(coef, intercept, fit_intercept=fit_intercept)
     rss = float(rss)
-    dof_model = d
-    dof_resid = n - d - (1 if fit_intercept else 0)
+    dof_model = d if rank is None else min(rank, d)
+    dof_resid = n - dof_model - (1 if fit_intercept else 0)
     sigma2 = rss / dof_resid if dof_resid > 0 else math.nan
     var = sigma2 * np.diag(cxx_inv)
     params = coef

@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from slopefit.solve.exact import ExactSolution
+from slopefit.solve.exact import ExactSolution, solve_exact
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
@@ -100,6 +100,60 @@ def minimum_norm(solution: ExactSolution, stats: SufficientStats, scaler: Scaler
     coef, intercept = scaler.to_original(theta[:d], float(theta[d]) if fit_intercept else 0.0)
     return replace(solution, coef=coef, intercept=intercept if fit_intercept else 0.0,
                    nonunique=why or solution.nonunique or "collinear columns", space=scaler.method)
+
+
+def minimum_norm_on_rows(X: np.ndarray, y: np.ndarray, scaler: Scaler, *, weights: np.ndarray | None = None,
+                        fit_intercept: bool = True, why: str) -> ExactSolution:
+    """The minimum-norm least-squares answer in ``scaler``'s parameters, solved on the rows.
+
+    An SVD of the design exactly as the optimizer sees it (centered columns divided by
+    ``scaler.x_scale``; ``[X, 1]`` itself with ``"none"``), refined in extended precision
+    (:func:`slopefit.solve.exact.solve_exact` with ``column_scale``): as accurate as numpy's
+    ``lstsq``/``pinv`` on that design, where projecting another answer (:func:`minimum_norm`) loses
+    the digits by which the scalings differ.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n_samples, n_features); y : ndarray, shape (n_samples,)
+    scaler : Scaler
+    weights : ndarray, shape (n_samples,), or None, default None; keyword-only
+    fit_intercept : bool, default True; keyword-only
+    why : str; keyword-only
+        Why the answer is not unique (kept as ``nonunique``).
+
+    Returns
+    -------
+    ExactSolution
+        ``rank`` is that of the centered design, as :func:`slopefit.solve.exact.solve_exact` counts it.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]); y = np.array([1.0, 3.0, 5.0])
+    >>> sol = minimum_norm_on_rows(X, y, Scaler.fit(X, y, "none"), why="copies")
+    >>> np.round(sol.coef, 12).tolist(), round(sol.intercept, 12), sol.rank
+    ([1.0, 1.0], 1.0, 1)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = X.shape
+    root = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=np.float64))  # (n_samples,)
+    if fit_intercept and scaler.method == "none":  # the intercept is a parameter like the others
+        design = np.column_stack([X, np.ones(n)]) * root[:, None]  # (n_samples, n_features + 1)
+        sol = solve_exact(design, y * root, fit_intercept=False, column_scale=np.ones(d + 1))
+        coef, intercept, rank = sol.coef[:d], float(sol.coef[d]), sol.rank - 1
+    elif fit_intercept and weights is not None:  # centered at the weighted means: the intercept is apart
+        mean, y_mean = root**2 @ X / float(root @ root), float(root**2 @ y) / float(root @ root)
+        sol = solve_exact((X - mean) * root[:, None], (y - y_mean) * root, fit_intercept=False,
+                          column_scale=scaler.x_scale)
+        coef, rank = sol.coef, sol.rank
+        intercept = y_mean - float(mean @ coef)
+    else:
+        sol = solve_exact(X * root[:, None], y * root, fit_intercept=fit_intercept, column_scale=scaler.x_scale)
+        coef, intercept, rank = sol.coef, sol.intercept, sol.rank
+    residual = y - X @ coef - intercept
+    loss = float(root**2 @ (residual * residual)) / float(root @ root)
+    return ExactSolution(coef=coef, intercept=intercept, loss=loss, rank=max(rank, 0), nonunique=why,
+                         space=scaler.method)
 
 
 def nonunique_note(solution: ExactSolution) -> str | None:

@@ -28,8 +28,9 @@ from slopefit.data.tables import (
 from slopefit.errors import DataError, count_of
 from slopefit.solve.accumulation import compute_stats, threads_beside_a_reader
 from slopefit.solve.exact import ExactSolution, solve_exact
-from slopefit.solve.minimum_norm import minimum_norm
+from slopefit.solve.minimum_norm import minimum_norm, minimum_norm_on_rows
 from slopefit.solve.refinement import refine, refine_in_pass
+from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
@@ -256,6 +257,36 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         exact = minimum_norm(exact, stats, stats.scaler("standardize", fit_intercept=fit_intercept),
                              fit_intercept=fit_intercept, why=why)
     return exact
+
+
+def minimum_norm_reference(data: Dataset | TableSource, stats: SufficientStats, ols: ExactSolution,
+                           scaler: Scaler, *, fit_intercept: bool = True) -> ExactSolution:
+    """The least-squares answer a run with ``scaler`` compares with, where there are many
+    (``ols.nonunique``): the minimum-norm one in its scaled parameters (:mod:`slopefit.solve.minimum_norm`).
+
+    From the rows where the reference is (:func:`solves_on_rows`: an SVD of the scaled design, numpy's
+    ``lstsq`` digits); else ``ols`` projected with the statistics' curvature. ``ols`` itself where unique.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+    stats : SufficientStats
+    ols : ExactSolution
+        :func:`reference_solution`'s answer.
+    scaler : Scaler
+        The run's scaling.
+    fit_intercept : bool, default True; keyword-only
+
+    Returns
+    -------
+    ExactSolution
+    """
+    if ols.nonunique is None:
+        return ols
+    if solves_on_rows(data):
+        return minimum_norm_on_rows(data.X, data.y, scaler, weights=data.weights, fit_intercept=fit_intercept,
+                                    why=ols.nonunique)
+    return minimum_norm(ols, stats, scaler, fit_intercept=fit_intercept)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,10 @@ import numpy as np
 
 from slopefit.solve.decay import DecayEngine, decay_of, decayed_curvature, decayed_optimum
 from slopefit.solve.exact import ExactSolution
-from slopefit.solve.minimum_norm import minimum_norm
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty, PenaltyEngine, condition
 from slopefit.solve.penalties import lr_bound as penalized_lr_bound
-from slopefit.solve.preparation import gather_stats, reference_solution
+from slopefit.solve.preparation import gather_stats, minimum_norm_reference, reference_solution
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 from slopefit.train.config import AUTO_RTOL, TrainConfig
@@ -155,8 +154,8 @@ def plan_fit(data: Any, config: TrainConfig, *, stats: SufficientStats | None = 
     stats = stats or gather_stats(data, on_rows=on_rows)
     scaler = stats.scaler(config.scaling, fit_intercept=fit_intercept)
     ols = reference or reference_solution(data, fit_intercept=fit_intercept, stats=stats)
-    if ols.nonunique is not None:  # many answers: the one gradient descent from zero reaches in these units
-        ols = minimum_norm(ols, stats, scaler, fit_intercept=fit_intercept)
+    # many answers (ols.nonunique): the one gradient descent from zero reaches, minimum norm in these units
+    ols = minimum_norm_reference(data, stats, ols, scaler, fit_intercept=fit_intercept)
     penalty = config.penalty
     decay = decay_of(config.optimizer, config.options)
     if penalty is not None:

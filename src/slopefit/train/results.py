@@ -334,7 +334,8 @@ class FitResult:
         ols = self.ols or self.exact  # the OLS table is at the least-squares optimum, whatever the run minimised
         return summarize(self.stats, ols.coef, ols.intercept, fit_intercept=self.config.fit_intercept,
                          feature_names=self.feature_names, level=level, rss=ols.loss * self.stats.total,
-                         cov_type=cov_type, rows=self.rows, nonunique=nonunique_note(ols))
+                         cov_type=cov_type, rows=self.rows, nonunique=nonunique_note(ols),
+                         rank=ols.rank)
 
     def to_dict(self, *, cov_type: str = "nonrobust") -> dict[str, Any]:
         """What ``slopefit fit`` prints, as JSON-ready values (``slopefit fit ... --json FILE``).
