@@ -345,10 +345,13 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     dof_model = d if rank is None else min(rank, d)
     dof_resid = n - dof_model - (1 if fit_intercept else 0)
     sigma2 = rss / dof_resid if dof_resid > 0 else math.nan
-    var = sigma2 * np.diag(cxx_inv)
+    # standard errors as sigma * sqrt(diag): their squares may overflow (a target near 1e100 on a feature
+    # near 1e-100 has coefficients near 1e200 and variances near 1e400)
+    sigma = math.sqrt(sigma2) if sigma2 >= 0 else math.nan
+    std_err = sigma * np.sqrt(np.clip(np.diag(cxx_inv), 0.0, None))
     params = coef
     if fit_intercept:
-        var = np.append(var, sigma2 * (1.0 / total + float(x_mean @ cxx_inv @ x_mean)))
+        std_err = np.append(std_err, sigma * math.sqrt(max(1.0 / total + float(x_mean @ cxx_inv @ x_mean), 0.0)))
         params = np.append(coef, intercept)
     robust = None
     if cov_type != "nonrobust":
@@ -361,8 +364,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
                              "(nonrobust) WLS standard errors")
         robust = robust_covariance(stats, rows, coef, intercept, cxx_inv, cov_type=cov_type,
                                    fit_intercept=fit_intercept)
-        var = np.diag(robust)
-    std_err = np.sqrt(np.maximum(var, 0.0))
+        std_err = np.sqrt(np.maximum(np.diag(robust), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = params / std_err
     if dof_resid <= 0:

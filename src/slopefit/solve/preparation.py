@@ -33,6 +33,8 @@ from slopefit.solve.refinement import refine, refine_in_pass
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
+# below this a column's squares (1e-290) lose digits to float64's subnormal range (from 2.2e-308)
+SQUARE_FLOOR = 1e-145
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
 # Rows needed twice (the statistics, then the residual pass of the refined reference) are held in
@@ -184,10 +186,24 @@ def check_stats(stats: SufficientStats, data) -> None:
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
+    tiny = np.flatnonzero((stats.x_max - stats.x_min > 0) & (stats.x_max - stats.x_min < SQUARE_FLOOR))
+    if tiny.size:  # its squares underflow: it would look constant, or collinear of rank 0
+        j = int(tiny[0])
+        raise DataError(_too_small(f"feature {data.feature_names[j]!r}", stats.x_max[j] - stats.x_min[j], data.name,
+                                   "varies only by"))
+    if 0 < abs(stats.y_shift) < SQUARE_FLOOR:
+        raise DataError(_too_small(f"target {data.target_name!r}", abs(stats.y_shift), data.name, "has values near"))
     if constant.size:
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out of x=")
+
+
+def _too_small(what: str, size: float, label: str, how: str) -> str:
+    """The line for a column too small to square in float64, with the power of ten to multiply it by."""
+    factor = 10.0 ** -int(np.floor(np.log10(size)))
+    return (f"{what} of {label} {how} {size:.3g}, too little to square in float64; multiply it by {factor:.0e} "
+            "(R² and t are the same in those units)")
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
