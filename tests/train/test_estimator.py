@@ -9,20 +9,56 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
-from sklearn.utils.estimator_checks import check_estimator
+from sklearn.utils.estimator_checks import check_estimator, check_sample_weight_equivalence_on_dense_data
 
 from slopefit import LinearRegressor
 from slopefit.data.datasets import make_synthetic
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")  # array-API check needs SCIPY_ARRAY_API
-def test_passes_scikit_learn_checks():
-    # that check fits 30 features on fewer distinct rows, which slopefit refuses (no unique line), weighted or not
-    underdetermined = {"check_sample_weight_equivalence_on_dense_data": "fewer rows than parameters is an error"}
-    results = check_estimator(LinearRegressor(), on_fail=None, expected_failed_checks=underdetermined)
+@pytest.mark.parametrize("solver", [pytest.param("gd", marks=pytest.mark.slow), "exact"])  # gd: ~5 s of checks
+def test_passes_scikit_learn_checks(solver):
+    # no check is expected to fail: the underdetermined ones (30 features on 15 rows) get the minimum-norm line
+    results = check_estimator(LinearRegressor(solver=solver), on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
     assert failed == []
+    assert not any(r["status"] == "xfail" for r in results)
     assert len(results) > 40
+
+
+@pytest.mark.parametrize("solver", ["gd", "exact"])
+def test_weights_equal_repeated_rows_with_more_features_than_rows(solver):
+    """scikit-learn's check_sample_weight_equivalence_on_dense_data, once refused: 30 features on 15
+    rows, integer weights against repeated rows; both are the minimum-norm line of one problem."""
+    check_sample_weight_equivalence_on_dense_data("LinearRegressor", LinearRegressor(solver=solver))
+
+
+@pytest.mark.parametrize("scaling", ["standardize", "center", "none"])
+@pytest.mark.parametrize("solver", ["gd", "exact"])
+def test_wide_table_gets_the_minimum_norm_line_of_its_scaling(solver, scaling):
+    """The first 5 rows of diabetes (10 features): the minimum-norm least-squares line in the units
+    of ``scaling``, against numpy: lstsq on standardized or centered columns, pinv of [X, 1]."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:5], y[:5]
+    mean = X.mean(axis=0)
+    if scaling == "none":
+        theta = np.linalg.pinv(np.column_stack([X, np.ones(5)])) @ y
+        coef, intercept = theta[:-1], theta[-1]
+    else:
+        spread = X.std(axis=0) if scaling == "standardize" else np.ones(X.shape[1])
+        w = np.linalg.lstsq((X - mean) / spread, y - y.mean(), rcond=None)[0]
+        coef, intercept = w / spread, y.mean() - mean @ (w / spread)
+    est = LinearRegressor(solver=solver, scaling=scaling).fit(X, y)
+    # the 5 x 11 design has 5 singular values within a factor ~10 of each other: the exact solvers
+    # agree to ~1e-14; gradient descent stops at 1e-9 of the coefficients' scale, hence 1e-7
+    scale = np.abs(coef).max()
+    np.testing.assert_allclose(est.coef_, coef, rtol=0, atol=1e-7 * scale)
+    assert est.intercept_ == pytest.approx(intercept, rel=1e-7)
+    np.testing.assert_allclose(est.predict(X), y, rtol=1e-7)  # 5 rows, 11 parameters: every row on the line
+    assert est.note_.startswith("least squares has many answers (5 rows for 11 parameters")
+    assert LinearRegressor(solver=solver).fit(X[:, :3], y).note_ is None  # 5 rows, 4 parameters: unique
 
 
 @pytest.mark.parametrize("solver, engine", [("gd", "stats"), ("gd", "data"), ("exact", "auto")])

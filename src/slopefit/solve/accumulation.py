@@ -378,8 +378,24 @@ def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cp
                 _raise_non_finite(np.asarray(X), np.asarray(y), rows_before, names, label)
     stats = acc.result()
     if not np.isfinite(stats.gram).all():
-        raise DataError(f"{label} has values too large to square in float64; express them in larger units")
+        raise DataError(_too_large(stats, names, label))
     return stats
+
+
+def _too_large(stats, names, label: str) -> str:
+    """The line for statistics that overflowed: the first column whose squares did, its largest
+    value, and the power of ten to divide it by (the fit is the same in those units: a feature's
+    coefficient, or the whole line for the target, scales by that factor)."""
+    d = stats.n_features
+    names = list(names) if names is not None else [*(f"column {j + 1}" for j in range(d)), "the target"]
+    diagonal = np.diag(stats.gram)[: d + 1]
+    j = int(np.flatnonzero(~np.isfinite(diagonal))[0]) if not np.isfinite(diagonal).all() else d
+    largest = max(abs(float(stats.x_min[j])), abs(float(stats.x_max[j]))) if j < d else abs(stats.y_shift)
+    factor = 10.0 ** max(int(np.ceil(np.log10(largest))) - 100, 100) if largest > 0 and np.isfinite(largest) \
+        else 1e100
+    kind = "feature" if j < d else "target"
+    return (f"{kind} {names[j]!r} of {label} has values near {largest:.3g}, too large to square in float64; "
+            f"divide it by {factor:.0e} (R² and t are the same in those units)")
 
 
 def _threads_wanted(threads: int | None) -> int:

@@ -37,12 +37,19 @@ class ExactSolution:
         The MSE at the optimum (L*), >= 0.
     rank : int
         Numerical rank of the centered design (of the raw design without intercept).
+    nonunique : str or None, default None
+        Why least squares has many answers here ("5 rows for 11 parameters"), None when it has one.
+    space : str or None, default None
+        The scaling in whose parameters this answer has the minimum norm, when ``nonunique``
+        (see :mod:`slopefit.solve.minimum_norm`).
     """
 
     coef: np.ndarray
     intercept: float
     loss: float
     rank: int
+    nonunique: str | None = None
+    space: str | None = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predictions of the optimum: ``X @ coef + intercept`` in float64.
@@ -64,7 +71,8 @@ def _mean(a: np.ndarray) -> np.ndarray:
     return m + (a - m).mean(axis=0)
 
 
-def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> ExactSolution:
+def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True,
+                column_scale: np.ndarray | None = None) -> ExactSolution:
     """Solve ``min ||X @ coef + intercept - y||^2`` to the digits the float64 data allow.
 
     The coefficients agree with the exact (rational) least-squares answer on the same float64
@@ -79,6 +87,10 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
     y : array of shape (n_samples,)
     fit_intercept : bool, default True
         Whether to fit ``intercept``; without it the line passes through 0.
+    column_scale : array of shape (n_features,), all > 0, optional
+        The divisors of the centered columns before the SVD; default their norms (unit-norm
+        columns, the best conditioned). Only a rank-deficient design notices: its answer is the
+        one of smallest ``||coef * column_scale||`` (:mod:`slopefit.solve.minimum_norm`).
 
     Returns
     -------
@@ -99,7 +111,7 @@ def solve_exact(X: np.ndarray, y: np.ndarray, *, fit_intercept: bool = True) -> 
         x_mean, y_mean = _mean(X), float(_mean(y))
     else:
         x_mean, y_mean = np.zeros(n_features), 0.0
-    factors = _factorize(X, x_mean, fit_intercept=fit_intercept)
+    factors = _factorize(X, x_mean, fit_intercept=fit_intercept, column_scale=column_scale)
     norms, rank = factors.norms, factors.rank
 
     # The iterate, in extended precision: the line (X - x_mean) @ coef + centre and its residual r.
@@ -176,13 +188,15 @@ class _Factors:
         return out
 
 
-def _factorize(X: np.ndarray, x_mean: np.ndarray, *, fit_intercept: bool) -> _Factors:
-    """Center, scale to unit norm and factor the design (numpy's Householder QR, kept in raw form)."""
+def _factorize(X: np.ndarray, x_mean: np.ndarray, *, fit_intercept: bool,
+               column_scale: np.ndarray | None = None) -> _Factors:
+    """Center, scale to unit norm (or by ``column_scale``) and factor the design (numpy's Householder QR,
+    kept in raw form)."""
     n_samples, n_features = X.shape
     Z = np.empty((n_samples, n_features + int(fit_intercept)))  # (n_samples, n_params)
     np.subtract(X, x_mean, out=Z[:, :n_features])
     norms = np.sqrt(np.einsum("ij,ij->j", Z[:, :n_features], Z[:, :n_features]))
-    norms = np.where(norms > 0, norms, 1.0)
+    norms = np.where(norms > 0, norms, 1.0) if column_scale is None else np.asarray(column_scale, dtype=np.float64)
     Z[:, :n_features] /= norms  # unit-norm columns: the solver sees the design's real conditioning
     if fit_intercept:
         # The rounded means leave each centered column a tiny nonzero mean; on near-collinear

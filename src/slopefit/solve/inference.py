@@ -79,6 +79,9 @@ class Summary:
     weighted : bool, default False
         Weighted least squares (statsmodels' ``WLS``): the sums of squares are weighted, ``n`` and the
         degrees of freedom still count rows.
+    nonunique : str or None, default None
+        With fewer rows than parameters or collinear columns: the note that the line is the
+        minimum-norm one of many (:func:`slopefit.solve.minimum_norm.nonunique_note`), shown under the table.
 
     ``str(summary)`` is the statsmodels-style table ``slopefit fit`` prints; :meth:`report_dict`
     the same numbers for JSON; in a notebook it shows as an HTML table.
@@ -110,6 +113,7 @@ class Summary:
     vif: np.ndarray | None = None
     cov_type: str = "nonrobust"
     weighted: bool = False
+    nonunique: str | None = None  # the note of a line that is one of many (slopefit.solve.minimum_norm)
 
     def interval(self, X: np.ndarray, coef: np.ndarray, intercept: float, *,
                  level: float | None = None) -> Interval:
@@ -252,7 +256,9 @@ class Summary:
         if math.isnan(self.r2) and self.rss == 0 and self.dof_resid > 0:
             notes.append("the target is constant: the line through it fits every row exactly, so every standard "
                          "error is 0 and R² and F are 0/0, undefined (nan)")
-        if self.collinear() and self.vif is not None:
+        if self.nonunique:  # exactly collinear: every VIF is inf, and this note says more
+            notes.append(self.nonunique)
+        elif self.collinear() and self.vif is not None:
             factors = ", ".join(f"{name} ({v:.3g})" for name, v in zip(self.names, self.vif, strict=False)
                                 if v > VIF_THRESHOLD)
             notes.append(f"nearly collinear design: variance inflation factor above {VIF_THRESHOLD:g} for "
@@ -274,7 +280,8 @@ class Summary:
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,
               feature_names: tuple[str, ...] | None = None, level: float = 0.95,
               rss: float | None = None, cov_type: str = "nonrobust",
-              rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None) -> Summary:
+              rows: Callable[[], Iterable[tuple[Any, Any]]] | None = None,
+              nonunique: str | None = None, rank: int | None = None) -> Summary:
     """The OLS summary of the line ``X @ coef + intercept`` on the data behind ``stats``.
 
     Parameters
@@ -298,6 +305,12 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
         distribution on ``dof_model`` and ``dof_resid``).
     rows : callable () -> iterable of (X, y), optional
         The rows behind ``stats``; needed for HC0-HC3.
+    nonunique : str, optional
+        The note of a line that is one of many least-squares lines (shown under the table).
+    rank : int, optional
+        The numerical rank of the (centered) design, :attr:`ExactSolution.rank`; default full rank.
+        Below it the model and residual degrees of freedom count independent columns, as
+        statsmodels' (``df_model = rank - 1``, ``df_resid = n - rank`` with the constant).
 
     With ``n`` rows and as many parameters, sigma, standard errors, t, p, F and the intervals
     are NaN, and ``Summary.reason`` says why; nothing raises.
@@ -329,13 +342,16 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
     if rss is None:
         rss = total * stats.loss(coef, intercept, fit_intercept=fit_intercept)
     rss = float(rss)
-    dof_model = d
-    dof_resid = n - d - (1 if fit_intercept else 0)
+    dof_model = d if rank is None else min(rank, d)
+    dof_resid = n - dof_model - (1 if fit_intercept else 0)
     sigma2 = rss / dof_resid if dof_resid > 0 else math.nan
-    var = sigma2 * np.diag(cxx_inv)
+    # standard errors as sigma * sqrt(diag): their squares may overflow (a target near 1e100 on a feature
+    # near 1e-100 has coefficients near 1e200 and variances near 1e400)
+    sigma = math.sqrt(sigma2) if sigma2 >= 0 else math.nan
+    std_err = sigma * np.sqrt(np.clip(np.diag(cxx_inv), 0.0, None))
     params = coef
     if fit_intercept:
-        var = np.append(var, sigma2 * (1.0 / total + float(x_mean @ cxx_inv @ x_mean)))
+        std_err = np.append(std_err, sigma * math.sqrt(max(1.0 / total + float(x_mean @ cxx_inv @ x_mean), 0.0)))
         params = np.append(coef, intercept)
     robust = None
     if cov_type != "nonrobust":
@@ -348,8 +364,7 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
                              "(nonrobust) WLS standard errors")
         robust = robust_covariance(stats, rows, coef, intercept, cxx_inv, cov_type=cov_type,
                                    fit_intercept=fit_intercept)
-        var = np.diag(robust)
-    std_err = np.sqrt(np.maximum(var, 0.0))
+        std_err = np.sqrt(np.maximum(np.diag(robust), 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = params / std_err
     if dof_resid <= 0:
@@ -372,7 +387,8 @@ def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit
                    ci_high=params + q * std_err, level=level, n=n, dof_resid=dof_resid, dof_model=dof_model,
                    rss=rss, sigma=math.sqrt(sigma2) if sigma2 >= 0 else math.nan, r2=r2, adj_r2=adj,
                    f_stat=f_stat, f_p_value=f_p, fit_intercept=fit_intercept, x_mean=x_mean, cxx_inv=cxx_inv,
-                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type, weighted=stats.weighted)
+                   vif=variance_inflation(stats.centered()[0]), cov_type=cov_type, weighted=stats.weighted,
+                   nonunique=nonunique)
 
 
 def _wald_f(coef: np.ndarray, cov: np.ndarray) -> float:

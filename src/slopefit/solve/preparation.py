@@ -28,9 +28,13 @@ from slopefit.data.tables import (
 from slopefit.errors import DataError, count_of
 from slopefit.solve.accumulation import compute_stats, threads_beside_a_reader
 from slopefit.solve.exact import ExactSolution, solve_exact
+from slopefit.solve.minimum_norm import minimum_norm, minimum_norm_on_rows
 from slopefit.solve.refinement import refine, refine_in_pass
+from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 
+# below this a column's squares (1e-290) lose digits to float64's subnormal range (from 2.2e-308)
+SQUARE_FLOOR = 1e-145
 EXACT_ON_ROWS_MAX = 1_000_000  # values (rows x features) up to which the reference is solved on the rows
 STREAM_BYTES = 1 << 30  # files larger than this are always read in chunks, whatever the run needs
 # Rows needed twice (the statistics, then the residual pass of the refined reference) are held in
@@ -183,10 +187,24 @@ def check_stats(stats: SufficientStats, data) -> None:
     if stats.n < 2:
         raise DataError(f"{data.name} has {count_of(stats.n, 'row')}; a line needs at least 2 rows of data")
     constant = np.flatnonzero(stats.x_min == stats.x_max)
-    if constant.size and stats.n > stats.n_features:  # with fewer rows, that is the problem to name (below)
+    tiny = np.flatnonzero((stats.x_max - stats.x_min > 0) & (stats.x_max - stats.x_min < SQUARE_FLOOR))
+    if tiny.size:  # its squares underflow: it would look constant, or collinear of rank 0
+        j = int(tiny[0])
+        raise DataError(_too_small(f"feature {data.feature_names[j]!r}", stats.x_max[j] - stats.x_min[j], data.name,
+                                   "varies only by"))
+    if 0 < abs(stats.y_shift) < SQUARE_FLOOR:
+        raise DataError(_too_small(f"target {data.target_name!r}", abs(stats.y_shift), data.name, "has values near"))
+    if constant.size:
         name = data.feature_names[int(constant[0])]
         raise DataError(f"feature {name!r} is constant (every row is {stats.x_min[constant[0]]:g}): it carries no "
                         "information and makes the fit ill-posed; leave it out of x=")
+
+
+def _too_small(what: str, size: float, label: str, how: str) -> str:
+    """The line for a column too small to square in float64, with the power of ten to multiply it by."""
+    factor = 10.0 ** -int(np.floor(np.log10(size)))
+    return (f"{what} of {label} {how} {size:.3g}, too little to square in float64; multiply it by {factor:.0e} "
+            "(R² and t are the same in those units)")
 
 
 def solves_on_rows(data: Dataset | TableSource) -> TypeGuard[Dataset]:
@@ -236,17 +254,11 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
     ExactSolution
         The least-squares optimum in original units, with its loss, rank and singular values.
 
-    Raises
-    ------
-    DataError
-        Fewer rows than parameters, or collinear features (named): no unique line exists.
+    Fewer rows than parameters, or collinear features, have many least-squares answers: the one
+    returned is the minimum-norm one in standardized units (:mod:`slopefit.solve.minimum_norm`), its
+    ``nonunique`` saying why; :func:`slopefit.train.plan.plan_fit` moves it to the run's own scaling.
     """
     stats = stats or gather_stats(data)
-    n_params = stats.n_features + (1 if fit_intercept else 0)
-    if stats.n < n_params:
-        raise DataError(f"{data.name} has {stats.n} rows for {n_params} parameters ({stats.n_features} features"
-                        f"{' and the intercept' if fit_intercept else ''}): so few rows do not determine the line; "
-                        f"use at least {n_params} rows, or fewer features in x=")
     if solves_on_rows(data) and data.weights is not None:
         from slopefit.solve.exact import weighted_exact
 
@@ -257,9 +269,41 @@ def reference_solution(data: Dataset | TableSource, *, fit_intercept: bool = Tru
         exact = stats.solve(fit_intercept=fit_intercept)
     else:
         exact = _refined(data, stats, fit_intercept, reduce)
-    if exact.rank < stats.n_features:
-        raise DataError(_collinear(stats, data.feature_names, exact.rank, fit_intercept, data.name))
+    if exact.rank < stats.n_features:  # many answers: the minimum-norm one in standardized units
+        why = _nonunique(stats, data.feature_names, exact.rank, fit_intercept)
+        exact = minimum_norm(exact, stats, stats.scaler("standardize", fit_intercept=fit_intercept),
+                             fit_intercept=fit_intercept, why=why)
     return exact
+
+
+def minimum_norm_reference(data: Dataset | TableSource, stats: SufficientStats, ols: ExactSolution,
+                           scaler: Scaler, *, fit_intercept: bool = True) -> ExactSolution:
+    """The least-squares answer a run with ``scaler`` compares with, where there are many
+    (``ols.nonunique``): the minimum-norm one in its scaled parameters (:mod:`slopefit.solve.minimum_norm`).
+
+    From the rows where the reference is (:func:`solves_on_rows`: an SVD of the scaled design, numpy's
+    ``lstsq`` digits); else ``ols`` projected with the statistics' curvature. ``ols`` itself where unique.
+
+    Parameters
+    ----------
+    data : Dataset or TableSource
+    stats : SufficientStats
+    ols : ExactSolution
+        :func:`reference_solution`'s answer.
+    scaler : Scaler
+        The run's scaling.
+    fit_intercept : bool, default True; keyword-only
+
+    Returns
+    -------
+    ExactSolution
+    """
+    if ols.nonunique is None:
+        return ols
+    if solves_on_rows(data):
+        return minimum_norm_on_rows(data.X, data.y, scaler, weights=data.weights, fit_intercept=fit_intercept,
+                                    why=ols.nonunique)
+    return minimum_norm(ols, stats, scaler, fit_intercept=fit_intercept)
 
 
 @dataclass(frozen=True)
@@ -315,15 +359,17 @@ def _refinement_passes(stats: SufficientStats, fit_intercept: bool) -> int:
     return 1 if lam[0] > 1e-8 * lam[-1] else 2
 
 
-def _collinear(stats: SufficientStats, names, rank: int, fit_intercept: bool, label: str) -> str:
-    """The message for a design whose columns are linearly dependent, naming the columns involved
-    (those with weight in the null direction of the correlation matrix)."""
+def _nonunique(stats: SufficientStats, names, rank: int, fit_intercept: bool) -> str:
+    """Why least squares has many answers, in a few words: too few rows, or the collinear columns
+    named (those with weight in the null directions of the correlation matrix)."""
+    n_params = stats.n_features + int(fit_intercept)
+    if stats.n < n_params:
+        return (f"{stats.n} rows for {n_params} parameters: {stats.n_features} features"
+                f"{' and the intercept' if fit_intercept else ''}")
     cxx = stats.centered()[0] if fit_intercept else stats.raw()[0]
     spread = np.sqrt(np.diag(cxx))
     spread = np.where(spread > 0, spread, 1.0)
     _, vectors = np.linalg.eigh(cxx / np.outer(spread, spread))
-    null = np.abs(vectors[:, 0])  # the direction the data do not determine
+    null = np.linalg.norm(vectors[:, : max(stats.n_features - rank, 1)], axis=1)  # the undetermined directions
     involved = [names[j] for j in np.flatnonzero(null > 0.05 * null.max())]
-    return (f"features {', '.join(involved)} of {label} are collinear: one is a linear combination of the others "
-            f"(rank {rank} of {stats.n_features} features), so least squares has no unique line; leave one of "
-            "them out of x=")
+    return f"features {', '.join(involved)} are collinear: rank {rank} of {stats.n_features}"

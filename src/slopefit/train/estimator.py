@@ -1,8 +1,9 @@
 """``LinearRegressor``: slopefit as a scikit-learn estimator.
 
 Thin: it validates input the scikit-learn way and delegates to :func:`slopefit.train.training.fit`
-(``solver="gd"``) or :func:`slopefit.solve.exact.solve_exact` (``solver="exact"``). scikit-learn is
-an optional dependency (``pip install slopefit[sklearn]``), imported when this module is.
+(``solver="gd"``) or returns the plan's exact optimum (``solver="exact"``,
+:func:`slopefit.train.plan.plan_fit`). scikit-learn is an optional dependency
+(``pip install slopefit[sklearn]``), imported when this module is.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from slopefit.data.datasets import Dataset, check_weights
 from slopefit.errors import convergence_warning
-from slopefit.solve.exact import solve_exact
+from slopefit.solve.minimum_norm import nonunique_note
 from slopefit.solve.penalties import Penalty
 from slopefit.train.config import TrainConfig
 from slopefit.train.messages import convergence_message
@@ -81,6 +82,11 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
     history_ : slopefit.train.results.History or None (exact solver)
     n_iter_ : int, epochs run (0 for the exact solver)
     result_ : slopefit.train.results.FitResult or None (exact solver)
+    note_ : str or None
+        With fewer rows than parameters or collinear columns least squares has many answers; both
+        solvers give the minimum-norm one in the units of ``scaling`` (the point gradient descent
+        from zero reaches; :mod:`slopefit.solve.minimum_norm`), and ``note_`` says so in one line.
+        None when the answer is unique.
 
     Examples
     --------
@@ -139,7 +145,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         ConfigError
             When a setting is out of range (lr, epochs, optimizer, options...).
         DivergenceError, DataError
-            When gradient descent diverges, or the data give no unique line (see :func:`slopefit.train.training.fit`).
+            When gradient descent diverges, or a feature is constant (see :func:`slopefit.train.training.fit`).
         """
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
@@ -153,21 +159,19 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             weights = check_weights(weights, n_rows=X.shape[0])
         data = Dataset(X=X, y=y, feature_names=tuple(f"x{j}" for j in range(X.shape[1])), target_name="y",
                        name="array", weights=weights)
-        if self.solver == "exact" and (weights is not None or self.penalty is not None):
-            solution = _exact(data, self._penalty(), self.fit_intercept)
+        if self.solver == "exact":  # the plan's reference: the same answer gd reaches, also where it is not unique
+            solution = plan_fit(data, TrainConfig(penalty=self._penalty(), fit_intercept=self.fit_intercept,
+                                                  scaling=self.scaling)).exact
             self.coef_, self.intercept_ = solution.coef, float(solution.intercept)
             self.history_, self.n_iter_, self.result_ = None, 0, None
-            return self
-        if self.solver == "exact":
-            solution = solve_exact(X, y, fit_intercept=self.fit_intercept)
-            self.coef_, self.intercept_ = solution.coef, float(solution.intercept)
-            self.history_, self.n_iter_, self.result_ = None, 0, None
+            self.note_ = nonunique_note(solution)
             return self
         result = fit(data, self._config())
         if not result.converged:  # scikit-learn's convention: warn, keep the fitted line (GridSearchCV scores it)
             warnings.warn(convergence_message(result, exact="solver='exact'"), convergence_warning(), stacklevel=2)
         self.coef_, self.intercept_ = result.coef, float(result.intercept)
         self.history_, self.n_iter_, self.result_ = result.history, result.epochs_run, result
+        self.note_ = nonunique_note(result.ols or result.exact)
         return self
 
     def _config(self) -> TrainConfig:
@@ -210,7 +214,3 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return X @ self.coef_ + self.intercept_
 
-
-def _exact(data: Dataset, penalty: Penalty | None, fit_intercept: bool):
-    """The exact weighted and/or penalised optimum (what ``solver="exact"`` returns)."""
-    return plan_fit(data, TrainConfig(penalty=penalty, fit_intercept=fit_intercept)).exact

@@ -23,7 +23,7 @@ from slopefit.solve.exact import ExactSolution
 from slopefit.solve.penalized_exact import solve_penalized
 from slopefit.solve.penalties import Penalty, PenaltyEngine, condition
 from slopefit.solve.penalties import lr_bound as penalized_lr_bound
-from slopefit.solve.preparation import gather_stats, reference_solution
+from slopefit.solve.preparation import gather_stats, minimum_norm_reference, reference_solution
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
 from slopefit.train.config import AUTO_RTOL, TrainConfig
@@ -42,7 +42,10 @@ class Plan:
     scaler : Scaler
         The map between original units and the scaled units the optimizer sees.
     ols : ExactSolution
-        The least-squares optimum: the reference of every summary and of the OLS table.
+        The least-squares optimum: the reference of every summary and of the OLS table. Where it is
+        not unique (fewer rows than parameters, collinear columns), the minimum-norm one in the
+        scaled parameters ``scaler`` gives the optimizer: the point gradient descent from zero
+        reaches (:mod:`slopefit.solve.minimum_norm`).
     exact : ExactSolution
         The optimum of the objective the run minimises: ``ols``, the penalised optimum of
         ``config.penalty``, or the optimum torch's ``weight_decay`` moves the run to.
@@ -138,7 +141,7 @@ def plan_fit(data: Any, config: TrainConfig, *, stats: SufficientStats | None = 
     Raises
     ------
     DataError
-        The data give no unique line (see :func:`slopefit.solve.preparation.reference_solution`).
+        The data cannot be fitted (see :func:`slopefit.solve.preparation.gather_stats`).
 
     Examples
     --------
@@ -151,6 +154,8 @@ def plan_fit(data: Any, config: TrainConfig, *, stats: SufficientStats | None = 
     stats = stats or gather_stats(data, on_rows=on_rows)
     scaler = stats.scaler(config.scaling, fit_intercept=fit_intercept)
     ols = reference or reference_solution(data, fit_intercept=fit_intercept, stats=stats)
+    # many answers (ols.nonunique): the one gradient descent from zero reaches, minimum norm in these units
+    ols = minimum_norm_reference(data, stats, ols, scaler, fit_intercept=fit_intercept)
     penalty = config.penalty
     decay = decay_of(config.optimizer, config.options)
     if penalty is not None:

@@ -325,6 +325,7 @@ class FitResult:
         ('HC1', 0.3137)
         """
         from slopefit.solve.inference import summarize
+        from slopefit.solve.minimum_norm import nonunique_note
 
         if self.stats is None:
             raise ValueError("this FitResult carries no statistics to summarise")
@@ -333,7 +334,8 @@ class FitResult:
         ols = self.ols or self.exact  # the OLS table is at the least-squares optimum, whatever the run minimised
         return summarize(self.stats, ols.coef, ols.intercept, fit_intercept=self.config.fit_intercept,
                          feature_names=self.feature_names, level=level, rss=ols.loss * self.stats.total,
-                         cov_type=cov_type, rows=self.rows)
+                         cov_type=cov_type, rows=self.rows, nonunique=nonunique_note(ols),
+                         rank=ols.rank)
 
     def to_dict(self, *, cov_type: str = "nonrobust") -> dict[str, Any]:
         """What ``slopefit fit`` prints, as JSON-ready values (``slopefit fit ... --json FILE``).
