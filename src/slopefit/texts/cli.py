@@ -1,0 +1,170 @@
+"""The terminal's words: the headings, table headers, notes and warnings the commands print, and the
+errors a user meets most, in Korean and English. Read through :func:`slopefit.texts.text`, as the
+lesson's are. Numbers come in already formatted (a field is text unless its format says otherwise);
+Python's parameter names (``lr=``, ``epochs=``) stay as they are, followed by a space or a mark, so that
+:func:`slopefit.errors.cli_words` can turn them into the command line's flags in both languages.
+"""
+
+from __future__ import annotations
+
+CLI_TEXT: dict[str, dict[str, str]] = {
+    # counted nouns (slopefit.texts.count): "1 row", "2 rows"; "1행", "2행"
+    "count.row.one": {"ko": "{n}행", "en": "{n} row"},
+    "count.row.many": {"ko": "{n}행", "en": "{n} rows"},
+    "count.feature.one": {"ko": "특성 {n}개", "en": "{n} feature"},
+    "count.feature.many": {"ko": "특성 {n}개", "en": "{n} features"},
+    "count.share.one": {"ko": "조각 {n}개", "en": "{n} share"},
+    "count.share.many": {"ko": "조각 {n}개", "en": "{n} shares"},
+    "count.process.one": {"ko": "프로세스 {n}개", "en": "{n} process"},
+    "count.process.many": {"ko": "프로세스 {n}개", "en": "{n} processes"},
+    "count.pass.one": {"ko": "{n}번", "en": "{n} pass"},
+    "count.pass.many": {"ko": "{n}번", "en": "{n} passes"},
+    # general
+    "note": {"ko": "참고: {note}", "en": "note: {note}"},
+    "warning": {"ko": "경고: {warning}", "en": "warning: {warning}"},
+    "error": {"ko": "slopefit: {error}", "en": "slopefit: {error}"},
+    "saved.model": {"ko": "모델을 저장했습니다: {path}", "en": "model saved to {path}"},
+    "saved.results": {"ko": "결과를 저장했습니다: {path}", "en": "results saved to {path}"},
+    "saved.figure": {"ko": "그림을 저장했습니다: {path}", "en": "figure saved to {path}"},
+    "saved.report": {"ko": "보고서를 저장했습니다: {path}", "en": "report saved to {path}"},
+    "saved.records": {"ko": "기록을 저장했습니다: {path}", "en": "records saved to {path}"},
+    "interrupted": {"ko": "slopefit: 중단됨; 아무것도 저장하지 않았습니다", "en": "slopefit: interrupted; nothing was saved"},
+    "terminated": {"ko": "slopefit: SIGTERM으로 멈춤; 아무것도 저장하지 않았습니다",
+                   "en": "slopefit: stopped by SIGTERM; nothing was saved"},
+    # slopefit fit: the lines above the table
+    "fit.title": {"ko": "slopefit fit: {name} ({rows}행, {features} -> {target})",
+                  "en": "slopefit fit: {name} ({rows} rows, {features} -> {target})"},
+    "fit.settings": {"ko": "설정: {run}, scale={scaling}, {batch}, {epochs}, {dtype}, {device}의 {engine} 엔진",
+                     "en": "settings: {run}, scale={scaling}, {batch}, {epochs}, {dtype}, {engine} engine on {device}"},
+    "fit.batch.full": {"ko": "전체 배치", "en": "full batch"},
+    "fit.batch.size": {"ko": "배치 크기 {size}", "en": "batch size {size}"},
+    "fit.epochs.budget": {"ko": "최대 {epochs} epoch", "en": "budget {epochs} epochs"},
+    "fit.epochs.fixed": {"ko": "{epochs} epoch", "en": "{epochs} epochs"},
+    "fit.passes.one": {"ko": "{passes}번 읽음 (통계량)", "en": "{passes} pass (the statistics)"},
+    "fit.passes.many": {"ko": "{passes}번 읽음 (통계량, 그리고 정확한 최적해를 다듬는 잔차)",
+                        "en": "{passes} passes (the statistics, then the residuals that refine the exact optimum)"},
+    "fit.read.arrow": {"ko": "pyarrow 열로 통째로 읽음: {rows:,}행을 메모리에 둠, {over}; 더 큰 파일은 나누어 읽습니다",
+                       "en": "read whole into pyarrow's columns: {rows:,} rows held in memory, {over}; "
+                             "a larger file is read in chunks instead"},
+    "fit.read.chunks": {"ko": "{chunk:,}행씩 나누어 읽음: {rows:,}행, {over}, 메모리에 두지 않음",
+                        "en": "read in chunks of {chunk:,} rows: {rows:,} rows, {over}, not held in memory"},
+    "fit.read.whole": {"ko": "통째로 읽음: {rows:,}행을 메모리에 둠, {over}",
+                       "en": "read whole: {rows:,} rows held in memory, {over}"},
+    "fit.penalty": {"ko": "벌점: {penalty} (scikit-learn의 {estimator}); 경사하강법이 최소화하는 것은 "
+                          "{objective}, N = {over}, 절편은 벌점 없음",
+                    "en": "penalty: {penalty} (scikit-learn's {estimator}); gradient descent minimises {objective}, "
+                          "N = {over}, the intercept unpenalised"},
+    "fit.penalty.rows": {"ko": "행 수", "en": "rows"},
+    "fit.penalty.weights": {"ko": "가중치의 합", "en": "the sum of the weights"},
+    "fit.weights": {"ko": "가중치: 열 {name!r} (가중 최소제곱; 특성이 아님)",
+                    "en": "weights: column {name!r} (weighted least squares; not a feature)"},
+    "fit.chosen": {"ko": "자동 선택: {reason} (직접 정하려면 --lr)",
+                   "en": "chosen: {reason} (give --lr to set the step yourself)"},
+    "fit.chosen.ko": {"ko": "자동 선택: 데이터의 곡률(헤세 행렬의 고윳값)에서 고른 {run}; 수렴하면 멈춤 "
+                            "(직접 정하려면 --lr)",
+                      "en": "chosen: {run} from the curvature of the data (the Hessian's eigenvalues); stops once "
+                            "converged (give --lr to set the step yourself)"},
+    # slopefit fit: the table and the lines under it
+    "fit.intercept": {"ko": "절편", "en": "intercept"},
+    "fit.gd": {"ko": "경사하강법", "en": "gradient descent"},
+    "fit.reldiff": {"ko": "상대 차이", "en": "relative difference"},
+    "fit.stop.tol": {"ko": "허용 오차 도달", "en": "tolerance reached"},
+    "fit.stop.gap": {"ko": "최적값의 --stop-gap {gap} 이내", "en": "within --stop-gap {gap} of the optimum"},
+    "fit.stop.converged": {"ko": "모든 계수가 최적값의 {rtol} 이내", "en": "every coefficient within {rtol} of the optimum"},
+    "fit.stop.budget": {"ko": "수렴하기 전에 최대 epoch를 다 씀", "en": "budget spent before converging"},
+    "fit.stop.epochs": {"ko": "모든 epoch 실행", "en": "all epochs run"},
+    "fit.initial": {"ko": "초기 손실        {loss}", "en": "initial loss   {loss}"},
+    "fit.final": {"ko": "최종 손실        {loss}", "en": "final loss     {loss}"},
+    "fit.gap": {"ko": "손실 - 최솟값    {gap}   (상대 차이 {rel})", "en": "loss - loss*   {gap}   (relative gap {rel})"},
+    "fit.distance": {"ko": "|θ - θ*|         {dist}   (계수와 절편, 원래 단위)",
+                     "en": "|theta - theta*| {dist}   (coefficients and intercept, original units)"},
+    "fit.scaled": {"ko": "척도 공간        W = {w}, B = {b}   (옵티마이저가 본 값, scale={scaling})",
+                   "en": "scaled space   W = {w}, B = {b}   (what the optimizer saw, scale={scaling})"},
+    "fit.r2": {"ko": "R^2              {r2}", "en": "R^2            {r2}"},
+    "fit.epochs": {"ko": "epoch            {epochs} ({why})", "en": "epochs         {epochs} ({why})"},
+    "fit.time": {"ko": "시간             {total} s = 데이터 읽기 {stats} s + 정확한 풀이 {exact} s + 경사하강법 {gd} s",
+                 "en": "time           {total} s = data pass {stats} s + exact solve {exact} s + gradient descent {gd} s"},
+    "fit.not_converged": {"ko": "참고: 정확한 최적값에 수렴하지 못함 (상대 차이 > {gap}); {advice}",
+                          "en": "note: not converged to the exact optimum (relative gap > {gap}); {advice}"},
+    "fit.shares": {"ko": "{processes}가 {shares}으로 나누어 읽음: {rows:,}행, 조각마다 {passes}; "
+                         "프로세스 0이 읽은 것: {share}",
+                   "en": "read in {shares} by {processes}: {rows:,} rows, {passes} over each share; "
+                         "process 0 read {share}"},
+    "fit.resumed": {"ko": "체크포인트에서 이어서 학습함: {path}", "en": "resumed from {path}"},
+    "fit.stopped": {"ko": "slopefit fit: {how} (epoch {epoch}); 아무것도 저장하지 않았습니다",
+                    "en": "slopefit fit: {how} at epoch {epoch}; nothing was saved"},
+    "fit.stopped.heldout": {"ko": "slopefit fit: {how} (검증 점수 계산 중); 아무것도 저장하지 않았습니다",
+                            "en": "slopefit fit: {how} while scoring held-out rows; nothing was saved"},
+    "how.interrupted": {"ko": "중단됨", "en": "interrupted"},
+    "how.terminated": {"ko": "SIGTERM으로 멈춤", "en": "stopped by SIGTERM"},
+    # the exact column and the loss row (FitResult.exact_label, loss_label)
+    "label.exact.plain": {"ko": "정확한 해 (최소제곱)", "en": "exact (least squares)"},
+    "label.exact.weighted": {"ko": "정확한 해 (가중 최소제곱)", "en": "exact (weighted least squares)"},
+    "label.exact.decay.plain": {"ko": "정확한 해 (최소제곱 + weight_decay={decay})",
+                                "en": "exact (least squares + weight_decay={decay})"},
+    "label.exact.decay.weighted": {"ko": "정확한 해 (가중 최소제곱 + weight_decay={decay})",
+                                   "en": "exact (weighted least squares + weight_decay={decay})"},
+    "label.exact.penalty.plain": {"ko": "정확한 해 ({name} 최적해)", "en": "exact ({name} optimum)"},
+    "label.exact.penalty.weighted": {"ko": "정확한 해 (가중 {name} 최적해)", "en": "exact (weighted {name} optimum)"},
+    "label.mse": {"ko": "MSE", "en": "MSE"},
+    "label.mse.weighted": {"ko": "가중 MSE", "en": "weighted MSE"},
+    "label.loss": {"ko": "손실 ({mse})", "en": "loss ({mse})"},
+    "label.objective": {"ko": "목적함수 ({objective})", "en": "objective ({objective})"},
+    "label.objective.decay": {"ko": "목적함수 ({mse} + 척도 단위의 {decay}/2·‖θ‖²)",
+                              "en": "objective ({mse} + {decay}/2·‖θ‖² in scaled units)"},
+    "note.penalised": {"ko": "벌점이 있는 적합({penalty})에는 표준오차, t, p, 신뢰구간이 없습니다: 벌점이 계수를 "
+                             "치우치게 해서 OLS 공식이 성립하지 않습니다; 최소제곱 추론이 필요하면 벌점 없이 다시 맞추세요",
+                       "en": "no standard errors, t, p or confidence intervals for a penalised fit ({penalty}): "
+                             "the penalty biases the coefficients and the OLS formulas do not hold for them; refit "
+                             "without the penalty for least-squares inference"},
+    # the OLS block (solve.inference.Summary.render)
+    "ols.head": {"ko": "최소제곱 통계 (정확한 최적해에서의 {kind}, {n}행, 잔차 자유도 {dof}{cov}):",
+                 "en": "least-squares statistics ({kind} at the exact optimum, {n} rows, {dof} residual dof{cov}):"},
+    "ols.cov": {"ko": ", 공분산 {cov} (이분산에 강건)", "en": ", covariance {cov} (heteroskedasticity-robust)"},
+    "ols.coef": {"ko": "계수", "en": "coef"},
+    "ols.se": {"ko": "표준오차", "en": "std err"},
+    "ols.fit": {"ko": "R^2 {r2}   수정 R^2 {adj}   잔차 표준오차 {sigma} (자유도 {dof})",
+                "en": "R^2 {r2}   adj. R^2 {adj}   residual std error {sigma} on {dof} dof"},
+    "ols.f": {"ko": "F 통계량 {f} (자유도 {model}, {dof}), p-값 {p}",
+              "en": "F-statistic {f} on {model} and {dof} dof, p-value {p}"},
+    "ols.f.robust": {"ko": "강건 Wald F {f} (자유도 {model}, {dof}), p-값 {p}",
+                     "en": "robust Wald F {f} on {model} and {dof} dof, p-value {p}"},
+    "ols.no_dof": {"ko": "잔차 자유도가 없습니다 ({n}행, 파라미터 {params}개): 구간을 구하려면 파라미터보다 행이 많아야 합니다",
+                   "en": "no residual degrees of freedom ({n} rows, {params} parameters): intervals need more rows "
+                         "than parameters"},
+    "ols.constant": {"ko": "목표값이 상수입니다: 이를 지나는 직선이 모든 행에 정확히 맞으므로 표준오차는 모두 0이고 "
+                           "R²와 F는 0/0, 정의되지 않습니다 (nan)",
+                     "en": "the target is constant: the line through it fits every row exactly, so every standard "
+                           "error is 0 and R² and F are 0/0, undefined (nan)"},
+    "ols.collinear": {"ko": "공선성에 가까운 설계: 분산 팽창 계수가 {threshold}를 넘는 특성 {factors}; 이들의 표준오차는 "
+                            "부풀려지고 계수는 불안정합니다",
+                      "en": "nearly collinear design: variance inflation factor above {threshold} for {factors}; "
+                            "their standard errors are inflated and their coefficients unstable"},
+    # held-out scores (views.tables.heldout_table)
+    "cv.title.kfold": {"ko": "검증 점수: {folds}겹 교차검증 (seed {seed})",
+                       "en": "held-out scores: {folds}-fold cross-validation (seed {seed})"},
+    "cv.title.split": {"ko": "검증 점수: 학습/시험 분할 한 번 (seed {seed})",
+                       "en": "held-out scores: one train/test split (seed {seed})"},
+    "cv.fold": {"ko": "겹", "en": "fold"},
+    "cv.rows": {"ko": "검증 행 수", "en": "held-out rows"},
+    "cv.mean": {"ko": "평균 ± 표준편차", "en": "mean ± sd"},
+    "cv.note": {"ko": "위의 직선은 모든 행으로 맞춘 것이고, 각 겹의 직선은 그 겹이 빼 둔 행을 뺀 나머지로 맞춘 것입니다",
+                "en": "the line above is fitted on all rows; each fold's on the rows it did not hold out"},
+    # how a file was read (cli.arguments.reading_notes)
+    "read.dialect": {"ko": "{name} 읽음: {dialect}", "en": "read {name}: {dialect}"},
+    "read.dropped": {"ko": "빈 칸이 있는 {rows}을 뺐습니다 ({before} -> {kept}행)",
+                     "en": "dropped {rows} with empty cells ({before} -> {kept} rows)"},
+    # what slopefit fit says when writing its files stops
+    "write.stopped": {"ko": "slopefit fit: 결과를 쓰는 중 {how}; 쓴 것: {written}; 쓰지 못한 것: {left}",
+                      "en": "slopefit fit: {how} while writing the results; written: {written}; not written: {left}"},
+    "write.nothing": {"ko": "없음", "en": "nothing"},
+    # slopefit predict
+    "predict.confidence": {"ko": "{level} 신뢰구간 (평균)", "en": "{level} confidence (mean)"},
+    "predict.prediction": {"ko": "{level} 예측구간 (새 값)", "en": "{level} prediction (new value)"},
+    "predict.range": {"ko": "범위", "en": "range"},
+    "predict.extrapolation": {"ko": "외삽", "en": "extrapolation"},
+    "predict.outside": {"ko": "참고: {rows}이 {name}의 학습 범위({low} ~ {high}) 밖에 있습니다: 외삽이며, 직선은 맞춘 "
+                              "범위 안에서만 알 수 있습니다",
+                        "en": "note: {rows} outside the training range of {name} ({low} to {high}): extrapolation, "
+                              "the line is only known where it was fitted"},
+}
