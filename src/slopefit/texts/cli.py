@@ -167,4 +167,105 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                               "범위 안에서만 알 수 있습니다",
                         "en": "note: {rows} outside the training range of {name} ({low} to {high}): extrapolation, "
                               "the line is only known where it was fitted"},
+    # slopefit compare and sweep
+    "status.converged": {"ko": "수렴", "en": "converged"},
+    "status.not_converged": {"ko": "수렴하지 못함", "en": "not converged"},
+    "status.diverged.why": {"ko": "발산 ({why})", "en": "diverged ({why})"},
+    "status.diverged.at": {"ko": "epoch {epoch}에서 발산", "en": "diverged at epoch {epoch}"},
+    "compare.stable": {"ko": "lr < {bound}에서 안정", "en": "stable for lr < {bound}"},
+    "compare.no_bound": {"ko": "{optimizer}: 닫힌 형태의 한계 없음", "en": "{optimizer}: no closed-form bound"},
+    "compare.budget": {"ko": "lr을 준 실행은 {epochs} epoch, 나머지는 수렴할 때까지",
+                       "en": "{epochs} epochs for runs given an lr, until converged for the others"},
+    "compare.title": {"ko": "slopefit compare: {name} ({rows}), scale={scaling}, {budget}, 모든 실행이 같은 시작점(0)에서",
+                      "en": "slopefit compare: {name} ({rows}), scale={scaling}, {budget}, same start (zeros) for "
+                            "every run"},
+    "compare.penalty": {"ko": "벌점: {penalty} (scikit-learn의 {estimator}): 아래 손실은 모두 목적함수 {objective}, "
+                              "최솟값은 그 정확한 최적값",
+                        "en": "penalty: {penalty} (scikit-learn's {estimator}): every loss below is the objective "
+                              "{objective}, loss* its exact optimum"},
+    "compare.run": {"ko": "실행", "en": "run"},
+    "compare.final": {"ko": "최종 손실", "en": "final loss"},
+    "compare.gap": {"ko": "손실 - 최솟값", "en": "loss - loss*"},
+    "compare.rel": {"ko": "상대 차이", "en": "relative gap"},
+    "compare.epochs": {"ko": "epoch", "en": "epochs"},
+    "compare.seconds": {"ko": "초", "en": "seconds"},
+    "compare.status": {"ko": "상태", "en": "status"},
+    "sweep.interrupted": {"ko": "slopefit sweep: 중단됨; 아무것도 저장하지 않았습니다",
+                          "en": "slopefit sweep: interrupted; nothing was saved"},
+    "sweep.vectorised": {"ko": "한 번의 벡터화된 실행", "en": "one vectorised run"},
+    "sweep.penalty": {"ko": "한 번에 하나씩 (벌점이 있는 실행은 fit과 같은 단계를 밟음)",
+                      "en": "one run at a time (a penalty's runs take fit's steps)"},
+    "sweep.one_by_one": {"ko": "한 번에 하나씩 (이 옵티마이저는 벡터화하지 않음)",
+                         "en": "one run at a time (not vectorised for this optimizer)"},
+    "sweep.title": {"ko": "slopefit sweep: {name}, {optimizer}, 실행 {runs}개 x {epochs} epoch, {seconds} s ({how}); "
+                          "scale={scaling}, {dtype}",
+                    "en": "slopefit sweep: {name}, {optimizer}, {runs} runs x {epochs} epochs in {seconds} s ({how}); "
+                          "scale={scaling}, {dtype}"},
+    "sweep.bound": {"ko": "전체 배치 sgd의 안정한 lr: < {bound} (2/λmax); momentum m이면: < 2(1+m)/λmax",
+                    "en": "stable lr for full-batch sgd: < {bound} (2/λmax); with momentum m: < 2(1+m)/λmax"},
+    "sweep.epochs_to": {"ko": "{gap}까지 epoch", "en": "epochs to {gap}"},
+    "sweep.best": {"ko": "가장 좋은 실행: {run} (상대 차이 {rel})", "en": "best: {run} (relative gap {rel})"},
+    "sweep.best.reached": {"ko": "가장 좋은 실행: {run} (상대 차이 {rel}, epoch {epoch}에서 {gap} 도달)",
+                           "en": "best: {run} (relative gap {rel}, reached {gap} at epoch {epoch})"},
+    # slopefit datasets
+    "datasets.name": {"ko": "이름", "en": "name"},
+    "datasets.rows": {"ko": "행 수", "en": "rows"},
+    "datasets.columns": {"ko": "열", "en": "columns"},
+    "datasets.description": {"ko": "설명", "en": "description"},
+    "datasets.also": {"ko": "그 밖에: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], 또는 CSV/Parquet 파일의 경로.",
+                      "en": "Also: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a "
+                            "CSV/Parquet file."},
+    # slopefit advise
+    "advise.title": {"ko": "slopefit advise: {name} ({rows}, {features}), scale={scaling}",
+                     "en": "slopefit advise: {name} ({rows}, {features}), scale={scaling}"},
+    "advise.penalty": {"ko": "벌점: {penalty}; 목적함수는 {objective}, 아래는 그 매끄러운 부분의 헤세 행렬 (ridge 항은 "
+                             "대각선에 2·l2/s²를 더하고, L1 항은 곡률을 더하지 않음)",
+                       "en": "penalty: {penalty}; the objective is {objective}, its smooth part's Hessian below (a ridge "
+                             "part adds 2·l2/s² to the diagonal; an L1 part adds no curvature)"},
+    "advise.weights": {"ko": "가중치: 열 {name!r} (가중 MSE, N = 가중치의 합)",
+                       "en": "weights: column {name!r} (weighted MSE, N = sum of the weights)"},
+    "advise.hessian": {"ko": "MSE의 헤세 행렬 (2/N)·AᵀA, A = [X, 1], 척도 단위: 고윳값 {values}",
+                       "en": "Hessian of the MSE, (2/N)·AᵀA with A = [X, 1], in scaled units: eigenvalues {values}"},
+    "advise.ends": {"ko": " (가장 작은 셋과 가장 큰 셋)", "en": " (smallest and largest three)"},
+    "advise.condition": {"ko": "조건수 λmax/λmin:  ", "en": "condition number λmax/λmin:  "},
+    "advise.sgd": {"ko": "전체 배치 sgd", "en": "full-batch sgd"},
+    "advise.momentum": {"ko": "sgd, momentum {beta}", "en": "sgd, momentum {beta}"},
+    "advise.fastest": {"ko": "가장 빠른 평범한 sgd", "en": "fastest plain sgd"},
+    "advise.heavy": {"ko": "가장 빠른 heavy ball", "en": "fastest heavy ball"},
+    "advise.rate": {"ko": "epoch마다 오차 × {rate}", "en": "error × {rate} per epoch"},
+    "advise.stability": {"ko": "안정성과 속도", "en": "stability and speed"},
+    "advise.lr": {"ko": "학습률", "en": "learning rate"},
+    "advise.why": {"ko": "근거", "en": "why"},
+    "advise.not_reached": {"ko": "{epochs} epoch 안에 도달하지 못함 (차이 {gap})",
+                           "en": "not reached in {epochs} epochs (gap {gap})"},
+    "advise.never": {"ko": "도달하지 못함 (불안정)", "en": "never (unstable)"},
+    "advise.measured": {"ko": "{run}에서 상대 차이 {tol}까지의 epoch: 수렴 속도로 예측 {predicted}, 실제 {measured}",
+                        "en": "at {run}: epochs to a relative gap of {tol}, predicted from the rate {predicted}, "
+                              "measured {measured}"},
+    # slopefit step
+    "step.title": {"ko": "slopefit step: {name}, scale={scaling}, 시작 W = B = {init}, lr={lr}, {dtype}",
+                   "en": "slopefit step: {name}, scale={scaling}, start W = B = {init}, lr={lr}, {dtype}"},
+    "step.heading": {"ko": "-- {k}번째 단계 --", "en": "-- step {k} --"},
+    "step.loss": {"ko": "손실 (loss)", "en": "loss"},
+    "step.formula": {"ko": "공식", "en": "formula"},
+    "step.difference": {"ko": "차이", "en": "difference"},
+    "step.update": {"ko": "수정: 새 값 = 이전 값 - lr·경사", "en": "update: new = old - lr·grad"},
+    # slopefit bench
+    "bench.title": {"ko": "slopefit bench: {n}행 x float32 특성 {d}개, 목표: float64 최적값까지의 상대 차이 <= {gap}; "
+                          "{device}의 {dtype}",
+                    "en": "slopefit bench: {n} rows x {d} float32 features, target: relative gap <= {gap} to the "
+                          "float64 optimum; {dtype} on {device}"},
+    "bench.record": {"ko": "차이 {gap}  epoch {epochs}", "en": "gap {gap}  epochs {epochs}"},
+    "bench.method": {"ko": "방법", "en": "method"},
+    "bench.yes": {"ko": "예", "en": "yes"},
+    "bench.no": {"ko": "아니오", "en": "no"},
+    # slopefit serve
+    "serve.open": {"ko": "slopefit serve: 경고: --host {host}이면 네트워크의 다른 컴퓨터도 이 놀이터(와 이 컴퓨터의 CPU)를 "
+                         "쓸 수 있습니다; 모든 요청은 아래 주소의 토큰을 지녀야 합니다; 이 컴퓨터에서만 쓰려면 --host를 빼세요",
+                   "en": "slopefit serve: warning: --host {host} lets other machines on the network use this "
+                         "playground (and this computer's CPU); every request must carry the token in the address "
+                         "printed below; leave --host out to keep it to this machine"},
+    "serve.ready": {"ko": "slopefit serve: 놀이터 주소는 {url} 입니다 (Ctrl-C로 멈춤)",
+                    "en": "slopefit serve: the playground is at {url} (Ctrl-C stops it)"},
+    "serve.stopped": {"ko": "slopefit serve: 멈췄습니다", "en": "slopefit serve: stopped"},
 }
