@@ -116,6 +116,24 @@ def test_missing_cells_name_missing_drop(diabetes):
     assert 3 not in result.fittedvalues.index and result.nobs == len(diabetes) - 1
 
 
+def test_bad_cells_of_a_frame_are_named_by_its_index_labels(diabetes):
+    """A DataFrame's rows are named as pandas names them (its index), not by position: the hand-made
+    holes below are at labels 'p103' and 'p7' whatever their positions."""
+    frame = diabetes.head(40).set_axis([f"p{100 + i}" if i % 2 else f"p{i}" for i in range(40)])
+    frame.loc["p103", "bmi"] = np.nan
+    with pytest.raises(sf.DataError, match=r"'bmi' 1 \(row with index 'p103'\)"):
+        sf.fit(frame, y="target")
+    typo = frame.dropna().astype({"age": object})
+    typo.loc["p6", "age"] = "n/a"
+    with pytest.raises(sf.DataError, match=r"column 'age' in DataFrame is not numeric: 'n/a' in row with index 'p6'"):
+        sf.fit(typo, y="target")
+    result = sf.fit(frame.dropna(), y="target")
+    new = frame.drop(columns="target").tail(3).copy()
+    new.loc["p137", "bmi"] = np.nan
+    with pytest.raises(sf.DataError, match=r"empty cells in row with index 'p137'"):
+        result.predict(new)
+
+
 def test_plot_returns_figures_and_axes(fitted, tmp_path):
     from matplotlib.figure import Figure
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-READING = ("missing", "sep", "decimal")  # keywords that say how a file or a table is read, not how it is fitted
+# keywords that say how a file or a table is read, not how it is fitted
+READING = ("missing", "sep", "decimal", "stream", "chunk_rows", "weights")
 PLOT_KINDS = ("loss", "gap", "fit", "residuals", "qq", "leverage")
 
 
@@ -66,7 +67,8 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     **config_fields
         Fields of :class:`TrainConfig` (``lr=0.01``, ``optimizer="adam"``, ``epochs=500``, ...), optimizer
         options (``momentum=0.9``, ``betas=(0.9, 0.99)``), and how to read the table: ``missing="drop"``,
-        ``sep=``, ``decimal=``.
+        ``sep=``, ``decimal=``; for a file, ``stream=True`` (read in chunks, bounded memory), ``chunk_rows=``
+        and ``weights=`` (a column of sample weights).
 
     Returns
     -------
@@ -148,6 +150,10 @@ def _dataset(data: Any, *, y: Any, x: Sequence[str] | None, formula: str | None,
         dataset = load_dataset(frame, x=x, y=y, formula=formula, **reading)
         return dataset, _rows_used(frame, dataset, x=x, y=y, formula=formula)
     if isinstance(data, (str, os.PathLike)):
+        if {"stream", "chunk_rows", "weights"} & set(reading):  # read in chunks, or with a weight column
+            from slopefit.solve.preparation import open_data
+
+            return open_data(data, x=x, y=y, formula=formula, **reading), None
         return load_dataset(data, x=x, y=y, formula=formula, **reading), None
     if y is None or isinstance(y, str):
         raise TypeError(f"fit takes a pandas DataFrame, a path, a built-in name, a Dataset or arrays (X, y); got "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 import numpy as np
 
@@ -90,21 +91,39 @@ def __getattr__(name: str):
 # --- wording ---------------------------------------------------------------------------
 
 
-def row_numbers(mask: np.ndarray, *, offset: int = 0) -> str:
-    """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few.
+def row_numbers(mask: np.ndarray, *, offset: int = 0, labels: Any = None) -> str:
+    """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few; with ``labels``
+    (a DataFrame's index) the rows' index labels instead: 'rows with index 'b', 'f''.
 
     ``mask`` marks rows of a chunk that starts ``offset`` rows into the table.
     """
     rows = np.flatnonzero(mask) + offset
-    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows))
+    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows), labels=labels)
 
 
-def listed_rows(first: list[int], count: int) -> str:
-    """'rows 3, 7' from the first 0-based row indices (a few) and how many rows there are in all."""
-    shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
+def listed_rows(first: list[int], count: int, *, labels: Any = None) -> str:
+    """'rows 3, 7' from the first 0-based row indices (a few) and how many rows there are in all;
+    with ``labels`` (a DataFrame's index, one label per row) the labels of those rows.
+
+    Examples
+    --------
+    >>> listed_rows([2, 6], 2)
+    'rows 3, 7 (data rows, header not counted)'
+    >>> listed_rows([2], 1, labels=["a", "b", "c"])
+    "row with index 'c'"
+    """
     more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
     word = "row" if count == 1 else "rows"
+    if labels is not None:
+        shown = ", ".join(repr(_plain(labels[r])) for r in first[:MAX_ROWS_LISTED])
+        return f"{word} with index {shown}{more}"
+    shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
     return f"{word} {shown}{more} (data rows, header not counted)"
+
+
+def _plain(label: Any) -> Any:
+    """A numpy scalar label as the Python value it holds (``7``, not ``np.int64(7)``)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def count_of(n: int, word: str) -> str:
@@ -142,21 +161,22 @@ class EmptyCells:
     def __bool__(self) -> bool:
         return bool(self.found)
 
-    def message(self, label: str, columns) -> str:
-        """:func:`missing_cells` for the columns found, in the order of ``columns``."""
-        return missing_cells(label, [(c, *self.found[c]) for c in columns if c in self.found])
+    def message(self, label: str, columns, *, labels: Any = None) -> str:
+        """:func:`missing_cells` for the columns found, in the order of ``columns`` (``labels``: a
+        DataFrame's index, to name rows by their labels)."""
+        return missing_cells(label, [(c, *self.found[c]) for c in columns if c in self.found], labels=labels)
 
 
-def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
+def missing_cells(label: str, found: list[tuple[str, list[int], int]], *, labels: Any = None) -> str:
     """The message for empty or NaN cells in one or more columns: each column, how many, its first rows.
 
-    ``found`` holds (column, first 0-based rows, count) per column, in the table's order.
+    ``found`` holds (column, first 0-based rows, count) per column, in the table's order; ``labels``
+    (a DataFrame's index) names the rows by their index labels instead of their numbers.
     """
     parts = []
     for name, first, count in found:
-        shown = ", ".join(str(r + 1) for r in first[:MAX_ROWS_LISTED])
-        more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
-        parts.append(f"{name!r} {count} ({'row' if count == 1 else 'rows'} {shown}{more})")
+        rows = listed_rows(first, count, labels=labels).removesuffix(" (data rows, header not counted)")
+        parts.append(f"{name!r} {count} ({rows})")
     return f"{label} has empty or NaN cells: {', '.join(parts)}; fill them or use missing=\"drop\""
 
 
@@ -164,25 +184,49 @@ def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
 FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "momentum": "--momentum",
          "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
          "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
-         "decimal": "--decimal", "formula": "--formula"}
-PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)/]|$))')
+         "decimal": "--decimal", "formula": "--formula", "optimizer": "--optimizer", "stream": "--stream",
+         "weights": "--weights", "checkpoint": "--checkpoint", "resume": "--resume",
+         "checkpoint_every": "--checkpoint-every", "overwrite_checkpoint": "--overwrite-checkpoint",
+         "ridge": "--ridge", "lasso": "--lasso", "elastic_net": "--elastic-net", "l1_ratio": "--l1-ratio",
+         "run": "--run"}
+PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS)
+                          + r')=(?:"([^"]*)"|(None|False)\b|(True)\b|(\'[^\']*\')|(?=[\s,;)/]|$))')
+# what a Python user does with a function, as the command line does it with a command
+PHRASES = {
+    "(save_model)": "(slopefit fit ... --save)",
+    'save_model(model, "MODEL.json")': "slopefit fit DATA --save MODEL.json",
+    "a file written by save_model": "a file saved with slopefit fit ... --save",
+    "predict without intervals": "predict without --interval",
+}
 
 
 def cli_words(message: str) -> str:
     """A library message in the command line's words: ``missing="drop"`` -> ``--missing drop``, a bare
-    ``epochs=`` (set it) -> ``--epochs``, ``lr=None`` -> ``no --lr``; a number (``lr=0.01``, a value
-    reported or suggested) reads the same in both and stays.
+    ``epochs=`` (set it) -> ``--epochs``, ``stream=True`` -> ``--stream``, ``lr=None`` or ``stream=False``
+    -> ``no --lr``, ``no --stream``; a number (``lr=0.01``, a value reported or suggested) reads the same
+    in both and stays. What Python does with a function (:data:`PHRASES`: ``save_model``) becomes its
+    command.
 
     Examples
     --------
     >>> cli_words('fill them or use missing="drop"; got lr=0, try lr=0.01, or raise epochs=')
     'fill them or use --missing drop; got lr=0, try lr=0.01, or raise --epochs'
+    >>> cli_words('read it whole (stream=False); refit and save it again (save_model)')
+    'read it whole (no --stream); refit and save it again (slopefit fit ... --save)'
+    >>> cli_words("checkpoint='run.ckpt' already holds a run")
+    "--checkpoint 'run.ckpt' already holds a run"
     """
 
     def flag(match: re.Match) -> str:
-        name, quoted, none = match.group(1), match.group(2), match.group(3)
-        if none:
+        name, quoted, off, on, shown = (match.group(i) for i in range(1, 6))
+        if shown:  # a value shown as Python's repr ('a path'): the flag, then the value as it was
+            return f"{FLAGS[name]} {shown}"
+        if off:
             return f"no {FLAGS[name]}"
+        if on:
+            return FLAGS[name]
         return f"{FLAGS[name]} {quoted}" if quoted and name != "fit_intercept" else FLAGS[name]
 
+    for python, command in PHRASES.items():
+        message = message.replace(python, command)
     return PYTHON_WORDS.sub(flag, message)

@@ -90,13 +90,14 @@ def test_advise_with_ridge(run_cli, diabetes_csv):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--ridge", "-1"], "slopefit: --ridge -1: alpha must be a number >= 0 (scikit-learn's alpha); e.g. --ridge 0.1"),
-    (["--lasso", "nan"], "slopefit: --lasso nan: alpha must be a number >= 0"),
+    (["--ridge", "-1"], ("slopefit: the alpha of --ridge must be a number >= 0 (scikit-learn's alpha), "
+                         "got -1; e.g. 0.1")),
+    (["--lasso", "nan"], "slopefit: the alpha of --lasso must be a number >= 0 (scikit-learn's alpha), got nan"),
     (["--lasso", "abc"], "slopefit fit: argument --lasso: invalid float value: 'abc'"),
     (["--ridge", "1", "--lasso", "1"], "slopefit: --ridge and --lasso were both given; choose one penalty"),
     (["--elastic-net", "1", "--l1-ratio", "1.5"], "slopefit: l1_ratio must be between 0 and 1"),
     (["--elastic-net", "1", "--l1-ratio", "-0.1"], "slopefit: l1_ratio must be between 0 and 1"),
-    (["--lasso", "1", "--l1-ratio", "0.5"], "slopefit: --l1-ratio 0.5 applies to --elastic-net only"),
+    (["--lasso", "1", "--l1-ratio", "0.5"], "slopefit: --l1-ratio (0.5) applies to --elastic-net only"),
     (["--lasso", "1", "--optimizer", "adam", "--lr", "0.1"], "only plain sgd (with or without momentum) can make"),
     (["--ridge", "1", "--batch-size", "10"], "is trained full batch on the stats engine"),
     (["--weights", "w", "--cov", "HC1"], "slopefit fit: --cov HC1 is not available with --weights"),

@@ -207,7 +207,7 @@ def test_a_stateful_transform_on_a_file_read_in_chunks_says_how_to_proceed(grunf
 
     grunfeld.to_csv(tmp_path / "g.csv", index=False)
     with pytest.raises(DataError, match=r"^the formula's center\(value\) takes the mean or spread of the whole "
-                                        r"table, and g.csv is read in chunks .*leave out --stream"):
+                                        r"table, and g.csv is read in chunks .*read it whole \(stream=False\)"):
         open_data(tmp_path / "g.csv", stream=True, formula="invest ~ center(value) + C(firm)")
     with pytest.raises(DataError, match="^the formula names column 'nothere', which is not in g.csv"):
         open_data(tmp_path / "g.csv", stream=True, formula="invest ~ nothere")

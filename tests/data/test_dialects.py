@@ -53,7 +53,7 @@ def test_sep_overrides_detection(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text("a;b|c\n1;2|3\n4;5|6\n7;8|10\n")  # ';' and '|' split every line alike
     with pytest.raises(DataError, match=r"^cannot tell the separator of d\.csv: ';' and '\|' both split every "
-                                        r"line alike; give it with --sep"):
+                                        r"line alike; give it with sep="):
         load_file(path)
     assert open_data(path, sep=";", stream=True).feature_names == ("a",)
     with pytest.raises(DataError, match="column 'a;b' in d.csv is not numeric: '1;2'"):

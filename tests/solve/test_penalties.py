@@ -151,10 +151,10 @@ def test_result_reports_the_objective():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"ridge": -1.0}, r"--ridge -1: alpha must be a number >= 0"),
-    ({"lasso": float("nan")}, r"--lasso nan: alpha must be a number >= 0"),
-    ({"ridge": 1.0, "lasso": 1.0}, r"--ridge and --lasso were both given; choose one penalty"),
-    ({"ridge": 1.0, "l1_ratio": 0.5}, r"--l1-ratio 0.5 applies to --elastic-net only"),
+    ({"ridge": -1.0}, r"the alpha of ridge= must be a number >= 0 \(scikit-learn's alpha\), got -1"),
+    ({"lasso": float("nan")}, r"the alpha of lasso= must be a number >= 0 \(scikit-learn's alpha\), got nan"),
+    ({"ridge": 1.0, "lasso": 1.0}, r"ridge= and lasso= were both given; choose one penalty"),
+    ({"ridge": 1.0, "l1_ratio": 0.5}, r"l1_ratio= \(0.5\) applies to elastic_net= only"),
     ({"elastic_net": 1.0, "l1_ratio": 1.5}, r"l1_ratio must be between 0 and 1"),
 ])
 def test_bad_penalties(kwargs, message):

@@ -43,7 +43,8 @@ def test_a_stopped_run_resumed_ends_bit_identical(tmp_path, config):
     at = 3
     stop, first, resumed, again = stopped_then_resumed(tmp_path, config, at=at)
     assert stop.exit_code == 143 and stop.epoch == at + 1
-    assert "stopped by SIGTERM before epoch 4" in str(stop) and "--resume" in str(stop)
+    said = str(stop)
+    assert "stopped by SIGTERM before epoch 4" in said and "(go on with resume='" in said and "--" not in said
     assert again.resumed_from is not None and len(first.saves) == 1
     assert np.array_equal(resumed.coef, whole.coef) and resumed.intercept == whole.intercept
     assert np.array_equal(resumed.coef_scaled, whole.coef_scaled)
@@ -160,7 +161,7 @@ def test_parse_every():
     assert parse_every("250") == (250, None)
     assert parse_every("1.5m") == (None, 90.0)
     for bad in ("0", "-3s", "soon", "2d"):
-        with pytest.raises(ConfigError, match="--checkpoint-every"):
+        with pytest.raises(ConfigError, match="checkpoint_every= '"):
             parse_every(bad)
 
 

@@ -107,7 +107,8 @@ def test_a_file_read_in_chunks_is_refused(write_csv):
     from slopefit.data.tables import open_table
 
     source = open_table(write_csv("x,y\n1,2\n2,3\n3,5\n4,4\n"))
-    with pytest.raises(DataError, match="need the rows in memory, and data.csv is read in chunks .* drop --stream"):
+    with pytest.raises(DataError, match=r"need the rows in memory, and data.csv is read in chunks .* "
+                                        r"read it whole \(stream=False\)"):
         cross_validate(source, k=2, seed=0)
     assert require_rows(builtin("height-weight")).n_samples == 5
 
@@ -164,4 +165,4 @@ def test_fit_heldout_usage_errors_exit_2(run_cli, args, message):
 def test_fit_cv_of_a_streamed_file_is_one_line_before_the_fit(run_cli, write_csv):
     run = run_cli("fit", write_csv("x,y\n1,2\n2,3\n3,5\n4,4\n5,7\n"), "--cv", "2", "--stream")
     assert run.code == 1 and run.out == ""
-    assert run.err.strip().count("\n") == 0 and "drop --stream or use a smaller file" in run.err
+    assert run.err.strip().count("\n") == 0 and "read it whole (no --stream) or use a smaller file" in run.err

@@ -75,7 +75,7 @@ def test_damaged_model(tmp_path, result):
 
 
 def test_missing_model_file(tmp_path):
-    with pytest.raises(ModelFileError, match="does not exist; create one with slopefit fit DATA --save"):
+    with pytest.raises(ModelFileError, match=r"does not exist; create one with save_model\(model, \"MODEL.json\"\)"):
         load_model(tmp_path / "none.json")
 
 

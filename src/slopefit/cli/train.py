@@ -167,7 +167,7 @@ def _fit(args: argparse.Namespace, group) -> int:
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
     except Stopped as stop:
         bar.close()
-        print(f"slopefit fit: {stop}", file=sys.stderr)
+        print(f"slopefit fit: {cli_words(str(stop))}", file=sys.stderr)
         return stop.exit_code
     except (KeyboardInterrupt, Terminated) as exc:
         bar.close()

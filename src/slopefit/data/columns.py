@@ -46,13 +46,13 @@ def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[l
     return features, target
 
 
-def numeric_column(series, name: str, label: str) -> np.ndarray:
+def numeric_column(series, name: str, label: str, *, labels=None) -> np.ndarray:
     import pandas as pd
 
     numeric = pd.to_numeric(series, errors="coerce")
     bad_text = numeric.isna() & series.notna() & (series.astype(str).str.strip() != "")
     if bad_text.any():
-        rows = row_numbers(bad_text.to_numpy())
+        rows = row_numbers(bad_text.to_numpy(), labels=labels)  # labels: a DataFrame's index
         example = series[bad_text].iloc[0]
         raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; "
                         "fix those cells or choose numeric columns with x=/y=")

@@ -249,7 +249,7 @@ def check_dataset(ds: Dataset) -> Dataset:
                             "fill or drop those rows")
         if np.ptp(col) == 0 and ds.n_samples > ds.n_features:  # fewer rows: reported as too few rows
             raise DataError(f"feature {name!r} is constant (every row is {_short(col[0])}): it carries no "
-                            "information and makes the fit ill-posed; leave it out with --x")
+                            "information and makes the fit ill-posed; leave it out of x=")
     if not np.isfinite(ds.y).all():
         raise DataError(f"target {ds.target_name!r} has NaN or infinite values in "
                         f"{row_numbers(~np.isfinite(ds.y))}; fill or drop those rows")

@@ -100,7 +100,9 @@ class Design:
         empty = {c: _empty(v) for c, v in columns.items()}
         bad = [c for c in self.inputs if empty[c].any()]
         if bad:
-            raise DataError(f"column {bad[0]!r} of {label} has empty cells in {row_numbers(empty[bad[0]])}; "
+            labels = rows.index if hasattr(rows, "index") and hasattr(rows, "columns") else None  # a DataFrame
+            raise DataError(f"column {bad[0]!r} of {label} has empty cells in "
+                            f"{row_numbers(empty[bad[0]], labels=labels)}; "
                             "give a value in every cell")
         self._check_levels(columns)
         return self.encode(columns)
@@ -175,7 +177,7 @@ def needs_design(frame_columns: Mapping[str, Any], features: Sequence[str]) -> b
 
 
 def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = None, formula: str | None = None,
-                   label: str = "data", missing: str = "error", **dataset):
+                   label: str = "data", missing: str = "error", index: Any = None, **dataset):
     """A :class:`slopefit.data.datasets.Dataset` of the design matrix of a pandas DataFrame.
 
     Parameters
@@ -188,6 +190,8 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         intercept
     label : str, the table's name in messages
     missing : "error" (default) or "drop", rows with empty cells in the columns used
+    index : sequence or None, default None
+        The rows' labels (a DataFrame's index) for messages: rows are named by them, not numbered
     **dataset : further fields of the Dataset (``name``, ``description``, ``dialect``)
 
     Returns
@@ -223,12 +227,13 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
                               f"the formula {formula!r} names the target and the features")
 
         used, inputs, forced = formula_columns(formula, names, label=label)
-        columns = {c: _clean(frame[c], c, label, text_ok=True, numeric=c not in forced) for c in used}
+        columns = {c: _clean(frame[c], c, label, text_ok=True, numeric=c not in forced, labels=index) for c in used}
     else:
         features, target = choose_columns(names, x=x, y=y, label=label)
-        columns = {c: _clean(frame[c], c, label, text_ok=c != target, numeric=True) for c in [*features, target]}
+        columns = {c: _clean(frame[c], c, label, text_ok=c != target, numeric=True, labels=index)
+                   for c in [*features, target]}
         inputs = features
-    columns, dropped = _complete(columns, label, missing)
+    columns, dropped = _complete(columns, label, missing, labels=index)
     if formula is not None:
         design, X, yv = formula_design(formula, columns, inputs, label, names)
     else:
@@ -304,7 +309,7 @@ def _indicators(columns: Mapping[str, np.ndarray], features: Sequence[str], leve
     return np.ascontiguousarray(np.hstack(parts))  # (n_rows, n_columns)
 
 
-def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np.ndarray:
+def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool, labels: Any = None) -> np.ndarray:
     """A column as float64 (empty cells NaN) or, for a text column allowed as categories, as an
     object array of str (empty cells None). A mostly numeric column with a text cell keeps the
     message that names the cell (a typo is not a category)."""
@@ -321,7 +326,7 @@ def _clean(series, name: str, label: str, *, text_ok: bool, numeric: bool) -> np
                              errors="coerce").to_numpy(dtype=np.float64)
     if text_ok and (not numeric or holds_categories(present)):
         return np.array([None if c is None or c == "" else str(c) for c in stripped], dtype=object)
-    return numeric_column(series, name, label)  # raises, naming the first text cell and its rows
+    return numeric_column(series, name, label, labels=labels)  # raises, naming the first text cell and its rows
 
 
 def _is_numeric_dtype(series) -> bool:
@@ -334,7 +339,8 @@ def _empty(values: np.ndarray) -> np.ndarray:
     return np.isnan(values)
 
 
-def _complete(columns: dict[str, np.ndarray], label: str, missing: str) -> tuple[dict[str, np.ndarray], int]:
+def _complete(columns: dict[str, np.ndarray], label: str, missing: str, *,
+              labels: Any = None) -> tuple[dict[str, np.ndarray], int]:
     """The columns with rows holding empty or NaN cells dropped (``missing="drop"``), or one error
     naming every such column (:class:`slopefit.errors.EmptyCells`, as the other readers word it);
     infinite cells are named when the Dataset is checked."""
@@ -346,7 +352,7 @@ def _complete(columns: dict[str, np.ndarray], label: str, missing: str) -> tuple
     for c, mask in empty.items():
         found.add(c, mask)
     if found:
-        raise DataError(found.message(label, list(columns)))
+        raise DataError(found.message(label, list(columns), labels=labels))
     return columns, 0
 
 
@@ -427,15 +433,15 @@ def streamed_formula_design(first: Mapping[str, np.ndarray], whole: Mapping[str,
     if stateful:  # Q('name') keeps an empty state: it only quotes a column
         used = ", ".join(sorted(stateful))
         raise DataError(f"the formula's {used} takes the mean or spread of the whole table, and {label} is read in "
-                        "chunks (--stream, or a file over 1 GiB); leave out --stream, or write the transform out "
-                        "(e.g. I(value - 988.6))")
+                        "chunks (stream=True, or a file over 1 GiB); read it whole (stream=False), or write the "
+                        "transform out (e.g. I(value - 988.6))")
     categories = {}
     for factor, (kind, _) in spec.encoder_state.items():
         if kind.value == "categorical":
             variable = factor_variable(str(factor), inputs)
             if variable is None or variable not in whole:
                 raise DataError(f"cannot tell which column the category term {factor!r} reads, and {label} is read "
-                                "in chunks; leave out --stream")
+                                "in chunks; read it whole (stream=False)")
             categories[str(factor)] = whole[variable]
             check_level_count(str(factor), whole[variable], len(frame), label)
     design = Design(target=str(matrices.lhs.columns[0]), columns=(), inputs=tuple(inputs), text=tuple(text),

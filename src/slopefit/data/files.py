@@ -103,25 +103,25 @@ def csv_dialect(path: Path, *, sep: str | None = None, decimal: str | None = Non
     Raises
     ------
     DataError
-        Two separators fit the file equally well: ``--sep`` decides.
+        Two separators fit the file equally well: ``sep`` decides.
     """
     if sep is not None and sep not in SEPARATORS:
         raise DataError(f"separator {sep!r} is not one of {', '.join(map(repr, SEPARATORS))}; "
-                        "give --sep ',' ';' 'tab' or '|'")
+                        "give sep=\",\" \";\" \"tab\" or \"|\"")
     if decimal is not None and decimal not in DECIMALS:
-        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give --decimal . or --decimal ,")
+        raise DataError(f"decimal mark {decimal!r} is not '.' or ','; give decimal=\".\" or decimal=\",\"")
     lines = _head_lines(path, encoding or csv_encoding(path))
     if sep is None:
         fits = [c for c in SEPARATORS if lines and _count(lines[0], c) > 0
                 and all(_count(line, c) == _count(lines[0], c) for line in lines[1:])]
         if len(fits) > 1:
             raise DataError(f"cannot tell the separator of {path.name}: {' and '.join(map(repr, fits))} both split "
-                            "every line alike; give it with --sep (e.g. --sep ';')")
+                            "every line alike; give it with sep= (e.g. sep=\";\")")
         sep = fits[0] if fits else ","
     if decimal is None:
         decimal = "," if sep != "," and any(_count(line, ",") for line in lines[1:]) else "."
     if sep == decimal:
-        raise DataError(f"separator and decimal mark are both {sep!r}; give another --sep or --decimal")
+        raise DataError(f"separator and decimal mark are both {sep!r}; give another sep= or decimal=")
     return Dialect(sep=sep, decimal=decimal)
 
 

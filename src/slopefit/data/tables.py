@@ -331,7 +331,7 @@ def open_table(
         from slopefit.errors import ConfigError
 
         if x or y:
-            raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both")
+            raise ConfigError("give the columns either in the formula or with x= and y=, not both")
         used, inputs, forced = formula_columns(formula, names, label=p.name)
         return _with_design(source, used, inputs, target=None, formula=formula, forced=forced)
     features, target = choose_columns(names, x=x, y=y, label=p.name)

@@ -64,10 +64,10 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
 
     path = Path(source)
     if not path.is_file():
-        raise DataError(f"--weights {weights!r} needs a CSV or Parquet file holding that column; {source} is not "
+        raise DataError(f"weights={weights!r} needs a CSV or Parquet file holding that column; {source} is not "
                         "a file")
     if y == weights or (x and weights in x):
-        raise ConfigError(f"column {weights!r} is the weights (--weights); it cannot also be "
+        raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
     names = column_names(path, sep=sep, decimal=decimal)
     if weights not in names:
@@ -76,7 +76,7 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
         x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
     ds = load_file(path, x=x, y=y, formula=formula, sep=sep, decimal=decimal, missing=missing)
     if ds.dropped_rows:
-        raise ConfigError(f"--missing drop left out {ds.dropped_rows} rows of {path.name} with empty cells, and "
+        raise ConfigError(f"missing=\"drop\" left out {ds.dropped_rows} rows of {path.name} with empty cells, and "
                           f"their weights ({weights!r}) cannot follow them here; fill those cells or drop the rows "
                           "from the file")
     parquet = path.suffix.lower() in PARQUET_SUFFIXES
@@ -171,7 +171,7 @@ class WeightedTable(TableSource):
     def shuffled_chunks(self, generator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Not for a weighted table: weights train full batch on the statistics."""
         raise ConfigError(f"sample weights ({self.weights_name}) are trained full batch on the stats engine; "
-                          "drop --batch-size and --engine data")
+                          "leave out batch_size= and engine=\"data\"")
 
     def read_all(self) -> Dataset:
         """The whole table as a weighted :class:`slopefit.data.datasets.Dataset` (it must fit)."""
@@ -220,9 +220,9 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"--weights {weights!r} needs a CSV or Parquet file holding that column; {path} is not a file")
+        raise DataError(f"weights={weights!r} needs a CSV or Parquet file holding that column; {path} is not a file")
     if y == weights or (x and weights in x):
-        raise ConfigError(f"column {weights!r} is the weights (--weights); it cannot also be "
+        raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
     names = column_names(path, sep=sep, decimal=decimal)
     if weights not in names:
@@ -230,7 +230,7 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
     x, y = choose_columns([c for c in names if c != weights], x=x, y=y, label=path.name)
     table = open_table(path, x=x, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal, missing=missing)
     if table.design is not None:
-        raise ConfigError(f"--weights {weights!r} on a file read in chunks takes numeric columns only; "
-                          f"{path.name} has text columns ({', '.join(table.design.text)}): drop --stream to read "
-                          "it whole")
+        raise ConfigError(f"weights={weights!r} on a file read in chunks takes numeric columns only; "
+                          f"{path.name} has text columns ({', '.join(table.design.text)}): read it whole "
+                          "(stream=False)")
     return WeightedTable(**{f.name: getattr(table, f.name) for f in fields(table)}, weights_name=weights)

@@ -274,7 +274,7 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
     if formula is not None and (x or y):
         from slopefit.errors import ConfigError
 
-        raise ConfigError("give the columns either in the formula or with x/y (--x/--y), not both")
+        raise ConfigError("give the columns either in the formula or with x= and y=, not both")
     sources = [open_table(f, x=list(x) if x else None, y=y, chunk_rows=chunk_rows, sep=sep, decimal=decimal,
                           missing=missing, levels=False) for f in files]
     first = sources[0]
@@ -287,7 +287,7 @@ def open_share(spec: str | os.PathLike[str], *, rank: int = 0, world_size: int =
         if (src.feature_names, src.target_name) != (first.feature_names, first.target_name):
             raise DataError(f"{src.name} has features {', '.join(src.feature_names)} -> {src.target_name} but "
                             f"{first.name} has {', '.join(first.feature_names)} -> {first.target_name}; give files "
-                            "with the same columns, or choose them with --x and --y")
+                            "with the same columns, or choose them with x= and y=")
     units = units_of(sources, world_size)
     ranks = deal([u.weight for u in units], world_size)
     mine = [u for u, r in zip(units, ranks, strict=True) if r == rank]

@@ -155,14 +155,14 @@ def _is_number(value: Any) -> bool:
 
 def penalty_from(*, ridge: float | None = None, lasso: float | None = None, elastic_net: float | None = None,
                  l1_ratio: float | None = None) -> Penalty | None:
-    """The one penalty the command-line options ask for (``--ridge``, ``--lasso``, ``--elastic-net``).
+    """The one penalty asked for by ``ridge=``, ``lasso=`` or ``elastic_net=`` (the CLI's ``--ridge``...).
 
     Parameters
     ----------
     ridge, lasso, elastic_net : float or None
         Alphas; at most one given; keyword-only.
     l1_ratio : float or None
-        ``--l1-ratio``, only with ``elastic_net`` (default 0.5 there).
+        The L1 share, only with ``elastic_net`` (default 0.5 there).
 
     Returns
     -------
@@ -173,20 +173,21 @@ def penalty_from(*, ridge: float | None = None, lasso: float | None = None, elas
     ConfigError
         Two penalties at once, ``l1_ratio`` without the elastic net, or a value out of range.
     """
-    given = [(flag, value) for flag, value in (("--ridge", ridge), ("--lasso", lasso),
-                                               ("--elastic-net", elastic_net)) if value is not None]
+    given = [(name, value) for name, value in (("ridge", ridge), ("lasso", lasso),
+                                               ("elastic_net", elastic_net)) if value is not None]
     if len(given) > 1:
-        raise ConfigError(f"{given[0][0]} and {given[1][0]} were both given; choose one penalty (for both an L1 and "
-                          "an L2 part use --elastic-net ALPHA --l1-ratio R)")
+        raise ConfigError(f"{given[0][0]}= and {given[1][0]}= were both given; choose one penalty (for both an L1 and "
+                          "an L2 part use elastic_net= with l1_ratio=)")
     if l1_ratio is not None and elastic_net is None:
-        raise ConfigError(f"--l1-ratio {l1_ratio:g} applies to --elastic-net only; add --elastic-net ALPHA, or drop "
-                          "--l1-ratio")
+        raise ConfigError(f"l1_ratio= ({l1_ratio:g}) applies to elastic_net= only; add elastic_net=, or leave out "
+                          "l1_ratio=")
     if not given:
         return None
-    flag, alpha = given[0]
+    name, alpha = given[0]
     if not (math.isfinite(alpha) and alpha >= 0):
-        raise ConfigError(f"{flag} {alpha:g}: alpha must be a number >= 0 (scikit-learn's alpha); e.g. {flag} 0.1")
-    kind = {"--ridge": "ridge", "--lasso": "lasso", "--elastic-net": "elasticnet"}[flag]
+        raise ConfigError(f"the alpha of {name}= must be a number >= 0 (scikit-learn's alpha), got {alpha:g}; "
+                          "e.g. 0.1")
+    kind = {"ridge": "ridge", "lasso": "lasso", "elastic_net": "elasticnet"}[name]
     return Penalty(kind, alpha, l1_ratio=0.5 if l1_ratio is None else l1_ratio)
 
 
@@ -207,8 +208,8 @@ def check_run(penalty: Penalty | None, *, optimizer: str, options: Mapping[str, 
     if penalty is None:
         return
     if batch_size is not None or engine == "data":
-        raise ConfigError(f"a penalty ({penalty.describe()}) is trained full batch on the stats engine; drop "
-                          "--batch-size and --engine data")
+        raise ConfigError(f"a penalty ({penalty.describe()}) is trained full batch on the stats engine; leave out "
+                          "batch_size= and engine=\"data\"")
     if options.get("weight_decay"):
         raise ConfigError(f"weight_decay is a second L2 penalty, on the scaled coefficients; with "
                           f"{penalty.describe()} leave weight_decay out")
@@ -216,7 +217,7 @@ def check_run(penalty: Penalty | None, *, optimizer: str, options: Mapping[str, 
         if optimizer != "sgd":
             raise ConfigError(f"{penalty.describe()} has an L1 part, which gradient descent takes by a proximal step "
                               f"(soft-thresholding) that only plain sgd (with or without momentum) can make; "
-                              f"{optimizer} rescales each step, so use --optimizer sgd")
+                              f"{optimizer} rescales each step, so use optimizer=\"sgd\"")
         if options.get("nesterov") or options.get("dampening"):
             raise ConfigError(f"{penalty.describe()} takes its L1 part by proximal heavy-ball steps; leave nesterov "
                               "and dampening out")

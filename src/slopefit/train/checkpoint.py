@@ -98,7 +98,7 @@ def parse_every(text: str) -> tuple[int | None, float | None]:
             return int(value), None
     except ValueError:
         pass
-    raise ConfigError(f"--checkpoint-every {text!r} is neither a number of optimizer steps (>= 1) nor a time "
+    raise ConfigError(f"checkpoint_every= {text!r} is neither a number of optimizer steps (>= 1) nor a time "
                        "such as 30s, 5m or 1h")
 
 
@@ -261,7 +261,8 @@ class Checkpointer:
 
     def _stop(self, signum: int, where: str, epoch: int, within: int) -> None:
         name = signal.Signals(signum).name
-        raise Stopped(f"stopped by {name} {where}; checkpoint saved to {self.path} (go on with --resume {self.path})",
+        raise Stopped(f"stopped by {name} {where}; checkpoint saved to {self.path} "
+                      f"(go on with resume={str(self.path)!r})",
                       exit_code=EXIT_CODES.get(signum, 128 + signum), epoch=epoch, within=within)
 
     def save(self, state, run=None) -> None:
@@ -331,19 +332,19 @@ class Checkpointer:
 
     def _restore(self, source: Path):
         if not source.is_file():
-            raise DataError(f"checkpoint {str(source)!r} does not exist; give the file a run saved with --checkpoint, "
-                            "or --resume auto to start fresh when there is none")
+            raise DataError(f"checkpoint {str(source)!r} does not exist; give the file a run saved with checkpoint=, "
+                            "or resume=\"auto\" to start fresh when there is none")
         payload = read_checkpoint(source)
         differs = [f"{key} {_show(payload['fingerprint'].get(key))} there, {_show(value)} here"
                    for key, value in self._fingerprint.items() if payload["fingerprint"].get(key) != value]
         if differs:
             raise DataError(f"checkpoint {str(source)!r} is of another run ({'; '.join(differs)}); refusing to resume "
-                            "it: run with the same data and settings, or start fresh without --resume")
+                            "it: run with the same data and settings, or start fresh without resume=")
         try:
             return self._apply(payload)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
             raise DataError(f"checkpoint {str(source)!r} is damaged ({type(exc).__name__} in its "
-                            f"{str(exc)[:60]!r}); start fresh without --resume, or give an intact copy") from None
+                            f"{str(exc)[:60]!r}); start fresh without resume=, or give an intact copy") from None
 
     def _apply(self, payload: dict):
         import torch
@@ -405,18 +406,18 @@ def read_checkpoint(source: str | os.PathLike[str]) -> dict[str, Any]:
         digest = head[len(MAGIC):HEADER - 1].decode("ascii", "replace")
         if hashlib.sha256(body).hexdigest() != digest or head[-1:] != b"\n":
             raise DataError(f"checkpoint {str(source)!r} is damaged: its SHA-256 checksum does not match its contents "
-                            "(a changed or cut file); refusing to resume it: start fresh without --resume, or give "
+                            "(a changed or cut file); refusing to resume it: start fresh without resume=, or give "
                             "an intact copy")
     try:
         payload = torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch reports a bad file with many types
         raise DataError(f"{str(source)!r} is not a readable slopefit checkpoint ({type(exc).__name__}); "
-                        "give a file saved with --checkpoint") from None
+                        "give a file saved with checkpoint=") from None
     if (not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("version") not in (1, 2, 3)
             or not isinstance(payload.get("fingerprint"), dict)
             or (payload.get("version") == VERSION) != head.startswith(MAGIC)):
         raise DataError(f"{str(source)!r} is not a slopefit checkpoint of version {VERSION}; give a file saved "
-                        "with --checkpoint by this slopefit")
+                        "with checkpoint= by this slopefit")
     return payload
 
 
@@ -449,8 +450,9 @@ def claim(path: str | os.PathLike[str], *, resume: str | None, overwrite: bool) 
         when = (f"after step {within} of epoch {int(epoch or 0) + 1}" if within else f"before epoch {epoch}")
         what = (f"the checkpoint of a run on {mark.get('data')} ({mark.get('columns')}, optimizer "
                 f"{mark.get('optimizer')}) saved {when}")
-    raise DataError(f"--checkpoint {str(path)!r} already holds {what}; go on with --resume {str(path)} (or --resume "
-                    "auto), choose another file, or start over with --overwrite-checkpoint")
+    raise DataError(f"checkpoint={str(path)!r} already holds {what}; go on with "
+                    f"resume={str(path)!r} (or resume=\"auto\"), choose another file, or start over with "
+                    "overwrite_checkpoint=True")
 
 
 def _show(value: Any) -> str:

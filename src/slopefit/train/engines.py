@@ -366,7 +366,7 @@ def share_engine(name: str, share, scaler, stats_engine, *, full_batch: bool, dt
     if full_batch:
         if group is not None and group.world_size > 1:
             raise ConfigError("under torchrun a full-batch run trains on the statistics added up over every "
-                              "process (--engine stats, the default); --engine data needs --batch-size")
+                              "process (engine=\"stats\", the default); engine=\"data\" needs batch_size=")
         return local
     return ShardEngine(local.X, local.y, stats_engine, group)
 

@@ -186,7 +186,7 @@ def _check_nesterov(name: str, parsed: Mapping[str, Any]) -> None:
         return
     if "momentum" in parsed and parsed["momentum"] <= 0:
         raise ConfigError(f"nesterov=true needs momentum > 0 (torch's rule), got momentum={parsed['momentum']:g}; "
-                          "try momentum=0.9 (--momentum 0.9), or nesterov=false")
+                          "try momentum=0.9, or nesterov=false")
     if parsed.get("dampening", 0.0) != 0:
         raise ConfigError(f"nesterov=true needs dampening=0 (torch's rule), got dampening={parsed['dampening']:g}; "
                           "leave dampening out, or nesterov=false")
@@ -262,7 +262,7 @@ def parse_run(text: str) -> tuple[str, dict[str, str]]:
     """
     words = text.split()
     if not words:
-        raise ConfigError("empty --run; write it like \"sgd lr=0.01 momentum=0.9\"")
+        raise ConfigError("empty run=; write it like \"sgd lr=0.01 momentum=0.9\"")
     name, *rest = words
     if "=" in name:
         raise ConfigError(f"run {text!r} must start with an optimizer name ({', '.join(OPTIMIZERS)}), "

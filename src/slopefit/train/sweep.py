@@ -261,7 +261,7 @@ def _check_sweep(configs: tuple[TrainConfig, ...]) -> TrainConfig:
             raise ConfigError(f"every run of a sweep shares {name}, but got {', '.join(sorted(values))}; "
                               "sweep them separately")
     if any(c.batch_size is not None for c in configs):
-        raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out --batch-size "
+        raise ConfigError("a sweep trains full batch on the sufficient statistics; leave out batch_size= "
                           "(compare minibatch runs with 'slopefit compare')")
     if any(c.lr is None for c in configs):
         raise ConfigError("every run of a sweep needs its lr (a sweep compares learning rates); build them with grid()")

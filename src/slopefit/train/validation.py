@@ -205,7 +205,8 @@ def require_rows(data) -> Dataset:
         return data
     if hasattr(data, "chunks"):
         raise DataError(f"held-out scores need the rows in memory, and {getattr(data, 'name', 'the file')} is "
-                        "read in chunks (--stream, or a file over 1 GiB); drop --stream or use a smaller file")
+                        "read in chunks (stream=True, or a file over 1 GiB); read it whole (stream=False) or use a "
+                        "smaller file")
     raise TypeError(f"data must be a Dataset, got {type(data).__name__}")
 
 

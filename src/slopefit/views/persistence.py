@@ -106,7 +106,7 @@ class Model:
             return Design.from_dict(self.info["design"])
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"this model file's design (categories, formula) is damaged (field {exc}); "
-                                 "refit it with slopefit fit ... --save") from None
+                                 "refit and save it again (save_model)") from None
 
     def _rows(self, X: Any) -> np.ndarray:
         from slopefit.data.prediction import feature_rows
@@ -156,18 +156,18 @@ class Model:
         if self.info.get("penalty"):
             raise ModelFileError(f"intervals do not apply to a penalised fit ({self.info['penalty'].get('kind')} "
                                  f"alpha={self.info['penalty'].get('alpha')}): the penalty biases the line; predict "
-                                 "without --interval, or refit without the penalty")
+                                 "without intervals, or refit without the penalty")
         if self.info.get("weights"):
             raise ModelFileError(f"intervals for a weighted fit (weights {self.info['weights']!r}) are not available: "
-                                 "a new row's variance depends on its weight; predict without --interval")
+                                 "a new row's variance depends on its weight; predict without intervals")
         if not isinstance(self.info.get("inference"), dict):
             raise ModelFileError("this model file has no interval information (saved by an older slopefit); "
-                                 "refit it with slopefit fit ... --save")
+                                 "refit and save it again (save_model)")
         try:
             return IntervalModel.from_dict(self.info["inference"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"this model file's interval information is damaged (field {exc}); "
-                                 "refit it with slopefit fit ... --save") from None
+                                 "refit and save it again (save_model)") from None
 
     def outside_range(self, X: Any, *, per_feature: bool = False) -> np.ndarray:
         """Which rows lie outside the training range (extrapolation) in any feature.
@@ -318,11 +318,11 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     data = _decode(_read_bounded(p), label)
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{label} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
-                             "create one with slopefit fit DATA --save MODEL.json")
+                             "create one with save_model(model, \"MODEL.json\")")
     version = data.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python: not a version
         raise ModelFileError(f"{label} has model format version {excerpt_of(version)}, but this slopefit reads "
-                             f"version {FORMAT_VERSION}; refit it with slopefit fit ... --save, or use the "
+                             f"version {FORMAT_VERSION}; refit and save it again (save_model), or use the "
                              f"slopefit version that wrote it ({excerpt_of(data.get('slopefit_version'))})")
     checked = validate(data, label)
     coef = np.asarray(checked.coef, dtype=np.float64)
@@ -353,16 +353,16 @@ def _read_bounded(p: Path) -> bytes:
     try:
         if not stat.S_ISREG(os.stat(p).st_mode):  # before open: opening a FIFO blocks until a writer comes
             raise ModelFileError(f"model file {str(p)!r} is not a regular file (a device, a pipe or a socket); "
-                                 "give a file saved with slopefit fit ... --save")
+                                 "give a file written by save_model")
         with open(p, "rb", buffering=0) as fh:
             info = os.fstat(fh.fileno())
             if info.st_size > MAX_BYTES:
                 raise ModelFileError(f"model file {str(p)!r} is {info.st_size / (1 << 20):.0f} MiB, more than a "
-                                     f"model file can be ({MAX_BYTES >> 20} MiB); give a file saved with --save")
+                                     f"model file can be ({MAX_BYTES >> 20} MiB); give a file written by save_model")
             return fh.read(info.st_size)
     except FileNotFoundError:
         raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
-                             "slopefit fit DATA --save MODEL.json") from None
+                             "save_model(model, \"MODEL.json\")") from None
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.strerror or type(exc).__name__}") from None
 
@@ -375,7 +375,7 @@ def _decode(raw: bytes, label: str) -> Any:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ModelFileError(f"{label} is not a slopefit model: not valid JSON ({str(exc)[:80]}); "
-                             "create one with slopefit fit DATA --save MODEL.json") from None
+                             "create one with save_model(model, \"MODEL.json\")") from None
     except RecursionError:
         raise ModelFileError(f"{label} is not a slopefit model: its JSON is nested too deeply; "
-                             "create one with slopefit fit DATA --save MODEL.json") from None
+                             "create one with save_model(model, \"MODEL.json\")") from None
