@@ -161,7 +161,7 @@ def _fit(args: argparse.Namespace, group) -> int:
             stats = gather_stats(data, on_rows=bar.rows)
             pass_seconds = time.perf_counter() - started
         plan = plan_fit(data, config, stats=stats, reference=reference)
-        for warning in run_warnings(plan, config):
+        for warning in run_warnings(plan, config, args.lang):
             print(text("warning", args.lang, warning=cli_words(warning)), file=sys.stderr)
         result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)

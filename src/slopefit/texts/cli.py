@@ -268,4 +268,76 @@ CLI_TEXT: dict[str, dict[str, str]] = {
     "serve.ready": {"ko": "slopefit serve: 놀이터 주소는 {url} 입니다 (Ctrl-C로 멈춤)",
                     "en": "slopefit serve: the playground is at {url} (Ctrl-C stops it)"},
     "serve.stopped": {"ko": "slopefit serve: 멈췄습니다", "en": "slopefit serve: stopped"},
+    # what a run is advised (train.messages): Python's parameter names, which the CLI turns into flags
+    "advice.bound": {"ko": "lr < {bound} ({rule}, {hessian}의 λmax={lam})",
+                     "en": "lr < {bound} ({rule}, λmax={lam} of {hessian})"},
+    "advice.decay": {"ko": "weight_decay={decay} 는 계수를 0 쪽으로 당겨서, 최적해가 최소제곱 해가 아닌 벌점 손실을 "
+                           "최소화합니다; 최소제곱 직선을 원하면 weight_decay=0 으로 두세요",
+                     "en": "weight_decay={decay} pulls the coefficients toward 0, so the run minimises a penalised "
+                           "loss whose optimum is not least squares; set weight_decay=0 for the least-squares line"},
+    "advice.decay.adamw": {"ko": "weight_decay={decay} (adamw의 기본값)는 계수를 0 쪽으로 당겨서, 최적해가 최소제곱 해가 "
+                                 "아닌 벌점 손실을 최소화합니다; 최소제곱 직선을 원하면 weight_decay=0 으로 두세요",
+                           "en": "weight_decay={decay} (adamw's default) pulls the coefficients toward 0, so the run "
+                                 "minimises a penalised loss whose optimum is not least squares; set weight_decay=0 "
+                                 "for the least-squares line"},
+    "advice.diverged.past": {"ko": "이 데이터에서 전체 배치 {optimizer}는 {bound}일 때만 안정합니다; lr= 를 낮추거나, "
+                                   "lr=None 으로 데이터에서 고르게 하세요",
+                             "en": "full-batch {optimizer} on this data is stable only for {bound}; lower lr=, or "
+                                   "lr=None to have it chosen from the data"},
+    "advice.diverged.batch": {"ko": "lr은 전체 배치 한계 {bound} 안에 있지만, {batch}행씩의 미니배치는 더 요란한 걸음을 "
+                                    "만듭니다; lr= 를 낮추거나 batch_size= 를 키우세요",
+                              "en": "lr is inside the full-batch bound, {bound}, but minibatches of {batch} rows make "
+                                    "noisier steps; lower lr= or raise batch_size="},
+    "advice.diverged.values": {"ko": "lr은 전체 배치 한계 {bound} 안에 있으므로, 데이터의 값이 원인일 가능성이 큽니다; "
+                                     "dtype=\"float64\" 를 쓰세요",
+                               "en": "lr is inside the full-batch bound, {bound}, so the data's values are the likely "
+                                     "cause; use dtype=\"float64\""},
+    "advice.diverged.no_bound": {"ko": "{optimizer}에는 닫힌 형태의 안정 한계가 없습니다; 학습률을 낮추세요 (lr={lr} 시도)",
+                                 "en": "{optimizer} has no closed-form stable bound; lower the learning rate "
+                                       "(try lr={lr})"},
+    "advice.diverged.scale": {"ko": ", 또는 데이터의 척도를 맞추세요 (scaling=\"standardize\")",
+                              "en": ", or scale the data (scaling=\"standardize\")"},
+    "advice.past": {"ko": "lr={lr} 는 안정 한계를 넘었습니다: {bound}; lr= 를 낮추세요",
+                    "en": "lr={lr} is past the stable bound: {bound}; lower lr="},
+    "advice.batch": {"ko": "{batch}행씩의 미니배치는 걸음이 요란해서, 일정한 lr은 그 잡음이 정하는 거리에 머뭅니다: "
+                           "더 작은 lr=, 더 큰 batch_size=, 또는 전체 배치 (batch_size=None)",
+                     "en": "minibatches of {batch} rows give noisy steps, and a constant lr settles at a distance set "
+                           "by that noise: a smaller lr=, a larger batch_size=, or full batch (batch_size=None)"},
+    "advice.singular": {"ko": "scale={scaling} 에서는 열의 단위 때문에 헤세 행렬이 float64 반올림으로 특이해집니다; "
+                              "scaling=\"standardize\" 를 쓰세요",
+                        "en": "with scale={scaling} the columns' units leave the Hessian singular to float64 rounding; "
+                              "use scaling=\"standardize\""},
+    "advice.kappa": {"ko": "scale={scaling} 에서는 열의 단위 때문에 헤세 행렬의 조건수가 κ={kappa} 라서, heavy ball도 "
+                           "오차를 e분의 1로 줄이는 데 약 √κ/2 = {epochs} epoch가 걸립니다; scaling=\"standardize\" 를 "
+                           "쓰세요 (또는 epochs= 를 늘리세요)",
+                     "en": "with scale={scaling} the columns' units leave the Hessian a condition number κ={kappa}, "
+                           "so even the heavy ball needs about √κ/2 = {epochs} epochs per factor e; use "
+                           "scaling=\"standardize\" (or raise epochs=)"},
+    "advice.budget": {"ko": "최대 epoch를 먼저 다 썼습니다: epochs= 를 늘리세요",
+                      "en": "the budget ran out first: raise epochs="},
+    "advice.dampening": {"ko": "dampening=1 이면 sgd의 momentum 버퍼가 새 경사를 받아들이지 않습니다; dampening을 빼세요",
+                         "en": "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave "
+                               "dampening out"},
+    "advice.sgd": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서) 또는 momentum=0.9, 또는 lr=None 으로 lr과 "
+                         "momentum을 데이터에서 고르게 하세요",
+                   "en": "more epochs=, a larger lr= (inside {bound}) or momentum=0.9, or lr=None to have lr and "
+                         "momentum chosen from the data"},
+    "advice.sgd.momentum": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서), 또는 lr=None 으로 lr과 momentum을 "
+                                  "데이터에서 고르게 하세요",
+                            "en": "more epochs=, a larger lr= (inside {bound}), or lr=None to have lr and momentum "
+                                  "chosen from the data"},
+    "advice.other": {"ko": "더 많은 epochs= 또는 다른 lr= ({optimizer}에는 닫힌 형태의 한계가 없습니다; "
+                           "'slopefit sweep'이 lr들을 비교합니다)",
+                     "en": "more epochs= or another lr= ({optimizer} has no closed-form bound; 'slopefit sweep' "
+                           "compares lrs)"},
+    "warn.unstable": {"ko": "lr={lr} 는 이 데이터에서 전체 배치 {optimizer}의 안정 한계 {bound}를 넘었습니다; 발산할 "
+                            "것입니다 (slopefit advise 참고)",
+                      "en": "lr={lr} is past the stable bound of full-batch {optimizer} on this data, {bound}; expect "
+                            "divergence (see slopefit advise)"},
+    "warn.slow": {"ko": "scale={scaling} 에서는 헤세 행렬의 κ={kappa}: heavy ball도 최적값에 닿으려면 {epochs}가 "
+                        "필요해서 최대 {budget} epoch를 넘습니다; scaling=\"standardize\" 를 쓰세요",
+                  "en": "with scale={scaling} the Hessian has κ={kappa}: even the heavy ball needs {epochs} to reach "
+                        "the optimum, beyond the budget of {budget}; use scaling=\"standardize\""},
+    "warn.slow.epochs": {"ko": "약 {epochs} epoch", "en": "about {epochs} epochs"},
+    "warn.slow.any": {"ko": "어떤 최대값보다도 많은 epoch", "en": "more epochs than any budget"},
 }

@@ -127,7 +127,7 @@ def fit_report(data, result, *, passes: int | None = None, cov_type: str = "nonr
         advice = not_converged_advice(2.0 / result.lr_bound, cfg.optimizer, cfg.options, cfg.lr,
                                       automatic=result.auto is not None,
                                       batch_size=None if full else cfg.batch_size,
-                                      penalty=cfg.penalty, scaling=cfg.scaling, kappa=result.condition)
+                                      penalty=cfg.penalty, scaling=cfg.scaling, kappa=result.condition, lang=lang)
         tail.append(text("fit.not_converged", lang, gap=f"{CONVERGED_GAP:g}", advice=cli_words(advice)))
     if cfg.penalty is not None:
         from slopefit.train.results import penalized_note
