@@ -9,6 +9,8 @@ every key has both languages and the same ``{fields}`` in each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slopefit.texts.cli import CLI_TEXT
 from slopefit.texts.layout import display_width, format_p, html_table, pad, text_table
 from slopefit.texts.lesson import TEXT
@@ -17,8 +19,8 @@ from slopefit.texts.server import SERVER_TEXT
 
 LANGS = ("ko", "en")
 
-__all__ = ["CLI_TEXT", "LANGS", "PAGE_TEXT", "SERVER_TEXT", "TEXT", "count", "display_width", "format_p",
-           "html_table", "page_texts", "pad", "server_text", "text", "text_table"]
+__all__ = ["CLI_TEXT", "LANGS", "PAGE_TEXT", "SERVER_TEXT", "TEXT", "Bilingual", "count", "display_width",
+           "format_p", "html_table", "page_texts", "pad", "server_text", "text", "text_table"]
 
 
 def text(key: str, lang: str, **values) -> str:
@@ -48,7 +50,31 @@ def text(key: str, lang: str, **values) -> str:
     '에포크 (epoch)'
     """
     table = CLI_TEXT if key in CLI_TEXT else TEXT
-    return table[key][lang].format(**values)
+    said = {name: getattr(v, lang) if isinstance(v, Bilingual) else v for name, v in values.items()}
+    return table[key][lang].format(**said)
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A field's value already said in both languages (a clause worded elsewhere, e.g. a run's advice),
+    filled in by :func:`text` in the language of the sentence around it; English when printed alone.
+
+    Examples
+    --------
+    >>> str(Bilingual(ko="발산", en="diverged"))
+    'diverged'
+    """
+
+    ko: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en
+
+    @classmethod
+    def of(cls, say) -> Bilingual:
+        """``say(lang)`` in each language: ``Bilingual.of(lambda lang: text("key", lang))``."""
+        return cls(ko=say("ko"), en=say("en"))
 
 
 def count(n: int, noun: str, lang: str) -> str:

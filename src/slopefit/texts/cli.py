@@ -281,7 +281,7 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                                  "minimises a penalised loss whose optimum is not least squares; set weight_decay=0 "
                                  "for the least-squares line"},
     "advice.diverged.past": {"ko": "이 데이터에서 전체 배치 {optimizer}는 {bound}일 때만 안정합니다; lr= 를 낮추거나, "
-                                   "lr=None 으로 데이터에서 고르게 하세요",
+                                   "lr= 를 빼서 데이터에서 고르게 하세요",
                              "en": "full-batch {optimizer} on this data is stable only for {bound}; lower lr=, or "
                                    "lr=None to have it chosen from the data"},
     "advice.diverged.batch": {"ko": "lr은 전체 배치 한계 {bound} 안에 있지만, {batch}행씩의 미니배치는 더 요란한 걸음을 "
@@ -300,7 +300,7 @@ CLI_TEXT: dict[str, dict[str, str]] = {
     "advice.past": {"ko": "lr={lr} 는 안정 한계를 넘었습니다: {bound}; lr= 를 낮추세요",
                     "en": "lr={lr} is past the stable bound: {bound}; lower lr="},
     "advice.batch": {"ko": "{batch}행씩의 미니배치는 걸음이 요란해서, 일정한 lr은 그 잡음이 정하는 거리에 머뭅니다: "
-                           "더 작은 lr=, 더 큰 batch_size=, 또는 전체 배치 (batch_size=None)",
+                           "더 작은 lr=, 더 큰 batch_size=, 또는 전체 배치 (batch_size= 없이)",
                      "en": "minibatches of {batch} rows give noisy steps, and a constant lr settles at a distance set "
                            "by that noise: a smaller lr=, a larger batch_size=, or full batch (batch_size=None)"},
     "advice.singular": {"ko": "scale={scaling} 에서는 열의 단위 때문에 헤세 행렬이 float64 반올림으로 특이해집니다; "
@@ -318,11 +318,11 @@ CLI_TEXT: dict[str, dict[str, str]] = {
     "advice.dampening": {"ko": "dampening=1 이면 sgd의 momentum 버퍼가 새 경사를 받아들이지 않습니다; dampening을 빼세요",
                          "en": "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave "
                                "dampening out"},
-    "advice.sgd": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서) 또는 momentum=0.9, 또는 lr=None 으로 lr과 "
+    "advice.sgd": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서) 또는 momentum=0.9, 또는 lr= 를 빼서 lr과 "
                          "momentum을 데이터에서 고르게 하세요",
                    "en": "more epochs=, a larger lr= (inside {bound}) or momentum=0.9, or lr=None to have lr and "
                          "momentum chosen from the data"},
-    "advice.sgd.momentum": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서), 또는 lr=None 으로 lr과 momentum을 "
+    "advice.sgd.momentum": {"ko": "더 많은 epochs=, 더 큰 lr= ({bound} 안에서), 또는 lr= 를 빼서 lr과 momentum을 "
                                   "데이터에서 고르게 하세요",
                             "en": "more epochs=, a larger lr= (inside {bound}), or lr=None to have lr and momentum "
                                   "chosen from the data"},
@@ -340,4 +340,61 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                         "the optimum, beyond the budget of {budget}; use scaling=\"standardize\""},
     "warn.slow.epochs": {"ko": "약 {epochs} epoch", "en": "about {epochs} epochs"},
     "warn.slow.any": {"ko": "어떤 최대값보다도 많은 epoch", "en": "more epochs than any budget"},
+    # errors (SlopefitError.key): Python's parameter names stay, the CLI turns them into flags
+    "trend.nan": {"ko": "NaN이 됨", "en": "became NaN"},
+    "trend.inf": {"ko": "무한대가 됨", "en": "became infinite"},
+    "trend.exploded": {"ko": "{loss}까지 폭증함", "en": "exploded to {loss}"},
+    "err.no_file": {"ko": "데이터 파일 {path!r}이(가) 없습니다; 경로를 확인하거나 내장 데이터 이름({builtins})을 주세요",
+                    "en": "data file {path!r} does not exist; check the path or name a built-in dataset ({builtins})"},
+    "err.no_column": {"ko": "열 {column!r}이(가) {label}에 없습니다; 있는 열: {columns}",
+                      "en": "column {column!r} is not in {label}; available columns: {columns}"},
+    "err.not_numeric": {"ko": "{label}의 열 {column!r}은(는) 숫자가 아닙니다: {rows}에 {example!r}; 그 칸을 고치거나 "
+                              "x= / y= 로 숫자 열을 고르세요",
+                        "en": "column {column!r} in {label} is not numeric: {example!r} in {rows}; fix those cells "
+                              "or choose numeric columns with x=/y="},
+    "err.missing": {"ko": "{label}에 비었거나 NaN인 칸이 있습니다: {parts}; 채우거나 missing=\"drop\" 을 쓰세요",
+                    "en": "{label} has empty or NaN cells: {parts}; fill them or use missing=\"drop\""},
+    "err.lr": {"ko": "학습률은 양수여야 합니다, 받은 값 lr={lr}; lr=0.01 을 시도하거나, lr= 를 빼서 데이터에서 고르게 하세요",
+               "en": "learning rate must be a positive number, got lr={lr}; try lr=0.01, or leave lr out to have it "
+                     "chosen from the data"},
+    "err.epochs": {"ko": "epoch 수는 1 이상의 정수여야 합니다, 받은 값 epochs={epochs}",
+                   "en": "epochs must be a whole number >= 1, got epochs={epochs}"},
+    "err.diverged": {"ko": "학습이 epoch {epoch}에서 발산했습니다: {run}에서 손실이 {trend}; {advice}",
+                     "en": "training diverged at epoch {epoch}: the loss {trend} with {run}; {advice}"},
+    "err.no_model": {"ko": "모델 파일 {path!r}이(가) 없습니다; save_model(model, \"MODEL.json\")으로 만드세요",
+                     "en": "model file {path!r} does not exist; create one with save_model(model, \"MODEL.json\")"},
+    "err.not_model": {"ko": "{label}은(는) slopefit 모델이 아닙니다 (\"format\": \"{format}\" 없음); "
+                            "save_model(model, \"MODEL.json\")으로 만드세요",
+                      "en": "{label} is not a slopefit model (no \"format\": \"{format}\"); create one with "
+                            "save_model(model, \"MODEL.json\")"},
+    "err.model_json": {"ko": "{label}은(는) slopefit 모델이 아닙니다: 올바른 JSON이 아님 ({why}); "
+                             "save_model(model, \"MODEL.json\")으로 만드세요",
+                       "en": "{label} is not a slopefit model: not valid JSON ({why}); create one with "
+                             "save_model(model, \"MODEL.json\")"},
+    "err.model_version": {"ko": "{label}의 모델 형식 버전은 {version}이지만 이 slopefit은 버전 {ours}를 읽습니다; 다시 "
+                                "맞추고 저장하거나 (save_model), 그 파일을 쓴 slopefit 버전({writer})을 쓰세요",
+                          "en": "{label} has model format version {version}, but this slopefit reads version {ours}; "
+                                "refit and save it again (save_model), or use the slopefit version that wrote it "
+                                "({writer})"},
+    "err.model_damaged": {"ko": "{label}은(는) 손상된 slopefit 모델입니다: 필드 {field} {what}; 다시 맞추고 저장하세요",
+                          "en": "{label} is a damaged slopefit model: field {field} {what}; refit and save it again"},
+    "err.formula": {"ko": "수식 {formula!r}을(를) 읽을 수 없습니다: {why}; 'y ~ a + b + C(group)'처럼 쓰세요",
+                    "en": "cannot read the formula {formula!r}: {why}; write it as 'y ~ a + b + C(group)'"},
+    "err.formula_term": {"ko": "수식 {formula!r}을(를) 읽을 수 없습니다: 항 {term!r}이(가) 올바른 Python이 아닙니다; {fix}",
+                         "en": "cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}"},
+    "err.formula_keyword": {"ko": "{word!r}은(는) Python 예약어입니다: 열을 `{word}` 또는 Q('{word}')로 감싸세요",
+                            "en": "{word!r} is a Python keyword: quote the column as `{word}` or Q('{word}')"},
+    "err.formula_plain": {"ko": "'y ~ a + b + C(group)'처럼 쓰세요", "en": "write it as 'y ~ a + b + C(group)'"},
+    "err.formula_target": {"ko": "수식 {formula!r}에 목표가 없습니다: '~' 왼쪽에 목표를 쓰세요, 예: 'invest ~ value + capital'",
+                           "en": "the formula {formula!r} has no target: write the target left of '~', e.g. "
+                                 "'invest ~ value + capital'"},
+    "err.formula_bar": {"ko": "수식 {formula!r}이(가) '|'로 나뉜 여러 부분을 가집니다; slopefit은 설계 하나를 맞춥니다: "
+                              "항을 '+'로 이으세요, 예: 'y ~ a + b'",
+                        "en": "the formula {formula!r} has several parts split by '|'; slopefit fits one design: write "
+                              "the terms joined by '+', e.g. 'y ~ a + b'"},
+    "err.formula_column": {"ko": "수식이 열 {column!r}을(를) 쓰지만 {label}에 없습니다; 있는 열: {columns}",
+                           "en": "the formula names column {column!r}, which is not in {label}; available columns: "
+                                 "{columns}"},
+    "err.formula_build": {"ko": "수식 {formula!r}을(를) {label}에 적용할 수 없습니다: {why}",
+                          "en": "cannot build the formula {formula!r} on {label}: {why}"},
 }
