@@ -136,7 +136,7 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                            "R²와 F는 0/0, 정의되지 않습니다 (nan)",
                      "en": "the target is constant: the line through it fits every row exactly, so every standard "
                            "error is 0 and R² and F are 0/0, undefined (nan)"},
-    "ols.collinear": {"ko": "공선성에 가까운 설계: 분산 팽창 계수가 {threshold}를 넘는 특성 {factors}; 이들의 표준오차는 "
+    "ols.collinear": {"ko": "공선성에 가까운 설계: 분산 팽창 계수가 {threshold}보다 큰 특성 {factors}; 이들의 표준오차는 "
                             "부풀려지고 계수는 불안정합니다",
                       "en": "nearly collinear design: variance inflation factor above {threshold} for {factors}; "
                             "their standard errors are inflated and their coefficients unstable"},
