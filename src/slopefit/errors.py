@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,34 @@ MAX_ROWS_LISTED = 5  # how many offending rows an error message lists before "..
 class SlopefitError(Exception):
     """Base class of everything slopefit raises on purpose. The errors of a run (:class:`ConfigError`,
     :class:`DataError`, :class:`DivergenceError`, :class:`ModelFileError`) are ``ValueError`` too, so that
-    ``except ValueError`` catches a bad column or setting as it does in numpy, pandas and scikit-learn."""
+    ``except ValueError`` catches a bad column or setting as it does in numpy, pandas and scikit-learn.
+
+    Parameters
+    ----------
+    message : str
+        The one-line message in English, as Python shows it.
+    key : str or None, default None
+        The key of the same message in the table of texts (:mod:`slopefit.texts`), so that the command
+        line can say it in another language (:meth:`said`); keyword-only.
+    values : mapping or None, default None
+        The fields of that text (a :class:`slopefit.texts.Bilingual` value is said in the same
+        language); keyword-only.
+    """
+
+    def __init__(self, message: str = "", *args: Any, key: str | None = None,
+                 values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, *args)
+        self.key = key
+        self.values = dict(values or {})
+
+    def said(self, lang: str) -> str:
+        """The message in ``lang``: from the table of texts when it has a key there and ``lang`` is not
+        English, else the English message itself (still in Python's words; see :func:`cli_words`)."""
+        if self.key is None or lang == "en":
+            return str(self)
+        from slopefit.texts import text
+
+        return text(self.key, lang, **self.values)
 
 
 class ConfigError(SlopefitError, ValueError):
@@ -53,8 +81,9 @@ class DivergenceError(SlopefitError, ValueError):
         Stored as :attr:`bound`; keyword-only.
     """
 
-    def __init__(self, message: str, *, epoch: int, lr: float, bound: float) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, epoch: int, lr: float, bound: float, key: str | None = None,
+                 values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, key=key, values=values)
         self.epoch = epoch
         self.lr = lr
         self.bound = bound
@@ -91,17 +120,17 @@ def __getattr__(name: str):
 # --- wording ---------------------------------------------------------------------------
 
 
-def row_numbers(mask: np.ndarray, *, offset: int = 0, labels: Any = None) -> str:
+def row_numbers(mask: np.ndarray, *, offset: int = 0, labels: Any = None, lang: str = "en") -> str:
     """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few; with ``labels``
     (a DataFrame's index) the rows' index labels instead: 'rows with index 'b', 'f''.
 
     ``mask`` marks rows of a chunk that starts ``offset`` rows into the table.
     """
     rows = np.flatnonzero(mask) + offset
-    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows), labels=labels)
+    return listed_rows(rows[:MAX_ROWS_LISTED].tolist(), len(rows), labels=labels, lang=lang)
 
 
-def listed_rows(first: list[int], count: int, *, labels: Any = None) -> str:
+def listed_rows(first: list[int], count: int, *, labels: Any = None, lang: str = "en") -> str:
     """'rows 3, 7' from the first 0-based row indices (a few) and how many rows there are in all;
     with ``labels`` (a DataFrame's index, one label per row) the labels of those rows.
 
@@ -112,6 +141,11 @@ def listed_rows(first: list[int], count: int, *, labels: Any = None) -> str:
     >>> listed_rows([2], 1, labels=["a", "b", "c"])
     "row with index 'c'"
     """
+    if lang == "ko":  # "3, 7행", "인덱스 'c'인 행"
+        more = f" 외 {count - MAX_ROWS_LISTED}개" if count > MAX_ROWS_LISTED else ""
+        if labels is not None:
+            return f"인덱스 {', '.join(repr(_plain(labels[r])) for r in first[:MAX_ROWS_LISTED])}인 행{more}"
+        return f"{', '.join(str(r + 1) for r in first[:MAX_ROWS_LISTED])}행{more} (데이터 행, 머리글 제외)"
     more = f" and {count - MAX_ROWS_LISTED} more" if count > MAX_ROWS_LISTED else ""
     word = "row" if count == 1 else "rows"
     if labels is not None:
@@ -166,6 +200,19 @@ class EmptyCells:
         DataFrame's index, to name rows by their labels)."""
         return missing_cells(label, [(c, *self.found[c]) for c in columns if c in self.found], labels=labels)
 
+    def error(self, label: str, columns, *, labels: Any = None) -> DataError:
+        """The :class:`DataError` of :meth:`message`, with its key in the table of texts (``err.missing``)."""
+        found = [(c, *self.found[c]) for c in columns if c in self.found]
+
+        def parts(lang: str) -> str:
+            return ", ".join(f"{name!r} {count} ({_rows_in(first, count, labels, lang)})"
+                             for name, first, count in found)
+
+        from slopefit.texts import Bilingual
+
+        return DataError(missing_cells(label, found, labels=labels), key="err.missing",
+                         values={"label": label, "parts": Bilingual.of(parts)})
+
 
 def missing_cells(label: str, found: list[tuple[str, list[int], int]], *, labels: Any = None) -> str:
     """The message for empty or NaN cells in one or more columns: each column, how many, its first rows.
@@ -173,11 +220,14 @@ def missing_cells(label: str, found: list[tuple[str, list[int], int]], *, labels
     ``found`` holds (column, first 0-based rows, count) per column, in the table's order; ``labels``
     (a DataFrame's index) names the rows by their index labels instead of their numbers.
     """
-    parts = []
-    for name, first, count in found:
-        rows = listed_rows(first, count, labels=labels).removesuffix(" (data rows, header not counted)")
-        parts.append(f"{name!r} {count} ({rows})")
+    parts = [f"{name!r} {count} ({_rows_in(first, count, labels, 'en')})" for name, first, count in found]
     return f"{label} has empty or NaN cells: {', '.join(parts)}; fill them or use missing=\"drop\""
+
+
+def _rows_in(first: list[int], count: int, labels: Any, lang: str) -> str:
+    """The rows of a column's missing cells, short: ``rows 3, 7`` (``3, 7행``)."""
+    rows = listed_rows(first, count, labels=labels, lang=lang)
+    return rows.removesuffix(" (data rows, header not counted)").removesuffix(" (데이터 행, 머리글 제외)")
 
 
 # the library names its parameters as Python does (lr=, missing="drop"); the command line shows its flags

@@ -173,7 +173,7 @@ def test_plot_of_a_penalised_fit(run_cli, tmp_path):
     run = run_cli("fit", "height-weight", "--ridge", "20", "--plot", tmp_path, "--lang", "ko")
     assert run.code == 0, run.err
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["fit.png", "gap.png", "loss.png"]
-    assert "note: 잔차·Q–Q·레버리지 그림은 그리지 않음: ridge alpha=20의 해는" in run.out
+    assert "참고: 잔차·Q–Q·레버리지 그림은 그리지 않음: ridge alpha=20의 해는" in run.out  # all of it in Korean
 
 
 def test_plot_of_a_weighted_fit_draws_the_wls_diagnostics(run_cli, grunfeld_csv, tmp_path):

@@ -485,7 +485,7 @@ def test_downloads_of_a_finished_run(server):
     assert model["coef"][0] == pytest.approx(199.9568154, rel=1e-8)  # the CLI's fit of exercise 1 prints these
     with urllib.request.urlopen(server + f"api/runs/{job}/report.html?lang=ko", timeout=120) as response:
         page = response.read().decode()
-    assert "<html lang=\"ko\">" in page and "final loss     0.001298171845" in page
+    assert "<html lang=\"ko\">" in page and "최종 손실        0.001298171845" in page  # Korean page, Korean report
 
 
 # ---------------------------------------------------------------- the page in Chromium

@@ -15,8 +15,9 @@ import sys
 from collections.abc import Sequence
 
 from slopefit.cli import bench, explore, serve, teach, train
-from slopefit.cli.arguments import Terminated, UsageError
+from slopefit.cli.arguments import Terminated, UsageError, default_lang
 from slopefit.errors import ConfigError, SlopefitError, cli_words
+from slopefit.texts import text
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
@@ -98,25 +99,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     if os.environ.get("RANK", "0") != "0" and "WORLD_SIZE" in os.environ:  # torchrun: process 0 alone writes
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
+    lang = default_lang()  # the language of an error met before --lang is read
     try:
         args = build_parser().parse_args(argv)
+        lang = getattr(args, "lang", lang)
         if getattr(args, "needs_torch", True):  # the commands that train import torch first
             _import_torch()
         return int(args.handler(args))
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"slopefit: {cli_words(str(exc))}", file=sys.stderr)  # the library says lr=, the CLI --lr
-        return EXIT_USAGE
-    except SlopefitError as exc:
-        print(f"slopefit: {cli_words(str(exc))}", file=sys.stderr)
-        return EXIT_FAILURE
+    except SlopefitError as exc:  # in --lang's language when the table of texts has it; the library says lr=
+        print(text("error", lang, error=cli_words(exc.said(lang))), file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
     except KeyboardInterrupt:
-        print("slopefit: interrupted; nothing was saved", file=sys.stderr)
+        print(text("interrupted", lang), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Terminated:
-        print("slopefit: stopped by SIGTERM; nothing was saved", file=sys.stderr)
+        print(text("terminated", lang), file=sys.stderr)
         return EXIT_TERMINATED
     except SystemExit as exc:  # --help and --version exit through argparse
         return int(exc.code or 0)

@@ -27,6 +27,14 @@ def default_lang() -> str:
     return "en"
 
 
+def add_lang_option(p: argparse.ArgumentParser) -> None:
+    """``--lang ko|en``: the language of what the command prints (tables, notes, warnings, errors) and of its
+    figures, from the locale by default (:func:`default_lang`)."""
+    p.add_argument("--lang", choices=("ko", "en"), default=default_lang(),
+                   help="language of the tables, notes, errors and figures (default: from the locale, "
+                        "ko for a Korean one)")
+
+
 def folds(text: str) -> int:
     """``--cv K``: an integer of at least 2."""
     try:
@@ -150,7 +158,7 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
     p.add_argument("--dtype", choices=("auto", "float32", "float64"), default="auto",
                    help="training precision (default auto: float64 on the stats engine, float32 on the rows)")
     p.add_argument("--no-intercept", action="store_true", help="fit a line through the origin (no B)")
-    p.add_argument("--lang", choices=("ko", "en"), default=default_lang(), help="language of figure labels")
+    add_lang_option(p)
     p.add_argument("--formula", metavar='"Y ~ TERMS"',
                    help='the target and the terms instead of --x/--y, e.g. "invest ~ value + capital + C(firm) + '
                         'I(value**2) + value:capital" (formulaic; "- 1" fits no intercept)')
@@ -260,16 +268,17 @@ def load_share(args: argparse.Namespace, group, *, fit_intercept: bool, on_rows=
 def reading_notes(data, lang: str = "en") -> list[str]:
     """The lines that say how a file was read, when not plainly: its CSV dialect, the rows dropped
     for empty cells (known after a pass over a file read in chunks), each text column's levels."""
+    from slopefit.texts import count, text
+
     notes = []
     if getattr(data, "dialect", None) is not None:
         dialect = data.dialect if isinstance(data.dialect, str) else data.dialect.describe()
         if dialect:
-            notes.append(f"read {data.name}: {dialect}")
+            notes.append(text("read.dialect", lang, name=data.name, dialect=dialect))
     dropped = getattr(data, "dropped_rows", 0)
     if dropped:
         kept = data.n_samples if hasattr(data, "n_samples") else data.tally.get("rows", 0)
-        notes.append(f"dropped {dropped} {'row' if dropped == 1 else 'rows'} with empty cells "
-                     f"({kept + dropped} -> {kept} rows)")
+        notes.append(text("read.dropped", lang, rows=count(dropped, "row", lang), before=kept + dropped, kept=kept))
     notes.extend(getattr(data, "notes", ()))  # R's row names left out, percent cells read as fractions
     if getattr(data, "design", None) is not None:
         notes.extend(data.design.describe(lang))  # "firm: 11 levels, reference 'American Steel'"

@@ -19,6 +19,7 @@ from slopefit.cli.arguments import (
     write_report,
 )
 from slopefit.errors import ConfigError
+from slopefit.texts import count, text
 from slopefit.views.tables import table
 
 EXIT_OK, EXIT_FAILURE, EXIT_INTERRUPTED = 0, 1, 130
@@ -101,47 +102,50 @@ def _compare(args: argparse.Namespace, group) -> int:
             result = fit(data, config, reference=reference, stats=stats)
         except DivergenceError as exc:
             own = stable_bound(2.0 / exc.bound, config.optimizer, config.options) if exc.bound > 0 else None
-            why = f"stable for lr < {own:.4g}" if own is not None else f"{config.optimizer}: no closed-form bound"
-            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-", f"diverged ({why})"))
+            why = (text("compare.stable", args.lang, bound=f"{own:.4g}") if own is not None
+                   else text("compare.no_bound", args.lang, optimizer=config.optimizer))
+            rows.append((config.describe(), "-", "-", "-", f"{exc.epoch}", "-",
+                         text("status.diverged.why", args.lang, why=why)))
             continue
         results.append(result)
         rows.append((result.config.describe(), f"{result.final_loss:.6g}", f"{result.loss_gap:.3g}",
                      f"{result.relative_gap:.3g}", str(result.epochs_run), f"{result.seconds:.3f}",
-                     "converged" if result.converged else "not converged"))
+                     text("status.converged" if result.converged else "status.not_converged", args.lang)))
     if group is not None and not group.leader:
         return EXIT_OK if results else EXIT_FAILURE  # process 0 alone prints and writes
-    budget = (f"{args.epochs} epochs" if args.epochs else
-              f"{args.epochs_with_lr} epochs for runs given an lr, until converged for the others")
-    text = (f"slopefit compare: {data.name} ({stats.n} rows), scale={args.scale}, {budget}, "
-            f"same start (zeros) for every run\n{_objective_line(runs[0].penalty, args.weights)}\n"
-            + table(("run", "final loss", "loss - loss*", "relative gap", "epochs", "seconds", "status"), rows))
+    budget = (text("fit.epochs.fixed", args.lang, epochs=args.epochs) if args.epochs else
+              text("compare.budget", args.lang, epochs=args.epochs_with_lr))
+    header = tuple(text(f"compare.{name}", args.lang) for name in ("run", "final", "gap", "rel", "epochs",
+                                                                   "seconds", "status"))
+    page = (text("compare.title", args.lang, name=data.name, rows=count(stats.n, "row", args.lang),
+                 scaling=args.scale, budget=budget)
+            + f"\n{_objective_line(runs[0].penalty, args.weights, args.lang)}\n" + table(header, rows))
     figures = []
     if results:
         figures += compare_figures(data.name, results, args.plot, args.lang)
         if views:
             figures += landscape_figures(data, stats, results, args.plot, args.lang, still=args.landscape,
                                          moving=args.animate)
-    print(text)
+    print(page)
     for k, path in enumerate(figures):
-        print(f"{'' if k else chr(10)}figure saved to {path}")
+        print(("" if k else "\n") + text("saved.figure", args.lang, path=path))
     if args.report:
-        text += "\n" + "\n".join(f"figure saved to {path}" for path in figures)
+        page += "\n" + "\n".join(text("saved.figure", args.lang, path=path) for path in figures)
         images = [path for path in figures if path.suffix == ".png"]  # the animation has its own page
-        print(f"report saved to {write_report(args, 'compare', text, images)}")
+        print(text("saved.report", args.lang, path=write_report(args, "compare", page, images)))
     return EXIT_OK if results else EXIT_FAILURE
 
 
-def _objective_line(penalty, weights: str | None) -> str:
+def _objective_line(penalty, weights: str | None, lang: str = "en") -> str:
     """What every run minimises, when not the MSE: ``"penalty: lasso alpha=0.1 (...)"``, the weights; else ""."""
     lines = []
     if penalty is not None:
         from slopefit.views.tables import SKLEARN_ESTIMATORS
 
-        estimator = SKLEARN_ESTIMATORS[penalty.kind]
-        lines.append(f"penalty: {penalty.describe()} (scikit-learn's {estimator}): every loss below is "
-                     f"the objective {penalty.objective()}, loss* its exact optimum\n")
+        lines.append(text("compare.penalty", lang, penalty=penalty.describe(),
+                          estimator=SKLEARN_ESTIMATORS[penalty.kind], objective=penalty.objective()) + "\n")
     if weights is not None:
-        lines.append(f"weights: column {weights!r} (weighted least squares; not a feature)\n")
+        lines.append(text("fit.weights", lang, name=weights) + "\n")
     return "".join(lines)
 
 
@@ -197,7 +201,7 @@ def _sweep(args: argparse.Namespace, group) -> int:
             result = sweep(data, configs, gap=args.gap, on_rows=bar.rows)
     except KeyboardInterrupt:
         bar.close()
-        print("slopefit sweep: interrupted; nothing was saved", file=sys.stderr)
+        print(text("sweep.interrupted", args.lang), file=sys.stderr)
         return EXIT_INTERRUPTED
     bar.close()
     if group is not None and not group.leader:
@@ -207,26 +211,32 @@ def _sweep(args: argparse.Namespace, group) -> int:
     for k, config in enumerate(configs):
         m = momenta[k // len(lrs)]
         if result.diverged[k]:
-            rows.append((f"{config.lr:.4g}", f"{m:g}", "-", "-", "-", f"diverged at epoch {result.diverged_at[k]}"))
+            rows.append((f"{config.lr:.4g}", f"{m:g}", "-", "-", "-",
+                         text("status.diverged.at", args.lang, epoch=result.diverged_at[k])))
             continue
         reached = result.epochs_to_gap[k]
         rows.append((f"{config.lr:.4g}", f"{m:g}", f"{result.final_loss[k]:.6g}", f"{result.relative_gap[k]:.3g}",
                      str(reached) if reached >= 0 else "-",
-                     "converged" if result.relative_gap[k] <= args.gap else "not converged"))
-    how = ("one vectorised run" if result.vectorised else "one run at a time (a penalty's runs take fit's steps)"
-           if base.penalty is not None else "one run at a time (not vectorised for this optimizer)")
-    print(f"slopefit sweep: {data.name}, {args.optimizer}, {len(configs)} runs x {base.budget} epochs in "
-          f"{result.seconds:.3f} s ({how}); scale={args.scale}, {base.resolved_dtype()}")
-    print(_objective_line(base.penalty, args.weights), end="")
-    print(f"stable lr for full-batch sgd: < {result.lr_bound:.4g} (2/λmax); with momentum m: < 2(1+m)/λmax")
+                     text("status.converged" if result.relative_gap[k] <= args.gap else "status.not_converged",
+                          args.lang)))
+    how = text("sweep.vectorised" if result.vectorised else "sweep.penalty" if base.penalty is not None
+               else "sweep.one_by_one", args.lang)
+    print(text("sweep.title", args.lang, name=data.name, optimizer=args.optimizer, runs=len(configs),
+               epochs=base.budget, seconds=f"{result.seconds:.3f}", how=how, scaling=args.scale,
+               dtype=base.resolved_dtype()))
+    print(_objective_line(base.penalty, args.weights, args.lang), end="")
+    print(text("sweep.bound", args.lang, bound=f"{result.lr_bound:.4g}"))
     print()
-    print(table(("lr", second, "final loss", "relative gap", f"epochs to {args.gap:g}", "status"), rows))
+    header = ("lr", second, text("compare.final", args.lang), text("compare.rel", args.lang),
+              text("sweep.epochs_to", args.lang, gap=f"{args.gap:g}"), text("compare.status", args.lang))
+    print(table(header, rows))
     best = result.best()
     if best is not None:
         reached = result.epochs_to_gap[best]
-        print(f"\nbest: {configs[best].describe()} (relative gap {result.relative_gap[best]:.3g}"
-              + (f", reached {args.gap:g} at epoch {reached})" if reached >= 0 else ")"))
+        key = "sweep.best.reached" if reached >= 0 else "sweep.best"
+        print("\n" + text(key, args.lang, run=configs[best].describe(), rel=f"{result.relative_gap[best]:.3g}",
+                          gap=f"{args.gap:g}", epoch=reached))
     path = sweep_figure(result, lrs, momenta, Path(args.plot), args.lang,
                         title=f"{data.name}: {args.optimizer}, {base.budget} epochs")
-    print(f"\nfigure saved to {path}")
+    print("\n" + text("saved.figure", args.lang, path=path))
     return EXIT_OK if best is not None else EXIT_FAILURE

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from slopefit.cli.arguments import UsageError
+from slopefit.cli.arguments import UsageError, add_lang_option
+from slopefit.texts import text
 
 EXIT_OK = 0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -22,6 +23,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--open", action="store_true", help="open the page in the web browser")
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes that train, one run each at a time (default: one per CPU core)")
+    add_lang_option(p)
     p.set_defaults(handler=cmd_serve, needs_torch=False)
 
 
@@ -31,9 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"slopefit serve: --workers must be >= 1, got {args.workers}")
     if args.host not in LOOPBACK:
-        print(f"slopefit serve: warning: --host {args.host} lets other machines on the network use this "
-              "playground (and this computer's CPU); every request must carry the token in the address printed "
-              "below; leave --host out to keep it to this machine", file=sys.stderr)
+        print(text("serve.open", args.lang, host=args.host), file=sys.stderr)
     try:
         import uvicorn  # noqa: F401
     except ImportError:
@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from slopefit.server import serve
 
     def ready(url: str) -> None:
-        print(f"slopefit serve: the playground is at {url} (Ctrl-C stops it)", flush=True)
+        print(text("serve.ready", args.lang, url=url), flush=True)
         if args.open:
             import webbrowser
 
@@ -51,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(host=args.host, port=args.port, workers=args.workers, allow_hosts=args.allow_host, on_ready=ready)
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: not a failure
-        print("slopefit serve: stopped", file=sys.stderr)
+        print(text("serve.stopped", args.lang), file=sys.stderr)
     except OSError as exc:
         raise UsageError(f"slopefit serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
                          "choose another --port (or --host)") from None

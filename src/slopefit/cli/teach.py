@@ -8,6 +8,7 @@ import math
 
 from slopefit.cli.arguments import (
     add_data_options,
+    add_lang_option,
     add_penalty_options,
     add_stream_options,
     default_lang,
@@ -17,6 +18,7 @@ from slopefit.cli.arguments import (
     reading_of,
 )
 from slopefit.errors import ConfigError
+from slopefit.texts import count, text
 from slopefit.views.tables import numbers, table
 
 EXIT_OK = 0
@@ -42,6 +44,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-intercept", action="store_true")
     add_penalty_options(p)
     add_stream_options(p)
+    add_lang_option(p)
     p.set_defaults(handler=cmd_advise)
 
     p = sub.add_parser("step", help="a few gradient-descent steps printed in full: Yp, loss, gradients, updates")
@@ -52,10 +55,11 @@ def add_parsers(sub) -> None:
                    help="scaling (default center, as the lesson)")
     p.add_argument("--init", type=float, default=1.0, help="start value of W and B (default 1, as the lesson)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    add_lang_option(p)
     p.set_defaults(handler=cmd_step)
 
     p = sub.add_parser("datasets", help="list the built-in data")
-    p.add_argument("--lang", choices=("ko", "en"), default=default_lang())
+    add_lang_option(p)
     p.set_defaults(handler=cmd_datasets, needs_torch=False)
 
 
@@ -69,8 +73,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         columns = ds.design.inputs if ds.design is not None else ds.feature_names  # a text column, not its indicators
         rows.append((name, str(ds.n_samples), f"{', '.join(columns)} -> {ds.target_name}",
                      ds.description[args.lang]))
-    print(table(("name", "rows", "columns", "description"), rows))
-    print("\nAlso: synthetic[:n=ROWS,d=FEATURES,noise=SD,seed=INT,offset=X], or a path to a CSV/Parquet file.")
+    print(table(tuple(text(f"datasets.{name}", args.lang) for name in ("name", "rows", "columns", "description")),
+                rows))
+    print("\n" + text("datasets.also", args.lang))
     return EXIT_OK
 
 
@@ -101,7 +106,7 @@ def cmd_lesson(args: argparse.Namespace) -> int:
         sections.append(Section(text("report.figures", args.lang), images=paths))
         page = write_report(args.report, title=text("report.lesson.title", args.lang), sections=sections,
                             lang=args.lang)
-        print(f"report saved to {page}")
+        print(text("saved.report", args.lang, path=page))
     return EXIT_OK
 
 
@@ -124,37 +129,43 @@ def cmd_advise(args: argparse.Namespace) -> int:
     lr = args.lr if args.lr is not None else adv.best_lr
     run = predict_and_measure(data, stats, adv, lr=lr, momentum=args.momentum or 0.0, tol=args.tol,
                               max_epochs=args.max_epochs, fit_intercept=fit_intercept, penalty=penalty)
+    _print_advice(args, data, stats, adv, run, lr, penalty)
+    return EXIT_OK
+
+
+def _print_advice(args: argparse.Namespace, data, stats, adv, run, lr: float, penalty) -> None:
+    """What ``slopefit advise`` prints: the spectrum, the bounds and fastest settings, the measured run."""
+    lang = args.lang
     lam = adv.eigenvalues
     shown = ", ".join(f"{v:.6g}" for v in (lam if len(lam) <= 8 else [*lam[:3], *lam[-3:]]))
-    print(f"slopefit advise: {data.name} ({stats.n} rows, {stats.n_features} feature"
-          f"{'s' if stats.n_features > 1 else ''}), scale={args.scale}")
+    print(text("advise.title", lang, name=data.name, rows=count(stats.n, "row", lang),
+               features=count(stats.n_features, "feature", lang), scaling=args.scale))
     if penalty is not None:
-        print(f"penalty: {penalty.describe()}; the objective is {penalty.objective()}, its smooth part's Hessian "
-              "below (a ridge part adds 2·l2/s² to the diagonal; an L1 part adds no curvature)")
+        print(text("advise.penalty", lang, penalty=penalty.describe(), objective=penalty.objective()))
     if getattr(data, "weights", None) is not None:
-        print(f"weights: column {data.weights_name!r} (weighted MSE, N = sum of the weights)")
-    print(f"Hessian of the MSE, (2/N)·AᵀA with A = [X, 1], in scaled units: eigenvalues {shown}"
-          + (" (smallest and largest three)" if len(lam) > 8 else ""))
-    print("condition number λmax/λmin:  " + "   ".join(f"{k} {v:.4g}" for k, v in adv.condition.items()))
-    rows = [("full-batch sgd", f"lr < {adv.lr_bound:.6g}", "2/λmax")]
+        print(text("advise.weights", lang, name=data.weights_name))
+    print(text("advise.hessian", lang, values=shown) + (text("advise.ends", lang) if len(lam) > 8 else ""))
+    print(text("advise.condition", lang) + "   ".join(f"{k} {v:.4g}" for k, v in adv.condition.items()))
+    rows = [(text("advise.sgd", lang), f"lr < {adv.lr_bound:.6g}", "2/λmax")]
     for beta in sorted({0.5, 0.9, *([args.momentum] if args.momentum else [])}):
-        rows.append((f"sgd, momentum {beta:g}", f"lr < {adv.momentum_bound(beta):.6g}", "2(1+β)/λmax"))
-    rows.append(("fastest plain sgd", f"lr = {adv.best_lr:.6g}", f"2/(λmin+λmax); error × {adv.best_rate:.4g} "
-                 "per epoch"))
-    rows.append(("fastest heavy ball", f"lr = {adv.heavy_ball_lr:.6g}, momentum {adv.heavy_ball_momentum:.4g}",
-                 f"error × {adv.heavy_ball_rate:.4g} per epoch"))
+        rows.append((text("advise.momentum", lang, beta=f"{beta:g}"), f"lr < {adv.momentum_bound(beta):.6g}",
+                     "2(1+β)/λmax"))
+    rows.append((text("advise.fastest", lang), f"lr = {adv.best_lr:.6g}",
+                 "2/(λmin+λmax); " + text("advise.rate", lang, rate=f"{adv.best_rate:.4g}")))
+    rows.append((text("advise.heavy", lang), f"lr = {adv.heavy_ball_lr:.6g}, momentum {adv.heavy_ball_momentum:.4g}",
+                 text("advise.rate", lang, rate=f"{adv.heavy_ball_rate:.4g}")))
     print()
-    print(table(("stability and speed", "learning rate", "why"), rows))
+    print(table(tuple(text(f"advise.{name}", lang) for name in ("stability", "lr", "why")), rows))
     if run.diverged_at is not None:
-        measured = f"diverged at epoch {run.diverged_at}"
+        measured = text("status.diverged.at", lang, epoch=run.diverged_at)
     elif run.epochs is not None:
         measured = f"{run.epochs}"
     else:
-        measured = f"not reached in {run.max_epochs} epochs (gap {run.final_gap:.3g})"
-    predicted = "never (unstable)" if math.isinf(run.predicted) else f"{run.predicted:.0f}"
-    print(f"\nat lr={lr:.6g}{f', momentum {run.momentum:g}' if run.momentum else ''}: epochs to a relative gap of "
-          f"{args.tol:g}, predicted from the rate {predicted}, measured {measured}")
-    return EXIT_OK
+        measured = text("advise.not_reached", lang, epochs=run.max_epochs, gap=f"{run.final_gap:.3g}")
+    predicted = text("advise.never", lang) if math.isinf(run.predicted) else f"{run.predicted:.0f}"
+    run_text = f"lr={lr:.6g}" + (f", momentum {run.momentum:g}" if run.momentum else "")
+    print("\n" + text("advise.measured", lang, run=run_text, tol=f"{args.tol:g}", predicted=predicted,
+                      measured=measured))
 
 
 def cmd_step(args: argparse.Namespace) -> int:
@@ -163,14 +174,16 @@ def cmd_step(args: argparse.Namespace) -> int:
 
     data = load_dataset(args.data, x=args.x, y=args.y, **reading_of(args), missing=args.missing)
     steps, _ = trace_steps(data, steps=args.steps, lr=args.lr, scaling=args.scale, init=args.init, dtype=args.dtype)
-    print(f"slopefit step: {data.name}, scale={args.scale}, start W = B = {args.init:g}, lr={args.lr:g}, {args.dtype}")
+    lang = args.lang
+    print(text("step.title", lang, name=data.name, scaling=args.scale, init=f"{args.init:g}", lr=f"{args.lr:g}",
+               dtype=args.dtype))
     print("Yp = X @ W + B;  loss = mean((Yp - Y)^2);  dL/dW = (2/N)·Σ(Yp - Y)·X;  dL/dB = (2/N)·Σ(Yp - Y)")
     for k, step in enumerate(steps, start=1):
         yp = ", ".join(f"{v:.4f}" for v in step.Yp[:8]) + (", ..." if len(step.Yp) > 8 else "")
-        print(f"\n-- step {k} --")
+        print("\n" + text("step.heading", lang, k=k))
         print(f"W = {numbers(step.W)}, B = {step.B:.6g}")
         print(f"Yp = [{yp}]")
-        print(f"loss = {step.loss:.4f}")
+        print(f"{text('step.loss', lang)} = {step.loss:.4f}")
         rows = []
         for j, name in enumerate(data.feature_names):
             rows.append((f"dL/dW[{name}]", f"{step.grad_W[j]:.6g}", f"{step.formula_W[j]:.6g}",
@@ -178,5 +191,6 @@ def cmd_step(args: argparse.Namespace) -> int:
                          f"{step.W[j]:.6g} - {args.lr:g}·({step.grad_W[j]:.6g}) = {step.W_next[j]:.6g}"))
         rows.append(("dL/dB", f"{step.grad_B:.6g}", f"{step.formula_B:.6g}", f"{step.grad_B - step.formula_B:.2g}",
                      f"{step.B:.6g} - {args.lr:g}·({step.grad_B:.6g}) = {step.B_next:.6g}"))
-        print(table(("", "autograd (.grad)", "formula", "difference", "update: new = old - lr·grad"), rows))
+        print(table(("", "autograd (.grad)", text("step.formula", lang), text("step.difference", lang),
+                     text("step.update", lang)), rows))
     return EXIT_OK

@@ -13,6 +13,7 @@ from pathlib import Path
 from slopefit.cli.arguments import (
     Terminated,
     UsageError,
+    add_lang_option,
     add_penalty_options,
     add_reading_options,
     add_training_options,
@@ -29,7 +30,8 @@ from slopefit.cli.arguments import (
     write_report,
 )
 from slopefit.errors import SlopefitError, cli_words
-from slopefit.views.tables import heldout_table, plural, table
+from slopefit.texts import count, text
+from slopefit.views.tables import heldout_table, table
 
 EXIT_OK, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 130, 143
 
@@ -85,6 +87,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--interval", action="store_true",
                    help="also print confidence (mean) and prediction (new value) intervals, and flag extrapolation")
     p.add_argument("--level", type=level, default=0.95, help="confidence level of --interval (default 0.95)")
+    add_lang_option(p)
     p.set_defaults(handler=cmd_predict, needs_torch=False)
 
 
@@ -159,8 +162,8 @@ def _fit(args: argparse.Namespace, group) -> int:
             stats = gather_stats(data, on_rows=bar.rows)
             pass_seconds = time.perf_counter() - started
         plan = plan_fit(data, config, stats=stats, reference=reference)
-        for warning in run_warnings(plan, config):
-            print(f"warning: {cli_words(warning)}", file=sys.stderr)
+        for warning in run_warnings(plan, config, args.lang):
+            print(text("warning", args.lang, warning=cli_words(warning)), file=sys.stderr)
         result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
         result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
     except Stopped as stop:
@@ -169,8 +172,8 @@ def _fit(args: argparse.Namespace, group) -> int:
         return stop.exit_code
     except (KeyboardInterrupt, Terminated) as exc:
         bar.close()
-        how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
-        print(f"slopefit fit: {how} at epoch {bar.last_epoch}; nothing was saved", file=sys.stderr)
+        how = text("how.terminated" if isinstance(exc, Terminated) else "how.interrupted", args.lang)
+        print(text("fit.stopped", args.lang, how=how, epoch=bar.last_epoch), file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     bar.close()
     if group is not None and not group.leader:
@@ -180,11 +183,11 @@ def _fit(args: argparse.Namespace, group) -> int:
     notes = reading_notes(data, args.lang)
     if reference is not None:  # shares read by one process each (slopefit.dist.shards)
         passes, world = row_passes(data, stats, fit_intercept=config.fit_intercept), data.world_size
-        notes.append(f"read in {plural(world, 'share')} by {world} process{'es' if world > 1 else ''}: "
-                     f"{result.n_samples:,} rows, {passes} pass{'es' if passes > 1 else ''} over each share; "
-                     f"process 0 read {data.describe()}")
+        notes.append(text("fit.shares", args.lang, shares=count(world, "share", args.lang),
+                          processes=count(world, "process", args.lang), rows=result.n_samples,
+                          passes=count(passes, "pass", args.lang), share=data.describe()))
     summary = fit_report(data, result, passes=passes if reference is None and (passes > 1 or hasattr(
-        data, "chunk_rows")) else None, cov_type=args.cov)
+        data, "chunk_rows")) else None, cov_type=args.cov, lang=args.lang)
     summary = "\n".join([*notes, summary])
     print(summary)
     cv = None
@@ -192,12 +195,12 @@ def _fit(args: argparse.Namespace, group) -> int:
         try:
             cv = _heldout(data, config, args)
         except (KeyboardInterrupt, Terminated) as exc:
-            how = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
-            print(f"slopefit fit: {how} while scoring held-out rows; nothing was saved", file=sys.stderr)
+            how = text("how.terminated" if isinstance(exc, Terminated) else "how.interrupted", args.lang)
+            print(text("fit.stopped.heldout", args.lang, how=how), file=sys.stderr)
             return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-        print(f"\n{heldout_table(cv)}")
+        print(f"\n{heldout_table(cv, args.lang)}")
     if checkpoint is not None and checkpoint.resumed_from is not None:
-        print(f"resumed from {checkpoint.resumed_from}")
+        print(text("fit.resumed", args.lang, path=checkpoint.resumed_from))
     return _write_honestly(args, group, data, result, summary, cv)
 
 
@@ -214,10 +217,11 @@ def _write_honestly(args: argparse.Namespace, group, data, result, summary: str,
                   if getattr(args, flag, None)]
         done = [w for w in wanted if w.split()[0] in {d.split()[0] for d in written}]
         left = [w for w in wanted if w not in done]
-        how = ("stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted" if isinstance(
-            exc, KeyboardInterrupt) else str(exc))
-        print(f"slopefit fit: {how} while writing the results; written: {', '.join(written) or 'nothing'}; "
-              f"not written: {', '.join(left) or 'nothing'}", file=sys.stderr)
+        how = (text("how.terminated", args.lang) if isinstance(exc, Terminated) else text(
+            "how.interrupted", args.lang) if isinstance(exc, KeyboardInterrupt) else cli_words(str(exc)))
+        nothing = text("write.nothing", args.lang)
+        print(text("write.stopped", args.lang, how=how, written=", ".join(written) or nothing,
+                   left=", ".join(left) or nothing), file=sys.stderr)
         return (EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
                 if isinstance(exc, KeyboardInterrupt) else 1)
     return EXIT_OK
@@ -233,31 +237,31 @@ def _write_outputs(args: argparse.Namespace, group, data, result, summary: str, 
 
         model = model_from_result(result)
         model.info["training"]["world_size"] = group.world_size if group is not None else 1
-        print(f"\nmodel saved to {save_model(model, args.save)}")
+        print("\n" + text("saved.model", args.lang, path=save_model(model, args.save)))
         written.append(f"--save {args.save}")
     if args.json:
         payload = result.to_dict(cov_type=args.cov)
         if cv is not None:
             payload["cv"] = cv.to_dict()
-        print(f"results saved to {_write_json(payload, args.json)}")
+        print(text("saved.results", args.lang, path=_write_json(payload, args.json)))
         written.append(f"--json {args.json}")
     figures: list[Path] = []
     why = diagnostics_note(result, args.lang) if args.plot or args.report else None  # no diagnostics drawn
     if args.plot:
         figures = fit_figures(data, result, args.plot, args.lang)
         for path in figures:
-            print(f"figure saved to {path}")
+            print(text("saved.figure", args.lang, path=path))
         written.append(f"--plot {args.plot}")
     if args.report:
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
             figures = figures or fit_figures(data, result, scratch, args.lang)
-            page = summary if why is None else f"{summary}\n\nnote: {why}"
-            print(f"report saved to {write_report(args, 'fit', page, figures)}")
+            page = summary if why is None else f"{summary}\n\n{text('note', args.lang, note=why)}"
+            print(text("saved.report", args.lang, path=write_report(args, "fit", page, figures)))
         written.append(f"--report {args.report}")
     if why is not None:
-        print(f"note: {why}")
+        print(text("note", args.lang, note=why))
 
 
 def _checkpointer(args: argparse.Namespace, group):
@@ -355,7 +359,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     flagged = [any(row) for row in outside]
     if args.interval:
         if model.interval_reason:
-            print(f"note: {model.interval_reason}", file=sys.stderr)
+            print(text("note", args.lang, note=model.interval_reason), file=sys.stderr)
         yhat, c_lo, c_hi, p_lo, p_hi = model.interval(X, level=args.level)
         pct = f"{100 * args.level:g}%"
         rows = []
@@ -363,16 +367,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
             rows.append([*(_cell(v) for v in x), f"{yhat[i]:.6g}", f"[{c_lo[i]:.6g}, {c_hi[i]:.6g}]",
                          f"[{p_lo[i]:.6g}, {p_hi[i]:.6g}]"])
             if any(flagged):
-                rows[-1].append("extrapolation" if flagged[i] else "")
-        header = [*columns, model.target_name, f"{pct} confidence (mean)", f"{pct} prediction (new value)"]
-        print(table(header + (["range"] if any(flagged) else []), rows))
+                rows[-1].append(text("predict.extrapolation", args.lang) if flagged[i] else "")
+        header = [*columns, model.target_name, text("predict.confidence", args.lang, level=pct),
+                  text("predict.prediction", args.lang, level=pct)]
+        print(table(header + ([text("predict.range", args.lang)] if any(flagged) else []), rows))
     else:
         for value in model.predict(X):
             print(f"{value:.10g}")
     if any(flagged) and model.feature_min is not None and model.feature_max is not None:
         sys.stdout.flush()  # the note follows the rows it is about
         j = next(j for j in range(model.n_features) if any(row[j] for row in outside))
-        print(f"note: {plural(sum(flagged), 'row')} outside the training range of "
-              f"{model.feature_names[j]} ({model.feature_min[j]:g} to {model.feature_max[j]:g}): extrapolation, "
-              "the line is only known where it was fitted", file=sys.stderr)
+        print(text("predict.outside", args.lang, rows=count(sum(flagged), "row", args.lang),
+                   name=model.feature_names[j], low=f"{model.feature_min[j]:g}", high=f"{model.feature_max[j]:g}"),
+              file=sys.stderr)
     return EXIT_OK

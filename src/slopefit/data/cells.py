@@ -141,13 +141,18 @@ def _refuse_mixed(cells, name: str, label: str, *, thousands: str | None, decima
 GROUPED = re.compile(r"^[+-]?\d{1,3}(?:([,.' \u00a0\u202f])\d{3})+(?:[.,]\d+)?$")  # 139,750  1.234,5  1'234
 
 
-def not_numeric_fix(example) -> str:
+def not_numeric_fix(example, lang: str = "en") -> str:
     """The fix a "not numeric" message suggests for its ``example`` cell: ``thousands=`` when the cell
     is a number grouped by threes (``"139,750"``), else fixing the cells or choosing other columns."""
     match = GROUPED.match(str(example).strip())
     if match and match.group(1) != "'":
+        if lang == "ko":
+            return (f"{example!r}이(가) 한 수라면 천 단위 구분 기호를 thousands=\"{match.group(1)}\" 로 주세요; "
+                    "아니면 그 칸을 고치거나 x= / y= 로 숫자 열을 고르세요")
         return (f"if {example!r} is one number, give its thousands separator with thousands=\"{match.group(1)}\"; "
                 "else fix those cells or choose numeric columns with x=/y=")
+    if lang == "ko":
+        return "그 칸을 고치거나 x= / y= 로 숫자 열을 고르세요"
     return "fix those cells or choose numeric columns with x=/y="
 
 

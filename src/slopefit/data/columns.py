@@ -15,6 +15,7 @@ import numpy as np
 
 from slopefit.data.cells import not_numeric_fix
 from slopefit.errors import DataError, row_numbers
+from slopefit.texts import Bilingual
 
 MISSING = ("error", "drop")
 _NUMBER_LIKE = re.compile(r"^[\s\d.,;:|+\-eE]*\d[\s\d.,;:|+\-eE]*$")  # "1;2", "1.5", "2024-01-05", "3+"
@@ -38,7 +39,8 @@ def choose_columns(columns: list[str], *, x=None, y=None, label: str) -> tuple[l
     features = list(x) if x else [c for c in columns if c != target]
     for col in [*features, target]:
         if col not in columns:
-            raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}")
+            raise DataError(f"column {col!r} is not in {label}; available columns: {', '.join(columns)}",
+                            key="err.no_column", values={"column": col, "label": label, "columns": ", ".join(columns)})
     if target in features:
         raise DataError(f"column {target!r} is both a feature (x=) and the target (y=); pick it once")
     if len(set(features)) != len(features):
@@ -55,7 +57,11 @@ def numeric_column(series, name: str, label: str, *, labels=None) -> np.ndarray:
     if bad_text.any():
         rows = row_numbers(bad_text.to_numpy(), labels=labels)  # labels: a DataFrame's index
         example = series[bad_text].iloc[0]
-        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; {not_numeric_fix(example)}")
+        said = Bilingual(ko=row_numbers(bad_text.to_numpy(), labels=labels, lang="ko"), en=rows)
+        fix = Bilingual(ko=not_numeric_fix(example, "ko"), en=not_numeric_fix(example))
+        raise DataError(f"column {name!r} in {label} is not numeric: {example!r} in {rows}; {fix.en}",
+                        key="err.not_numeric",
+                        values={"column": name, "label": label, "example": example, "rows": said, "fix": fix})
     return numeric.to_numpy(dtype=np.float64)
 
 

@@ -354,7 +354,7 @@ def _complete(columns: dict[str, np.ndarray], label: str, missing: str, *,
     for c, mask in empty.items():
         found.add(c, mask)
     if found:
-        raise DataError(found.message(label, list(columns), labels=labels))
+        raise found.error(label, list(columns), labels=labels)
     return columns, 0
 
 
@@ -396,8 +396,9 @@ def formula_design(formula: str, columns: dict[str, np.ndarray], inputs: list[st
         first = str(exc).strip().splitlines()[0]
         name = re.search(r"name '([^']+)' is not defined", first)
         if name and name.group(1) not in frame.columns:
-            raise DataError(absent_column(name.group(1), label, list(names_in))) from None
-        raise DataError(f"cannot build the formula {formula!r} on {label}: {first}") from None
+            raise absent_column(name.group(1), label, list(names_in)) from None
+        raise DataError(f"cannot build the formula {formula!r} on {label}: {first}", key="err.formula_build",
+                        values={"formula": formula, "label": label, "why": first}) from None
     lhs, rhs = matrices.lhs, matrices.rhs
     if lhs.shape[1] != 1:
         raise DataError(f"the formula's left side gives {lhs.shape[1]} columns ({', '.join(map(str, lhs.columns))}); "

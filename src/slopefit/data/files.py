@@ -40,7 +40,8 @@ def check_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise DataError(f"data file {str(p)!r} does not exist; check the path or name a built-in dataset "
-                        f"({', '.join(builtin_names())})")
+                        f"({', '.join(builtin_names())})", key="err.no_file",
+                        values={"path": str(p), "builtins": ", ".join(builtin_names())})
     if p.is_dir():
         raise DataError(f"data path {str(p)!r} is a directory; give a CSV or Parquet file")
     check_regular(p)
@@ -351,7 +352,7 @@ def _complete_rows(columns: dict[str, np.ndarray], features: list[str], target: 
         for c in names:
             found.add(c, empty[c])
         if found:
-            raise DataError(found.message(label, names))
+            raise found.error(label, names)
     n_rows = len(columns[target]) if keep is None else int(keep.sum())
     X = np.empty((n_rows, len(features)), dtype=dtype)  # (n_rows, n_features)
     for j, name in enumerate(features):

@@ -16,9 +16,11 @@ from slopefit.data.columns import plain
 from slopefit.errors import ConfigError, DataError
 
 
-def absent_column(name: str, label: str, names: Sequence[str]) -> str:
-    """The message for a formula naming a column the table does not have."""
-    return f"the formula names column {name!r}, which is not in {label}; available columns: {', '.join(names)}"
+def absent_column(name: str, label: str, names: Sequence[str]) -> DataError:
+    """The error for a formula naming a column the table does not have."""
+    return DataError(f"the formula names column {name!r}, which is not in {label}; available columns: "
+                     f"{', '.join(names)}", key="err.formula_column",
+                     values={"column": name, "label": label, "columns": ", ".join(names)})
 
 
 _KEYWORD_IN_BACKTICKS = re.compile(r"`(False|None|True|and|as|assert|async|await|break|class|continue|def|del|elif|"
@@ -35,30 +37,35 @@ def parse_formula(formula: str):
         parsed = Formula(formula)
     except FormulaicError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'") from None
+        raise ConfigError(f"cannot read the formula {formula!r}: {first}; write it as 'y ~ a + b + C(group)'",
+                          key="err.formula", values={"formula": formula, "why": first}) from None
     except SyntaxError as exc:  # formulaic parses each term as Python: C(class) is not Python
         quoted = _KEYWORD_IN_BACKTICKS.sub(lambda m: f"Q('{m.group(1)}')", formula)
         if quoted == formula:
-            raise ConfigError(python_term_error(formula, exc.text or formula)) from None
+            raise python_term_error(formula, exc.text or formula) from None
         return parse_formula(quoted)  # C(`class`): formulaic reads a keyword in backticks as the bare word
     if not hasattr(parsed, "lhs") or not hasattr(parsed, "rhs"):
         raise ConfigError(f"the formula {formula!r} has no target: write the target left of '~', "
-                          "e.g. 'invest ~ value + capital'")
+                          "e.g. 'invest ~ value + capital'", key="err.formula_target", values={"formula": formula})
     if isinstance(parsed.lhs, tuple) or isinstance(parsed.rhs, tuple):
         raise ConfigError(f"the formula {formula!r} has several parts split by '|'; slopefit fits one design: "
-                          "write the terms joined by '+', e.g. 'y ~ a + b'")
+                          "write the terms joined by '+', e.g. 'y ~ a + b'", key="err.formula_bar",
+                          values={"formula": formula})
     return parsed
 
 
-def python_term_error(formula: str, term: str) -> str:
-    """The message for a term formulaic cannot read as Python, naming it (and a keyword in it)."""
+def python_term_error(formula: str, term: str) -> ConfigError:
+    """The error for a term formulaic cannot read as Python, naming it (and a keyword in it)."""
     import keyword
+
+    from slopefit.texts import Bilingual, text
 
     term = term.strip()
     words = [w for w in re.findall(r"[A-Za-z_]\w*", term) if keyword.iskeyword(w)]
-    fix = (f"{words[0]!r} is a Python keyword: quote the column as `{words[0]}` or Q('{words[0]}')" if words
-           else "write it as 'y ~ a + b + C(group)'")
-    return f"cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}"
+    fix = Bilingual.of(lambda lang: text("err.formula_keyword", lang, word=words[0]) if words
+                       else text("err.formula_plain", lang))
+    return ConfigError(f"cannot read the formula {formula!r}: the term {term!r} is not valid Python; {fix}",
+                       key="err.formula_term", values={"formula": formula, "term": term, "fix": fix})
 
 
 _QUOTED = re.compile(r"""`([^`]+)`|\bQ\(\s*(['"])(.*?)\2\s*\)""")  # `yrs.since.phd`, Q('yrs.since.phd')
@@ -92,7 +99,7 @@ def formula_columns(formula: str, names: Sequence[str], *, label: str) -> tuple[
     required = {quoted.get(v, v) for v in parsed.required_variables}
     absent = sorted(v for v in required if v not in names)
     if absent:
-        raise DataError(absent_column(absent[0], label, names))
+        raise absent_column(absent[0], label, names)
     # formulaic leaves the variables of stateful transforms (center(x), poly(x, 2)) out of
     # required_variables: a column named anywhere in the formula (not as a call) is used
     named = {c for c in names if re.search(rf"(?<![\w.`]){re.escape(c)}(?![\w`(])|`{re.escape(c)}`", formula)}

@@ -89,8 +89,9 @@ def _select_builtin(ds: Dataset, x, y) -> Dataset:
     wanted = list(x) if x else list(ds.feature_names)
     missing = [c for c in wanted if c not in ds.feature_names]
     if missing:
-        raise DataError(f"column {missing[0]!r} is not in {ds.name}; available columns: "
-                        f"{', '.join([*ds.feature_names, ds.target_name])}")
+        columns = ", ".join([*ds.feature_names, ds.target_name])
+        raise DataError(f"column {missing[0]!r} is not in {ds.name}; available columns: {columns}",
+                        key="err.no_column", values={"column": missing[0], "label": ds.name, "columns": columns})
     idx = [ds.feature_names.index(c) for c in wanted]
     coef = ds.true_coef[idx] if ds.true_coef is not None and len(idx) == ds.n_features else None
     return Dataset(X=ds.X[:, idx], y=ds.y, feature_names=tuple(wanted), target_name=ds.target_name,

@@ -137,7 +137,7 @@ class TableSource:
             if not found:
                 yield X, y, done
         if found:
-            raise DataError(found.message(self.name, names))
+            raise found.error(self.name, names)
         self.tally["dropped"], self.tally["rows"] = dropped, done - dropped
 
     def _batches(self, order: Sequence[int] | None = None):

@@ -60,7 +60,7 @@ def report_html(run: FinishedRun, lang: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="slopefit-report-") as folder:
         images = fit_figures(run.data, result, folder, lang)
         path = write_report(Path(folder) / "report.html", title=f"slopefit fit: {run.data.name}",
-                            sections=[Section(text("report.result", lang), fit_report(run.data, result)),
+                            sections=[Section(text("report.result", lang), fit_report(run.data, result, lang=lang)),
                                       Section(text("report.figures", lang), images=images)],
                             settings={"data": run.data.name, "run": result.config.describe(),
                                       "scale": result.config.scaling}, lang=lang)

@@ -57,7 +57,11 @@ class Refused(ConfigError):
         if key not in SERVER_TEXT:
             raise KeyError(f"no server text {key!r}")
         self.key, self.status, self.values = key, status, values
-        super().__init__(self.say("en"))
+        super().__init__(self.say("en"), key=key, values=values)  # a key of SERVER_TEXT: said by say()
+
+    def said(self, lang: str) -> str:
+        """:meth:`say`: the server's texts are their own table (:data:`SERVER_TEXT`)."""
+        return self.say(lang)
 
     def say(self, lang: str) -> str:
         """The line in ``lang``; a value naming a control (``ctl.lr``) is that control's name there."""

@@ -31,7 +31,7 @@ import numpy as np
 from slopefit.solve.intervals import Interval, IntervalModel, no_dof_reason
 from slopefit.solve.robust import COV_TYPES, robust_covariance
 from slopefit.solve.stats import SufficientStats
-from slopefit.texts import format_p, html_table, text_table
+from slopefit.texts import format_p, html_table, text, text_table
 
 VIF_THRESHOLD = 10.0  # statsmodels' rule of thumb: a variance inflation factor above it flags collinearity
 
@@ -202,36 +202,36 @@ class Summary:
                 "adj_r2": self.adj_r2, "f": self.f_stat, "f_p": self.f_p_value, "cov_type": self.cov_type,
                 "vif": vif}
 
-    def _rows(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    def _rows(self, lang: str = "en") -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
         """The coefficient table as text: its header and one row per parameter."""
         stat = "t" if self.cov_type == "nonrobust" else "z"
-        header = ("", "coef", "std err", stat, f"P>|{stat}|", f"[{(1 - self.level) / 2:.3g}",
-                  f"{1 - (1 - self.level) / 2:.3g}]")
+        header = ("", text("ols.coef", lang), text("ols.se", lang), stat, f"P>|{stat}|",
+                  f"[{(1 - self.level) / 2:.3g}", f"{1 - (1 - self.level) / 2:.3g}]")
+        intercept = text("fit.intercept", lang)
         rows: list[tuple[str, ...]] = [
-            (str(name), f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
-            for name, c, se, t, p, lo, hi in zip(self.names, self.coef, self.std_err, self.t, self.p_value,
-                                                 self.ci_low, self.ci_high, strict=True)]
+            (intercept if name == "intercept" and self.fit_intercept and k == len(self.names) - 1 else str(name),
+             f"{c:.6g}", f"{se:.4g}", f"{t:.3f}", format_p(p), f"{lo:.6g}", f"{hi:.6g}")
+            for k, (name, c, se, t, p, lo, hi) in enumerate(zip(self.names, self.coef, self.std_err, self.t,
+                                                                self.p_value, self.ci_low, self.ci_high, strict=True))]
         return header, rows
 
     def __str__(self) -> str:
         """The statsmodels-style block ``slopefit fit`` prints: coefficients with standard errors,
         t, p and intervals, then R², the residual standard error and F."""
-        lines = [f"least-squares statistics ({'WLS' if self.weighted else 'OLS'} at the exact optimum, {self.n} rows, "
-                 f"{self.dof_resid} "
-                 f"residual dof{self._cov_words()}):",
-                 text_table(*self._rows()),
-                 f"R^2 {self.r2:.6f}   adj. R^2 {self.adj_r2:.6f}   residual std error {self.sigma:.6g} "
-                 f"on {self.dof_resid} dof",
-                 f"{'F-statistic' if self.cov_type == 'nonrobust' else 'robust Wald F'} {self.f_stat:.6g} on "
-                 f"{self.dof_model} and {self.dof_resid} dof, p-value {format_p(self.f_p_value)}"]
-        lines += [f"note: {note}" for note in self.notes()]
-        return "\n".join(lines)
+        return self.render("en")
 
-    def _cov_words(self) -> str:
-        """The header's words for a robust covariance; empty for the classical one."""
-        if self.cov_type == "nonrobust":
-            return ""
-        return f", covariance {self.cov_type} (heteroskedasticity-robust)"
+    def render(self, lang: str = "en") -> str:
+        """:meth:`__str__` in ``lang`` ("en" or "ko"): every heading and note from :mod:`slopefit.texts`."""
+        cov = "" if self.cov_type == "nonrobust" else text("ols.cov", lang, cov=self.cov_type)
+        lines = [text("ols.head", lang, kind="WLS" if self.weighted else "OLS", n=self.n, dof=self.dof_resid,
+                      cov=cov),
+                 text_table(*self._rows(lang)),
+                 text("ols.fit", lang, r2=f"{self.r2:.6f}", adj=f"{self.adj_r2:.6f}", sigma=f"{self.sigma:.6g}",
+                      dof=self.dof_resid),
+                 text("ols.f" if self.cov_type == "nonrobust" else "ols.f.robust", lang, f=f"{self.f_stat:.6g}",
+                      model=self.dof_model, dof=self.dof_resid, p=format_p(self.f_p_value))]
+        lines += [text("note", lang, note=note) for note in self.notes(lang)]
+        return "\n".join(lines)
 
     def collinear(self, threshold: float = VIF_THRESHOLD) -> tuple[str, ...]:
         """The features whose variance inflation factor exceeds ``threshold``.
@@ -250,19 +250,20 @@ class Summary:
             return ()
         return tuple(name for name, v in zip(self.names, self.vif, strict=False) if v > threshold)
 
-    def notes(self) -> list[str]:
+    def notes(self, lang: str = "en") -> list[str]:
         """One-line notes under the table: no residual dof; nearly collinear features (VIF > 10)."""
-        notes = [self.reason] if self.reason else []
+        notes = []
+        if self.reason:  # English as the library words it (a row, rows); Korean from the table
+            notes.append(self.reason if lang == "en" else text("ols.no_dof", lang, n=self.n,
+                                                               params=self.n - self.dof_resid))
         if math.isnan(self.r2) and self.rss == 0 and self.dof_resid > 0:
-            notes.append("the target is constant: the line through it fits every row exactly, so every standard "
-                         "error is 0 and R² and F are 0/0, undefined (nan)")
+            notes.append(text("ols.constant", lang))
         if self.nonunique:  # exactly collinear: every VIF is inf, and this note says more
             notes.append(self.nonunique)
         elif self.collinear() and self.vif is not None:
             factors = ", ".join(f"{name} ({v:.3g})" for name, v in zip(self.names, self.vif, strict=False)
                                 if v > VIF_THRESHOLD)
-            notes.append(f"nearly collinear design: variance inflation factor above {VIF_THRESHOLD:g} for "
-                         f"{factors}; their standard errors are inflated and their coefficients unstable")
+            notes.append(text("ols.collinear", lang, threshold=f"{VIF_THRESHOLD:g}", factors=factors))
         return notes
 
     def _repr_html_(self) -> str:
@@ -273,8 +274,9 @@ class Summary:
         for note in self.notes():
             foot += f"; note: {note}"
         kind = "WLS" if self.weighted else "OLS"
-        return html_table(header, rows, caption=f"least-squares statistics ({kind} at the exact optimum"
-                          f"{self._cov_words()})", foot=foot)
+        cov = "" if self.cov_type == "nonrobust" else text("ols.cov", "en", cov=self.cov_type)
+        return html_table(header, rows, caption=f"least-squares statistics ({kind} at the exact optimum{cov})",
+                          foot=foot)
 
 
 def summarize(stats: SufficientStats, coef: np.ndarray, intercept: float, *, fit_intercept: bool = True,

@@ -1,13 +1,17 @@
 """Every text slopefit shows a person, in Korean and English, in one table looked up by key.
 
-The table is kept in a few files by audience (:mod:`.lesson` for the lesson, figures, reports and the
-terminal; :mod:`.page` for the playground's page; :mod:`.server` for what its server answers), and read
-through :func:`text`, :func:`page_texts` and :func:`server_text`. The test suite checks that
+The table is kept in a few files by audience (:mod:`.lesson` for the lesson, figures and reports;
+:mod:`.cli` for the terminal's headings, tables, notes, warnings and errors; :mod:`.page` for the
+playground's page; :mod:`.server` for what its server answers), and read through :func:`text` (the
+lesson's and the terminal's, one lookup), :func:`page_texts` and :func:`server_text`. The test suite checks that
 every key has both languages and the same ``{fields}`` in each.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from slopefit.texts.cli import CLI_TEXT
 from slopefit.texts.layout import display_width, format_p, html_table, pad, text_table
 from slopefit.texts.lesson import TEXT
 from slopefit.texts.page import PAGE_TEXT
@@ -15,8 +19,8 @@ from slopefit.texts.server import SERVER_TEXT
 
 LANGS = ("ko", "en")
 
-__all__ = ["LANGS", "PAGE_TEXT", "SERVER_TEXT", "TEXT", "display_width", "format_p", "html_table",
-           "page_texts", "pad", "server_text", "text", "text_table"]
+__all__ = ["CLI_TEXT", "LANGS", "PAGE_TEXT", "SERVER_TEXT", "TEXT", "Bilingual", "count", "display_width",
+           "format_p", "html_table", "page_texts", "pad", "server_text", "text", "text_table"]
 
 
 def text(key: str, lang: str, **values) -> str:
@@ -25,7 +29,7 @@ def text(key: str, lang: str, **values) -> str:
     Parameters
     ----------
     key : str
-        A key of :data:`TEXT`, e.g. ``"fig.epoch"``.
+        A key of :data:`TEXT` (the lesson's) or :data:`CLI_TEXT` (the terminal's), e.g. ``"fig.epoch"``.
     lang : {"ko", "en"}
         The language.
     **values
@@ -45,7 +49,43 @@ def text(key: str, lang: str, **values) -> str:
     >>> text("fig.epoch", "ko")
     '에포크 (epoch)'
     """
-    return TEXT[key][lang].format(**values)
+    table = CLI_TEXT if key in CLI_TEXT else TEXT
+    said = {name: getattr(v, lang) if isinstance(v, Bilingual) else v for name, v in values.items()}
+    return table[key][lang].format(**said)
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A field's value already said in both languages (a clause worded elsewhere, e.g. a run's advice),
+    filled in by :func:`text` in the language of the sentence around it; English when printed alone.
+
+    Examples
+    --------
+    >>> str(Bilingual(ko="발산", en="diverged"))
+    'diverged'
+    """
+
+    ko: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en
+
+    @classmethod
+    def of(cls, say) -> Bilingual:
+        """``say(lang)`` in each language: ``Bilingual.of(lambda lang: text("key", lang))``."""
+        return cls(ko=say("ko"), en=say("en"))
+
+
+def count(n: int, noun: str, lang: str) -> str:
+    """``n`` of ``noun`` in ``lang``: ``"1 row"``, ``"3 rows"``, ``"3행"`` (the keys ``count.NOUN.one/many``).
+
+    Examples
+    --------
+    >>> count(1, "feature", "en"), count(3, "feature", "en"), count(3, "feature", "ko")
+    ('1 feature', '3 features', '특성 3개')
+    """
+    return text(f"count.{noun}.{'one' if n == 1 else 'many'}", lang, n=n)
 
 
 def page_texts(lang: str) -> dict[str, str]:

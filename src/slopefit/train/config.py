@@ -115,10 +115,11 @@ class TrainConfig:
         if self.lr is not None and not (isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool)
                                         and math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"learning rate must be a positive number, got lr={self.lr}; try lr=0.01, or leave "
-                              "lr out to have it chosen from the data")
+                              "lr out to have it chosen from the data", key="err.lr", values={"lr": self.lr})
         if self.epochs is not None and (not isinstance(self.epochs, (int, np.integer))
                                         or isinstance(self.epochs, bool) or self.epochs < 1):
-            raise ConfigError(f"epochs must be a whole number >= 1, got epochs={self.epochs}")
+            raise ConfigError(f"epochs must be a whole number >= 1, got epochs={self.epochs}", key="err.epochs",
+                              values={"epochs": self.epochs})
         if self.batch_size is not None and (not isinstance(self.batch_size, (int, np.integer))
                                             or isinstance(self.batch_size, bool) or self.batch_size < 1):
             raise ConfigError(f"batch_size must be a whole number >= 1 (or None for full batch), "

@@ -173,13 +173,14 @@ def has_diverged(loss: Any, limit: Any) -> Any:
     return bool(bad) if np.ndim(bad) == 0 else bad
 
 
-def loss_trend(loss: float) -> str:
+def loss_trend(loss: float, lang: str = "en") -> str:
     """How a loss that is not usable any more went wrong, for messages.
 
     Parameters
     ----------
     loss : float
         The loss at which the run was judged diverged.
+    lang : {"en", "ko"}, default "en"
 
     Returns
     -------
@@ -191,11 +192,13 @@ def loss_trend(loss: float) -> str:
     >>> loss_trend(float("inf")), loss_trend(3e9)
     ('became infinite', 'exploded to 3e+09')
     """
+    from slopefit.texts import text
+
     if math.isnan(loss):
-        return "became NaN"
+        return text("trend.nan", lang)
     if math.isinf(loss):
-        return "became infinite"
-    return f"exploded to {loss:.4g}"
+        return text("trend.inf", lang)
+    return text("trend.exploded", lang, loss=f"{loss:.4g}")
 
 
 def coefficient_gap(q: np.ndarray, optimum: np.ndarray, to_original: np.ndarray, *, loss_scale: float,

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slopefit.solve.advise import describe_bound, stable_bound
+from slopefit.texts import text
 from slopefit.train.config import TrainConfig
 from slopefit.train.plan import Plan
 
@@ -35,34 +36,32 @@ def hessian_name(penalty: Any = None, lang: str = "en") -> str:
     >>> hessian_name(), hessian_name(Penalty("ridge", 1.0), "ko")
     ('the MSE Hessian', '벌점 목적함수의 매끄러운 부분(MSE + L2 항)의 헤세 행렬')
     """
-    from slopefit.texts import text
-
     if penalty is None or penalty.alpha == 0:
         return text("hessian.mse", lang)
     return text("hessian.l1" if penalty.l1_ratio >= 1.0 else "hessian.penalised", lang)
 
 
 def _bound_text(lam_max: float, optimizer: str, options: Mapping[str, Any] | None,
-                penalty: Any = None) -> str | None:
+                penalty: Any = None, lang: str = "en") -> str | None:
     """``"lr < 0.0862 (2/λmax, λmax=23.2 of the MSE Hessian)"``: the one way every message prints a bound, or None."""
     bound = stable_bound(lam_max, optimizer, options)
     if bound is None:
         return None
-    return f"lr < {bound:.4g} ({describe_bound(optimizer, options)}, λmax={lam_max:.4g} of {hessian_name(penalty)})"
+    return text("advice.bound", lang, bound=f"{bound:.4g}", rule=describe_bound(optimizer, options),
+                lam=f"{lam_max:.4g}", hessian=hessian_name(penalty, lang))
 
 
-def _decay_note(optimizer: str, options: Mapping[str, Any] | None) -> str | None:
+def _decay_note(optimizer: str, options: Mapping[str, Any] | None, lang: str = "en") -> str | None:
     """Weight decay, when it is why the answer is not least squares (adamw decays by default)."""
     decay = float((options or {}).get("weight_decay", 1e-2 if optimizer == "adamw" else 0.0))
     if decay <= 0:
         return None
-    default = " (adamw's default)" if optimizer == "adamw" and "weight_decay" not in (options or {}) else ""
-    return (f"weight_decay={decay:g}{default} pulls the coefficients toward 0, so the run minimises a penalised "
-            "loss whose optimum is not least squares; set weight_decay=0 for the least-squares line")
+    default = optimizer == "adamw" and "weight_decay" not in (options or {})
+    return text("advice.decay.adamw" if default else "advice.decay", lang, decay=f"{decay:g}")
 
 
 def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
-                      scaling: str, batch_size: int | None = None, penalty: Any = None) -> str:
+                      scaling: str, batch_size: int | None = None, penalty: Any = None, lang: str = "en") -> str:
     """Why a run's loss blew up and what to change, for the DivergenceError message.
 
     ``lam_max`` is the largest eigenvalue of the MSE Hessian in the run's scaled units. The
@@ -85,6 +84,8 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
         The run's minibatch size; None for full batch; keyword-only.
     penalty : Penalty or None, default None
         The run's penalty: ``lam_max`` is then that of the objective's smooth part; keyword-only.
+    lang : {"en", "ko"}, default "en"
+        The language (:mod:`slopefit.texts`); keyword-only.
 
     Returns
     -------
@@ -92,27 +93,23 @@ def divergence_advice(lam_max: float, optimizer: str, options: Mapping[str, Any]
         The advice, to follow "training diverged ...; " in the message.
     """
     bound = stable_bound(lam_max, optimizer, options) if lam_max > 0 else None
-    bound_text = _bound_text(lam_max, optimizer, options, penalty)
+    bound_text = _bound_text(lam_max, optimizer, options, penalty, lang)
     if bound is not None and lr >= bound:
-        advice = (f"full-batch {optimizer} on this data is stable only for "
-                  f"{bound_text}; lower lr=, or lr=None to have "
-                  "it chosen from the data")
+        advice = text("advice.diverged.past", lang, optimizer=optimizer, bound=bound_text)
     elif bound is not None and batch_size is not None:
-        advice = (f"lr is inside the full-batch bound, {bound_text}, but minibatches "
-                  f"of {batch_size} rows make noisier steps; lower lr= or raise batch_size=")
+        advice = text("advice.diverged.batch", lang, bound=bound_text, batch=batch_size)
     elif bound is not None:
-        advice = (f"lr is inside the full-batch bound, {bound_text}, so the data's "
-                  'values are the likely cause; use dtype="float64"')
+        advice = text("advice.diverged.values", lang, bound=bound_text)
     else:
-        advice = (f"{optimizer} has no closed-form stable bound; lower the learning rate (try lr={lr / 10:g})")
+        advice = text("advice.diverged.no_bound", lang, optimizer=optimizer, lr=f"{lr / 10:g}")
     if scaling != "standardize":
-        advice += ', or scale the data (scaling="standardize")'
+        advice += text("advice.diverged.scale", lang)
     return advice
 
 
 def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
                          automatic: bool = False, batch_size: int | None = None, penalty: Any = None,
-                         scaling: str = "standardize", kappa: float | None = None) -> str:
+                         scaling: str = "standardize", kappa: float | None = None, lang: str = "en") -> str:
     """What to change when a run ended above the optimum, for the "not converged" note.
 
     Parameters
@@ -136,6 +133,8 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
     kappa : float or None, default None
         The condition number ``λmax/λmin`` of the Hessian in the run's scaled units; an automatic run
         not standardized whose κ is large is told to standardize; keyword-only.
+    lang : {"en", "ko"}, default "en"
+        The language (:mod:`slopefit.texts`); keyword-only.
 
     Returns
     -------
@@ -143,35 +142,30 @@ def not_converged_advice(lam_max: float, optimizer: str, options: Mapping[str, A
         One clause: what to change.
     """
     bound = stable_bound(lam_max, optimizer, options)
-    bound_text = _bound_text(lam_max, optimizer, options, penalty)
+    bound_text = _bound_text(lam_max, optimizer, options, penalty, lang)
     if bound is not None and lr >= bound and not automatic:
-        return f"lr={lr:g} is past the stable bound: {bound_text}; lower lr="
-    decay = _decay_note(optimizer, options)
+        return text("advice.past", lang, lr=f"{lr:g}", bound=bound_text)
+    decay = _decay_note(optimizer, options, lang)
     if decay:
         return decay
     if batch_size is not None:
-        return (f"minibatches of {batch_size} rows give noisy steps, and a constant lr settles at a distance set "
-                "by that noise: a smaller lr=, a larger batch_size=, or full batch (batch_size=None)")
+        return text("advice.batch", lang, batch=batch_size)
     if automatic and scaling != "standardize" and kappa is not None and kappa > ILL_CONDITIONED:
         if not math.isfinite(kappa):
-            return (f"with scale={scaling} the columns' units leave the Hessian singular to float64 rounding; "
-                    'use scaling="standardize"')
-        return (f"with scale={scaling} the columns' units leave the Hessian a condition number κ={kappa:.2g}, "
-                f"so even the heavy ball needs about √κ/2 = {math.sqrt(kappa) / 2:.2g} epochs per factor e; "
-                'use scaling="standardize" (or raise epochs=)')
+            return text("advice.singular", lang, scaling=scaling)
+        return text("advice.kappa", lang, scaling=scaling, kappa=f"{kappa:.2g}", epochs=f"{math.sqrt(kappa) / 2:.2g}")
     if automatic:
-        return "the budget ran out first: raise epochs="
+        return text("advice.budget", lang)
     if optimizer == "sgd" and bound is None:  # dampening=1: the momentum buffer stops taking in gradients
-        return "dampening=1 stops sgd's momentum buffer from taking in new gradients; leave dampening out"
+        return text("advice.dampening", lang)
     if optimizer == "sgd":
-        tip = "" if (options or {}).get("momentum") else " or momentum=0.9"
-        return (f"more epochs=, a larger lr= (inside {bound_text}){tip}, or lr=None "
-                "to have lr and momentum chosen from the data")
-    return f"more epochs= or another lr= ({optimizer} has no closed-form bound; 'slopefit sweep' compares lrs)"
+        tip = "advice.sgd.momentum" if (options or {}).get("momentum") else "advice.sgd"
+        return text(tip, lang, bound=bound_text)
+    return text("advice.other", lang, optimizer=optimizer)
 
 
 def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, Any] | None, lr: float, *,
-                        penalty: Any = None) -> str | None:
+                        penalty: Any = None, lang: str = "en") -> str | None:
     """A warning before training when full-batch ``optimizer`` at ``lr`` is past its stable bound, else None.
 
     Parameters
@@ -200,11 +194,11 @@ def unstable_lr_warning(lam_max: float, optimizer: str, options: Mapping[str, An
     bound = stable_bound(lam_max, optimizer, options)
     if bound is None or lr < bound:
         return None
-    return (f"lr={lr:g} is past the stable bound of full-batch {optimizer} on this data, "
-            f"{_bound_text(lam_max, optimizer, options, penalty)}; expect divergence (see slopefit advise)")
+    return text("warn.unstable", lang, lr=f"{lr:g}", optimizer=optimizer,
+                bound=_bound_text(lam_max, optimizer, options, penalty, lang))
 
 
-def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
+def slow_scaling_warning(kappa: float, scaling: str, budget: int, lang: str = "en") -> str | None:
     """A warning before an automatic run whose scaling leaves the Hessian so ill-conditioned that
     even the heavy ball (about √κ/2 epochs per factor e of the error) cannot converge in ``budget``.
 
@@ -233,12 +227,12 @@ def slow_scaling_warning(kappa: float, scaling: str, budget: int) -> str | None:
         return None
     if math.isfinite(kappa) and 30 * math.sqrt(kappa) / 2 <= budget:
         return None
-    epochs = f"about {30 * math.sqrt(kappa) / 2:.2g} epochs" if math.isfinite(kappa) else "more epochs than any budget"
-    return (f"with scale={scaling} the Hessian has κ={kappa:.2g}: even the heavy ball needs {epochs} to reach the "
-            f"optimum, beyond the budget of {budget}; use scaling=\"standardize\"")
+    epochs = (text("warn.slow.epochs", lang, epochs=f"{30 * math.sqrt(kappa) / 2:.2g}") if math.isfinite(kappa)
+              else text("warn.slow.any", lang))
+    return text("warn.slow", lang, scaling=scaling, kappa=f"{kappa:.2g}", epochs=epochs, budget=budget)
 
 
-def run_warnings(plan: Plan, config: TrainConfig) -> list[str]:
+def run_warnings(plan: Plan, config: TrainConfig, lang: str = "en") -> list[str]:
     """The warnings a full-batch run is given before it starts: an lr past its stable bound, or an
     automatic run whose scaling is too ill-conditioned to converge in its budget.
 
@@ -258,9 +252,9 @@ def run_warnings(plan: Plan, config: TrainConfig) -> list[str]:
         return []
     if config.lr is not None:
         warning = unstable_lr_warning(plan.lam_max, config.optimizer, config.options, config.lr,
-                                      penalty=config.penalty)
+                                      penalty=config.penalty, lang=lang)
     elif config.scaling != "standardize":
-        warning = slow_scaling_warning(plan.condition, config.scaling, config.budget)
+        warning = slow_scaling_warning(plan.condition, config.scaling, config.budget, lang)
     else:
         warning = None
     return [warning] if warning else []

@@ -204,28 +204,32 @@ class FitResult:
         total = self.stats.total if self.stats is not None else float(self.n_samples)
         return penalty.value(self.coef, total)
 
-    def exact_label(self) -> str:
+    def exact_label(self, lang: str = "en") -> str:
         """What the exact column is: ``"exact (least squares)"``, ``"exact (weighted least squares)"``,
-        ``"exact (Lasso optimum)"`` (scikit-learn's estimator of the penalty)."""
-        penalty = self.config.penalty
-        weighted = "weighted " if self.weights_name else ""
-        if penalty is None and self.weight_decay:
-            return f"exact ({weighted}least squares + weight_decay={self.weight_decay:g})"
-        if penalty is None:
-            return f"exact ({weighted}least squares)"
-        name = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}[penalty.kind]
-        return f"exact ({weighted}{name} optimum)"
+        ``"exact (Lasso optimum)"`` (scikit-learn's estimator of the penalty); ``lang`` "en" or "ko"."""
+        from slopefit.texts import text
 
-    def loss_label(self) -> str:
+        penalty = self.config.penalty
+        weighted = "weighted" if self.weights_name else "plain"
+        if penalty is None and self.weight_decay:
+            return text(f"label.exact.decay.{weighted}", lang, decay=f"{self.weight_decay:g}")
+        if penalty is None:
+            return text(f"label.exact.{weighted}", lang)
+        name = {"ridge": "Ridge", "lasso": "Lasso", "elasticnet": "ElasticNet"}[penalty.kind]
+        return text(f"label.exact.penalty.{weighted}", lang, name=name)
+
+    def loss_label(self, lang: str = "en") -> str:
         """What the losses are: ``"loss (MSE)"``, ``"loss (weighted MSE)"``, or the penalised objective
-        (``"objective (MSE + 2α‖w‖₁)"``, N being the rows or the sum of the weights)."""
-        mse = "weighted MSE" if self.weights_name else "MSE"
+        (``"objective (MSE + 2α‖w‖₁)"``, N being the rows or the sum of the weights); ``lang`` "en" or "ko"."""
+        from slopefit.texts import text
+
+        mse = text("label.mse.weighted" if self.weights_name else "label.mse", lang)
         penalty = self.config.penalty
         if penalty is None and self.weight_decay:
-            return f"objective ({mse} + {self.weight_decay:g}/2·‖θ‖² in scaled units)"
+            return text("label.objective.decay", lang, mse=mse, decay=f"{self.weight_decay:g}")
         if penalty is None:
-            return f"loss ({mse})"
-        return f"objective ({penalty.objective().replace('MSE', mse)})"
+            return text("label.loss", lang, mse=mse)
+        return text("label.objective", lang, objective=penalty.objective().replace("MSE", mse))
 
     @property
     def initial_loss(self) -> float:
@@ -428,11 +432,11 @@ class FitResult:
                           caption=f"slopefit fit: {self.target_name} on {self.n_samples} rows", foot=foot)
 
 
-def penalized_note(penalty) -> str:
-    """Why a penalised fit has no OLS summary, in one line."""
-    return (f"no standard errors, t, p or confidence intervals for a penalised fit ({penalty.describe()}): "
-            "the penalty biases the coefficients and the OLS formulas do not hold for them; refit without the "
-            "penalty for least-squares inference")
+def penalized_note(penalty, lang: str = "en") -> str:
+    """Why a penalised fit has no OLS summary, in one line (``lang`` "en" or "ko")."""
+    from slopefit.texts import text
+
+    return text("note.penalised", lang, penalty=penalty.describe())
 
 
 def _json_ready(value: Any) -> Any:

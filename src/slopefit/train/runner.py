@@ -21,6 +21,7 @@ from slopefit.solve.exact import weighted_mse
 from slopefit.solve.objective import mse_float64
 from slopefit.solve.penalties import PenaltyEngine
 from slopefit.solve.preparation import Rows, solves_on_rows
+from slopefit.texts import Bilingual
 from slopefit.train.checkpoint import Checkpointer, fingerprint
 from slopefit.train.config import TrainConfig
 from slopefit.train.convergence import divergence_limit, has_diverged, loss_trend
@@ -192,7 +193,12 @@ def _divergence(record: LoopRecord, config: TrainConfig, lr_bound: float) -> Exc
                          f"in {config.dtype}: the data's values are too large to square; use dtype=\"float64\" "
                          "or express the target in larger units")
     lam_max = 2.0 / lr_bound if lr_bound > 0 else 0.0
-    advice = divergence_advice(lam_max, config.optimizer, config.options, lr, scaling=config.scaling,
-                               batch_size=config.batch_size, penalty=config.penalty)
-    return DivergenceError(f"training diverged at epoch {epoch}: the loss {loss_trend(loss)} with "
-                           f"{config.describe()}; {advice}", epoch=epoch, lr=lr, bound=lr_bound)
+    def advice(lang: str) -> str:
+        return divergence_advice(lam_max, config.optimizer, config.options, lr, scaling=config.scaling,
+                                 batch_size=config.batch_size, penalty=config.penalty, lang=lang)
+
+    trend = Bilingual.of(lambda lang: loss_trend(loss, lang))
+    return DivergenceError(f"training diverged at epoch {epoch}: the loss {trend} with "
+                           f"{config.describe()}; {advice('en')}", epoch=epoch, lr=lr, bound=lr_bound,
+                           key="err.diverged", values={"epoch": epoch, "trend": trend, "run": config.describe(),
+                                                       "advice": Bilingual.of(advice)})

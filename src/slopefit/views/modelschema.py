@@ -180,7 +180,9 @@ def validate(document: Any, label: str) -> ModelFile:
         found = _at(document, where)
         shown = "" if found is ... else f", found {excerpt(found)}"
         raise ModelFileError(f"{label} is a damaged slopefit model: field {where.removeprefix('$.')} "
-                             f"{what[:1].lower()}{what[1:]}{shown}; refit and save it again") from None
+                             f"{what[:1].lower()}{what[1:]}{shown}; refit and save it again", key="err.model_damaged",
+                             values={"label": label, "field": where.removeprefix("$."),
+                                     "what": f"{what[:1].lower()}{what[1:]}{shown}"}) from None
     _check_lengths(model, label)
     return model
 

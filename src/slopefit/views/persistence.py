@@ -318,12 +318,16 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     data = _decode(_read_bounded(p), label)
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{label} is not a slopefit model (no \"format\": \"{FORMAT_NAME}\"); "
-                             "create one with save_model(model, \"MODEL.json\")")
+                             "create one with save_model(model, \"MODEL.json\")", key="err.not_model",
+                             values={"label": label, "format": FORMAT_NAME})
     version = data.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in Python: not a version
         raise ModelFileError(f"{label} has model format version {excerpt_of(version)}, but this slopefit reads "
                              f"version {FORMAT_VERSION}; refit and save it again (save_model), or use the "
-                             f"slopefit version that wrote it ({excerpt_of(data.get('slopefit_version'))})")
+                             f"slopefit version that wrote it ({excerpt_of(data.get('slopefit_version'))})",
+                             key="err.model_version", values={"label": label, "version": excerpt_of(version),
+                                                              "ours": FORMAT_VERSION,
+                                                              "writer": excerpt_of(data.get("slopefit_version"))})
     checked = validate(data, label)
     coef = np.asarray(checked.coef, dtype=np.float64)
     intercept = float(checked.intercept)
@@ -362,7 +366,7 @@ def _read_bounded(p: Path) -> bytes:
             return fh.read(info.st_size)
     except FileNotFoundError:
         raise ModelFileError(f"model file {str(p)!r} does not exist; create one with "
-                             "save_model(model, \"MODEL.json\")") from None
+                             "save_model(model, \"MODEL.json\")", key="err.no_model", values={"path": str(p)}) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {str(p)!r}: {exc.strerror or type(exc).__name__}") from None
 
@@ -375,7 +379,8 @@ def _decode(raw: bytes, label: str) -> Any:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise ModelFileError(f"{label} is not a slopefit model: not valid JSON ({str(exc)[:80]}); "
-                             "create one with save_model(model, \"MODEL.json\")") from None
+                             "create one with save_model(model, \"MODEL.json\")", key="err.model_json",
+                             values={"label": label, "why": str(exc)[:80]}) from None
     except RecursionError:
         raise ModelFileError(f"{label} is not a slopefit model: its JSON is nested too deeply; "
                              "create one with save_model(model, \"MODEL.json\")") from None
