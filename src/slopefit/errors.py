@@ -241,6 +241,8 @@ FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "mome
          "run": "--run", "encoding": "--encoding", "thousands": "--thousands"}
 PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS)
                           + r')=(?:"([^"]*)"|(None|False)\b|(True)\b|(\'[^\']*\')|(?=[\s,;)/]|$))')
+# settings a run names as name=value on the command line too (compare --run "sgd lr=0.01 momentum=0.9")
+RUN_SETTINGS = frozenset({"lr", "epochs", "batch_size", "momentum", "optimizer"})
 # what a Python user does with a function, as the command line does it with a command
 PHRASES = {
     "(save_model)": "(slopefit fit ... --save)",
@@ -269,8 +271,9 @@ def cli_words(message: str) -> str:
 
     def flag(match: re.Match) -> str:
         name, quoted, off, on, shown = (match.group(i) for i in range(1, 6))
-        if shown:  # a value shown as Python's repr ('a path'): the flag, then the value as it was
-            return f"{FLAGS[name]} {shown}"
+        if shown:  # a value shown as Python's repr ('a path'): the flag, then the value as it was; an
+            # optimizer's setting (lr='fast' in a run "sgd lr=fast") is the command line's own syntax too
+            return match.group(0) if name in RUN_SETTINGS else f"{FLAGS[name]} {shown}"
         if off:
             return f"no {FLAGS[name]}"
         if on:
