@@ -164,7 +164,7 @@ def missing_cells(label: str, found: list[tuple[str, list[int], int]]) -> str:
 FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "momentum": "--momentum",
          "scaling": "--scale", "dtype": "--dtype", "missing": "--missing", "x": "--x", "y": "--y",
          "engine": "--engine", "device": "--device", "fit_intercept": "--no-intercept", "sep": "--sep",
-         "decimal": "--decimal", "formula": "--formula"}
+         "decimal": "--decimal", "formula": "--formula", "shuffle": "--shuffle"}
 PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS) + r')=(?:"([^"]*)"|(None)\b|(?=[\s,;)/]|$))')
 
 

@@ -80,6 +80,25 @@ def gram_fits(n_rows: int, n_features: int, block: int) -> bool:
     return table <= max(64 << 20, 2 * n_rows * (n_features + 1) * 4)
 
 
+def minibatch_path(shuffle: str, n_rows: int, batch_size: int, n_features: int) -> tuple[str, int, bool]:
+    """How a minibatch pass over rows in memory runs: ``(shuffle, block, from_grams)``.
+
+    ``shuffle`` is the resolved "rows" or "blocks"; ``from_grams`` whether the steps come from the
+    batches' Gram matrices (:class:`BlockGrams`; under torchrun one collective for up to
+    :data:`CHUNK_STEPS` steps) rather than from their rows (one collective a step).
+
+    Examples
+    --------
+    >>> minibatch_path("auto", 1 << 20, 1024, 8), minibatch_path("auto", 1000, 100, 8)
+    (('blocks', 64, True), ('rows', 1, False))
+    """
+    resolved = resolve_shuffle(shuffle, n_rows, batch_size)
+    if resolved == "rows":
+        return "rows", 1, False
+    block = block_rows(batch_size)
+    return "blocks", block, gram_fits(n_rows, n_features, block)
+
+
 def draw_blocks(n_rows: int, block: int, generator):
     """The order of the whole blocks of one pass: ``torch.randperm(n_rows // block)`` from ``generator``."""
     import torch
