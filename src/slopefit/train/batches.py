@@ -142,9 +142,9 @@ class BlockGrams:
 
     Attributes
     ----------
-    table : Tensor, shape (n_rows // block + 2, p, p), float64, p = n_features + 2
-        Block j's ``M`` (the part of it held here; zeros for blocks held elsewhere); then the
-        leftover rows' and a zero block (the padding of the last batch).
+    upper : Tensor, shape (n_rows // block + 2, p (p + 1) / 2), float64, p = n_features + 2
+        The upper triangle of block j's ``M`` (the part of it held here; zeros for blocks held
+        elsewhere); then the leftover rows' and a zero block (the padding of the last batch).
     """
 
     def __init__(self, X, y, block: int, *, first: int = 0, n_rows: int | None = None) -> None:
@@ -154,8 +154,9 @@ class BlockGrams:
         self.block = block
         self.whole = self.n_rows // block  # whole blocks
         d = int(X.shape[1])
-        p = d + 2
-        self.table = torch.zeros(self.whole + 2, p, p, dtype=torch.float64)
+        self.p = p = d + 2
+        self._rows, self._cols = torch.triu_indices(p, p)
+        self.upper = torch.zeros(self.whole + 2, self._rows.shape[0], dtype=torch.float64)
         local = int(X.shape[0])
         start = first - first % block  # the first local row's block begins here
         step = max(TABLE_ROWS // block, 1) * block
@@ -167,13 +168,27 @@ class BlockGrams:
             A[a - lo:b - lo, d] = 1.0
             A[a - lo:b - lo, d + 1] = y[a - first:b - first]
             A = A.view(-1, block, p)  # (blocks, block, p)
-            self.table[lo // block:hi // block] += torch.bmm(A.transpose(1, 2), A)
+            self.upper[lo // block:hi // block] = torch.bmm(A.transpose(1, 2), A)[:, self._rows, self._cols]
         tail_lo = max(self.whole * block, first)
         if first + local > tail_lo:  # the leftover rows past the last whole block
             A = torch.ones(first + local - tail_lo, p, dtype=torch.float64)
             A[:, :d] = X[tail_lo - first:]
             A[:, d + 1] = y[tail_lo - first:]
-            self.table[self.whole] = A.T @ A
+            self.upper[self.whole] = (A.T @ A)[self._rows, self._cols]
+
+    def full(self, upper):
+        """Symmetric matrices (K, p, p) from their upper triangles (K, p (p + 1) / 2)."""
+        import torch
+
+        M = torch.empty(upper.shape[0], self.p, self.p, dtype=upper.dtype)
+        M[:, self._rows, self._cols] = upper
+        M[:, self._cols, self._rows] = upper
+        return M
+
+    @property
+    def table(self):
+        """Every block's ``M``, shape (n_rows // block + 2, p, p)."""
+        return self.full(self.upper)
 
     def chunks(self, order, batch_size: int, reduce: Callable | None = None) -> Iterator[tuple]:
         """The ``(M, rows)`` of each batch of a pass in the block order ``order``, :data:`CHUNK_STEPS` at a time.
@@ -185,7 +200,8 @@ class BlockGrams:
         batch_size : int
             Rows a batch, a multiple of ``block``.
         reduce : callable or None
-            ``reduce(M) -> M`` on each chunk's ``(K, p, p)`` before it is used (the sum over processes).
+            ``reduce(U) -> U`` on each chunk's upper triangles (K, p (p + 1) / 2) before they are
+            used (their sum over the processes).
 
         Yields
         ------
@@ -194,6 +210,7 @@ class BlockGrams:
             Each batch's rows.
         """
         import torch
+        import torch.nn.functional as F
 
         per = batch_size // self.block  # blocks a batch
         n, whole = self.n_rows, self.whole
@@ -203,12 +220,10 @@ class BlockGrams:
             if pad > 0 else order
         for k0 in range(0, batches, CHUNK_STEPS):
             k1 = min(k0 + CHUNK_STEPS, batches)
-            picked = self.table.index_select(0, sequence[k0 * per:k1 * per])  # (K * per, p, p)
-            M = picked.view(k1 - k0, per, *picked.shape[1:]).sum(dim=1)  # (K, p, p)
+            U = F.embedding_bag(sequence[k0 * per:k1 * per].view(k1 - k0, per), self.upper, mode="sum")  # (K, T)
             if reduce is not None:
-                M = reduce(M)
-            rows = [min(batch_size, n - k * batch_size) for k in range(k0, k1)]
-            yield M, rows
+                U = reduce(U)
+            yield self.full(U), [min(batch_size, n - k * batch_size) for k in range(k0, k1)]
 
 
 def gram_closure(M, rows: int, W, B):
@@ -349,32 +364,66 @@ class GramSgd:
     def run(self, M, rows: list[int], worst: float) -> float:
         """The steps of one chunk of batches: ``M`` (K, p, p) and their rows; returns the largest batch loss
         (``worst`` and theirs; NaN, once seen, stays)."""
-        import math
-
         import numpy as np
 
         self.used = True
-        theta, q, lr, momentum = self.theta, self.q, self.lr, self.momentum
-        keep, decay, nesterov = 1.0 - self.dampening, self.decay, self.nesterov
-        grams = M.numpy()
+        grams = M.numpy()  # (K, p, p)
+        m = np.asarray(rows, dtype=np.float64)
+        seen = np.empty((len(rows), self.theta.shape[0]))  # the parameters each batch's loss is taken at
         with np.errstate(all="ignore"):  # a diverging run overflows: the loop reads it from the losses
-            for k, m in enumerate(rows):
-                v = grams[k] @ theta  # A^T (Yp - Y)
-                loss = float(theta @ v) / m
-                if not math.isnan(worst) and (math.isnan(loss) or loss > worst):
-                    worst = loss
-                g = v[:q] * (2.0 / m)
-                if decay:
-                    g += decay * theta[:q]
-                if momentum:
-                    if self.buf is None:
-                        self.buf = g.copy()
-                    else:
-                        self.buf *= momentum
-                        self.buf += keep * g
-                    g = g + momentum * self.buf if nesterov else self.buf
-                theta[:q] -= lr * g
-        return worst
+            if self.nesterov or self.dampening >= 1.0:
+                self._steps(grams, m, seen)
+            else:
+                self._heavy_ball(grams, m, seen)
+            losses = np.einsum("kp,kpq,kq->k", seen, grams, seen) / m  # theta~^T M theta~ / m
+        if np.isnan(worst) or np.isnan(losses).any():
+            return float("nan")
+        return max(worst, float(losses.max()))
+
+    def _heavy_ball(self, grams, m, seen) -> None:
+        """sgd without nesterov, dampening < 1: ``u = lr * buf`` and each step's matrix scaled once,
+        ``u <- momentum u + (lr (1 - dampening) (2/m) M[:q] + lr (1 - dampening) wd [I 0]) theta~``,
+        ``theta <- theta - u`` (the first step with momentum: ``u = lr g``, torch's undampened start)."""
+        import numpy as np
+
+        theta, q, momentum = self.theta, self.q, self.momentum
+        keep = (1.0 - self.dampening) if momentum else 1.0
+        scale = self.lr * keep * 2.0 / m  # (K,)
+        G = grams[:, :q, :] * scale[:, None, None]  # (K, q, p)
+        if self.decay:
+            G[:, np.arange(q), np.arange(q)] += self.lr * keep * self.decay
+        u = None if self.buf is None else self.buf * self.lr
+        for k in range(G.shape[0]):
+            seen[k] = theta
+            step = G[k] @ theta
+            if not momentum:
+                u = step
+            elif u is None:
+                u = step / keep  # torch's first buffer is the gradient itself, undampened
+            else:
+                u *= momentum
+                u += step
+            theta[:q] -= u
+        if momentum and u is not None:
+            self.buf = u / self.lr
+
+    def _steps(self, grams, m, seen) -> None:
+        """torch's rule step by step (nesterov, or dampening 1)."""
+        theta, q, lr, momentum = self.theta, self.q, self.lr, self.momentum
+        keep, decay = 1.0 - self.dampening, self.decay
+        for k in range(grams.shape[0]):
+            seen[k] = theta
+            g = (grams[k, :q] @ theta) * (2.0 / m[k])
+            if decay:
+                g += decay * theta[:q]
+            if momentum:
+                if self.buf is None:
+                    self.buf = g.copy()
+                else:
+                    self.buf *= momentum
+                    self.buf += keep * g
+                g = g + momentum * self.buf if self.nesterov else self.buf
+            theta[:q] -= lr * g
 
     def write_back(self) -> None:
         """Put the parameters and the momentum buffer back into W, B and the optimizer's state."""
