@@ -48,7 +48,7 @@ def test_block_grams_are_numpy_gram_matrices_and_shares_add_up_to_the_table():
     want = np.stack([A[j * block:(j + 1) * block].T @ A[j * block:(j + 1) * block] for j in range(n // block)]
                     + [A[200:].T @ A[200:], np.zeros((d + 2, d + 2))])
     # float64 sums of 8 products of O(1) numbers: a few ulps apart at most
-    np.testing.assert_allclose(whole.table.numpy(), want, rtol=1e-12, atol=1e-12)  # (full matrices from the upper triangles)
+    np.testing.assert_allclose(whole.table.numpy(), want, rtol=1e-12, atol=1e-12)
     cut = 101  # a share boundary inside block 12: each process holds part of it
     parts = [BlockGrams(torch.from_numpy(X[a:b]), torch.from_numpy(y[a:b]), block, first=a, n_rows=n)
              for a, b in ((0, cut), (cut, n))]
