@@ -116,12 +116,12 @@ def test_minibatches_split_over_processes_follow_the_one_process_sequence(data, 
 
 
 def test_block_minibatches_add_up_many_steps_at_once_and_follow_one_process_stepping_each_batch(data, monkeypatch):
-    args = [*MINIBATCH[:5], "20", *MINIBATCH[6:], "--shuffle", "blocks"]  # 20 epochs of batch 100, blocks of 50 rows
+    args = [*MINIBATCH[:5], "20", *MINIBATCH[6:], "--shuffle", "blocks"]  # 20 epochs of batch 100, blocks of 25 rows
     runs = {}
     for nproc in (1, 2):
         proc = run(torchrun(nproc, "fit", "u.parquet", *args, "--save", f"blocks{nproc}.json"), data)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        assert ("minibatches shuffled by blocks of 50 rows: one all-reduce adds up the Gram matrices of up to 256 "
+        assert ("minibatches shuffled by blocks of 25 rows: one all-reduce adds up the Gram matrices of up to 256 "
                 "batches") in proc.stdout
         runs[nproc] = saved(data / f"blocks{nproc}.json")
     # the same batches and steps; a block split between the two shares has its Gram matrix summed in two

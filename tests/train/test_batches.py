@@ -16,10 +16,12 @@ from slopefit.train.training import fit
 
 
 def test_the_block_divides_the_batch_and_auto_blocks_only_large_tables():
-    assert [block_rows(m) for m in (1024, 1000, 100, 97, 4)] == [64, 50, 50, 1, 4]  # largest divisor <= 64
+    # the largest divisor <= 64 and <= a quarter of the batch: every batch mixes >= 4 blocks
+    assert [block_rows(m) for m in (1024, 1000, 100, 32, 97, 4, 3)] == [64, 50, 25, 8, 1, 1, 1]
     assert resolve_shuffle("auto", 65_535, 1024) == "rows"  # the lesson's sizes keep the per-row shuffle
     assert resolve_shuffle("auto", 65_536, 1024) == "blocks"
     assert resolve_shuffle("auto", 1 << 20, 97) == "rows"  # no block of >= 8 rows tiles a batch of 97
+    assert resolve_shuffle("auto", 1 << 20, 16) == "rows"  # nor 4 blocks of >= 8 rows one of 16
     assert resolve_shuffle("rows", 1 << 20, 1024) == "rows"
     assert resolve_shuffle("blocks", 100, 10) == "blocks"
 
@@ -30,7 +32,7 @@ def test_an_unknown_shuffle_is_refused_by_name():
 
 
 def test_a_block_pass_has_every_row_once_and_its_batches_are_whole_blocks():
-    n, block = 1003, block_rows(8)  # 1003 = 125 blocks of 8 and 3 rows left over
+    n, block = 1003, block_rows(32)  # 1003 = 125 blocks of 8 and 3 rows left over
     order = block_order_rows(draw_blocks(n, block, torch.Generator().manual_seed(3)), n, block).numpy()
     np.testing.assert_array_equal(np.sort(order), np.arange(n))
     assert set(order[-3:]) == {1000, 1001, 1002}  # the leftover rows close the pass

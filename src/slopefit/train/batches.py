@@ -8,7 +8,7 @@ Two shuffles (``TrainConfig.shuffle``; what is random in each):
   the lesson's; on a large table drawing the permutation and gathering the rows one by one cost
   about 20 ``X @ w`` passes.
 * ``"blocks"``: the rows are cut into blocks of ``b`` contiguous rows, ``b`` the largest divisor of
-  the batch size up to 64 (:func:`block_rows`). Every pass is a fresh uniform permutation of the
+  the batch size up to 64 and up to a quarter of the batch (:func:`block_rows`). Every pass is a fresh uniform permutation of the
   blocks, ``torch.randperm(n // b)``, and batch k is blocks ``k*c .. (k+1)*c - 1`` of it
   (``c = m // b``): the batches are random, the rows of one block always train together. A
   permutation of the rows inside a block would only reorder the rows inside one batch, which
@@ -44,14 +44,15 @@ TABLE_ROWS = 1 << 14  # rows turned into block Gram matrices at a time (float64,
 
 
 def block_rows(batch_size: int) -> int:
-    """The rows of a block: the largest divisor of ``batch_size`` that is at most :data:`MAX_BLOCK_ROWS`.
+    """The rows of a block: the largest divisor of ``batch_size`` that is at most :data:`MAX_BLOCK_ROWS`
+    and at most a quarter of the batch (every batch mixes at least 4 blocks drawn from anywhere).
 
     Examples
     --------
-    >>> block_rows(1024), block_rows(1000), block_rows(97)
-    (64, 50, 1)
+    >>> block_rows(1024), block_rows(1000), block_rows(100), block_rows(32), block_rows(97)
+    (64, 50, 25, 8, 1)
     """
-    return max(b for b in range(1, min(batch_size, MAX_BLOCK_ROWS) + 1) if batch_size % b == 0)
+    return max(b for b in range(1, max(min(batch_size // 4, MAX_BLOCK_ROWS), 1) + 1) if batch_size % b == 0)
 
 
 def resolve_shuffle(shuffle: str, n_rows: int, batch_size: int) -> str:
