@@ -8,9 +8,9 @@ Two shuffles (``TrainConfig.shuffle``; what is random in each):
   the lesson's; on a large table drawing the permutation and gathering the rows one by one cost
   about 20 ``X @ w`` passes.
 * ``"blocks"``: the rows are cut into blocks of ``b`` contiguous rows, ``b`` the largest divisor of
-  the batch size up to 64 and up to a quarter of the batch (:func:`block_rows`). Every pass is a fresh uniform permutation of the
-  blocks, ``torch.randperm(n // b)``, and batch k is blocks ``k*c .. (k+1)*c - 1`` of it
-  (``c = m // b``): the batches are random, the rows of one block always train together. A
+  the batch size up to 64 and up to a quarter of the batch (:func:`block_rows`). Every pass is a
+  fresh uniform permutation of the blocks, ``torch.randperm(n // b)``, and batch k is blocks
+  ``k*c .. (k+1)*c - 1`` of it (``c = m // b``): the batches are random, the rows of one block always train together. A
   permutation of the rows inside a block would only reorder the rows inside one batch, which
   changes no gradient, so none is drawn. The ``n % b`` rows past the last whole block close every
   pass (they are in its last batch).
