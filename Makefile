@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.slopefit-installed
 TORCH  ?= torch==2.13.0
 FIGURES ?= figures
 
-.PHONY: demo test check docs install browser lint bench bench-startup bench-scale bench-load bench-pass bench-playground clean
+.PHONY: demo test check docs install browser lint bench bench-loop bench-startup bench-scale bench-load bench-pass bench-playground clean
 
 demo: $(STAMP)
 	$(VENV)/bin/slopefit lesson --out $(FIGURES)
@@ -59,7 +59,14 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m mypy src/slopefit --ignore-missing-imports
 
+# every ratio of the README's performance section in one table, each against its baseline measured in
+# the same run (start-up, torchrun, a minibatch epoch, the file path, the statistics pass);
+# BENCH_ARGS=--quick runs smaller tables in minutes, BENCH_ARGS="--src DIR" times other sources
 bench: $(STAMP)
+	$(PY) benchmarks/bench_all.py $(BENCH_ARGS)
+
+# the training loop's overhead per epoch against the plainest torch loop
+bench-loop: $(STAMP)
 	$(PY) benchmarks/bench_training_loop.py
 
 # start-up of a 5-row fit against `import torch`, as a ratio measured in the same run

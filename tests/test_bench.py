@@ -67,3 +67,20 @@ def test_load_benchmark_runs_at_a_tiny_size(tmp_path):
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert "rows300_d2.parquet" in run.stdout and "fit / (import + read)" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_benchmark_table_runs_at_a_tiny_size(tmp_path):
+    """benchmarks/bench_all.py (``make bench``) measures every ratio and prints one table of them
+    (no time is asserted)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_all.py"
+    run = subprocess.run([sys.executable, str(script), "--tiny", "--dir", str(tmp_path)], capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    for name in ("start-up", "torchrun 2 processes", "fit a csv file", "fit a parquet file", "compute_stats / numpy",
+                 "fit / numpy pass", "streamed fit", "minibatch epoch / (X @ w)"):
+        assert name in run.stdout, run.stdout

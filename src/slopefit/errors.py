@@ -238,7 +238,8 @@ FLAGS = {"lr": "--lr", "epochs": "--epochs", "batch_size": "--batch-size", "mome
          "weights": "--weights", "checkpoint": "--checkpoint", "resume": "--resume",
          "checkpoint_every": "--checkpoint-every", "overwrite_checkpoint": "--overwrite-checkpoint",
          "ridge": "--ridge", "lasso": "--lasso", "elastic_net": "--elastic-net", "l1_ratio": "--l1-ratio",
-         "run": "--run", "encoding": "--encoding", "thousands": "--thousands"}
+         "run": "--run", "encoding": "--encoding", "thousands": "--thousands",
+         "shuffle": "--shuffle"}
 PYTHON_WORDS = re.compile(r'(?<![\w.\-\'"])(' + "|".join(FLAGS)
                           + r')=(?:"([^"]*)"|(None|False)\b|(True)\b|(\'[^\']*\')|(?=[\s,;)/]|$))')
 # settings a run names as name=value on the command line too (compare --run "sgd lr=0.01 momentum=0.9")

@@ -115,6 +115,32 @@ def test_minibatches_split_over_processes_follow_the_one_process_sequence(data, 
     assert np.allclose(coef, one.coef, rtol=1e-10, atol=0) and intercept == pytest.approx(one.intercept, rel=1e-10)
 
 
+def test_block_minibatches_add_up_many_steps_at_once_and_follow_one_process_stepping_each_batch(data, monkeypatch):
+    args = [*MINIBATCH[:5], "20", *MINIBATCH[6:], "--shuffle", "blocks"]  # 20 epochs of batch 100, blocks of 25 rows
+    runs = {}
+    for nproc in (1, 2):
+        proc = run(torchrun(nproc, "fit", "u.parquet", *args, "--save", f"blocks{nproc}.json"), data)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert ("minibatches shuffled by blocks of 25 rows: one all-reduce adds up the Gram matrices of up to 256 "
+                "batches") in proc.stdout
+        runs[nproc] = saved(data / f"blocks{nproc}.json")
+    # the same batches and steps; a block split between the two shares has its Gram matrix summed in two
+    # parts (float64 sums in another order: ~1e-16 relative), carried by 600 contractive steps: 1e-10 holds
+    (coef1, b1), (coef2, b2) = runs[1], runs[2]
+    np.testing.assert_allclose(coef2, coef1, rtol=1e-10)
+    assert b2 == pytest.approx(b1, rel=1e-10)
+    from slopefit.train import engines
+
+    monkeypatch.setattr(engines, "gram_fits", lambda *a: False)  # one process stepping each batch on its rows
+    each = one_process(data, TrainConfig(lr=0.01, batch_size=100, epochs=20, dtype="float64", seed=2,
+                                         shuffle="blocks"))
+    # A^T(A theta~) against X^T(Xw + b - y): rounding apart (~1e-15 relative on these rows), not growing
+    np.testing.assert_allclose(coef2, each.coef, rtol=1e-10)
+    assert b2 == pytest.approx(each.intercept, rel=1e-10)
+    Xy = np.load(data / "Xy.npy")  # and near least squares: 20 passes of sgd at lr 0.01 rest close to it
+    np.testing.assert_allclose(coef2, lstsq(Xy[:, :2], Xy[:, 2])[:2], rtol=1e-2)
+
+
 def test_csv_byte_ranges_in_two_processes(data):
     proc = run(torchrun(2, "fit", "u.csv", "--batch-size", "100", "--lr", "0.01", "--epochs", "5",
                         "--dtype", "float64", "--save", "csv2.json"), data)

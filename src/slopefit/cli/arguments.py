@@ -164,6 +164,10 @@ def add_training_options(p: argparse.ArgumentParser, *, epochs: int) -> None:
                         'I(value**2) + value:capital" (formulaic; "- 1" fits no intercept)')
     add_engine_options(p)
     add_stream_options(p)
+    p.add_argument("--shuffle", choices=("auto", "rows", "blocks"), default="auto",
+                   help="minibatch shuffle: rows (a fresh permutation of every row each pass), blocks (of blocks of "
+                        "up to 64 contiguous rows that tile the batches; each batch stepped from its Gram matrix); "
+                        "auto (default): blocks from 65536 rows")
 
 
 def add_stream_options(p: argparse.ArgumentParser) -> None:
@@ -200,7 +204,8 @@ def config_from(args: argparse.Namespace, optimizer: str, lr: float | None, opti
                        batch_size=args.batch_size, scaling=args.scale, fit_intercept=not args.no_intercept,
                        log_every=args.log_every, tol=args.tol, seed=args.seed, dtype=args.dtype,
                        stop_gap=getattr(args, "stop_gap", None),
-                       engine=args.engine, device=args.device, penalty=penalty_of(args))
+                       engine=args.engine, device=args.device, penalty=penalty_of(args),
+                       shuffle=getattr(args, "shuffle", "auto"))
 
 
 def load(args: argparse.Namespace):

@@ -186,6 +186,8 @@ def _fit(args: argparse.Namespace, group) -> int:
         notes.append(text("fit.shares", args.lang, shares=count(world, "share", args.lang),
                           processes=count(world, "process", args.lang), rows=result.n_samples,
                           passes=count(passes, "pass", args.lang), share=data.describe()))
+        if config.batch_size is not None:
+            notes.append(_minibatch_note(config, result.n_samples, len(result.coef)))
     summary = fit_report(data, result, passes=passes if reference is None and (passes > 1 or hasattr(
         data, "chunk_rows")) else None, cov_type=args.cov, lang=args.lang)
     summary = "\n".join([*notes, summary])
@@ -202,6 +204,19 @@ def _fit(args: argparse.Namespace, group) -> int:
     if checkpoint is not None and checkpoint.resumed_from is not None:
         print(text("fit.resumed", args.lang, path=checkpoint.resumed_from))
     return _write_honestly(args, group, data, result, summary, cv)
+
+
+def _minibatch_note(config, n_rows: int, n_features: int) -> str:
+    """How the processes of a minibatch run added up their batches (slopefit.train.batches)."""
+    from slopefit.train.batches import CHUNK_STEPS, minibatch_path
+
+    shuffle, block, from_grams = minibatch_path(config.shuffle, n_rows, int(config.batch_size), n_features)
+    if from_grams:
+        return (f"minibatches shuffled by blocks of {block} rows: one all-reduce adds up the Gram matrices of "
+                f"up to {CHUNK_STEPS} batches, then every process takes their steps")
+    how = "by rows" if shuffle == "rows" else f"by blocks of {block} rows, too many for their Gram matrices"
+    return (f"minibatches shuffled {how}: the per-step path, one all-reduce a step"
+            + (f" (--shuffle blocks takes one for up to {CHUNK_STEPS} steps)" if shuffle == "rows" else ""))
 
 
 def _write_honestly(args: argparse.Namespace, group, data, result, summary: str, cv) -> int:

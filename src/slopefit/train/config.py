@@ -16,6 +16,7 @@ import numpy as np
 from slopefit.errors import ConfigError
 from slopefit.solve.penalties import Penalty, check_run
 from slopefit.solve.scaling import check_scaling
+from slopefit.train.batches import SHUFFLES
 from slopefit.train.optimizers import check_options
 
 DTYPES = ("auto", "float32", "float64")
@@ -77,6 +78,10 @@ class TrainConfig:
         A penalty on the coefficients in original units (:class:`slopefit.solve.penalties.Penalty`,
         scikit-learn's Ridge, Lasso or ElasticNet objective; a mapping is read by ``from_dict``):
         gradient descent then minimises the penalised objective, full batch on the stats engine.
+    shuffle : {"auto", "rows", "blocks"}, default "auto"
+        How a minibatch pass over rows in memory is shuffled (:mod:`slopefit.train.batches`): "rows",
+        a fresh permutation of every row; "blocks", of blocks of contiguous rows (up to 64) that
+        tile the batches, each batch stepped from its Gram matrix; "auto": blocks from 65536 rows.
 
     Raises
     ------
@@ -110,6 +115,7 @@ class TrainConfig:
     device: str = "cpu"  # "cpu" | "cuda" | "mps"
     record_params: bool = False  # keep (W, B) at every recorded epoch in History.params (for paths)
     penalty: Penalty | None = None  # ridge / lasso / elastic net on the coefficients (sklearn's alphas)
+    shuffle: str = "auto"  # minibatch shuffle: "rows" (every row) | "blocks" (of contiguous rows) | "auto"
 
     def __post_init__(self) -> None:
         if self.lr is not None and not (isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool)
@@ -144,6 +150,8 @@ class TrainConfig:
         if self.engine == "stats" and self.batch_size is not None:
             raise ConfigError(f"the stats engine computes full-batch losses only, but batch_size={self.batch_size}; "
                               "use engine=\"data\" for minibatches")
+        if self.shuffle not in SHUFFLES:
+            raise ConfigError(f"shuffle must be one of {', '.join(SHUFFLES)}, got shuffle={self.shuffle!r}")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         for flag in ("fit_intercept", "record_params"):
@@ -215,7 +223,7 @@ class TrainConfig:
                 "log_every": int(self.log_every), "tol": self.tol, "stop_gap": self.stop_gap, "seed": self.seed,
                 "dtype": self.dtype, "init": self.init, "engine": self.engine, "device": self.device,
                 "record_params": self.record_params,
-                "penalty": self.penalty.to_dict() if self.penalty is not None else None}
+                "penalty": self.penalty.to_dict() if self.penalty is not None else None, "shuffle": self.shuffle}
 
 
 def _is_number(value: Any) -> bool:

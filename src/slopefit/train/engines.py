@@ -13,20 +13,29 @@ minibatch epochs; ``StreamEngine`` runs minibatch epochs over a file read in chu
 
 from __future__ import annotations
 
-import signal
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from slopefit.data.datasets import Dataset
-from slopefit.dist.group import Group, collective, gather_objects
 from slopefit.dist.shards import Share
 from slopefit.errors import ConfigError
 from slopefit.solve.accumulation import as_tensor, one_torch_thread
 from slopefit.solve.objective import mse, predict, stack_params
 from slopefit.solve.scaling import Scaler
 from slopefit.solve.stats import SufficientStats
+from slopefit.train.batches import (
+    BlockGrams,
+    batch_closure,
+    block_order_rows,
+    block_rows,
+    draw_blocks,
+    gram_fits,
+    gram_steps,
+    resolve_shuffle,
+)
 
 SCALE_CHUNK_ROWS = 1 << 18  # rows scaled at a time when copying a table into a training tensor
 
@@ -129,9 +138,12 @@ class StatsEngine:
 class DataEngine:
     """MSE on the rows themselves, held as one scaled tensor in the run's dtype.
 
-    Minibatch epochs gather a seeded shuffle of the rows into a second buffer once per epoch
-    and take contiguous slices of it; the loss recorded per epoch is the float64 quadratic of
-    ``stats_engine`` (a :class:`StatsEngine`) when given, so it costs no pass over the data.
+    Minibatch epochs shuffle by rows or by blocks (:mod:`slopefit.train.batches`). By rows, a seeded
+    shuffle of the rows is gathered into a second buffer once per epoch and the batches are
+    contiguous slices of it; by blocks, each batch's step comes from its Gram matrix, the sum of
+    its blocks' (:class:`slopefit.train.batches.BlockGrams`, made once). The loss recorded per epoch
+    is the float64 quadratic of ``stats_engine`` (a :class:`StatsEngine`) when given, so it costs
+    no pass over the data.
 
     Parameters
     ----------
@@ -141,17 +153,21 @@ class DataEngine:
         The scaled target.
     stats_engine : StatsEngine or None, default None
         Gives :meth:`whole_loss` without a pass over the rows; keyword-only.
+    shuffle : {"auto", "rows", "blocks"}, default "auto"
+        How minibatch passes shuffle (:func:`slopefit.train.batches.resolve_shuffle`); keyword-only.
     """
 
-    def __init__(self, X, y, *, stats_engine: StatsEngine | None = None) -> None:
+    def __init__(self, X, y, *, stats_engine: StatsEngine | None = None, shuffle: str = "auto") -> None:
         self.X = X  # (n_samples, n_features), scaled
         self.y = y  # (n_samples,), scaled
         self.stats_engine = stats_engine
+        self.shuffle = shuffle
         self._shuffled: Any = None  # (X, y) buffers of the shuffled epoch, allocated on first use
+        self._grams: BlockGrams | None = None  # the block Gram matrices, made at the first block-shuffled pass
 
     @classmethod
     def from_arrays(cls, X: np.ndarray, y: np.ndarray, scaler: Scaler, *, dtype, device: str = "cpu",
-                    stats_engine: StatsEngine | None = None) -> DataEngine:
+                    stats_engine: StatsEngine | None = None, shuffle: str = "auto") -> DataEngine:
         """Scale ``X`` and ``y`` chunk by chunk into tensors of ``dtype`` (one copy of the data).
 
         Parameters
@@ -167,6 +183,8 @@ class DataEngine:
         device : str, default "cpu"
             The tensors' device; keyword-only.
         stats_engine : StatsEngine or None, default None
+            Passed on to the engine; keyword-only.
+        shuffle : {"auto", "rows", "blocks"}, default "auto"
             Passed on to the engine; keyword-only.
 
         Returns
@@ -185,7 +203,7 @@ class DataEngine:
             xb = as_tensor(X[start:stop], device).to(torch.float64)
             Xt[start:stop] = (xb - mean) / scale
             yt[start:stop] = as_tensor(y[start:stop], device).to(torch.float64) - scaler.y_mean
-        return cls(Xt, yt, stats_engine=stats_engine)
+        return cls(Xt, yt, stats_engine=stats_engine, shuffle=shuffle)
 
     def loss(self, W, B):
         """The full-data MSE at ``(W, B)`` as a differentiable torch scalar (for full-batch steps).
@@ -222,30 +240,46 @@ class DataEngine:
         with torch.no_grad():
             return float(self.loss(W, B))
 
-    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
-        """One pass over a fresh seeded shuffle: ``step(Xb, yb)`` for each batch.
+    def minibatch_epoch(self, step: Callable, batch_size: int, generator, chunk: Callable | None = None) -> None:
+        """One pass over a fresh seeded shuffle: ``step(make)`` for each batch, ``make(W, B)`` its closure.
 
         Parameters
         ----------
         step : callable
-            ``step(Xb, yb)`` with Xb (batch, n_features) and yb (batch,), scaled, in the run's dtype.
+            ``step(make)``: ``make(W, B)`` gives the batch's closure (the batch MSE, gradients set on
+            ``W.grad`` and ``B.grad``) for ``optimizer.step``.
         batch_size : int
             Rows per batch, >= 1 (the last batch of a pass may be smaller).
         generator : torch.Generator
             Draws the shuffle.
+        chunk : callable or None, default None
+            ``chunk(M, rows)`` takes the steps of many batches at once from their Gram matrices
+            (:class:`slopefit.train.batches.GramSgd`) where a pass has them (block shuffle), instead of ``step``.
         """
         import torch
 
         n_samples = self.X.shape[0]
-        order = torch.randperm(n_samples, generator=generator).to(self.X.device)
+        block = block_rows(batch_size)
+        if resolve_shuffle(self.shuffle, n_samples, batch_size) == "rows":
+            order = torch.randperm(n_samples, generator=generator)
+        elif gram_fits(n_samples, self.X.shape[1], block):
+            with one_torch_thread():
+                if self._grams is None or self._grams.block != block:
+                    self._grams = BlockGrams(self.X, self.y, block)
+                for M, rows in self._grams.chunks(draw_blocks(n_samples, block, generator), batch_size):
+                    gram_steps(step, chunk, M, rows)
+            return
+        else:  # blocks whose Gram matrices would outgrow the rows: the same batches, stepped on the rows
+            order = block_order_rows(draw_blocks(n_samples, block, generator), n_samples, block)
         if self._shuffled is None:
             self._shuffled = (torch.empty_like(self.X), torch.empty_like(self.y))
         Xs, ys = self._shuffled
+        order = order.to(self.X.device)
         torch.index_select(self.X, 0, order, out=Xs)  # one gather; the batches are then contiguous slices
         torch.index_select(self.y, 0, order, out=ys)
         with one_torch_thread():  # small per-batch ops: worker threads would stall them (see one_torch_thread)
             for start in range(0, n_samples, batch_size):
-                step(Xs[start:start + batch_size], ys[start:start + batch_size])
+                step(functools.partial(batch_closure, Xs[start:start + batch_size], ys[start:start + batch_size]))
 
 
 class StreamEngine:
@@ -282,13 +316,15 @@ class StreamEngine:
         """The full-data MSE as a float from the statistics: :meth:`StatsEngine.whole_loss`."""
         return self.stats_engine.whole_loss(W, B)
 
-    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
-        """One pass over the file's chunks in a seeded shuffled order: ``step(Xb, yb)`` for each batch.
+    def minibatch_epoch(self, step: Callable, batch_size: int, generator, chunk: Callable | None = None) -> None:
+        """One pass over the file's chunks in a seeded shuffled order: ``step(make)`` for each batch.
 
         Parameters
         ----------
         step : callable
-            ``step(Xb, yb)`` with Xb (batch, n_features) and yb (batch,), scaled, in the run's dtype.
+            ``step(make)``: ``make(W, B)`` gives the batch's closure (:meth:`DataEngine.minibatch_epoch`).
+        chunk : callable or None
+            Not used: the batches of a file are stepped on their rows.
         batch_size : int
             Rows per batch, >= 1 (the last batch of each chunk may be smaller).
         generator : torch.Generator
@@ -301,11 +337,11 @@ class StreamEngine:
             yt = torch.as_tensor(self.scaler.transform_y(y), dtype=self.dtype, device=self.device)
             with one_torch_thread():
                 for start in range(0, len(yt), batch_size):
-                    step(Xt[start:start + batch_size], yt[start:start + batch_size])
+                    step(functools.partial(batch_closure, Xt[start:start + batch_size], yt[start:start + batch_size]))
 
 
 def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, full_batch: bool, dtype,
-                device: str) -> StatsEngine | DataEngine | StreamEngine:
+                device: str, shuffle: str = "auto") -> StatsEngine | DataEngine | StreamEngine:
     """The engine ``name`` ("stats" or "data") for ``data``, a Dataset or a TableSource.
 
     ``stats_engine`` is the data's :class:`StatsEngine`: the stats engine itself, and the
@@ -327,6 +363,8 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
         The dtype of the rows' tensors; keyword-only.
     device : str
         Where the tensors live; keyword-only.
+    shuffle : {"auto", "rows", "blocks"}, default "auto"
+        How minibatch passes over rows in memory shuffle (:mod:`slopefit.train.batches`); keyword-only.
 
     Returns
     -------
@@ -338,16 +376,19 @@ def make_engine(name: str, data, scaler: Scaler, stats_engine: StatsEngine, *, f
     if name == "stats":
         return stats_engine
     if isinstance(data, Share):  # this process's share of a run of several (slopefit.dist.distributed)
-        return share_engine(name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device)
+        return share_engine(name, data, scaler, stats_engine, full_batch=full_batch, dtype=dtype, device=device,
+                            shuffle=shuffle)
     if isinstance(data, Dataset):
-        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, stats_engine=stats_engine)
+        return DataEngine.from_arrays(data.X, data.y, scaler, dtype=dtype, device=device, stats_engine=stats_engine,
+                                      shuffle=shuffle)
     if full_batch:  # the loss on every row at every epoch: the file has to fit in memory
         rows = data.read_all()
         return DataEngine.from_arrays(rows.X, rows.y, scaler, dtype=dtype, device=device)
     return StreamEngine(data, scaler, stats_engine, dtype=dtype, device=device)
 
 
-def share_engine(name: str, share, scaler, stats_engine, *, full_batch: bool, dtype, device: str):
+def share_engine(name: str, share, scaler, stats_engine, *, full_batch: bool, dtype, device: str,
+                 shuffle: str = "auto"):
     """The engine of a run on a :class:`slopefit.dist.shards.Share` (see :func:`slopefit.train.engines.make_engine`).
 
     Full batch on the rows is possible only for a run of one (its rows are all here); minibatches
@@ -368,98 +409,6 @@ def share_engine(name: str, share, scaler, stats_engine, *, full_batch: bool, dt
             raise ConfigError("under torchrun a full-batch run trains on the statistics added up over every "
                               "process (engine=\"stats\", the default); engine=\"data\" needs batch_size=")
         return local
-    return ShardEngine(local.X, local.y, stats_engine, group)
+    from slopefit.train.sharded import ShardEngine
 
-
-class ShardEngine:
-    """Minibatches of one global shuffle, each process stepping with the batch rows it holds.
-
-    Every process draws the same permutation of all ``n`` rows from the run's generator
-    (``torch.randperm(n)``, as :class:`slopefit.train.engines.DataEngine` does for one process), so
-    global batch ``k`` is the same rows whatever the number of processes; a process gathers
-    the rows of each batch it holds (they may be none), and :meth:`batch_closure` all-reduces
-    ``[X_b^T r, sum r, r^T r]`` before setting ``W.grad = (2/m) X^T r`` and ``B.grad = (2/m) sum r``.
-
-    Parameters
-    ----------
-    X : Tensor, shape (local rows, n_features)
-        This process's scaled features, in data order.
-    y : Tensor, shape (local rows,)
-    stats_engine : StatsEngine
-        The whole-data loss of each epoch.
-    group : Group or None
-
-    Attributes
-    ----------
-    votes : callable or None
-        ``votes() -> (a, b)``: two flags of this process added to each step's all-reduce (a
-        checkpoint's signals: the processes learn of one at the same step, at no extra cost).
-    agreed : int or None
-        After a step with ``votes``: SIGTERM's or SIGINT's number when any process voted for it, else None.
-    """
-
-    def __init__(self, X, y, stats_engine, group: Group | None) -> None:
-        counts = [int(c) for c in gather_objects(group, int(X.shape[0]))]
-        self.X, self.y = X, y
-        self.stats_engine = stats_engine
-        self.group = group
-        self.first = sum(counts[: group.rank]) if group is not None else 0  # global index of the first local row
-        self.n = sum(counts)
-        self._rows = 0  # rows of the global batch being stepped
-        self.votes: Callable[[], tuple[float, float]] | None = None
-        self.agreed: int | None = None
-
-    def loss(self, W, B):
-        """The full-data MSE from the statistics (:meth:`StatsEngine.loss`)."""
-        return self.stats_engine.loss(W, B)
-
-    def whole_loss(self, W, B) -> float:
-        """The full-data MSE as a float from the statistics."""
-        return self.stats_engine.whole_loss(W, B)
-
-    def minibatch_epoch(self, step: Callable, batch_size: int, generator) -> None:
-        """One pass over the global shuffle: ``step(Xb, yb)`` with this process's rows of each batch."""
-        import torch
-
-        order = torch.randperm(self.n, generator=generator)
-        first, last = self.first, self.first + int(self.X.shape[0])
-        where = torch.nonzero((order >= first) & (order < last)).squeeze(1)  # positions held here
-        rows = (order[where] - first).to(self.X.device)
-        Xs, ys = self.X.index_select(0, rows), self.y.index_select(0, rows)
-        starts = list(range(0, self.n, batch_size))
-        bounds = torch.searchsorted(where, torch.tensor([*starts, self.n])).tolist()
-        for k, start in enumerate(starts):
-            self._rows = min(batch_size, self.n - start)
-            step(Xs[bounds[k]:bounds[k + 1]], ys[bounds[k]:bounds[k + 1]])
-
-    def batch_closure(self, Xb, yb, W, B):
-        """The closure of one step (see :func:`slopefit.train.loop.batch_closure`), with the sums all-reduced."""
-        import torch
-
-        rows, group, votes = self._rows, self.group, self.votes
-
-        def closure():
-            with torch.no_grad():
-                residual = Xb @ W - yb if B is None else torch.addmv(B - yb, Xb, W)  # (local batch,) Yp - Y
-                parts = [Xb.T @ residual, *([residual.sum(dim=0, keepdim=True)] if B is not None else []),
-                         (residual @ residual).reshape(1)]
-                if votes is not None:
-                    parts.append(torch.tensor(votes(), dtype=residual.dtype, device=residual.device))
-                sums = torch.cat(parts)
-                if group is not None:
-                    import torch.distributed as dist
-
-                    with collective("adding up a minibatch gradient"):
-                        dist.all_reduce(sums)
-                if votes is not None:
-                    term, interrupt = sums[-2:].tolist()
-                    self.agreed = int(signal.SIGTERM) if term else (int(signal.SIGINT) if interrupt else None)
-                    sums = sums[:-2]
-                scale = 2.0 / rows
-                d = W.shape[0]
-                W.grad = sums[:d].mul(scale)
-                if B is not None:
-                    B.grad = sums[d:d + 1].mul(scale)
-                return sums[-1] / rows
-
-        return closure
+    return ShardEngine(local.X, local.y, stats_engine, group, shuffle=shuffle)

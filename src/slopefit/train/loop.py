@@ -27,8 +27,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from slopefit.train.batches import GramSgd, batch_closure
 from slopefit.train.convergence import divergence_limit, has_diverged
 from slopefit.train.results import Progress
+
+__all__ = ["LoopRecord", "LoopState", "Stepper", "TorchRun", "batch_closure", "run_loop"]
 
 
 class Stepper(Protocol):
@@ -378,19 +381,19 @@ class TorchRun:
         The batch gradient is the lesson's formula written out, ``dL/dW = (2/n) X^T (Yp - Y)``
         and ``dL/dB = (2/n) sum(Yp - Y)``, set on ``W.grad`` and ``B.grad`` directly: the same
         numbers autograd gives (a test holds them together) at half the cost of a graph per batch.
-        The first ``skip`` batches are drawn but not stepped (a pass resumed after them).
+        The first ``skip`` batches are drawn but not stepped (a pass resumed after them). Where the
+        engine steps from batch Gram matrices and the optimizer is plain SGD with no hook between
+        steps, the pass's steps are :class:`slopefit.train.batches.GramSgd`'s, many at a time.
         """
         W, B = self.W, self.B
         self.pass_start, self.pass_loss, self.pass_steps, self.pass_worst = self.generator.get_state(), loss, 0, worst
         on_step = self.on_step
 
-        closure_of = getattr(self.engine, "batch_closure", batch_closure)  # a ShardEngine all-reduces its sums
-
-        def step(Xb, yb) -> None:
+        def step(make) -> None:  # make(W, B): the batch's closure (an engine's minibatch_epoch)
             if self.pass_steps < skip:
                 self.pass_steps += 1
                 return
-            loss = float(self.optimizer.step(closure_of(Xb, yb, W, B)))
+            loss = float(self.optimizer.step(make(W, B)))
             worst = self.pass_worst
             if not math.isnan(worst) and (math.isnan(loss) or loss > worst):  # NaN, once seen, stays
                 self.pass_worst = loss
@@ -398,38 +401,14 @@ class TorchRun:
             if on_step is not None:
                 on_step(self)
 
-        self.engine.minibatch_epoch(step, self.batch_size, self.generator)
+        fast = GramSgd(self.optimizer, W, B) if on_step is None and not skip and GramSgd.applies(self.optimizer) \
+            else None
+
+        def chunk(M, rows) -> None:  # the steps of many batches at once (GramSgd), where the engine has their M
+            self.pass_worst = fast.run(M, rows, self.pass_worst)
+            self.pass_steps += len(rows)
+
+        self.engine.minibatch_epoch(step, self.batch_size, self.generator, chunk=None if fast is None else chunk)
+        if fast is not None:
+            fast.write_back()
         return self.pass_worst
-
-
-def batch_closure(Xb, yb, W, B):
-    """The closure of one minibatch step: sets the lesson's gradient formula on ``.grad``, returns the loss.
-
-    Parameters
-    ----------
-    Xb : Tensor, shape (batch, n_features)
-        The batch's (scaled) features.
-    yb : Tensor, shape (batch,)
-        The batch's (scaled) target.
-    W : Tensor, shape (n_features,)
-        The coefficients; ``W.grad`` is set to ``(2/n) Xb^T (Yp - Y)``.
-    B : Tensor, shape (1,), or None
-        The intercept; ``B.grad`` is set to ``(2/n) sum(Yp - Y)``. None without an intercept.
-
-    Returns
-    -------
-    callable
-        ``closure() -> Tensor``: the batch MSE (no graph), for ``optimizer.step(closure)``.
-    """
-    import torch
-
-    def closure():
-        with torch.no_grad():
-            residual = Xb @ W - yb if B is None else torch.addmv(B - yb, Xb, W)  # (batch,) Yp - Y
-            scale = 2.0 / residual.shape[0]
-            W.grad = (Xb.T @ residual).mul_(scale)
-            if B is not None:
-                B.grad = residual.sum(dim=0, keepdim=True).mul_(scale)
-            return residual.square().mean()
-
-    return closure

@@ -85,7 +85,7 @@ def run_planned(data, plan: Plan, config: TrainConfig, stats_engine, *, device: 
     engine_name = config.resolved_engine()
     # a PenaltyEngine answers what make_engine asks of a StatsEngine (loss, whole_loss, gap, q)
     engine = make_engine(engine_name, data, scaler, cast(StatsEngine, stats_engine), full_batch=plan.full_batch,
-                         dtype=dtype, device=device)
+                         dtype=dtype, device=device, shuffle=config.shuffle)
     W, B = _start(config, stats.n_features, init_params, dtype=dtype, device=device)
     optimizer = make_optimizer(config.optimizer, [W] if B is None else [W, B], lr=config.lr, options=config.options)
     prox = stats_engine.prox if isinstance(stats_engine, PenaltyEngine) and penalty and penalty.has_l1 else None

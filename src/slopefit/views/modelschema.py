@@ -70,6 +70,7 @@ class Training(Struct, kw_only=True):
     record_params: bool = False
     penalty: PenaltyRecord | None = None
     world_size: Annotated[int, Meta(ge=1)] | None = None
+    shuffle: Name | None = None
 
 
 class Inference(Struct, kw_only=True):
