@@ -120,14 +120,15 @@ class IntervalModel:
         from slopefit.solve import distributions as special  # scipy.special's names, without importing scipy
 
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))  # (n_rows, n_features)
-        yhat = X @ np.asarray(coef, dtype=np.float64) + intercept
-        offset = X - self.x_mean if self.fit_intercept else X
-        leverage = np.einsum("ij,jk,ik->i", offset, self.cxx_inv, offset) + (1.0 / self.n if self.fit_intercept
-                                                                              else 0.0)
         level = self.level if level is None else level
         q = special.stdtrit(self.dof_resid, 0.5 + level / 2) if self.dof_resid > 0 else math.nan
-        conf = q * self.sigma * np.sqrt(leverage)
-        pred = q * self.sigma * np.sqrt(1.0 + leverage)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, in one line
+            yhat = X @ np.asarray(coef, dtype=np.float64) + intercept
+            offset = X - self.x_mean if self.fit_intercept else X
+            leverage = np.einsum("ij,jk,ik->i", offset, self.cxx_inv, offset) + (1.0 / self.n if self.fit_intercept
+                                                                                  else 0.0)
+            conf = q * self.sigma * np.sqrt(leverage)
+            pred = q * self.sigma * np.sqrt(1.0 + leverage)
         if self.dof_resid > 0 and not (np.isfinite(conf).all() and np.isfinite(pred).all()):
             raise DataError("the intervals of these rows are not finite numbers: their distance from the fit's "
                             f"feature means ({_short(self.x_mean)}) overflows float64; predict them without "
