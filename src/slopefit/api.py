@@ -91,7 +91,7 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     >>> import slopefit as sf
     >>> r = sf.fit("height-weight")
     >>> r.params.round(4).to_dict()
-    {'Intercept': -245.4385, 'height': 1.8207}
+    {'Intercept': -245.9379, 'height': 1.8207}
     """
     if isinstance(y, TrainConfig) and config is None:  # fit(data, config): the signature before y=
         y, config = None, y

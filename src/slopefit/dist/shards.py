@@ -109,8 +109,8 @@ def deal(weights: Sequence[float], world_size: int) -> list[int]:
     --------
     >>> deal([100, 100, 100, 100], 2)
     [0, 0, 1, 1]
-    >>> deal([500, 10, 10], 3)
-    [0, 2, 2]
+    >>> deal([500, 10, 10], 3)  # the heavy unit's middle (250 of 520) is in process 1's third: 0 gets none
+    [1, 2, 2]
     """
     w = np.asarray(weights, dtype=np.float64)
     total = float(w.sum())

@@ -313,7 +313,7 @@ class Rows:
 
     Examples
     --------
-    >>> from slopefit.data.datasets import builtin
+    >>> from slopefit.data.sources import builtin
     >>> [X.shape for X, _ in Rows(builtin("height-weight"))()]
     [(5, 1)]
     """

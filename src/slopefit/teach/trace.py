@@ -95,7 +95,7 @@ def trace_steps(data: Dataset, *, steps: int = 3, lr: float = 0.001, scaling: st
 
     Examples
     --------
-    >>> from slopefit.data.datasets import builtin
+    >>> from slopefit.data.sources import builtin
     >>> first = trace_steps(builtin("height-weight"), steps=1)[0][0]
     >>> round(float(first.grad_W[0]), 2), round(first.grad_B, 2), round(float(first.W_next[0]), 4)
     (-19.04, 2.0, 1.019)

@@ -322,7 +322,7 @@ class FitResult:
 
         Examples
         --------
-        >>> from slopefit.data.datasets import builtin
+        >>> from slopefit.data.sources import builtin
         >>> from slopefit.train.training import fit
         >>> s = fit(builtin("height-weight")).summary(cov_type="HC1")
         >>> s.cov_type, round(float(s.std_err[0]), 4)
@@ -367,7 +367,7 @@ class FitResult:
         Examples
         --------
         >>> import json
-        >>> from slopefit.data.datasets import builtin
+        >>> from slopefit.data.sources import builtin
         >>> from slopefit.train.training import fit
         >>> d = fit(builtin("height-weight")).to_dict()
         >>> sorted(d["coef"]), d["summary"]["names"], d["summary"]["cov_type"]

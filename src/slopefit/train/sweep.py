@@ -199,7 +199,7 @@ def sweep(
     --------
     With momentum 0.9 the centered heights (λmax = 23.2) are stable for lr < 2(1 + 0.9)/23.2 = 0.164:
 
-    >>> from slopefit.data.datasets import builtin
+    >>> from slopefit.data.sources import builtin
     >>> res = sweep(builtin("height-weight"), grid(TrainConfig(epochs=300, scaling="center"), [0.01, 0.2], [0.9]))
     >>> res.diverged.tolist()
     [False, True]

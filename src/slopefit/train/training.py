@@ -101,7 +101,7 @@ def fit(
 
     Examples
     --------
-    >>> from slopefit.data.datasets import builtin
+    >>> from slopefit.data.sources import builtin
     >>> res = fit(builtin("height-weight"), TrainConfig(lr=0.01, options={"momentum": 0.9}, epochs=300))
     >>> round(float(res.coef[0]), 4)
     1.8207
