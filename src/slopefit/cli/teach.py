@@ -64,8 +64,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from slopefit.data.sources import builtin_names
-    from slopefit.data.sources import builtin
+    from slopefit.data.sources import builtin, builtin_names
 
     rows = []
     for name in builtin_names():
