@@ -64,7 +64,8 @@ def add_parsers(sub) -> None:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from slopefit.data.sources import builtin, builtin_names
+    from slopefit.data.datasets import builtin_names
+    from slopefit.data.sources import builtin
 
     rows = []
     for name in builtin_names():

@@ -124,7 +124,7 @@ class Playground:
         return checks.check_rows(data)
 
     async def page(self, request: Request) -> Response:
-        from slopefit.data.sources import builtin_names
+        from slopefit.data.datasets import builtin_names
         from slopefit.texts import page_texts
 
         lang = lang_of(request)
