@@ -153,7 +153,7 @@ def _dataset(data: Any, *, y: Any, x: Sequence[str] | None, formula: str | None,
         if {"stream", "chunk_rows", "weights"} & set(reading):  # read in chunks, or with a weight column
             from slopefit.solve.preparation import open_data
 
-            return open_data(data, x=x, y=y, formula=formula, **reading), None
+            return open_data(data, x=list(x) if x is not None else None, y=y, formula=formula, **reading), None
         return load_dataset(data, x=x, y=y, formula=formula, **reading), None
     if y is None or isinstance(y, str):
         raise TypeError(f"fit takes a pandas DataFrame, a path, a built-in name, a Dataset or arrays (X, y); got "

@@ -120,7 +120,7 @@ def __getattr__(name: str):
 # --- wording ---------------------------------------------------------------------------
 
 
-def row_numbers(mask: np.ndarray, *, offset: int = 0, labels: Any = None, lang: str = "en") -> str:
+def row_numbers(mask: np.ndarray | list[bool], *, offset: int = 0, labels: Any = None, lang: str = "en") -> str:
     """'rows 3, 7' (1-based data rows, the header not counted), shortened past a few; with ``labels``
     (a DataFrame's index) the rows' index labels instead: 'rows with index 'b', 'f''.
 

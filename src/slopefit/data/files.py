@@ -324,7 +324,7 @@ def load_file(
     return check_dataset(Dataset(
         X=X, y=target_values, feature_names=tuple(features), target_name=target, name=label,
         description={"ko": f"파일 {label}", "en": f"file {label}"}, dropped_rows=dropped,
-        dialect=dialect.describe() if dialect else None, notes=describe["notes"],
+        dialect=dialect.describe() if dialect else None, notes=tuple(describe["notes"] or ()),
     ))
 
 

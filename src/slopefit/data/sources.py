@@ -55,7 +55,7 @@ def load_dataset(
         from slopefit.data.design import design_dataset
 
         return design_dataset(source, x=x, y=y, formula=formula, label="DataFrame", name="DataFrame",
-                              index=source.index,
+                              index=getattr(source, "index", None),
                               missing=reading.get("missing", "error"))
     text = os.fspath(source)
     if text in BUILTIN_FILES:

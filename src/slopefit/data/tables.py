@@ -194,10 +194,10 @@ class TableSource:
                     cells = batch.column(batch.schema.get_field_index(name)).cast(pa.string()).to_pandas()
                     if self.dialect.decimal == ",":
                         cells = cells.str.replace(",", ".", regex=False)
-                    text = pd.to_numeric(cells, errors="coerce").isna() & cells.notna() & (cells.str.strip() != "")
-                    if text.any():
-                        rows = (np.flatnonzero(text.to_numpy()) + done).tolist()
-                        example, first, count = found.get(name, (cells[text].iloc[0], [], 0))
+                    bad = pd.to_numeric(cells, errors="coerce").isna() & cells.notna() & (cells.str.strip() != "")
+                    if bad.any():
+                        rows = (np.flatnonzero(bad.to_numpy()) + done).tolist()
+                        example, first, count = found.get(name, (cells[bad].iloc[0], [], 0))
                         found[name] = (example, (first + rows)[:MAX_ROWS_LISTED], count + len(rows))
                 done += batch.num_rows
         except Exception:  # noqa: BLE001 - the caller reports pyarrow's own message instead
@@ -391,9 +391,11 @@ def _unnamed_source(p: Path, *, chunk_rows: int, sep: str | None, decimal: str |
         raise DataError(f"cannot read {p.name} as {'Parquet' if fmt == 'parquet' else 'CSV'}: "
                         f"{first_line(exc)}") from None
     index = pandas_index_columns(schema) if fmt == "parquet" else []  # pandas reads them as the index
-    names, notes, percent = [str(c) for c in schema.names if c not in index], [], []
+    names = [str(c) for c in schema.names if c not in index]
+    notes: list[str] = []
+    percent: list[str] = []
     if fmt == "csv":
-        names, notes, percent = header_columns(p, encoding, dialect, names)
+        names, notes, percent = header_columns(p, encoding or "utf-8", dialect, names)
     source = TableSource(path=p, feature_names=(), target_name="", name=p.name, format=fmt, n_rows=n_rows,
                          chunk_rows=chunk_rows, encoding=encoding or "utf8", dialect=dialect, missing=missing,
                          notes=tuple(notes), percent=tuple(percent))

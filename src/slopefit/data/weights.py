@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def load_weighted(source: str | os.PathLike[str], *, weights: str, x=None, y=Non
     if y == weights or (x and weights in x):
         raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
-    reading = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
+    reading: dict[str, Any] = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
     names = column_names(path, **reading)
     if weights not in names:
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")
@@ -225,7 +226,7 @@ def open_weighted_table(path: str | os.PathLike[str], *, weights: str, x=None, y
     if y == weights or (x and weights in x):
         raise ConfigError(f"column {weights!r} is the weights (weights=); it cannot also be "
                           f"{'the target' if y == weights else 'a feature'}")
-    reading = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
+    reading: dict[str, Any] = {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands}
     names = column_names(path, **reading)
     if weights not in names:
         raise DataError(f"weight column {weights!r} is not in {path.name}; available columns: {', '.join(names)}")

@@ -67,7 +67,7 @@ class Refused(ConfigError):
         """The line in ``lang``; a value naming a control (``ctl.lr``) is that control's name there."""
         values = {k: server_text(v, lang) if isinstance(v, str) and v.startswith("ctl.") and v in SERVER_TEXT else v
                   for k, v in self.values.items()}
-        return server_text(self.key, lang, **values)
+        return server_text(self.key or "", lang, **values)
 
 
 class Cancelled(Exception):

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -80,7 +80,8 @@ def open_data(source: str | os.PathLike[str], *, x: list[str] | tuple[str, ...] 
         or text feature columns (categories) is read whole
     """
     path = Path(source)
-    reading = {"sep": sep, "decimal": decimal, "missing": missing, "encoding": encoding, "thousands": thousands}
+    reading: dict[str, Any] = {"sep": sep, "decimal": decimal, "missing": missing, "encoding": encoding,
+                               "thousands": thousands}
     if weights is not None:
         from slopefit.data.weights import load_weighted, open_weighted_table
 

@@ -405,6 +405,7 @@ class TorchRun:
             else None
 
         def chunk(M, rows) -> None:  # the steps of many batches at once (GramSgd), where the engine has their M
+            assert fast is not None  # the engine asks for chunks only when GramSgd applies
             self.pass_worst = fast.run(M, rows, self.pass_worst)
             self.pass_steps += len(rows)
 
