@@ -74,6 +74,11 @@ def test_notes_say_what_was_left_out_and_how_percents_were_read(tmp_path, capsys
     expected = sm.OLS(fractions["Fertility"], sm.add_constant(fractions[features])).fit()
     assert results["r2"] == pytest.approx(expected.rsquared, abs=1e-6)
     np.testing.assert_allclose([results["coef"][c] for c in features], expected.params[features], rtol=1e-6)
+    code, captured, _ = _fit(tmp_path / "swiss.csv", capsys, "--y", "Fertility", "--lang", "ko")  # the same notes
+    assert code == 0 and captured.out.splitlines()[:2] == [
+        "swiss.csv의 1열을 뺐습니다: 머리글이 없고 행마다 다른 이름이 있습니다 ('Courtelary', 'Delemont', "
+        "'Franches-Mnt', …: R의 행 이름)",
+        "열 'Catholic': 퍼센트 칸을 비율로 읽었습니다 ('9.96%' -> 0.0996)"]
     # predict reads the new rows' percent cells as the fit did
     assert main(["fit", str(tmp_path / "swiss.csv"), "--y", "Fertility", "--save", str(tmp_path / "m.json")]) == 0
     capsys.readouterr()

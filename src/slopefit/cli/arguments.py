@@ -284,7 +284,8 @@ def reading_notes(data, lang: str = "en") -> list[str]:
     if dropped:
         kept = data.n_samples if hasattr(data, "n_samples") else data.tally.get("rows", 0)
         notes.append(text("read.dropped", lang, rows=count(dropped, "row", lang), before=kept + dropped, kept=kept))
-    notes.extend(getattr(data, "notes", ()))  # R's row names left out, percent cells read as fractions
+    for note in getattr(data, "notes", ()):  # R's row names left out, percent cells read as fractions
+        notes.append(getattr(note, "ko", note) if lang == "ko" else str(note))  # a Said note in the run's language
     if getattr(data, "design", None) is not None:
         notes.extend(data.design.describe(lang))  # "firm: 11 levels, reference 'American Steel'"
     return notes

@@ -82,7 +82,8 @@ def text_numbers(columns: dict, *, thousands: str | None, decimal: str, label: s
     """
     import pyarrow.compute as pc
 
-    found, notes = {}, []
+    found: dict = {}
+    notes: list[str] = []
     for name, cells in columns.items():
         marked, filled = percent_cells(cells)
         is_percent = name in percent if percent is not None else (marked and marked == filled)
@@ -100,13 +101,32 @@ def text_numbers(columns: dict, *, thousands: str | None, decimal: str, label: s
     return found, notes
 
 
-def percent_note(name: str, cells, values) -> str:
+class Said(str):
+    """A note in English (the string itself) that carries its Korean (:attr:`ko`): ``Dataset.notes`` hold
+    these, so Python sees plain English and the CLI prints the one of ``--lang``."""
+
+    ko: str
+
+    def __new__(cls, en: str, ko: str = "") -> Said:
+        made = super().__new__(cls, en)
+        made.ko = ko or en
+        return made
+
+
+def said(key: str, **values) -> Said:
+    """The note ``key`` of the table of texts in both languages (:class:`Said`)."""
+    from slopefit.texts import text
+
+    return Said(text(key, "en", **values), text(key, "ko", **values))
+
+
+def percent_note(name: str, cells, values) -> Said:
     """``"column 'rate': percent cells read as fractions ('5.0%' -> 0.05)"``, with the column's first cell."""
     import pyarrow.compute as pc
 
     first = pc.index(pc.is_valid(values), True).as_py()
     shown = f"{cells[first].as_py().strip()!r} -> {values[first].as_py():.6g}" if first >= 0 else "5% -> 0.05"
-    return f"column {name!r}: percent cells read as fractions ({shown})"
+    return said("read.percent", name=name, shown=shown)
 
 
 def _percent_values(cells, name: str, label: str, *, thousands: str | None, decimal: str, offset: int):

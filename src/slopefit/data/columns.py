@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.data.cells import not_numeric_fix
+from slopefit.data.cells import not_numeric_fix, said
 from slopefit.errors import DataError, row_numbers
 from slopefit.texts import Bilingual
 
@@ -157,7 +157,8 @@ def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[in
     DataError
         Any other column without a header: it cannot be named with ``x=`` or in a formula.
     """
-    drop, notes = [], []
+    drop: list[int] = []
+    notes: list[str] = []
     for i, name in enumerate(names):
         if name and not (i == 0 and name == ROW_NAMES):
             continue
@@ -165,14 +166,13 @@ def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[in
         total = len(cells_of(i))
         if i == 0 and total and len(cells) == total and len(set(map(str, cells))) == total:
             drop.append(i)
-            header = f"header {name!r}" if name else "no header"
-            notes.append(f"left out column 1 of {label}: {header} and a distinct label in every row "
-                         f"({_shown(cells)}: R's row names)")
+            key = "read.row_names_headed" if name else "read.row_names"
+            notes.append(said(key, label=label, header=name, shown=_shown(cells)))
         elif name:  # a column called "rownames" that does not hold row names: an ordinary column
             continue
         elif not cells:
             drop.append(i)
-            notes.append(f"left out column {i + 1} of {label}: no header and no cells")
+            notes.append(said("read.empty_column", label=label, column=i + 1))
         else:
             raise DataError(f"column {i + 1} of {label} has no header (first cell {cells[0]!r}); give it a header "
                             "in the file so that x=, y= or a formula can name it")

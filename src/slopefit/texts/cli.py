@@ -395,4 +395,15 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                                  "{columns}"},
     "err.formula_build": {"ko": "수식 {formula!r}을(를) {label}에 적용할 수 없습니다: {why}",
                           "en": "cannot build the formula {formula!r} on {label}: {why}"},
+    # notes on reading a file (Dataset.notes), printed before the table
+    "read.row_names": {"ko": "{label}의 1열을 뺐습니다: 머리글이 없고 행마다 다른 이름이 있습니다 ({shown}: R의 행 이름)",
+                       "en": "left out column 1 of {label}: no header and a distinct label in every row ({shown}: "
+                             "R's row names)"},
+    "read.row_names_headed": {"ko": "{label}의 1열을 뺐습니다: 머리글 {header!r}, 행마다 다른 이름 ({shown}: R의 행 이름)",
+                              "en": "left out column 1 of {label}: header {header!r} and a distinct label in every "
+                                    "row ({shown}: R's row names)"},
+    "read.empty_column": {"ko": "{label}의 {column}열을 뺐습니다: 머리글도 칸도 비어 있습니다",
+                          "en": "left out column {column} of {label}: no header and no cells"},
+    "read.percent": {"ko": "열 {name!r}: 퍼센트 칸을 비율로 읽었습니다 ({shown})",
+                     "en": "column {name!r}: percent cells read as fractions ({shown})"},
 }
