@@ -394,7 +394,7 @@ def statsmodels_line(formula: str) -> dict[str, float]:
 
     frame = sm.datasets.grunfeld.load_pandas().data
     frame["firm"] = frame["firm"].astype(str)
-    model = smf.ols(formula, frame).fit()
+    model = smf.ols(formula, frame.astype({"year": int})).fit()  # whole-number years: C(year)[T.1936], as R names
     return {plain(k): float(v) for k, v in model.params.items()}, float(np.linalg.cond(model.model.exog))
 
 

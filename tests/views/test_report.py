@@ -39,7 +39,8 @@ def test_fit_report(run_cli, tmp_path):
                   "--report", page)
     assert res.code == 0, res.err
     dom = _check(page, tmp_path, images=6)  # loss, gap to the optimum, the line, then the three diagnostics
-    assert "least-squares statistics" in dom and "1.820689655" in dom  # the exact slope, 1.8206896551...
+    # the page in the run's language (--lang ko), with the exact slope 1.8206896551...
+    assert "최소제곱 통계" in dom and "least-squares statistics" not in dom and "1.820689655" in dom
 
 
 @pytest.mark.slow  # rendered in headless Chromium
