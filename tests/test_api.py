@@ -116,6 +116,16 @@ def test_missing_cells_name_missing_drop(diabetes):
     assert 3 not in result.fittedvalues.index and result.nobs == len(diabetes) - 1
 
 
+@pytest.mark.parametrize("right", ["bmi + bp + C(sex)", "~ bmi + bp + C(sex)"])
+def test_y_with_the_right_side_of_a_formula_is_the_whole_formula(diabetes, right):
+    import statsmodels.formula.api as smf
+
+    frame = diabetes.assign(sex=(diabetes["sex"] > 0).map({True: "m", False: "f"}))
+    ols = smf.ols("target ~ bmi + bp + C(sex)", frame).fit()
+    result = sf.fit(frame, y="target", formula=right)
+    np.testing.assert_allclose(result.params[ols.params.index], ols.params, rtol=RTOL_OLS)
+
+
 def test_bad_cells_of_a_frame_are_named_by_its_index_labels(diabetes):
     """A DataFrame's rows are named as pandas names them (its index), not by position: the hand-made
     holes below are at labels 'p103' and 'p7' whatever their positions."""

@@ -59,7 +59,8 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     x : str or sequence of str, default None
         The feature columns (default: every column but the target).
     formula : str, default None
-        ``"invest ~ np.log(value) + capital + C(firm)"`` (formulaic's Wilkinson notation), instead of x/y.
+        ``"invest ~ np.log(value) + capital + C(firm)"`` (formulaic's Wilkinson notation), instead of x/y;
+        with ``y=`` it may be the right side alone (``y="invest", formula="np.log(value) + C(firm)"``).
     config : TrainConfig, default None
         The run's settings; keywords below override its fields.
     callback : callable, optional
@@ -99,6 +100,10 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
     config = _config(config, config_fields)
     if isinstance(y, str) and "~" in y and formula is None:  # fit(df, "y ~ x"): statsmodels' order
         y, formula = None, y
+    if isinstance(y, str) and isinstance(formula, str):  # y="salary", formula="rank + sex" (or "~ rank + sex")
+        left, tilde, right = formula.partition("~")
+        if not tilde or not left.strip():  # only the right side: y is its target
+            y, formula = None, f"{y} ~ {(right if tilde else left).strip()}"
     x = [x] if isinstance(x, str) else x
     dataset, index = _dataset(data, y=y, x=x, formula=formula, reading=reading)
     from slopefit.train.training import fit as train

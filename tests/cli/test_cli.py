@@ -313,6 +313,15 @@ def test_predict_csv_missing_column(run_cli, write_csv, files):
     assert "column 'x' (a feature of the model) is not in new.csv; available columns: z" in run.err
 
 
+@pytest.mark.parametrize("cell, said", [("NA", "has empty or NA cells in row 2"),
+                                        ("nan", "has empty or NA cells in row 2"),
+                                        ("inf", "has infinite cells in row 2")])
+def test_predict_csv_names_a_missing_cell_missing_and_an_infinite_one_infinite(run_cli, write_csv, files, cell, said):
+    path = write_csv(f"x\n1\n{cell}\n3\n", name="new.csv")
+    run = run_cli("predict", files["model"], "--csv", path)
+    assert run.code == 1 and f"column 'x' in new.csv {said}" in run.err and run.err.count("\n") == 1
+
+
 def test_unwritable_output_is_one_line(run_cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -97,8 +97,12 @@ def holds_categories(cells: Sequence[str]) -> bool:
 
 
 def finite_column(values: np.ndarray, name: str, label: str) -> np.ndarray:
-    """``values`` if every one is finite (NaN cells were named or dropped before), else DataError naming
-    the rows of the infinite ones."""
+    """``values`` if every one is finite, else DataError naming the rows: empty or NA cells as missing (a
+    fit names or drops them before; new rows to predict come here with them), infinite ones as infinite."""
+    missing = np.isnan(values)
+    if missing.any():
+        raise DataError(f"column {name!r} in {label} has empty or NA cells in {row_numbers(missing)}; "
+                        "give a value in every cell")
     bad = ~np.isfinite(values)
     if bad.any():
         raise DataError(f"column {name!r} in {label} has infinite cells in {row_numbers(bad)}; "
