@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_load import READ, make_files, measured  # noqa: E402  (a sibling script, not a package)
+from bench_load import READ, make_files, measured, write_parquet  # noqa: E402  (a sibling script, not a package)
 
 Row = dict
 
@@ -71,26 +71,6 @@ def startup(env: dict[str, str], runs: int) -> Row:
     row = paired_commands([sys.executable, "-m", "slopefit", "fit", "height-weight"],
                           [sys.executable, "-c", "import torch"], env, runs)
     return {**row, "name": "start-up: slopefit fit height-weight", "baseline": "import torch", "limit": 1.15}
-
-
-def write_parquet(path: Path, rows: int, d: int) -> Path:
-    if path.exists():
-        return path
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rng = np.random.default_rng(0)
-    coef = rng.normal(0, 2, d)
-    names = [f"x{j}" for j in range(d)] + ["y"]
-    part = path.with_suffix(".part")
-    with pq.ParquetWriter(part, pa.schema([(c, pa.float32()) for c in names])) as writer:
-        for start in range(0, rows, 1_000_000):
-            m = min(1_000_000, rows - start)
-            X = (10.0 * np.arange(1, d + 1) + rng.standard_normal((m, d)) * np.linspace(0.5, 5, d)).astype(np.float32)
-            y = (X @ coef + 1.0 + rng.standard_normal(m)).astype(np.float32)
-            writer.write_table(pa.table([*X.T, y], names=names))
-    part.rename(path)
-    return path
 
 
 def free_port() -> int:

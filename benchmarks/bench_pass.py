@@ -116,8 +116,7 @@ def fit_target(data, repeat: int) -> list[dict]:
 
 
 def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> list[dict]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from bench_load import write_parquet  # a sibling script: the one writer of the benchmark table
 
     from slopefit.data.tables import open_table
     from slopefit.solve.accumulation import compute_stats
@@ -127,19 +126,7 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> list[dict]:
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pass_{rows}_{d}.parquet"
-    if not path.exists():
-        rng = np.random.default_rng(0)
-        coef = rng.normal(0, 2, d)
-        names = [f"x{j}" for j in range(d)] + ["y"]
-        part = path.with_suffix(".part")
-        with pq.ParquetWriter(part, pa.schema([(c, pa.float32()) for c in names])) as writer:
-            for start in range(0, rows, 1_000_000):
-                m = min(1_000_000, rows - start)
-                X = 10.0 * np.arange(1, d + 1) + rng.standard_normal((m, d)) * np.linspace(0.5, 5, d)
-                X = X.astype(np.float32)
-                y = (X @ coef + 1.0 + rng.standard_normal(m)).astype(np.float32)
-                writer.write_table(pa.table([*X.T, y], names=names))
-        part.rename(path)
+    write_parquet(path, rows, d)
     config = TrainConfig(lr=0.1, options={"momentum": 0.9}, epochs=1000, stop_gap=1e-6, log_every=1000)
     source = open_table(path)
 

@@ -72,21 +72,12 @@ def minibatch_target(n: int, d: int) -> None:
 
 
 def parquet_target(rows: int, d: int) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from bench_load import write_parquet  # a sibling script: the one writer of the benchmark table
 
     folder = Path(tempfile.mkdtemp(prefix="slopefit-bench-"))
     path = folder / "big.parquet"
-    rng = np.random.default_rng(0)
-    coef = rng.normal(0, 2, d)
-    names = [f"x{j}" for j in range(d)] + ["y"]
     print(f"\n3. writing {rows} x {d} float32 Parquet file ...", flush=True)
-    with pq.ParquetWriter(path, pa.schema([(c, pa.float32()) for c in names])) as writer:
-        for start in range(0, rows, 1_000_000):
-            m = min(1_000_000, rows - start)
-            X = (10.0 * np.arange(1, d + 1) + rng.standard_normal((m, d)) * np.linspace(0.5, 5, d)).astype(np.float32)
-            y = (X @ coef + 1.0 + rng.standard_normal(m)).astype(np.float32)
-            writer.write_table(pa.table([*X.T, y], names=names))
+    write_parquet(path, rows, d)
     size = path.stat().st_size
     reader = "import sys, time, pyarrow.parquet as pq\n" \
              "t = time.perf_counter()\n" \
