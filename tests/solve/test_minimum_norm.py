@@ -62,8 +62,10 @@ def test_rows_and_statistics_give_the_same_minimum_norm_line():
     from_stats = minimum_norm(stats.solve(), stats, scaler, why="copy")
     # the null vector from the unit-diagonal eigenproblem is good to eps / gap ~ 2e-13 (gap 5.7e-4);
     # in centered units its error on YEAR is ~2e-9 and meets YEAR's slope 1829: ~4e-6 on a shift of
-    # ~1e-2 along (GNP, GNP2), so about 1e-3 of those two coefficients, the rest far better
-    np.testing.assert_allclose(from_stats.coef, coef, rtol=1e-3)
+    # ~1e-2 along (GNP, GNP2), so about 1e-3 of those two coefficients (an order of magnitude: the
+    # Gram's rounding depends on the BLAS's summation order, 1.0e-3 and 1.5e-3 measured), the rest far better
+    np.testing.assert_allclose(from_stats.coef, coef, rtol=5e-3)
+    np.testing.assert_allclose(np.delete(from_stats.coef, [1, 6]), np.delete(coef, [1, 6]), rtol=1e-6)
     np.testing.assert_allclose(from_stats.coef[[0, 2, 3, 4, 5]], coef[[0, 2, 3, 4, 5]], rtol=1e-7)
 
 

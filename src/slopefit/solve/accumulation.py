@@ -1,14 +1,19 @@
 """The one pass: :class:`SufficientStats` accumulated chunk by chunk, in float64, on shifted columns.
 
-Each slice of rows is converted into cache-sized float64 buffers holding ``M = [X - s, y - t, 1, r]``
+Each slice of rows is converted into one cache-sized float64 buffer holding ``M = [X - s, y - t, 1, r]``
 (``s``, ``t``: the first rows' means, so offsets such as heights near 170 cost no digits; ``r``:
-the residual of the first rows' least-squares line) and three BLAS products add the blocks of
-``M^T M`` in place: the cross products, the products with y, the sums, and the residual moments
-from which :func:`slopefit.solve.refinement.refine_in_pass` refines the optimum without a second pass.
+the residual of the first rows' least-squares line) and ``M^T M`` is added in place: the cross
+products, the products with y, the sums, and the residual moments from which
+:func:`slopefit.solve.refinement.refine_in_pass` refines the optimum without a second pass.
 Column minima and maxima come in the same pass. NaN and infinite cells are named by column and row.
 A large block is dealt to as many threads as torch is set to use, each on its own rows with one
 torch thread, and their sums added (a pass fed by a reader thread leaves it a core:
 :func:`threads_beside_a_reader`).
+
+On the CPU the product goes to numpy's BLAS in pieces small enough to run on the calling thread
+(:func:`_piece_rows`): for a tall, narrow ``M^T M`` torch's MKL took 2.3-3.5 x as long as
+numpy's OpenBLAS on an AMD EPYC (``benchmarks/bench_pass.py``), and a BLAS call that spreads
+itself over threads serialises the pass's own threads.
 """
 
 from __future__ import annotations
@@ -27,16 +32,16 @@ DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1.2 MB at 16 f
 SHIFT_ROWS = 65_536  # leading rows whose means become the shift and whose least-squares line the provisional one
 SPLIT_ROWS = 1 << 18  # a block is dealt to several threads in parts of at least this many rows
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
+PIECE_CELLS = 1 << 17  # rows x width^2 of one BLAS product: below OpenBLAS's threshold for threads
 
 
 class StatsAccumulator:
     """Accumulates :class:`SufficientStats` over chunks of rows, with torch, in float64.
 
-    Each slice of ``chunk_rows`` rows is converted into two preallocated, cache-sized float64
-    buffers, ``X - s`` and the rows ``[y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual
-    of the provisional line ``c``, the least-squares line of the first rows, which passes through
-    their means ``(s, t)``); three BLAS products then add the blocks of ``M^T M``, ``M = [X - s,
-    y - t, 1, r]``, in place: no per-chunk allocation, no Python work per row.
+    Each slice of ``chunk_rows`` rows is converted into one preallocated, cache-sized float64
+    buffer ``M = [X - s, y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual of the
+    provisional line ``c``, the least-squares line of the first rows, which passes through their
+    means ``(s, t)``), and ``M^T M`` is added to the running sums in place: no Python work per row.
 
     Parameters
     ----------
@@ -60,18 +65,17 @@ class StatsAccumulator:
         self._x_shift: Any = None  # tensor (n_features,) once the first rows are seen
         self._y_shift = 0.0
         self._minus_c: Any = None  # tensor (n_features,): minus the provisional line's coefficients
-        self._xx = torch.zeros(d, d, **f64)  # sum (x - s)(x - s)^T
-        self._xo = torch.zeros(d, 3, **f64)  # sum (x - s)[y - t, 1, r]
-        self._oo = torch.zeros(3, 3, **f64)  # sum [y - t, 1, r]^T [y - t, 1, r]
-        self._bx = torch.zeros(chunk_rows * d, **f64)  # X - s, viewed (rows, d)
-        self._bo = torch.zeros(3, chunk_rows, **f64)  # [y - t, 1, r] as rows: each contiguous
-        self._bo[1] = 1.0
+        width = d + 3  # the columns of M: X - s, y - t, 1, r
+        self._gram = torch.zeros(width, width, **f64)  # sum of M^T M over the rows added
+        self._rows = torch.zeros(chunk_rows, width, **f64)  # M for one slice, row-major
+        self._rows[:, d + 1] = 1.0
+        self._piece = _piece_rows(width)
         self._wide_min: Any = None  # (RANGE_FOLD * d,): minima of row-major rows folded RANGE_FOLD to a line
         self._wide_max: Any = None
         self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
         self._max = torch.full((d,), -np.inf, **f64)
         self._weight_total: float | None = None  # the sum of the sample weights, once any are given
-        self._ones_row_weighted = False  # whether _bo[1] holds sqrt(weights) instead of ones
+        self._ones_weighted = False  # whether M's column of ones holds sqrt(weights) instead
         self.parts = 1  # threads a large block is dealt to (:meth:`_add_parts`); compute_stats sets it
 
     def add(self, X, y, weights=None) -> None:
@@ -156,9 +160,7 @@ class StatsAccumulator:
         """Add the sums, minima and maxima of a sibling (same shift and provisional line)."""
         import torch
 
-        self._xx += other._xx
-        self._xo += other._xo
-        self._oo += other._oo
+        self._gram += other._gram
         torch.minimum(self._min, other._min, out=self._min)
         torch.maximum(self._max, other._max, out=self._max)
         if other._wide_min is not None:
@@ -180,32 +182,48 @@ class StatsAccumulator:
         self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
 
     def _add_slice(self, xb, yb, column_major: bool, root=None) -> None:
-        """One slice of rows: converted and shifted into the row-major buffers (a column-major
+        """One slice of rows: converted and shifted into the row-major buffer (a column-major
         slice is transposed by the copy, which costs less than products on a transposed buffer);
         weighted, every row of M is multiplied by ``root`` (sqrt of its weight)."""
         import torch
 
         m, d = xb.shape
-        bx, bo = self._bx[:m * d].view(m, d), self._bo[:, :m]
+        rows = self._rows[:m]  # (m, d + 3): [X - s, y - t, 1, r]
+        bx, by, ones = rows[:, :d], rows[:, d], rows[:, d + 1]
         bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
-        bo[0].copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
+        by.copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
         if root is not None:
             bx.mul_(root[:, None])
-            bo[0].mul_(root)
-            bo[1].copy_(root)
-            self._ones_row_weighted = True
-        elif self._ones_row_weighted:
-            self._bo[1] = 1.0
-            self._ones_row_weighted = False
-        torch.addmv(bo[0], bx, self._minus_c, out=bo[2])  # r, times sqrt(weight) where weighted
-        self._xx.addmm_(bx.T, bx)
-        self._xo.addmm_(bx.T, bo.T)
-        self._oo.addmm_(bo, bo.T)
+            by.mul_(root)
+            ones.copy_(root)
+            self._ones_weighted = True
+        elif self._ones_weighted:
+            self._rows[:, d + 1] = 1.0
+            self._ones_weighted = False
+        rows[:, d + 2] = torch.addmv(by, bx, self._minus_c)  # r, times sqrt(weight) where weighted
+        self._add_products(rows)
         if column_major:  # each column contiguous: reduced directly
             torch.minimum(self._min, xb.T.amin(dim=1), out=self._min)
             torch.maximum(self._max, xb.T.amax(dim=1), out=self._max)
         else:
             self._range_rows(xb)
+
+    def _add_products(self, rows) -> None:
+        """``M^T M`` of one slice added to the sums: on the CPU by numpy, a stack of pieces of
+        ``_piece`` rows at a time (each product small enough to stay on the calling thread); on
+        another device by torch."""
+        if self._gram.device.type != "cpu":
+            self._gram.addmm_(rows.T, rows)
+            return
+        M, gram = rows.numpy(), self._gram.numpy()  # views: the sums are updated in place
+        m, width = M.shape
+        whole = m // self._piece * self._piece
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is named after the pass (_too_large)
+            if whole:
+                stack = M[:whole].reshape(-1, self._piece, width)  # (pieces, piece, width)
+                gram += np.matmul(stack.transpose(0, 2, 1), stack).sum(axis=0)
+            if whole < m:
+                gram += M[whole:].T @ M[whole:]
 
     def _range_rows(self, xb) -> None:
         """Column minima and maxima of a row-major slice. Reducing a tall row-major block over its
@@ -230,7 +248,7 @@ class StatsAccumulator:
         """Whether every value added so far was finite (NaN and inf reach the sums)."""
         import torch
 
-        return bool(torch.isfinite(self._xo[:, 1]).all()) and bool(torch.isfinite(self._oo[0, 1]))
+        return bool(torch.isfinite(self._gram[: self.n_features + 1, self.n_features + 1]).all())
 
     def result(self) -> SufficientStats:
         """The statistics of every row added so far.
@@ -248,8 +266,7 @@ class StatsAccumulator:
         if self.n == 0 or self._x_shift is None:
             raise DataError("the table has no rows; a line needs at least 2 rows of data")
         d = self.n_features
-        xx, xo, oo = self._xx.cpu().numpy(), self._xo.cpu().numpy(), self._oo.cpu().numpy()
-        whole = np.block([[xx, xo], [xo.T, oo]])  # M^T M, M = [X - s, y - t, 1, r]
+        whole = self._gram.cpu().numpy()  # M^T M, M = [X - s, y - t, 1, r]
         whole = (whole + whole.T) / 2.0  # general products: their two triangles may differ in the last bit
         gram = whole[:d + 2, :d + 2].copy()
         weighted = self._weight_total is not None
@@ -265,6 +282,21 @@ class StatsAccumulator:
         return SufficientStats(n=self.n, x_shift=self._x_shift.cpu().numpy(), y_shift=self._y_shift,
                                gram=gram, x_min=x_min.astype(np.float64), x_max=x_max.astype(np.float64),
                                weighted=weighted, residuals=residuals)
+
+
+def _piece_rows(width: int) -> int:
+    """Rows of one BLAS product of the CPU pass for ``M`` of ``width`` columns: the largest power of
+    two with ``rows * width**2 <= PIECE_CELLS``, from 16 to 8192.
+
+    OpenBLAS (numpy's BLAS) spreads a larger product over its own threads, and two of the pass's
+    threads calling it at once then take turns; pieces this small run where they are called, so
+    the threads of :meth:`StatsAccumulator._add_parts` add their rows side by side.
+
+    >>> _piece_rows(19), _piece_rows(4), _piece_rows(200)
+    (256, 8192, 16)
+    """
+    rows = max(PIECE_CELLS // (width * width), 16)
+    return min(1 << (rows.bit_length() - 1), 8192)
 
 
 def _provisional_line(xs, ys) -> np.ndarray:
