@@ -28,11 +28,12 @@ import numpy as np
 from slopefit.errors import DataError
 from slopefit.solve.stats import LineResiduals, SufficientStats
 
-DEFAULT_CHUNK_ROWS = 8192  # rows converted to float64 at a time: 1.2 MB at 16 features, stays in cache
+DEFAULT_CHUNK_ROWS = 8192  # rows at a time of the residual passes over rows in memory (solve.robust)
+CHUNK_CELLS = 1 << 20  # float64 cells of one slice's buffer M (8 MiB): see _chunk_rows
 SHIFT_ROWS = 65_536  # leading rows whose means become the shift and whose least-squares line the provisional one
 SPLIT_ROWS = 1 << 18  # a block is dealt to several threads in parts of at least this many rows
 RANGE_FOLD = 64  # rows folded into one line when taking column minima and maxima
-PIECE_CELLS = 1 << 17  # rows x width^2 of one BLAS product: below OpenBLAS's threshold for threads
+PIECE_CELLS = 1 << 18  # rows x width^2 of one BLAS product: OpenBLAS runs a product this small on one thread
 
 
 class StatsAccumulator:
@@ -49,29 +50,30 @@ class StatsAccumulator:
         Feature columns of every chunk, >= 1.
     device : str, default "cpu"
         Where the sums are accumulated; keyword-only.
-    chunk_rows : int, default ``DEFAULT_CHUNK_ROWS``
-        Rows per slice of the working buffers, >= 1; keyword-only.
+    chunk_rows : int or None, default None
+        Rows per slice of the working buffer, >= 1; None: :func:`_chunk_rows` of its width
+        (8192 to 65536); keyword-only.
     """
 
-    def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int = DEFAULT_CHUNK_ROWS) -> None:
+    def __init__(self, n_features: int, *, device: str = "cpu", chunk_rows: int | None = None) -> None:
         import torch
 
         f64: dict[str, Any] = {"dtype": torch.float64, "device": device}
         d = n_features
         self.n_features = n_features
         self.device = device
-        self.chunk_rows = chunk_rows
+        width = d + 3  # the columns of M: X - s, y - t, 1, r
+        self.chunk_rows = chunk_rows if chunk_rows is not None else _chunk_rows(width)
         self.n = 0
         self._x_shift: Any = None  # tensor (n_features,) once the first rows are seen
         self._y_shift = 0.0
         self._minus_c: Any = None  # tensor (n_features,): minus the provisional line's coefficients
-        width = d + 3  # the columns of M: X - s, y - t, 1, r
         self._gram = torch.zeros(width, width, **f64)  # sum of M^T M over the rows added
-        self._rows = torch.zeros(chunk_rows, width, **f64)  # M for one slice, row-major
-        self._rows[:, d + 1] = 1.0
+        self._rows = torch.ones(0, width, **f64)  # M for one slice, row-major; sized by _buffer
         self._piece = _piece_rows(width)
-        self._wide_min: Any = None  # (RANGE_FOLD * d,): minima of row-major rows folded RANGE_FOLD to a line
-        self._wide_max: Any = None
+        self._wide_min = torch.full((RANGE_FOLD * d,), np.inf, **f64)  # minima of row-major rows folded to lines
+        self._wide_max = torch.full((RANGE_FOLD * d,), -np.inf, **f64)
+        self._on_cpu = self._gram.device.type == "cpu"  # products and ranges by numpy (see the module's note)
         self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
         self._max = torch.full((d,), -np.inf, **f64)
         self._weight_total: float | None = None  # the sum of the sample weights, once any are given
@@ -163,12 +165,8 @@ class StatsAccumulator:
         self._gram += other._gram
         torch.minimum(self._min, other._min, out=self._min)
         torch.maximum(self._max, other._max, out=self._max)
-        if other._wide_min is not None:
-            if self._wide_min is None:
-                self._wide_min, self._wide_max = other._wide_min, other._wide_max
-            else:
-                torch.minimum(self._wide_min, other._wide_min, out=self._wide_min)
-                torch.maximum(self._wide_max, other._wide_max, out=self._wide_max)
+        torch.minimum(self._wide_min, other._wide_min, out=self._wide_min)
+        torch.maximum(self._wide_max, other._wide_max, out=self._wide_max)
 
     def _start(self, X, y) -> None:
         """The shift (the first rows' means) and the provisional line (their least-squares line,
@@ -188,7 +186,7 @@ class StatsAccumulator:
         import torch
 
         m, d = xb.shape
-        rows = self._rows[:m]  # (m, d + 3): [X - s, y - t, 1, r]
+        rows = self._buffer(m)  # (m, d + 3): [X - s, y - t, 1, r]
         bx, by, ones = rows[:, :d], rows[:, d], rows[:, d + 1]
         bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
         by.copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
@@ -208,11 +206,22 @@ class StatsAccumulator:
         else:
             self._range_rows(xb)
 
+    def _buffer(self, m: int):
+        """The first ``m`` rows of M, the buffer made (column of ones included) at the size of the
+        first slices, at most ``chunk_rows``: a 5-row table does not pay for 8 MiB."""
+        if self._rows.shape[0] < m:
+            import torch
+
+            self._rows = torch.ones(min(max(m, 2 * self._rows.shape[0]), self.chunk_rows), self._rows.shape[1],
+                                    dtype=torch.float64, device=self._rows.device)
+            self._ones_weighted = False
+        return self._rows[:m]
+
     def _add_products(self, rows) -> None:
         """``M^T M`` of one slice added to the sums: on the CPU by numpy, a stack of pieces of
         ``_piece`` rows at a time (each product small enough to stay on the calling thread); on
         another device by torch."""
-        if self._gram.device.type != "cpu":
+        if not self._on_cpu:
             self._gram.addmm_(rows.T, rows)
             return
         M, gram = rows.numpy(), self._gram.numpy()  # views: the sums are updated in place
@@ -234,9 +243,11 @@ class StatsAccumulator:
         rows, d = xb.shape
         whole = rows // RANGE_FOLD * RANGE_FOLD
         if whole:
-            wide = xb[:whole].reshape(-1, RANGE_FOLD * d)
-            if self._wide_min is None:
-                self._wide_min, self._wide_max = wide.amin(dim=0).double(), wide.amax(dim=0).double()
+            wide = xb[:whole].reshape(-1, RANGE_FOLD * d)  # (whole / RANGE_FOLD, RANGE_FOLD * d)
+            if self._on_cpu:  # numpy reduces a tall block over its rows 2-3 x faster than torch
+                values, low, high = wide.numpy(), self._wide_min.numpy(), self._wide_max.numpy()
+                np.minimum(low, values.min(axis=0), out=low)
+                np.maximum(high, values.max(axis=0), out=high)
             else:
                 torch.minimum(self._wide_min, wide.amin(dim=0), out=self._wide_min)
                 torch.maximum(self._wide_max, wide.amax(dim=0), out=self._wide_max)
@@ -272,9 +283,8 @@ class StatsAccumulator:
         weighted = self._weight_total is not None
         gram[d + 1, d + 1] = self._weight_total if weighted else self.n
         x_min, x_max = self._min.cpu().numpy(), self._max.cpu().numpy()
-        if self._wide_min is not None:
-            x_min = np.minimum(x_min, self._wide_min.cpu().numpy().reshape(RANGE_FOLD, d).min(axis=0))
-            x_max = np.maximum(x_max, self._wide_max.cpu().numpy().reshape(RANGE_FOLD, d).max(axis=0))
+        x_min = np.minimum(x_min, self._wide_min.cpu().numpy().reshape(RANGE_FOLD, d).min(axis=0))
+        x_max = np.maximum(x_max, self._wide_max.cpu().numpy().reshape(RANGE_FOLD, d).max(axis=0))
         residuals = None
         if np.isfinite(whole[:, d + 2]).all():
             residuals = LineResiduals(coef=-self._minus_c.cpu().numpy(), offset=0.0, ax_r=whole[:d, d + 2].copy(),
@@ -284,18 +294,34 @@ class StatsAccumulator:
                                weighted=weighted, residuals=residuals)
 
 
+def _chunk_rows(width: int) -> int:
+    """Rows of one slice of the pass for ``M`` of ``width`` columns: the largest power of two with
+    ``rows * width <= CHUNK_CELLS``, from 8192 to 65536.
+
+    Each slice costs about ten torch and numpy calls whatever its size; on 2 cores, 32768 rows at
+    16 features took 0.8 x the time of 8192 (``benchmarks/bench_pass.py``), 65536 at 4 features 0.4 x.
+
+    >>> _chunk_rows(19), _chunk_rows(7), _chunk_rows(203)
+    (32768, 65536, 8192)
+    """
+    rows = max(CHUNK_CELLS // width, 8192)
+    return min(1 << (rows.bit_length() - 1), 65536)
+
+
 def _piece_rows(width: int) -> int:
     """Rows of one BLAS product of the CPU pass for ``M`` of ``width`` columns: the largest power of
-    two with ``rows * width**2 <= PIECE_CELLS``, from 16 to 8192.
+    two with ``rows * width**2 <= PIECE_CELLS``, from 128 to 8192.
 
     OpenBLAS (numpy's BLAS) spreads a larger product over its own threads, and two of the pass's
     threads calling it at once then take turns; pieces this small run where they are called, so
-    the threads of :meth:`StatsAccumulator._add_parts` add their rows side by side.
+    the threads of :meth:`StatsAccumulator._add_parts` add their rows side by side. Below 128 rows
+    a piece costs more in calls than it saves (about 40 features and more: the pass is then
+    1.0-1.7 x the numpy pass, against 0.8-1.1 x at 16 features).
 
     >>> _piece_rows(19), _piece_rows(4), _piece_rows(200)
-    (256, 8192, 16)
+    (512, 8192, 128)
     """
-    rows = max(PIECE_CELLS // (width * width), 16)
+    rows = max(PIECE_CELLS // (width * width), 128)
     return min(1 << (rows.bit_length() - 1), 8192)
 
 
@@ -372,7 +398,7 @@ def threads_beside_a_reader() -> int:
 
 
 def compute_stats(chunks: Iterable[tuple], n_features: int, *, device: str = "cpu",
-                  chunk_rows: int = DEFAULT_CHUNK_ROWS, names: Sequence[str] | None = None,
+                  chunk_rows: int | None = None, names: Sequence[str] | None = None,
                   label: str = "the data", threads: int | None = None) -> SufficientStats:
     """One pass over ``(X, y)`` chunks -> :class:`SufficientStats`.
 
