@@ -313,3 +313,38 @@ def test_a_block_dealt_to_several_threads_gives_the_statistics_of_one(weighted, 
     bad[4321, 1] = np.nan  # in the last part, accumulated on a worker thread
     with pytest.raises(DataError, match="row 4322"):
         compute_stats([(bad, y)], 3, chunk_rows=256, threads=3, names=["a", "b", "c", "y"])
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_products_in_pieces_are_the_sums_over_every_row(layout, weighted):
+    from slopefit.solve import accumulation
+
+    """The pass adds M^T M in pieces of rows by numpy's BLAS, from a buffer of the chunk's layout;
+    the independent answer is M^T M of all the rows at once, M = sqrt(w) [X - s, y - t, 1, r]."""
+    rng = np.random.default_rng(23)
+    n, d = 9001, 12  # pieces of 1024 rows (width 15), slices of 3000: remainders of both are added too
+    X = rng.normal(50.0, np.geomspace(0.1, 10.0, d), size=(n, d)).astype(np.float32)
+    y = (X @ rng.normal(size=d) + rng.normal(size=n)).astype(np.float32)
+    w = rng.uniform(0.0, 3.0, n) if weighted else np.ones(n)
+    arrange = np.asfortranarray if layout == "columns" else np.ascontiguousarray
+    cuts = [0, 2500, 2501, n]  # chunks of 2500, 1 and 6500 rows
+    chunks = [(arrange(X[a:b]), y[a:b], w[a:b]) if weighted else (arrange(X[a:b]), y[a:b])
+              for a, b in zip(cuts, cuts[1:])]
+    stats = compute_stats(chunks, d, chunk_rows=3000)
+    assert accumulation._piece_rows(d + 3) == 1024
+    xs = X.astype(np.float64) - stats.x_shift
+    ys = y.astype(np.float64) - stats.y_shift
+    r = ys - xs @ stats.residuals.coef
+    M = np.sqrt(w)[:, None] * np.column_stack([xs, ys, np.ones(n), r])
+    want = M.T @ M
+    scale = np.sqrt(np.outer(np.diag(want), np.diag(want)))
+    # sums of n float64 products in another order: within n * u of the sqrt(G_ii G_jj) scale
+    np.testing.assert_array_less(np.abs(stats.gram[:d + 1, :d + 1] - want[:d + 1, :d + 1]),
+                                 n * np.finfo(float).eps * scale[:d + 1, :d + 1] + 1e-300)
+    assert stats.gram[d + 1, d + 1] == pytest.approx(w.sum(), rel=n * np.finfo(float).eps)
+    np.testing.assert_allclose(stats.residuals.ax_r, want[:d, d + 2], rtol=0,
+                               atol=n * np.finfo(float).eps * float(np.sqrt(want[d + 2, d + 2] * np.diag(want)[:d].max())))
+    assert stats.residuals.rss == pytest.approx(want[d + 2, d + 2], rel=n * np.finfo(float).eps)
+    np.testing.assert_array_equal(stats.x_min, X.min(axis=0))
+    np.testing.assert_array_equal(stats.x_max, X.max(axis=0))

@@ -1,6 +1,6 @@
 """The one pass: :class:`SufficientStats` accumulated chunk by chunk, in float64, on shifted columns.
 
-Each slice of rows is converted into one cache-sized float64 buffer holding ``M = [X - s, y - t, 1, r]``
+Each slice of rows is converted into one float64 buffer holding ``M = [X - s, y - t, 1, r]``
 (``s``, ``t``: the first rows' means, so offsets such as heights near 170 cost no digits; ``r``:
 the residual of the first rows' least-squares line) and ``M^T M`` is added in place: the cross
 products, the products with y, the sums, and the residual moments from which
@@ -39,8 +39,8 @@ PIECE_CELLS = 1 << 18  # rows x width^2 of one BLAS product: OpenBLAS runs a pro
 class StatsAccumulator:
     """Accumulates :class:`SufficientStats` over chunks of rows, with torch, in float64.
 
-    Each slice of ``chunk_rows`` rows is converted into one preallocated, cache-sized float64
-    buffer ``M = [X - s, y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual of the
+    Each slice of ``chunk_rows`` rows is converted into one preallocated float64 buffer, in the
+    slice's own layout, ``M = [X - s, y - t, 1, r]`` (``r = (y - t) - (X - s) @ c``: the residual of the
     provisional line ``c``, the least-squares line of the first rows, which passes through their
     means ``(s, t)``), and ``M^T M`` is added to the running sums in place: no Python work per row.
 
@@ -69,7 +69,7 @@ class StatsAccumulator:
         self._y_shift = 0.0
         self._minus_c: Any = None  # tensor (n_features,): minus the provisional line's coefficients
         self._gram = torch.zeros(width, width, **f64)  # sum of M^T M over the rows added
-        self._rows = torch.ones(0, width, **f64)  # M for one slice, row-major; sized by _buffer
+        self._buffers: dict[bool, Any] = {}  # M for one slice, by layout (column-major or not): see _buffer
         self._piece = _piece_rows(width)
         self._wide_min = torch.full((RANGE_FOLD * d,), np.inf, **f64)  # minima of row-major rows folded to lines
         self._wide_max = torch.full((RANGE_FOLD * d,), -np.inf, **f64)
@@ -77,7 +77,7 @@ class StatsAccumulator:
         self._min = torch.full((d,), np.inf, **f64)  # of the rows reduced directly
         self._max = torch.full((d,), -np.inf, **f64)
         self._weight_total: float | None = None  # the sum of the sample weights, once any are given
-        self._ones_weighted = False  # whether M's column of ones holds sqrt(weights) instead
+        self._weighted_ones: set[bool] = set()  # the layouts whose column of ones holds sqrt(weights) instead
         self.parts = 1  # threads a large block is dealt to (:meth:`_add_parts`); compute_stats sets it
 
     def add(self, X, y, weights=None) -> None:
@@ -180,13 +180,13 @@ class StatsAccumulator:
         self._minus_c = torch.as_tensor(-coef, dtype=torch.float64, device=self.device)
 
     def _add_slice(self, xb, yb, column_major: bool, root=None) -> None:
-        """One slice of rows: converted and shifted into the row-major buffer (a column-major
-        slice is transposed by the copy, which costs less than products on a transposed buffer);
+        """One slice of rows: converted and shifted into the buffer of its layout (the copy
+        never transposes: a column-major slice from a file costs an eighth of a transposing copy);
         weighted, every row of M is multiplied by ``root`` (sqrt of its weight)."""
         import torch
 
         m, d = xb.shape
-        rows = self._buffer(m)  # (m, d + 3): [X - s, y - t, 1, r]
+        rows = self._buffer(m, column_major)  # (m, d + 3): [X - s, y - t, 1, r]
         bx, by, ones = rows[:, :d], rows[:, d], rows[:, d + 1]
         bx.copy_(xb).sub_(self._x_shift)  # converting, then shifting in cache: faster than one mixed sub
         by.copy_(yb).sub_(self._y_shift)  # float64 before the shift: float32 y - a float would round
@@ -194,11 +194,11 @@ class StatsAccumulator:
             bx.mul_(root[:, None])
             by.mul_(root)
             ones.copy_(root)
-            self._ones_weighted = True
-        elif self._ones_weighted:
-            self._rows[:, d + 1] = 1.0
-            self._ones_weighted = False
-        rows[:, d + 2] = torch.addmv(by, bx, self._minus_c)  # r, times sqrt(weight) where weighted
+            self._weighted_ones.add(column_major)
+        elif column_major in self._weighted_ones:  # an earlier slice's weights are there
+            ones.fill_(1.0)
+            self._weighted_ones.discard(column_major)
+        rows[:, d + 2].copy_(torch.addmv(by, bx, self._minus_c))  # r, times sqrt(weight) where weighted
         self._add_products(rows)
         if column_major:  # each column contiguous: reduced directly
             torch.minimum(self._min, xb.T.amin(dim=1), out=self._min)
@@ -206,16 +206,21 @@ class StatsAccumulator:
         else:
             self._range_rows(xb)
 
-    def _buffer(self, m: int):
-        """The first ``m`` rows of M, the buffer made (column of ones included) at the size of the
-        first slices, at most ``chunk_rows``: a 5-row table does not pay for 8 MiB."""
-        if self._rows.shape[0] < m:
-            import torch
+    def _buffer(self, m: int, column_major: bool):
+        """M for ``m`` rows, an (m, d + 3) view of the buffer of that layout: row-major, or each
+        column contiguous (its storage (d + 3, rows)). A buffer is made, column of ones included,
+        at the size of the first slices, at most ``chunk_rows``: a 5-row table does not pay for 8 MiB."""
+        import torch
 
-            self._rows = torch.ones(min(max(m, 2 * self._rows.shape[0]), self.chunk_rows), self._rows.shape[1],
-                                    dtype=torch.float64, device=self._rows.device)
-            self._ones_weighted = False
-        return self._rows[:m]
+        buffer = self._buffers.get(column_major)
+        if buffer is None or buffer.shape[0] < m:
+            held = 0 if buffer is None else buffer.shape[0]
+            size, width = min(max(m, 2 * held), self.chunk_rows), self.n_features + 3
+            f64: dict[str, Any] = {"dtype": torch.float64, "device": self._gram.device}
+            buffer = torch.ones(width, size, **f64).T if column_major else torch.ones(size, width, **f64)
+            self._buffers[column_major] = buffer
+            self._weighted_ones.discard(column_major)
+        return buffer[:m]
 
     def _add_products(self, rows) -> None:
         """``M^T M`` of one slice added to the sums: on the CPU by numpy, a stack of pieces of
@@ -229,7 +234,9 @@ class StatsAccumulator:
         whole = m // self._piece * self._piece
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is named after the pass (_too_large)
             if whole:
-                stack = M[:whole].reshape(-1, self._piece, width)  # (pieces, piece, width)
+                step, across = M.strides  # either layout: the pieces are views, nothing is copied
+                stack = np.lib.stride_tricks.as_strided(M, shape=(whole // self._piece, self._piece, width),
+                                                        strides=(self._piece * step, step, across), writeable=False)
                 gram += np.matmul(stack.transpose(0, 2, 1), stack).sum(axis=0)
             if whole < m:
                 gram += M[whole:].T @ M[whole:]
