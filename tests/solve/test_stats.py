@@ -330,7 +330,7 @@ def test_the_products_in_pieces_are_the_sums_over_every_row(layout, weighted):
     arrange = np.asfortranarray if layout == "columns" else np.ascontiguousarray
     cuts = [0, 2500, 2501, n]  # chunks of 2500, 1 and 6500 rows
     chunks = [(arrange(X[a:b]), y[a:b], w[a:b]) if weighted else (arrange(X[a:b]), y[a:b])
-              for a, b in zip(cuts, cuts[1:])]
+              for a, b in zip(cuts, cuts[1:], strict=False)]
     stats = compute_stats(chunks, d, chunk_rows=3000)
     assert accumulation._piece_rows(d + 3) == 1024
     xs = X.astype(np.float64) - stats.x_shift
@@ -343,8 +343,8 @@ def test_the_products_in_pieces_are_the_sums_over_every_row(layout, weighted):
     np.testing.assert_array_less(np.abs(stats.gram[:d + 1, :d + 1] - want[:d + 1, :d + 1]),
                                  n * np.finfo(float).eps * scale[:d + 1, :d + 1] + 1e-300)
     assert stats.gram[d + 1, d + 1] == pytest.approx(w.sum(), rel=n * np.finfo(float).eps)
-    np.testing.assert_allclose(stats.residuals.ax_r, want[:d, d + 2], rtol=0,
-                               atol=n * np.finfo(float).eps * float(np.sqrt(want[d + 2, d + 2] * np.diag(want)[:d].max())))
+    r_scale = float(np.sqrt(want[d + 2, d + 2] * np.diag(want)[:d].max()))
+    np.testing.assert_allclose(stats.residuals.ax_r, want[:d, d + 2], rtol=0, atol=n * np.finfo(float).eps * r_scale)
     assert stats.residuals.rss == pytest.approx(want[d + 2, d + 2], rel=n * np.finfo(float).eps)
     np.testing.assert_array_equal(stats.x_min, X.min(axis=0))
     np.testing.assert_array_equal(stats.x_max, X.max(axis=0))
