@@ -202,3 +202,36 @@ def test_a_utf16_file_is_not_cut_by_bytes(tmp_path):
         open_share(path, rank=0, world_size=2)
     X, y = open_share(path, rank=0, world_size=1).read_all()
     assert y.tolist() == [2 * i + 1 for i in range(100)]  # the whole file, one process: read as written
+
+
+def test_the_report_of_a_run_on_several_files_says_what_its_pass_and_solve_took(tmp_path, capsys, monkeypatch):
+    """The time line's parts are the run's own: the statistics pass and the exact solve of the shares are
+    counted (they were printed as 0.000 s: the pass was done before the fit and not timed)."""
+    import json
+    import time
+
+    import slopefit.dist.distributed as distributed
+    from slopefit.cli import main
+
+    def slowed(work):  # each takes at least PAUSE seconds: a lower bound the report must show
+        def run(*args, **kwargs):
+            time.sleep(PAUSE)
+            return work(*args, **kwargs)
+        return run
+
+    PAUSE = 0.2
+    monkeypatch.setattr(distributed, "gather_stats", slowed(distributed.gather_stats))
+    monkeypatch.setattr(distributed, "reference", slowed(distributed.reference))
+    X, y = table()
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, (a, b) in enumerate([(0, 1000), (1000, 3000)]):
+        write_parquet(parts / f"p{i}.parquet", X[a:b], y[a:b], [b - a])
+    out = tmp_path / "run.json"
+    assert main(["fit", str(parts), "--y", "y", "--json", str(out), "--lang", "en"]) == 0
+    seconds = json.loads(out.read_text(encoding="utf-8"))["seconds"]
+    assert seconds["stats"] >= PAUSE and seconds["exact"] >= PAUSE
+    line = next(t for t in capsys.readouterr().out.splitlines() if t.startswith("time"))
+    total = float(line.split()[1])
+    # the printed total is the sum of its parts (rounded to 1 ms)
+    assert total == pytest.approx(seconds["stats"] + seconds["exact"] + seconds["descent"], abs=2e-3)

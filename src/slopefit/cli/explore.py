@@ -85,7 +85,7 @@ def _compare(args: argparse.Namespace, group) -> int:
         runs.append(replace(config_from(args, name, lr, raw), record_params=views))
     shared = group is not None or is_many(args.data)
     if shared:  # this process's share; the statistics and optimum of every process's rows
-        data, stats, reference = load_share(args, group, fit_intercept=not args.no_intercept)
+        data, stats, reference, *_ = load_share(args, group, fit_intercept=not args.no_intercept)
     else:
         data = load(args)
         stats = gather_stats(data)  # one pass and one exact solve for every run
@@ -193,7 +193,7 @@ def _sweep(args: argparse.Namespace, group) -> int:
     bar = ProgressBar()
     try:
         if group is not None or is_many(args.data):  # shares: the statistics of every process's rows
-            data, stats, reference = load_share(args, group, fit_intercept=base.fit_intercept, on_rows=bar.rows)
+            data, stats, reference, *_ = load_share(args, group, fit_intercept=base.fit_intercept, on_rows=bar.rows)
             result = sweep(data, configs, gap=args.gap, stats=stats, reference=reference)
         else:
             data = load(args)

@@ -142,10 +142,12 @@ def _fit(args: argparse.Namespace, group) -> int:
             if group is not None and (args.cv is not None or args.test_size is not None or args.cov != "nonrobust"):
                 raise UsageError("slopefit fit: --cv, --test-size and --cov HC0-HC3 need every row in one process; "
                                  "run them without torchrun")
-            data, stats, reference = load_share(args, group, fit_intercept=config.fit_intercept, on_rows=bar.rows)
-            pass_seconds = 0.0
+            share = load_share(args, group, fit_intercept=config.fit_intercept, on_rows=bar.rows)
+            data, stats, reference = share.data, share.stats, share.reference
+            pass_seconds, exact_seconds = share.seconds_stats, share.seconds_exact
         else:
             data = load(args)
+            exact_seconds = 0.0
         config = intercept_of(getattr(data, "design", None), config)  # a formula's "- 1": no intercept
         if args.cv is not None or args.test_size is not None:
             from slopefit.train.validation import check_heldout, require_rows
@@ -165,7 +167,8 @@ def _fit(args: argparse.Namespace, group) -> int:
         for warning in run_warnings(plan, config, args.lang):
             print(text("warning", args.lang, warning=cli_words(warning)), file=sys.stderr)
         result = fit(data, config, callback=bar, stats=plan.stats, reference=plan.ols, checkpoint=checkpoint)
-        result = replace(result, seconds_stats=pass_seconds or result.seconds_stats)
+        result = replace(result, seconds_stats=pass_seconds or result.seconds_stats,
+                         seconds_exact=exact_seconds or result.seconds_exact)
     except Stopped as stop:
         bar.close()
         print(f"slopefit fit: {cli_words(str(stop))}", file=sys.stderr)
