@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from slopefit.data.arrays import column_values
 from slopefit.data.cells import GROUPED, check_thousands, comma_meaning, text_numbers
 from slopefit.data.columns import (
     check_header,
@@ -379,7 +380,7 @@ def _read_arrow(p: Path, dialect: Dialect | None):
         check_header(header_names(p, dialect), p.name)
     try:
         if p.suffix.lower() in (".parquet", ".pq"):
-            table = pq.read_table(p)
+            table = pq.ParquetFile(p).read()  # read_table would import pyarrow.dataset and pandas
             table = table.drop_columns(pandas_index_columns(table.schema))  # pandas reads them as the index
         else:
             dialect = dialect or Dialect()
@@ -445,7 +446,7 @@ def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type
         column = table.column(name)
         if column.null_count:  # as floats: the empty cells become NaN
             column = column.cast(pa.float64())
-        columns[name] = column.to_numpy()
+        columns[name] = column_values(column)
     return columns, dtype
 
 

@@ -123,6 +123,8 @@ def header_columns(path: Path, encoding: str, dialect: Dialect,
     percent = []
     for name in kept:
         cells = block.column(block.schema.get_field_index(name))
+        if not any(c is not None and c.rstrip().endswith("%") for c in cells.to_pylist()):
+            continue  # no percent cell: pyarrow.compute (which imports pandas) is not needed
         marked, filled = percent_cells(cells)
         if marked and marked == filled:
             percent.append(name)
@@ -187,7 +189,7 @@ def hold_table(source):
         if source.format == "parquet":
             import pyarrow.parquet as pq
 
-            table = pq.read_table(source.path, columns=columns)
+            table = pq.ParquetFile(source.path).read(columns=columns)  # not read_table: no pyarrow.dataset, pandas
         else:
             import pyarrow as pa
             import pyarrow.csv as pcsv

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.arrays import column_values
 from slopefit.data.cells import not_numeric_fix
 from slopefit.data.columns import check_missing, choose_columns
 from slopefit.data.files import (
@@ -217,7 +218,7 @@ class TableSource:
         for name in [*self.feature_names, self.target_name]:
             # empty cells arrive as NaN; a column's sum is NaN exactly when it holds a NaN (or both
             # infinities), so only those columns are searched cell by cell
-            values = batch.column(batch.schema.get_field_index(name)).to_numpy(zero_copy_only=False)
+            values = column_values(batch.column(batch.schema.get_field_index(name)))
             if values.dtype.kind == "f":
                 with np.errstate(over="ignore", invalid="ignore"):
                     if np.isnan(values.sum()):
@@ -248,7 +249,7 @@ class TableSource:
                 filler = design.placeholder(name)
                 columns[name] = np.array([filler if v is None else v for v in col.to_pylist()], dtype=object)
             else:
-                columns[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)  # empty cells: NaN
+                columns[name] = column_values(col).astype(np.float64)  # empty cells: NaN
                 if np.isnan(columns[name]).any():
                     empty[name] = np.isnan(columns[name])
         X = design.encode({c: columns[c] for c in design.inputs})  # (rows, n_features)
@@ -449,7 +450,7 @@ def _with_design(source: TableSource, used: list[str], inputs: list[str], *, tar
         for batch in _plain_batches(reader, text):
             if first is None:
                 first = {c: (np.array(batch.column(c).to_pylist(), dtype=object) if c in text
-                             else batch.column(c).to_numpy(zero_copy_only=False).astype(np.float64)) for c in used}
+                             else column_values(batch.column(c)).astype(np.float64)) for c in used}
             for c in levels:
                 levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
                 if len(levels[c]) > 1000:

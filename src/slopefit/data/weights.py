@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from slopefit.data.arrays import column_values
 from slopefit.data.datasets import Dataset, check_weights
 from slopefit.data.tables import TableSource
 from slopefit.errors import ConfigError, DataError, row_numbers
@@ -144,7 +145,7 @@ class WeightedTable(TableSource):
         """X with the weights as one more column (so that rows dropped for empty cells drop their
         weights too), y, and the empty cells (the weight column's included), float64."""
         X, y, empty = super()._arrays(batch)
-        w = batch.column(batch.schema.get_field_index(self.weights_name)).to_numpy(zero_copy_only=False)
+        w = column_values(batch.column(batch.schema.get_field_index(self.weights_name)))
         w = w.astype(np.float64)
         if np.isnan(w).any():
             empty[self.weights_name] = np.isnan(w)

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from slopefit.data.arrays import column_values
 from slopefit.errors import DataError, SlopefitError
 
 
@@ -70,7 +71,7 @@ def share_design(parts: Sequence, group, *, used: Sequence[str], inputs: Sequenc
             for batch in reader._batches():
                 if first is None and batch.num_rows:
                     first = {c: (np.array(batch.column(c).to_pylist(), dtype=object) if c in text
-                                 else batch.column(c).to_numpy(zero_copy_only=False).astype(np.float64))
+                                 else column_values(batch.column(c)).astype(np.float64))
                              for c in used}
                 for c in levels:
                     levels[c].update(v for v in batch.column(c).unique().to_pylist() if v is not None and v != "")
