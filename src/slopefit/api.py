@@ -24,6 +24,7 @@ import numpy as np
 
 from slopefit.data.datasets import Dataset
 from slopefit.data.tables import TableSource
+from slopefit.errors import DataNote
 from slopefit.train.config import TrainConfig
 from slopefit.train.results import FitResult, Progress
 from slopefit.views.frames import Prediction, prediction_frame, statsmodels_names
@@ -106,6 +107,8 @@ def fit(data: pd.DataFrame | str | os.PathLike[str] | Dataset | TableSource | np
             y, formula = None, f"{y} ~ {(right if tilde else left).strip()}"
     x = [x] if isinstance(x, str) else x
     dataset, index = _dataset(data, y=y, x=x, formula=formula, reading=reading)
+    for note in getattr(dataset, "notes", ()):  # R's row names left out, percent cells read as fractions
+        warnings.warn(str(note), DataNote, stacklevel=2)
     from slopefit.train.training import fit as train
 
     result = as_result(train(dataset, config, callback=callback), dataset, index)

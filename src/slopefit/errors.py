@@ -97,6 +97,11 @@ class OutputError(SlopefitError):
     """A file cannot be written where it was asked for (permissions, a directory in the way...)."""
 
 
+class DataNote(UserWarning):
+    """What reading a table did that its header does not say: R's row names left out, percent cells read
+    as fractions. The command line prints these notes before its table; ``slopefit.fit`` warns with them."""
+
+
 @functools.cache
 def convergence_warning() -> type[Warning]:
     """The class :data:`ConvergenceWarning`: a subclass of scikit-learn's ``ConvergenceWarning`` when

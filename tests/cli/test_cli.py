@@ -322,6 +322,54 @@ def test_predict_csv_names_a_missing_cell_missing_and_an_infinite_one_infinite(r
     assert run.code == 1 and f"column 'x' in new.csv {said}" in run.err and run.err.count("\n") == 1
 
 
+@pytest.mark.parametrize("text, lines", [("x\n1\n\n3\n", "line 3"), ("x,z\n1,0\n\n\n3,0\n", "lines 3, 4")])
+def test_predict_csv_refuses_blank_lines_among_its_rows(run_cli, write_csv, files, text, lines):
+    """A blank line is skipped by the readers: the predictions after it would stand beside the wrong lines
+    (3 lines in, 2 predictions out). Blank lines at the end change nothing and are allowed."""
+    path = write_csv(text, name="new.csv")
+    run = run_cli("predict", files["model"], "--csv", path, "--lang", "en")
+    assert run.code == 1 and run.err.count("\n") == 1
+    assert f"new.csv has blank lines among its rows ({lines}); predictions are made one per line" in run.err
+    run = run_cli("predict", files["model"], "--csv", path, "--lang", "ko")
+    assert run.code == 1 and "빈 줄" in run.err and lines.split()[-1] in run.err
+    ended = write_csv("x\n1\n3\n\n\n", name="ended.csv")
+    run = run_cli("predict", files["model"], "--csv", ended, "--lang", "en")
+    assert run.code == 0
+    # the model is y = 2x + 1: one prediction per row, in order
+    assert [float(v) for v in run.out.split()[-2:]] == pytest.approx([3.0, 7.0], rel=1e-12)
+
+
+def test_predict_csv_of_one_hangul_column_in_cp949(run_cli, tmp_path):
+    """'키' in CP949 is also valid UTF-8 ('Ű'): the model's column names settle which encoding the file is."""
+    model = {"format": "slopefit-model", "format_version": 1, "coef": [2.0], "intercept": 1.0,
+             "feature_names": ["키"], "target_name": "몸무게"}
+    (tmp_path / "m.json").write_text(json.dumps(model, ensure_ascii=False), encoding="utf-8")
+    new = tmp_path / "new.csv"
+    new.write_bytes("키\n170\n180\n".encode("cp949"))
+    run = run_cli("predict", tmp_path / "m.json", "--csv", new, "--lang", "en")
+    assert run.code == 0, run.err
+    # y = 2x + 1 at 170 and 180
+    assert [float(v) for v in run.out.split()] == pytest.approx([341.0, 361.0], rel=1e-12)
+
+
+def test_predict_from_a_model_that_stopped_early_says_so(run_cli, tmp_path):
+    """A model saved from a run that did not converge predicts with its descent's line: the note says
+    so, with the gap the fit reported; a converged model predicts without it."""
+    early, done = tmp_path / "early.json", tmp_path / "done.json"
+    fitted = run_cli("fit", "height-weight", "--lr", "0.0001", "--epochs", "5", "--save", early, "--lang", "en")
+    assert fitted.code == 0
+    assert run_cli("fit", "height-weight", "--save", done, "--lang", "en").code == 0
+    run = run_cli("predict", early, "170", "--lang", "en")
+    assert run.code == 0 and "early.json was saved from a run that stopped before the optimum" in run.err
+    saved = json.loads(early.read_text(encoding="utf-8"))
+    # the gap printed is the fit's own: (final loss - exact loss) / exact loss, from the file's losses
+    gap = (saved["final_loss"] - saved["exact_loss"]) / saved["exact_loss"]
+    assert f"relative gap {gap:.2g})" in run.err
+    assert run_cli("predict", early, "170", "--lang", "ko").err.startswith("참고: early.json은(는) 최적에 닿기 전에")
+    run = run_cli("predict", done, "170", "--lang", "en")
+    assert run.code == 0 and run.err == ""
+
+
 def test_unwritable_output_is_one_line(run_cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 
 from slopefit.cli import bench, explore, serve, teach, train
-from slopefit.cli.arguments import Terminated, UsageError, default_lang
+from slopefit.cli.arguments import Terminated, UsageError, default_lang, requested_lang
 from slopefit.errors import ConfigError, SlopefitError, cli_words
-from slopefit.texts import text
+from slopefit.texts import CLI_TEXT, Bilingual, text
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader closed
@@ -25,8 +26,34 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose
 __all__ = ["UsageError", "build_parser", "main", "run"]
 
 
+# argparse's error messages, read back into a key of the table of texts and its fields
+_ARGPARSE = [
+    ("usage.invalid_choice",
+     re.compile(r"argument (?P<arg>\S+): invalid choice: (?P<value>.*) \(choose from (?P<choices>.*)\)$")),
+    ("usage.invalid_value", re.compile(r"argument (?P<arg>\S+): invalid (?P<type>\w+) value: (?P<value>.*)$")),
+    ("usage.not_whole", re.compile(r"argument (?P<arg>\S+): (?P<value>'.*') is not a whole number$")),
+    ("usage.not_counting", re.compile(r"argument (?P<arg>\S+): (?P<value>'.*') must be a whole number >= 1$")),
+    ("usage.not_number", re.compile(r"argument (?P<arg>\S+): (?P<value>'.*') is not a number$")),
+    ("usage.required", re.compile(r"the following arguments are required: (?P<args>.*)$")),
+    ("usage.unrecognized", re.compile(r"unrecognized arguments: (?P<args>.*)$")),
+    ("usage.expected_one", re.compile(r"argument (?P<arg>\S+): expected one argument$")),
+    ("usage.expected_some", re.compile(r"argument (?P<arg>\S+): expected at least one argument$")),
+    ("usage.not_with", re.compile(r"argument (?P<arg>\S+): not allowed with argument (?P<other>\S+)$")),
+    ("usage.ambiguous", re.compile(r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)$")),
+]
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        for key, pattern in _ARGPARSE:
+            found = pattern.match(message)
+            if found:
+                values = {"prog": self.prog, **found.groupdict()}
+                if "type" in values:  # "float" in English, "수" in Korean
+                    kind = values.pop("type")
+                    values["kind"] = Bilingual(ko=text(f"usage.kind.{kind}", "ko"), en=kind) \
+                        if f"usage.kind.{kind}" in CLI_TEXT else kind
+                raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)", key=key, values=values)
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
@@ -99,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     if os.environ.get("RANK", "0") != "0" and "WORLD_SIZE" in os.environ:  # torchrun: process 0 alone writes
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of this process
-    lang = default_lang()  # the language of an error met before --lang is read
+    # the language of an error met while parsing: --lang as given, else the locale's
+    lang = requested_lang(list(sys.argv[1:] if argv is None else argv)) or default_lang()
     try:
         args = build_parser().parse_args(argv)
         lang = getattr(args, "lang", lang)
@@ -107,7 +135,7 @@ def _main(argv: Sequence[str] | None) -> int:
             _import_torch()
         return int(args.handler(args))
     except UsageError as exc:
-        print(exc, file=sys.stderr)
+        print(exc.said(lang), file=sys.stderr)
         return EXIT_USAGE
     except SlopefitError as exc:  # in --lang's language when the table of texts has it; the library says lr=
         print(text("error", lang, error=cli_words(exc.said(lang))), file=sys.stderr)

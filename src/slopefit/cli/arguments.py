@@ -12,7 +12,34 @@ from typing import Any, NamedTuple
 
 
 class UsageError(Exception):
-    """Raised instead of argparse's print-usage-and-exit, so that main() prints one line."""
+    """Raised instead of argparse's print-usage-and-exit, so that main() prints one line.
+
+    ``key`` and ``values``: the same line in the table of texts (:mod:`slopefit.texts`), said in
+    ``--lang``'s language by :meth:`said` (argparse's own errors, :func:`slopefit.cli._Parser.error`)."""
+
+    def __init__(self, message: str = "", *, key: str | None = None, values: dict | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = dict(values or {})
+
+    def said(self, lang: str) -> str:
+        """The line in ``lang``: from the table of texts when it has a key, else as raised (English)."""
+        if self.key is None or lang == "en":
+            return str(self)
+        from slopefit.texts import text
+
+        return text(self.key, lang, **self.values)
+
+
+def requested_lang(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` in ``argv`` (``--lang ko`` or ``--lang=ko``), read before the parser runs
+    so that its own errors are said in that language; None when absent or not a language."""
+    for k, arg in enumerate(argv):
+        value = argv[k + 1] if arg == "--lang" and k + 1 < len(argv) else arg.partition("=")[2] \
+            if arg.startswith("--lang=") else None
+        if value in ("ko", "en"):
+            return value
+    return None
 
 
 class Terminated(BaseException):  # noqa: N818 - named like KeyboardInterrupt, its sibling

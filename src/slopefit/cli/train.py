@@ -358,14 +358,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if args.csv and args.values:
         raise UsageError("slopefit predict: give VALUES or --csv FILE, not both")
+    from slopefit.train.convergence import is_converged
+
+    gap = model.relative_gap
     design = model.design
     columns = design.inputs if design is not None else model.feature_names
     if args.csv and design is not None:
-        from slopefit.data.files import read_columns
+        from slopefit.data.prediction import read_columns
 
         X = read_columns(args.csv, columns, **reading_of(args))
     elif args.csv:
-        from slopefit.data.files import read_features
+        from slopefit.data.prediction import read_features
 
         X = read_features(args.csv, model.feature_names, **reading_of(args)).tolist()
     elif args.values:
@@ -392,6 +395,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         for value in model.predict(X):
             print(f"{value:.10g}")
+    if gap is not None and not is_converged(gap):  # the file keeps the descent's line, not least squares'
+        sys.stdout.flush()  # the note follows the rows it is about
+        print(text("predict.unconverged", args.lang, model=Path(args.model).name, gap=f"{gap:.2g}"), file=sys.stderr)
     if any(flagged) and model.feature_min is not None and model.feature_max is not None:
         sys.stdout.flush()  # the note follows the rows it is about
         j = next(j for j in range(model.n_features) if any(row[j] for row in outside))

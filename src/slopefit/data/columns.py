@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from slopefit.data.cells import not_numeric_fix, said
+from slopefit.data.cells import Said, not_numeric_fix, said
 from slopefit.errors import DataError, row_numbers
 from slopefit.texts import Bilingual
 
@@ -153,6 +153,21 @@ def check_header(names: Sequence[str], label: str) -> None:
 
 
 ROW_NAMES = "rownames"  # the header the Rdatasets collection's CSV files give R's row names
+FRAME_ROW_NAMES = (ROW_NAMES, "Unnamed: 0")  # and in a DataFrame: pandas names write.csv's empty header so
+
+
+def frame_row_names(frame, label: str, *, target: str | None) -> Said | None:
+    """The note for a DataFrame's first column when it holds R's row names, else None: headed
+    ``rownames`` (the Rdatasets collection's tables) or ``Unnamed: 0`` (pandas reading R's ``write.csv``),
+    with a distinct, non-empty label in every row, and not the target. The caller leaves it out of
+    the features it chooses (``x=`` not given), as a file's reader does (:func:`unnamed_columns`)."""
+    if len(frame.columns) < 2 or str(frame.columns[0]) not in FRAME_ROW_NAMES or str(frame.columns[0]) == target:
+        return None
+    cells = frame.iloc[:, 0]
+    text = [str(c) for c in cells.tolist() if c is not None and c == c and str(c).strip() != ""]
+    if len(text) != len(cells) or len(set(text)) != len(text):
+        return None
+    return said("read.row_names_headed", label=label, header=str(frame.columns[0]), shown=_shown(text))
 
 
 def maybe_row_names(names: Sequence[str]) -> bool:

@@ -21,6 +21,7 @@ from slopefit.data.columns import (
     check_level_count,
     check_missing,
     choose_columns,
+    frame_row_names,
     holds_categories,
     numeric_column,
     plain,
@@ -222,6 +223,11 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
     check_missing(missing)
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
+    notes = list(dataset.pop("notes", ()))
+    row_names = frame_row_names(frame, label, target=y) if formula is None and not x else None
+    if row_names is not None:  # every column but the target would be a feature: not R's row names
+        frame = frame.iloc[:, 1:]
+        notes.append(row_names)
     names = list(frame.columns)
     if formula is not None:
         if x or y:
@@ -242,7 +248,8 @@ def design_dataset(frame, *, x: Sequence[str] | None = None, y: str | None = Non
         design, X = _column_design(columns, inputs, target, label)
         yv = columns[target].astype(np.float64)
     return check_dataset(Dataset(X=X, y=yv, feature_names=design.columns, target_name=design.target,
-                                 name=dataset.pop("name", label), dropped_rows=dropped, design=design, **dataset))
+                                 name=dataset.pop("name", label), dropped_rows=dropped, design=design,
+                                 notes=tuple(notes), **dataset))
 
 
 def streamed_design(first: Mapping[str, np.ndarray], levels: Mapping[str, list], *, inputs: Sequence[str],

@@ -48,6 +48,31 @@ def csv_encoding(path: Path, encoding: str | None = None) -> str:
     return UTF8  # not reached: _check_decodes raised
 
 
+def encoding_naming(path: Path, columns, encoding: str | None = None) -> str | None:
+    """``encoding`` when given; else ``"cp949"`` where the file's first line names every one of
+    ``columns`` read as CP949 but not read as UTF-8, else None (detect as :func:`csv_encoding` does).
+
+    A short Hangul header (``키`` alone) can be valid UTF-8 too (``Ű``); a file of new rows for a
+    model must hold the model's columns, which settles it.
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = Path(d) / "new.csv"; _ = f.write_bytes("키\\n170\\n".encode("cp949"))
+    ...     encoding_naming(f, ["키"]), encoding_naming(f, ["height"])
+    ('cp949', None)
+    """
+    if encoding is not None:
+        return encoding
+    with open(path, "rb") as fh:
+        first = fh.readline(HEAD_BYTES)
+    if first.startswith(codecs.BOM_UTF8) or not _decodes(first, UTF8) or not _decodes(first, "cp949"):
+        return None
+    as_utf8, as_cp949 = first.decode("utf-8"), first.decode("cp949")
+    if not all(str(c) in as_utf8 for c in columns) and all(str(c) in as_cp949 for c in columns):
+        return "cp949"
+    return None
+
+
 def known_encoding(encoding: str) -> str:
     """``encoding`` as Python's codec name ("UTF-16" -> "utf-16", "euc-kr" -> "euc_kr"), UTF-8 as ``"utf8"``."""
     try:

@@ -29,7 +29,13 @@ from slopefit.data.columns import (
 )
 from slopefit.data.datasets import Dataset, builtin_names, check_dataset
 from slopefit.data.design import design_dataset, needs_design
-from slopefit.data.encodings import HEAD_BYTES, UTF8, csv_encoding, describe_encoding, python_codec
+from slopefit.data.encodings import (
+    HEAD_BYTES,
+    UTF8,
+    csv_encoding,
+    describe_encoding,
+    python_codec,
+)
 from slopefit.errors import DataError, EmptyCells
 
 
@@ -448,46 +454,3 @@ def _typed_columns(table, names: list[str]) -> tuple[dict[str, np.ndarray], type
             column = column.cast(pa.float64())
         columns[name] = column_values(column)
     return columns, dtype
-
-
-def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
-                  sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
-                  thousands: str | None = None) -> np.ndarray:
-    """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
-
-    Used to predict on new rows: the same checks as :func:`load_file` (unknown column, non-numeric
-    or missing cells) without requiring a target column; ``sep``, ``decimal``, ``encoding`` and
-    ``thousands`` as there.
-    """
-    p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
-        p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
-    frame = read_table(path, dialect=dialect)
-    frame.columns = [str(c) for c in frame.columns]
-    label = Path(path).name
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(f"column {col!r} (a feature of the model) is not in {label}; "
-                            f"available columns: {', '.join(frame.columns)}")
-    if len(frame) == 0:
-        raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
-    return np.column_stack([finite_column(numeric_column(frame[c], c, label), c, label) for c in columns])
-
-
-def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
-                 sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
-                 thousands: str | None = None) -> list[list]:
-    """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
-    text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.data.design`)."""
-    p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
-        p, sep=sep, decimal=decimal, encoding=encoding, thousands=thousands)
-    frame = read_table(path, dialect=dialect)
-    frame.columns = [str(c) for c in frame.columns]
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
-                            f"available columns: {', '.join(frame.columns)}")
-    if len(frame) == 0:
-        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
-    return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()

@@ -8,7 +8,9 @@ coefficients are in original units: the scaling the optimizer saw is already fol
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,3 +103,74 @@ def _named_columns(X: Any, names: list[str], label: str) -> np.ndarray:
             raise DataError(f"column {n!r} of {label} holds values that are not numbers; the model reads "
                             "it as a number") from None
     return np.ascontiguousarray(np.column_stack(columns))  # (n_rows, n_features)
+
+
+def check_no_blank_lines(p: Path, dialect) -> None:
+    """DataError when a CSV file of new rows has a blank line before its last row: the readers skip blank
+    lines, so each prediction would no longer stand beside the line it was made for (blank lines at
+    the very end are harmless and allowed)."""
+    from slopefit.data.encodings import python_codec
+    from slopefit.texts import Bilingual, text
+
+    if dialect is None:  # Parquet: rows, not lines
+        return
+    lines = p.read_bytes().decode(python_codec(dialect.encoding), errors="replace").splitlines()
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    blank = [k + 1 for k in range(filled[-1] if filled else 0) if not lines[k].strip()]
+    if blank:
+        shown = ", ".join(map(str, blank[:5])) + (", …" if len(blank) > 5 else "")
+        where = Bilingual(en=f"line {shown}" if len(blank) == 1 else f"lines {shown}", ko=f"{shown}번째 줄")
+        raise DataError(text("err.blank_lines", "en", label=p.name, where=where), key="err.blank_lines",
+                        values={"label": p.name, "where": where})
+
+
+def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                  sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
+                  thousands: str | None = None) -> np.ndarray:
+    """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
+
+    Used to predict on new rows: the same checks as :func:`slopefit.data.files.load_file` (unknown column, non-numeric
+    or missing cells) without requiring a target column; ``sep``, ``decimal``, ``encoding`` and
+    ``thousands`` as there.
+    """
+    from slopefit.data.columns import finite_column, numeric_column
+    from slopefit.data.encodings import encoding_naming
+    from slopefit.data.files import check_file, csv_dialect, read_table
+
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
+        p, sep=sep, decimal=decimal, encoding=encoding_naming(p, columns, encoding), thousands=thousands)
+    check_no_blank_lines(p, dialect)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    label = Path(path).name
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (a feature of the model) is not in {label}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
+    return np.column_stack([finite_column(numeric_column(frame[c], c, label), c, label) for c in columns])
+
+
+def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
+                 sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
+                 thousands: str | None = None) -> list[list]:
+    """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
+    text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.data.design`)."""
+    from slopefit.data.encodings import encoding_naming
+    from slopefit.data.files import check_file, csv_dialect, read_table
+
+    p = check_file(path)
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
+        p, sep=sep, decimal=decimal, encoding=encoding_naming(p, columns, encoding), thousands=thousands)
+    check_no_blank_lines(p, dialect)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()

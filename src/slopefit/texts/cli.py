@@ -28,6 +28,33 @@ CLI_TEXT: dict[str, dict[str, str]] = {
     "saved.figure": {"ko": "그림을 저장했습니다: {path}", "en": "figure saved to {path}"},
     "saved.report": {"ko": "보고서를 저장했습니다: {path}", "en": "report saved to {path}"},
     "saved.records": {"ko": "기록을 저장했습니다: {path}", "en": "records saved to {path}"},
+    # argparse's errors, said again (slopefit.cli._Parser): {prog} is "slopefit fit"
+    "usage.invalid_choice": {"ko": "{prog}: {arg}에 {value}은(는) 쓸 수 없습니다 ({choices} 중 하나를 고르세요; "
+                                   "{prog} --help 참고)",
+                             "en": "{prog}: argument {arg}: invalid choice: {value} (choose from {choices}) "
+                                   "(see {prog} --help)"},
+    "usage.invalid_value": {"ko": "{prog}: {arg}에 준 {value}은(는) {kind}가 아닙니다 ({prog} --help 참고)",
+                            "en": "{prog}: argument {arg}: invalid {kind} value: {value} (see {prog} --help)"},
+    "usage.not_whole": {"ko": "{prog}: {arg}에 준 {value}은(는) 정수가 아닙니다 ({prog} --help 참고)",
+                        "en": "{prog}: argument {arg}: {value} is not a whole number (see {prog} --help)"},
+    "usage.not_counting": {"ko": "{prog}: {arg}에는 1 이상의 정수를 주세요, 받은 값 {value} ({prog} --help 참고)",
+                           "en": "{prog}: argument {arg}: {value} must be a whole number >= 1 (see {prog} --help)"},
+    "usage.not_number": {"ko": "{prog}: {arg}에 준 {value}은(는) 수가 아닙니다 ({prog} --help 참고)",
+                         "en": "{prog}: argument {arg}: {value} is not a number (see {prog} --help)"},
+    "usage.kind.float": {"ko": "수", "en": "float"},
+    "usage.kind.int": {"ko": "정수", "en": "int"},
+    "usage.required": {"ko": "{prog}: 꼭 주어야 하는 인수가 빠졌습니다: {args} ({prog} --help 참고)",
+                       "en": "{prog}: the following arguments are required: {args} (see {prog} --help)"},
+    "usage.unrecognized": {"ko": "{prog}: 알 수 없는 인수입니다: {args} ({prog} --help 참고)",
+                           "en": "{prog}: unrecognized arguments: {args} (see {prog} --help)"},
+    "usage.expected_one": {"ko": "{prog}: {arg} 뒤에 값 하나를 주세요 ({prog} --help 참고)",
+                           "en": "{prog}: argument {arg}: expected one argument (see {prog} --help)"},
+    "usage.expected_some": {"ko": "{prog}: {arg} 뒤에 값을 하나 이상 주세요 ({prog} --help 참고)",
+                            "en": "{prog}: argument {arg}: expected at least one argument (see {prog} --help)"},
+    "usage.not_with": {"ko": "{prog}: {arg}은(는) {other}와(과) 함께 쓸 수 없습니다 ({prog} --help 참고)",
+                       "en": "{prog}: argument {arg}: not allowed with argument {other} (see {prog} --help)"},
+    "usage.ambiguous": {"ko": "{prog}: {option}은(는) 여러 옵션일 수 있습니다: {matches} ({prog} --help 참고)",
+                        "en": "{prog}: ambiguous option: {option} could match {matches} (see {prog} --help)"},
     "interrupted": {"ko": "slopefit: 중단됨; 아무것도 저장하지 않았습니다", "en": "slopefit: interrupted; nothing was saved"},
     "terminated": {"ko": "slopefit: SIGTERM으로 멈춤; 아무것도 저장하지 않았습니다",
                    "en": "slopefit: stopped by SIGTERM; nothing was saved"},
@@ -163,6 +190,12 @@ CLI_TEXT: dict[str, dict[str, str]] = {
     "predict.prediction": {"ko": "{level} 예측구간 (새 값)", "en": "{level} prediction (new value)"},
     "predict.range": {"ko": "범위", "en": "range"},
     "predict.extrapolation": {"ko": "외삽", "en": "extrapolation"},
+    "predict.unconverged": {"ko": "참고: {model}은(는) 최적에 닿기 전에 멈춘 학습에서 저장되었습니다 (상대 격차 {gap}). "
+                                  "예측은 경사 하강법의 직선으로 하며 최소제곱 직선과 다릅니다: 에포크를 늘리거나 "
+                                  "--lr을 조정해 다시 학습하세요",
+                            "en": "note: {model} was saved from a run that stopped before the optimum (relative gap "
+                                  "{gap}); these predictions are its gradient-descent line's, not least squares': "
+                                  "refit with more --epochs or another --lr"},
     "predict.outside": {"ko": "참고: {rows}이 {name}의 학습 범위({low} ~ {high}) 밖에 있습니다: 외삽이며, 직선은 맞춘 "
                               "범위 안에서만 알 수 있습니다",
                         "en": "note: {rows} outside the training range of {name} ({low} to {high}): extrapolation, "
@@ -350,6 +383,11 @@ CLI_TEXT: dict[str, dict[str, str]] = {
                       "en": "column {column!r} is not in {label}; available columns: {columns}"},
     "err.not_numeric": {"ko": "{label}의 열 {column!r}은(는) 숫자가 아닙니다: {rows}에 {example!r}; {fix}",
                         "en": "column {column!r} in {label} is not numeric: {example!r} in {rows}; {fix}"},
+    "err.blank_lines": {"ko": "{label}의 행 사이에 빈 줄이 있습니다 ({where}): 예측은 한 줄에 하나씩이라 파일의 줄과 "
+                              "맞지 않게 됩니다. 빈 줄을 지우거나 그 자리의 행으로 채우세요",
+                        "en": "{label} has blank lines among its rows ({where}); predictions are made one per line, "
+                              "so they would no longer line up with the file's lines: delete the blank lines, or "
+                              "fill them with the rows they stand for"},
     "err.missing": {"ko": "{label}에 비었거나 NaN인 칸이 있습니다: {parts}; 채우거나 missing=\"drop\" 을 쓰세요",
                     "en": "{label} has empty or NaN cells: {parts}; fill them or use missing=\"drop\""},
     "err.lr": {"ko": "학습률은 양수여야 합니다, 받은 값 lr={lr}; lr=0.01 을 시도하거나, lr= 를 빼서 데이터에서 고르게 하세요",

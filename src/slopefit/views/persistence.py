@@ -195,6 +195,28 @@ class Model:
             cells = (X < self.feature_min) | (X > self.feature_max)  # (n_rows, n_features)
         return cells if per_feature else np.asarray(cells.any(axis=1))
 
+    @property
+    def relative_gap(self) -> float | None:
+        """The relative gap ``(loss - loss*) / loss*`` of the run the model was saved from, as
+        :attr:`slopefit.train.results.FitResult.relative_gap` has it; None where the file does not say
+        (no losses kept) or the optimum is not least squares' (a penalised fit).
+
+        Examples
+        --------
+        >>> m = Model(coef=np.array([2.0]), intercept=1.0, feature_names=("x",), target_name="y",
+        ...           info={"final_loss": 4.5, "exact_loss": 4.0, "r2": 0.5})
+        >>> m.relative_gap
+        0.125
+        """
+        from slopefit.train.convergence import relative_gap
+
+        final, star, r2 = (self.info.get(k) for k in ("final_loss", "exact_loss", "r2"))
+        if self.info.get("penalty") is not None or not isinstance(final, (int, float)) \
+                or not isinstance(star, (int, float)):
+            return None
+        baseline = final / (1.0 - r2) if isinstance(r2, (int, float)) and r2 < 1.0 else 0.0  # the constant's loss
+        return float(relative_gap(float(final), float(star), baseline))
+
 
 def model_from_result(result) -> Model:
     """The :class:`Model` of a :class:`slopefit.train.results.FitResult` (or any object with its fields).
