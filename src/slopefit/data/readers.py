@@ -13,6 +13,7 @@ from pathlib import Path
 from slopefit.data.cells import number_pattern, percent_cells, percent_note, text_numbers
 from slopefit.data.columns import check_header, maybe_row_names, unnamed_columns
 from slopefit.data.files import NULL_VALUES, Dialect
+from slopefit.data.prefetch import decoding_threads
 from slopefit.errors import DataError, row_numbers
 
 CSV_BLOCK_BYTES = 4 << 20  # bytes of CSV text parsed at a time
@@ -55,7 +56,8 @@ def open_csv(path: Path | io.RawIOBase, encoding: str, columns: list[str] | None
                                       column_types={c: pa.string() if c in text else kind for c in columns},
                                       strings_can_be_null=True, null_values=NULL_VALUES,
                                       decimal_point=dialect.decimal)
-    return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding),
+    return pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block, encoding=encoding,
+                                                             use_threads=decoding_threads()),
                          parse_options=pcsv.ParseOptions(delimiter=dialect.sep), convert_options=convert)
 
 

@@ -27,6 +27,7 @@ from slopefit.data.files import (
     file_signature,
     pandas_index_columns,
 )
+from slopefit.data.prefetch import decoding_threads
 from slopefit.data.readers import (  # noqa: F401 - hold_table: read by slopefit.solve.preparation
     ByteRange,
     converted,
@@ -159,11 +160,13 @@ class TableSource:
             if self.format == "parquet":
                 pf = open_parquet(self.path)
                 order = order if order is not None else self.groups
+                threads = decoding_threads()
                 if order is None:
-                    yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
+                    yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns, use_threads=threads)
                     return
                 for group in order:
-                    yield from pf.read_row_group(group, columns=columns).to_batches(max_chunksize=self.chunk_rows)
+                    yield from pf.read_row_group(group, columns=columns, use_threads=threads).to_batches(
+                        max_chunksize=self.chunk_rows)
                 return
             text = self.design.text if self.design is not None else ()
             numbers = converted(self, text)
