@@ -151,7 +151,8 @@ def parquet_target(rows: int, d: int, folder: Path, repeat: int) -> list[dict]:
 def minibatch_target(data, batch: int, repeat: int) -> list[dict]:
     """One more minibatch epoch of ``sf.fit`` (engine data, sgd momentum 0.9) against one float32 ``X @ w``.
 
-    The epoch is the loop time of a 3-epoch fit minus that of a 1-epoch fit, halved: the set-up of
+    The epoch is the loop time of a 6-epoch fit minus that of a 1-epoch fit, over 5 (five epochs apart, so that
+    a stall of the machine cannot make the difference negative, as 3 against 1 did): the set-up of
     a run (the statistics, the reference, the rows scaled into a tensor, the block Gram matrices of a
     block-shuffled run) cancels out and is printed beside it. ``X @ w`` is the faster of torch's default
     threads and one thread (a busy machine stalls torch's threads), measured between the two fits.
@@ -176,8 +177,8 @@ def minibatch_target(data, batch: int, repeat: int) -> list[dict]:
     for _ in range(repeat):
         one = fit(data, TrainConfig(**settings, epochs=1)).seconds
         bases.append(matvec())
-        three = fit(data, TrainConfig(**settings, epochs=3)).seconds
-        epochs.append((three - one) / 2)
+        six = fit(data, TrainConfig(**settings, epochs=6)).seconds
+        epochs.append((six - one) / 5)
         firsts.append(one - epochs[-1])
     ratios = np.array(epochs) / np.array(bases)
     print(f"\n4. minibatch epoch, {data.n_samples} x {data.n_features} float32, batch {batch} ({steps} steps), "
