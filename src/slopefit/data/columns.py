@@ -163,11 +163,19 @@ def frame_row_names(frame, label: str, *, target: str | None) -> Said | None:
     the features it chooses (``x=`` not given), as a file's reader does (:func:`unnamed_columns`)."""
     if len(frame.columns) < 2 or str(frame.columns[0]) not in FRAME_ROW_NAMES or str(frame.columns[0]) == target:
         return None
-    cells = frame.iloc[:, 0]
-    text = [str(c) for c in cells.tolist() if c is not None and c == c and str(c).strip() != ""]
-    if len(text) != len(cells) or len(set(text)) != len(text):
+    labels = _row_labels(frame.iloc[:, 0].tolist())
+    if labels is None:
         return None
-    return said("read.row_names_headed", label=label, header=str(frame.columns[0]), shown=_shown(text))
+    return said("read.row_names_headed", label=label, header=str(frame.columns[0]), shown=_shown(labels))
+
+
+def _row_labels(cells: Sequence) -> list | None:
+    """The cells of a column when they can be row names: one distinct, non-empty label in every row
+    (None, NaN and blank cells are empty); else None."""
+    labels = [c for c in cells if c is not None and c == c and str(c).strip() != ""]
+    if not labels or len(labels) != len(cells) or len(set(map(str, labels))) != len(labels):
+        return None
+    return labels
 
 
 def maybe_row_names(names: Sequence[str]) -> bool:
@@ -195,9 +203,9 @@ def unnamed_columns(names: Sequence[str], cells_of, label: str) -> tuple[list[in
     for i, name in enumerate(names):
         if name and not (i == 0 and name == ROW_NAMES):
             continue
-        cells = [c for c in cells_of(i) if c is not None and str(c).strip() != ""]
-        total = len(cells_of(i))
-        if i == 0 and total and len(cells) == total and len(set(map(str, cells))) == total:
+        every = cells_of(i)
+        cells = [c for c in every if c is not None and str(c).strip() != ""]
+        if i == 0 and _row_labels(every) is not None:
             drop.append(i)
             key = "read.row_names_headed" if name else "read.row_names"
             notes.append(said(key, label=label, header=name, shown=_shown(cells)))

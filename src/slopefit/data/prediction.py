@@ -124,32 +124,41 @@ def check_no_blank_lines(p: Path, dialect) -> None:
                         values={"label": p.name, "where": where})
 
 
+def _new_rows(path: str | os.PathLike[str], columns: Sequence[str], role: str, reading: dict):
+    """The table of new rows at ``path`` as a pandas DataFrame holding ``columns`` (``role``: how a message
+    names them), after the checks both readers make: blank lines, the columns, at least one row."""
+    from slopefit.data.encodings import encoding_naming
+    from slopefit.data.files import check_file, csv_dialect, read_table
+
+    p = check_file(path)
+    encoding = encoding_naming(p, columns, reading.pop("encoding", None))
+    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(p, encoding=encoding, **reading)
+    check_no_blank_lines(p, dialect)
+    frame = read_table(path, dialect=dialect)
+    frame.columns = [str(c) for c in frame.columns]
+    for col in columns:
+        if col not in frame.columns:
+            raise DataError(f"column {col!r} ({role}) is not in {p.name}; "
+                            f"available columns: {', '.join(frame.columns)}")
+    if len(frame) == 0:
+        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    return frame
+
+
 def read_features(path: str | os.PathLike[str], columns: tuple[str, ...] | list[str], *,
                   sep: str | None = None, decimal: str | None = None, encoding: str | None = None,
                   thousands: str | None = None) -> np.ndarray:
     """Read the named numeric columns of a CSV/Parquet file as an array (n_rows, len(columns)).
 
-    Used to predict on new rows: the same checks as :func:`slopefit.data.files.load_file` (unknown column, non-numeric
-    or missing cells) without requiring a target column; ``sep``, ``decimal``, ``encoding`` and
+    Used to predict on new rows: the same checks as :func:`slopefit.data.files.load_file` (unknown column,
+    non-numeric or missing cells) without requiring a target column; ``sep``, ``decimal``, ``encoding`` and
     ``thousands`` as there.
     """
     from slopefit.data.columns import finite_column, numeric_column
-    from slopefit.data.encodings import encoding_naming
-    from slopefit.data.files import check_file, csv_dialect, read_table
 
-    p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
-        p, sep=sep, decimal=decimal, encoding=encoding_naming(p, columns, encoding), thousands=thousands)
-    check_no_blank_lines(p, dialect)
-    frame = read_table(path, dialect=dialect)
-    frame.columns = [str(c) for c in frame.columns]
+    frame = _new_rows(path, columns, "a feature of the model",
+                      {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands})
     label = Path(path).name
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(f"column {col!r} (a feature of the model) is not in {label}; "
-                            f"available columns: {', '.join(frame.columns)}")
-    if len(frame) == 0:
-        raise DataError(f"{label} has no data rows; add rows of {', '.join(columns)}")
     return np.column_stack([finite_column(numeric_column(frame[c], c, label), c, label) for c in columns])
 
 
@@ -158,19 +167,6 @@ def read_columns(path: str | os.PathLike[str], columns: tuple[str, ...] | list[s
                  thousands: str | None = None) -> list[list]:
     """The named columns of a CSV/Parquet file as rows of cells (numbers, or text where a column holds
     text): the new rows of a model whose design reads a table's columns (:mod:`slopefit.data.design`)."""
-    from slopefit.data.encodings import encoding_naming
-    from slopefit.data.files import check_file, csv_dialect, read_table
-
-    p = check_file(path)
-    dialect = None if p.suffix.lower() in (".parquet", ".pq") else csv_dialect(
-        p, sep=sep, decimal=decimal, encoding=encoding_naming(p, columns, encoding), thousands=thousands)
-    check_no_blank_lines(p, dialect)
-    frame = read_table(path, dialect=dialect)
-    frame.columns = [str(c) for c in frame.columns]
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(f"column {col!r} (read by the model) is not in {p.name}; "
-                            f"available columns: {', '.join(frame.columns)}")
-    if len(frame) == 0:
-        raise DataError(f"{p.name} has no data rows; add rows of {', '.join(columns)}")
+    frame = _new_rows(path, columns, "read by the model",
+                      {"sep": sep, "decimal": decimal, "encoding": encoding, "thousands": thousands})
     return frame[list(columns)].astype(object).where(frame[list(columns)].notna(), None).values.tolist()
